@@ -1,0 +1,200 @@
+from cuebridge.v1 import engine_pb2 as _engine_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class SegmentMode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SEGMENT_MODE_UNSPECIFIED: _ClassVar[SegmentMode]
+    SEGMENT_MODE_MARKERS: _ClassVar[SegmentMode]
+    SEGMENT_MODE_RANGE: _ClassVar[SegmentMode]
+    SEGMENT_MODE_WHOLE: _ClassVar[SegmentMode]
+    SEGMENT_MODE_SCENES: _ClassVar[SegmentMode]
+SEGMENT_MODE_UNSPECIFIED: SegmentMode
+SEGMENT_MODE_MARKERS: SegmentMode
+SEGMENT_MODE_RANGE: SegmentMode
+SEGMENT_MODE_WHOLE: SegmentMode
+SEGMENT_MODE_SCENES: SegmentMode
+
+class SegmentSelection(_message.Message):
+    __slots__ = ("mode", "range", "min_scene_s", "max_scene_s")
+    MODE_FIELD_NUMBER: _ClassVar[int]
+    RANGE_FIELD_NUMBER: _ClassVar[int]
+    MIN_SCENE_S_FIELD_NUMBER: _ClassVar[int]
+    MAX_SCENE_S_FIELD_NUMBER: _ClassVar[int]
+    mode: SegmentMode
+    range: str
+    min_scene_s: float
+    max_scene_s: float
+    def __init__(self, mode: _Optional[_Union[SegmentMode, str]] = ..., range: _Optional[str] = ..., min_scene_s: _Optional[float] = ..., max_scene_s: _Optional[float] = ...) -> None: ...
+
+class ScoreRequest(_message.Message):
+    __slots__ = ("timeline_path", "output_path", "force", "selection", "rate", "media_dirs", "require_media", "prompt", "mood", "seed", "generation", "cue_dir", "track_name")
+    TIMELINE_PATH_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_PATH_FIELD_NUMBER: _ClassVar[int]
+    FORCE_FIELD_NUMBER: _ClassVar[int]
+    SELECTION_FIELD_NUMBER: _ClassVar[int]
+    RATE_FIELD_NUMBER: _ClassVar[int]
+    MEDIA_DIRS_FIELD_NUMBER: _ClassVar[int]
+    REQUIRE_MEDIA_FIELD_NUMBER: _ClassVar[int]
+    PROMPT_FIELD_NUMBER: _ClassVar[int]
+    MOOD_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    GENERATION_FIELD_NUMBER: _ClassVar[int]
+    CUE_DIR_FIELD_NUMBER: _ClassVar[int]
+    TRACK_NAME_FIELD_NUMBER: _ClassVar[int]
+    timeline_path: str
+    output_path: str
+    force: bool
+    selection: SegmentSelection
+    rate: _engine_pb2.Rate
+    media_dirs: _containers.RepeatedScalarFieldContainer[str]
+    require_media: bool
+    prompt: str
+    mood: str
+    seed: int
+    generation: _engine_pb2.GenerationOptions
+    cue_dir: str
+    track_name: str
+    def __init__(self, timeline_path: _Optional[str] = ..., output_path: _Optional[str] = ..., force: _Optional[bool] = ..., selection: _Optional[_Union[SegmentSelection, _Mapping]] = ..., rate: _Optional[_Union[_engine_pb2.Rate, _Mapping]] = ..., media_dirs: _Optional[_Iterable[str]] = ..., require_media: _Optional[bool] = ..., prompt: _Optional[str] = ..., mood: _Optional[str] = ..., seed: _Optional[int] = ..., generation: _Optional[_Union[_engine_pb2.GenerationOptions, _Mapping]] = ..., cue_dir: _Optional[str] = ..., track_name: _Optional[str] = ...) -> None: ...
+
+class CuePlacement(_message.Message):
+    __slots__ = ("segment_id", "name", "track_name", "track_index", "rate", "record_start_frame", "record_duration_frames", "global_start_frame", "record_in_timecode", "record_out_timecode", "cue")
+    SEGMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    TRACK_NAME_FIELD_NUMBER: _ClassVar[int]
+    TRACK_INDEX_FIELD_NUMBER: _ClassVar[int]
+    RATE_FIELD_NUMBER: _ClassVar[int]
+    RECORD_START_FRAME_FIELD_NUMBER: _ClassVar[int]
+    RECORD_DURATION_FRAMES_FIELD_NUMBER: _ClassVar[int]
+    GLOBAL_START_FRAME_FIELD_NUMBER: _ClassVar[int]
+    RECORD_IN_TIMECODE_FIELD_NUMBER: _ClassVar[int]
+    RECORD_OUT_TIMECODE_FIELD_NUMBER: _ClassVar[int]
+    CUE_FIELD_NUMBER: _ClassVar[int]
+    segment_id: str
+    name: str
+    track_name: str
+    track_index: int
+    rate: _engine_pb2.Rate
+    record_start_frame: int
+    record_duration_frames: int
+    global_start_frame: int
+    record_in_timecode: str
+    record_out_timecode: str
+    cue: _engine_pb2.Cue
+    def __init__(self, segment_id: _Optional[str] = ..., name: _Optional[str] = ..., track_name: _Optional[str] = ..., track_index: _Optional[int] = ..., rate: _Optional[_Union[_engine_pb2.Rate, _Mapping]] = ..., record_start_frame: _Optional[int] = ..., record_duration_frames: _Optional[int] = ..., global_start_frame: _Optional[int] = ..., record_in_timecode: _Optional[str] = ..., record_out_timecode: _Optional[str] = ..., cue: _Optional[_Union[_engine_pb2.Cue, _Mapping]] = ...) -> None: ...
+
+class ScoreResult(_message.Message):
+    __slots__ = ("output_path", "placements", "warnings", "failed")
+    OUTPUT_PATH_FIELD_NUMBER: _ClassVar[int]
+    PLACEMENTS_FIELD_NUMBER: _ClassVar[int]
+    WARNINGS_FIELD_NUMBER: _ClassVar[int]
+    FAILED_FIELD_NUMBER: _ClassVar[int]
+    output_path: str
+    placements: _containers.RepeatedCompositeFieldContainer[CuePlacement]
+    warnings: _containers.RepeatedScalarFieldContainer[str]
+    failed: _containers.RepeatedCompositeFieldContainer[_engine_pb2.SegmentResult]
+    def __init__(self, output_path: _Optional[str] = ..., placements: _Optional[_Iterable[_Union[CuePlacement, _Mapping]]] = ..., warnings: _Optional[_Iterable[str]] = ..., failed: _Optional[_Iterable[_Union[_engine_pb2.SegmentResult, _Mapping]]] = ...) -> None: ...
+
+class ScoreJob(_message.Message):
+    __slots__ = ("id", "state", "total", "done", "failed", "message", "result")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    DONE_FIELD_NUMBER: _ClassVar[int]
+    FAILED_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    state: _engine_pb2.JobState
+    total: int
+    done: int
+    failed: int
+    message: str
+    result: ScoreResult
+    def __init__(self, id: _Optional[str] = ..., state: _Optional[_Union[_engine_pb2.JobState, str]] = ..., total: _Optional[int] = ..., done: _Optional[int] = ..., failed: _Optional[int] = ..., message: _Optional[str] = ..., result: _Optional[_Union[ScoreResult, _Mapping]] = ...) -> None: ...
+
+class ScoreRef(_message.Message):
+    __slots__ = ("score_id",)
+    SCORE_ID_FIELD_NUMBER: _ClassVar[int]
+    score_id: str
+    def __init__(self, score_id: _Optional[str] = ...) -> None: ...
+
+class ScoreEvent(_message.Message):
+    __slots__ = ("score", "segment")
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    SEGMENT_FIELD_NUMBER: _ClassVar[int]
+    score: ScoreJob
+    segment: _engine_pb2.SegmentResult
+    def __init__(self, score: _Optional[_Union[ScoreJob, _Mapping]] = ..., segment: _Optional[_Union[_engine_pb2.SegmentResult, _Mapping]] = ...) -> None: ...
+
+class InspectRequest(_message.Message):
+    __slots__ = ("timeline_path", "selection", "rate", "media_dirs")
+    TIMELINE_PATH_FIELD_NUMBER: _ClassVar[int]
+    SELECTION_FIELD_NUMBER: _ClassVar[int]
+    RATE_FIELD_NUMBER: _ClassVar[int]
+    MEDIA_DIRS_FIELD_NUMBER: _ClassVar[int]
+    timeline_path: str
+    selection: SegmentSelection
+    rate: _engine_pb2.Rate
+    media_dirs: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, timeline_path: _Optional[str] = ..., selection: _Optional[_Union[SegmentSelection, _Mapping]] = ..., rate: _Optional[_Union[_engine_pb2.Rate, _Mapping]] = ..., media_dirs: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class SegmentPreview(_message.Message):
+    __slots__ = ("segment", "record_start_frame", "record_in_timecode", "record_out_timecode", "media_online", "media_offline")
+    SEGMENT_FIELD_NUMBER: _ClassVar[int]
+    RECORD_START_FRAME_FIELD_NUMBER: _ClassVar[int]
+    RECORD_IN_TIMECODE_FIELD_NUMBER: _ClassVar[int]
+    RECORD_OUT_TIMECODE_FIELD_NUMBER: _ClassVar[int]
+    MEDIA_ONLINE_FIELD_NUMBER: _ClassVar[int]
+    MEDIA_OFFLINE_FIELD_NUMBER: _ClassVar[int]
+    segment: _engine_pb2.Segment
+    record_start_frame: int
+    record_in_timecode: str
+    record_out_timecode: str
+    media_online: int
+    media_offline: int
+    def __init__(self, segment: _Optional[_Union[_engine_pb2.Segment, _Mapping]] = ..., record_start_frame: _Optional[int] = ..., record_in_timecode: _Optional[str] = ..., record_out_timecode: _Optional[str] = ..., media_online: _Optional[int] = ..., media_offline: _Optional[int] = ...) -> None: ...
+
+class TimelineInfo(_message.Message):
+    __slots__ = ("name", "rate", "duration_frames", "global_start_frame", "video_tracks", "audio_tracks", "segments", "warnings")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    RATE_FIELD_NUMBER: _ClassVar[int]
+    DURATION_FRAMES_FIELD_NUMBER: _ClassVar[int]
+    GLOBAL_START_FRAME_FIELD_NUMBER: _ClassVar[int]
+    VIDEO_TRACKS_FIELD_NUMBER: _ClassVar[int]
+    AUDIO_TRACKS_FIELD_NUMBER: _ClassVar[int]
+    SEGMENTS_FIELD_NUMBER: _ClassVar[int]
+    WARNINGS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    rate: _engine_pb2.Rate
+    duration_frames: int
+    global_start_frame: int
+    video_tracks: int
+    audio_tracks: int
+    segments: _containers.RepeatedCompositeFieldContainer[SegmentPreview]
+    warnings: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, name: _Optional[str] = ..., rate: _Optional[_Union[_engine_pb2.Rate, _Mapping]] = ..., duration_frames: _Optional[int] = ..., global_start_frame: _Optional[int] = ..., video_tracks: _Optional[int] = ..., audio_tracks: _Optional[int] = ..., segments: _Optional[_Iterable[_Union[SegmentPreview, _Mapping]]] = ..., warnings: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ConvertRequest(_message.Message):
+    __slots__ = ("input_path", "output_path", "force", "rate")
+    INPUT_PATH_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_PATH_FIELD_NUMBER: _ClassVar[int]
+    FORCE_FIELD_NUMBER: _ClassVar[int]
+    RATE_FIELD_NUMBER: _ClassVar[int]
+    input_path: str
+    output_path: str
+    force: bool
+    rate: _engine_pb2.Rate
+    def __init__(self, input_path: _Optional[str] = ..., output_path: _Optional[str] = ..., force: _Optional[bool] = ..., rate: _Optional[_Union[_engine_pb2.Rate, _Mapping]] = ...) -> None: ...
+
+class ConvertResponse(_message.Message):
+    __slots__ = ("output_path",)
+    OUTPUT_PATH_FIELD_NUMBER: _ClassVar[int]
+    output_path: str
+    def __init__(self, output_path: _Optional[str] = ...) -> None: ...
