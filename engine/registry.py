@@ -1,0 +1,82 @@
+"""The models the engine can host, by name, loaded on first use.
+
+A model module that is missing or cannot import (no torch for the flagship, say) shows up as not
+ready with the reason, instead of breaking the engine.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from engine.models.base import CueModel, ModelStatus
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    name: str
+    description: str
+    factory: Callable[[], CueModel]
+
+
+def _lazy(module: str, attr: str) -> Callable[[], CueModel]:
+    def build() -> CueModel:
+        return getattr(importlib.import_module(module), attr)()
+
+    return build
+
+
+BUILTIN_MODELS = (
+    ModelEntry(
+        "musicgen-video",
+        "MusicGen with the OSSL video adapter (needs local weights; see `cuebridge models`)",
+        _lazy("engine.models.musicgen_cue", "MusicgenVideoModel"),
+    ),
+    ModelEntry(
+        "composer",
+        "Offline default: a cut-aware symbolic composer rendered through a General MIDI SoundFont",
+        _lazy("engine.models.composer_model", "ComposerModel"),
+    ),
+)
+
+FALLBACK_MODEL = "composer"
+
+
+class ModelRegistry:
+    """Builds each model once, on first use; the default is the first ready one in order."""
+
+    def __init__(self, entries: tuple[ModelEntry, ...] = BUILTIN_MODELS):
+        self._entries = {e.name: e for e in entries}
+        self._order = [e.name for e in entries]
+        self._models: dict[str, CueModel] = {}
+        self._lock = threading.Lock()
+
+    def names(self) -> list[str]:
+        return list(self._order)
+
+    def get(self, name: str) -> CueModel:
+        if name not in self._entries:
+            known = ", ".join(self._order)
+            raise KeyError(f"unknown model {name!r}; known models: {known}")
+        with self._lock:
+            if name not in self._models:
+                self._models[name] = self._entries[name].factory()
+            return self._models[name]
+
+    def status(self, name: str) -> ModelStatus:
+        entry = self._entries[name]
+        try:
+            return self.get(name).status()
+        except Exception as exc:  # an unimportable model is reported, not fatal
+            return ModelStatus(name, entry.description, ready=False, reason=f"cannot load: {exc}")
+
+    def statuses(self) -> list[ModelStatus]:
+        return [self.status(n) for n in self._order]
+
+    def default_name(self) -> str:
+        for name in self._order:
+            if self.status(name).ready:
+                return name
+        return FALLBACK_MODEL

@@ -1,0 +1,84 @@
+"""The CueEngine gRPC service: a thin face over the job queue."""
+
+from __future__ import annotations
+
+import grpc
+from cuebridge.v1 import engine_pb2 as pb
+from cuebridge.v1 import engine_pb2_grpc as pb_grpc
+
+import engine
+from engine.jobs import Job, JobQueue, JobRejected, ModelNotReady
+from engine.wire import cue_to_pb, model_info_to_pb, options_from_pb, segment_from_pb
+
+
+def job_to_pb(job: Job) -> pb.Job:
+    with job.cond:
+        return pb.Job(
+            id=job.id,
+            state=job.state,
+            model=job.model,
+            segments=[_result_to_pb(job, i) for i in range(len(job.runs))],
+            total=len(job.runs),
+            done=job.done,
+            failed=job.failed,
+        )
+
+
+def _result_to_pb(job: Job, i: int) -> pb.SegmentResult:
+    run = job.runs[i]
+    return pb.SegmentResult(
+        segment_id=run.segment.id,
+        state=run.state,
+        cue=cue_to_pb(run.cue) if run.cue else None,
+        error=run.error,
+        warnings=run.warnings,
+    )
+
+
+class CueEngineService(pb_grpc.CueEngineServicer):
+    def __init__(self, jobs: JobQueue):
+        self.jobs = jobs
+
+    def SubmitJob(self, request: pb.SubmitJobRequest, context: grpc.ServicerContext) -> pb.Job:
+        segments = [segment_from_pb(s) for s in request.segments]
+        try:
+            job = self.jobs.submit(segments, options_from_pb(request.options), request.output_dir)
+        except JobRejected as exc:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        except ModelNotReady as exc:
+            context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(exc))
+        return job_to_pb(job)
+
+    def GetJob(self, request: pb.JobRef, context: grpc.ServicerContext) -> pb.Job:
+        return job_to_pb(self._job(request, context))
+
+    def CancelJob(self, request: pb.JobRef, context: grpc.ServicerContext) -> pb.Job:
+        self._job(request, context)
+        return job_to_pb(self.jobs.cancel(request.job_id))
+
+    def WatchJob(self, request: pb.JobRef, context: grpc.ServicerContext):
+        job = self._job(request, context)
+        for index in self.jobs.watch(job.id, alive=context.is_active):
+            segment = None
+            if index is not None and index >= 0:
+                with job.cond:
+                    segment = _result_to_pb(job, index)
+            yield pb.JobEvent(job=job_to_pb(job), segment=segment)
+
+    def GetEngineInfo(self, request: pb.EngineInfoRequest, context) -> pb.EngineInfo:
+        return engine_info(self.jobs)
+
+    def _job(self, request: pb.JobRef, context: grpc.ServicerContext) -> Job:
+        try:
+            return self.jobs.get(request.job_id)
+        except KeyError as exc:
+            context.abort(grpc.StatusCode.NOT_FOUND, str(exc.args[0]))
+
+
+def engine_info(jobs: JobQueue) -> pb.EngineInfo:
+    default = jobs.registry.default_name()
+    return pb.EngineInfo(
+        version=engine.__version__,
+        models=[model_info_to_pb(s, default) for s in jobs.registry.statuses()],
+        default_model=default,
+    )
