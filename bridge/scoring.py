@@ -1,0 +1,103 @@
+"""Scoring a timeline, in the two halves around the engine call.
+
+`prepare` does everything that can fail on bad input before any music is made: read the timeline,
+check the output path, select segments, link media. `finish` places the cues and writes the new
+timeline. Between them the caller asks the engine for cues.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+import opentimelineio as otio
+
+from bridge.errors import BridgeError, TimelineError
+from bridge.media import MediaLinker
+from bridge.placement import Placement, place_cues
+from bridge.segments import CueDefaults, Selection, TimelineFacts, TimelineSegment, select, study
+from bridge.timeline_io import (
+    SCORE_SUFFIXES,
+    check_output,
+    read_timeline,
+    timeline_rate,
+    write_timeline,
+)
+from engine.cue import Cue
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ScoreOptions:
+    timeline_path: Path
+    output_path: Path
+    force: bool = False
+    selection: Selection = field(default_factory=Selection)
+    rate: Fraction | None = None  # for EDLs
+    media_dirs: tuple[Path, ...] = ()
+    require_media: bool = False
+    defaults: CueDefaults = field(default_factory=CueDefaults)
+    cue_dir: Path | None = None
+    track_name: str = "Score"
+
+
+@dataclass
+class PreparedScore:
+    options: ScoreOptions
+    timeline: otio.schema.Timeline
+    facts: TimelineFacts
+    segments: list[TimelineSegment]
+    cue_dir: Path
+    warnings: list[str]
+
+
+def prepare(options: ScoreOptions) -> PreparedScore:
+    src, out = Path(options.timeline_path), Path(options.output_path)
+    check_output(out, force=options.force, protect=(src,), allowed=SCORE_SUFFIXES)
+    timeline = read_timeline(src, options.rate)
+    facts = study(timeline, options.rate or timeline_rate(timeline))
+    linker = MediaLinker(src, list(options.media_dirs))
+    segments = select(timeline, facts, options.selection, options.defaults, linker, source=str(src))
+    warnings = []
+    offline = sum(s.media_offline for s in segments)
+    if offline:
+        missing = sorted({m.name for s in segments for m in s.segment.media if not m.path})
+        if options.require_media:
+            raise TimelineError(
+                src,
+                f"{offline} clip(s) under the cues have no media online ({', '.join(missing[:5])})",
+                "relink them, pass --media-dir, or drop --require-media",
+            )
+        warnings.append(
+            f"{offline} clip(s) offline ({', '.join(missing[:5])}): those cues are "
+            "scored from the edit structure alone"
+        )
+    cue_dir = Path(options.cue_dir) if options.cue_dir else out.parent / f"{out.stem}_cues"
+    return PreparedScore(options, timeline, facts, segments, cue_dir, warnings)
+
+
+def finish(prepared: PreparedScore, cues: dict[str, Cue]) -> list[Placement]:
+    """Place the cues that were made and write the new timeline; the input is never touched."""
+    scored = [(s, cues[s.segment.id]) for s in prepared.segments if s.segment.id in cues]
+    placements = place_cues(prepared.timeline, prepared.facts, scored, prepared.options.track_name)
+    opts = prepared.options
+    write_timeline(
+        prepared.timeline,
+        opts.output_path,
+        force=opts.force,
+        protect=(Path(opts.timeline_path),),
+        allowed=SCORE_SUFFIXES,
+    )
+    return placements
+
+
+def convert(src: Path, out: Path, *, force: bool = False, rate: Fraction | None = None) -> Path:
+    """Any timeline format OpenTimelineIO reads to any it writes, without scoring."""
+    check_output(Path(out), force=force, protect=(Path(src),))
+    return write_timeline(read_timeline(src, rate), out, force=force, protect=(Path(src),))
+
+
+__all__ = ["BridgeError", "ScoreOptions", "PreparedScore", "prepare", "finish", "convert"]

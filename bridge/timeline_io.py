@@ -1,0 +1,207 @@
+"""Reading and writing timelines through OpenTimelineIO's adapters, never a hand-written parser.
+
+Reading never touches the input file; writing goes to a temporary file beside the output and is
+renamed into place, so a failure leaves no half-written output and never replaces the input.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import warnings
+from fractions import Fraction
+from pathlib import Path
+
+import opentimelineio as otio
+
+from bridge.errors import TimelineError
+
+# Formats OpenTimelineIO can read (with the adapter plugins cuebridge depends on), by suffix.
+READ_SUFFIXES = {".otio", ".otioz", ".otiod", ".edl", ".xml", ".fcpxml", ".aaf"}
+# EDL holds one video track and no audio: a scored timeline cannot be written to it.
+SCORE_SUFFIXES = {".otio", ".otioz", ".xml", ".fcpxml", ".aaf"}
+WRITE_SUFFIXES = SCORE_SUFFIXES | {".edl"}
+DEFAULT_EDL_RATE = Fraction(24)
+
+
+def read_timeline(path: str | Path, rate: Fraction | None = None) -> otio.schema.Timeline:
+    """Read any timeline OpenTimelineIO reads. EDLs carry no rate: `rate` (default 24) sets it."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in READ_SUFFIXES:
+        raise TimelineError(
+            path,
+            f"unknown timeline format {suffix or '(no extension)'!r}",
+            f"use one of {', '.join(sorted(READ_SUFFIXES))}",
+        )
+    if not path.exists():
+        raise TimelineError(path, "no such file", "check the path")
+    if suffix != ".otiod" and not path.is_file():
+        raise TimelineError(path, "is a folder, not a timeline file", "give the file inside it")
+    kwargs = {}
+    if suffix == ".edl":
+        kwargs["rate"] = float(rate or DEFAULT_EDL_RATE)
+        _check_edl_timecodes(path)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # adapters warn about things we report ourselves
+            result = otio.adapters.read_from_file(str(path), **kwargs)
+    except Exception as exc:  # adapters raise anything from ValueError to struct.error
+        where = _edl_line_of(path, exc) if suffix == ".edl" else ""
+        problem = f"{where}cannot be read as {suffix[1:]}: {_reason(exc)}"
+        raise TimelineError(path, problem, _read_fix(suffix, exc, rate)) from exc
+    timeline = _as_timeline(result)
+    if timeline is None:
+        raise TimelineError(path, "holds no timeline", "export a sequence/timeline, not a bin")
+    return timeline
+
+
+def write_timeline(
+    timeline: otio.schema.Timeline,
+    path: str | Path,
+    *,
+    force: bool = False,
+    protect: tuple[Path, ...] = (),
+    allowed: set[str] = WRITE_SUFFIXES,
+) -> Path:
+    """Write `timeline` to a new file; the format follows the extension."""
+    path = Path(path)
+    check_output(path, force=force, protect=protect, allowed=allowed)
+    suffix = path.suffix.lower()
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix, dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            otio.adapters.write_to_file(timeline, str(tmp))
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except Exception as exc:
+        raise TimelineError(path, f"cannot be written as {suffix[1:]}: {_reason(exc)}") from exc
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def check_output(
+    path: Path,
+    *,
+    force: bool = False,
+    protect: tuple[Path, ...] = (),
+    allowed: set[str] = WRITE_SUFFIXES,
+) -> None:
+    """Refuse an output that cannot be written, is the input, or would replace a file."""
+    suffix = path.suffix.lower()
+    if suffix not in allowed:
+        hint = (
+            " (EDL holds no audio tracks, so it cannot carry a score)" if suffix == ".edl" else ""
+        )
+        raise TimelineError(
+            path,
+            f"cannot write {suffix or '(no extension)'!r}{hint}",
+            f"use one of {', '.join(sorted(allowed))}",
+        )
+    if any(_same_file(path, p) for p in protect):
+        raise TimelineError(
+            path,
+            "is the input timeline; cuebridge never overwrites its input",
+            "choose another output path",
+        )
+    if not path.parent.is_dir():
+        raise TimelineError(
+            path,
+            f"the folder {path.parent} does not exist",
+            "create it or choose another output path",
+        )
+    if path.is_dir():
+        raise TimelineError(path, "is a folder", "give a file name for the new timeline")
+    if path.exists() and not force:
+        raise TimelineError(path, "already exists", "choose another name or pass --force")
+
+
+def timeline_rate(timeline: otio.schema.Timeline, fallback: Fraction = Fraction(24)) -> Fraction:
+    """The timeline's frame rate as an exact fraction (23.976... -> 24000/1001)."""
+    if timeline.global_start_time is not None:
+        return snap_rate(timeline.global_start_time.rate)
+    for clip in timeline.find_clips():
+        if clip.source_range is not None:
+            return snap_rate(clip.source_range.duration.rate)
+    return fallback
+
+
+def snap_rate(rate: float) -> Fraction:
+    """OTIO stores rates as floats; NTSC rates come back as x000/1001."""
+    exact = Fraction(rate).limit_denominator(1001)
+    return exact if abs(float(exact) - rate) < 1e-6 else Fraction(rate).limit_denominator(100000)
+
+
+_EVENT = re.compile(r"^\s*(\d{1,6})\s+\S")
+_TC_FIELD = re.compile(r"^\d{2}:\d{2}:\d{2}[:;.]\d{2,3}$")
+_TC_LIKE = re.compile(r"^[0-9A-Za-z]{2}[:;][0-9A-Za-z]{2}[:;][0-9A-Za-z]{2}[:;.][0-9A-Za-z]{2,3}$")
+
+
+def _check_edl_timecodes(path: Path) -> None:
+    """Name the event and line of a malformed timecode; the adapter's own error does not."""
+    text = path.read_text(errors="replace")
+    for number, line in enumerate(text.splitlines(), start=1):
+        event = _EVENT.match(line)
+        if not event:
+            continue
+        for field in line.split():
+            if _TC_LIKE.match(field) and not _TC_FIELD.match(field):
+                raise TimelineError(
+                    path,
+                    f"line {number} (event {event.group(1)}): "
+                    f"{field!r} is not a timecode (HH:MM:SS:FF)",
+                    "fix the event or export the EDL again",
+                )
+
+
+def _edl_line_of(path: Path, exc: Exception) -> str:
+    """'line N: ' for the first line holding a quoted token or clip the error names."""
+    message = str(exc)
+    tokens = re.findall(r"'([^']+)'", message)
+    tokens += re.findall(r"for clip (\S+)", message)
+    tokens += re.findall(r"statement: (.+)$", message)
+    lines = path.read_text(errors="replace").splitlines()
+    for token in tokens:
+        for number, line in enumerate(lines, start=1):
+            if token.split() and token.split() == line.split()[: len(token.split())]:
+                return f"line {number}: "
+            if " " not in token.strip() and token.strip() in line:
+                return f"line {number}: "
+    return ""
+
+
+def _as_timeline(result: object) -> otio.schema.Timeline | None:
+    if isinstance(result, otio.schema.Timeline):
+        return result
+    if isinstance(result, otio.schema.SerializableCollection):
+        timelines = list(result.find_children(descended_from_type=otio.schema.Timeline))
+        return timelines[0] if timelines else None
+    return None
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == Path(b).resolve()
+    except OSError:
+        return False
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:300]
+
+
+def _read_fix(suffix: str, exc: Exception, rate: Fraction | None) -> str:
+    text = str(exc)
+    if suffix == ".edl" and "rate" in text.lower():
+        current = rate or DEFAULT_EDL_RATE
+        return f"the EDL's timecodes do not fit {float(current):g} fps: pass its rate with --rate"
+    if suffix in (".otio", ".xml", ".fcpxml"):
+        return "the file may be truncated or not a timeline: export it again from the editor"
+    return "export the timeline again, or try another format"

@@ -1,0 +1,35 @@
+"""Shared fixtures: real demo films (H.264 via PyAV) and the interop folder beside the checkout."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from bridge.demo_media import DemoFilm, make_demo_film
+
+ROOT = Path(__file__).resolve().parents[1]
+INTEROP = ROOT.parent / "shared" / "interop"
+
+
+def interop_files() -> list[Path]:
+    files = sorted(p for p in INTEROP.glob("*/*") if p.suffix in (".otio", ".edl", ".xml"))
+    # CI runs with ../shared beside the checkout: a missing folder is a broken set-up, not a skip.
+    assert files, f"no interop timelines under {INTEROP}: ../shared must sit beside the checkout"
+    return files
+
+
+@pytest.fixture(scope="session")
+def demo_films(tmp_path_factory) -> dict[Fraction, DemoFilm]:
+    """One small demo film per rate, made once per test session."""
+    films = {}
+    for rate in (Fraction(24), Fraction(25), Fraction(30000, 1001)):
+        folder = tmp_path_factory.mktemp(f"demo-{rate.numerator}")
+        films[rate] = make_demo_film(folder, rate=rate, width=192, height=108)
+    return films
+
+
+@pytest.fixture
+def demo24(demo_films) -> DemoFilm:
+    return demo_films[Fraction(24)]
