@@ -56,8 +56,8 @@ class PreparedScore:
 
 def prepare(options: ScoreOptions) -> PreparedScore:
     src, out = Path(options.timeline_path), Path(options.output_path)
-    check_output(out, force=options.force, protect=(src,), allowed=SCORE_SUFFIXES)
     timeline = read_timeline(src, options.rate)
+    check_output(out, force=options.force, protect=(src,), allowed=SCORE_SUFFIXES)
     facts = study(timeline, options.rate or timeline_rate(timeline))
     linker = MediaLinker(src, list(options.media_dirs))
     segments = select(timeline, facts, options.selection, options.defaults, linker, source=str(src))
@@ -96,8 +96,8 @@ def finish(prepared: PreparedScore, cues: dict[str, Cue]) -> list[Placement]:
 
 def convert(src: Path, out: Path, *, force: bool = False, rate: Fraction | None = None) -> Path:
     """Any timeline format OpenTimelineIO reads to any it writes, without scoring."""
-    check_output(Path(out), force=force, protect=(Path(src),))
-    return write_timeline(read_timeline(src, rate), out, force=force, protect=(Path(src),))
+    timeline = read_timeline(src, rate)
+    return write_timeline(timeline, out, force=force, protect=(Path(src),))
 
 
 __all__ = ["BridgeError", "ScoreOptions", "PreparedScore", "prepare", "finish", "convert"]

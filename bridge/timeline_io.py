@@ -75,7 +75,7 @@ def write_timeline(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            otio.adapters.write_to_file(timeline, str(tmp))
+            otio.adapters.write_to_file(_fit_for(suffix, timeline), str(tmp))
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -84,6 +84,16 @@ def write_timeline(
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+def _fit_for(suffix: str, timeline: otio.schema.Timeline) -> otio.schema.Timeline:
+    """Spell out what a writer cannot infer, without changing what the timeline means."""
+    if suffix in (".xml", ".fcpxml", ".aaf"):
+        # The FCP 7 XML writer fails on clips that use their whole media (no source_range).
+        for clip in timeline.find_clips():
+            if clip.source_range is None and clip.media_reference.available_range is not None:
+                clip.source_range = clip.trimmed_range()
+    return timeline
 
 
 def check_output(

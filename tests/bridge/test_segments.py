@@ -14,7 +14,8 @@ from bridge.segments import CueDefaults, SegmentMode, Selection, select, study
 from bridge.timeline_io import read_timeline, timeline_rate
 
 
-def _select(timeline, selection=Selection(), path=None, rate=None):
+def _select(timeline, selection=None, path=None, rate=None):
+    selection = selection or Selection()
     facts = study(timeline, rate or timeline_rate(timeline))
     linker = MediaLinker(path) if path else None
     return facts, select(timeline, facts, selection, CueDefaults(seed=3), linker)
@@ -56,11 +57,17 @@ def test_comment_fields_and_zero_length_markers_as_hit_points():
     cue = otio.schema.Marker(name="", marked_range=rng)
     cue.comment = "lonely walk home\nmood: sad\nseed: 42"
     timeline.tracks.markers.append(cue)
-    timeline.tracks.markers.append(otio.schema.Marker(name="door slam",
-                                   marked_range=otio.opentime.TimeRange(_t(60, 24), _t(0, 24))))
+    timeline.tracks.markers.append(
+        otio.schema.Marker(
+            name="door slam", marked_range=otio.opentime.TimeRange(_t(60, 24), _t(0, 24))
+        )
+    )
     _, [seg] = _select(timeline)
-    assert (seg.segment.prompt, seg.segment.mood, seg.segment.seed) == ("lonely walk home", "sad",
-                                                                        42)
+    assert (seg.segment.prompt, seg.segment.mood, seg.segment.seed) == (
+        "lonely walk home",
+        "sad",
+        42,
+    )
     assert seg.segment.cut_frames == (24, 72)
     assert seg.segment.hit_frames == (36,)
 
@@ -87,12 +94,15 @@ def test_range_and_whole(demo24):
     assert list(whole.segment.cut_frames) == demo24.shot_frames[1:]
 
 
-@pytest.mark.parametrize("text,problem", [
-    ("01:00:05:00-01:00:05:00", "out point must come after"),
-    ("00:59:00:00-01:00:05:00", "outside the timeline"),
-    ("01:00:05:00", "IN-OUT"),
-    ("01:00:0x:00-01:00:09:00", "IN-OUT|timecode"),
-])
+@pytest.mark.parametrize(
+    "text,problem",
+    [
+        ("01:00:05:00-01:00:05:00", "out point must come after"),
+        ("00:59:00:00-01:00:05:00", "outside the timeline"),
+        ("01:00:05:00", "IN-OUT"),
+        ("01:00:0x:00-01:00:09:00", "IN-OUT|timecode"),
+    ],
+)
 def test_bad_ranges_are_refused(demo24, text, problem):
     timeline = read_timeline(demo24.timeline_path)
     with pytest.raises(BridgeError, match=problem):
@@ -136,8 +146,11 @@ def _cut_timeline(lengths: list[int], rate: int) -> otio.schema.Timeline:
     track = otio.schema.Track(kind=otio.schema.TrackKind.Video)
     for i, n in enumerate(lengths):
         rng = otio.opentime.TimeRange(_t(0, rate), _t(abs(n), rate))
-        track.append(otio.schema.Gap(source_range=rng) if n < 0
-                     else otio.schema.Clip(name=f"shot{i}", source_range=rng))
+        track.append(
+            otio.schema.Gap(source_range=rng)
+            if n < 0
+            else otio.schema.Clip(name=f"shot{i}", source_range=rng)
+        )
     timeline = otio.schema.Timeline(name="cuts")
     timeline.tracks.append(track)
     return timeline

@@ -1,0 +1,479 @@
+"""The `cuebridge` command line: serve, score, convert, inspect, models, demo.
+
+Exit codes: 0 done; 2 bad input or a refused request (the message says what to do); 3 partial (the
+timeline was written, some cues failed); 4 no cue could be made; 5 the engine is unreachable or its
+model is not ready; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import signal
+import sys
+from collections.abc import Iterator
+from fractions import Fraction
+from pathlib import Path
+
+import click
+import grpc
+from cuebridge.v1 import bridge_pb2 as bpb
+from cuebridge.v1 import bridge_pb2_grpc as bpb_grpc
+from cuebridge.v1 import engine_pb2 as pb
+from google.protobuf import json_format
+
+from bridge.timeline_io import SCORE_SUFFIXES, snap_rate
+
+EXIT_OK, EXIT_BAD_INPUT, EXIT_PARTIAL, EXIT_FAILED, EXIT_ENGINE, EXIT_INTERRUPTED = (
+    0,
+    2,
+    3,
+    4,
+    5,
+    130,
+)
+MODES = {
+    "markers": bpb.SEGMENT_MODE_MARKERS,
+    "range": bpb.SEGMENT_MODE_RANGE,
+    "whole": bpb.SEGMENT_MODE_WHOLE,
+    "scenes": bpb.SEGMENT_MODE_SCENES,
+}
+ENGINE_CODES = {
+    grpc.StatusCode.UNAVAILABLE,
+    grpc.StatusCode.FAILED_PRECONDITION,
+    grpc.StatusCode.DEADLINE_EXCEEDED,
+}
+
+
+class RateType(click.ParamType):
+    name = "rate"
+
+    def convert(self, value, param, ctx) -> Fraction:
+        if isinstance(value, Fraction):
+            return value
+        try:
+            if "/" in str(value):
+                num, den = str(value).split("/", 1)
+                rate = Fraction(int(num), int(den))
+            else:
+                rate = snap_rate(float(value))
+        except (ValueError, ZeroDivisionError):
+            self.fail(
+                f"{value!r} is not a frame rate; write 24, 25, 29.97 or 30000/1001", param, ctx
+            )
+        if rate <= 0:
+            self.fail(f"{value!r}: a frame rate must be positive", param, ctx)
+        return rate
+
+
+RATE = RateType()
+
+
+def _fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
+    click.secho(f"error: {message}", fg="red", err=True)
+    sys.exit(code)
+
+
+def _json(message) -> str:
+    # Every field, zeros included: a script must not guess what a missing key means.
+    return json_format.MessageToJson(
+        message, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
+    )
+
+
+def _rate_pb(rate: Fraction | None) -> pb.Rate | None:
+    return pb.Rate(num=rate.numerator, den=rate.denominator) if rate else None
+
+
+@contextlib.contextmanager
+def bridge_stub(engine: str | None) -> Iterator[bpb_grpc.BridgeStub]:
+    """A Bridge on a free loopback port in this process, using `engine` or its own engine."""
+    from bridge.server import CHANNEL_OPTIONS, start_server
+
+    server = start_server("127.0.0.1", 0, engine_target=engine)
+    channel = grpc.insecure_channel(server.address, options=CHANNEL_OPTIONS)
+    try:
+        yield bpb_grpc.BridgeStub(channel)
+    finally:
+        channel.close()
+        server.stop(grace=0.5)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="cuebridge")
+def main() -> None:
+    """cuebridge: music that fits the picture, scored onto your timeline."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=50051, show_default=True, type=int, help="0 picks a free port.")
+@click.option(
+    "--engine", metavar="HOST:PORT", help="Use a remote CueEngine instead of hosting one."
+)
+@click.option(
+    "--output-root",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the engine writes cues when a request names no folder.",
+)
+def serve(host: str, port: int, engine: str | None, output_root: Path | None) -> None:
+    """Host the Bridge and the CueEngine services over gRPC until stopped."""
+    from bridge.server import start_server
+
+    try:
+        server = start_server(host, port, engine_target=engine, output_root=output_root)
+    except OSError as exc:
+        _fail(str(exc))
+    click.echo(f"cuebridge serving on {server.address} (Ctrl-C to stop)", err=True)
+    signal.signal(signal.SIGTERM, lambda *_: server.server.stop(5))
+    try:
+        server.wait()
+    except KeyboardInterrupt:
+        click.echo("stopping", err=True)
+    finally:
+        server.stop()
+
+
+def _score_options(f):
+    options = [
+        click.option(
+            "-o",
+            "--output",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="New timeline to write; its extension picks the format. Default: "
+            "<input>.scored.<ext> (.otio for EDL input).",
+        ),
+        click.option(
+            "--segments",
+            "mode",
+            type=click.Choice(list(MODES)),
+            default="markers",
+            show_default=True,
+            help="What to score: duration markers, a --range, the "
+            "whole timeline, or automatic scenes.",
+        ),
+        click.option(
+            "--range",
+            "range_",
+            metavar="TC-TC",
+            help="Record timecodes to score, e.g. 01:00:10:00-01:00:40:00.",
+        ),
+        click.option(
+            "--min-scene",
+            type=float,
+            default=20.0,
+            show_default=True,
+            help="Shortest automatic cue, seconds.",
+        ),
+        click.option(
+            "--max-scene",
+            type=float,
+            default=120.0,
+            show_default=True,
+            help="Longest automatic cue, seconds.",
+        ),
+        click.option("--rate", type=RATE, help="Frame rate for EDLs (24, 25, 29.97, 30000/1001)."),
+        click.option(
+            "--media-dir",
+            "media_dirs",
+            multiple=True,
+            type=click.Path(path_type=Path),
+            help="Folder to search for media by file, clip or reel name (repeatable).",
+        ),
+        click.option(
+            "--require-media",
+            is_flag=True,
+            help="Fail when media is offline instead of scoring from the cuts alone.",
+        ),
+        click.option("--prompt", default="", help="Prompt for cues whose marker carries none."),
+        click.option("--mood", default="", help="Mood for every cue (e.g. tense, warm, epic)."),
+        click.option("--seed", type=int, default=0, show_default=True, help="Base seed."),
+        click.option("--model", default="", help="Model name (see `cuebridge models`)."),
+        click.option(
+            "--soundfont",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="A better General MIDI SoundFont (.sf2) for the composer.",
+        ),
+        click.option(
+            "--cue-dir",
+            type=click.Path(file_okay=False, path_type=Path),
+            help="Folder for the cue WAV/MIDI files. Default: <output>_cues/.",
+        ),
+        click.option("--track-name", default="Score", show_default=True),
+        click.option("--force", is_flag=True, help="Replace an existing output file."),
+        click.option(
+            "--engine", metavar="HOST:PORT", help="Use a running CueEngine (e.g. on a GPU machine)."
+        ),
+        click.option("--json", "as_json", is_flag=True, help="Print the result as JSON."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def default_output(timeline: Path) -> Path:
+    suffix = timeline.suffix if timeline.suffix.lower() in SCORE_SUFFIXES else ".otio"
+    return timeline.with_name(f"{timeline.stem}.scored{suffix}")
+
+
+@main.command()
+@click.argument("timeline", type=click.Path(path_type=Path))
+@_score_options
+def score(
+    timeline: Path,
+    output: Path | None,
+    mode: str,
+    range_: str | None,
+    min_scene: float,
+    max_scene: float,
+    rate: Fraction | None,
+    media_dirs: tuple[Path, ...],
+    require_media: bool,
+    prompt: str,
+    mood: str,
+    seed: int,
+    model: str,
+    soundfont: Path | None,
+    cue_dir: Path | None,
+    track_name: str,
+    force: bool,
+    engine: str | None,
+    as_json: bool,
+) -> None:
+    """Score TIMELINE: cues on a new "Score" track, written to a NEW timeline file."""
+    if range_ and mode == "markers":
+        mode = "range"
+    request = bpb.ScoreRequest(
+        timeline_path=str(timeline.resolve()),
+        output_path=str((output or default_output(timeline)).resolve()),
+        force=force,
+        selection=bpb.SegmentSelection(
+            mode=MODES[mode], range=range_ or "", min_scene_s=min_scene, max_scene_s=max_scene
+        ),
+        rate=_rate_pb(rate),
+        media_dirs=[str(d.resolve()) for d in media_dirs],
+        require_media=require_media,
+        prompt=prompt,
+        mood=mood,
+        seed=seed,
+        generation=pb.GenerationOptions(
+            model=model, soundfont=str(soundfont.resolve()) if soundfont else ""
+        ),
+        cue_dir=str(cue_dir.resolve()) if cue_dir else "",
+        track_name=track_name,
+    )
+    sys.exit(run_score(request, engine, as_json))
+
+
+def run_score(request: bpb.ScoreRequest, engine: str | None, as_json: bool) -> int:
+    from tqdm import tqdm
+
+    with bridge_stub(engine) as stub:
+        try:
+            job = stub.StartScore(request)
+        except grpc.RpcError as exc:
+            _fail(exc.details(), EXIT_ENGINE if exc.code() in ENGINE_CODES else EXIT_BAD_INPUT)
+        bar = tqdm(
+            total=job.total,
+            unit="cue",
+            disable=as_json,
+            file=sys.stderr,
+            desc="scoring",
+            dynamic_ncols=True,
+        )
+        try:
+            for event in stub.WatchScore(bpb.ScoreRef(score_id=job.id)):
+                job = event.score
+                bar.n = job.done + job.failed
+                bar.set_postfix_str(job.message, refresh=True)
+                if event.HasField("segment") and event.segment.error:
+                    bar.write(f"cue {event.segment.segment_id} failed: {event.segment.error}")
+        except KeyboardInterrupt:
+            stub.CancelScore(bpb.ScoreRef(score_id=job.id))
+            bar.close()
+            click.echo("cancelled", err=True)
+            return EXIT_INTERRUPTED
+        bar.close()
+    return report_score(job, as_json)
+
+
+def report_score(job: bpb.ScoreJob, as_json: bool) -> int:
+    code = {
+        pb.JOB_STATE_SUCCEEDED: EXIT_OK,
+        pb.JOB_STATE_PARTIAL: EXIT_PARTIAL,
+        pb.JOB_STATE_CANCELLED: EXIT_INTERRUPTED,
+    }.get(job.state, EXIT_FAILED)
+    if as_json:
+        click.echo(_json(job))
+        return code
+    if job.state not in (pb.JOB_STATE_SUCCEEDED, pb.JOB_STATE_PARTIAL):
+        click.secho(f"error: {job.message}", fg="red", err=True)
+        return code
+    result = job.result
+    for w in result.warnings:
+        click.secho(f"warning: {w}", fg="yellow", err=True)
+    for p in result.placements:
+        click.echo(
+            f"{p.record_in_timecode}-{p.record_out_timecode}  {p.track_name:<8} "
+            f"{p.name}  ->  {p.cue.audio_path}"
+        )
+    for f in result.failed:
+        click.secho(f"failed: {f.segment_id}: {f.error}", fg="red", err=True)
+    click.echo(f"wrote {result.output_path}")
+    return code
+
+
+@main.command("convert")
+@click.argument("source", type=click.Path(path_type=Path))
+@click.argument("output", type=click.Path(path_type=Path))
+@click.option("--rate", type=RATE, help="Frame rate for EDL input.")
+@click.option("--force", is_flag=True, help="Replace an existing output file.")
+def convert_cmd(source: Path, output: Path, rate: Fraction | None, force: bool) -> None:
+    """Convert a timeline between formats (no scoring): .otio .otioz .edl .xml .fcpxml .aaf"""
+    from bridge.errors import BridgeError
+    from bridge.scoring import convert
+
+    try:
+        out = convert(source, output, force=force, rate=rate)
+    except BridgeError as exc:
+        _fail(str(exc))
+    click.echo(f"wrote {out}")
+
+
+@main.command()
+@click.argument("timeline", type=click.Path(path_type=Path))
+@click.option(
+    "--segments", "mode", type=click.Choice(list(MODES)), default="markers", show_default=True
+)
+@click.option("--range", "range_", metavar="TC-TC")
+@click.option("--rate", type=RATE)
+@click.option("--media-dir", "media_dirs", multiple=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True)
+def inspect(
+    timeline: Path,
+    mode: str,
+    range_: str | None,
+    rate: Fraction | None,
+    media_dirs: tuple[Path, ...],
+    as_json: bool,
+) -> None:
+    """Show the segments a score would make, without making music."""
+    if range_ and mode == "markers":
+        mode = "range"
+    request = bpb.InspectRequest(
+        timeline_path=str(timeline.resolve()),
+        selection=bpb.SegmentSelection(mode=MODES[mode], range=range_ or ""),
+        rate=_rate_pb(rate),
+        media_dirs=[str(d.resolve()) for d in media_dirs],
+    )
+    from bridge.server import CHANNEL_OPTIONS, start_server
+
+    server = start_server("127.0.0.1", 0)
+    try:
+        with grpc.insecure_channel(server.address, options=CHANNEL_OPTIONS) as channel:
+            info = bpb_grpc.BridgeStub(channel).InspectTimeline(request)
+    except grpc.RpcError as exc:
+        _fail(exc.details())
+    finally:
+        server.stop(0.5)
+    if as_json:
+        click.echo(_json(info))
+        return
+    fps = Fraction(info.rate.num, info.rate.den or 1)
+    click.echo(
+        f"{info.name or timeline.name}: {float(fps):g} fps, {info.duration_frames} frames, "
+        f"{info.video_tracks} video / {info.audio_tracks} audio tracks"
+    )
+    for s in info.segments:
+        seg = s.segment
+        click.echo(
+            f"  {seg.id}  {s.record_in_timecode}-{s.record_out_timecode}  "
+            f"{len(seg.cut_frames)} cuts  {len(seg.hit_frames)} hits  "
+            f"media {s.media_online} online/{s.media_offline} offline  {seg.name!r}"
+        )
+
+
+@main.command()
+@click.option("--engine", metavar="HOST:PORT", help="Ask a running engine instead.")
+@click.option("--json", "as_json", is_flag=True)
+def models(engine: str | None, as_json: bool) -> None:
+    """List the models and whether each is ready here."""
+    if engine:
+        from cuebridge.v1 import engine_pb2_grpc
+
+        try:
+            with grpc.insecure_channel(engine) as channel:
+                info = engine_pb2_grpc.CueEngineStub(channel).GetEngineInfo(
+                    pb.EngineInfoRequest(), timeout=30
+                )
+        except grpc.RpcError as exc:
+            _fail(f"engine {engine}: {exc.details()}", EXIT_ENGINE)
+    else:
+        from engine.jobs import JobQueue
+        from engine.registry import ModelRegistry
+        from engine.service import engine_info
+
+        info = engine_info(JobQueue(ModelRegistry(), Path(".")))
+    if as_json:
+        click.echo(_json(info))
+        return
+    for m in info.models:
+        mark = click.style("ready", fg="green") if m.ready else click.style("not ready", fg="red")
+        default = " (default)" if m.is_default else ""
+        click.echo(f"{m.name}{default}: {mark} on {m.device or 'cpu'} — {m.description}")
+        if m.reason:
+            click.echo(f"    {m.reason}")
+
+
+@main.command()
+@click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--rate", type=RATE, default="24", show_default=True)
+@click.option("--force", is_flag=True, help="Replace an existing demo in FOLDER.")
+def demo(folder: Path | None, rate: Fraction, force: bool) -> None:
+    """Make a short film with cue markers, score it, and say how to open the result."""
+    from bridge.demo_media import make_demo_film
+
+    folder = (folder or Path("cuebridge-demo")).resolve()
+    output = folder / "demo.scored.otio"
+    if output.exists() and not force:
+        _fail(f"{output} already exists: pass --force to make the demo again, or another FOLDER")
+    folder.mkdir(parents=True, exist_ok=True)
+    click.echo(f"making a {float(rate):g} fps demo film in {folder} ...", err=True)
+    film = make_demo_film(folder, rate=rate)
+    request = bpb.ScoreRequest(
+        timeline_path=str(film.timeline_path),
+        output_path=str(output),
+        force=force,
+        cue_dir=str(folder / "cues"),
+    )
+    code = run_score(request, None, as_json=False)
+    if code not in (EXIT_OK, EXIT_PARTIAL):
+        sys.exit(code)
+    xml = folder / "demo.scored.xml"
+    from bridge.scoring import convert
+
+    convert(output, xml, force=True)
+    click.echo(
+        json.dumps(
+            {
+                "film": str(film.film_path),
+                "timeline": str(film.timeline_path),
+                "scored_otio": str(output),
+                "scored_fcp7_xml": str(xml),
+                "cues": str(folder / "cues"),
+            },
+            indent=2,
+        )
+    )
+    click.echo(
+        "\nOpen it:\n"
+        f"  DaVinci Resolve 18.5+: File > Import > Timeline... and pick {output.name}\n"
+        f"  Premiere Pro: File > Import... and pick {xml.name} (FCP 7 XML)\n"
+        '  Each cue sits on the audio track "Score" under its marker; the WAVs and MIDI files '
+        "are in cues/."
+    )
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()
