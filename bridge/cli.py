@@ -17,12 +17,12 @@ from pathlib import Path
 
 import click
 import grpc
-from cuebridge.v1 import bridge_pb2 as bpb
-from cuebridge.v1 import bridge_pb2_grpc as bpb_grpc
-from cuebridge.v1 import engine_pb2 as pb
 from google.protobuf import json_format
 
 from bridge.timeline_io import SCORE_SUFFIXES, snap_rate
+from cuebridge.v1 import bridge_pb2 as bpb
+from cuebridge.v1 import bridge_pb2_grpc as bpb_grpc
+from cuebridge.v1 import engine_pb2 as pb
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_PARTIAL, EXIT_FAILED, EXIT_ENGINE, EXIT_INTERRUPTED = (
     0,

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import grpc
 import platformdirs
-from cuebridge.v1 import bridge_pb2, bridge_pb2_grpc, engine_pb2, engine_pb2_grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from bridge.service import BridgeService
+from cuebridge.v1 import bridge_pb2, bridge_pb2_grpc, engine_pb2, engine_pb2_grpc
 from engine.jobs import JobQueue
 from engine.registry import ModelRegistry
 from engine.service import CueEngineService

@@ -15,16 +15,16 @@ from fractions import Fraction
 from pathlib import Path
 
 import grpc
-from cuebridge.v1 import bridge_pb2 as bpb
-from cuebridge.v1 import bridge_pb2_grpc as bpb_grpc
-from cuebridge.v1 import engine_pb2 as pb
-from cuebridge.v1 import engine_pb2_grpc as pb_grpc
 
 from bridge.errors import BridgeError
 from bridge.placement import Placement
 from bridge.scoring import PreparedScore, ScoreOptions, convert, finish, prepare
 from bridge.segments import CueDefaults, SegmentMode, Selection, TimelineSegment, select, study
 from bridge.timeline_io import read_timeline, timeline_rate
+from cuebridge.v1 import bridge_pb2 as bpb
+from cuebridge.v1 import bridge_pb2_grpc as bpb_grpc
+from cuebridge.v1 import engine_pb2 as pb
+from cuebridge.v1 import engine_pb2_grpc as pb_grpc
 from engine.jobs import FINAL_JOB_STATES
 from engine.wire import cue_from_pb, cue_to_pb, rate_to_pb, segment_to_pb
 

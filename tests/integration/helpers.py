@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pretty_midi
+
 from cuebridge.v1 import bridge_pb2 as bpb
 from cuebridge.v1 import bridge_pb2_grpc as bpb_grpc
 

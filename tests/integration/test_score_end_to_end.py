@@ -9,12 +9,12 @@ from pathlib import Path
 import grpc
 import opentimelineio as otio
 import pytest
-from cuebridge.v1 import bridge_pb2 as bpb
-from cuebridge.v1 import bridge_pb2_grpc as bpb_grpc
-from cuebridge.v1 import engine_pb2 as pb
 
 from bridge.scoring import convert
 from bridge.server import start_server
+from cuebridge.v1 import bridge_pb2 as bpb
+from cuebridge.v1 import bridge_pb2_grpc as bpb_grpc
+from cuebridge.v1 import engine_pb2 as pb
 from engine.cue import SAMPLE_RATE
 from engine.segment import Rate
 from tests.integration.helpers import onsets_near, run_score, wav_facts

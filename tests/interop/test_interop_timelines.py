@@ -12,13 +12,13 @@ from pathlib import Path
 import grpc
 import opentimelineio as otio
 import pytest
-from cuebridge.v1 import bridge_pb2 as bpb
-from cuebridge.v1 import bridge_pb2_grpc as bpb_grpc
-from cuebridge.v1 import engine_pb2 as pb
 
 from bridge.scoring import convert
 from bridge.server import start_server
 from bridge.timeline_io import read_timeline, write_timeline
+from cuebridge.v1 import bridge_pb2 as bpb
+from cuebridge.v1 import bridge_pb2_grpc as bpb_grpc
+from cuebridge.v1 import engine_pb2 as pb
 from tests.conftest import interop_files
 from tests.integration.helpers import run_score
 
