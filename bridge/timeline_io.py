@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import tempfile
 import warnings
 from fractions import Fraction
@@ -23,6 +24,8 @@ READ_SUFFIXES = {".otio", ".otioz", ".otiod", ".edl", ".xml", ".fcpxml", ".aaf"}
 SCORE_SUFFIXES = {".otio", ".otioz", ".xml", ".fcpxml", ".aaf"}
 WRITE_SUFFIXES = SCORE_SUFFIXES | {".edl"}
 DEFAULT_EDL_RATE = Fraction(24)
+# AAF wants a mob ID per clip; timelines that did not come from AAF have none, so make them.
+WRITE_ARGS = {".aaf": {"use_empty_mob_ids": True}}
 
 
 def read_timeline(path: str | Path, rate: Fraction | None = None) -> otio.schema.Timeline:
@@ -69,20 +72,23 @@ def write_timeline(
     path = Path(path)
     check_output(path, force=force, protect=protect, allowed=allowed)
     suffix = path.suffix.lower()
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix, dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
+    # A private folder beside the output: the adapter creates the file itself (some refuse an
+    # existing one), with the user's usual permissions, and the rename stays on one disk.
+    scratch = Path(tempfile.mkdtemp(prefix=f".{path.stem}.", dir=path.parent))
+    tmp = scratch / path.name
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            otio.adapters.write_to_file(_fit_for(suffix, timeline), str(tmp))
+            otio.adapters.write_to_file(
+                _fit_for(suffix, timeline), str(tmp), **WRITE_ARGS.get(suffix, {})
+            )
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except Exception as exc:
         raise TimelineError(path, f"cannot be written as {suffix[1:]}: {_reason(exc)}") from exc
     finally:
-        tmp.unlink(missing_ok=True)
+        shutil.rmtree(scratch, ignore_errors=True)
     return path
 
 

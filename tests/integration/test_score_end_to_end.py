@@ -164,3 +164,19 @@ def test_inspect_and_engine_info(demo24, stub):
     engine = stub.GetEngineInfo(pb.EngineInfoRequest())
     composer = {m.name: m for m in engine.models}["composer"]
     assert composer.ready
+
+
+@pytest.mark.parametrize("suffix", [".otioz", ".fcpxml", ".aaf"])
+def test_every_scoring_format_reads_back_with_the_cues_in_place(demo24, stub, tmp_path, suffix):
+    out = tmp_path / f"scored{suffix}"
+    job, _ = run_score(
+        stub, bpb.ScoreRequest(timeline_path=str(demo24.timeline_path), output_path=str(out))
+    )
+    assert job.state == pb.JOB_STATE_SUCCEEDED, job.message
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no scratch left
+    scored = otio.adapters.read_from_file(str(out))
+    [index] = {p.track_index for p in job.result.placements}
+    clips = list(scored.audio_tracks()[index - 1].find_clips())
+    assert [(c.range_in_parent().start_time.value, c.duration().value) for c in clips] == [
+        (start, length) for _, start, length in demo24.markers
+    ]
