@@ -25,7 +25,7 @@ from bridge.timeline_io import (
     timeline_rate,
     write_timeline,
 )
-from engine.cue import Cue
+from engine.cue import Cue, cue_file_stem
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,24 @@ def prepare(options: ScoreOptions) -> PreparedScore:
             "scored from the edit structure alone"
         )
     cue_dir = Path(options.cue_dir) if options.cue_dir else out.parent / f"{out.stem}_cues"
+    _check_cue_dir(cue_dir, segments, options.force)
     return PreparedScore(options, timeline, facts, segments, cue_dir, warnings)
+
+
+def _check_cue_dir(cue_dir: Path, segments: list[TimelineSegment], force: bool) -> None:
+    """Cues of another score must not be replaced silently: other timelines may point at them."""
+    if cue_dir.exists() and not cue_dir.is_dir():
+        raise TimelineError(cue_dir, "is a file, not a folder for cues", "choose another --cue-dir")
+    if force or not cue_dir.is_dir():
+        return
+    stems = {cue_file_stem(s.segment.id) for s in segments}
+    taken = sorted(p.name for p in cue_dir.iterdir() if p.stem in stems)
+    if taken:
+        raise TimelineError(
+            cue_dir,
+            f"already holds cues ({', '.join(taken[:3])}) that other timelines may use",
+            "choose another --cue-dir, or pass --force",
+        )
 
 
 def finish(prepared: PreparedScore, cues: dict[str, Cue]) -> list[Placement]:

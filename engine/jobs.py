@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cuebridge.v1 import engine_pb2 as pb
-
 from engine.cue import Cue
 from engine.models.base import CueError, CueModel
 from engine.registry import ModelRegistry

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import grpc
-from cuebridge.v1 import engine_pb2 as pb
-from cuebridge.v1 import engine_pb2_grpc as pb_grpc
 
 import engine
+from cuebridge.v1 import engine_pb2 as pb
+from cuebridge.v1 import engine_pb2_grpc as pb_grpc
 from engine.jobs import Job, JobQueue, JobRejected, ModelNotReady
 from engine.wire import cue_to_pb, model_info_to_pb, options_from_pb, segment_from_pb
 

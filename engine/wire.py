@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from cuebridge.v1 import engine_pb2 as pb
-
 from engine.cue import Cue
 from engine.models.base import ModelStatus
 from engine.segment import GenerationOptions, MediaSpan, Rate, Segment

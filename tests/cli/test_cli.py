@@ -120,3 +120,16 @@ def test_demo_command_makes_and_scores_a_film(cli, tmp_path):
     assert (tmp_path / "demo" / "demo.scored.xml").exists()
     assert len(list((tmp_path / "demo" / "cues").glob("*.wav"))) == 3
     assert "Resolve" in result.stdout and "Premiere" in result.stdout
+
+
+def test_cues_of_another_score_are_not_replaced(cli, demo24, tmp_path):
+    shared = tmp_path / "cues"
+    first = cli("score", demo24.timeline_path, "-o", tmp_path / "a.otio", "--cue-dir", shared)
+    assert first.exit_code == EXIT_OK, first.output
+    before = {p.name: p.read_bytes() for p in shared.iterdir()}
+    second = cli(
+        "score", demo24.timeline_path, "-o", tmp_path / "b.otio", "--cue-dir", shared, "--seed", "9"
+    )
+    assert second.exit_code == EXIT_BAD_INPUT and "already holds cues" in second.output
+    assert {p.name: p.read_bytes() for p in shared.iterdir()} == before
+    assert not (tmp_path / "b.otio").exists()
