@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import secrets
 import signal
 import sys
 from collections.abc import Iterator
@@ -88,10 +89,12 @@ def _rate_pb(rate: Fraction | None) -> pb.Rate | None:
 @contextlib.contextmanager
 def bridge_stub(engine: str | None) -> Iterator[bpb_grpc.BridgeStub]:
     """A Bridge on a free loopback port in this process, using `engine` or its own engine."""
+    from bridge.security import authorized_channel
     from bridge.server import CHANNEL_OPTIONS, start_server
 
-    server = start_server("127.0.0.1", 0, engine_target=engine)
-    channel = grpc.insecure_channel(server.address, options=CHANNEL_OPTIONS)
+    token = secrets.token_urlsafe(32)  # this process's own: its loopback port is open meanwhile
+    server = start_server("127.0.0.1", 0, engine_target=engine, token=token)
+    channel = authorized_channel(server.address, token, options=CHANNEL_OPTIONS)
     try:
         yield bpb_grpc.BridgeStub(channel)
     finally:
@@ -116,22 +119,74 @@ def main() -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Where the engine writes cues when a request names no folder.",
 )
-def serve(host: str, port: int, engine: str | None, output_root: Path | None) -> None:
+@click.option(
+    "--state-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where jobs and the cue cache persist (default: the user's data folder).",
+)
+@click.option(
+    "--http-port",
+    default=50052,
+    show_default=True,
+    type=int,
+    help="HTTP/JSON face for plugins; 0 picks a free port.",
+)
+@click.option("--no-http", is_flag=True, help="Serve gRPC only.")
+@click.option(
+    "--tls-cert",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="PEM certificate; with --tls-key, needed to listen beyond 127.0.0.1.",
+)
+@click.option("--tls-key", type=click.Path(dir_okay=False, path_type=Path), help="PEM key.")
+def serve(
+    host: str,
+    port: int,
+    engine: str | None,
+    output_root: Path | None,
+    state_dir: Path | None,
+    http_port: int,
+    no_http: bool,
+    tls_cert: Path | None,
+    tls_key: Path | None,
+) -> None:
     """Host the Bridge and the CueEngine services over gRPC until stopped."""
+    from bridge.security import SecurityError, load_or_create_token, token_path
     from bridge.server import start_server
 
+    if bool(tls_cert) != bool(tls_key):
+        _fail("give both --tls-cert and --tls-key, or neither")
     try:
-        server = start_server(host, port, engine_target=engine, output_root=output_root)
-    except OSError as exc:
+        token = load_or_create_token()  # every call must carry it; plugins read the file
+        server = start_server(
+            host,
+            port,
+            engine_target=engine,
+            output_root=output_root,
+            state_dir=state_dir,
+            resume=True,
+            token=token,
+            http_port=None if no_http else http_port,
+            tls=(tls_cert, tls_key) if tls_cert and tls_key else None,
+        )
+    except (OSError, SecurityError) as exc:
         _fail(str(exc))
     click.echo(f"cuebridge serving on {server.address} (Ctrl-C to stop)", err=True)
-    signal.signal(signal.SIGTERM, lambda *_: server.server.stop(5))
+    if server.http is not None:
+        click.echo(f"HTTP/JSON on {server.http.url}", err=True)
+    click.echo(f"token file: {token_path()}", err=True)
+    signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM stops as gently as Ctrl-C
     try:
         server.wait()
     except KeyboardInterrupt:
-        click.echo("stopping", err=True)
+        click.echo(
+            "stopping: the cue in progress finishes; queued cues resume on the next start", err=True
+        )
     finally:
-        server.stop()
+        server.stop(grace=5)
+
+
+def _interrupt(*_) -> None:
+    raise KeyboardInterrupt
 
 
 def _score_options(f):
@@ -202,6 +257,11 @@ def _score_options(f):
         click.option("--track-name", default="Score", show_default=True),
         click.option("--force", is_flag=True, help="Replace an existing output file."),
         click.option(
+            "--fresh",
+            is_flag=True,
+            help="Make every cue again, even those unchanged since an earlier score.",
+        ),
+        click.option(
             "--engine", metavar="HOST:PORT", help="Use a running CueEngine (e.g. on a GPU machine)."
         ),
         click.option("--json", "as_json", is_flag=True, help="Print the result as JSON."),
@@ -237,6 +297,7 @@ def score(
     cue_dir: Path | None,
     track_name: str,
     force: bool,
+    fresh: bool,
     engine: str | None,
     as_json: bool,
 ) -> None:
@@ -261,6 +322,7 @@ def score(
         ),
         cue_dir=str(cue_dir.resolve()) if cue_dir else "",
         track_name=track_name,
+        fresh=fresh,
     )
     sys.exit(run_score(request, engine, as_json))
 
@@ -315,7 +377,7 @@ def report_score(job: bpb.ScoreJob, as_json: bool) -> int:
     for p in result.placements:
         click.echo(
             f"{p.record_in_timecode}-{p.record_out_timecode}  {p.track_name:<8} "
-            f"{p.name}  ->  {p.cue.audio_path}"
+            f"{p.name}  ->  {p.cue.audio_path}{'  (unchanged, reused)' if p.reused else ''}"
         )
     for f in result.failed:
         click.secho(f"failed: {f.segment_id}: {f.error}", fg="red", err=True)
@@ -366,11 +428,13 @@ def inspect(
         rate=_rate_pb(rate),
         media_dirs=[str(d.resolve()) for d in media_dirs],
     )
+    from bridge.security import authorized_channel
     from bridge.server import CHANNEL_OPTIONS, start_server
 
-    server = start_server("127.0.0.1", 0)
+    token = secrets.token_urlsafe(32)
+    server = start_server("127.0.0.1", 0, token=token)
     try:
-        with grpc.insecure_channel(server.address, options=CHANNEL_OPTIONS) as channel:
+        with authorized_channel(server.address, token, options=CHANNEL_OPTIONS) as channel:
             info = bpb_grpc.BridgeStub(channel).InspectTimeline(request)
     except grpc.RpcError as exc:
         _fail(exc.details())
@@ -402,18 +466,19 @@ def models(engine: str | None, as_json: bool) -> None:
         from cuebridge.v1 import engine_pb2_grpc
 
         try:
-            with grpc.insecure_channel(engine) as channel:
+            from bridge.security import authorized_channel, engine_token
+
+            with authorized_channel(engine, engine_token(engine)) as channel:
                 info = engine_pb2_grpc.CueEngineStub(channel).GetEngineInfo(
                     pb.EngineInfoRequest(), timeout=30
                 )
         except grpc.RpcError as exc:
             _fail(f"engine {engine}: {exc.details()}", EXIT_ENGINE)
     else:
-        from engine.jobs import JobQueue
         from engine.registry import ModelRegistry
         from engine.service import engine_info
 
-        info = engine_info(JobQueue(ModelRegistry(), Path(".")))
+        info = engine_info(ModelRegistry())
     if as_json:
         click.echo(_json(info))
         return

@@ -152,7 +152,9 @@ def select(
             raise BridgeError(f"{source}: {origin} has zero length; give it a duration")
         prompt = extra.get("prompt") or defaults.prompt
         mood = extra.get("mood") or defaults.mood
-        seed = int(extra["seed"]) if "seed" in extra else _derived_seed(defaults.seed, index)
+        seed = (
+            int(extra["seed"]) if "seed" in extra else _derived_seed(defaults.seed, start, length)
+        )
         media, offline = _media_spans(timeline, facts, start, length, linker)
         segment = Segment(
             id=f"cue-{index + 1:03d}",
@@ -170,9 +172,10 @@ def select(
     return out
 
 
-def _derived_seed(base: int, index: int) -> int:
-    # Stable per position, so re-running the same request gives the same cues.
-    return zlib.crc32(f"{base}:{index}".encode()) & 0x7FFFFFFF
+def _derived_seed(base: int, start: int, length: int) -> int:
+    # From where the cue sits, not its number: adding a cue elsewhere leaves this one's music
+    # (and so its cached cue) as it was.
+    return zlib.crc32(f"{base}:{start}:{length}".encode()) & 0x7FFFFFFF
 
 
 def _markers(timeline, facts: TimelineFacts, selection: Selection, source: str):

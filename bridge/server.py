@@ -11,15 +11,25 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
-import platformdirs
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from bridge.http_gateway import HttpGateway, start_http_gateway
+from bridge.security import (
+    TokenInterceptor,
+    authorized_channel,
+    check_bind,
+    engine_token,
+    internal_target,
+    server_credentials,
+)
 from bridge.service import BridgeService
 from cuebridge.v1 import bridge_pb2, bridge_pb2_grpc, engine_pb2, engine_pb2_grpc
-from engine.jobs import JobQueue
+from engine.jobs import EngineLimits, JobQueue
+from engine.paths import data_dir
 from engine.registry import ModelRegistry
 from engine.service import CueEngineService
+from engine.store import JobStore
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 50051
@@ -32,10 +42,6 @@ ENGINE_SERVICE = engine_pb2.DESCRIPTOR.services_by_name["CueEngine"].full_name
 BRIDGE_SERVICE = bridge_pb2.DESCRIPTOR.services_by_name["Bridge"].full_name
 
 
-def default_output_root() -> Path:
-    return Path(platformdirs.user_data_dir("cuebridge")) / "cues"
-
-
 @dataclass
 class RunningServer:
     server: grpc.Server
@@ -43,16 +49,23 @@ class RunningServer:
     port: int
     jobs: JobQueue | None  # None when the engine is remote
     engine_channel: grpc.Channel
+    http: HttpGateway | None = None  # the HTTP/JSON face, when started with http_port
 
     @property
     def address(self) -> str:
         return f"{self.host}:{self.port}"
 
     def stop(self, grace: float = 2.0) -> None:
+        """Checkpoint first (the cue in progress finishes, the rest stays queued in the store),
+        so watchers are told the engine is stopping, then stop serving."""
+        if self.http is not None:
+            self.http.stop()
+        if self.jobs is not None:
+            self.jobs.close(drain_s=max(grace, 0.1) * 5)
         self.server.stop(grace).wait()
         self.engine_channel.close()
         if self.jobs is not None:
-            self.jobs.close()
+            self.jobs.store.close()
 
     def wait(self) -> None:
         self.server.wait_for_termination()
@@ -65,23 +78,54 @@ def start_server(
     engine_target: str | None = None,
     output_root: Path | None = None,
     registry: ModelRegistry | None = None,
+    state_dir: Path | None = None,
+    resume: bool = False,
+    limits: EngineLimits | None = None,
+    token: str | None = None,
+    http_port: int | None = None,
+    tls: tuple[Path, Path] | None = None,
 ) -> RunningServer:
-    """Start serving; port 0 picks a free one (tests). Returns once the port is bound."""
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=32), options=CHANNEL_OPTIONS)
-    bound = server.add_insecure_port(f"{host}:{port}")
+    """Start serving; port 0 picks a free one (tests). Returns once the port is bound.
+
+    The engine keeps its jobs and cue cache in `state_dir` (default: the user's data folder);
+    `resume` queues again the jobs an earlier, stopped or killed engine left unfinished.
+    Security (bridge/security.py): with `token` every call but health and reflection needs it;
+    `http_port` starts the HTTP/JSON gateway beside gRPC (0: a free port; needs the token);
+    `tls` = (cert, key) PEM files, required to listen beyond loopback.
+    """
+    check_bind(host, tls, token_on=token is not None)
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=32),
+        options=CHANNEL_OPTIONS,
+        interceptors=[TokenInterceptor(token)] if token else [],
+    )
+    if tls:
+        bound = server.add_secure_port(f"{host}:{port}", server_credentials(tls))
+    else:
+        bound = server.add_insecure_port(f"{host}:{port}")
     if bound == 0:
         raise OSError(
             f"cannot listen on {host}:{port}: is another cuebridge already serving? "
             "Pick another --port"
         )
+    internal = internal_target(server, host, bound, tls)  # how this process calls itself
     names = [BRIDGE_SERVICE]
     jobs = None
     if engine_target is None:
-        jobs = JobQueue(registry or ModelRegistry(), output_root or default_output_root())
+        state = Path(state_dir) if state_dir else data_dir()
+        jobs = JobQueue(
+            registry or ModelRegistry(),
+            output_root or state / "cues",
+            JobStore(state / "engine.sqlite3"),
+            limits or EngineLimits(),
+        )
+        if resume:
+            jobs.resume()
         engine_pb2_grpc.add_CueEngineServicer_to_server(CueEngineService(jobs), server)
         names.append(ENGINE_SERVICE)
-        engine_target = f"{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{bound}"
-    channel = grpc.insecure_channel(engine_target, options=CHANNEL_OPTIONS)
+        engine_target = internal
+    engine_key = token if jobs is not None else engine_token(engine_target)
+    channel = authorized_channel(engine_target, engine_key, options=CHANNEL_OPTIONS)
     bridge_pb2_grpc.add_BridgeServicer_to_server(BridgeService(channel, engine_target), server)
 
     health_servicer = health.HealthServicer()
@@ -92,4 +136,11 @@ def start_server(
         [*names, health.SERVICE_NAME, reflection.SERVICE_NAME], server
     )
     server.start()
-    return RunningServer(server, host, bound, jobs, channel)
+    running = RunningServer(server, host, bound, jobs, channel)
+    if http_port is not None:
+        try:
+            running.http = start_http_gateway(internal, token or "", host, http_port, tls)
+        except Exception:
+            running.stop(0)
+            raise
+    return running

@@ -67,7 +67,7 @@ def options_from_pb(req: bpb.ScoreRequest) -> ScoreOptions:
     )
 
 
-def placement_to_pb(p: Placement, prepared: PreparedScore) -> bpb.CuePlacement:
+def placement_to_pb(p: Placement, prepared: PreparedScore, reused: bool) -> bpb.CuePlacement:
     facts = prepared.facts
     return bpb.CuePlacement(
         segment_id=p.segment.segment.id,
@@ -81,6 +81,7 @@ def placement_to_pb(p: Placement, prepared: PreparedScore) -> bpb.CuePlacement:
         record_in_timecode=facts.timecode(p.record_start),
         record_out_timecode=facts.timecode(p.record_start + p.record_duration),
         cue=cue_to_pb(p.cue),
+        reused=reused,
     )
 
 
@@ -130,6 +131,9 @@ class ScoreRun:
 
 
 class BridgeService(bpb_grpc.BridgeServicer):
+    engine_patience_s = 120.0  # how long a score waits for a restarting engine
+    retry_s = 1.0
+
     def __init__(self, engine_channel: grpc.Channel, engine_target: str):
         self.engine = pb_grpc.CueEngineStub(engine_channel)
         self.engine_target = engine_target
@@ -150,6 +154,7 @@ class BridgeService(bpb_grpc.BridgeServicer):
             segments=[segment_to_pb(s.segment) for s in prepared.segments],
             options=request.generation,
             output_dir=str(prepared.cue_dir.resolve()),
+            fresh=request.fresh,
         )
         try:
             job = self.engine.SubmitJob(submit, timeout=60)
@@ -172,10 +177,10 @@ class BridgeService(bpb_grpc.BridgeServicer):
             with run.cond:
                 if seen >= len(run.events):
                     run.cond.wait(0.5)
-                fresh = run.events[seen:]
-                seen += len(fresh)
+                new_events = run.events[seen:]
+                seen += len(new_events)
                 over = run.state in FINAL_JOB_STATES and seen >= len(run.events)
-            for segment in fresh:
+            for segment in new_events:
                 yield bpb.ScoreEvent(score=run.snapshot(), segment=segment)
             if over:
                 return
@@ -277,6 +282,7 @@ class BridgeService(bpb_grpc.BridgeServicer):
             if r.state == pb.SEGMENT_STATE_DONE
         }
         failed = [r for r in job.segments if r.state == pb.SEGMENT_STATE_FAILED]
+        reused = {r.segment_id for r in job.segments if r.reused}
         warnings = list(run.prepared.warnings)
         if job.state == pb.JOB_STATE_CANCELLED:
             run.changed(
@@ -292,12 +298,16 @@ class BridgeService(bpb_grpc.BridgeServicer):
         placements = finish(run.prepared, cues)
         result = bpb.ScoreResult(
             output_path=str(run.prepared.options.output_path),
-            placements=[placement_to_pb(p, run.prepared) for p in placements],
+            placements=[
+                placement_to_pb(p, run.prepared, p.segment.segment.id in reused) for p in placements
+            ],
             warnings=warnings,
             failed=failed,
         )
         state = pb.JOB_STATE_PARTIAL if failed else pb.JOB_STATE_SUCCEEDED
         message = f"wrote {result.output_path} with {len(placements)} cue(s)"
+        if reused:
+            message += f" ({len(reused)} unchanged, reused)"
         if failed:
             message += f"; {len(failed)} segment(s) failed"
         run.changed(state=state, message=message, result=result)

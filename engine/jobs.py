@@ -2,13 +2,17 @@
 
 A job's segments are independent: a failing segment is recorded with its reason and the others go
 on; a cancel takes effect between segments (or batches, for models that batch). Every change is an
-event that watchers receive in order.
+event that watchers receive in order, and is committed to the job store, so a killed engine resumes
+its jobs without making a finished cue again. Unchanged segments reuse the cue an earlier job made.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
+import os
 import queue
+import shutil
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -16,10 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cuebridge.v1 import engine_pb2 as pb
-from engine.cue import Cue
+from engine.cue import Cue, cue_file_stem
+from engine.cue_key import cue_key, file_sha256
 from engine.models.base import CueError, CueModel
 from engine.registry import ModelRegistry
 from engine.segment import GenerationOptions, Segment
+from engine.store import JobStore
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +38,20 @@ class JobRejected(ValueError):
     """A job cannot be accepted (bad request); the message says what to change."""
 
 
+class EngineBusy(RuntimeError):
+    """Over a bound of the engine; try again later or send less at once."""
+
+
 class ModelNotReady(RuntimeError):
     """The asked-for model cannot run here; the message says what is missing."""
+
+
+@dataclass(frozen=True)
+class EngineLimits:
+    max_jobs: int = 64  # jobs queued or running at once
+    max_queued_segments: int = 5000  # segments waiting over all jobs
+    max_segments_per_job: int = 2000
+    max_segment_s: float = 3 * 3600.0  # the longest cue
 
 
 @dataclass
@@ -42,6 +60,7 @@ class SegmentRun:
     state: int = pb.SEGMENT_STATE_PENDING
     cue: Cue | None = None
     error: str = ""
+    reused: bool = False
     warnings: list[str] = field(default_factory=list)
 
 
@@ -52,6 +71,7 @@ class Job:
     options: GenerationOptions
     output_dir: Path
     runs: list[SegmentRun]
+    fresh: bool = False
     state: int = pb.JOB_STATE_QUEUED
     cancel_requested: threading.Event = field(default_factory=threading.Event)
     # Event log: the index of the segment that changed, or -1 for a job-level change.
@@ -67,6 +87,12 @@ class Job:
         return sum(r.state == pb.SEGMENT_STATE_FAILED for r in self.runs)
 
     @property
+    def pending(self) -> int:
+        return sum(
+            r.state in (pb.SEGMENT_STATE_PENDING, pb.SEGMENT_STATE_RUNNING) for r in self.runs
+        )
+
+    @property
     def finished(self) -> bool:
         return self.state in FINAL_JOB_STATES
 
@@ -77,24 +103,33 @@ class Job:
 
 
 class JobQueue:
-    def __init__(self, registry: ModelRegistry, output_root: Path):
+    def __init__(
+        self,
+        registry: ModelRegistry,
+        output_root: Path,
+        store: JobStore,
+        limits: EngineLimits = EngineLimits(),
+    ):
         self.registry = registry
         self.output_root = Path(output_root)
+        self.store = store
+        self.limits = limits
         self._jobs: dict[str, Job] = {}
         self._queues: dict[str, queue.Queue[Job | None]] = {}
         self._workers: list[threading.Thread] = []
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
 
     # -- requests ---------------------------------------------------------------------------
 
     def submit(
-        self, segments: list[Segment], options: GenerationOptions, output_dir: str | Path = ""
+        self,
+        segments: list[Segment],
+        options: GenerationOptions,
+        output_dir: str | Path = "",
+        fresh: bool = False,
     ) -> Job:
-        if not segments:
-            raise JobRejected("the job has no segments: select at least one range to score")
-        ids = [s.id for s in segments]
-        if len(set(ids)) != len(ids):
-            raise JobRejected("segment ids must be unique within a job")
+        self._check(segments)
         model_name = options.model or self.registry.default_name()
         try:
             model = self.registry.get(model_name)
@@ -105,11 +140,55 @@ class JobQueue:
             raise ModelNotReady(f"model {model_name!r} is not ready: {status.reason}")
         job_id = uuid.uuid4().hex[:12]
         out = Path(output_dir) if output_dir else self.output_root / job_id
-        job = Job(job_id, model_name, options, out, [SegmentRun(s) for s in segments])
+        job = Job(job_id, model_name, options, out, [SegmentRun(s) for s in segments], fresh)
         with self._lock:
+            if self._stopping.is_set():
+                raise EngineBusy("the engine is shutting down; send the job again once it is up")
+            active = [j for j in self._jobs.values() if not j.finished]
+            if len(active) >= self.limits.max_jobs:
+                raise EngineBusy(
+                    f"{len(active)} jobs are already queued or running (the limit is "
+                    f"{self.limits.max_jobs}); try again when one has finished"
+                )
+            waiting = sum(j.pending for j in active)
+            if waiting + len(segments) > self.limits.max_queued_segments:
+                raise EngineBusy(
+                    f"{waiting} segments are already waiting; {len(segments)} more "
+                    f"would pass the limit of {self.limits.max_queued_segments}"
+                )
+            self.store.add_job(
+                job.id,
+                model_name,
+                options,
+                out,
+                fresh,
+                job.state,
+                segments,
+                pb.SEGMENT_STATE_PENDING,
+            )
             self._jobs[job_id] = job
             self._queue_for(status.device).put(job)
         return job
+
+    def _check(self, segments: list[Segment]) -> None:
+        if not segments:
+            raise JobRejected("the job has no segments: select at least one range to score")
+        if len(segments) > self.limits.max_segments_per_job:
+            raise JobRejected(
+                f"{len(segments)} segments in one job; the limit is "
+                f"{self.limits.max_segments_per_job}: split the timeline"
+            )
+        ids = [s.id for s in segments]
+        if len(set(ids)) != len(ids):
+            raise JobRejected("segment ids must be unique within a job")
+        for s in segments:
+            if s.rate.num <= 0 or s.rate.den <= 0:
+                raise JobRejected(f"segment {s.id!r}: the frame rate must be positive")
+            if s.duration_s > self.limits.max_segment_s:
+                raise JobRejected(
+                    f"segment {s.id!r} lasts {s.duration_s:.0f} s; the longest cue "
+                    f"is {self.limits.max_segment_s:.0f} s: score it in parts"
+                )
 
     def get(self, job_id: str) -> Job:
         with self._lock:
@@ -122,34 +201,67 @@ class JobQueue:
         job.cancel_requested.set()
         return job
 
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
     def watch(
         self, job_id: str, alive: Callable[[], bool] = lambda: True, poll_s: float = 0.5
     ) -> Iterator[int | None]:
         """Yield None for the state at the start, then each event, until the job is over.
 
-        Stops early once `alive()` is false (a watcher that went away), checked every `poll_s`.
+        Stops early once `alive()` is false (a watcher that went away) or the engine stops.
         """
         job = self.get(job_id)
         yield None
         seen = len(job.events)
-        while alive():
+        while alive() and not self._stopping.is_set():
             with job.cond:
                 if seen >= len(job.events) and not job.finished:
                     job.cond.wait(poll_s)
-                fresh = job.events[seen:]
-                seen += len(fresh)
+                new_events = job.events[seen:]
+                seen += len(new_events)
                 over = job.finished and seen >= len(job.events)
-            yield from fresh
+            yield from new_events
             if over:
                 return
 
-    def close(self) -> None:
+    def resume(self) -> list[str]:
+        """Queue again the jobs a stopped or killed engine left unfinished; return their ids."""
+        resumed = []
+        for row in self.store.unfinished_jobs(FINAL_JOB_STATES):
+            runs = []
+            for segment, state, cue, error, reused in row["segments"]:
+                if state in (pb.SEGMENT_STATE_RUNNING, pb.SEGMENT_STATE_PENDING):
+                    state, cue, error = pb.SEGMENT_STATE_PENDING, None, ""
+                runs.append(SegmentRun(segment, state, cue, error, reused))
+            job = Job(
+                row["id"], row["model"], row["options"], row["output_dir"], runs, row["fresh"]
+            )
+            _remove_partial_files(job.output_dir)
+            self.store.claim(job.id)
+            try:
+                device = self.registry.get(job.model).status().device
+            except Exception:  # the model is gone: the job ends with the reason per segment
+                device = "cpu"
+            with self._lock:
+                self._jobs[job.id] = job
+                self._queue_for(device).put(job)
+            resumed.append(job.id)
+        return resumed
+
+    def close(self, drain_s: float = 10.0) -> None:
+        """Stop: the cue in progress finishes, the rest stays queued in the store for next time."""
+        self._stopping.set()
         with self._lock:
             for q in self._queues.values():
                 q.put(None)
             workers, self._workers = self._workers, []
         for w in workers:
-            w.join(timeout=10)
+            w.join(timeout=drain_s)
+        for job in list(self._jobs.values()):
+            with job.cond:
+                job.cond.notify_all()
 
     # -- workers ----------------------------------------------------------------------------
 
@@ -166,7 +278,7 @@ class JobQueue:
         return self._queues[device]
 
     def _work(self, q: queue.Queue[Job | None]) -> None:
-        while (job := q.get()) is not None:
+        while (job := q.get()) is not None and not self._stopping.is_set():
             try:
                 self._run(job)
             except Exception:  # a bug must not kill the worker and strand later jobs
@@ -174,55 +286,105 @@ class JobQueue:
                 self._finish(job, crashed=True)
 
     def _run(self, job: Job) -> None:
-        model = self.registry.get(job.model)
         with job.cond:
             job.state = pb.JOB_STATE_RUNNING
             job._changed(-1)
-        job.output_dir.mkdir(parents=True, exist_ok=True)
+        self.store.set_job_state(job.id, job.state)
+        try:
+            model = self.registry.get(job.model)
+            job.output_dir.mkdir(parents=True, exist_ok=True)
+        except Exception as exc:
+            for i, run in enumerate(job.runs):
+                if run.state == pb.SEGMENT_STATE_PENDING:
+                    self._record(job, i, error=_problem(exc, job))
+            self._finish(job)
+            return
         batch_size = max(1, int(getattr(model, "batch_size", 1)))
-        pending = list(range(len(job.runs)))
+        pending = [i for i, r in enumerate(job.runs) if r.state == pb.SEGMENT_STATE_PENDING]
         for start in range(0, len(pending), batch_size):
-            if job.cancel_requested.is_set():
+            if job.cancel_requested.is_set() or self._stopping.is_set():
                 break
             self._score(job, model, pending[start : start + batch_size])
-        self._finish(job)
+        if not self._stopping.is_set():  # a stopping engine leaves the rest for its next start
+            self._finish(job)
 
     def _score(self, job: Job, model: CueModel, indices: list[int]) -> None:
+        keys = {
+            i: cue_key(job.runs[i].segment, job.model, _identity(model), job.options)
+            for i in indices
+        }
+        todo = [i for i in indices if job.fresh or not self._reuse(job, i, keys[i])]
         with job.cond:
-            for i in indices:
+            for i in todo:
                 job.runs[i].state = pb.SEGMENT_STATE_RUNNING
                 job._changed(i)
-        if len(indices) > 1 and hasattr(model, "generate_batch"):
-            segments = [job.runs[i].segment for i in indices]
+        for i in todo:
+            self.store.segment_started(job.id, i, pb.SEGMENT_STATE_RUNNING)
+        if len(todo) > 1 and hasattr(model, "generate_batch"):
+            segments = [job.runs[i].segment for i in todo]
             try:
                 cues = model.generate_batch(segments, job.options, job.output_dir)
             except Exception:
                 log.warning("batch failed in job %s; scoring its segments one by one", job.id)
             else:
-                for i, cue in zip(indices, cues, strict=True):
-                    self._record(job, i, cue=cue)
+                for i, cue in zip(todo, cues, strict=True):
+                    self._keep(job, i, cue, keys[i])
                 return
-        for i in indices:
-            self._score_one(job, model, i)
+        for i in todo:
+            if job.cancel_requested.is_set():
+                return
+            self._score_one(job, model, i, keys[i])
 
-    def _score_one(self, job: Job, model: CueModel, i: int) -> None:
+    def _score_one(self, job: Job, model: CueModel, i: int, key: str) -> None:
         segment = job.runs[i].segment
+        kwargs = {}
+        if "should_stop" in inspect.signature(model.generate).parameters:
+            # Models that can stop mid-cue free the worker as soon as the job is cancelled.
+            kwargs["should_stop"] = lambda: job.cancel_requested.is_set() or self.stopping
         try:
-            cue = model.generate(segment, job.options, job.output_dir)
+            cue = model.generate(segment, job.options, job.output_dir, **kwargs)
         except CueError as exc:
             self._record(job, i, error=str(exc))
         except Exception as exc:
             log.exception("segment %s of job %s failed", segment.id, job.id)
-            self._record(job, i, error=f"internal error in model {job.model}: {exc!r}")
+            self._record(job, i, error=_problem(exc, job))
         else:
-            self._record(job, i, cue=cue)
+            self._keep(job, i, cue, key)
 
-    def _record(self, job: Job, i: int, *, cue: Cue | None = None, error: str = "") -> None:
+    def _keep(self, job: Job, i: int, cue: Cue, key: str) -> None:
+        try:
+            self.store.put_cue(key, cue, file_sha256(cue.audio_path))
+        except OSError as exc:
+            self._record(job, i, error=_problem(exc, job))
+            return
+        self._record(job, i, cue=cue)
+
+    def _reuse(self, job: Job, i: int, key: str) -> bool:
+        """Place an earlier identical cue here; False when there is none or it was damaged."""
+        found = self.store.find_cue(key)
+        if found is None:
+            return False
+        cue, checksum = found
+        try:
+            if file_sha256(cue.audio_path) != checksum:
+                raise ValueError("checksum mismatch")
+            target = _copy_cue(cue, job.output_dir, job.runs[i].segment.id)
+        except (OSError, ValueError):
+            log.info("cached cue %s is missing or damaged: making it again", key[:12])
+            self.store.forget_cue(key)
+            return False
+        self._record(job, i, cue=target, reused=True)
+        return True
+
+    def _record(
+        self, job: Job, i: int, *, cue: Cue | None = None, error: str = "", reused: bool = False
+    ) -> None:
         with job.cond:
             run = job.runs[i]
-            run.cue, run.error = cue, error
+            run.cue, run.error, run.reused = cue, error, reused
             run.state = pb.SEGMENT_STATE_DONE if cue else pb.SEGMENT_STATE_FAILED
             job._changed(i)
+        self.store.set_segment(job.id, i, run.state, cue, error, reused)
 
     def _finish(self, job: Job, crashed: bool = False) -> None:
         with job.cond:
@@ -232,6 +394,7 @@ class JobQueue:
                     if crashed:
                         run.state, run.error = pb.SEGMENT_STATE_FAILED, "the engine crashed"
                     job._changed(i)
+                    self.store.set_segment(job.id, i, run.state, None, run.error)
             if job.cancel_requested.is_set() and any(
                 r.state == pb.SEGMENT_STATE_CANCELLED for r in job.runs
             ):
@@ -243,3 +406,60 @@ class JobQueue:
             else:
                 job.state = pb.JOB_STATE_PARTIAL
             job._changed(-1)
+        self.store.set_job_state(job.id, job.state)
+
+
+def _identity(model: CueModel) -> str:
+    """What distinguishes this model's output beyond its name: weights, version."""
+    identity = getattr(model, "identity", None)
+    return identity() if callable(identity) else ""
+
+
+def _problem(exc: Exception, job: Job) -> str:
+    if isinstance(exc, OSError):
+        return (
+            f"cannot write the cue into {job.output_dir}: {exc.strerror or exc}; free some "
+            "space or choose another --cue-dir / --output-root"
+        )
+    return f"internal error in model {job.model}: {exc!r}"
+
+
+def _copy_cue(cue: Cue, out_dir: Path, segment_id: str) -> Cue:
+    """The cached cue's files under this segment's names in out_dir (hard link when possible)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = cue_file_stem(segment_id)
+    paths = {}
+    for attr in ("audio_path", "midi_path"):
+        src = getattr(cue, attr)
+        if not src:
+            paths[attr] = ""
+            continue
+        dst = out_dir / f"{stem}{Path(src).suffix}"
+        if Path(src).resolve() != dst.resolve():
+            tmp = out_dir / f".{dst.name}.{uuid.uuid4().hex[:8]}.tmp"
+            try:
+                try:
+                    os.link(src, tmp)
+                except OSError:
+                    shutil.copyfile(src, tmp)
+                os.replace(tmp, dst)
+            finally:
+                tmp.unlink(missing_ok=True)
+        paths[attr] = str(dst)
+    metadata = {**cue.metadata, "segment_id": segment_id}
+    return Cue(
+        segment_id,
+        paths["audio_path"],
+        cue.num_samples,
+        cue.sample_rate,
+        paths["midi_path"],
+        cue.model,
+        metadata,
+    )
+
+
+def _remove_partial_files(out_dir: Path) -> None:
+    """Temp files a killed writer left behind never count: remove them."""
+    if out_dir.is_dir():
+        for p in out_dir.glob(".*.tmp"):
+            p.unlink(missing_ok=True)

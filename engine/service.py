@@ -7,7 +7,8 @@ import grpc
 import engine
 from cuebridge.v1 import engine_pb2 as pb
 from cuebridge.v1 import engine_pb2_grpc as pb_grpc
-from engine.jobs import Job, JobQueue, JobRejected, ModelNotReady
+from engine.jobs import EngineBusy, Job, JobQueue, JobRejected, ModelNotReady
+from engine.registry import ModelRegistry
 from engine.wire import cue_to_pb, model_info_to_pb, options_from_pb, segment_from_pb
 
 
@@ -32,6 +33,7 @@ def _result_to_pb(job: Job, i: int) -> pb.SegmentResult:
         cue=cue_to_pb(run.cue) if run.cue else None,
         error=run.error,
         warnings=run.warnings,
+        reused=run.reused,
     )
 
 
@@ -42,9 +44,13 @@ class CueEngineService(pb_grpc.CueEngineServicer):
     def SubmitJob(self, request: pb.SubmitJobRequest, context: grpc.ServicerContext) -> pb.Job:
         segments = [segment_from_pb(s) for s in request.segments]
         try:
-            job = self.jobs.submit(segments, options_from_pb(request.options), request.output_dir)
+            job = self.jobs.submit(
+                segments, options_from_pb(request.options), request.output_dir, fresh=request.fresh
+            )
         except JobRejected as exc:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        except EngineBusy as exc:
+            context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc))
         except ModelNotReady as exc:
             context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(exc))
         return job_to_pb(job)
@@ -64,9 +70,15 @@ class CueEngineService(pb_grpc.CueEngineServicer):
                 with job.cond:
                     segment = _result_to_pb(job, index)
             yield pb.JobEvent(job=job_to_pb(job), segment=segment)
+        if self.jobs.stopping and not job.finished:
+            context.abort(
+                grpc.StatusCode.UNAVAILABLE,
+                f"the engine is stopping; job {job.id} is "
+                "kept and resumes when the engine starts again",
+            )
 
     def GetEngineInfo(self, request: pb.EngineInfoRequest, context) -> pb.EngineInfo:
-        return engine_info(self.jobs)
+        return engine_info(self.jobs.registry)
 
     def _job(self, request: pb.JobRef, context: grpc.ServicerContext) -> Job:
         try:
@@ -75,10 +87,10 @@ class CueEngineService(pb_grpc.CueEngineServicer):
             context.abort(grpc.StatusCode.NOT_FOUND, str(exc.args[0]))
 
 
-def engine_info(jobs: JobQueue) -> pb.EngineInfo:
-    default = jobs.registry.default_name()
+def engine_info(registry: ModelRegistry) -> pb.EngineInfo:
+    default = registry.default_name()
     return pb.EngineInfo(
         version=engine.__version__,
-        models=[model_info_to_pb(s, default) for s in jobs.registry.statuses()],
+        models=[model_info_to_pb(s, default) for s in registry.statuses()],
         default_model=default,
     )

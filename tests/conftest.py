@@ -33,3 +33,12 @@ def demo_films(tmp_path_factory) -> dict[Fraction, DemoFilm]:
 @pytest.fixture
 def demo24(demo_films) -> DemoFilm:
     return demo_films[Fraction(24)]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_engine_state(tmp_path_factory):
+    """Each test session gets its own job store and cue cache, never the user's."""
+    import os
+
+    os.environ["CUEBRIDGE_DATA_DIR"] = str(tmp_path_factory.mktemp("cuebridge-data"))
+    yield

@@ -34,7 +34,7 @@ class SegmentSelection(_message.Message):
     def __init__(self, mode: _Optional[_Union[SegmentMode, str]] = ..., range: _Optional[str] = ..., min_scene_s: _Optional[float] = ..., max_scene_s: _Optional[float] = ...) -> None: ...
 
 class ScoreRequest(_message.Message):
-    __slots__ = ("timeline_path", "output_path", "force", "selection", "rate", "media_dirs", "require_media", "prompt", "mood", "seed", "generation", "cue_dir", "track_name")
+    __slots__ = ("timeline_path", "output_path", "force", "selection", "rate", "media_dirs", "require_media", "prompt", "mood", "seed", "generation", "cue_dir", "track_name", "fresh")
     TIMELINE_PATH_FIELD_NUMBER: _ClassVar[int]
     OUTPUT_PATH_FIELD_NUMBER: _ClassVar[int]
     FORCE_FIELD_NUMBER: _ClassVar[int]
@@ -48,6 +48,7 @@ class ScoreRequest(_message.Message):
     GENERATION_FIELD_NUMBER: _ClassVar[int]
     CUE_DIR_FIELD_NUMBER: _ClassVar[int]
     TRACK_NAME_FIELD_NUMBER: _ClassVar[int]
+    FRESH_FIELD_NUMBER: _ClassVar[int]
     timeline_path: str
     output_path: str
     force: bool
@@ -61,10 +62,11 @@ class ScoreRequest(_message.Message):
     generation: _engine_pb2.GenerationOptions
     cue_dir: str
     track_name: str
-    def __init__(self, timeline_path: _Optional[str] = ..., output_path: _Optional[str] = ..., force: _Optional[bool] = ..., selection: _Optional[_Union[SegmentSelection, _Mapping]] = ..., rate: _Optional[_Union[_engine_pb2.Rate, _Mapping]] = ..., media_dirs: _Optional[_Iterable[str]] = ..., require_media: _Optional[bool] = ..., prompt: _Optional[str] = ..., mood: _Optional[str] = ..., seed: _Optional[int] = ..., generation: _Optional[_Union[_engine_pb2.GenerationOptions, _Mapping]] = ..., cue_dir: _Optional[str] = ..., track_name: _Optional[str] = ...) -> None: ...
+    fresh: bool
+    def __init__(self, timeline_path: _Optional[str] = ..., output_path: _Optional[str] = ..., force: _Optional[bool] = ..., selection: _Optional[_Union[SegmentSelection, _Mapping]] = ..., rate: _Optional[_Union[_engine_pb2.Rate, _Mapping]] = ..., media_dirs: _Optional[_Iterable[str]] = ..., require_media: _Optional[bool] = ..., prompt: _Optional[str] = ..., mood: _Optional[str] = ..., seed: _Optional[int] = ..., generation: _Optional[_Union[_engine_pb2.GenerationOptions, _Mapping]] = ..., cue_dir: _Optional[str] = ..., track_name: _Optional[str] = ..., fresh: _Optional[bool] = ...) -> None: ...
 
 class CuePlacement(_message.Message):
-    __slots__ = ("segment_id", "name", "track_name", "track_index", "rate", "record_start_frame", "record_duration_frames", "global_start_frame", "record_in_timecode", "record_out_timecode", "cue")
+    __slots__ = ("segment_id", "name", "track_name", "track_index", "rate", "record_start_frame", "record_duration_frames", "global_start_frame", "record_in_timecode", "record_out_timecode", "cue", "reused")
     SEGMENT_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     TRACK_NAME_FIELD_NUMBER: _ClassVar[int]
@@ -76,6 +78,7 @@ class CuePlacement(_message.Message):
     RECORD_IN_TIMECODE_FIELD_NUMBER: _ClassVar[int]
     RECORD_OUT_TIMECODE_FIELD_NUMBER: _ClassVar[int]
     CUE_FIELD_NUMBER: _ClassVar[int]
+    REUSED_FIELD_NUMBER: _ClassVar[int]
     segment_id: str
     name: str
     track_name: str
@@ -87,7 +90,8 @@ class CuePlacement(_message.Message):
     record_in_timecode: str
     record_out_timecode: str
     cue: _engine_pb2.Cue
-    def __init__(self, segment_id: _Optional[str] = ..., name: _Optional[str] = ..., track_name: _Optional[str] = ..., track_index: _Optional[int] = ..., rate: _Optional[_Union[_engine_pb2.Rate, _Mapping]] = ..., record_start_frame: _Optional[int] = ..., record_duration_frames: _Optional[int] = ..., global_start_frame: _Optional[int] = ..., record_in_timecode: _Optional[str] = ..., record_out_timecode: _Optional[str] = ..., cue: _Optional[_Union[_engine_pb2.Cue, _Mapping]] = ...) -> None: ...
+    reused: bool
+    def __init__(self, segment_id: _Optional[str] = ..., name: _Optional[str] = ..., track_name: _Optional[str] = ..., track_index: _Optional[int] = ..., rate: _Optional[_Union[_engine_pb2.Rate, _Mapping]] = ..., record_start_frame: _Optional[int] = ..., record_duration_frames: _Optional[int] = ..., global_start_frame: _Optional[int] = ..., record_in_timecode: _Optional[str] = ..., record_out_timecode: _Optional[str] = ..., cue: _Optional[_Union[_engine_pb2.Cue, _Mapping]] = ..., reused: _Optional[bool] = ...) -> None: ...
 
 class ScoreResult(_message.Message):
     __slots__ = ("output_path", "placements", "warnings", "failed")

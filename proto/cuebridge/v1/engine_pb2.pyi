@@ -138,18 +138,20 @@ class Cue(_message.Message):
     def __init__(self, segment_id: _Optional[str] = ..., audio_path: _Optional[str] = ..., sample_rate: _Optional[int] = ..., num_samples: _Optional[int] = ..., midi_path: _Optional[str] = ..., model: _Optional[str] = ..., metadata: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class SegmentResult(_message.Message):
-    __slots__ = ("segment_id", "state", "cue", "error", "warnings")
+    __slots__ = ("segment_id", "state", "cue", "error", "warnings", "reused")
     SEGMENT_ID_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     CUE_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     WARNINGS_FIELD_NUMBER: _ClassVar[int]
+    REUSED_FIELD_NUMBER: _ClassVar[int]
     segment_id: str
     state: SegmentState
     cue: Cue
     error: str
     warnings: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, segment_id: _Optional[str] = ..., state: _Optional[_Union[SegmentState, str]] = ..., cue: _Optional[_Union[Cue, _Mapping]] = ..., error: _Optional[str] = ..., warnings: _Optional[_Iterable[str]] = ...) -> None: ...
+    reused: bool
+    def __init__(self, segment_id: _Optional[str] = ..., state: _Optional[_Union[SegmentState, str]] = ..., cue: _Optional[_Union[Cue, _Mapping]] = ..., error: _Optional[str] = ..., warnings: _Optional[_Iterable[str]] = ..., reused: _Optional[bool] = ...) -> None: ...
 
 class Job(_message.Message):
     __slots__ = ("id", "state", "model", "segments", "total", "done", "failed")
@@ -170,14 +172,16 @@ class Job(_message.Message):
     def __init__(self, id: _Optional[str] = ..., state: _Optional[_Union[JobState, str]] = ..., model: _Optional[str] = ..., segments: _Optional[_Iterable[_Union[SegmentResult, _Mapping]]] = ..., total: _Optional[int] = ..., done: _Optional[int] = ..., failed: _Optional[int] = ...) -> None: ...
 
 class SubmitJobRequest(_message.Message):
-    __slots__ = ("segments", "options", "output_dir")
+    __slots__ = ("segments", "options", "output_dir", "fresh")
     SEGMENTS_FIELD_NUMBER: _ClassVar[int]
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
     OUTPUT_DIR_FIELD_NUMBER: _ClassVar[int]
+    FRESH_FIELD_NUMBER: _ClassVar[int]
     segments: _containers.RepeatedCompositeFieldContainer[Segment]
     options: GenerationOptions
     output_dir: str
-    def __init__(self, segments: _Optional[_Iterable[_Union[Segment, _Mapping]]] = ..., options: _Optional[_Union[GenerationOptions, _Mapping]] = ..., output_dir: _Optional[str] = ...) -> None: ...
+    fresh: bool
+    def __init__(self, segments: _Optional[_Iterable[_Union[Segment, _Mapping]]] = ..., options: _Optional[_Union[GenerationOptions, _Mapping]] = ..., output_dir: _Optional[str] = ..., fresh: _Optional[bool] = ...) -> None: ...
 
 class JobRef(_message.Message):
     __slots__ = ("job_id",)

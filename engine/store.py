@@ -1,0 +1,208 @@
+"""Durable job state and the cue cache, in one SQLite file (WAL mode).
+
+A job's segments and finished cues are committed as they happen, so an engine killed mid-batch
+resumes where it stopped and never makes a finished cue again. A cue counts as done only once its
+files are on disk under their final names (written to a temp file and renamed) and its row is
+committed. The cue cache maps a key of everything that shapes a cue to the files and their
+checksum, so re-scoring an edited timeline makes only what changed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from engine.cue import Cue
+from engine.segment import GenerationOptions, MediaSpan, Rate, Segment
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY, model TEXT NOT NULL, options TEXT NOT NULL, output_dir TEXT NOT NULL,
+    fresh INTEGER NOT NULL, state INTEGER NOT NULL, owner_pid INTEGER NOT NULL,
+    created REAL NOT NULL, updated REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS segments (
+    job_id TEXT NOT NULL REFERENCES jobs(id), idx INTEGER NOT NULL, segment TEXT NOT NULL,
+    state INTEGER NOT NULL, cue TEXT, error TEXT NOT NULL DEFAULT '', reused INTEGER NOT NULL
+    DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (job_id, idx)
+);
+CREATE TABLE IF NOT EXISTS cues (
+    key TEXT PRIMARY KEY, cue TEXT NOT NULL, audio_sha256 TEXT NOT NULL, created REAL NOT NULL
+);
+"""
+
+
+def segment_to_json(seg: Segment) -> str:
+    return json.dumps(asdict(seg), sort_keys=True)
+
+
+def segment_from_json(text: str) -> Segment:
+    d = json.loads(text)
+    d["rate"] = Rate(**d["rate"])
+    d["media"] = tuple(MediaSpan(**m) for m in d["media"])
+    d["cut_frames"], d["hit_frames"] = tuple(d["cut_frames"]), tuple(d["hit_frames"])
+    return Segment(**d)
+
+
+def options_to_json(options: GenerationOptions) -> str:
+    return json.dumps(asdict(options), sort_keys=True)
+
+
+def options_from_json(text: str) -> GenerationOptions:
+    return GenerationOptions(**json.loads(text))
+
+
+def cue_to_json(cue: Cue) -> str:
+    return json.dumps(asdict(cue), sort_keys=True)
+
+
+def cue_from_json(text: str) -> Cue:
+    return Cue(**json.loads(text))
+
+
+class JobStore:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(
+            self.path, check_same_thread=False, isolation_level=None, timeout=30
+        )
+        self._lock = threading.Lock()
+        with self._lock:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL survives a killed process
+            self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _run(self, sql: str, args: tuple = ()) -> list[tuple]:
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
+    # -- jobs ---------------------------------------------------------------------------------
+
+    def add_job(
+        self,
+        job_id: str,
+        model: str,
+        options: GenerationOptions,
+        output_dir: Path,
+        fresh: bool,
+        state: int,
+        segments: list[Segment],
+        segment_state: int,
+    ) -> None:
+        now = time.time()
+        with self._lock:
+            self._db.execute("BEGIN")
+            self._db.execute(
+                "INSERT INTO jobs VALUES (?,?,?,?,?,?,?,?,?)",
+                (
+                    job_id,
+                    model,
+                    options_to_json(options),
+                    str(output_dir),
+                    int(fresh),
+                    state,
+                    os.getpid(),
+                    now,
+                    now,
+                ),
+            )
+            self._db.executemany(
+                "INSERT INTO segments (job_id, idx, segment, state) VALUES (?,?,?,?)",
+                [(job_id, i, segment_to_json(s), segment_state) for i, s in enumerate(segments)],
+            )
+            self._db.execute("COMMIT")
+
+    def set_job_state(self, job_id: str, state: int) -> None:
+        self._run("UPDATE jobs SET state=?, updated=? WHERE id=?", (state, time.time(), job_id))
+
+    def segment_started(self, job_id: str, idx: int, state: int) -> None:
+        self._run(
+            "UPDATE segments SET state=?, attempts=attempts+1 WHERE job_id=? AND idx=?",
+            (state, job_id, idx),
+        )
+
+    def set_segment(
+        self, job_id: str, idx: int, state: int, cue: Cue | None, error: str, reused: bool = False
+    ) -> None:
+        self._run(
+            "UPDATE segments SET state=?, cue=?, error=?, reused=? WHERE job_id=? AND idx=?",
+            (state, cue_to_json(cue) if cue else None, error, int(reused), job_id, idx),
+        )
+
+    def unfinished_jobs(self, final_states: frozenset[int]) -> list[dict]:
+        """Jobs left queued or running by an engine process that is gone."""
+        marks = ",".join("?" * len(final_states))
+        rows = self._run(
+            f"SELECT id, model, options, output_dir, fresh, owner_pid FROM jobs "
+            f"WHERE state NOT IN ({marks}) ORDER BY created",
+            tuple(final_states),
+        )
+        jobs = []
+        for job_id, model, options, output_dir, fresh, owner in rows:
+            if owner != os.getpid() and _alive(owner):
+                continue  # another engine process is still working on it
+            segs = self._run(
+                "SELECT idx, segment, state, cue, error, reused FROM segments "
+                "WHERE job_id=? ORDER BY idx",
+                (job_id,),
+            )
+            jobs.append(
+                {
+                    "id": job_id,
+                    "model": model,
+                    "options": options_from_json(options),
+                    "output_dir": Path(output_dir),
+                    "fresh": bool(fresh),
+                    "segments": [
+                        (segment_from_json(s), st, cue_from_json(c) if c else None, e, bool(r))
+                        for _, s, st, c, e, r in segs
+                    ],
+                }
+            )
+        return jobs
+
+    def claim(self, job_id: str) -> None:
+        self._run("UPDATE jobs SET owner_pid=? WHERE id=?", (os.getpid(), job_id))
+
+    def attempts(self, job_id: str) -> list[int]:
+        return [
+            a
+            for (a,) in self._run(
+                "SELECT attempts FROM segments WHERE job_id=? ORDER BY idx", (job_id,)
+            )
+        ]
+
+    # -- cue cache ----------------------------------------------------------------------------
+
+    def find_cue(self, key: str) -> tuple[Cue, str] | None:
+        rows = self._run("SELECT cue, audio_sha256 FROM cues WHERE key=?", (key,))
+        return (cue_from_json(rows[0][0]), rows[0][1]) if rows else None
+
+    def put_cue(self, key: str, cue: Cue, audio_sha256: str) -> None:
+        self._run(
+            "INSERT OR REPLACE INTO cues VALUES (?,?,?,?)",
+            (key, cue_to_json(cue), audio_sha256, time.time()),
+        )
+
+    def forget_cue(self, key: str) -> None:
+        self._run("DELETE FROM cues WHERE key=?", (key,))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

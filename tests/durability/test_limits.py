@@ -1,0 +1,70 @@
+"""Bounds and backpressure: over a bound the caller gets a clear status, never a crash."""
+
+from __future__ import annotations
+
+import threading
+
+import grpc
+import pytest
+
+from bridge.server import start_server
+from cuebridge.v1 import engine_pb2 as pb
+from cuebridge.v1 import engine_pb2_grpc as pb_grpc
+from engine.jobs import EngineLimits
+
+
+def _seg(i: int, seconds: float) -> pb.Segment:
+    return pb.Segment(
+        id=f"s{i}", rate=pb.Rate(num=24, den=1), duration_frames=round(24 * seconds), seed=i
+    )
+
+
+@pytest.fixture
+def engine(tmp_path):
+    limits = EngineLimits(
+        max_jobs=2, max_queued_segments=6, max_segments_per_job=5, max_segment_s=60
+    )
+    server = start_server("127.0.0.1", 0, state_dir=tmp_path, limits=limits)
+    with grpc.insecure_channel(server.address) as channel:
+        yield pb_grpc.CueEngineStub(channel)
+    server.stop(0)
+
+
+def _submit(engine, segments, tmp_path):
+    return engine.SubmitJob(pb.SubmitJobRequest(segments=segments, output_dir=str(tmp_path)))
+
+
+def test_over_a_bound_is_resource_exhausted_or_invalid_argument(engine, tmp_path):
+    with pytest.raises(grpc.RpcError) as info:
+        _submit(engine, [_seg(1, 61)], tmp_path)
+    assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "longest cue is 60 s" in info.value.details()
+    with pytest.raises(grpc.RpcError) as info:
+        _submit(engine, [_seg(i, 1) for i in range(6)], tmp_path)
+    assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "split" in info.value.details()
+
+    jobs = [_submit(engine, [_seg(i, 4) for i in range(3)], tmp_path / str(n)) for n in range(2)]
+    with pytest.raises(grpc.RpcError) as info:
+        _submit(engine, [_seg(9, 1)], tmp_path / "third")
+    assert info.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert "try again" in info.value.details()
+    for job in jobs:  # the accepted jobs are unharmed
+        final = list(engine.WatchJob(pb.JobRef(job_id=job.id), timeout=120))[-1].job
+        assert final.state == pb.JOB_STATE_SUCCEEDED
+    # Room again once they are done.
+    assert _submit(engine, [_seg(9, 1)], tmp_path / "later").id
+
+
+def test_deadline_is_honoured_and_a_departed_watcher_does_not_stop_the_job(engine, tmp_path):
+    job = _submit(engine, [_seg(i, 40) for i in range(4)], tmp_path)
+    with pytest.raises(grpc.RpcError) as info:
+        list(engine.WatchJob(pb.JobRef(job_id=job.id), timeout=0.1))
+    assert info.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    call = engine.WatchJob(pb.JobRef(job_id=job.id))
+    next(call)
+    call.cancel()  # the client hangs up mid-stream
+    done = threading.Event()
+    for event in engine.WatchJob(pb.JobRef(job_id=job.id), timeout=120):
+        if event.job.state == pb.JOB_STATE_SUCCEEDED:
+            done.set()
+    assert done.is_set() and engine.GetJob(pb.JobRef(job_id=job.id)).done == 4

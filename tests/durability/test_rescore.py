@@ -1,0 +1,94 @@
+"""Re-scoring an edited timeline makes only what changed; --fresh makes everything again."""
+
+from __future__ import annotations
+
+import grpc
+import opentimelineio as otio
+import pytest
+
+from bridge.server import start_server
+from cuebridge.v1 import bridge_pb2 as bpb
+from cuebridge.v1 import bridge_pb2_grpc as bpb_grpc
+from cuebridge.v1 import engine_pb2 as pb
+from tests.integration.helpers import run_score
+
+
+@pytest.fixture
+def server(tmp_path):
+    running = start_server("127.0.0.1", 0, state_dir=tmp_path / "state")
+    yield running
+    running.stop(0)
+
+
+@pytest.fixture
+def stub(server):
+    with grpc.insecure_channel(server.address) as channel:
+        yield bpb_grpc.BridgeStub(channel)
+
+
+def _attempts(server, job_segments) -> int:
+    return sum(1 for r in job_segments if not r.reused)
+
+
+def _move_cut(src, dst, clip_index: int, frames: int) -> None:
+    """Trim one shot and lengthen the next by `frames`: the cut between them moves."""
+    timeline = otio.adapters.read_from_file(str(src))
+    clips = list(timeline.video_tracks()[0].find_clips())
+    a, b = clips[clip_index], clips[clip_index + 1]
+    ra, rb = a.source_range, b.source_range
+    a.source_range = otio.opentime.TimeRange(ra.start_time, ra.duration - _t(frames, ra))
+    b.source_range = otio.opentime.TimeRange(
+        rb.start_time - _t(frames, rb), rb.duration + _t(frames, rb)
+    )
+    otio.adapters.write_to_file(timeline, str(dst))
+
+
+def _t(frames, rng):
+    return otio.opentime.RationalTime(frames, rng.duration.rate)
+
+
+def test_moving_one_cut_regenerates_only_its_cue(demo24, stub, tmp_path):
+    out = tmp_path / "scored.otio"
+    request = bpb.ScoreRequest(timeline_path=str(demo24.timeline_path), output_path=str(out))
+    first, _ = run_score(stub, request)
+    assert first.state == pb.JOB_STATE_SUCCEEDED, first.message
+    assert not any(p.reused for p in first.result.placements)
+    wav = {p.segment_id: open(p.cue.audio_path, "rb").read() for p in first.result.placements}
+
+    # The cut between shots 4 and 5 (inside the second marker) moves 12 frames earlier.
+    recut = tmp_path / "recut.otio"
+    _move_cut(demo24.timeline_path, recut, 3, 12)
+    again = bpb.ScoreRequest(timeline_path=str(recut), output_path=str(out), force=True)
+    second, _ = run_score(stub, again)
+    assert second.state == pb.JOB_STATE_SUCCEEDED, second.message
+    assert [p.reused for p in second.result.placements] == [True, False, True]
+    assert "2 unchanged, reused" in second.message
+    for p in second.result.placements:
+        same = open(p.cue.audio_path, "rb").read() == wav[p.segment_id]
+        assert same == p.reused
+
+    # --fresh makes every cue again.
+    third, _ = run_score(
+        stub,
+        bpb.ScoreRequest(timeline_path=str(recut), output_path=str(out), force=True, fresh=True),
+    )
+    assert not any(p.reused for p in third.result.placements)
+
+
+def test_a_damaged_cached_cue_is_caught_by_its_checksum_and_made_again(demo24, stub, tmp_path):
+    out = tmp_path / "a.otio"
+    first, _ = run_score(
+        stub, bpb.ScoreRequest(timeline_path=str(demo24.timeline_path), output_path=str(out))
+    )
+    damaged = first.result.placements[1].cue.audio_path
+    with open(damaged, "r+b") as fh:  # flip bytes in the middle of the audio
+        fh.seek(100_000)
+        fh.write(b"\xff" * 64)
+    second, _ = run_score(
+        stub,
+        bpb.ScoreRequest(
+            timeline_path=str(demo24.timeline_path), output_path=str(tmp_path / "b.otio")
+        ),
+    )
+    assert [p.reused for p in second.result.placements] == [True, False, True]
+    assert second.state == pb.JOB_STATE_SUCCEEDED
