@@ -52,6 +52,7 @@ class EngineLimits:
     max_queued_segments: int = 5000  # segments waiting over all jobs
     max_segments_per_job: int = 2000
     max_segment_s: float = 3 * 3600.0  # the longest cue
+    finished_jobs_kept: int = 500  # finished jobs answered from memory; older ones are dropped
 
 
 @dataclass
@@ -169,6 +170,12 @@ class JobQueue:
             self._jobs[job_id] = job
             self._queue_for(status.device).put(job)
         return job
+
+    def _forget_old_jobs(self) -> None:
+        # Caller holds self._lock. A server that runs for weeks must not grow with every job.
+        finished = [j for j in self._jobs.values() if j.finished]
+        for job in finished[: max(0, len(finished) - self.limits.finished_jobs_kept)]:
+            del self._jobs[job.id]
 
     def _check(self, segments: list[Segment]) -> None:
         if not segments:

@@ -1,0 +1,112 @@
+"""Hostile timeline files: whatever the bytes, reading gives a timeline or a clean TimelineError.
+
+Property-based (hypothesis): real peer files from ../shared/interop are truncated, spliced and
+byte-flipped; each read must end in bounded time with a timeline or a TimelineError that names
+the file, never another exception and never a hang.
+"""
+
+from __future__ import annotations
+
+import signal
+from contextlib import contextmanager
+from fractions import Fraction
+from pathlib import Path
+
+import opentimelineio as otio
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bridge.errors import TimelineError
+from bridge.segments import CueDefaults, SegmentMode, Selection, select, study
+from bridge.timeline_io import read_timeline, timeline_rate
+from tests.conftest import INTEROP
+
+SEEDS = {
+    ".edl": (INTEROP / "edl" / "premiere_example.edl").read_bytes(),
+    ".xml": (INTEROP / "fcp7" / "premiere_example.xml").read_bytes(),
+    ".otio": (INTEROP / "otio" / "multitrack.otio").read_bytes(),
+}
+SECONDS_PER_READ = 10
+
+
+@contextmanager
+def time_limit(seconds: int):
+    def on_alarm(*_):
+        raise TimeoutError(f"a read took longer than {seconds} s: a hang")
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@st.composite
+def mangled(draw, seed: bytes) -> bytes:
+    data = bytearray(seed)
+    for _ in range(draw(st.integers(1, 6))):
+        op = draw(st.sampled_from(["truncate", "flip", "splice", "delete"]))
+        at = draw(st.integers(0, max(0, len(data) - 1)))
+        if op == "truncate":
+            data = data[:at]
+        elif op == "flip" and data:
+            data[at] = draw(st.integers(0, 255))
+        elif op == "splice":
+            data[at:at] = draw(st.binary(min_size=1, max_size=40))
+        elif op == "delete":
+            data[at : at + draw(st.integers(1, 200))] = b""
+    return bytes(data)
+
+
+def _check(tmp_path: Path, suffix: str, data: bytes) -> None:
+    path = tmp_path / f"fuzz{suffix}"
+    path.write_bytes(data)
+    try:
+        with time_limit(SECONDS_PER_READ):
+            timeline = read_timeline(path, Fraction(24))
+            # Whatever reads must also survive segment selection (scenes never need markers).
+            facts = study(timeline, timeline_rate(timeline))
+            if facts.duration > 0:
+                select(timeline, facts, Selection(SegmentMode.SCENES), CueDefaults())
+    except TimelineError as exc:
+        assert str(path) in str(exc)
+    except Exception as exc:  # BridgeError for "nothing to score" is clean too
+        from bridge.errors import BridgeError
+
+        if not isinstance(exc, BridgeError):
+            raise
+
+
+@pytest.mark.parametrize("suffix", sorted(SEEDS))
+def test_mangled_peer_files_fail_cleanly(suffix, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp(f"fuzz{suffix[1:]}")
+
+    @settings(
+        max_examples=60,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    @given(mangled(SEEDS[suffix]))
+    def run(data):
+        _check(tmp, suffix, data)
+
+    run()
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(st.binary(max_size=2000))
+def test_random_bytes_in_any_format_fail_cleanly(tmp_path_factory, data):
+    tmp = tmp_path_factory.mktemp("rand", numbered=True)
+    for suffix in (".edl", ".xml", ".otio", ".fcpxml", ".otioz", ".aaf"):
+        _check(tmp, suffix, data)
+
+
+def test_a_valid_seed_reads(tmp_path):
+    for suffix, data in SEEDS.items():
+        path = tmp_path / f"ok{suffix}"
+        path.write_bytes(data)
+        assert isinstance(read_timeline(path, Fraction(24)), otio.schema.Timeline)
