@@ -1,0 +1,241 @@
+/*
+ * The panel's UI wiring: fields in, one call to score.scoreActiveSequence, messages out.
+ * Outside Premiere (no `premierepro` module) it shows a notice instead of failing.
+ */
+"use strict";
+(function (root) {
+  const cb = root.cuebridge;
+  const { PanelError } = cb.errors;
+  const $ = (id) => document.getElementById(id);
+
+  /** The UXP modules, or why they are missing (a browser, or a host without premierepro). */
+  function detectHost() {
+    if (typeof root.require !== "function" && typeof require !== "function") {
+      return { reason: "this is not a UXP host (there is no require())" };
+    }
+    const load = typeof require === "function" ? require : root.require;
+    const host = {};
+    try {
+      host.uxp = load("uxp");
+    } catch (err) {
+      return { reason: `the uxp module is missing (${err.message})` };
+    }
+    try {
+      host.ppro = load("premierepro");
+    } catch (err) {
+      return { uxp: host.uxp, reason: `the premierepro module is missing (${err.message})` };
+    }
+    const project = host.ppro && host.ppro.Project;
+    if (!project || typeof project.getActiveProject !== "function") {
+      return { uxp: host.uxp, reason: "the premierepro module has no Project API" };
+    }
+    for (const name of ["fs", "os"]) {
+      try {
+        host[name] = load(name);
+      } catch (_) {
+        host[name] = null;
+      }
+    }
+    return host;
+  }
+
+  const fileUrl = (path) =>
+    "file:" + (path.startsWith("/") ? path : "/" + path.replace(/\\/g, "/"));
+
+  /** files.exists(path) over UXP's fs module, falling back to localFileSystem entries. */
+  function uxpFiles(host) {
+    return {
+      async exists(path) {
+        if (host.fs && typeof host.fs.lstat === "function") {
+          for (const candidate of [path, fileUrl(path)]) {
+            try {
+              if (await host.fs.lstat(candidate)) return true;
+            } catch (_) {
+              // Try the next spelling of the path.
+            }
+          }
+        }
+        try {
+          return Boolean(await host.uxp.storage.localFileSystem.getEntryWithUrl(fileUrl(path)));
+        } catch (_) {
+          return false;
+        }
+      },
+    };
+  }
+
+  const state = { host: null, settings: null, control: null, running: false };
+
+  function showNotice(text, kind = "error") {
+    const box = $("notice");
+    box.textContent = text;
+    box.className = `notice ${kind}`;
+    box.style.display = text ? "block" : "none"; // UXP ignores the `hidden` attribute
+  }
+
+  function setStatus(text, done = 0, total = 0) {
+    $("status").textContent = text;
+    const bar = $("progress");
+    bar.max = total > 0 ? total : 1;
+    bar.value = total > 0 ? done : 0;
+  }
+
+  function setRunning(running) {
+    state.running = running;
+    $("score").disabled = running || !state.host || !state.host.ppro;
+    $("cancel").disabled = !running;
+  }
+
+  function client() {
+    const { bridgeUrl, token } = state.settings;
+    return cb.bridge_client.createClient({ baseUrl: bridgeUrl, token });
+  }
+
+  function report(err) {
+    if (err instanceof PanelError) {
+      showNotice(err.message);
+    } else {
+      console.error(err); // A bug: keep the trace for the developer, tell the editor plainly.
+      showNotice(`Unexpected problem: ${err && err.message}. Nothing was placed on the timeline.`);
+    }
+  }
+
+  async function loadSettings() {
+    const fromFile = state.host && state.host.uxp
+      ? await cb.settings.readPluginSettings(state.host.uxp)
+      : {};
+    state.settings = cb.settings.mergeSettings(fromFile, root.localStorage);
+    $("bridge-url").value = state.settings.bridgeUrl;
+    $("token").value = state.settings.tokenSource === "pasted" ? state.settings.token : "";
+    $("token").placeholder =
+      state.settings.tokenSource === "settings.json" ? "from settings.json" : "paste the token";
+    if (state.settings.problem) showNotice(state.settings.problem);
+  }
+
+  async function refreshModels() {
+    const select = $("model");
+    try {
+      const info = await client().engineInfo();
+      while (select.children.length > 1) select.removeChild(select.lastChild);
+      select.firstElementChild.textContent = `Engine default (${info.defaultModel || "?"})`;
+      for (const model of info.models || []) {
+        const option = document.createElement("option");
+        option.value = model.name;
+        option.textContent = model.ready ? model.name : `${model.name} (not ready)`;
+        option.title = model.ready ? model.description : model.reason;
+        option.disabled = !model.ready;
+        select.appendChild(option);
+      }
+      setStatus(`Connected to ${client().baseUrl} (engine ${info.version || "?"})`);
+    } catch (err) {
+      report(err);
+      setStatus("Not connected");
+    }
+  }
+
+  function cueRoot(projectPath) {
+    const folder = projectPath ? projectPath.replace(/[\\/][^\\/]*$/, "") : "";
+    const home = state.host.os && state.host.os.homedir ? state.host.os.homedir() : "";
+    return cb.sequence.joinPath(folder || home, "cuebridge cues");
+  }
+
+  async function onScore() {
+    showNotice("");
+    $("results").textContent = "";
+    const control = { cancelled: false, scoreId: null };
+    state.control = control;
+    setRunning(true);
+    try {
+      const { ppro, uxp } = state.host;
+      const project = await ppro.Project.getActiveProject();
+      const temp = await uxp.storage.localFileSystem.getTemporaryFolder();
+      const outcome = await cb.score.scoreActiveSequence({
+        ppro,
+        client: client(),
+        files: uxpFiles(state.host),
+        workDir: temp.nativePath,
+        cueRoot: cueRoot(project && project.path),
+        choices: {
+          prompt: $("prompt").value,
+          mood: $("mood").value,
+          model: $("model").value,
+          mode: $("mode").value,
+          seed: $("seed").value,
+        },
+        control,
+        onStatus: ({ message, done, total, warning }) => {
+          setStatus(message, done, total);
+          if (warning) showNotice(message, "warning");
+        },
+      });
+      if (outcome.state === "cancelled") {
+        setStatus("Cancelled: nothing was placed.");
+      } else {
+        const lines = outcome.placed.map((p) => `A${p.audioTrack + 1}: ${p.name}`);
+        setStatus(`Placed ${outcome.placed.length} cue(s) for ${outcome.description}.`, 1, 1);
+        $("results").textContent = [...lines, ...outcome.notes].join("\n");
+      }
+    } catch (err) {
+      report(err);
+      setStatus("Nothing was placed.");
+    } finally {
+      setRunning(false);
+    }
+  }
+
+  async function onCancel() {
+    const control = state.control;
+    if (!control) return;
+    control.cancelled = true;
+    setStatus("Cancelling…");
+    if (control.scoreId) {
+      try {
+        await client().cancelScore(control.scoreId);
+      } catch (err) {
+        report(err);
+      }
+    }
+  }
+
+  async function onSaveConnection() {
+    cb.settings.savePasted(root.localStorage, {
+      token: $("token").value,
+      bridgeUrl: $("bridge-url").value,
+    });
+    showNotice("");
+    await loadSettings();
+    if (state.host && state.host.ppro) await refreshModels();
+  }
+
+  async function init() {
+    for (const [value, label] of Object.entries(cb.sequence.MODES)) {
+      const option = document.createElement("option");
+      option.value = value;
+      option.textContent = label;
+      $("mode").appendChild(option);
+    }
+    $("score").addEventListener("click", onScore);
+    $("cancel").addEventListener("click", onCancel);
+    $("save-connection").addEventListener("click", onSaveConnection);
+
+    state.host = detectHost();
+    setRunning(false);
+    await loadSettings();
+    if (!state.host.ppro) {
+      showNotice(
+        `Outside Premiere Pro: ${state.host.reason}. Load this panel in Premiere Pro 25.6 or ` +
+          "later with UXP Developer Tool (see the plugin's README).",
+        "info",
+      );
+      setStatus("Not in Premiere Pro");
+      return;
+    }
+    await refreshModels();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", () => init().catch(report));
+  } else {
+    init().catch(report);
+  }
+})(globalThis);

@@ -1,0 +1,138 @@
+"use strict";
+const test = require("node:test");
+const assert = require("node:assert/strict");
+const fs = require("node:fs");
+const os = require("node:os");
+const path = require("node:path");
+const { PanelError } = require("../../plugins/premiere/errors.js");
+const seqmod = require("../../plugins/premiere/sequence.js");
+const { scoreActiveSequence } = require("../../plugins/premiere/score.js");
+const { createFakePremiere, nodeFiles } = require("./fake_premierepro.js");
+
+const TPF_24 = 10584000000n;
+const TPF_NTSC = 8475667200n;
+
+function spec(overrides = {}) {
+  return {
+    name: "Reel 1",
+    timebase: TPF_24.toString(),
+    zeroTicks: 86400n * TPF_24,
+    endTicks: 1200n * TPF_24,
+    markers: [
+      { name: "calm", startTicks: 0n, durationTicks: 312n * TPF_24 },
+      { name: "chase", startTicks: 792n * TPF_24, durationTicks: 408n * TPF_24 },
+    ],
+    exports: { otio: true, xml: true },
+    ...overrides,
+  };
+}
+
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "cuebridge-premiere-"));
+
+test("a sequence is read in whole frames at its exact rate", async () => {
+  const { ppro, sequence } = createFakePremiere(
+    spec({
+      timebase: TPF_NTSC.toString(),
+      zeroTicks: 108000n * TPF_NTSC,
+      endTicks: 900n * TPF_NTSC,
+      markers: [{ name: "m", startTicks: 210n * TPF_NTSC, durationTicks: 300n * TPF_NTSC }],
+    }),
+  );
+  const facts = await seqmod.readSequence(ppro, sequence);
+  assert.deepEqual(facts.rate, { num: 30000, den: 1001 });
+  assert.equal(facts.startFrame, 108000);
+  assert.equal(facts.durationFrames, 900);
+  assert.deepEqual(facts.markers, [{ name: "m", startFrame: 210, durationFrames: 300 }]);
+});
+
+test("markers with a duration are scored as markers", () => {
+  const facts = { name: "R", rate: { num: 24, den: 1 }, startFrame: 86400, durationFrames: 1200,
+    inFrame: 0, outFrame: 1200, markers: [{ name: "calm", startFrame: 0, durationFrames: 312 }] };
+  const { selection, description } = seqmod.chooseSelection("auto", facts);
+  assert.deepEqual(selection, { mode: "SEGMENT_MODE_MARKERS" });
+  assert.match(description, /calm/);
+});
+
+test("In/Out becomes a record timecode range, exact at 30000/1001", () => {
+  const facts = { name: "R", rate: { num: 30000, den: 1001 }, startFrame: 108000,
+    durationFrames: 9000, inFrame: 210, outFrame: 1110, markers: [] };
+  for (const mode of ["auto", "inout"]) {
+    const { selection } = seqmod.chooseSelection(mode, facts);
+    assert.deepEqual(selection, { mode: "SEGMENT_MODE_RANGE", range: "01:00:07:00-01:00:37:00" });
+  }
+});
+
+test("a sequence with no markers and no In/Out gets a message saying what to mark", () => {
+  // Premiere reports In=0 and Out=end when nothing is marked.
+  const facts = { name: "Reel 2", rate: { num: 24, den: 1 }, startFrame: 86400,
+    durationFrames: 1200, inFrame: 0, outFrame: 1200, markers: [] };
+  assert.throws(
+    () => seqmod.chooseSelection("auto", facts),
+    (err) =>
+      err instanceof PanelError &&
+      err.code === "NOTHING_MARKED" &&
+      /"Reel 2" has no markers with a duration and no In\/Out/.test(err.message) &&
+      /Mark In \(I\) and Out \(O\)/.test(err.message),
+  );
+  assert.throws(() => seqmod.chooseSelection("inout", facts), /has no In\/Out/);
+  const dots = { ...facts, markers: [{ name: "hit", startFrame: 10, durationFrames: 0 }] };
+  assert.throws(() => seqmod.chooseSelection("markers", dots), /1 marker\(s\) have no duration/);
+  const whole = seqmod.chooseSelection("whole", facts).selection;
+  assert.deepEqual(whole, { mode: "SEGMENT_MODE_WHOLE" });
+});
+
+test("OTIO is exported where the host has it", async () => {
+  const folder = tmp();
+  const { ppro, sequence, world } = createFakePremiere(spec());
+  const out = await seqmod.exportSequence(ppro, sequence, { folder, stem: "r1", files: nodeFiles });
+  assert.equal(out.format, "otio");
+  assert.equal(out.note, "");
+  assert.equal(out.path, path.join(folder, "r1.otio"));
+  const written = JSON.parse(fs.readFileSync(out.path, "utf8"));
+  assert.equal(written.OTIO_SCHEMA, "Timeline.1");
+  assert.deepEqual(world.exports.map((e) => e.kind), ["otio"]);
+});
+
+test("a host without OTIO export falls back to FCP 7 XML and says so", async () => {
+  const folder = tmp();
+  for (const otio of [undefined, false]) {
+    const { ppro, sequence, world } = createFakePremiere(spec({ exports: { otio, xml: true } }));
+    const options = { folder, stem: "r1", files: nodeFiles };
+    const out = await seqmod.exportSequence(ppro, sequence, options);
+    assert.equal(out.format, "xml");
+    assert.match(out.note, /no OpenTimelineIO export: sent Final Cut Pro 7 XML instead/);
+    assert.match(fs.readFileSync(out.path, "utf8"), /<xmeml version="4">/);
+    assert.deepEqual(world.exports.map((e) => e.kind), ["xml"]);
+  }
+  // An OTIO export that reports failure also falls back.
+  const { ppro, sequence } = createFakePremiere(spec());
+  ppro.ProjectConverter.exportAsOpenTimelineIO = async () => false;
+  const out = await seqmod.exportSequence(ppro, sequence, { folder, stem: "r2", files: nodeFiles });
+  assert.equal(out.format, "xml");
+  assert.match(out.note, /OpenTimelineIO export wrote no file/);
+});
+
+test("a host with neither export gets a message naming both and the way out", async () => {
+  const { ppro, sequence } = createFakePremiere(spec({ exports: {} }));
+  await assert.rejects(
+    seqmod.exportSequence(ppro, sequence, { folder: tmp(), stem: "r", files: nodeFiles }),
+    (err) =>
+      err.code === "NO_EXPORT" &&
+      /no OpenTimelineIO export; this Premiere Pro has no Final Cut Pro 7 XML/.test(err.message) &&
+      /cuebridge score/.test(err.message),
+  );
+});
+
+test("Score with nothing marked exports nothing and asks the bridge nothing", async () => {
+  const calls = [];
+  const client = new Proxy({}, { get: (_, name) => async () => calls.push(name) });
+  const { ppro, world } = createFakePremiere(spec({ markers: [] }));
+  await assert.rejects(
+    scoreActiveSequence({ ppro, client, files: nodeFiles, workDir: tmp(), cueRoot: tmp(),
+      choices: { mode: "auto" } }),
+    (err) => err instanceof PanelError && err.code === "NOTHING_MARKED",
+  );
+  assert.deepEqual(calls, []);
+  assert.deepEqual(world.exports, []);
+  assert.deepEqual(world.placements, []);
+});
