@@ -8,8 +8,8 @@ Marker convention (what editors type):
 - a timeline marker WITH a duration is a cue: its name is the prompt (its comment when the name is
   empty); `mood: tense` / `seed: 7` lines in the comment, or metadata["cuebridge"]["mood"/"seed"],
   set the mood and the seed;
-- a marker WITHOUT a duration (on the timeline or on a clip) is a hit point: the cue over it
-  accents that frame.
+- a marker WITHOUT a duration, or of one frame (Resolve's plain markers last one frame), on the
+  timeline or on a clip, is a hit point: the cue over it accents that frame.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ import opentimelineio as otio
 from bridge.errors import BridgeError
 from bridge.media import MediaLinker
 from engine.segment import MediaSpan, Rate, Segment
+
+HIT_POINT_FRAMES = 1  # markers this short are hit points, longer ones are cues
 
 
 class SegmentMode(str, Enum):
@@ -112,7 +114,7 @@ def study(timeline: otio.schema.Timeline, rate: Fraction) -> TimelineFacts:
 def _zero_markers(item, rate: Fraction, offset: int = 0, trim=None) -> list[int]:
     out = []
     for m in item.markers:
-        if m.marked_range.duration.value != 0:
+        if frames(m.marked_range.duration, rate) > HIT_POINT_FRAMES:
             continue
         f = frames(m.marked_range.start_time, rate)
         if trim is not None:  # clip markers count in the clip's source time
@@ -183,7 +185,7 @@ def _markers(timeline, facts: TimelineFacts, selection: Selection, source: str):
     for marker in timeline.tracks.markers:
         rng = marker.marked_range
         length = frames(rng.duration, facts.rate)
-        if length == 0:
+        if length <= HIT_POINT_FRAMES:
             continue  # a hit point, not a cue
         start = frames(rng.start_time, facts.rate)
         origin = f"marker {marker.name!r} at {facts.timecode(start)}"
@@ -193,7 +195,7 @@ def _markers(timeline, facts: TimelineFacts, selection: Selection, source: str):
                 f"({facts.timecode(0)}-{facts.timecode(facts.duration)}); "
                 "move or shorten the marker"
             )
-        comment = getattr(marker, "comment", "") or ""
+        comment = getattr(marker, "comment", "") or _resolve_note(marker)
         extra = _marker_fields(marker, comment)
         extra.setdefault("prompt", marker.name or _first_free_line(comment))
         picked.append(
@@ -219,6 +221,12 @@ def _marker_fields(marker, comment: str) -> dict[str, str]:
     if "seed" in fields and not fields["seed"].lstrip("-").isdigit():
         raise BridgeError(f"marker {marker.name!r}: seed {fields['seed']!r} is not a whole number")
     return fields
+
+
+def _resolve_note(marker) -> str:
+    # Resolve's OTIO export keeps a marker's note in its own metadata.
+    meta = marker.metadata.get("Resolve_OTIO", {})
+    return str(meta.get("Note", "")) if hasattr(meta, "get") else ""
 
 
 def _first_free_line(comment: str) -> str:

@@ -171,8 +171,9 @@ class BridgeService(bpb_grpc.BridgeServicer):
 
     def WatchScore(self, request: bpb.ScoreRef, context):
         run = self._run(request, context)
+        with run.cond:  # count before the first yield: a score may end while the caller reads it
+            seen = len(run.events)
         yield bpb.ScoreEvent(score=run.snapshot())
-        seen = len(run.events)
         while context.is_active():
             with run.cond:
                 if seen >= len(run.events):

@@ -220,8 +220,9 @@ class JobQueue:
         Stops early once `alive()` is false (a watcher that went away) or the engine stops.
         """
         job = self.get(job_id)
+        with job.cond:  # count before the first yield: a job may end while the caller reads it
+            seen = len(job.events)
         yield None
-        seen = len(job.events)
         while alive() and not self._stopping.is_set():
             with job.cond:
                 if seen >= len(job.events) and not job.finished:

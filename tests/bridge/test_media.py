@@ -36,8 +36,10 @@ def test_moved_media_found_in_media_dir_by_file_clip_or_reel_name(tmp_path):
     assert not linker.link(_clip(None, name="nowhere")).online
 
     edl = tmp_path / "reels.edl"
-    edl.write_text("TITLE: reels\n\n001  B002C010 V     C        01:00:00:00 01:00:02:00 "
-                   "01:00:00:00 01:00:02:00\n")
+    edl.write_text(
+        "TITLE: reels\n\n001  B002C010 V     C        01:00:00:00 01:00:02:00 "
+        "01:00:00:00 01:00:02:00\n"
+    )
     [clip] = read_timeline(edl).find_clips()
     assert linker.link(clip).path == media / "B002C010.mxf"
 

@@ -133,3 +133,13 @@ def test_cues_of_another_score_are_not_replaced(cli, demo24, tmp_path):
     assert second.exit_code == EXIT_BAD_INPUT and "already holds cues" in second.output
     assert {p.name: p.read_bytes() for p in shared.iterdir()} == before
     assert not (tmp_path / "b.otio").exists()
+
+
+@pytest.mark.parametrize(
+    "host,made", [("resolve", "cuebridge_score.py"), ("premiere", "manifest.json")]
+)
+def test_install_plugin_into_a_folder(cli, tmp_path, host, made):
+    result = cli("install-plugin", host, "--target", tmp_path / host)
+    assert result.exit_code == EXIT_OK, result.output
+    assert (tmp_path / host / made).is_file()
+    assert "cuebridge serve" in result.stdout

@@ -1,0 +1,1276 @@
+"""cuebridge for DaVinci Resolve: score the marked scene, or every cue marker, with music.
+
+Workspace > Scripts > cuebridge_score. The script exports the current timeline (OTIO on Resolve
+18.5+, FCP 7 XML before), asks the local cuebridge bridge (`cuebridge serve`) for cues over
+HTTP/JSON, imports the cue WAVs and places each one on an audio track named "Score", exactly under
+its scene, with a marker holding the prompt and seed.
+
+What to score:
+- the timeline's in and out marks (I / O), when both are set; or
+- every timeline marker longer than one frame (a "cue marker"): its name is the prompt, and
+  `mood: tense` / `seed: 7` lines in its note set the mood and the seed. Plain one-frame markers
+  are hit points, not cues.
+
+It runs inside Resolve's own Python with the standard library only, so it is one file: Resolve
+lists every .py under Scripts/ as a menu entry, and a helper package there would show up as one.
+It avoids syntax newer than Python 3.6, the oldest Python Resolve's scripting accepts.
+
+The logic lives in plain functions that take the `resolve` object (tests pass a fake):
+`score_timeline(resolve, choices, bridge)` does the whole job and returns a `Report`.
+"""
+
+# Annotations stay in the typing-module spelling: Resolve may run this under Python 3.6.
+# ruff: noqa: UP006, UP007, UP035, UP041, UP045
+
+import json
+import os
+import re
+import socket
+import sys
+import time
+import urllib.error
+import urllib.request
+from fractions import Fraction
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+DEFAULT_BRIDGE_URL = "http://127.0.0.1:50052"
+SETTINGS_NAME = "cuebridge_settings.json"
+TRACK_NAME = "Score"
+CUE_BIN = "cuebridge cues"
+CLIP_COLOR = "Orange"  # TimelineItem.SetClipColor names: Orange, Apricot, Yellow, Lime ...
+MARKER_COLOR = "Cream"  # Timeline.AddMarker colours: Blue, Cyan, Green ... Sand, Cocoa, Cream
+ERROR_MARKER_COLOR = "Red"
+ERROR_MARKER_DATA = "cuebridge-error"
+# Resolve gives a plain marker a duration of one frame: only longer markers are cues.
+CUE_MARKER_MIN_FRAMES = 2
+POLL_SECONDS = 0.5
+FINAL_STATES = (
+    "JOB_STATE_SUCCEEDED",
+    "JOB_STATE_PARTIAL",
+    "JOB_STATE_FAILED",
+    "JOB_STATE_CANCELLED",
+)
+START_HINT = (
+    "start it in a terminal with `cuebridge serve` (leave it running), then press Score again"
+)
+
+Progress = Callable[[str, int, int], None]
+
+
+class ScoreProblem(Exception):
+    """Something the editor must hear about: the message says what happened and what to do."""
+
+
+class Report:
+    """What a score did: `ok`, a message for the editor, and the cues that landed."""
+
+    def __init__(self, ok: bool, message: str, placed=None, warnings=None, **facts):
+        self.ok = ok
+        self.message = message
+        self.placed = list(placed or [])  # one dict per cue: name, track, recordFrame ...
+        self.warnings = list(warnings or [])
+        self.facts = facts  # export_format, score_id, run_dir ...
+
+    def text(self) -> str:
+        lines = [self.message] + ["warning: " + w for w in self.warnings]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"Report(ok={self.ok!r}, message={self.message!r})"
+
+
+# -- where things are ------------------------------------------------------------------------
+
+
+def config_dir(env=None, platform: Optional[str] = None) -> str:
+    """The bridge's config folder (holds `token`); the same rule as the bridge's, stdlib only."""
+    env = os.environ if env is None else env
+    platform = platform or sys.platform
+    if env.get("CUEBRIDGE_CONFIG_DIR"):
+        return env["CUEBRIDGE_CONFIG_DIR"]
+    home = env.get("HOME") or env.get("USERPROFILE") or os.path.expanduser("~")
+    if platform.startswith("win"):
+        return os.path.join(
+            env.get("APPDATA") or os.path.join(home, "AppData", "Roaming"), "cuebridge"
+        )
+    if platform == "darwin":
+        return os.path.join(home, "Library", "Application Support", "cuebridge")
+    return os.path.join(env.get("XDG_CONFIG_HOME") or os.path.join(home, ".config"), "cuebridge")
+
+
+def data_dir(env=None, platform: Optional[str] = None) -> str:
+    """Where exported timelines and cue WAVs live (Resolve keeps reading the WAVs)."""
+    env = os.environ if env is None else env
+    platform = platform or sys.platform
+    home = env.get("HOME") or env.get("USERPROFILE") or os.path.expanduser("~")
+    if platform.startswith("win"):
+        base = env.get("LOCALAPPDATA") or os.path.join(home, "AppData", "Local")
+    elif platform == "darwin":
+        base = os.path.join(home, "Library", "Application Support")
+    else:
+        base = env.get("XDG_DATA_HOME") or os.path.join(home, ".local", "share")
+    return os.path.join(base, "cuebridge", "resolve")
+
+
+def script_folders(env=None, platform: Optional[str] = None) -> List[str]:
+    """Resolve's Scripts/Utility folders, where the installer puts this script and its settings."""
+    env = os.environ if env is None else env
+    platform = platform or sys.platform
+    home = env.get("HOME") or env.get("USERPROFILE") or os.path.expanduser("~")
+    if platform.startswith("win"):
+        appdata = env.get("APPDATA") or os.path.join(home, "AppData", "Roaming")
+        parts = ["Blackmagic Design", "DaVinci Resolve", "Support", "Fusion", "Scripts", "Utility"]
+        return [os.path.join(appdata, *parts)]
+    if platform == "darwin":
+        parts = ["Blackmagic Design", "DaVinci Resolve", "Fusion", "Scripts", "Utility"]
+        return [os.path.join(home, "Library", "Application Support", *parts)]
+    return [
+        os.path.join(home, ".local", "share", "DaVinciResolve", "Fusion", "Scripts", "Utility"),
+        "/opt/resolve/Fusion/Scripts/Utility",
+    ]
+
+
+def load_settings(script_dir: Optional[str] = None, env=None) -> Dict[str, Any]:
+    """Defaults, then `cuebridge_settings.json` beside the script (or in a Utility folder)."""
+    env = os.environ if env is None else env
+    settings = {
+        "bridge_url": DEFAULT_BRIDGE_URL,
+        "token_file": os.path.join(config_dir(env), "token"),
+        "cue_root": data_dir(env),
+        "poll_seconds": POLL_SECONDS,
+        "timeout_seconds": 3600,
+        "prompt": "",
+        "mood": "",
+        "model": "",
+        "seed": 0,
+    }
+    folders = ([script_dir] if script_dir else []) + script_folders(env)
+    for folder in folders:
+        path = os.path.join(folder, SETTINGS_NAME)
+        if os.path.isfile(path):
+            try:
+                with open(path, encoding="utf-8") as f:
+                    settings.update(json.load(f))
+            except (OSError, ValueError) as exc:
+                raise ScoreProblem(
+                    f"cannot read the settings {path}: {exc}. Fix the JSON, or delete the file "
+                    "and run `cuebridge install-plugin resolve` again"
+                ) from exc
+            settings["settings_file"] = path
+            break
+    if env.get("CUEBRIDGE_URL"):
+        settings["bridge_url"] = env["CUEBRIDGE_URL"]
+    return settings
+
+
+# -- frames and timecode -----------------------------------------------------------------------
+
+
+def parse_rate(value) -> Fraction:
+    """A frame rate as Resolve writes it ("24", "23.976", 29.97, "30000/1001") as an exact Fraction.
+
+    NTSC rates come back as decimals: 23.976 and 29.97 mean 24000/1001 and 30000/1001.
+    """
+    text = str(value).strip()
+    try:
+        if "/" in text:
+            num, den = text.split("/", 1)
+            rate = Fraction(int(num), int(den))
+        else:
+            rate = Fraction(text)
+    except (ValueError, ZeroDivisionError):
+        raise ScoreProblem(f"{value!r} is not a frame rate") from None
+    if rate <= 0:
+        raise ScoreProblem(f"{value!r} is not a frame rate")
+    whole = round(rate)
+    ntsc = Fraction(whole * 1000, 1001)
+    if rate.denominator != 1 and abs(rate - ntsc) < Fraction(1, 200):
+        return ntsc
+    if abs(rate - whole) < Fraction(1, 1000):
+        return Fraction(whole)
+    return rate
+
+
+def timecode(frame: int, rate: Fraction) -> str:
+    """An absolute frame count as non-drop HH:MM:SS:FF at the nominal rate (30 for 29.97).
+
+    The bridge reads ':' timecodes as non-drop counts, so this is exact at every rate, drop-frame
+    timelines included.
+    """
+    fps = int(round(rate))
+    frame = int(frame)
+    ff = frame % fps
+    seconds = frame // fps
+    return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}:{ff:02d}"
+
+
+def item_frames(record_frames: int, timeline_rate: Fraction, item_fps: Fraction) -> int:
+    """Timeline frames as whole frames of a media pool item counted at its own FPS (nearest)."""
+    exact = Fraction(int(record_frames)) / timeline_rate * item_fps
+    return int(exact.numerator * 2 + exact.denominator) // (2 * exact.denominator)
+
+
+def rescale(frames: int, source: Fraction, target: Fraction) -> int:
+    if source == target:
+        return int(frames)
+    return int(round(Fraction(int(frames)) * target / source))
+
+
+# -- the bridge ------------------------------------------------------------------------------
+
+
+class Bridge:
+    """The bridge's HTTP/JSON face: POST /cuebridge.v1.Bridge/<Method> with a bearer token."""
+
+    def __init__(self, url: str = DEFAULT_BRIDGE_URL, token_file: Optional[str] = None, timeout=60):
+        self.url = url.rstrip("/")
+        self.token_file = token_file or os.path.join(config_dir(), "token")
+        self.timeout = timeout
+        # Never through a proxy: the bridge is on this machine; http_proxy must not see the token.
+        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+    @classmethod
+    def from_settings(cls, settings: Dict[str, Any]) -> "Bridge":
+        return cls(settings["bridge_url"], settings["token_file"])
+
+    def token(self) -> str:
+        try:
+            with open(self.token_file, encoding="utf-8") as f:
+                token = f.read().strip()
+        except FileNotFoundError:
+            raise ScoreProblem(
+                f"there is no cuebridge token at {self.token_file}: the bridge makes it on its "
+                f"first start, so {START_HINT}. If the bridge runs as another user or with "
+                f'CUEBRIDGE_CONFIG_DIR, set "token_file" in {SETTINGS_NAME}'
+            ) from None
+        except OSError as exc:
+            raise ScoreProblem(
+                f"cannot read the cuebridge token {self.token_file}: {exc}"
+            ) from None
+        if not token:
+            raise ScoreProblem(
+                f"the cuebridge token file {self.token_file} is empty: delete it and restart "
+                "`cuebridge serve`"
+            )
+        return token
+
+    def healthy(self) -> None:
+        """Raise a ScoreProblem saying how to start the bridge unless it answers /healthz."""
+        self._send("GET", "/healthz", None, auth=False)
+
+    def call(self, service: str, method: str, body: Dict[str, Any]) -> Dict[str, Any]:
+        return self._send("POST", f"/cuebridge.v1.{service}/{method}", body)
+
+    def start_score(self, request: Dict[str, Any]) -> Dict[str, Any]:
+        return self.call("Bridge", "StartScore", request)
+
+    def get_score(self, score_id: str) -> Dict[str, Any]:
+        return self.call("Bridge", "GetScore", {"scoreId": score_id})
+
+    def cancel_score(self, score_id: str) -> Dict[str, Any]:
+        return self.call("Bridge", "CancelScore", {"scoreId": score_id})
+
+    def engine_info(self) -> Dict[str, Any]:
+        return self.call("Bridge", "GetEngineInfo", {})
+
+    def _send(self, verb: str, route: str, body, auth: bool = True) -> Dict[str, Any]:
+        headers = {"Accept": "application/json"}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode("utf-8")
+            headers["Content-Type"] = "application/json"
+        if auth:
+            headers["Authorization"] = "Bearer " + self.token()
+        req = urllib.request.Request(self.url + route, data=data, headers=headers, method=verb)
+        try:
+            with self._opener.open(req, timeout=self.timeout) as reply:
+                raw = reply.read()
+        except urllib.error.HTTPError as exc:
+            raise ScoreProblem(self._refusal(exc, route)) from None
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            # Before 3.10 socket.timeout is no TimeoutError: test for both, for Resolve's Python.
+            if isinstance(reason, (socket.timeout, TimeoutError)):
+                raise ScoreProblem(
+                    f"the bridge at {self.url} did not answer {route} within {self.timeout} s: "
+                    "it may be busy reading a long timeline; try again, or restart "
+                    "`cuebridge serve`"
+                ) from None
+            raise ScoreProblem(
+                f"the cuebridge bridge is not running at {self.url} ({reason}): {START_HINT}"
+            ) from None
+        try:
+            return json.loads(raw.decode("utf-8") or "{}")
+        except ValueError:
+            raise ScoreProblem(
+                f"{self.url}{route} answered something that is not JSON: is another program on "
+                f'that port? Check "bridge_url" in {SETTINGS_NAME}'
+            ) from None
+
+    def _refusal(self, exc, route: str) -> str:
+        try:
+            detail = json.loads(exc.read().decode("utf-8"))
+            message = detail.get("message") or detail.get("code") or ""
+        except (ValueError, OSError, AttributeError):
+            message = ""
+        if exc.code == 401:
+            return (
+                "the bridge at {} refused the token in {} ({}). Restart `cuebridge serve` as the "
+                'same user, or point "token_file" in {} at the bridge\'s token'.format(
+                    self.url, self.token_file, message or "wrong token", SETTINGS_NAME
+                )
+            )
+        if exc.code == 404 and not message:
+            return f"{self.url}{route} does not exist: is this a cuebridge bridge, and up to date?"
+        return f"the bridge refused ({exc.code} {exc.reason}): {message or route}"
+
+
+# -- reading the timeline --------------------------------------------------------------------
+
+
+def _method(obj, name: str):
+    # Resolve's scripting objects answer None for names they do not know (older versions).
+    try:
+        fn = getattr(obj, name, None)
+    except Exception:
+        return None
+    return fn if callable(fn) else None
+
+
+def current_timeline(resolve):
+    manager = resolve.GetProjectManager() if resolve else None
+    project = manager.GetCurrentProject() if manager else None
+    if not project:
+        raise ScoreProblem("no project is open in Resolve: open one with a timeline, then Score")
+    timeline = project.GetCurrentTimeline()
+    if not timeline:
+        raise ScoreProblem(
+            "the project has no current timeline: open the timeline to score in the Edit page"
+        )
+    return project, timeline, project.GetMediaPool()
+
+
+def timeline_facts(timeline) -> Dict[str, Any]:
+    rate_text = timeline.GetSetting("timelineFrameRate")
+    if not rate_text:
+        raise ScoreProblem("Resolve did not say the timeline's frame rate; open its settings once")
+    drop = str(timeline.GetSetting("timelineDropFrameTimecode") or "0").strip() in ("1", "True")
+    return {
+        "name": timeline.GetName() or "Timeline",
+        "rate": parse_rate(rate_text),
+        "start": int(timeline.GetStartFrame()),
+        "drop_frame": drop,
+    }
+
+
+def cue_markers(timeline) -> List[Tuple[int, Dict[str, Any]]]:
+    """Timeline markers longer than one frame, by frame from the timeline start."""
+    markers = timeline.GetMarkers() or {}
+    cues = []
+    for frame, info in markers.items():
+        if float(info.get("duration", 0) or 0) >= CUE_MARKER_MIN_FRAMES:
+            cues.append((int(round(float(frame))), info))
+    return sorted(cues, key=lambda c: c[0])
+
+
+def marked_range(timeline) -> Optional[Tuple[int, int]]:
+    """(in, out) from the timeline's in/out marks, out INCLUDED as Resolve shows it; None if unset.
+
+    GetMarkInOut exists since Resolve 19.1; older versions answer None and score markers only.
+    """
+    get = _method(timeline, "GetMarkInOut")
+    marks = get() if get else None
+    if not isinstance(marks, dict):
+        return None
+    for kind in ("video", "audio"):
+        mark = marks.get(kind) or {}
+        if "in" in mark and "out" in mark:
+            mark_in, mark_out = int(mark["in"]), int(mark["out"])
+            if mark_out < mark_in:
+                raise ScoreProblem(
+                    "the out mark sits before the in mark: mark the scene again (I, then O)"
+                )
+            return mark_in, mark_out
+        if "in" in mark or "out" in mark:
+            raise ScoreProblem(
+                "only an {} mark is set: mark both the in (I) and the out (O) of the scene".format(
+                    "in" if "in" in mark else "out"
+                )
+            )
+    return None
+
+
+def choose_selection(timeline, facts: Dict[str, Any], mode: str = "auto") -> Dict[str, Any]:
+    """What to score: the in/out range, or the cue markers. `mode`: auto, range or markers."""
+    marks = marked_range(timeline) if mode in ("auto", "range") else None
+    markers = cue_markers(timeline) if mode in ("auto", "markers") else []
+    nothing = (
+        "nothing to score: mark the scene with an in and an out point (I and O), or lay a "
+        "marker with a duration over each scene (its name is the prompt), then press Score again"
+    )
+    if mode == "range" and marks is None:
+        if not _method(timeline, "GetMarkInOut"):
+            raise ScoreProblem(
+                "this Resolve version cannot tell scripts its in/out marks (that came in 19.1): "
+                "lay a marker with a duration over the scene and score the markers instead"
+            )
+        raise ScoreProblem(nothing)
+    if marks is not None:
+        mark_in, mark_out = marks
+        start = facts["start"]
+        first, end = start + mark_in, start + mark_out + 1  # end exclusive
+        text = "{}-{}".format(timecode(first, facts["rate"]), timecode(end, facts["rate"]))
+        return {
+            "mode": "SEGMENT_MODE_RANGE",
+            "range": text,
+            "ranges": [(mark_in, mark_out + 1 - mark_in)],
+            "describe": "the marked range " + text,
+        }
+    if markers:
+        return {
+            "mode": "SEGMENT_MODE_MARKERS",
+            "range": "",
+            "ranges": [(f, int(round(float(m["duration"])))) for f, m in markers],
+            "describe": f"{len(markers)} cue marker(s)",
+        }
+    raise ScoreProblem(nothing)
+
+
+# -- export ----------------------------------------------------------------------------------
+
+
+def resolve_version(resolve) -> Tuple[int, int]:
+    get = _method(resolve, "GetVersion")
+    fields = get() if get else None
+    try:
+        return int(fields[0]), int(fields[1])
+    except (TypeError, ValueError, IndexError):
+        return (0, 0)
+
+
+def export_timeline(resolve, timeline, folder: str) -> Tuple[str, str, List[str]]:
+    """Export to OTIO (18.5+) or FCP 7 XML; returns (path, format, warnings)."""
+    warnings = []
+    otio_type = getattr(resolve, "EXPORT_OTIO", None)
+    if otio_type is not None and resolve_version(resolve) >= (18, 5):
+        path = os.path.join(folder, "timeline.otio")
+        if timeline.Export(path, otio_type, getattr(resolve, "EXPORT_NONE", 0)) and os.path.isfile(
+            path
+        ):
+            return path, "otio", warnings
+        warnings.append("Resolve's OTIO export failed; the timeline went over as FCP 7 XML")
+    else:
+        warnings.append(
+            "this Resolve has no OpenTimelineIO export (18.5 and later have): the timeline went "
+            "over as FCP 7 XML instead"
+        )
+    xml_type = getattr(resolve, "EXPORT_FCP_7_XML", None)
+    path = os.path.join(folder, "timeline.xml")
+    if xml_type is None or not timeline.Export(path, xml_type, getattr(resolve, "EXPORT_NONE", 0)):
+        raise ScoreProblem(
+            "Resolve could not export the timeline (neither OpenTimelineIO nor FCP 7 XML) to "
+            f"{folder}: check that the folder is writable, or export it by hand "
+            "(File > Export > Timeline) and run `cuebridge score` on it"
+        )
+    if not os.path.isfile(path):
+        raise ScoreProblem(f"Resolve said it exported {path} but the file is not there")
+    return path, "fcp7xml", warnings
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "timeline"
+
+
+def new_run_dir(cue_root: str, project_name: str, timeline_name: str) -> str:
+    """A fresh folder per score: Resolve keeps pointing at the WAVs, so nothing is overwritten."""
+    base = os.path.join(cue_root, _safe(project_name), _safe(timeline_name))
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for n in range(1000):
+        path = os.path.join(base, stamp if n == 0 else f"{stamp}-{n + 1}")
+        try:
+            os.makedirs(path)
+            return path
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise ScoreProblem(
+                f'cannot make a folder for the cues in {base}: {exc}. Set "cue_root" in '
+                f"{SETTINGS_NAME} to a writable folder"
+            ) from None
+    raise ScoreProblem(f"too many scores this second in {base}")
+
+
+# -- one score, in three steps -------------------------------------------------------------------
+
+DEFAULT_CHOICES = {"prompt": "", "mood": "", "model": "", "seed": 0, "selection": "auto"}
+
+
+class Plan:
+    """What `prepare_score` found and exported, and the request for the bridge."""
+
+    def __init__(self, **fields):
+        self.__dict__.update(fields)
+
+
+def prepare_score(
+    resolve,
+    choices: Dict[str, Any],
+    settings: Dict[str, Any],
+    ready: Optional[Callable[[], None]] = None,
+) -> Plan:
+    """Read the timeline, pick what to score, then (once `ready()` passes) export it.
+
+    Everything here fails before the timeline is exported, and nothing here changes it.
+    """
+    choices = dict(DEFAULT_CHOICES, **{k: v for k, v in choices.items() if v is not None})
+    project, timeline, media_pool = current_timeline(resolve)
+    facts = timeline_facts(timeline)
+    selection = choose_selection(timeline, facts, choices.get("selection") or "auto")
+    try:
+        seed = int(choices.get("seed") or 0)
+    except ValueError:
+        raise ScoreProblem(f"seed {choices.get('seed')!r} is not a whole number") from None
+    if ready is not None:
+        ready()  # is the bridge there? Asked before a long export, after the cheap checks
+    run_dir = new_run_dir(settings["cue_root"], project.GetName() or "project", facts["name"])
+    path, fmt, warnings = export_timeline(resolve, timeline, run_dir)
+    request = {
+        "timelinePath": os.path.abspath(path),
+        "outputPath": os.path.abspath(os.path.join(run_dir, "scored.otio")),
+        "force": False,
+        "selection": {"mode": selection["mode"], "range": selection["range"]},
+        "prompt": choices.get("prompt") or "",
+        "mood": choices.get("mood") or "",
+        "seed": str(max(seed, 0)),
+        "generation": {"model": choices.get("model") or ""},
+        "cueDir": os.path.abspath(os.path.join(run_dir, "cues")),
+        "trackName": TRACK_NAME,
+    }
+    return Plan(
+        project=project,
+        timeline=timeline,
+        media_pool=media_pool,
+        facts=facts,
+        selection=selection,
+        run_dir=run_dir,
+        export_path=path,
+        export_format=fmt,
+        warnings=warnings,
+        choices=choices,
+        request=request,
+    )
+
+
+def finish_score(resolve, plan: Plan, job: Dict[str, Any]) -> Report:
+    """Import the cues and place them. Every check comes before the first change to the timeline."""
+    state = job.get("state")
+    facts = dict(export_format=plan.export_format, score_id=job.get("id"), run_dir=plan.run_dir)
+    warnings = list(plan.warnings)
+    if state == "JOB_STATE_CANCELLED":
+        return Report(
+            False, "cancelled: nothing was placed. " + (job.get("message") or ""), **facts
+        )
+    if state not in ("JOB_STATE_SUCCEEDED", "JOB_STATE_PARTIAL"):
+        return Report(
+            False,
+            "the bridge could not score {}: {}".format(
+                plan.selection["describe"], job.get("message") or state
+            ),
+            warnings=warnings,
+            **facts,
+        )
+    result = job.get("result") or {}
+    warnings += list(result.get("warnings") or [])
+    for failed in result.get("failed") or []:
+        warnings.append("{}: no cue ({})".format(failed.get("segmentId"), failed.get("error")))
+    placements = _asked_for(plan, result.get("placements") or [], warnings)
+    if not placements:
+        return Report(
+            False,
+            "the bridge made no cue: " + (job.get("message") or ""),
+            warnings=warnings,
+            **facts,
+        )
+    placed = place_cues(resolve, plan, placements, warnings)
+    tracks = sorted({p["trackName"] for p in placed})
+    message = (
+        "placed {} cue(s) from {} on audio track {} (prompt and seed are in the {} markers)".format(
+            len(placed),
+            plan.selection["describe"],
+            ", ".join(repr(t) for t in tracks),
+            MARKER_COLOR,
+        )
+    )
+    return Report(True, message, placed=placed, warnings=warnings, **facts)
+
+
+class ScoreSession:
+    """One score from start to placement, one step at a time, so a window can poll it."""
+
+    def __init__(self, resolve, bridge: Bridge, settings: Dict[str, Any]):
+        self.resolve, self.bridge, self.settings = resolve, bridge, settings
+        self.plan = None  # type: Optional[Plan]
+        self.job = {}  # type: Dict[str, Any]
+        self.report = None  # type: Optional[Report]
+        self.cancel_asked = False
+        self.started_at = 0.0
+
+    def start(self, choices: Dict[str, Any]) -> Dict[str, Any]:
+        self.plan = prepare_score(self.resolve, choices, self.settings, self.bridge.healthy)
+        self.started_at = time.monotonic()
+        self.job = self.bridge.start_score(self.plan.request)
+        return self.job
+
+    def progress(self) -> Tuple[str, int, int]:
+        job = self.job
+        return (
+            job.get("message") or "working",
+            int(job.get("done") or 0),
+            int(job.get("total") or 0),
+        )
+
+    def poll(self) -> Optional[Report]:
+        """Ask the bridge once; the Report when the score is over (cues placed), else None."""
+        if self.report is not None:
+            return self.report
+        if self.job.get("state") not in FINAL_STATES:
+            timeout = float(self.settings.get("timeout_seconds", 3600))
+            if time.monotonic() - self.started_at > timeout and not self.cancel_asked:
+                self.cancel()
+            self.job = self.bridge.get_score(self.job["id"])
+        if self.job.get("state") not in FINAL_STATES:
+            return None
+        try:
+            self.report = finish_score(self.resolve, self.plan, self.job)
+        except ScoreProblem as exc:
+            self.report = Report(
+                False, str(exc), score_id=self.job.get("id"), run_dir=self.plan.run_dir
+            )
+        return self.report
+
+    def cancel(self) -> None:
+        if self.job.get("id") and not self.cancel_asked:
+            self.cancel_asked = True
+            self.job = self.bridge.cancel_score(self.job["id"])
+
+
+def _asked_for(plan: Plan, placements, warnings: List[str]):
+    """Only cues under the markers this script counted as cues.
+
+    Resolve exports a plain marker with a duration of one frame; a bridge that reads every marker
+    with a duration as a cue would score those hit points too.
+    """
+    if plan.selection["mode"] != "SEGMENT_MODE_MARKERS":
+        return placements
+    cue_frames = {frame for frame, _length in plan.selection["ranges"]}
+    kept = []
+    for p in placements:
+        rate = p.get("rate") or {}
+        p_rate = Fraction(int(rate.get("num") or 0), int(rate.get("den") or 1))
+        start = int(p.get("recordStartFrame") or 0)
+        if rate.get("num"):
+            start = rescale(start, p_rate, plan.facts["rate"])
+        if start in cue_frames:
+            kept.append(p)
+        else:
+            warnings.append(
+                f"left out {p.get('name')!r} at "
+                f"{timecode(plan.facts['start'] + start, plan.facts['rate'])}: a one-frame marker "
+                "is a hit point, not a cue"
+            )
+    return kept
+
+
+def score_timeline(
+    resolve,
+    choices: Optional[Dict[str, Any]] = None,
+    bridge: Optional[Bridge] = None,
+    progress: Optional[Progress] = None,
+    cancelled: Optional[Callable[[], bool]] = None,
+    settings: Optional[Dict[str, Any]] = None,
+) -> Report:
+    """The whole job: export, ask the bridge, wait, place. Problems come back as a Report."""
+    try:
+        settings = settings or load_settings()
+        session = ScoreSession(resolve, bridge or Bridge.from_settings(settings), settings)
+        session.start(choices or {})
+        poll_seconds = float(settings.get("poll_seconds", POLL_SECONDS))
+        while True:
+            report = session.poll()
+            if progress:
+                progress(*session.progress())
+            if report is not None:
+                return report
+            if cancelled is not None and cancelled():
+                session.cancel()
+            time.sleep(poll_seconds)
+    except ScoreProblem as exc:
+        return Report(False, str(exc))
+
+
+# -- placing the cues ------------------------------------------------------------------------
+
+
+def _file_path(item) -> str:
+    path = item.GetClipProperty("File Path") or ""
+    return os.path.normcase(os.path.abspath(path)) if path else ""
+
+
+def _cue_bin(media_pool):
+    root = media_pool.GetRootFolder()
+    for folder in root.GetSubFolderList() or []:
+        if folder.GetName() == CUE_BIN:
+            return folder
+    return media_pool.AddSubFolder(root, CUE_BIN) or root
+
+
+def import_cues(media_pool, paths: List[str]) -> Tuple[Dict[str, Any], List[Any]]:
+    """Media pool items for `paths` (reusing ones already in the cue bin) and the new ones."""
+    wanted = {os.path.normcase(os.path.abspath(p)): p for p in paths}
+    folder = _cue_bin(media_pool)
+    items = {}
+    for item in folder.GetClipList() or []:
+        key = _file_path(item)
+        if key in wanted:
+            items[key] = item
+    fresh = [wanted[k] for k in wanted if k not in items]
+    new_items = []
+    if fresh:
+        before = media_pool.GetCurrentFolder()
+        media_pool.SetCurrentFolder(folder)
+        try:
+            new_items = list(media_pool.ImportMedia(fresh) or [])
+        finally:
+            if before:
+                media_pool.SetCurrentFolder(before)
+        for item in new_items:
+            items[_file_path(item)] = item
+    missing = [wanted[k] for k in wanted if k not in items]
+    if missing:
+        if new_items:
+            media_pool.DeleteClips(new_items)
+        raise ScoreProblem(
+            "Resolve could not import {}: nothing was placed. Check the file(s) play, "
+            "then Score again".format(", ".join(missing))
+        )
+    return items, new_items
+
+
+def _clip_plans(plan: Plan, placements, items, warnings) -> List[Dict[str, Any]]:
+    """Per cue: the clipInfo for AppendToTimeline (integer frames only) and what to mark."""
+    facts = plan.facts
+    out = []
+    for p in placements:
+        rate = p.get("rate") or {}
+        p_rate = (
+            Fraction(int(rate.get("num") or 0), int(rate.get("den") or 1))
+            if rate.get("num")
+            else facts["rate"]
+        )
+        start = rescale(int(p["recordStartFrame"]), p_rate, facts["rate"])
+        length = rescale(int(p["recordDurationFrames"]), p_rate, facts["rate"])
+        global_start = int(p.get("globalStartFrame") or facts["start"])
+        odd = (
+            f"the exported timeline starts at frame {global_start} but Resolve says "
+            f"{facts['start']}: cues are placed from Resolve's start"
+        )
+        if global_start != facts["start"] and odd not in warnings:
+            warnings.append(odd)
+        cue = p.get("cue") or {}
+        path = cue["audioPath"]
+        item = items[os.path.normcase(os.path.abspath(path))]
+        fps_text = item.GetClipProperty("FPS")
+        try:
+            fps = parse_rate(fps_text)
+        except ScoreProblem:
+            raise ScoreProblem(
+                f"Resolve gives the cue {path} no usable frame rate ({fps_text!r}): "
+                "nothing was placed"
+            ) from None
+        frames = item_frames(length, facts["rate"], fps)
+        rate_hz, samples = int(cue.get("sampleRate") or 0), int(cue.get("numSamples") or 0)
+        if rate_hz and samples:
+            whole = samples * fps.numerator // (rate_hz * fps.denominator)  # frames the WAV holds
+            if frames > whole:
+                frames = whole
+        if frames < 1:
+            raise ScoreProblem(f"the cue {path} is shorter than a frame: nothing was placed")
+        meta = cue.get("metadata") or {}
+        out.append(
+            {
+                "name": p.get("name") or p.get("segmentId") or "cue",
+                "segmentId": p.get("segmentId", ""),
+                "lane": (int(p.get("trackIndex") or 0), p.get("trackName") or ""),
+                "start": start,
+                "length": length,
+                "item": item,
+                "info": {
+                    "mediaPoolItem": item,
+                    "startFrame": 0,
+                    "endFrame": int(frames),  # exclusive, at the item's own FPS
+                    "mediaType": 2,  # audio only
+                    "trackIndex": 0,  # set once the track is chosen
+                    "recordFrame": int(facts["start"] + start),  # absolute
+                },
+                "audioPath": path,
+                "prompt": meta.get("prompt", plan.choices.get("prompt", "")),
+                "mood": meta.get("mood", plan.choices.get("mood", "")),
+                "seed": meta.get("seed", ""),
+                "model": cue.get("model") or meta.get("model", ""),
+            }
+        )
+    return out
+
+
+def _track_is_free(timeline, index: int, spans: List[Tuple[int, int]]) -> bool:
+    for item in timeline.GetItemListInTrack("audio", index) or []:
+        a, b = int(item.GetStart()), int(item.GetEnd())
+        if any(a < end and start < b for start, end in spans):
+            return False
+    return True
+
+
+def _is_score_track(name: str) -> bool:
+    return (
+        name == TRACK_NAME
+        or re.match(re.escape(TRACK_NAME) + r" \(?\d+\)?$", name or "") is not None
+    )
+
+
+def choose_tracks(timeline, lanes: List[List[Tuple[int, int]]]) -> Tuple[List[int], List[int]]:
+    """An audio track per lane of cues: a free Score track, else a new stereo one named "Score",
+    "Score 2" ... Returns (track index per lane, tracks created)."""
+    chosen, created = [], []
+    for spans in lanes:
+        count = int(timeline.GetTrackCount("audio") or 0)
+        names = [timeline.GetTrackName("audio", i) for i in range(1, count + 1)]
+        for i, name in enumerate(names, start=1):
+            if _is_score_track(name) and i not in chosen and _track_is_free(timeline, i, spans):
+                chosen.append(i)
+                break
+        else:
+            if not timeline.AddTrack("audio", "stereo"):
+                raise ScoreProblem("Resolve would not add an audio track for the score")
+            index = int(timeline.GetTrackCount("audio"))
+            created.append(index)
+            name, n = TRACK_NAME, 2
+            while name in names:
+                name, n = f"{TRACK_NAME} {n}", n + 1
+            timeline.SetTrackName("audio", index, name)
+            chosen.append(index)
+    return chosen, created
+
+
+def _undo(timeline, media_pool, placed_items, created_tracks, new_media) -> None:
+    # Best effort back to where the editor was: placed clips, new tracks, newly imported media.
+    if placed_items:
+        timeline.DeleteClips(placed_items, False)
+    for index in sorted(created_tracks, reverse=True):
+        timeline.DeleteTrack("audio", index)
+    if new_media:
+        media_pool.DeleteClips(new_media)
+
+
+def place_cues(resolve, plan: Plan, placements, warnings: List[str]) -> List[Dict[str, Any]]:
+    timeline, media_pool = plan.timeline, plan.media_pool
+    # 1. Every cue file must still be there before anything changes.
+    paths = [(p.get("cue") or {}).get("audioPath", "") for p in placements]
+    gone = [p or "(no path)" for p in paths if not p or not os.path.isfile(p)]
+    if gone:
+        raise ScoreProblem(
+            "cue file(s) vanished before Resolve could import them: {}. Nothing was placed; "
+            "press Score again to make them anew".format(", ".join(gone))
+        )
+    # 2. Import (media pool only), then work out every frame number.
+    items, new_media = import_cues(media_pool, paths)
+    try:
+        clips = _clip_plans(plan, placements, items, warnings)
+    except ScoreProblem:
+        if new_media:
+            media_pool.DeleteClips(new_media)
+        raise
+    # 3. The timeline may have changed under a long score: place on the one that was scored.
+    project = plan.project
+    current = project.GetCurrentTimeline()
+    if current is None or _uid(current) != _uid(timeline):
+        if not project.SetCurrentTimeline(timeline):
+            if new_media:
+                media_pool.DeleteClips(new_media)
+            raise ScoreProblem(
+                "the scored timeline {!r} is no longer open; open it and press Score again".format(
+                    plan.facts["name"]
+                )
+            )
+    # 4. Tracks, then one AppendToTimeline for all cues: Resolve takes or refuses the batch whole.
+    # The bridge puts cues that overlap on further tracks ("lanes"); keep its grouping.
+    lane_of = {}
+    for c in sorted(clips, key=lambda c: c["lane"]):
+        lane_of.setdefault(c["lane"], len(lane_of))
+    lanes = [[] for _ in lane_of]
+    for c in clips:
+        lanes[lane_of[c["lane"]]].append(
+            (c["info"]["recordFrame"], c["info"]["recordFrame"] + c["length"])
+        )
+    for c in clips:
+        if c["name"]:
+            c["item"].SetClipProperty("Clip Name", c["name"])
+    chosen, created = choose_tracks(timeline, lanes)
+    infos = []
+    for c in clips:
+        c["info"]["trackIndex"] = int(chosen[lane_of[c["lane"]]])
+        infos.append(dict(c["info"]))
+    landed = list(media_pool.AppendToTimeline(infos) or [])
+    if len(landed) != len(infos):
+        _undo(timeline, media_pool, landed, created, new_media)
+        raise ScoreProblem(
+            f"Resolve refused to place the cues (it took {len(landed)} of {len(infos)}); nothing "
+            f"was placed. The cue files are in {os.path.dirname(paths[0])}: drag them to the "
+            "timeline by hand, or Score again"
+        )
+    # 5. Name, colour and mark what landed.
+    taken = {int(round(float(f))) for f in (timeline.GetMarkers() or {})}
+    placed = []
+    for index, c in enumerate(clips):
+        item = landed[index]  # same order as the batch (zip's strict= needs Python 3.10)
+        if _method(item, "SetClipColor"):
+            item.SetClipColor(CLIP_COLOR)
+        frame = _free_frame(taken, c["start"], c["length"])
+        if frame is None or not timeline.AddMarker(
+            frame, MARKER_COLOR, "Score: " + c["name"], _marker_note(c), 1, _marker_data(c)
+        ):
+            warnings.append("no room for a marker on the cue {!r}".format(c["name"]))
+        else:
+            taken.add(frame)
+        track_index = c["info"]["trackIndex"]
+        placed.append(
+            {
+                "name": c["name"],
+                "segmentId": c["segmentId"],
+                "trackIndex": track_index,
+                "trackName": timeline.GetTrackName("audio", track_index),
+                "recordFrame": c["info"]["recordFrame"],
+                "startFrame": c["info"]["startFrame"],
+                "endFrame": c["info"]["endFrame"],
+                "durationFrames": c["length"],
+                "audioPath": c["audioPath"],
+                "markerFrame": frame,
+            }
+        )
+    return placed
+
+
+def _uid(timeline) -> str:
+    get = _method(timeline, "GetUniqueId")
+    return get() if get else timeline.GetName()
+
+
+def _free_frame(taken, start: int, length: int) -> Optional[int]:
+    # One marker per frame: the cue marker already sits on the cue's first frame.
+    for frame in range(start, start + max(length, 1)):
+        if frame not in taken:
+            return frame
+    return None
+
+
+def _marker_note(c: Dict[str, Any]) -> str:
+    # The same `key: value` lines a cue marker's note takes, so they can be copied to one.
+    lines = [("prompt", c["prompt"]), ("mood", c["mood"]), ("seed", c["seed"])]
+    lines += [("model", c["model"]), ("file", c["audioPath"])]
+    return "\n".join(f"{key}: {value}" for key, value in lines if str(value))
+
+
+def _marker_data(c: Dict[str, Any]) -> str:
+    return json.dumps(
+        {
+            "cuebridge": {
+                "segment": c["segmentId"],
+                "prompt": c["prompt"],
+                "seed": c["seed"],
+                "audio": c["audioPath"],
+            }
+        }
+    )
+
+
+# -- telling the editor ------------------------------------------------------------------------
+
+
+def console(text: str) -> None:
+    print("[cuebridge] " + text.replace("\n", "\n[cuebridge] "))
+
+
+def unexpected(exc: BaseException) -> Report:
+    """A bug, not the editor's doing: the trace goes to the console, a sentence to the editor."""
+    import traceback
+
+    traceback.print_exception(type(exc), exc, exc.__traceback__)
+    return Report(
+        False,
+        f"cuebridge stopped on an unexpected error ({exc!r}); the timeline was left as it was "
+        "if the cues had not been placed yet. The details are in Workspace > Console: please "
+        "report them",
+    )
+
+
+def error_marker(resolve, report: Report) -> bool:
+    """Without a window (the free edition) a red marker at the playhead carries the message."""
+    try:
+        _project, timeline, _mp = current_timeline(resolve)
+        delete = _method(timeline, "DeleteMarkerByCustomData")
+        if delete:
+            while delete(ERROR_MARKER_DATA):
+                pass
+        frame = 0
+        get_tc = _method(timeline, "GetCurrentTimecode")
+        facts = timeline_facts(timeline)
+        if get_tc:
+            frame = max(0, _frames_from_timecode(get_tc(), facts["rate"]) - facts["start"])
+        return bool(
+            timeline.AddMarker(
+                frame,
+                ERROR_MARKER_COLOR,
+                "cuebridge: not scored",
+                report.text(),
+                1,
+                ERROR_MARKER_DATA,
+            )
+        )
+    except Exception:
+        return False
+
+
+def _frames_from_timecode(text: str, rate: Fraction) -> int:
+    parts = re.split(r"[:;.]", str(text or ""))
+    if len(parts) != 4:
+        return 0
+    hh, mm, ss, ff = (int(p) for p in parts)
+    return ((hh * 60 + mm) * 60 + ss) * int(round(rate)) + ff
+
+
+# -- the window (Studio; fu.UIManager is gone from the free edition since 19.1) ---------------
+
+
+def ui_manager(fu):
+    try:
+        ui = getattr(fu, "UIManager", None) if fu else None
+    except Exception:
+        return None
+    return ui or None
+
+
+class ScoreWindow:
+    """Prompt, mood, model, what to score; Score, Cancel and a progress line.
+
+    The score runs on the bridge; the window asks for progress on a UIManager timer, so it stays
+    responsive and Cancel works. Where no timer can be made it waits in the click handler instead
+    (progress then goes to Workspace > Console).
+    """
+
+    SELECTIONS = [
+        ("auto", "In/out if marked, else cue markers"),
+        ("range", "In/out range"),
+        ("markers", "Cue markers"),
+    ]
+
+    def __init__(self, resolve, fu, bmd, settings: Dict[str, Any]):
+        self.resolve, self.settings = resolve, settings
+        self.ui = ui_manager(fu)
+        self.dispatcher = bmd.UIDispatcher(self.ui)
+        self.bridge = Bridge.from_settings(settings)
+        self.session = None  # type: Optional[ScoreSession]
+        self.timer = None
+        self.models = [""]
+        self.window = self._build()
+        self.items = self.window.GetItems()
+
+    def _build(self):
+        ui, s = self.ui, self.settings
+        return self.dispatcher.AddWindow(
+            {
+                "ID": "CueBridge",
+                "WindowTitle": "cuebridge: score",
+                "Geometry": [200, 200, 480, 300],
+            },
+            ui.VGroup(
+                [
+                    ui.Label({"Text": "Prompt (a cue marker's name is its own prompt)"}),
+                    ui.LineEdit({"ID": "Prompt", "Text": s.get("prompt", "")}),
+                    ui.HGroup(
+                        [
+                            ui.Label({"Text": "Mood", "Weight": 0}),
+                            ui.LineEdit({"ID": "Mood", "Text": s.get("mood", "")}),
+                            ui.Label({"Text": "Model", "Weight": 0}),
+                            ui.ComboBox({"ID": "Model"}),
+                        ]
+                    ),
+                    ui.HGroup(
+                        [ui.Label({"Text": "Score", "Weight": 0}), ui.ComboBox({"ID": "Selection"})]
+                    ),
+                    ui.Label({"ID": "Status", "Text": "", "WordWrap": True}),
+                    ui.HGroup(
+                        [
+                            ui.Button({"ID": "Score", "Text": "Score"}),
+                            ui.Button({"ID": "Cancel", "Text": "Close"}),
+                        ]
+                    ),
+                ]
+            ),
+        )
+
+    def say(self, text: str) -> None:
+        self.items["Status"].Text = text
+        console(text)
+
+    def run(self) -> None:
+        for _key, label in self.SELECTIONS:
+            self.items["Selection"].AddItem(label)
+        try:
+            info = self.bridge.engine_info()
+            self.models += [m["name"] for m in info.get("models", []) if m.get("ready")]
+            self.say(f"bridge ready at {self.bridge.url}")
+        except ScoreProblem as exc:
+            self.say(str(exc))
+        for name in self.models:
+            self.items["Model"].AddItem(name or "(engine default)")
+        on = self.window.On
+        on.Score.Clicked = self.on_score
+        on.Cancel.Clicked = self.on_cancel
+        on.CueBridge.Close = lambda _ev: self.dispatcher.ExitLoop()
+        self.timer = self._make_timer()
+        self.window.Show()
+        self.dispatcher.RunLoop()
+        self.window.Hide()
+
+    def _make_timer(self):
+        try:
+            timer = self.ui.Timer({"ID": "CueBridgePoll", "Interval": 700, "SingleShot": False})
+            self.dispatcher.On.Timeout = self.on_tick
+            return timer
+        except Exception:
+            return None
+
+    def choices(self) -> Dict[str, Any]:
+        model = self.items["Model"].CurrentIndex
+        pick = max(int(self.items["Selection"].CurrentIndex), 0)
+        return {
+            "prompt": self.items["Prompt"].Text,
+            "mood": self.items["Mood"].Text,
+            "model": self.models[model] if 0 <= model < len(self.models) else "",
+            "selection": self.SELECTIONS[pick][0],
+            "seed": self.settings.get("seed", 0),
+        }
+
+    def on_score(self, _ev) -> None:
+        if self.session is not None:
+            return
+        self.say("exporting the timeline and asking the bridge ...")
+        session = ScoreSession(self.resolve, self.bridge, self.settings)
+        try:
+            session.start(self.choices())
+        except ScoreProblem as exc:
+            self.say(str(exc))
+            return
+        except Exception as exc:
+            self.say(unexpected(exc).text())
+            return
+        self.session = session
+        self.items["Cancel"].Text = "Cancel"
+        if self.timer is not None:
+            self.timer.Start()
+            return
+        while self.session is not None:  # no timer: wait here
+            self.on_tick(None)
+            time.sleep(float(self.settings.get("poll_seconds", POLL_SECONDS)))
+
+    def on_tick(self, _ev) -> None:
+        session = self.session
+        if session is None:
+            return
+        try:
+            report = session.poll()
+        except ScoreProblem as exc:
+            report = Report(False, str(exc))
+        except Exception as exc:
+            report = unexpected(exc)
+        if report is None:
+            message, done, total = session.progress()
+            self.say(f"{done}/{total} cues: {message}" if total else message)
+            return
+        if self.timer is not None:
+            self.timer.Stop()
+        self.session = None
+        self.items["Cancel"].Text = "Close"
+        self.say(report.text())
+
+    def on_cancel(self, _ev) -> None:
+        if self.session is None:
+            self.dispatcher.ExitLoop()
+            return
+        try:
+            self.session.cancel()
+            self.say("cancelling after the cue in progress ...")
+        except ScoreProblem as exc:
+            self.say(str(exc))
+
+
+# -- entry point -----------------------------------------------------------------------------
+
+
+def get_resolve(scope: Dict[str, Any]):
+    if scope.get("resolve"):
+        return scope["resolve"]
+    app = scope.get("app")
+    if app is not None and _method(app, "GetResolve"):
+        return app.GetResolve()
+    bmd = scope.get("bmd")
+    if bmd is not None:
+        found = bmd.scriptapp("Resolve")
+        if found:
+            return found
+    try:
+        import DaVinciResolveScript as dvr  # only outside Resolve (Studio, external scripting)
+
+        return dvr.scriptapp("Resolve")
+    except ImportError:
+        return None
+
+
+def main(scope: Optional[Dict[str, Any]] = None) -> Optional[Report]:
+    scope = scope if scope is not None else {}
+    resolve = get_resolve(scope)
+    if not resolve:
+        console(
+            "cannot reach DaVinci Resolve: run this from Workspace > Scripts inside Resolve "
+            "(external scripting needs Resolve Studio)"
+        )
+        return None
+    script = scope.get("__file__")
+    try:
+        settings = load_settings(os.path.dirname(os.path.abspath(script)) if script else None)
+    except ScoreProblem as exc:
+        console(str(exc))
+        return Report(False, str(exc))
+    fu = scope.get("fu") or scope.get("fusion") or (_method(resolve, "Fusion") and resolve.Fusion())
+    bmd = scope.get("bmd")
+    if ui_manager(fu) is not None and bmd is not None:
+        ScoreWindow(resolve, fu, bmd, settings).run()
+        return None
+    # No window (the free edition since 19.1): score what is marked with the saved choices.
+    console("no script window in this Resolve: scoring the marks with the settings' prompt")
+    try:
+        report = score_timeline(
+            resolve,
+            {k: settings.get(k) for k in ("prompt", "mood", "model", "seed")},
+            progress=lambda m, d, t: console(f"{d}/{t} cues: {m}" if t else m),
+            settings=settings,
+        )
+    except Exception as exc:
+        report = unexpected(exc)
+    console(report.text())
+    if not report.ok:
+        error_marker(resolve, report)
+    return report
+
+
+if __name__ == "__main__" or any(k in globals() for k in ("app", "bmd", "resolve")):
+    main(globals())

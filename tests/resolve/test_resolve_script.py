@@ -1,0 +1,152 @@
+"""The Resolve script's own rules: stdlib-only Python 3.6, frame arithmetic, where things are."""
+
+from __future__ import annotations
+
+import ast
+import json
+import socket
+import sys
+from fractions import Fraction
+
+import opentimelineio as otio
+import pytest
+
+from bridge import security
+from bridge.install_resolve import resolve_scripts_folder
+from tests.resolve.conftest import SCRIPT
+
+NEWER_THAN_36 = {
+    "dataclasses",
+    "contextvars",
+    "graphlib",
+    "zoneinfo",
+    "tomllib",
+    "importlib.resources",
+}
+
+
+def test_the_script_is_standard_library_python_36():
+    source = SCRIPT.read_text(encoding="utf-8")
+    tree = ast.parse(source, feature_version=(3, 6))  # no walrus, no positional-only ...
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            assert node.module != "__future__", "from __future__ import annotations needs 3.7"
+            imported.add(node.module)
+    outside = {
+        m
+        for m in imported
+        if m.split(".")[0] not in sys.stdlib_module_names and m != "DaVinciResolveScript"
+    }
+    assert not outside, f"Resolve's Python has only the standard library: {outside}"
+    assert not imported & NEWER_THAN_36
+    # zip(strict=) and str.removeprefix are 3.10/3.9: the 3.6 grammar does not catch calls.
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)]
+    assert not [c for c in calls if any(k.arg == "strict" for k in c.keywords)]
+    names = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+    assert not names & {"removeprefix", "removesuffix", "is_relative_to"}
+
+
+@pytest.mark.parametrize(
+    ("text", "rate"),
+    [
+        ("24", Fraction(24)),
+        ("24.000", Fraction(24)),
+        (24.0, Fraction(24)),
+        ("25", Fraction(25)),
+        ("23.976", Fraction(24000, 1001)),
+        ("29.97", Fraction(30000, 1001)),
+        (29.97, Fraction(30000, 1001)),
+        ("59.94", Fraction(60000, 1001)),
+        ("30000/1001", Fraction(30000, 1001)),
+        ("12.5", Fraction(25, 2)),
+    ],
+)
+def test_rates_as_resolve_writes_them_become_exact_fractions(plugin, text, rate):
+    assert plugin.parse_rate(text) == rate
+
+
+@pytest.mark.parametrize("text", ["", "fast", "0", "-24", "24/0"])
+def test_a_bad_rate_is_a_score_problem(plugin, text):
+    with pytest.raises(plugin.ScoreProblem, match="not a frame rate"):
+        plugin.parse_rate(text)
+
+
+@pytest.mark.parametrize("rate", [Fraction(24), Fraction(25), Fraction(30000, 1001)])
+def test_timecodes_the_bridge_reads_back_to_the_same_frame(plugin, rate):
+    start = {24: 86400, 25: 90000}.get(rate, 108000)
+    assert plugin.timecode(start, rate) == "01:00:00:00"
+    for frame in (start, start + 1, start + 1799, start + 17982, 107892, 0, 2589410):
+        text = plugin.timecode(frame, rate)
+        # The bridge parses with OpenTimelineIO: ':' timecodes are non-drop frame counts.
+        assert otio.opentime.from_timecode(text, float(rate)).value == frame, text
+
+
+def test_record_frames_become_whole_frames_of_the_wav_at_its_own_fps(plugin):
+    ntsc = Fraction(30000, 1001)
+    assert plugin.item_frames(150, ntsc, Fraction(24)) == 120  # 120.12
+    assert plugin.item_frames(75, ntsc, Fraction(24)) == 60  # 60.06
+    for length in range(1, 400):
+        for rate, fps in ((ntsc, Fraction(24)), (Fraction(25), Fraction(24)), (Fraction(24), ntsc)):
+            exact = Fraction(length) / rate * fps
+            got = plugin.item_frames(length, rate, fps)
+            assert type(got) is int and abs(got - exact) <= Fraction(1, 2)
+
+
+def test_the_token_folder_rule_is_the_bridges(plugin, monkeypatch, tmp_path):
+    monkeypatch.setenv("CUEBRIDGE_CONFIG_DIR", str(tmp_path / "cfg"))
+    assert plugin.config_dir() == str(security.config_dir())
+    monkeypatch.delenv("CUEBRIDGE_CONFIG_DIR")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("APPDATA", str(tmp_path / "appdata"))
+    assert plugin.config_dir() == str(security.config_dir())
+    monkeypatch.delenv("XDG_CONFIG_HOME")
+    assert plugin.config_dir() == str(security.config_dir())
+    # The other systems, by the contract's rule.
+    win = plugin.config_dir({"APPDATA": r"C:\Users\ed\AppData\Roaming"}, "win32")
+    assert win.startswith(r"C:\Users\ed\AppData\Roaming") and win.endswith("cuebridge")
+    mac = plugin.config_dir({"HOME": "/Users/ed"}, "darwin")
+    assert mac == "/Users/ed/Library/Application Support/cuebridge"
+
+
+@pytest.mark.parametrize("platform", ["linux", "darwin", "win32"])
+def test_the_script_looks_for_its_settings_where_the_installer_puts_them(
+    plugin, tmp_path, platform
+):
+    home = tmp_path / "home"
+    env = {"HOME": str(home), "APPDATA": str(home / "AppData" / "Roaming")}
+    installed = resolve_scripts_folder(platform, env, home)
+    assert str(installed) in plugin.script_folders(env, platform)
+
+
+def test_settings_beside_the_script_win_over_the_defaults(plugin, tmp_path, monkeypatch):
+    monkeypatch.setenv("CUEBRIDGE_CONFIG_DIR", str(tmp_path / "cfg"))
+    monkeypatch.delenv("CUEBRIDGE_URL", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "nobody"))
+    defaults = plugin.load_settings(str(tmp_path / "empty"))
+    assert defaults["bridge_url"] == "http://127.0.0.1:50052"
+    assert defaults["token_file"] == str(tmp_path / "cfg" / "token")
+    (tmp_path / "cuebridge_settings.json").write_text(
+        json.dumps({"bridge_url": "http://127.0.0.1:6000", "prompt": "harp"})
+    )
+    mine = plugin.load_settings(str(tmp_path))
+    assert (mine["bridge_url"], mine["prompt"]) == ("http://127.0.0.1:6000", "harp")
+    assert mine["token_file"] == defaults["token_file"]
+    (tmp_path / "cuebridge_settings.json").write_text("{not json")
+    with pytest.raises(plugin.ScoreProblem, match="cuebridge_settings.json"):
+        plugin.load_settings(str(tmp_path))
+
+
+def test_a_bridge_that_never_answers_is_a_timeout_not_a_dead_bridge(plugin, tmp_path):
+    token = tmp_path / "token"
+    token.write_text("t0ken\n")
+    with socket.socket() as silent:  # listens, never replies
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        bridge = plugin.Bridge(url, str(token), timeout=0.5)
+        with pytest.raises(plugin.ScoreProblem, match="did not answer") as info:
+            bridge.get_score("abc")
+    assert "not running" not in str(info.value)
