@@ -1,11 +1,21 @@
-"""Conversions between the wire messages (cuebridge.v1) and the engine's dataclasses."""
+"""Conversions between the wire messages (cuebridge.v1) and the engine's dataclasses.
+
+The dataclasses and the messages share field names on purpose, so most fields copy by name.
+"""
 
 from __future__ import annotations
+
+from dataclasses import fields
 
 from cuebridge.v1 import engine_pb2 as pb
 from engine.cue import Cue
 from engine.models.base import ModelStatus
 from engine.segment import GenerationOptions, MediaSpan, Rate, Segment
+
+
+def _plain(obj) -> dict:
+    """A dataclass's scalar and list fields by name (nested dataclasses are converted apart)."""
+    return {f.name: getattr(obj, f.name) for f in fields(obj)}
 
 
 def rate_to_pb(rate: Rate) -> pb.Rate:
@@ -17,53 +27,20 @@ def rate_from_pb(msg: pb.Rate) -> Rate:
 
 
 def segment_to_pb(seg: Segment) -> pb.Segment:
-    return pb.Segment(
-        id=seg.id,
-        rate=rate_to_pb(seg.rate),
-        duration_frames=seg.duration_frames,
-        cut_frames=list(seg.cut_frames),
-        hit_frames=list(seg.hit_frames),
-        media=[
-            pb.MediaSpan(
-                path=m.path,
-                source_start_s=m.source_start_s,
-                source_duration_s=m.source_duration_s,
-                record_offset_frames=m.record_offset_frames,
-                record_duration_frames=m.record_duration_frames,
-                name=m.name,
-            )
-            for m in seg.media
-        ],
-        prompt=seg.prompt,
-        mood=seg.mood,
-        seed=seg.seed,
-        name=seg.name,
-    )
+    values = _plain(seg)
+    values["rate"] = rate_to_pb(seg.rate)
+    values["media"] = [pb.MediaSpan(**_plain(m)) for m in seg.media]
+    return pb.Segment(**values)
 
 
 def segment_from_pb(msg: pb.Segment) -> Segment:
-    return Segment(
-        id=msg.id,
-        rate=rate_from_pb(msg.rate),
-        duration_frames=msg.duration_frames,
-        cut_frames=tuple(msg.cut_frames),
-        hit_frames=tuple(msg.hit_frames),
-        media=tuple(
-            MediaSpan(
-                path=m.path,
-                source_start_s=m.source_start_s,
-                source_duration_s=m.source_duration_s,
-                record_offset_frames=m.record_offset_frames,
-                record_duration_frames=m.record_duration_frames,
-                name=m.name,
-            )
-            for m in msg.media
-        ),
-        prompt=msg.prompt,
-        mood=msg.mood,
-        seed=msg.seed,
-        name=msg.name,
+    values = {f.name: getattr(msg, f.name) for f in fields(Segment)}
+    values["rate"] = rate_from_pb(msg.rate)
+    values["cut_frames"], values["hit_frames"] = tuple(msg.cut_frames), tuple(msg.hit_frames)
+    values["media"] = tuple(
+        MediaSpan(**{f.name: getattr(m, f.name) for f in fields(MediaSpan)}) for m in msg.media
     )
+    return Segment(**values)
 
 
 def options_from_pb(msg: pb.GenerationOptions) -> GenerationOptions:
@@ -80,35 +57,14 @@ def options_from_pb(msg: pb.GenerationOptions) -> GenerationOptions:
 
 
 def cue_to_pb(cue: Cue) -> pb.Cue:
-    return pb.Cue(
-        segment_id=cue.segment_id,
-        audio_path=cue.audio_path,
-        sample_rate=cue.sample_rate,
-        num_samples=cue.num_samples,
-        midi_path=cue.midi_path,
-        model=cue.model,
-        metadata=cue.metadata,
-    )
+    return pb.Cue(**_plain(cue))
 
 
 def cue_from_pb(msg: pb.Cue) -> Cue:
-    return Cue(
-        segment_id=msg.segment_id,
-        audio_path=msg.audio_path,
-        num_samples=msg.num_samples,
-        sample_rate=msg.sample_rate,
-        midi_path=msg.midi_path,
-        model=msg.model,
-        metadata=dict(msg.metadata),
-    )
+    values = {f.name: getattr(msg, f.name) for f in fields(Cue)}
+    values["metadata"] = dict(msg.metadata)
+    return Cue(**values)
 
 
 def model_info_to_pb(status: ModelStatus, default_name: str) -> pb.ModelInfo:
-    return pb.ModelInfo(
-        name=status.name,
-        description=status.description,
-        ready=status.ready,
-        reason=status.reason,
-        device=status.device,
-        is_default=status.name == default_name,
-    )
+    return pb.ModelInfo(**_plain(status), is_default=status.name == default_name)

@@ -42,3 +42,25 @@ def _private_engine_state(tmp_path_factory):
 
     os.environ["CUEBRIDGE_DATA_DIR"] = str(tmp_path_factory.mktemp("cuebridge-data"))
     yield
+
+
+@pytest.fixture(scope="module")
+def loopback_server(tmp_path_factory):
+    """Both services on a free loopback port, with their own state, for one test module."""
+    from bridge.server import start_server
+
+    state = tmp_path_factory.mktemp("server-state")
+    running = start_server("127.0.0.1", 0, state_dir=state, output_root=state / "cues")
+    yield running
+    running.stop(0)
+
+
+@pytest.fixture
+def bridge(loopback_server):
+    """A Bridge client on the module's loopback server."""
+    import grpc
+
+    from cuebridge.v1 import bridge_pb2_grpc
+
+    with grpc.insecure_channel(loopback_server.address) as channel:
+        yield bridge_pb2_grpc.BridgeStub(channel)

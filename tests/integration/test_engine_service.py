@@ -7,21 +7,14 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from bridge.server import BRIDGE_SERVICE, ENGINE_SERVICE, start_server
+from bridge.server import BRIDGE_SERVICE, ENGINE_SERVICE
 from cuebridge.v1 import engine_pb2 as pb
 from cuebridge.v1 import engine_pb2_grpc as pb_grpc
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    running = start_server("127.0.0.1", 0, output_root=tmp_path_factory.mktemp("out"))
-    yield running
-    running.stop(0)
-
-
 @pytest.fixture
-def channel(server):
-    with grpc.insecure_channel(server.address) as ch:
+def channel(loopback_server):
+    with grpc.insecure_channel(loopback_server.address) as ch:
         yield ch
 
 

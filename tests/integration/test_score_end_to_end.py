@@ -11,26 +11,16 @@ import opentimelineio as otio
 import pytest
 
 from bridge.scoring import convert
-from bridge.server import start_server
 from cuebridge.v1 import bridge_pb2 as bpb
-from cuebridge.v1 import bridge_pb2_grpc as bpb_grpc
 from cuebridge.v1 import engine_pb2 as pb
 from engine.cue import SAMPLE_RATE
 from engine.segment import Rate
 from tests.integration.helpers import onsets_near, run_score, wav_facts
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    running = start_server("127.0.0.1", 0, output_root=tmp_path_factory.mktemp("engine-out"))
-    yield running
-    running.stop(0)
-
-
 @pytest.fixture
-def stub(server):
-    with grpc.insecure_channel(server.address) as channel:
-        yield bpb_grpc.BridgeStub(channel)
+def stub(bridge):
+    return bridge
 
 
 def _digest(path: Path) -> str:

@@ -14,10 +14,8 @@ import opentimelineio as otio
 import pytest
 
 from bridge.scoring import convert
-from bridge.server import start_server
 from bridge.timeline_io import read_timeline, write_timeline
 from cuebridge.v1 import bridge_pb2 as bpb
-from cuebridge.v1 import bridge_pb2_grpc as bpb_grpc
 from cuebridge.v1 import engine_pb2 as pb
 from tests.conftest import interop_files
 from tests.integration.helpers import run_score
@@ -26,12 +24,9 @@ EDL_RATES = {"25fps.edl": 25}
 EMPTY = {"sample_just_track.xml"}  # a sequence with no clips: nothing to score
 
 
-@pytest.fixture(scope="module")
-def stub(tmp_path_factory):
-    server = start_server("127.0.0.1", 0, output_root=tmp_path_factory.mktemp("out"))
-    with grpc.insecure_channel(server.address) as channel:
-        yield bpb_grpc.BridgeStub(channel)
-    server.stop(0)
+@pytest.fixture
+def stub(bridge):
+    return bridge
 
 
 def _signature(track: otio.schema.Track, rate: Fraction) -> list:
