@@ -579,5 +579,14 @@ def demo(folder: Path | None, rate: Fraction, force: bool) -> None:
     sys.exit(code)
 
 
+def _register_training() -> None:
+    # The command object imports no torch; training itself needs cuebridge[musicgen].
+    from engine.training.cli import train_adapter_command
+
+    main.add_command(train_adapter_command, "train-adapter")
+
+
+_register_training()
+
 if __name__ == "__main__":
     main()

@@ -335,8 +335,11 @@ class JobQueue:
             except Exception:
                 log.warning("batch failed in job %s; scoring its segments one by one", job.id)
             else:
-                for i, cue in zip(todo, cues, strict=True):
-                    self._keep(job, i, cue, keys[i])
+                for i, result in zip(todo, cues, strict=True):
+                    if isinstance(result, Exception):  # one bad segment never loses the others
+                        self._record(job, i, error=str(result))
+                    else:
+                        self._keep(job, i, result, keys[i])
                 return
         for i in todo:
             if job.cancel_requested.is_set():

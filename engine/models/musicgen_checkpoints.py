@@ -1,0 +1,324 @@
+"""Finding and loading MusicGen + video-adapter weights, offline.
+
+Where weights may come from:
+
+- a local folder in transformers' layout (what `save_pretrained` writes, or a downloaded
+  facebook/musicgen-small, -medium, -large snapshot): config.json, model.safetensors (or
+  pytorch_model.bin, or a sharded *.index.json), and the T5 tokenizer (tokenizer.json or
+  spiece.model);
+- a Hugging Face id (e.g. "facebook/musicgen-medium") already in the local cache; loading runs
+  with `local_files_only=True`, so nothing is ever downloaded at run time;
+- an audiocraft-format LM checkpoint (`state_dict.bin`, as audiocraft's MusicGen saves it), whose
+  decoder weights are mapped onto a transformers model of the same size (see `AUDIOCRAFT_KEYS`);
+- an adapter folder: adapter.safetensors + adapter_config.json (see musicgen_video.save_adapter),
+  or adapter weights saved by the OSSL training code (audiocraft naming; see `OSSL_ADAPTER_KEYS`).
+
+Key mapping, audiocraft LM -> transformers (`MusicgenForConditionalGeneration`), the same
+renames transformers' own conversion script applies:
+
+    emb.{k}.weight                                  decoder.model.decoder.embed_tokens.{k}.weight
+    transformer.layers.{i}.self_attn.in_proj_weight decoder.model.decoder.layers.{i}.self_attn.
+                                                    {q,k,v}_proj.weight (split in three)
+    transformer.layers.{i}.self_attn.out_proj       ...layers.{i}.self_attn.out_proj
+    transformer.layers.{i}.cross_attention.*        ...layers.{i}.encoder_attn.* (in_proj split)
+    transformer.layers.{i}.norm1 / norm_cross / norm2
+                                                    self_attn_layer_norm / encoder_attn_layer_norm /
+                                                    final_layer_norm
+    transformer.layers.{i}.linear1 / linear2        fc1 / fc2
+    out_norm                                        decoder.model.decoder.layer_norm
+    linears.{k}.weight                              decoder.lm_heads.{k}.weight
+    condition_provider.conditioners.description.output_proj
+                                                    enc_to_dec_proj
+
+OSSL adapter weights, audiocraft naming -> ours (per layer i; `OSSL_ADAPTER_KEYS` lists the
+accepted spellings, because the public OSSL code could not be checked from this offline machine;
+extend the table if a checkpoint uses another name — the importer names every key it could not
+place):
+
+    transformer.layers.{i}.video_proj.{weight,bias}       ...encoder_attn.video.proj.*
+    transformer.layers.{i}.video_cross_attention.in_proj_weight
+                                                          ...encoder_attn.video.attn.{q,k,v}_proj
+    transformer.layers.{i}.video_cross_attention.out_proj.weight
+                                                          ...encoder_attn.video.attn.out_proj
+    transformer.layers.{i}.video_gate                     ...encoder_attn.video.gate
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # torch stays out of module import: the engine's core install has no torch
+    import torch
+
+    from engine.models.musicgen_video import MusicgenVideo
+
+WEIGHT_FILES = (
+    "model.safetensors",
+    "model.safetensors.index.json",
+    "pytorch_model.bin",
+    "pytorch_model.bin.index.json",
+)
+TOKENIZER_FILES = ("tokenizer.json", "spiece.model")
+DECODER = "decoder.model.decoder"
+ADAPTER_CONFIG_NAME = "adapter_config.json"
+ADAPTER_WEIGHTS_NAME = "adapter.safetensors"
+
+
+class WeightsMissing(Exception):
+    """Weights are configured but not where they should be; the message says what to do."""
+
+
+# Finding weights -------------------------------------------------------------------------------
+
+
+def looks_like_hub_id(ref: str) -> bool:
+    return bool(re.fullmatch(r"[\w.-]+/[\w.-]+", ref)) and not Path(ref).exists()
+
+
+def _cached(repo_id: str, filename: str) -> str | None:
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:
+        return None
+    found = try_to_load_from_cache(repo_id, filename)
+    return found if isinstance(found, str) else None
+
+
+def missing_musicgen_files(ref: str) -> list[str]:
+    """What is missing for the MusicGen checkpoint `ref` (folder or cached hub id); [] = ready."""
+    if looks_like_hub_id(ref):
+        have = lambda name: _cached(ref, name) is not None  # noqa: E731
+        where = f"the Hugging Face cache (hub id {ref})"
+    else:
+        folder = Path(ref).expanduser()
+        if not folder.is_dir():
+            return [f"{folder} (no such folder; set CUEBRIDGE_MUSICGEN to a MusicGen folder)"]
+        have = lambda name: (folder / name).is_file()  # noqa: E731
+        where = str(folder)
+    missing = []
+    if not have("config.json"):
+        missing.append(f"config.json in {where}")
+    if not any(have(n) for n in WEIGHT_FILES):
+        missing.append(f"model.safetensors (or pytorch_model.bin) in {where}")
+    if not any(have(n) for n in TOKENIZER_FILES):
+        missing.append(f"tokenizer.json or spiece.model (the T5 tokenizer) in {where}")
+    return missing
+
+
+def missing_adapter_files(folder: str) -> list[str]:
+    path = Path(folder).expanduser()
+    if not path.is_dir():
+        return [f"{path} (no such folder; set CUEBRIDGE_MUSICGEN_ADAPTER to an adapter folder)"]
+    return [
+        f"{name} in {path}"
+        for name in (ADAPTER_WEIGHTS_NAME, ADAPTER_CONFIG_NAME)
+        if not (path / name).is_file()
+    ]
+
+
+def how_to_get_musicgen(ref: str) -> str:
+    return (
+        "Put a MusicGen checkpoint on this machine while online, e.g. "
+        "`huggingface-cli download facebook/musicgen-medium --local-dir ~/models/musicgen-medium`, "
+        f"then set CUEBRIDGE_MUSICGEN to that folder (now: {ref!r})."
+    )
+
+
+# Loading ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class LoadedMusicgen:
+    model: MusicgenVideo
+    tokenizer: object  # a transformers tokenizer for the T5 text encoder
+    identity: dict[str, str]  # what was loaded, for cue metadata
+
+
+def pick_dtype(device: str) -> torch.dtype:
+    """bf16 where the GPU supports it, fp16 on older GPUs and MPS, fp32 on CPU."""
+    import torch
+
+    if device.startswith("cuda"):
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if device == "mps":
+        return torch.float16
+    return torch.float32
+
+
+def load_musicgen_video(
+    ref: str, adapter_folder: str = "", device: str = "cpu", dtype: torch.dtype | None = None
+) -> LoadedMusicgen:
+    """Load MusicGen (folder or cached hub id, offline) and install/load the video adapter."""
+    from transformers import AutoTokenizer, MusicgenForConditionalGeneration
+
+    from engine.models.musicgen_video import MusicgenVideo, VideoAdapterConfig
+
+    missing = missing_musicgen_files(ref)
+    if missing:
+        raise WeightsMissing(
+            "MusicGen weights missing: " + "; ".join(missing) + ". " + how_to_get_musicgen(ref)
+        )
+    dtype = dtype or pick_dtype(device)
+    musicgen = MusicgenForConditionalGeneration.from_pretrained(
+        ref, local_files_only=True, dtype=dtype
+    )
+    tokenizer = AutoTokenizer.from_pretrained(ref, local_files_only=True)
+    adapter = VideoAdapterConfig()
+    if adapter_folder:
+        adapter = read_adapter_config(adapter_folder)
+    model = MusicgenVideo.from_musicgen(musicgen.to(device), adapter)
+    identity = {"musicgen": str(ref), "dtype": str(dtype).removeprefix("torch.")}
+    if adapter_folder:
+        identity["adapter"] = load_adapter(model, adapter_folder)
+    return LoadedMusicgen(model, tokenizer, identity)
+
+
+def read_adapter_config(folder: str | Path):
+    from engine.models.musicgen_video import VideoAdapterConfig
+
+    path = Path(folder) / ADAPTER_CONFIG_NAME
+    if not path.is_file():
+        raise WeightsMissing(f"adapter config missing: {path}; an adapter folder holds "
+                             "adapter.safetensors and adapter_config.json")  # fmt: skip
+    try:
+        return VideoAdapterConfig.from_json(path.read_text())
+    except (ValueError, TypeError) as exc:
+        raise WeightsMissing(f"{path}: not a valid adapter config ({exc})") from exc
+
+
+def load_adapter(model: MusicgenVideo, folder: str | Path) -> str:
+    """Load adapter.safetensors into `model`; returns a short identity (folder + sha256 prefix)."""
+    import hashlib
+
+    from safetensors.torch import load_file
+
+    path = Path(folder) / ADAPTER_WEIGHTS_NAME
+    if not path.is_file():
+        raise WeightsMissing(f"adapter weights missing: {path}")
+    state = load_file(str(path))
+    if not any(".encoder_attn.video." in k for k in state):
+        state = import_ossl_adapter(state)
+    try:
+        model.load_adapter_state_dict(state)
+    except KeyError as exc:
+        raise WeightsMissing(f"{path}: {exc.args[0]}") from exc
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    return f"{Path(folder).name}@{digest}"
+
+
+# audiocraft import ----------------------------------------------------------------------------
+
+AUDIOCRAFT_KEYS = (  # (audiocraft fragment, transformers fragment), applied in order
+    ("condition_provider.conditioners.description.output_proj", "enc_to_dec_proj"),
+    ("transformer.layers", f"{DECODER}.layers"),
+    ("cross_attention", "encoder_attn"),
+    ("linear1", "fc1"),
+    ("linear2", "fc2"),
+    ("norm_cross", "encoder_attn_layer_norm"),
+    ("norm1", "self_attn_layer_norm"),
+    ("norm2", "final_layer_norm"),
+)
+
+OSSL_ADAPTER_KEYS = {  # accepted audiocraft-side spellings -> our sub-module name
+    "proj": ("video_proj", "video_linear", "video_projection", "visual_proj"),
+    "attn": ("video_cross_attention", "video_attention", "video_attn", "visual_cross_attention"),
+    "gate": ("video_gate", "video_scale", "video_alpha", "gate", "alpha"),
+}
+
+
+def _split_in_proj(key: str, value: torch.Tensor) -> dict[str, torch.Tensor]:
+    """nn.MultiheadAttention's packed in_proj_weight -> q_proj, k_proj, v_proj."""
+    q, k, v = value.chunk(3, dim=0)
+    base = key.removesuffix("in_proj_weight")
+    return {base + "q_proj.weight": q, base + "k_proj.weight": k, base + "v_proj.weight": v}
+
+
+def import_audiocraft_lm(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """audiocraft MusicGen LM state dict -> transformers keys (decoder, heads, enc_to_dec_proj),
+    adapter weights included when present. Raises KeyError naming any key it cannot place."""
+    out: dict[str, torch.Tensor] = {}
+    adapter: dict[str, torch.Tensor] = {}
+    unplaced = []
+    for key, value in state.items():
+        if _is_ossl_adapter_key(key):
+            adapter[key] = value
+            continue
+        if re.match(r"emb\.\d+\.weight$", key):
+            out[f"{DECODER}.embed_tokens." + key.removeprefix("emb.")] = value
+        elif re.match(r"linears\.\d+\.weight$", key):
+            out["decoder.lm_heads." + key.removeprefix("linears.")] = value
+        elif key.startswith("out_norm."):
+            out[f"{DECODER}.layer_norm." + key.removeprefix("out_norm.")] = value
+        elif key.startswith(("transformer.layers.", "condition_provider.conditioners.description")):
+            new = key
+            for old_part, new_part in AUDIOCRAFT_KEYS:
+                new = new.replace(old_part, new_part)
+            if new.endswith("in_proj_weight"):
+                out.update(_split_in_proj(new, value))
+            else:
+                out[new] = value
+        elif key.startswith("condition_provider.") or key.startswith("fuser."):
+            continue  # T5 is loaded from the transformers checkpoint; the fuser has no weights
+        else:
+            unplaced.append(key)
+    if unplaced:
+        raise KeyError(f"audiocraft keys with no place in MusicGen: {unplaced[:5]}")
+    out.update(import_ossl_adapter(adapter))
+    return out
+
+
+def _is_ossl_adapter_key(key: str) -> bool:
+    names = [n for group in OSSL_ADAPTER_KEYS.values() for n in group]
+    return bool(re.match(rf"transformer\.layers\.\d+\.({'|'.join(names)})(\.|$)", key))
+
+
+def import_ossl_adapter(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """OSSL adapter weights in audiocraft naming -> our adapter keys (see the module doc)."""
+    out: dict[str, torch.Tensor] = {}
+    for key, value in state.items():
+        m = re.match(r"transformer\.layers\.(\d+)\.([A-Za-z_]+)(?:\.(.*))?$", key)
+        if not m:
+            raise KeyError(f"adapter key not in OSSL/audiocraft naming: {key}")
+        layer, name, rest = m.group(1), m.group(2), m.group(3) or ""
+        base = f"{DECODER}.layers.{layer}.encoder_attn.video."
+        if name in OSSL_ADAPTER_KEYS["proj"]:
+            out[base + "proj." + rest] = value
+        elif name in OSSL_ADAPTER_KEYS["attn"]:
+            if rest == "in_proj_weight":
+                out.update(_split_in_proj(base + "attn.in_proj_weight", value))
+            else:
+                out[base + "attn." + rest] = value
+        elif name in OSSL_ADAPTER_KEYS["gate"] and rest == "":
+            out[base + "gate"] = value.reshape(())
+        else:
+            raise KeyError(f"adapter key not understood: {key} (see OSSL_ADAPTER_KEYS)")
+    return out
+
+
+def load_audiocraft_checkpoint(
+    model: MusicgenVideo, path: str | Path, trust_pickle: bool = False
+) -> list[str]:
+    """Load an audiocraft `state_dict.bin` LM checkpoint into a MusicGen of the same size.
+
+    audiocraft stores {"best_state": state_dict, "xp.cfg": OmegaConf}; the config needs pickle,
+    so by default only the tensors are read (weights_only). Returns the keys left unloaded."""
+    import torch
+
+    try:
+        pkg = torch.load(str(path), map_location="cpu", weights_only=not trust_pickle)
+    except Exception as exc:  # noqa: BLE001 - torch raises several kinds here
+        raise WeightsMissing(
+            f"{path}: cannot read as an audiocraft checkpoint ({exc}). If you trust the file, "
+            "load it with trust_pickle=True (needs omegaconf installed)."
+        ) from exc
+    state = pkg.get("best_state", pkg) if isinstance(pkg, dict) else pkg
+    if isinstance(state, dict) and "model" in state and isinstance(state["model"], dict):
+        state = state["model"]
+    mapped = import_audiocraft_lm(state)
+    result = model.musicgen.load_state_dict(mapped, strict=False)
+    if result.unexpected_keys:
+        raise WeightsMissing(f"{path}: keys that fit no parameter: {result.unexpected_keys[:5]}")
+    return list(result.missing_keys)

@@ -1,0 +1,560 @@
+"""`musicgen-video`: the flagship cue model, MusicGen + the OSSL video adapter, behind CueModel.
+
+What it does with a segment:
+1. prompt: the OSSL template "a film soundtrack for a {mood} scene. {caption}" from the segment's
+   mood and the editor's prompt, plus a genre from `options.extra["genre"]`;
+2. video: ViViT tokens of the segment's picture (engine.picture.vivit, imported lazily);
+3. codes: classifier-free guided sampling with the cue's seed, windows of 30 s re-prompted with
+   their last 12 s for longer cues (see MusicgenVideo.generate_long);
+4. audio: EnCodec at 32 kHz -> 48 kHz (polyphase windowed-sinc) -> a musical ending: the last
+   beat before the end is found by onset tracking and the cue rings out from it in a
+   raised-cosine fade that reaches silence on the segment's last sample;
+5. best-of-N: N takes in one batch, ranked by how well their onsets land on the cuts and hit
+   points; the best is placed, the others kept beside it and listed in the metadata.
+
+Importing this module must not import torch: the engine's core install has none. torch and
+transformers are imported inside functions; musicgen_video.py (which needs them) loads lazily.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import os
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from engine.cue import SAMPLE_RATE, Cue
+from engine.models.base import CueError, ModelStatus
+from engine.segment import GenerationOptions, Segment
+
+if TYPE_CHECKING:
+    import torch
+
+    from engine.models.musicgen_video import MusicgenVideo
+
+NAME = "musicgen-video"
+DESCRIPTION = "MusicGen with the OSSL video adapter (transformers; local weights)"
+OSSL_TEMPLATE = "a film soundtrack for a {mood} scene. {caption}"
+ENDING_TAIL_S = 0.5  # generated past the end so EnCodec's last frames are not edge frames
+MAX_FADE_S = 3.0
+
+
+# Settings ---------------------------------------------------------------------------------
+
+
+@dataclass
+class MusicgenVideoSettings:
+    musicgen: str = ""  # folder or Hugging Face id (in the local cache) of a MusicGen checkpoint
+    adapter: str = ""  # folder with adapter.safetensors + adapter_config.json; "" = gates at 0
+    vivit: str = ""  # folder of google/vivit-b-16x2-kinetics400
+    device: str = "auto"  # cuda, mps, cpu or auto
+    batch_rows: int = 0  # cues decoded together (guidance doubles it); 0 = sized to memory
+    window_s: float = 30.0
+    stride_s: float = 18.0
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> MusicgenVideoSettings:
+        env = os.environ if env is None else env
+        return cls(
+            musicgen=env.get("CUEBRIDGE_MUSICGEN", ""),
+            adapter=env.get("CUEBRIDGE_MUSICGEN_ADAPTER", ""),
+            vivit=env.get("CUEBRIDGE_VIVIT", ""),
+            device=env.get("CUEBRIDGE_DEVICE", "auto") or "auto",
+        )
+
+
+def resolve_device(setting: str) -> str:
+    import torch
+
+    if setting in ("", "auto"):
+        if torch.cuda.is_available():
+            return "cuda"
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return "mps"
+        return "cpu"
+    return setting
+
+
+def torch_available() -> bool:
+    return all(importlib.util.find_spec(m) is not None for m in ("torch", "transformers"))
+
+
+# Prompts -------------------------------------------------------------------------------------
+
+
+def build_prompt(segment: Segment, options: GenerationOptions) -> str:
+    """The OSSL template from the segment's mood and the editor's prompt (caption), plus genre."""
+    mood = segment.mood.strip() or "cinematic"
+    caption = segment.prompt.strip()
+    genre = options.extra.get("genre", "").strip()
+    if genre:
+        caption = f"{caption} {genre}.".strip() if caption else f"{genre}."
+    return OSSL_TEMPLATE.format(mood=mood, caption=caption).strip()
+
+
+# Audio: resampling, onsets, the ending -----------------------------------------------------------
+
+
+def resample(
+    audio: np.ndarray, rate_in: int, rate_out: int = SAMPLE_RATE, block: int = 1 << 18
+) -> np.ndarray:
+    """Polyphase rational resampling (Kaiser-windowed sinc low-pass) of 1-D float audio, in
+    blocks with overlapping context so a long cue never needs one huge FFT."""
+    ratio = Fraction(rate_out, rate_in)
+    up, down = ratio.numerator, ratio.denominator
+    if up == down == 1:
+        return audio.astype(np.float32)
+    half = 16 * max(up, down)  # filter taps each side, at the upsampled rate
+    cutoff = 0.95 / max(up, down)  # of the upsampled Nyquist; 5% guard band
+    n = np.arange(-half, half + 1)
+    taps = cutoff * np.sinc(cutoff * n) * np.kaiser(len(n), 8.0) * up
+    # Block starts and context are multiples of `down`, so every block's output lands on the
+    # same output grid as a single pass would; the context covers the filter's reach.
+    context = down * math.ceil((half // up + 2) / down)
+    block = max(down, block - block % down)
+    padded = np.concatenate([np.zeros(context), np.asarray(audio, np.float64), np.zeros(context)])
+    pieces = []
+    for start in range(0, len(audio), block):
+        piece = padded[start : start + block + 2 * context]
+        out = _filter_upsampled(piece, up, taps)[::down]
+        first = context * up // down
+        pieces.append(out[first : first + math.ceil(min(block, len(audio) - start) * up / down)])
+    return np.concatenate(pieces).astype(np.float32) if pieces else np.zeros(0, np.float32)
+
+
+def _filter_upsampled(audio: np.ndarray, up: int, taps: np.ndarray) -> np.ndarray:
+    """Zero-stuff by `up` and low-pass with `taps` (FFT convolution, centred)."""
+    stuffed = np.zeros(len(audio) * up)
+    stuffed[::up] = audio
+    size = len(stuffed) + len(taps) - 1
+    nfft = 1 << (size - 1).bit_length()
+    filtered = np.fft.irfft(np.fft.rfft(stuffed, nfft) * np.fft.rfft(taps, nfft), nfft)
+    half = len(taps) // 2
+    return filtered[half : half + len(stuffed)]
+
+
+def onset_envelope(audio: np.ndarray, rate: int, hop_s: float = 0.01) -> tuple[np.ndarray, float]:
+    """Spectral-flux onset strength (log-magnitude, half-wave rectified): a weight-free detector.
+    Returns (envelope, frames per second)."""
+    hop = max(1, round(rate * hop_s))
+    win = 4 * hop
+    if len(audio) < win:
+        return np.zeros(1), rate / hop
+    frames = np.lib.stride_tricks.sliding_window_view(audio, win)[::hop] * np.hanning(win)
+    mag = np.log1p(100.0 * np.abs(np.fft.rfft(frames, axis=-1)))
+    flux = np.maximum(np.diff(mag, axis=0), 0.0).sum(axis=1)
+    return np.concatenate([[0.0], flux]), rate / hop
+
+
+def beat_times(audio: np.ndarray, rate: int) -> np.ndarray:
+    """Beats from the onset envelope: tempo by autocorrelation (40-200 BPM), phase by the comb
+    that collects the most onset strength."""
+    env, fps = onset_envelope(audio, rate)
+    if len(env) < 8 or not np.any(env > 0):
+        return np.zeros(0)
+    e = env - env.mean()
+    ac = np.correlate(e, e, mode="full")[len(e) - 1 :]
+    lo, hi = int(fps * 60 / 200), min(len(ac) - 1, int(fps * 60 / 40))
+    if hi <= lo:
+        return np.zeros(0)
+    period = lo + int(np.argmax(ac[lo : hi + 1]))
+    phase = int(np.argmax([env[p::period].sum() for p in range(period)]))
+    return np.arange(phase, len(env), period) / fps
+
+
+def musical_ending(audio: np.ndarray, rate: int, num_samples: int) -> tuple[np.ndarray, float]:
+    """Cut to exactly `num_samples` and fade out from the last beat before the end, so the last
+    accent is on the beat and the cue rings out to silence on the segment's final sample.
+    Returns (audio, fade length in seconds)."""
+    if len(audio) < num_samples:
+        audio = np.concatenate([audio, np.zeros(num_samples - len(audio), np.float32)])
+    end_s = num_samples / rate
+    fade_s = min(2.0, end_s / 4)
+    beats = beat_times(audio[:num_samples], rate)
+    before = beats[(beats < end_s - 0.5) & (beats > end_s - MAX_FADE_S)]
+    if len(before):
+        fade_s = end_s - float(before[-1])
+    from engine.audio import fade_out
+
+    return fade_out(audio[:num_samples].astype(np.float32), fade_s, rate), fade_s
+
+
+def sync_score(audio: np.ndarray, rate: int, targets_s: list[float], tol_s: float = 0.05) -> float:
+    """How strongly the music has onsets on the cuts and hit points: the mean, over targets, of
+    the strongest onset within +-tol_s, in standard deviations above the take's own mean."""
+    env, fps = onset_envelope(audio, rate)
+    if not targets_s or env.std() == 0:
+        return 0.0
+    z = (env - env.mean()) / env.std()
+    tol = max(1, round(tol_s * fps))
+    hits = []
+    for t in targets_s:
+        i = round(t * fps)
+        if 0 <= i < len(z):
+            hits.append(float(z[max(0, i - tol) : i + tol + 1].max()))
+    return float(np.mean(hits)) if hits else 0.0
+
+
+def video_batch(tokens: list, model: MusicgenVideo):
+    """Per-cue [T, 768] tokens (or None) -> padded [B, T, 768], mask [B, T], present [B]."""
+    import torch
+
+    if all(t is None for t in tokens):
+        return None, None, None
+    length = max(t.shape[0] for t in tokens if t is not None)
+    video = torch.zeros(len(tokens), length, model.adapter.video_dim)
+    mask = torch.zeros(len(tokens), length, dtype=torch.long)
+    present = torch.zeros(len(tokens))
+    for i, t in enumerate(tokens):
+        if t is None:
+            mask[i, :1] = 1  # one valid (zero) token keeps the softmax finite; gated off anyway
+            continue
+        video[i, : t.shape[0]] = t.float()
+        mask[i, : t.shape[0]] = 1
+        present[i] = 1.0
+    return video, mask, present
+
+
+# The cue model -------------------------------------------------------------------------------
+
+
+def _safe_name(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._") or "cue"
+
+
+@dataclass
+class _Row:
+    """One take of one segment in the batch."""
+
+    seg_index: int
+    take: int
+    seed: int
+
+
+class MusicgenVideoModel:
+    name = NAME
+    batch_size = 16  # segments the job queue hands over at once; a cancel lands between them
+
+    def __init__(
+        self,
+        settings: MusicgenVideoSettings | None = None,
+        *,
+        model: MusicgenVideo | None = None,
+        tokenizer: object | None = None,
+        video_tokens: Callable[[Segment], torch.Tensor | None] | None = None,
+        identity: dict[str, str] | None = None,
+    ):
+        self.settings = settings or MusicgenVideoSettings.from_env()
+        self._model, self._tokenizer, self._video_tokens = model, tokenizer, video_tokens
+        self._identity = dict(identity or {})
+        self._given_identity = dict(identity or {})
+        self._lock = threading.Lock()
+        # The video memory is lent to the model's layers during a decode: one decode at a time.
+        self._decode_lock = threading.Lock()
+
+    @classmethod
+    def tiny_for_tests(cls, seed: int = 0, window_s: float = 30.0, stride_s: float = 18.0):
+        """A tiny random MusicGen + adapter built in code (nothing downloaded): for tests and a
+        gRPC smoke test. Video tokens are 16 pseudo-random tokens seeded by the segment id."""
+        import torch
+
+        from engine.models.musicgen_video import tiny_musicgen_video, tiny_tokenizer
+
+        model = tiny_musicgen_video(seed)
+        model.set_gates(0.5)  # so the video matters in tests
+
+        def video_tokens(segment: Segment) -> torch.Tensor:
+            g = torch.Generator().manual_seed(sum(segment.id.encode()) + 7919 * seed)
+            return torch.randn(16, model.adapter.video_dim, generator=g)
+
+        settings = MusicgenVideoSettings(device="cpu", window_s=window_s, stride_s=stride_s)
+        return cls(
+            settings,
+            model=model,
+            tokenizer=tiny_tokenizer(),
+            video_tokens=video_tokens,
+            identity={"musicgen": f"tiny-random(seed={seed})"},
+        )
+
+    def identity(self) -> str:
+        """What distinguishes this model's cues beyond its name, known before loading: the
+        configured weights (a retrained adapter file changes it) and any identity given."""
+        from dataclasses import asdict
+
+        from engine.cue_key import file_identity
+
+        adapter = (
+            Path(self.settings.adapter) / "adapter.safetensors" if self.settings.adapter else ""
+        )
+        return json.dumps(
+            {
+                "settings": asdict(self.settings),
+                "given": self._given_identity,
+                "adapter": file_identity(str(adapter)),
+            },
+            sort_keys=True,
+        )
+
+    # -- readiness --
+
+    def status(self) -> ModelStatus:
+        device = self.settings.device
+        if not torch_available():
+            return self._not_ready("torch/transformers not installed: install cuebridge[musicgen]")
+        if self._model is not None:
+            return ModelStatus(NAME, DESCRIPTION, True, "", str(self._model.device))
+        from engine.models.musicgen_checkpoints import missing_adapter_files, missing_musicgen_files
+
+        s = self.settings
+        missing: list[str] = []
+        if not s.musicgen:
+            missing.append(
+                "no MusicGen checkpoint configured: set CUEBRIDGE_MUSICGEN to a local folder "
+                "(or a Hugging Face id already in the cache), e.g. facebook/musicgen-medium"
+            )
+        else:
+            missing += missing_musicgen_files(s.musicgen)
+        if s.adapter:
+            missing += missing_adapter_files(s.adapter)
+        if not s.vivit:
+            missing.append(
+                "no ViViT configured: set CUEBRIDGE_VIVIT to a local folder of "
+                "google/vivit-b-16x2-kinetics400 (config.json + model.safetensors)"
+            )
+        else:
+            vivit = Path(s.vivit).expanduser()
+            if not (vivit / "config.json").is_file():
+                missing.append(f"config.json in {vivit} (the ViViT checkpoint folder)")
+            if importlib.util.find_spec("engine.picture.vivit") is None:
+                missing.append("engine.picture.vivit (the ViViT tokenizer module) is not installed")
+        if missing:
+            return self._not_ready("missing: " + "; ".join(missing))
+        try:
+            device = resolve_device(s.device)
+        except Exception as exc:  # noqa: BLE001 - report, do not crash the engine
+            return self._not_ready(f"device {s.device!r}: {exc}")
+        return ModelStatus(NAME, DESCRIPTION, True, "", device)
+
+    def _not_ready(self, reason: str) -> ModelStatus:
+        return ModelStatus(NAME, DESCRIPTION, False, reason, self.settings.device)
+
+    def _ensure_loaded(self) -> MusicgenVideo:
+        with self._lock:
+            if self._model is not None:
+                return self._model
+            status = self.status()
+            if not status.ready:
+                raise CueError(f"{NAME} is not ready: {status.reason}")
+            from engine.models.musicgen_checkpoints import load_musicgen_video
+
+            s = self.settings
+            loaded = load_musicgen_video(s.musicgen, s.adapter, status.device)
+            self._model, self._tokenizer = loaded.model, loaded.tokenizer
+            self._identity.update(loaded.identity)
+            if self._video_tokens is None:
+                self._video_tokens = self._vivit_tokens(status.device)
+            return self._model
+
+    def _vivit_tokens(self, device: str) -> Callable[[Segment], torch.Tensor | None]:
+        try:
+            from engine.picture.vivit import VivitTokenizer
+        except ImportError as exc:
+            raise CueError(
+                f"{NAME}: engine.picture.vivit cannot be imported ({exc}); the video adapter "
+                "needs it to turn the picture into ViViT tokens"
+            ) from exc
+        try:
+            vivit = VivitTokenizer.from_pretrained(self.settings.vivit, device)
+        except FileNotFoundError as exc:  # VivitWeightsMissing says which files, where
+            raise CueError(f"{NAME}: {exc}") from exc
+        self._identity["vivit"] = str(self.settings.vivit)
+
+        def tokens(segment: Segment):
+            if not any(m.path for m in segment.media):
+                return None  # offline media: this cue is text-conditioned only
+            return vivit.tokens(segment)
+
+        return tokens
+
+    # -- generation --
+
+    def generate(self, segment: Segment, options: GenerationOptions, out_dir: Path) -> Cue:
+        result = self.generate_batch([segment], options, out_dir)[0]
+        if isinstance(result, CueError):
+            raise result
+        return result
+
+    def generate_batch(
+        self, segments: list[Segment], options: GenerationOptions, out_dir: Path
+    ) -> list[Cue | CueError]:
+        """All segments (times `options.takes`) in batches sized to memory, guidance batched too.
+        Returns one entry per segment, in order: its Cue, or the CueError that stopped it."""
+        model = self._ensure_loaded()
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        results: list[Cue | CueError | None] = [None] * len(segments)
+        good = []
+        videos = {}
+        for i, seg in enumerate(segments):
+            try:  # per segment, so one bad clip does not stop the batch
+                problem = self._check(seg, options)
+                if problem:
+                    raise CueError(problem)
+                videos[i] = self._segment_video(model, seg)
+                good.append(i)
+            except CueError as exc:
+                results[i] = exc
+        takes = max(1, int(options.takes))
+        rows = [_Row(i, t, segments[i].seed + t) for i in good for t in range(takes)]
+        frames_of = {
+            i: math.ceil(
+                (segments[i].rate.samples(segments[i].duration_frames, SAMPLE_RATE) / SAMPLE_RATE
+                 + ENDING_TAIL_S) * model.frame_rate
+            )
+            for i in good
+        }  # fmt: skip
+        waves: dict[tuple[int, int], np.ndarray] = {}
+        prompts = {i: build_prompt(segments[i], options) for i in good}
+        # Sorted by length, each batch decodes to its longest cue; shorter ones just keep their
+        # first frames (sampling is autoregressive, so a cue's frames do not depend on how many
+        # more are drawn after them).
+        rows.sort(key=lambda r: (frames_of[r.seg_index], r.seg_index, r.take))
+        size = self._batch_rows(model, max(frames_of.values(), default=1))
+        for start in range(0, len(rows), size):
+            chunk = rows[start : start + size]
+            frames = max(frames_of[r.seg_index] for r in chunk)
+            texts = [prompts[r.seg_index] for r in chunk]
+            video = [videos[r.seg_index] for r in chunk]
+            with self._decode_lock:
+                audio = self._sample(model, texts, video, [r.seed for r in chunk], frames, options)
+            for r, a in zip(chunk, audio, strict=True):
+                waves[(r.seg_index, r.take)] = a
+        for i in good:
+            if results[i] is not None:
+                continue
+            try:
+                results[i] = self._finish(
+                    segments[i], options, prompts[i], [waves[(i, t)] for t in range(takes)], out_dir
+                )
+            except CueError as exc:
+                results[i] = exc
+            except OSError as exc:
+                results[i] = CueError(f"segment {segments[i].id!r}: cannot write its cue: {exc}")
+        return [r if r is not None else CueError("not generated") for r in results]
+
+    def _check(self, seg: Segment, options: GenerationOptions) -> str:
+        if seg.duration_frames <= 0:
+            return f"segment {seg.id!r}: duration is {seg.duration_frames} frames; mark a range"
+        if options.guidance_scale < 0 or options.temperature < 0 or options.top_k < 0:
+            got = f"{options.guidance_scale}, {options.temperature}, {options.top_k}"
+            return f"segment {seg.id!r}: guidance, temperature, top_k must be >= 0 (got {got})"
+        return ""
+
+    def _batch_rows(self, model: MusicgenVideo, frames: int) -> int:
+        """Cues per batch: the setting, else what fits the free GPU memory (KV cache dominant)."""
+        if self.settings.batch_rows > 0:
+            return self.settings.batch_rows
+        import torch
+
+        if model.device.type != "cuda":
+            return 4
+        free, _ = torch.cuda.mem_get_info(model.device)
+        cfg = model.musicgen.config.decoder
+        window = min(frames, round(self.settings.window_s * model.frame_rate)) + 4
+        per_row = 2 * 2 * cfg.num_hidden_layers * window * cfg.hidden_size * 2  # K+V, CFG, bf16
+        per_row += 2 * cfg.num_hidden_layers * 3137 * cfg.hidden_size * 2 * 2  # video K/V
+        return int(max(1, min(32, 0.5 * free // per_row)))
+
+    def _sample(self, model, prompts, videos, seeds, frames, options) -> list[np.ndarray]:
+        """Codes -> 32 kHz audio for a batch of takes, all `frames` long."""
+        import torch
+
+        from engine.models.musicgen_video import SamplingConfig
+
+        enc = self._tokenizer(prompts, padding=True, return_tensors="pt")
+        with torch.inference_mode():
+            cond = model.encode_text(enc["input_ids"], enc["attention_mask"])
+            cond.video, cond.video_mask, cond.video_present = video_batch(videos, model)
+            sampling = SamplingConfig(
+                guidance_scale=float(options.guidance_scale),
+                top_k=int(options.top_k),
+                temperature=float(options.temperature),
+                window_frames=round(self.settings.window_s * model.frame_rate),
+                stride_frames=round(self.settings.stride_s * model.frame_rate),
+            )
+            codes = model.generate_long(cond, frames, sampling, seeds)
+            audio = model.decode_audio(codes).cpu().numpy()
+        return list(audio)
+
+    def _segment_video(self, model: MusicgenVideo, seg: Segment):
+        """The segment's ViViT tokens [T, 768], or None (no picture, or no adapter trained in:
+        with every gate at 0 the video cannot change the music, so ViViT is skipped)."""
+        if self._video_tokens is None or not model.video_is_used():
+            return None
+        try:
+            tokens = self._video_tokens(seg)
+        except CueError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the segment's media is at fault; say which
+            raise CueError(f"segment {seg.id!r}: cannot read its picture for ViViT: {exc}") from exc
+        dim = model.adapter.video_dim
+        if tokens is not None and (tokens.dim() != 2 or tokens.shape[-1] != dim):
+            shape = tuple(tokens.shape)
+            raise CueError(f"segment {seg.id!r}: video tokens shaped {shape}, expected [T, {dim}]")
+        return tokens
+
+    def _video_note(self) -> str:
+        if self._video_tokens is None:
+            return "none"
+        return "vivit" if self._model.video_is_used() else "unused (adapter gates at 0)"
+
+    def _finish(self, seg, options, prompt, takes_audio, out_dir: Path) -> Cue:
+        """48 kHz, exact length, musical ending, best take placed, the others kept."""
+        from engine.audio import normalise_peak, write_wav
+
+        model = self._model
+        num_samples = seg.rate.samples(seg.duration_frames, SAMPLE_RATE)
+        targets = [t for t in seg.cut_times_s() + seg.hit_times_s() if t < seg.duration_s]
+        finished, scores, fades = [], [], []
+        for a in takes_audio:
+            hi = resample(np.asarray(a, np.float64), model.sampling_rate, SAMPLE_RATE)
+            hi, fade = musical_ending(normalise_peak(hi, -1.0), SAMPLE_RATE, num_samples)
+            finished.append(hi)
+            fades.append(fade)
+            scores.append(sync_score(hi, SAMPLE_RATE, targets))
+        best = int(np.argmax(scores)) if len(scores) > 1 else 0
+        base = _safe_name(seg.id)
+        path = out_dir / f"{base}.{NAME}.wav"
+        write_wav(path, finished[best], SAMPLE_RATE)
+        others = []
+        for t, a in enumerate(finished):
+            if t != best:
+                other = out_dir / f"{base}.{NAME}.take{t + 1}.wav"
+                write_wav(other, a, SAMPLE_RATE)
+                others.append(str(other))
+        metadata = {
+            "model": NAME,
+            "prompt": prompt,
+            "seed": str(seg.seed + best),
+            "base_seed": str(seg.seed),
+            "guidance_scale": str(options.guidance_scale),
+            "top_k": str(options.top_k),
+            "temperature": str(options.temperature),
+            "takes": str(len(finished)),
+            "take_scores": json.dumps([round(s, 4) for s in scores]),
+            "chosen_take": str(best + 1),
+            "other_takes": json.dumps(others),
+            "ending": f"fade {fades[best]:.3f} s from the last beat",
+            "video": self._video_note(),
+            "weights": json.dumps(self._identity, sort_keys=True),
+        }
+        return Cue(seg.id, str(path), num_samples, SAMPLE_RATE, model=NAME, metadata=metadata)

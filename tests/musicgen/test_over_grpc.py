@@ -1,0 +1,50 @@
+"""A cue made by the musicgen-video model through the real server over gRPC (tiny model)."""
+
+from __future__ import annotations
+
+import grpc
+
+from bridge.server import start_server
+from cuebridge.v1 import engine_pb2 as pb
+from cuebridge.v1 import engine_pb2_grpc as pb_grpc
+from engine.models.musicgen_cue import MusicgenVideoModel
+from engine.registry import BUILTIN_MODELS, ModelEntry, ModelRegistry
+from tests.integration.helpers import wav_facts
+
+
+def test_a_tiny_musicgen_video_cue_over_grpc(tmp_path):
+    tiny = ModelEntry(
+        "musicgen-video",
+        "tiny random MusicGen + adapter",
+        lambda: MusicgenVideoModel.tiny_for_tests(seed=3),
+    )
+    registry = ModelRegistry((tiny, *[e for e in BUILTIN_MODELS if e.name != tiny.name]))
+    server = start_server("127.0.0.1", 0, state_dir=tmp_path / "state", registry=registry)
+    try:
+        with grpc.insecure_channel(server.address) as channel:
+            engine = pb_grpc.CueEngineStub(channel)
+            info = engine.GetEngineInfo(pb.EngineInfoRequest())
+            assert info.default_model == "musicgen-video"  # ready, so preferred to the composer
+            segments = [
+                pb.Segment(
+                    id=f"s{i}",
+                    rate=pb.Rate(num=25, den=1),
+                    duration_frames=n,
+                    cut_frames=[n // 2],
+                    prompt="tense strings",
+                    seed=i,
+                )
+                for i, n in enumerate((30, 45))
+            ]
+            job = engine.SubmitJob(
+                pb.SubmitJobRequest(segments=segments, output_dir=str(tmp_path / "cues"))
+            )
+            final = list(engine.WatchJob(pb.JobRef(job_id=job.id), timeout=300))[-1].job
+    finally:
+        server.stop(0)
+    assert final.state == pb.JOB_STATE_SUCCEEDED, [s.error for s in final.segments]
+    assert final.model == "musicgen-video"
+    for result, n in zip(final.segments, (30, 45), strict=True):
+        rate, width, samples, _ = wav_facts(result.cue.audio_path)
+        assert (rate, width, samples) == (48_000, 3, n * 48_000 // 25)
+        assert result.cue.model == "musicgen-video"
