@@ -42,6 +42,13 @@ BUILTIN_MODELS = (
 )
 
 FALLBACK_MODEL = "composer"
+# What to do when a model's package is missing, by the module that failed to import.
+INSTALL_HINTS = {
+    "tinysoundfont": "pip install --no-deps tinysoundfont==0.3.7 (its only dependency, PyAudio, "
+    "is for live playback, which cuebridge never does)",
+    "torch": 'pip install "cuebridge[musicgen]" torch==2.13.0',
+    "transformers": 'pip install "cuebridge[musicgen]"',
+}
 
 
 class ModelRegistry:
@@ -69,6 +76,10 @@ class ModelRegistry:
         entry = self._entries[name]
         try:
             return self.get(name).status()
+        except ModuleNotFoundError as exc:
+            hint = INSTALL_HINTS.get((exc.name or "").split(".")[0], f"pip install {exc.name}")
+            reason = f"missing package {exc.name!r}: {hint}"
+            return ModelStatus(name, entry.description, ready=False, reason=reason)
         except Exception as exc:  # an unimportable model is reported, not fatal
             return ModelStatus(name, entry.description, ready=False, reason=f"cannot load: {exc}")
 

@@ -1,0 +1,151 @@
+"""Cue audio on disk and its level: 48 kHz 24-bit PCM WAV, fades, peak and loudness helpers.
+
+Audio arrays are float32, shaped (samples, channels), full scale = 1.0. WAV files are written
+with the standard library's `wave` module (24-bit PCM is plain little-endian 3-byte integers), and
+atomically: a temporary file in the same folder is renamed over the target, so an editor never
+sees half a cue and a failed write never destroys the previous one.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import wave
+from pathlib import Path
+
+import numpy as np
+
+from engine.cue import SAMPLE_RATE, SAMPLE_WIDTH_BYTES
+
+_FULL_SCALE_24 = 2**23 - 1
+_SILENCE_DB = -200.0  # what the meters report for digital silence
+
+
+def write_bytes_atomic(path: str | Path, data: bytes) -> None:
+    """Write `data` to `path` via a temporary file in the same folder and os.replace."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())  # on disk before the name says it is done
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _fsync(path: str | Path) -> None:
+    with open(path, "rb") as fh:
+        os.fsync(fh.fileno())
+
+
+def to_pcm24(audio: np.ndarray) -> bytes:
+    """Float samples -> interleaved little-endian 24-bit PCM bytes (rounded, clipped)."""
+    ints = np.clip(np.rint(audio * _FULL_SCALE_24), -_FULL_SCALE_24 - 1, _FULL_SCALE_24)
+    ints = np.ascontiguousarray(ints, dtype="<i4").reshape(-1)
+    # Keep the three low bytes of each little-endian int32.
+    return ints.view(np.uint8).reshape(-1, 4)[:, :3].tobytes()
+
+
+def write_wav(path: str | Path, audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> None:
+    """Write (samples, channels) float audio as 24-bit PCM WAV, atomically."""
+    audio = _as_2d(audio)
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        with wave.open(tmp, "wb") as w:
+            w.setnchannels(audio.shape[1])
+            w.setsampwidth(SAMPLE_WIDTH_BYTES)
+            w.setframerate(sample_rate)
+            w.writeframes(to_pcm24(audio))
+        _fsync(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_wav(path: str | Path) -> tuple[np.ndarray, int]:
+    """Read a PCM WAV (16/24/32-bit) -> ((samples, channels) float32, sample_rate)."""
+    with wave.open(str(path), "rb") as w:
+        channels, width, rate = w.getnchannels(), w.getsampwidth(), w.getframerate()
+        raw = w.readframes(w.getnframes())
+    if width == 3:
+        b = np.frombuffer(raw, np.uint8).reshape(-1, 3)
+        # Sign-extend: put the 3 bytes in the top of an int32, then shift back down.
+        ints = (
+            b[:, 0].astype(np.int32) << 8
+            | b[:, 1].astype(np.int32) << 16
+            | b[:, 2].astype(np.int32) << 24
+        ) >> 8
+        audio = ints.astype(np.float32) / (_FULL_SCALE_24 + 1)
+    elif width in (2, 4):
+        dtype = "<i2" if width == 2 else "<i4"
+        audio = np.frombuffer(raw, dtype).astype(np.float32) / float(2 ** (8 * width - 1))
+    else:
+        raise ValueError(f"{path}: unsupported WAV sample width {width * 8} bits")
+    return audio.reshape(-1, channels), rate
+
+
+def peak_dbfs(audio: np.ndarray) -> float:
+    peak = float(np.max(np.abs(audio))) if audio.size else 0.0
+    return 20.0 * np.log10(peak) if peak > 0 else _SILENCE_DB
+
+
+def rms_dbfs(audio: np.ndarray) -> float:
+    """Plain RMS over all samples and channels, in dBFS (a loudness proxy, not LUFS)."""
+    if not audio.size:
+        return _SILENCE_DB
+    flat = np.ascontiguousarray(audio, dtype=np.float32).reshape(-1)
+    # einsum sums the squares in one pass without a float64 copy of the whole cue.
+    rms = float(np.sqrt(np.einsum("i,i->", flat, flat) / flat.size))
+    return 20.0 * np.log10(rms) if rms > 0 else _SILENCE_DB
+
+
+def normalise_peak(audio: np.ndarray, peak_db: float = -1.0) -> np.ndarray:
+    """Scale so the highest sample peak sits at `peak_db` dBFS (silence stays silence)."""
+    current = peak_dbfs(audio)
+    if current <= _SILENCE_DB:
+        return audio
+    return (audio * np.float32(10 ** ((peak_db - current) / 20))).astype(np.float32)
+
+
+def normalise_loudness(
+    audio: np.ndarray, target_rms_db: float = -20.0, peak_ceiling_db: float = -1.0
+) -> np.ndarray:
+    """Scale towards an RMS target, but never past the peak ceiling (no clipping, no limiter)."""
+    rms, peak = rms_dbfs(audio), peak_dbfs(audio)
+    if rms <= _SILENCE_DB:
+        return audio
+    gain_db = min(target_rms_db - rms, peak_ceiling_db - peak)
+    return (audio * np.float32(10 ** (gain_db / 20))).astype(np.float32)
+
+
+def fade_out(audio: np.ndarray, seconds: float, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """Fade the last `seconds` to silence along a raised-cosine curve (the last sample is 0)."""
+    n = min(len(audio), round(seconds * sample_rate))
+    if n <= 0:
+        return audio
+    curve = (0.5 + 0.5 * np.cos(np.linspace(0.0, np.pi, n, dtype=np.float64))).astype(np.float32)
+    out = audio.copy()
+    out[-n:] *= curve[:, None] if out.ndim == 2 else curve
+    return out
+
+
+def fade_in(audio: np.ndarray, seconds: float, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """A short fade-in so the first sample is not a click."""
+    n = min(len(audio), round(seconds * sample_rate))
+    if n <= 0:
+        return audio
+    curve = np.linspace(0.0, 1.0, n, dtype=np.float32)
+    out = audio.copy()
+    out[:n] *= curve[:, None] if out.ndim == 2 else curve
+    return out
+
+
+def _as_2d(audio: np.ndarray) -> np.ndarray:
+    audio = np.asarray(audio, dtype=np.float32)
+    return audio[:, None] if audio.ndim == 1 else audio

@@ -1,0 +1,203 @@
+"""The `composer` cue model: the offline default that a fresh machine runs.
+
+It scores a segment with `engine.models.composer` (harmony on the cuts, accents on the hit
+points, a cadence at the end), renders the score through a General MIDI SoundFont with
+TinySoundFont, and writes two files per cue into the output folder:
+
+* `<segment id>.wav`: 48 kHz, 24-bit PCM, stereo (the instruments are panned), exactly as many
+  samples as the segment lasts; levelled to an RMS target that rises with arousal (-24 dBFS
+  when still to -16 when driving), never peaking above -1 dBFS, with a short fade at the end;
+* `<segment id>.mid`: the score with its tempo map and time signatures, for a composer to take
+  further in a DAW.
+
+The feel comes, in order of precedence, from the `feel` argument (a picture analysis), from
+`options.extra["valence"]` / `["arousal"]` (numbers in [-1, 1]), or from the segment's mood and
+prompt words.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import io
+import os
+from pathlib import Path
+
+import engine
+from engine.audio import fade_in, fade_out, normalise_loudness, write_bytes_atomic, write_wav
+from engine.cue import SAMPLE_RATE, Cue, cue_file_stem
+from engine.models.base import CueError, ModelStatus
+from engine.models.composer import (
+    COMPOSER_VERSION,
+    NEUTRAL,
+    Feel,
+    compose_segment,
+    feel_from_words,
+)
+from engine.models.soundfont import (
+    load_soundfont,
+    render_midi,
+    resolve_soundfont,
+    soundfont_problem,
+)
+from engine.paths import data_dir
+from engine.segment import GenerationOptions, Segment
+
+DESCRIPTION = (
+    "Offline default: a cut-aware symbolic composer rendered through a General MIDI SoundFont"
+)
+PEAK_CEILING_DB = -1.0
+WORDS_WEIGHT = 0.6  # the editor's mood words against the picture's feel, when both speak
+
+
+class ComposerModel:
+    name = "composer"
+
+    def __init__(self, soundfont: str | Path | None = None, picture_cache: Path | None = None):
+        self.soundfont = str(soundfont) if soundfont else ""  # "" = the bundled GM font
+        # Picture analyses are cached on disk: re-scoring an unchanged segment decodes nothing.
+        self.picture_cache = picture_cache or data_dir() / "picture-cache"
+
+    def identity(self) -> str:
+        """What, besides the options, decides this model's output (the engine's cue cache key):
+        the composer's rules, the synthesiser, and the default font file."""
+        font = resolve_soundfont(self.soundfont)
+        try:
+            stat = font.stat()
+            font_id = f"{font.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
+        except OSError:
+            font_id = f"{font}:missing"
+        synth = importlib.metadata.version("tinysoundfont")
+        return f"composer-rules {COMPOSER_VERSION}; tinysoundfont {synth}; font {font_id}"
+
+    def status(self) -> ModelStatus:
+        problem = soundfont_problem(self.soundfont)
+        return ModelStatus(self.name, DESCRIPTION, ready=not problem, reason=problem)
+
+    def generate(
+        self,
+        segment: Segment,
+        options: GenerationOptions,
+        out_dir: Path,
+        feel: Feel | None = None,
+    ) -> Cue:
+        _check_segment(segment)
+        font = options.soundfont or self.soundfont
+        load_soundfont(font)  # fail before composing when the font is unusable
+        feel, source, picture = self._choose_feel(segment, options, feel)
+
+        midi, plan = compose_segment(segment, feel)
+        num_samples = segment.rate.samples(segment.duration_frames, SAMPLE_RATE)
+        audio = render_midi(midi, num_samples, font)
+        audio = normalise_loudness(audio, -20.0 + 4.0 * feel.arousal, PEAK_CEILING_DB)
+        audio = fade_out(fade_in(audio, 0.003), plan.fade_s)
+
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        stem = cue_file_stem(segment.id)
+        wav_path, midi_path = out_dir / f"{stem}.wav", out_dir / f"{stem}.mid"
+        buffer = io.BytesIO()
+        midi.write(buffer)
+        _write_pair(wav_path, audio, midi_path, buffer.getvalue())
+
+        metadata = {
+            "model": self.name,
+            "segment_id": segment.id,
+            "prompt": segment.prompt,
+            "mood": segment.mood,
+            "valence": f"{feel.valence:.3f}",
+            "arousal": f"{feel.arousal:.3f}",
+            "feel_source": source,
+            "tempo_bpm": f"{plan.tempo_bpm:.1f}",
+            "key": plan.key.name,
+            "meter": plan.meter_name,
+            "seed": str(segment.seed),
+            "cuts_honoured": ",".join(f"{t:.3f}" for t in plan.cuts_s),
+            "cuts_merged": ",".join(f"{t:.3f}" for t in plan.merged_cuts_s),
+            "chords": " ".join(slot.chord.symbol for slot in plan.chords),
+            "soundfont": str(resolve_soundfont(font)),
+            "engine_version": engine.__version__,
+            **picture,
+        }
+        return Cue(
+            segment_id=segment.id,
+            audio_path=str(wav_path),
+            num_samples=num_samples,
+            sample_rate=SAMPLE_RATE,
+            midi_path=str(midi_path),
+            model=self.name,
+            metadata=metadata,
+        )
+
+    def _choose_feel(
+        self, segment: Segment, options: GenerationOptions, feel: Feel | None
+    ) -> tuple[Feel, str, dict[str, str]]:
+        """The feel to compose with, where it came from, and the picture's metadata.
+
+        Given feel > options' valence/arousal > the picture blended with the editor's words
+        (the words weigh more: they are the editor's intent) > the words alone.
+        """
+        if feel is not None:
+            return feel, "given", {}
+        if "valence" in options.extra or "arousal" in options.extra:
+            return _feel_from_options(segment, options), "options", {}
+        words = feel_from_words(segment.prompt, segment.mood)
+        if not any(m.path for m in segment.media):
+            return words, "words", {}
+        from engine.picture.analysis import analyze_segment
+
+        pic = analyze_segment(segment, self.picture_cache)
+        meta = pic.metadata()
+        if pic.warnings:
+            meta["picture.warnings"] = " | ".join(pic.warnings)
+        if not pic.has_picture:
+            return words, "words", meta
+        w = WORDS_WEIGHT if words is not NEUTRAL else 0.0
+        blended = Feel(
+            w * words.valence + (1 - w) * pic.valence,
+            w * words.arousal + (1 - w) * pic.arousal,
+            accent_times_s=tuple(pic.motion_peaks_s),
+            extra_cut_times_s=tuple(pic.cuts_s),
+        )
+        return blended, "picture+words" if w else "picture", meta
+
+
+def _write_pair(wav_path: Path, audio, midi_path: Path, midi_bytes: bytes) -> None:
+    """Both files land, or neither: a cue is never half-written beside its MIDI."""
+    wav_tmp = wav_path.with_name(f".{wav_path.name}.pair.tmp")
+    midi_tmp = midi_path.with_name(f".{midi_path.name}.pair.tmp")
+    try:
+        write_wav(wav_tmp, audio)
+        write_bytes_atomic(midi_tmp, midi_bytes)
+        os.replace(wav_tmp, wav_path)
+        os.replace(midi_tmp, midi_path)
+    finally:
+        wav_tmp.unlink(missing_ok=True)
+        midi_tmp.unlink(missing_ok=True)
+
+
+def _feel_from_options(segment: Segment, options: GenerationOptions) -> Feel:
+    values = {}
+    for axis in ("valence", "arousal"):
+        text = options.extra.get(axis, "0")
+        try:
+            values[axis] = float(text)
+        except ValueError:
+            raise CueError(
+                f"segment {segment.id!r}: option {axis}={text!r} is not a number; give a "
+                "value between -1 and 1."
+            ) from None
+    return Feel(values["valence"], values["arousal"])
+
+
+def _check_segment(segment: Segment) -> None:
+    if segment.rate.num <= 0 or segment.rate.den <= 0:
+        raise CueError(
+            f"segment {segment.id!r}: frame rate {segment.rate.num}/{segment.rate.den} is not "
+            "positive; set the timeline's rate (e.g. 24, 25 or 30000/1001)."
+        )
+    if segment.duration_frames <= 0:
+        raise CueError(
+            f"segment {segment.id!r}: duration is {segment.duration_frames} frames; a cue needs "
+            "a range of at least one frame. Mark an in and an out point (or a marker with a "
+            "duration) around the scene."
+        )
