@@ -50,7 +50,8 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        server = start_server("127.0.0.1", 0, output_root=tmp / "engine")
+        # Its own state: a cue cache from an earlier run would make the figures meaningless.
+        server = start_server("127.0.0.1", 0, state_dir=tmp / "state")
         try:
             with grpc.insecure_channel(server.address) as channel:
                 stub = bpb_grpc.BridgeStub(channel)
