@@ -76,8 +76,10 @@ def test_demo_is_scored_exactly_on_its_markers(demo_films, stub, tmp_path, rate)
     )
 
 
-def test_fcp7_xml_in_and_out(demo24, stub, tmp_path):
-    xml_in = convert(demo24.timeline_path, tmp_path / "demo.xml")
+@pytest.mark.parametrize("rate", [Fraction(24), Fraction(25), Fraction(30000, 1001)])
+def test_fcp7_xml_in_and_out(demo_films, stub, tmp_path, rate):
+    film = demo_films[rate]
+    xml_in = convert(film.timeline_path, tmp_path / "demo.xml")
     before = _digest(xml_in)
     out = tmp_path / "scored.xml"
     job, _ = run_score(stub, bpb.ScoreRequest(timeline_path=str(xml_in), output_path=str(out)))
@@ -87,18 +89,23 @@ def test_fcp7_xml_in_and_out(demo24, stub, tmp_path):
     # FCP 7 XML keeps no track names: the placements say which audio track holds the score.
     [index] = {p.track_index for p in job.result.placements}
     track = scored.audio_tracks()[index - 1]
-    starts = [c.range_in_parent().start_time.to_frames() for c in track.find_clips()]
-    assert starts == [start for _, start, _ in demo24.markers]
-    assert [c.name for c in track.find_clips()] == [m[0] for m in demo24.markers]
+    placed = [
+        (c.range_in_parent().start_time.to_frames(), c.duration().to_frames())
+        for c in track.find_clips()
+    ]
+    assert placed == [(start, length) for _, start, length in film.markers]
+    assert [c.name for c in track.find_clips()] == [m[0] for m in film.markers]
 
 
-def test_edl_in_scored_by_range_to_otio(demo24, stub, tmp_path):
-    edl = convert(demo24.timeline_path, tmp_path / "demo.edl")
-    out = tmp_path / "scored.otio"
+@pytest.mark.parametrize("rate", [Fraction(24), Fraction(25), Fraction(30000, 1001)])
+def test_edl_in_scored_by_range_to_otio(demo_films, stub, tmp_path, rate):
+    film = demo_films[rate]
+    edl = convert(film.timeline_path, tmp_path / "demo.edl")
+    fps = round(rate)  # timecodes count whole frames a second (non-drop)
     request = bpb.ScoreRequest(
         timeline_path=str(edl),
-        output_path=str(out),
-        rate=pb.Rate(num=24, den=1),
+        output_path=str(tmp_path / "scored.otio"),
+        rate=pb.Rate(num=rate.numerator, den=rate.denominator),
         selection=bpb.SegmentSelection(
             mode=bpb.SEGMENT_MODE_RANGE, range="00:00:07:00-00:00:26:00"
         ),
@@ -106,10 +113,15 @@ def test_edl_in_scored_by_range_to_otio(demo24, stub, tmp_path):
     job, _ = run_score(stub, request)
     assert job.state == pb.JOB_STATE_SUCCEEDED, job.message
     [p] = job.result.placements
-    assert (p.record_start_frame, p.record_duration_frames) == (7 * 24, 19 * 24)
-    # Cuts of the EDL's events inside the range reach the cue's music.
-    cuts = [f - 7 * 24 for f in demo24.shot_frames if 7 * 24 < f < 26 * 24]
-    assert cuts and all(onsets_near(p.cue.midi_path, c / 24) >= 2 for c in cuts)
+    assert (p.record_start_frame, p.record_duration_frames) == (7 * fps, 19 * fps)
+    # Cuts of the EDL's events inside the range reach the cue's music; one closer than a second
+    # to the end is merged into the cadence, as the composer documents, and says so.
+    cuts = [float((f - 7 * fps) / rate) for f in film.shot_frames if 7 * fps < f < 26 * fps]
+    end = float(19 * fps / rate)
+    heard = [t for t in cuts if t < end - 1.0]
+    assert heard and all(onsets_near(p.cue.midi_path, t) >= 2 for t in heard)
+    merged = [float(x) for x in p.cue.metadata["cuts_merged"].split(",") if x]
+    assert all(any(abs(t - m) < 0.01 for m in merged) for t in cuts if t not in heard)
 
 
 def test_bad_requests_fail_fast_and_write_nothing(demo24, stub, tmp_path):
