@@ -47,6 +47,8 @@ class MediaLinker:
 
     def link(self, clip: otio.schema.Clip) -> MediaLink:
         ref = clip.media_reference
+        if isinstance(ref, otio.schema.ImageSequenceReference):
+            return self._link_sequence(clip, ref)
         wanted = ""
         if isinstance(ref, otio.schema.ExternalReference) and ref.target_url:
             wanted = ref.target_url
@@ -62,6 +64,28 @@ class MediaLinker:
             if found is not None:
                 return MediaLink(self._checked(found, clip), wanted or name)
         return MediaLink(None, wanted or clip.name or "(unnamed clip)")
+
+    def _link_sequence(
+        self, clip: otio.schema.Clip, ref: otio.schema.ImageSequenceReference
+    ) -> MediaLink:
+        """An image sequence as a frame-number pattern ("shot.%04d.exr") the picture reader takes;
+        online when its first frame is on disk (beside the timeline or in a --media-dir)."""
+        folder = url_to_path(ref.target_url_base or "")
+        pad = max(1, ref.frame_zero_padding)
+        first = f"{ref.name_prefix}{ref.start_frame:0{pad}d}{ref.name_suffix}"
+        pattern = f"{ref.name_prefix}%0{pad}d{ref.name_suffix}"
+        wanted = str(folder / pattern)
+        for base in (
+            folder if folder.is_absolute() else self.base / folder,
+            *(self._search_folder(first) or []),
+        ):
+            if (base / first).is_file():
+                return MediaLink(base / pattern, wanted)
+        return MediaLink(None, wanted)
+
+    def _search_folder(self, name: str) -> list[Path]:
+        found = self._search(name)
+        return [found.parent] if found is not None else []
 
     def _checked(self, path: Path, clip: otio.schema.Clip) -> Path:
         if path.is_dir():

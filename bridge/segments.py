@@ -344,7 +344,10 @@ def _source_seconds(clip: otio.schema.Clip, rate: Fraction, into_clip: int) -> F
     """Seconds into the media file where the picture at `into_clip` frames of the clip is."""
     used = clip.trimmed_range()
     t = Fraction(used.start_time.value) / Fraction(used.start_time.rate)
-    available = clip.media_reference.available_range if clip.media_reference else None
+    ref = clip.media_reference
+    available = ref.available_range if ref else None
     if available is not None:  # files with a start timecode still start at 0 on disk
         t -= Fraction(available.start_time.value) / Fraction(available.start_time.rate)
+    elif isinstance(ref, otio.schema.ImageSequenceReference) and ref.rate:
+        t -= Fraction(ref.start_frame) / Fraction(ref.rate)  # the first image is 0 s
     return t + Fraction(into_clip) / rate

@@ -54,3 +54,32 @@ def test_media_that_is_a_folder_is_an_error_naming_the_clip(tmp_path):
 def test_media_dir_must_be_a_folder(tmp_path):
     with pytest.raises(TimelineError, match="is not a folder"):
         MediaLinker(tmp_path / "cut.otio", [tmp_path / "missing"])
+
+
+def test_image_sequences_link_as_a_frame_pattern_the_picture_reader_opens(tmp_path):
+    from tests.picture.media import write_image_sequence
+
+    write_image_sequence(tmp_path / "plates", 12, first=1001)
+    first = sorted((tmp_path / "plates").iterdir())[0]
+    prefix, suffix = first.name.split("1001")
+    ref = otio.schema.ImageSequenceReference(
+        target_url_base=(tmp_path / "plates").as_uri() + "/",
+        name_prefix=prefix,
+        name_suffix=suffix,
+        start_frame=1001,
+        frame_zero_padding=4,
+        rate=24,
+    )
+    clip = otio.schema.Clip(name="plate", media_reference=ref)
+    link = MediaLinker(tmp_path / "cut.otio").link(clip)
+    assert link.path == tmp_path / "plates" / f"{prefix}%04d{suffix}"
+
+    from engine.picture.decode import open_media
+
+    with open_media(str(link.path)) as container:
+        assert container.streams.video[0].frames in (0, 12)
+        assert sum(1 for _ in container.decode(video=0)) == 12
+
+    ref.start_frame = 2001  # frames that are not there: offline, named
+    gone = MediaLinker(tmp_path / "cut.otio").link(clip)
+    assert not gone.online and gone.wanted.endswith(f"{prefix}%04d{suffix}")
