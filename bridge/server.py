@@ -38,6 +38,14 @@ CHANNEL_OPTIONS = [
     ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
     ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
 ]
+# The bridge retries an engine that went away; without a short backoff gRPC would wait up to
+# two minutes before noticing that it is back.
+ENGINE_CHANNEL_OPTIONS = [
+    *CHANNEL_OPTIONS,
+    ("grpc.initial_reconnect_backoff_ms", 500),
+    ("grpc.min_reconnect_backoff_ms", 500),
+    ("grpc.max_reconnect_backoff_ms", 2000),
+]
 ENGINE_SERVICE = engine_pb2.DESCRIPTOR.services_by_name["CueEngine"].full_name
 BRIDGE_SERVICE = bridge_pb2.DESCRIPTOR.services_by_name["Bridge"].full_name
 
@@ -125,7 +133,7 @@ def start_server(
         names.append(ENGINE_SERVICE)
         engine_target = internal
     engine_key = token if jobs is not None else engine_token(engine_target)
-    channel = authorized_channel(engine_target, engine_key, options=CHANNEL_OPTIONS)
+    channel = authorized_channel(engine_target, engine_key, options=ENGINE_CHANNEL_OPTIONS)
     bridge_pb2_grpc.add_BridgeServicer_to_server(BridgeService(channel, engine_target), server)
 
     health_servicer = health.HealthServicer()

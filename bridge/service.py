@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -261,20 +262,36 @@ class BridgeService(bpb_grpc.BridgeServicer):
             run.changed(state=pb.JOB_STATE_FAILED, message=f"internal error: {exc!r}")
 
     def _follow(self, run: ScoreRun) -> pb.Job:
-        job = None
-        for event in self.engine.WatchJob(pb.JobRef(job_id=run.engine_job_id)):
-            job = event.job
-            segment = event.segment if event.HasField("segment") else None
-            run.changed(
-                segment,
-                state=pb.JOB_STATE_RUNNING,
-                done=job.done,
-                failed=job.failed,
-                message=f"{job.done + job.failed}/{job.total} cues",
-            )
-            if job.state in FINAL_JOB_STATES:
-                return job
-        raise BridgeError("the engine stopped streaming before the job ended; score again")
+        """Follow the engine's job to its end, riding out an engine restart (jobs are durable)."""
+        waited = 0.0
+        while True:
+            try:
+                for event in self.engine.WatchJob(pb.JobRef(job_id=run.engine_job_id)):
+                    waited = 0.0
+                    job = event.job
+                    segment = event.segment if event.HasField("segment") else None
+                    run.changed(
+                        segment,
+                        state=pb.JOB_STATE_RUNNING,
+                        done=job.done,
+                        failed=job.failed,
+                        message=f"{job.done + job.failed}/{job.total} cues",
+                    )
+                    if job.state in FINAL_JOB_STATES:
+                        return job
+                problem = "the engine ended the stream before the job ended"
+            except grpc.RpcError as exc:
+                if exc.code() != grpc.StatusCode.UNAVAILABLE:
+                    raise
+                problem = f"the engine is unavailable ({exc.details()})"
+            if waited >= self.engine_patience_s:
+                raise BridgeError(
+                    f"{problem} for {waited:.0f} s at {self.engine_target}; start "
+                    "it again (`cuebridge serve`) and score again"
+                )
+            run.changed(message=f"{problem}; retrying")
+            time.sleep(self.retry_s)
+            waited += self.retry_s
 
     def _conclude(self, run: ScoreRun, job: pb.Job) -> None:
         cues = {
