@@ -167,6 +167,7 @@ class JobQueue:
                 segments,
                 pb.SEGMENT_STATE_PENDING,
             )
+            self._forget_old_jobs()
             self._jobs[job_id] = job
             self._queue_for(status.device).put(job)
         return job

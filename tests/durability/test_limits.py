@@ -68,3 +68,24 @@ def test_deadline_is_honoured_and_a_departed_watcher_does_not_stop_the_job(engin
         if event.job.state == pb.JOB_STATE_SUCCEEDED:
             done.set()
     assert done.is_set() and engine.GetJob(pb.JobRef(job_id=job.id)).done == 4
+
+
+def test_finished_jobs_beyond_the_kept_number_leave_memory(tmp_path):
+    server = start_server(
+        "127.0.0.1", 0, state_dir=tmp_path, limits=EngineLimits(finished_jobs_kept=2)
+    )
+    try:
+        with grpc.insecure_channel(server.address) as channel:
+            engine = pb_grpc.CueEngineStub(channel)
+            ids = []
+            for n in range(4):
+                job = _submit(engine, [_seg(n, 1)], tmp_path / str(n))
+                list(engine.WatchJob(pb.JobRef(job_id=job.id), timeout=60))
+                ids.append(job.id)
+            with pytest.raises(grpc.RpcError) as info:
+                engine.GetJob(pb.JobRef(job_id=ids[0]))
+            assert info.value.code() == grpc.StatusCode.NOT_FOUND
+            assert engine.GetJob(pb.JobRef(job_id=ids[-1])).state == pb.JOB_STATE_SUCCEEDED
+            assert len(server.jobs._jobs) <= 3  # two finished kept, plus the newest
+    finally:
+        server.stop(0)
