@@ -304,7 +304,9 @@ def load_audiocraft_checkpoint(
     """Load an audiocraft `state_dict.bin` LM checkpoint into a MusicGen of the same size.
 
     audiocraft stores {"best_state": state_dict, "xp.cfg": OmegaConf}; the config needs pickle,
-    so by default only the tensors are read (weights_only). Returns the keys left unloaded."""
+    so by default only the tensors are read (weights_only). The OSSL training script's
+    `torch.save({"model_state_dict": lm.state_dict(), ...})` loads the same way, video adapter
+    included. Returns the keys left unloaded."""
     import torch
 
     try:
@@ -315,8 +317,10 @@ def load_audiocraft_checkpoint(
             "load it with trust_pickle=True (needs omegaconf installed)."
         ) from exc
     state = pkg.get("best_state", pkg) if isinstance(pkg, dict) else pkg
-    if isinstance(state, dict) and "model" in state and isinstance(state["model"], dict):
-        state = state["model"]
+    # The OSSL training script saves {"epoch", "model_state_dict", "optimizer_state_dict", ...}.
+    for wrapper in ("model", "model_state_dict"):
+        if isinstance(state, dict) and isinstance(state.get(wrapper), dict):
+            state = state[wrapper]
     mapped = import_audiocraft_lm(state)
     result = model.musicgen.load_state_dict(mapped, strict=False)
     if result.unexpected_keys:

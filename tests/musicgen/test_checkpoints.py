@@ -122,6 +122,15 @@ def test_audiocraft_key_mapping(text, tmp_path):
     assert torch.equal(logits(source, text), logits(target, text))
     with pytest.raises(KeyError, match="lstm.weird"):
         import_audiocraft_lm({**ac, "lstm.weird": torch.zeros(1)})
+    # The OSSL training script's checkpoint shape: the LM state dict under model_state_dict.
+    ossl = tiny_musicgen_video(seed=7)
+    ossl.musicgen.text_encoder.load_state_dict(source.musicgen.text_encoder.state_dict())
+    torch.save(
+        {"epoch": 4, "model_state_dict": ac, "optimizer_state_dict": {}, "val_loss": 2.5},
+        tmp_path / "multi4.pt",
+    )
+    load_audiocraft_checkpoint(ossl, tmp_path / "multi4.pt")
+    assert torch.equal(logits(source, text), logits(ossl, text))
 
 
 def test_load_checkpoint_folder_offline(text, tmp_path, tokenizer):
