@@ -22,7 +22,7 @@ from pathlib import Path
 from cuebridge.v1 import engine_pb2 as pb
 from engine.cue import Cue, cue_file_stem
 from engine.cue_key import cue_key, file_sha256
-from engine.models.base import CueError, CueModel
+from engine.models.base import CueCancelled, CueError, CueModel
 from engine.registry import ModelRegistry
 from engine.segment import GenerationOptions, Segment
 from engine.store import JobStore
@@ -332,7 +332,11 @@ class JobQueue:
         if len(todo) > 1 and hasattr(model, "generate_batch"):
             segments = [job.runs[i].segment for i in todo]
             try:
-                cues = model.generate_batch(segments, job.options, job.output_dir)
+                cues = model.generate_batch(
+                    segments, job.options, job.output_dir, **self._stop_hook(model, job, "batch")
+                )
+            except CueCancelled:
+                return  # left running: _finish marks them cancelled, or a restart resumes them
             except Exception:
                 log.warning("batch failed in job %s; scoring its segments one by one", job.id)
             else:
@@ -349,12 +353,12 @@ class JobQueue:
 
     def _score_one(self, job: Job, model: CueModel, i: int, key: str) -> None:
         segment = job.runs[i].segment
-        kwargs = {}
-        if "should_stop" in inspect.signature(model.generate).parameters:
-            # Models that can stop mid-cue free the worker as soon as the job is cancelled.
-            kwargs["should_stop"] = lambda: job.cancel_requested.is_set() or self.stopping
         try:
-            cue = model.generate(segment, job.options, job.output_dir, **kwargs)
+            cue = model.generate(
+                segment, job.options, job.output_dir, **self._stop_hook(model, job, "one")
+            )
+        except CueCancelled:
+            return  # left running: _finish marks it cancelled, or a restart resumes it
         except CueError as exc:
             self._record(job, i, error=str(exc))
         except Exception as exc:
@@ -362,6 +366,14 @@ class JobQueue:
             self._record(job, i, error=_problem(exc, job))
         else:
             self._keep(job, i, cue, key)
+
+    def _stop_hook(self, model: CueModel, job: Job, kind: str) -> dict:
+        """`should_stop` for models that take it: they free the worker as soon as the job is
+        cancelled or the engine stops, instead of finishing the cue in hand."""
+        method = model.generate_batch if kind == "batch" else model.generate
+        if "should_stop" not in inspect.signature(method).parameters:
+            return {}
+        return {"should_stop": lambda: job.cancel_requested.is_set() or self.stopping}
 
     def _keep(self, job: Job, i: int, cue: Cue, key: str) -> None:
         try:

@@ -387,14 +387,24 @@ class MusicgenVideoModel:
 
     # -- generation --
 
-    def generate(self, segment: Segment, options: GenerationOptions, out_dir: Path) -> Cue:
-        result = self.generate_batch([segment], options, out_dir)[0]
+    def generate(
+        self,
+        segment: Segment,
+        options: GenerationOptions,
+        out_dir: Path,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> Cue:
+        result = self.generate_batch([segment], options, out_dir, should_stop=should_stop)[0]
         if isinstance(result, CueError):
             raise result
         return result
 
     def generate_batch(
-        self, segments: list[Segment], options: GenerationOptions, out_dir: Path
+        self,
+        segments: list[Segment],
+        options: GenerationOptions,
+        out_dir: Path,
+        should_stop: Callable[[], bool] | None = None,
     ) -> list[Cue | CueError]:
         """All segments (times `options.takes`) in batches sized to memory, guidance batched too.
         Returns one entry per segment, in order: its Cue, or the CueError that stopped it."""
@@ -435,7 +445,9 @@ class MusicgenVideoModel:
             texts = [prompts[r.seg_index] for r in chunk]
             video = [videos[r.seg_index] for r in chunk]
             with self._decode_lock:
-                audio = self._sample(model, texts, video, [r.seed for r in chunk], frames, options)
+                audio = self._sample(
+                    model, texts, video, [r.seed for r in chunk], frames, options, should_stop
+                )
             for r, a in zip(chunk, audio, strict=True):
                 waves[(r.seg_index, r.take)] = a
         for i in good:
@@ -474,7 +486,9 @@ class MusicgenVideoModel:
         per_row += 2 * cfg.num_hidden_layers * 3137 * cfg.hidden_size * 2 * 2  # video K/V
         return int(max(1, min(32, 0.5 * free // per_row)))
 
-    def _sample(self, model, prompts, videos, seeds, frames, options) -> list[np.ndarray]:
+    def _sample(
+        self, model, prompts, videos, seeds, frames, options, should_stop=None
+    ) -> list[np.ndarray]:
         """Codes -> 32 kHz audio for a batch of takes, all `frames` long."""
         import torch
 
@@ -491,7 +505,7 @@ class MusicgenVideoModel:
                 window_frames=round(self.settings.window_s * model.frame_rate),
                 stride_frames=round(self.settings.stride_s * model.frame_rate),
             )
-            codes = model.generate_long(cond, frames, sampling, seeds)
+            codes = model.generate_long(cond, frames, sampling, seeds, should_stop=should_stop)
             audio = model.decode_audio(codes).cpu().numpy()
         return list(audio)
 

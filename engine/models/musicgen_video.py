@@ -25,7 +25,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -41,6 +41,7 @@ from transformers import (
 from transformers.cache_utils import DynamicCache, EncoderDecoderCache, StaticCache
 from transformers.models.musicgen.modeling_musicgen import MusicgenAttention
 
+from engine.models.base import CueCancelled
 from engine.models.musicgen_checkpoints import ADAPTER_CONFIG_NAME, ADAPTER_WEIGHTS_NAME
 
 ADAPTER_KEY_MARK = ".encoder_attn.video."  # every adapter parameter has this in its key
@@ -370,6 +371,7 @@ class MusicgenVideo:
         sampling: SamplingConfig,
         generators: Sequence[torch.Generator],
         prompt: torch.Tensor | None = None,  # [B, K, P] known frames to continue from
+        should_stop: Callable[[], bool] | None = None,  # checked every step: a cancel lands now
     ) -> torch.Tensor:
         """Sample [B, K, num_frames] EnCodec codes with MusicGen's delay pattern [0, 1, .., K-1].
 
@@ -400,6 +402,8 @@ class MusicgenVideo:
         with self.video_memory(memory):
             start = 0
             for s in range(p, steps):
+                if should_stop is not None and should_stop():
+                    raise CueCancelled("stopped mid-cue: the job was cancelled")
                 # the first call prefills (start token + prompt); then one position per step
                 one = s > p and self.compiled_step is not None
                 step = self.compiled_step if one else self._decoder_step
@@ -455,18 +459,21 @@ class MusicgenVideo:
         num_frames: int,
         sampling: SamplingConfig,
         seeds: Sequence[int],
+        should_stop: Callable[[], bool] | None = None,
     ) -> torch.Tensor:
         """Codes of any length: windows of `window_frames`, each re-prompted with the tail
         (window - stride frames) of what came before, as audiocraft extends past 30 s. The
         codes are decoded in one piece afterwards, so no seam exists in the audio domain."""
         generators = [make_generator(seed, self.device) for seed in seeds]
         window = min(sampling.window_frames, num_frames)
-        codes = self.generate_codes(cond, window, sampling, generators)
+        codes = self.generate_codes(cond, window, sampling, generators, should_stop=should_stop)
         keep = max(1, sampling.window_frames - sampling.stride_frames)
         while codes.shape[-1] < num_frames:
             tail = codes[..., -keep:]
             todo = min(num_frames - codes.shape[-1], sampling.window_frames - keep)
-            more = self.generate_codes(cond, keep + todo, sampling, generators, prompt=tail)
+            more = self.generate_codes(
+                cond, keep + todo, sampling, generators, prompt=tail, should_stop=should_stop
+            )
             codes = torch.cat([codes, more[..., keep:]], dim=-1)
         return codes
 

@@ -48,3 +48,22 @@ def test_a_tiny_musicgen_video_cue_over_grpc(tmp_path):
         rate, width, samples, _ = wav_facts(result.cue.audio_path)
         assert (rate, width, samples) == (48_000, 3, n * 48_000 // 25)
         assert result.cue.model == "musicgen-video"
+
+
+def test_cancel_stops_a_long_cue_mid_decode(tmp_path):
+    """The job queue hands the model a should_stop hook: a 10-minute cue stops at once."""
+    from engine.jobs import JobQueue
+    from engine.segment import GenerationOptions, Rate, Segment
+    from engine.store import JobStore
+
+    tiny = ModelEntry("musicgen-video", "tiny", lambda: MusicgenVideoModel.tiny_for_tests(seed=1))
+    queue = JobQueue(ModelRegistry((tiny,)), tmp_path / "out", JobStore(tmp_path / "s.sqlite3"))
+    long_cue = Segment(id="long", rate=Rate(25), duration_frames=25 * 600, seed=1)
+    job = queue.submit([long_cue], GenerationOptions(model="musicgen-video"), tmp_path / "out")
+    for index in queue.watch(job.id):
+        if index == 0 and job.runs[0].state == pb.SEGMENT_STATE_RUNNING:
+            queue.cancel(job.id)
+    queue.close()
+    assert job.state == pb.JOB_STATE_CANCELLED
+    assert job.runs[0].state == pb.SEGMENT_STATE_CANCELLED and job.runs[0].cue is None
+    assert not list((tmp_path / "out").glob("*.wav"))
