@@ -21,9 +21,9 @@ def test_long_cue_windowing_gives_requested_frames(model, text):
     calls = []
     real = model.generate_codes
 
-    def spy(cond, frames, sampling, gens, prompt=None):
+    def spy(cond, frames, sampling, gens, prompt=None, should_stop=None):
         calls.append((frames, None if prompt is None else prompt.shape[-1]))
-        return real(cond, frames, sampling, gens, prompt=prompt)
+        return real(cond, frames, sampling, gens, prompt=prompt, should_stop=should_stop)
 
     model.generate_codes = spy
     codes = model.generate_long(conditioning(model, text), 27, sampling, [1, 2])
