@@ -46,6 +46,13 @@ ENGINE_CODES = {
 }
 
 
+ENGINE_CA = click.option(
+    "--engine-ca",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="PEM certificate (or its CA) of a remote engine that serves TLS.",
+)
+
+
 class RateType(click.ParamType):
     name = "rate"
 
@@ -87,13 +94,13 @@ def _rate_pb(rate: Fraction | None) -> pb.Rate | None:
 
 
 @contextlib.contextmanager
-def bridge_stub(engine: str | None) -> Iterator[bpb_grpc.BridgeStub]:
+def bridge_stub(engine: str | None, engine_ca: Path | None = None) -> Iterator[bpb_grpc.BridgeStub]:
     """A Bridge on a free loopback port in this process, using `engine` or its own engine."""
     from bridge.security import authorized_channel
     from bridge.server import CHANNEL_OPTIONS, start_server
 
     token = secrets.token_urlsafe(32)  # this process's own: its loopback port is open meanwhile
-    server = start_server("127.0.0.1", 0, engine_target=engine, token=token)
+    server = start_server("127.0.0.1", 0, engine_target=engine, token=token, engine_ca=engine_ca)
     channel = authorized_channel(server.address, token, options=CHANNEL_OPTIONS)
     try:
         yield bpb_grpc.BridgeStub(channel)
@@ -114,6 +121,7 @@ def main() -> None:
 @click.option(
     "--engine", metavar="HOST:PORT", help="Use a remote CueEngine instead of hosting one."
 )
+@ENGINE_CA
 @click.option(
     "--output-root",
     type=click.Path(file_okay=False, path_type=Path),
@@ -148,6 +156,7 @@ def serve(
     no_http: bool,
     tls_cert: Path | None,
     tls_key: Path | None,
+    engine_ca: Path | None,
 ) -> None:
     """Host the Bridge and the CueEngine services over gRPC until stopped."""
     from bridge.security import SecurityError, load_or_create_token, token_path
@@ -161,6 +170,7 @@ def serve(
             host,
             port,
             engine_target=engine,
+            engine_ca=engine_ca,
             output_root=output_root,
             state_dir=state_dir,
             resume=True,
@@ -264,6 +274,7 @@ def _score_options(f):
         click.option(
             "--engine", metavar="HOST:PORT", help="Use a running CueEngine (e.g. on a GPU machine)."
         ),
+        ENGINE_CA,
         click.option("--json", "as_json", is_flag=True, help="Print the result as JSON."),
     ]
     for option in reversed(options):
@@ -299,6 +310,7 @@ def score(
     force: bool,
     fresh: bool,
     engine: str | None,
+    engine_ca: Path | None,
     as_json: bool,
 ) -> None:
     """Score TIMELINE: cues on a new "Score" track, written to a NEW timeline file."""
@@ -324,13 +336,15 @@ def score(
         track_name=track_name,
         fresh=fresh,
     )
-    sys.exit(run_score(request, engine, as_json))
+    sys.exit(run_score(request, engine, as_json, engine_ca))
 
 
-def run_score(request: bpb.ScoreRequest, engine: str | None, as_json: bool) -> int:
+def run_score(
+    request: bpb.ScoreRequest, engine: str | None, as_json: bool, engine_ca: Path | None = None
+) -> int:
     from tqdm import tqdm
 
-    with bridge_stub(engine) as stub:
+    with bridge_stub(engine, engine_ca) as stub:
         try:
             job = stub.StartScore(request)
         except grpc.RpcError as exc:
@@ -459,8 +473,9 @@ def inspect(
 
 @main.command()
 @click.option("--engine", metavar="HOST:PORT", help="Ask a running engine instead.")
+@ENGINE_CA
 @click.option("--json", "as_json", is_flag=True)
-def models(engine: str | None, as_json: bool) -> None:
+def models(engine: str | None, as_json: bool, engine_ca: Path | None = None) -> None:
     """List the models and whether each is ready here."""
     if engine:
         from cuebridge.v1 import engine_pb2_grpc
@@ -468,7 +483,7 @@ def models(engine: str | None, as_json: bool) -> None:
         try:
             from bridge.security import authorized_channel, engine_token
 
-            with authorized_channel(engine, engine_token(engine)) as channel:
+            with authorized_channel(engine, engine_token(engine), root_cert=engine_ca) as channel:
                 info = engine_pb2_grpc.CueEngineStub(channel).GetEngineInfo(
                     pb.EngineInfoRequest(), timeout=30
                 )

@@ -92,6 +92,7 @@ def start_server(
     token: str | None = None,
     http_port: int | None = None,
     tls: tuple[Path, Path] | None = None,
+    engine_ca: Path | None = None,
 ) -> RunningServer:
     """Start serving; port 0 picks a free one (tests). Returns once the port is bound.
 
@@ -99,7 +100,8 @@ def start_server(
     `resume` queues again the jobs an earlier, stopped or killed engine left unfinished.
     Security (bridge/security.py): with `token` every call but health and reflection needs it;
     `http_port` starts the HTTP/JSON gateway beside gRPC (0: a free port; needs the token);
-    `tls` = (cert, key) PEM files, required to listen beyond loopback.
+    `tls` = (cert, key) PEM files, required to listen beyond loopback. `engine_ca`: the PEM
+    certificate (or CA) of a remote engine that serves TLS; the bridge then talks TLS to it.
     """
     check_bind(host, tls, token_on=token is not None)
     server = grpc.server(
@@ -133,7 +135,10 @@ def start_server(
         names.append(ENGINE_SERVICE)
         engine_target = internal
     engine_key = token if jobs is not None else engine_token(engine_target)
-    channel = authorized_channel(engine_target, engine_key, options=ENGINE_CHANNEL_OPTIONS)
+    remote_ca = engine_ca if jobs is None else None  # our own engine is reached in-process
+    channel = authorized_channel(
+        engine_target, engine_key, root_cert=remote_ca, options=ENGINE_CHANNEL_OPTIONS
+    )
     bridge_pb2_grpc.add_BridgeServicer_to_server(BridgeService(channel, engine_target), server)
 
     health_servicer = health.HealthServicer()

@@ -276,3 +276,32 @@ def test_serve_refuses_an_open_port_without_tls(tmp_path):
     _, err = process.communicate(timeout=60)
     assert process.returncode == 2
     assert "--tls-cert" in err and "0.0.0.0" in err
+
+
+def test_a_bridge_scores_through_a_remote_engine_that_serves_tls(
+    tmp_path, self_signed, demo24, monkeypatch
+):
+    """A studio's GPU engine listens beyond loopback with TLS; a local bridge reaches it with
+    the engine's certificate (--engine-ca) and its token, and scores the demo."""
+    from cuebridge.v1 import bridge_pb2 as bpb
+    from cuebridge.v1 import bridge_pb2_grpc as bpb_grpc
+    from tests.integration.helpers import run_score
+
+    cert, _ = self_signed
+    token = load_or_create_token(tmp_path / "conf" / "token")
+    engine = start_server("0.0.0.0", 0, state_dir=tmp_path / "engine", token=token, tls=self_signed)
+    monkeypatch.setenv("CUEBRIDGE_ENGINE_TOKEN", token)
+    bridge = start_server("127.0.0.1", 0, engine_target=f"127.0.0.1:{engine.port}", engine_ca=cert)
+    try:
+        with grpc.insecure_channel(bridge.address) as channel:
+            job, _ = run_score(
+                bpb_grpc.BridgeStub(channel),
+                bpb.ScoreRequest(
+                    timeline_path=str(demo24.timeline_path), output_path=str(tmp_path / "s.otio")
+                ),
+            )
+        assert job.state == engine_pb2.JOB_STATE_SUCCEEDED, job.message
+        assert len(job.result.placements) == len(demo24.markers)
+    finally:
+        bridge.stop(0)
+        engine.stop(0)
