@@ -128,6 +128,13 @@ def main() -> None:
     help="Where the engine writes cues when a request names no folder.",
 )
 @click.option(
+    "--keep-days",
+    type=float,
+    default=30.0,
+    show_default=True,
+    help="On start, forget finished jobs older than this (cue files are kept).",
+)
+@click.option(
     "--state-dir",
     type=click.Path(file_okay=False, path_type=Path),
     help="Where jobs and the cue cache persist (default: the user's data folder).",
@@ -157,6 +164,7 @@ def serve(
     tls_cert: Path | None,
     tls_key: Path | None,
     engine_ca: Path | None,
+    keep_days: float,
 ) -> None:
     """Host the Bridge and the CueEngine services over gRPC until stopped."""
     from bridge.security import SecurityError, load_or_create_token, token_path
@@ -171,6 +179,7 @@ def serve(
             port,
             engine_target=engine,
             engine_ca=engine_ca,
+            keep_days=keep_days,
             output_root=output_root,
             state_dir=state_dir,
             resume=True,

@@ -93,11 +93,13 @@ def start_server(
     http_port: int | None = None,
     tls: tuple[Path, Path] | None = None,
     engine_ca: Path | None = None,
+    keep_days: float = 30.0,
 ) -> RunningServer:
     """Start serving; port 0 picks a free one (tests). Returns once the port is bound.
 
     The engine keeps its jobs and cue cache in `state_dir` (default: the user's data folder);
-    `resume` queues again the jobs an earlier, stopped or killed engine left unfinished.
+    `resume` queues again the jobs an earlier, stopped or killed engine left unfinished, after
+    forgetting finished jobs older than `keep_days` and cached cues whose files are gone.
     Security (bridge/security.py): with `token` every call but health and reflection needs it;
     `http_port` starts the HTTP/JSON gateway beside gRPC (0: a free port; needs the token);
     `tls` = (cert, key) PEM files, required to listen beyond loopback. `engine_ca`: the PEM
@@ -130,6 +132,7 @@ def start_server(
             limits or EngineLimits(),
         )
         if resume:
+            jobs.prune(keep_days)
             jobs.resume()
         engine_pb2_grpc.add_CueEngineServicer_to_server(CueEngineService(jobs), server)
         names.append(ENGINE_SERVICE)

@@ -235,6 +235,10 @@ class JobQueue:
             if over:
                 return
 
+    def prune(self, keep_days: float) -> tuple[int, int]:
+        """Forget finished jobs older than `keep_days`, and cached cues whose files are gone."""
+        return self.store.prune(keep_days, FINAL_JOB_STATES)
+
     def resume(self) -> list[str]:
         """Queue again the jobs a stopped or killed engine left unfinished; return their ids."""
         resumed = []

@@ -197,6 +197,31 @@ class JobStore:
     def forget_cue(self, key: str) -> None:
         self._run("DELETE FROM cues WHERE key=?", (key,))
 
+    def prune(self, keep_days: float, final_states: frozenset[int]) -> tuple[int, int]:
+        """Forget finished jobs older than `keep_days` and cache entries whose WAV is gone (the
+        cue files themselves stay: timelines may point at them). Returns (jobs, cues) removed."""
+        cutoff = time.time() - keep_days * 86400
+        marks = ",".join("?" * len(final_states))
+        with self._lock:
+            self._db.execute("BEGIN")
+            old = [
+                j
+                for (j,) in self._db.execute(
+                    f"SELECT id FROM jobs WHERE updated < ? AND state IN ({marks})",
+                    (cutoff, *final_states),
+                )
+            ]
+            self._db.executemany("DELETE FROM segments WHERE job_id=?", [(j,) for j in old])
+            self._db.executemany("DELETE FROM jobs WHERE id=?", [(j,) for j in old])
+            gone = [
+                k
+                for k, c in self._db.execute("SELECT key, cue FROM cues")
+                if not os.path.exists(cue_from_json(c).audio_path)
+            ]
+            self._db.executemany("DELETE FROM cues WHERE key=?", [(k,) for k in gone])
+            self._db.execute("COMMIT")
+        return len(old), len(gone)
+
 
 def _alive(pid: int) -> bool:
     try:

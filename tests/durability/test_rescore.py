@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import grpc
 import opentimelineio as otio
 import pytest
@@ -92,3 +94,36 @@ def test_a_damaged_cached_cue_is_caught_by_its_checksum_and_made_again(demo24, s
     )
     assert [p.reused for p in second.result.placements] == [True, False, True]
     assert second.state == pb.JOB_STATE_SUCCEEDED
+
+
+def test_old_finished_jobs_and_vanished_cues_are_forgotten(demo24, tmp_path):
+    import sqlite3
+
+    from engine.jobs import FINAL_JOB_STATES
+    from engine.store import JobStore
+
+    state = tmp_path / "state"
+    running = start_server("127.0.0.1", 0, state_dir=state)
+    try:
+        with grpc.insecure_channel(running.address) as channel:
+            job, _ = run_score(
+                bpb_grpc.BridgeStub(channel),
+                bpb.ScoreRequest(
+                    timeline_path=str(demo24.timeline_path), output_path=str(tmp_path / "a.otio")
+                ),
+            )
+    finally:
+        running.stop(0)
+    cues = [p.cue.audio_path for p in job.result.placements]
+    db = state / "engine.sqlite3"
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE jobs SET updated = updated - 40 * 86400")
+    Path(cues[0]).unlink()  # the editor deleted one cue file
+    store = JobStore(db)
+    assert store.prune(30, FINAL_JOB_STATES) == (1, 1)
+    assert store.prune(30, FINAL_JOB_STATES) == (0, 0)
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM segments").fetchone()[0] == 0
+        assert conn.execute("SELECT COUNT(*) FROM cues").fetchone()[0] == len(cues) - 1
+    assert all(Path(c).exists() for c in cues[1:])  # cue files are never deleted
+    store.close()
