@@ -302,6 +302,12 @@ class BridgeService(bpb_grpc.BridgeServicer):
         failed = [r for r in job.segments if r.state == pb.SEGMENT_STATE_FAILED]
         reused = {r.segment_id for r in job.segments if r.reused}
         warnings = list(run.prepared.warnings)
+        names = {s.segment.id: s.segment.name or s.segment.id for s in run.prepared.segments}
+        warnings += [
+            f"{names.get(r.segment_id, r.segment_id)}: {w}"
+            for r in job.segments
+            for w in r.warnings
+        ]
         if job.state == pb.JOB_STATE_CANCELLED:
             run.changed(
                 state=pb.JOB_STATE_CANCELLED,

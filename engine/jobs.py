@@ -410,6 +410,7 @@ class JobQueue:
         with job.cond:
             run = job.runs[i]
             run.cue, run.error, run.reused = cue, error, reused
+            run.warnings = list(cue.warnings) if cue else []
             run.state = pb.SEGMENT_STATE_DONE if cue else pb.SEGMENT_STATE_FAILED
             job._changed(i)
         self.store.set_segment(job.id, i, run.state, cue, error, reused)
@@ -483,6 +484,7 @@ def _copy_cue(cue: Cue, out_dir: Path, segment_id: str) -> Cue:
         paths["midi_path"],
         cue.model,
         metadata,
+        warnings=list(cue.warnings),
     )
 
 

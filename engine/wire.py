@@ -57,11 +57,13 @@ def options_from_pb(msg: pb.GenerationOptions) -> GenerationOptions:
 
 
 def cue_to_pb(cue: Cue) -> pb.Cue:
-    return pb.Cue(**_plain(cue))
+    values = _plain(cue)
+    values.pop("warnings")  # travels on the SegmentResult, beside the cue
+    return pb.Cue(**values)
 
 
 def cue_from_pb(msg: pb.Cue) -> Cue:
-    values = {f.name: getattr(msg, f.name) for f in fields(Cue)}
+    values = {f.name: getattr(msg, f.name) for f in fields(Cue) if f.name != "warnings"}
     values["metadata"] = dict(msg.metadata)
     return Cue(**values)
 

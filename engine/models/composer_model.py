@@ -119,6 +119,7 @@ class ComposerModel:
             **picture,
         }
         return Cue(
+            warnings=[w for w in picture.get("picture.warnings", "").split(" | ") if w],
             segment_id=segment.id,
             audio_path=str(wav_path),
             num_samples=num_samples,

@@ -182,3 +182,21 @@ def test_every_scoring_format_reads_back_with_the_cues_in_place(demo24, stub, tm
     assert [(c.range_in_parent().start_time.value, c.duration().value) for c in clips] == [
         (start, length) for _, start, length in demo24.markers
     ]
+
+
+def test_a_clip_whose_picture_cannot_be_read_is_reported_and_still_scored(demo24, stub, tmp_path):
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 40)  # not a movie
+    timeline = otio.adapters.read_from_file(str(demo24.timeline_path))
+    clips = list(timeline.find_clips())
+    clips[3].media_reference.target_url = broken.as_uri()  # "the door", under the 2nd marker
+    src = tmp_path / "cut.otio"
+    otio.adapters.write_to_file(timeline, str(src))
+    job, events = run_score(
+        stub, bpb.ScoreRequest(timeline_path=str(src), output_path=str(tmp_path / "scored.otio"))
+    )
+    assert job.state == pb.JOB_STATE_SUCCEEDED, job.message
+    assert len(job.result.placements) == 3  # the other clips and cues are unaffected
+    [warning] = [w for w in job.result.warnings if "broken.mp4" in w]
+    assert warning.startswith("tense build to the reveal:")
+    assert any("broken.mp4" in w for e in events for w in e.segment.warnings)
