@@ -8,6 +8,7 @@ timeline. Between them the caller asks the engine for cues.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -54,13 +55,38 @@ class PreparedScore:
     warnings: list[str]
 
 
+def plan_segments(
+    src: Path,
+    selection: Selection,
+    *,
+    rate: Fraction | None = None,
+    media_dirs: tuple[Path, ...] = (),
+    defaults: CueDefaults | None = None,
+    check: Callable[[], None] = lambda: None,
+) -> tuple[otio.schema.Timeline, TimelineFacts, list[TimelineSegment]]:
+    """Read a timeline and select its segments, media linked; `check` runs once it is read."""
+    timeline = read_timeline(src, rate)
+    check()
+    facts = study(timeline, rate or timeline_rate(timeline))
+    linker = MediaLinker(src, list(media_dirs))
+    segments = select(
+        timeline, facts, selection, defaults or CueDefaults(), linker, source=str(src)
+    )
+    return timeline, facts, segments
+
+
 def prepare(options: ScoreOptions) -> PreparedScore:
     src, out = Path(options.timeline_path), Path(options.output_path)
-    timeline = read_timeline(src, options.rate)
-    check_output(out, force=options.force, protect=(src,), allowed=SCORE_SUFFIXES)
-    facts = study(timeline, options.rate or timeline_rate(timeline))
-    linker = MediaLinker(src, list(options.media_dirs))
-    segments = select(timeline, facts, options.selection, options.defaults, linker, source=str(src))
+    timeline, facts, segments = plan_segments(
+        src,
+        options.selection,
+        rate=options.rate,
+        media_dirs=options.media_dirs,
+        defaults=options.defaults,
+        check=lambda: check_output(
+            out, force=options.force, protect=(src,), allowed=SCORE_SUFFIXES
+        ),
+    )
     warnings = []
     offline = sum(s.media_offline for s in segments)
     if offline:

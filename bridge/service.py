@@ -19,9 +19,15 @@ import grpc
 
 from bridge.errors import BridgeError
 from bridge.placement import Placement
-from bridge.scoring import PreparedScore, ScoreOptions, convert, finish, prepare
-from bridge.segments import CueDefaults, SegmentMode, Selection, TimelineSegment, select, study
-from bridge.timeline_io import read_timeline, timeline_rate
+from bridge.scoring import (
+    PreparedScore,
+    ScoreOptions,
+    convert,
+    finish,
+    plan_segments,
+    prepare,
+)
+from bridge.segments import CueDefaults, SegmentMode, Selection, TimelineSegment
 from cuebridge.v1 import bridge_pb2 as bpb
 from cuebridge.v1 import bridge_pb2_grpc as bpb_grpc
 from cuebridge.v1 import engine_pb2 as pb
@@ -202,20 +208,12 @@ class BridgeService(bpb_grpc.BridgeServicer):
     # -- timelines -------------------------------------------------------------------------
 
     def InspectTimeline(self, request: bpb.InspectRequest, context) -> bpb.TimelineInfo:
-        from bridge.media import MediaLinker
-
-        path = Path(request.timeline_path)
         try:
-            timeline = read_timeline(path, _rate(request.rate))
-            facts = study(timeline, _rate(request.rate) or timeline_rate(timeline))
-            linker = MediaLinker(path, [Path(d) for d in request.media_dirs])
-            segments = select(
-                timeline,
-                facts,
+            timeline, facts, segments = plan_segments(
+                Path(request.timeline_path),
                 selection_from_pb(request.selection),
-                CueDefaults(),
-                linker,
-                source=str(path),
+                rate=_rate(request.rate),
+                media_dirs=tuple(Path(d) for d in request.media_dirs),
             )
         except BridgeError as exc:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
