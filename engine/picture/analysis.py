@@ -250,30 +250,29 @@ def _summarise(segment, clips, warnings, decoded, sampling, mood_model) -> Segme
     duration_s = max(segment.duration_s, 1e-6)
     cuts = sorted(t for c in clips for t in c.cuts_s)
     cuts_per_minute = (len(segment.cut_frames) + len(cuts)) * 60.0 / duration_s
-    if not clips:
-        summary = PictureSummary(duration_s, cuts_per_minute, has_picture=False)
-        mood = mood_model.predict(summary)
+
+    def picture(mood, **measured) -> SegmentPicture:
+        # What every result shares: the segment, the mood and how it was read.
         return SegmentPicture(
             segment_id=segment.id,
             valence=mood.valence,
             arousal=mood.arousal,
             mood_word=mood.word,
             mood_model=mood_model.name,
-            motion=[],
-            motion_peaks_s=[],
-            cuts_s=[],
-            brightness=0.0,
-            brightness_std=0.0,
-            saturation=0.0,
-            colour_temperature_k=6500.0,
-            warmth=0.0,
             frames_decoded=decoded,
-            frames_analysed=0,
-            has_picture=False,
             sampling=sampling,
             warnings=warnings,
             duration_s=segment.duration_s,
+            **measured,
         )
+
+    if not clips:
+        mood = mood_model.predict(PictureSummary(duration_s, cuts_per_minute, has_picture=False))
+        return picture(
+            mood, motion=[], motion_peaks_s=[], cuts_s=[], brightness=0.0, brightness_std=0.0,
+            saturation=0.0, colour_temperature_k=6500.0, warmth=0.0, frames_analysed=0,
+            has_picture=False,
+        )  # fmt: skip
     times = np.concatenate([c.times_s for c in clips])
     weights = np.concatenate([c.weights for c in clips])
     motion = np.concatenate([c.motion for c in clips])
@@ -297,12 +296,8 @@ def _summarise(segment, clips, warnings, decoded, sampling, mood_model) -> Segme
     mood = mood_model.predict(summary)
     order = np.argsort(times, kind="stable")
     times, motion = times[order], motion[order]
-    return SegmentPicture(
-        segment_id=segment.id,
-        valence=mood.valence,
-        arousal=mood.arousal,
-        mood_word=mood.word,
-        mood_model=mood_model.name,
+    return picture(
+        mood,
         motion=[(float(t), float(e)) for t, e in zip(times, motion, strict=True)],
         motion_peaks_s=motion_peaks(times, motion),
         cuts_s=cuts,
@@ -311,12 +306,8 @@ def _summarise(segment, clips, warnings, decoded, sampling, mood_model) -> Segme
         saturation=summary.saturation,
         colour_temperature_k=cct,
         warmth=summary.warmth,
-        frames_decoded=decoded,
         frames_analysed=int(len(times)),
         has_picture=True,
-        sampling=sampling,
-        warnings=warnings,
-        duration_s=segment.duration_s,
     )
 
 
