@@ -8,7 +8,7 @@ points, moods from calm to action). Three passes over the same cues, in this pro
    factor against real time; the target is >= 50x on a 2-core machine.
 2. baseline: each written .mid rendered the plain way TinySoundFont documents: a new `Synth`,
    `sfload` of the font, a `Sequencer` fed the MIDI file, `generate` for the cue's length.
-3. ours: the same .mid rendered by `engine.models.soundfont.render_midi` (font loaded once per
+3. ours: the same .mid rendered by `composer.soundfont.render_midi` (font loaded once per
    process and cloned per cue, events applied at exact samples).
 
 The render speed-up printed is baseline / ours for the same MIDI and the same number of samples.
@@ -33,10 +33,10 @@ import pretty_midi
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.cue import SAMPLE_RATE  # noqa: E402
-from engine.models.composer_model import ComposerModel  # noqa: E402
-from engine.models.soundfont import DEFAULT_SOUNDFONT, render_midi  # noqa: E402
-from engine.segment import GenerationOptions, Rate, Segment  # noqa: E402
+from cuebridge.engine.cue import SAMPLE_RATE  # noqa: E402
+from cuebridge.engine.models.composer.model import ComposerModel  # noqa: E402
+from cuebridge.engine.models.composer.soundfont import DEFAULT_SOUNDFONT, render_midi  # noqa: E402
+from cuebridge.engine.segment import GenerationOptions, Rate, Segment  # noqa: E402
 
 MOODS = ("calm", "tense", "sad", "action", "romantic", "epic", "mysterious", "playful", "horror")
 FPS = 24

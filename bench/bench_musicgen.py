@@ -25,7 +25,7 @@ import torch
 from transformers import EncodecConfig, MusicgenConfig, MusicgenDecoderConfig, T5Config
 from transformers.cache_utils import DynamicCache, EncoderDecoderCache
 
-from engine.models.musicgen_video import MusicgenVideo, SamplingConfig, make_generator
+from cuebridge.engine.models.musicgen.modeling import MusicgenVideo, SamplingConfig, make_generator
 
 SIZES = {
     # name: (hidden, layers, heads, ffn, text encoder like t5-base?)

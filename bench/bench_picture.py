@@ -25,9 +25,9 @@ import av
 import numpy as np
 import torch
 
-from engine.picture.analysis import analyze_segment
-from engine.picture.vivit import VivitTokenizer
-from engine.segment import MediaSpan, Rate, Segment
+from cuebridge.engine.picture.analysis import analyze_segment
+from cuebridge.engine.picture.vivit import VivitTokenizer
+from cuebridge.engine.segment import MediaSpan, Rate, Segment
 
 RATE = 24
 

@@ -20,8 +20,8 @@ from pathlib import Path
 import grpc
 import opentimelineio as otio
 
-from bridge.demo_media import make_demo_film, make_feature_timeline
-from bridge.server import start_server
+from cuebridge.app.demo_film import make_demo_film, make_feature_timeline
+from cuebridge.app.host import start_server
 from cuebridge.v1 import bridge_pb2 as bpb
 from cuebridge.v1 import bridge_pb2_grpc as bpb_grpc
 from cuebridge.v1 import engine_pb2 as pb

@@ -21,10 +21,10 @@ from pathlib import Path
 
 import grpc
 
-from bridge.server import start_server
+from cuebridge.app.host import start_server
+from cuebridge.engine.jobs import EngineLimits
 from cuebridge.v1 import engine_pb2 as pb
 from cuebridge.v1 import engine_pb2_grpc as pb_grpc
-from engine.jobs import EngineLimits
 
 
 def rss_mib() -> float:

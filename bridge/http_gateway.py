@@ -25,7 +25,7 @@ from google.protobuf import json_format, message_factory
 from google.protobuf.descriptor import MethodDescriptor
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from bridge.security import (
+from cuebridge.bridge.security import (
     SecurityError,
     authorized_channel,
     bearer_ok,

@@ -13,7 +13,7 @@ from urllib.request import url2pathname
 
 import opentimelineio as otio
 
-from bridge.errors import TimelineError
+from cuebridge.bridge.errors import TimelineError
 
 MEDIA_SUFFIXES = (".mov", ".mp4", ".mxf", ".mkv", ".webm", ".avi", ".m4v", ".mts", ".mpg")
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import opentimelineio as otio
 
-from bridge.segments import TimelineFacts, TimelineSegment
-from engine.cue import Cue
+from cuebridge.bridge.segments import TimelineFacts, TimelineSegment
+from cuebridge.engine.cue import Cue
 
 
 @dataclass(frozen=True)

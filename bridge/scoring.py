@@ -15,18 +15,25 @@ from pathlib import Path
 
 import opentimelineio as otio
 
-from bridge.errors import BridgeError, TimelineError
-from bridge.media import MediaLinker
-from bridge.placement import Placement, place_cues
-from bridge.segments import CueDefaults, Selection, TimelineFacts, TimelineSegment, select, study
-from bridge.timeline_io import (
+from cuebridge.bridge.errors import BridgeError, TimelineError
+from cuebridge.bridge.media import MediaLinker
+from cuebridge.bridge.placement import Placement, place_cues
+from cuebridge.bridge.segments import (
+    CueDefaults,
+    Selection,
+    TimelineFacts,
+    TimelineSegment,
+    select,
+    study,
+)
+from cuebridge.bridge.timeline_io import (
     SCORE_SUFFIXES,
     check_output,
     read_timeline,
     timeline_rate,
     write_timeline,
 )
-from engine.cue import Cue, cue_file_stem
+from cuebridge.engine.cue import Cue, cue_file_stem
 
 log = logging.getLogger(__name__)
 

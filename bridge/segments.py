@@ -22,9 +22,9 @@ from fractions import Fraction
 
 import opentimelineio as otio
 
-from bridge.errors import BridgeError
-from bridge.media import MediaLinker
-from engine.segment import MediaSpan, Rate, Segment
+from cuebridge.bridge.errors import BridgeError
+from cuebridge.bridge.media import MediaLinker
+from cuebridge.engine.segment import MediaSpan, Rate, Segment
 
 HIT_POINT_FRAMES = 1  # markers this short are hit points, longer ones are cues
 

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import grpc
 
-from bridge.errors import BridgeError
-from bridge.placement import Placement
-from bridge.scoring import (
+from cuebridge.bridge.errors import BridgeError
+from cuebridge.bridge.placement import Placement
+from cuebridge.bridge.scoring import (
     PreparedScore,
     ScoreOptions,
     convert,
@@ -27,13 +27,13 @@ from bridge.scoring import (
     plan_segments,
     prepare,
 )
-from bridge.segments import CueDefaults, SegmentMode, Selection, TimelineSegment
+from cuebridge.bridge.segments import CueDefaults, SegmentMode, Selection, TimelineSegment
+from cuebridge.engine.jobs import FINAL_JOB_STATES
+from cuebridge.engine.wire import cue_from_pb, cue_to_pb, rate_to_pb, segment_to_pb
 from cuebridge.v1 import bridge_pb2 as bpb
 from cuebridge.v1 import bridge_pb2_grpc as bpb_grpc
 from cuebridge.v1 import engine_pb2 as pb
 from cuebridge.v1 import engine_pb2_grpc as pb_grpc
-from engine.jobs import FINAL_JOB_STATES
-from engine.wire import cue_from_pb, cue_to_pb, rate_to_pb, segment_to_pb
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import opentimelineio as otio
 
-from bridge.errors import TimelineError
+from cuebridge.bridge.errors import TimelineError
 
 # Formats OpenTimelineIO can read (with the adapter plugins cuebridge depends on), by suffix.
 READ_SUFFIXES = {".otio", ".otioz", ".otiod", ".edl", ".xml", ".fcpxml", ".aaf"}

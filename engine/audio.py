@@ -8,14 +8,16 @@ sees half a cue and a failed write never destroys the previous one.
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 import wave
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
-from engine.cue import SAMPLE_RATE, SAMPLE_WIDTH_BYTES
+from cuebridge.engine.cue import SAMPLE_RATE, SAMPLE_WIDTH_BYTES
 
 _FULL_SCALE_24 = 2**23 - 1
 _SILENCE_DB = -200.0  # what the meters report for digital silence
@@ -149,3 +151,107 @@ def fade_in(audio: np.ndarray, seconds: float, sample_rate: int = SAMPLE_RATE) -
 def _as_2d(audio: np.ndarray) -> np.ndarray:
     audio = np.asarray(audio, dtype=np.float32)
     return audio[:, None] if audio.ndim == 1 else audio
+
+
+MAX_ENDING_FADE_S = 3.0  # the longest fade a musical ending takes, from the last beat
+
+
+# Resampling, onsets, beats and musical endings (used by generated-audio models and training) ---
+
+
+def resample(
+    audio: np.ndarray, rate_in: int, rate_out: int = SAMPLE_RATE, block: int = 1 << 18
+) -> np.ndarray:
+    """Polyphase rational resampling (Kaiser-windowed sinc low-pass) of 1-D float audio, in
+    blocks with overlapping context so a long cue never needs one huge FFT."""
+    ratio = Fraction(rate_out, rate_in)
+    up, down = ratio.numerator, ratio.denominator
+    if up == down == 1:
+        return audio.astype(np.float32)
+    half = 16 * max(up, down)  # filter taps each side, at the upsampled rate
+    cutoff = 0.95 / max(up, down)  # of the upsampled Nyquist; 5% guard band
+    n = np.arange(-half, half + 1)
+    taps = cutoff * np.sinc(cutoff * n) * np.kaiser(len(n), 8.0) * up
+    # Block starts and context are multiples of `down`, so every block's output lands on the
+    # same output grid as a single pass would; the context covers the filter's reach.
+    context = down * math.ceil((half // up + 2) / down)
+    block = max(down, block - block % down)
+    padded = np.concatenate([np.zeros(context), np.asarray(audio, np.float64), np.zeros(context)])
+    pieces = []
+    for start in range(0, len(audio), block):
+        piece = padded[start : start + block + 2 * context]
+        out = _filter_upsampled(piece, up, taps)[::down]
+        first = context * up // down
+        pieces.append(out[first : first + math.ceil(min(block, len(audio) - start) * up / down)])
+    return np.concatenate(pieces).astype(np.float32) if pieces else np.zeros(0, np.float32)
+
+
+def _filter_upsampled(audio: np.ndarray, up: int, taps: np.ndarray) -> np.ndarray:
+    """Zero-stuff by `up` and low-pass with `taps` (FFT convolution, centred)."""
+    stuffed = np.zeros(len(audio) * up)
+    stuffed[::up] = audio
+    size = len(stuffed) + len(taps) - 1
+    nfft = 1 << (size - 1).bit_length()
+    filtered = np.fft.irfft(np.fft.rfft(stuffed, nfft) * np.fft.rfft(taps, nfft), nfft)
+    half = len(taps) // 2
+    return filtered[half : half + len(stuffed)]
+
+
+def onset_envelope(audio: np.ndarray, rate: int, hop_s: float = 0.01) -> tuple[np.ndarray, float]:
+    """Spectral-flux onset strength (log-magnitude, half-wave rectified): a weight-free detector.
+    Returns (envelope, frames per second)."""
+    hop = max(1, round(rate * hop_s))
+    win = 4 * hop
+    if len(audio) < win:
+        return np.zeros(1), rate / hop
+    frames = np.lib.stride_tricks.sliding_window_view(audio, win)[::hop] * np.hanning(win)
+    mag = np.log1p(100.0 * np.abs(np.fft.rfft(frames, axis=-1)))
+    flux = np.maximum(np.diff(mag, axis=0), 0.0).sum(axis=1)
+    return np.concatenate([[0.0], flux]), rate / hop
+
+
+def beat_times(audio: np.ndarray, rate: int) -> np.ndarray:
+    """Beats from the onset envelope: tempo by autocorrelation (40-200 BPM), phase by the comb
+    that collects the most onset strength."""
+    env, fps = onset_envelope(audio, rate)
+    if len(env) < 8 or not np.any(env > 0):
+        return np.zeros(0)
+    e = env - env.mean()
+    ac = np.correlate(e, e, mode="full")[len(e) - 1 :]
+    lo, hi = int(fps * 60 / 200), min(len(ac) - 1, int(fps * 60 / 40))
+    if hi <= lo:
+        return np.zeros(0)
+    period = lo + int(np.argmax(ac[lo : hi + 1]))
+    phase = int(np.argmax([env[p::period].sum() for p in range(period)]))
+    return np.arange(phase, len(env), period) / fps
+
+
+def musical_ending(audio: np.ndarray, rate: int, num_samples: int) -> tuple[np.ndarray, float]:
+    """Cut to exactly `num_samples` and fade out from the last beat before the end, so the last
+    accent is on the beat and the cue rings out to silence on the segment's final sample.
+    Returns (audio, fade length in seconds)."""
+    if len(audio) < num_samples:
+        audio = np.concatenate([audio, np.zeros(num_samples - len(audio), np.float32)])
+    end_s = num_samples / rate
+    fade_s = min(2.0, end_s / 4)
+    beats = beat_times(audio[:num_samples], rate)
+    before = beats[(beats < end_s - 0.5) & (beats > end_s - MAX_ENDING_FADE_S)]
+    if len(before):
+        fade_s = end_s - float(before[-1])
+    return fade_out(audio[:num_samples].astype(np.float32), fade_s, rate), fade_s
+
+
+def sync_score(audio: np.ndarray, rate: int, targets_s: list[float], tol_s: float = 0.05) -> float:
+    """How strongly the music has onsets on the cuts and hit points: the mean, over targets, of
+    the strongest onset within +-tol_s, in standard deviations above the take's own mean."""
+    env, fps = onset_envelope(audio, rate)
+    if not targets_s or env.std() == 0:
+        return 0.0
+    z = (env - env.mean()) / env.std()
+    tol = max(1, round(tol_s * fps))
+    hits = []
+    for t in targets_s:
+        i = round(t * fps)
+        if 0 <= i < len(z):
+            hits.append(float(z[max(0, i - tol) : i + tol + 1].max()))
+    return float(np.mean(hits)) if hits else 0.0

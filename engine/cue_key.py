@@ -15,8 +15,8 @@ from dataclasses import asdict
 from functools import lru_cache
 from pathlib import Path
 
-import engine
-from engine.segment import GenerationOptions, Segment
+from cuebridge import engine
+from cuebridge.engine.segment import GenerationOptions, Segment
 
 HEAD_BYTES = 1 << 20  # hash the first MiB: cheap, and any re-encode or re-render changes it
 

@@ -19,13 +19,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cuebridge.engine.cue import Cue, cue_file_stem
+from cuebridge.engine.cue_key import cue_key, file_sha256
+from cuebridge.engine.errors import CueCancelled, CueError
+from cuebridge.engine.models.base import CueModel
+from cuebridge.engine.registry import ModelRegistry
+from cuebridge.engine.segment import GenerationOptions, Segment
+from cuebridge.engine.store import JobStore
 from cuebridge.v1 import engine_pb2 as pb
-from engine.cue import Cue, cue_file_stem
-from engine.cue_key import cue_key, file_sha256
-from engine.models.base import CueCancelled, CueError, CueModel
-from engine.registry import ModelRegistry
-from engine.segment import GenerationOptions, Segment
-from engine.store import JobStore
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from engine.models.base import CueModel, ModelStatus
+from cuebridge.engine.models.base import CueModel, ModelStatus
 
 
 @dataclass(frozen=True)
@@ -32,12 +32,12 @@ BUILTIN_MODELS = (
     ModelEntry(
         "musicgen-video",
         "MusicGen with the OSSL video adapter (needs local weights; see `cuebridge models`)",
-        _lazy("engine.models.musicgen_cue", "MusicgenVideoModel"),
+        _lazy("cuebridge.engine.models.musicgen.model", "MusicgenVideoModel"),
     ),
     ModelEntry(
         "composer",
         "Offline default: a cut-aware symbolic composer rendered through a General MIDI SoundFont",
-        _lazy("engine.models.composer_model", "ComposerModel"),
+        _lazy("cuebridge.engine.models.composer.model", "ComposerModel"),
     ),
 )
 

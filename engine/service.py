@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import grpc
 
-import engine
+from cuebridge import engine
+from cuebridge.engine.jobs import EngineBusy, Job, JobQueue, JobRejected, ModelNotReady
+from cuebridge.engine.registry import ModelRegistry
+from cuebridge.engine.wire import cue_to_pb, model_info_to_pb, options_from_pb, segment_from_pb
 from cuebridge.v1 import engine_pb2 as pb
 from cuebridge.v1 import engine_pb2_grpc as pb_grpc
-from engine.jobs import EngineBusy, Job, JobQueue, JobRejected, ModelNotReady
-from engine.registry import ModelRegistry
-from engine.wire import cue_to_pb, model_info_to_pb, options_from_pb, segment_from_pb
 
 
 def job_to_pb(job: Job) -> pb.Job:

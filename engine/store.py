@@ -17,8 +17,8 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from engine.cue import Cue
-from engine.segment import GenerationOptions, MediaSpan, Rate, Segment
+from cuebridge.engine.cue import Cue
+from cuebridge.engine.segment import GenerationOptions, MediaSpan, Rate, Segment
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (

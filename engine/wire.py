@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from dataclasses import fields
 
+from cuebridge.engine.cue import Cue
+from cuebridge.engine.models.base import ModelStatus
+from cuebridge.engine.segment import GenerationOptions, MediaSpan, Rate, Segment
 from cuebridge.v1 import engine_pb2 as pb
-from engine.cue import Cue
-from engine.models.base import ModelStatus
-from engine.segment import GenerationOptions, MediaSpan, Rate, Segment
 
 
 def _plain(obj) -> dict:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge.demo_media import DemoFilm, make_demo_film
+from cuebridge.app.demo_film import DemoFilm, make_demo_film
 
 ROOT = Path(__file__).resolve().parents[1]
 INTEROP = ROOT.parent / "shared" / "interop"
@@ -47,7 +47,7 @@ def _private_engine_state(tmp_path_factory):
 @pytest.fixture(scope="module")
 def loopback_server(tmp_path_factory):
     """Both services on a free loopback port, with their own state, for one test module."""
-    from bridge.server import start_server
+    from cuebridge.app.host import start_server
 
     state = tmp_path_factory.mktemp("server-state")
     running = start_server("127.0.0.1", 0, state_dir=state, output_root=state / "cues")

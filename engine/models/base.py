@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from engine.cue import Cue
-from engine.segment import GenerationOptions, Segment
+from cuebridge.engine.cue import Cue
+from cuebridge.engine.segment import GenerationOptions, Segment
 
 
 @dataclass(frozen=True)
@@ -27,15 +27,3 @@ class CueModel(Protocol):
     def generate(self, segment: Segment, options: GenerationOptions, out_dir: Path) -> Cue:
         """Write the cue's files into out_dir and describe them. Raise CueError on bad input."""
         ...
-
-
-class CueError(Exception):
-    """A segment cannot be scored; the message says why and what to do. Other segments go on."""
-
-
-class CueCancelled(Exception):
-    """A model stopped mid-cue because its job was cancelled or the engine is stopping.
-
-    Models that accept `should_stop` (a callable) in `generate`/`generate_batch` check it while
-    they work and raise this; the job queue then marks the segment cancelled, not failed.
-    """

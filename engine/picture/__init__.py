@@ -9,9 +9,9 @@
 - vivit: ViViT video tokens for the neural model
 """
 
-from engine.picture.analysis import SegmentPicture, analyze_segment
-from engine.picture.decode import MediaError
-from engine.picture.mood import DescriptorMood, Mood, MoodModel, PictureSummary
+from cuebridge.engine.picture.analysis import SegmentPicture, analyze_segment
+from cuebridge.engine.picture.decode import MediaError
+from cuebridge.engine.picture.mood import DescriptorMood, Mood, MoodModel, PictureSummary
 
 __all__ = [
     "DescriptorMood",

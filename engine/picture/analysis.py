@@ -13,16 +13,16 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.picture import cache
-from engine.picture.cuts import (
+from cuebridge.engine.picture import cache
+from cuebridge.engine.picture.cuts import (
     MIN_SHOT_FRAMES,
     clean_motion,
     cut_indices,
     detect_cuts,
     motion_peaks,
 )
-from engine.picture.decode import MediaError, is_image_sequence
-from engine.picture.descriptors import (
+from cuebridge.engine.picture.decode import MediaError, is_image_sequence
+from cuebridge.engine.picture.descriptors import (
     EXTRACTOR_VERSION,
     MAX_WIDTH,
     ClipFeatures,
@@ -30,8 +30,8 @@ from engine.picture.descriptors import (
     extract_clip,
     warmth,
 )
-from engine.picture.mood import DescriptorMood, MoodModel, PictureSummary
-from engine.segment import MediaSpan, Segment
+from cuebridge.engine.picture.mood import DescriptorMood, MoodModel, PictureSummary
+from cuebridge.engine.segment import MediaSpan, Segment
 
 # Above this much source picture, sampling="auto" decodes keyframes only.
 LONG_SEGMENT_S = 600.0

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.picture.decode import is_image_sequence, sequence_files
-from engine.picture.descriptors import ClipFeatures
+from cuebridge.engine.picture.decode import is_image_sequence, sequence_files
+from cuebridge.engine.picture.descriptors import ClipFeatures
 
 HEAD_BYTES = 1 << 20
 

@@ -23,7 +23,7 @@ import av
 import numpy as np
 from av.video.reformatter import VideoReformatter
 
-from engine.models.base import CueError
+from cuebridge.engine.errors import CueError
 
 # Source times arrive as floats from rational frame numbers; anything closer than this to a
 # frame boundary is that boundary. Far below any real frame duration (>= 4 ms).

@@ -13,7 +13,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from engine.picture.decode import (
+from cuebridge.engine.picture.decode import (
     DEFAULT_SEQUENCE_RATE,
     DecodeStats,
     MediaError,

@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from engine.picture import decode
-from engine.picture.decode import MediaError, frames_at, is_image_sequence, upright
-from engine.segment import Segment
+from cuebridge.engine.picture import decode
+from cuebridge.engine.picture.decode import MediaError, frames_at, is_image_sequence, upright
+from cuebridge.engine.segment import Segment
 
 MAX_SPAN_S = 150.0
 DEFAULT_ID = "google/vivit-b-16x2-kinetics400"

@@ -7,9 +7,9 @@ import shutil
 import opentimelineio as otio
 import pytest
 
-from bridge.errors import TimelineError
-from bridge.media import MediaLinker
-from bridge.timeline_io import read_timeline
+from cuebridge.bridge.errors import TimelineError
+from cuebridge.bridge.media import MediaLinker
+from cuebridge.bridge.timeline_io import read_timeline
 
 
 def _clip(url: str | None, name: str = "shot") -> otio.schema.Clip:
@@ -74,7 +74,7 @@ def test_image_sequences_link_as_a_frame_pattern_the_picture_reader_opens(tmp_pa
     link = MediaLinker(tmp_path / "cut.otio").link(clip)
     assert link.path == tmp_path / "plates" / f"{prefix}%04d{suffix}"
 
-    from engine.picture.decode import open_media
+    from cuebridge.engine.picture.decode import open_media
 
     with open_media(str(link.path)) as container:
         assert container.streams.video[0].frames in (0, 12)

@@ -7,11 +7,11 @@ from fractions import Fraction
 import opentimelineio as otio
 import pytest
 
-from bridge.demo_media import make_feature_timeline
-from bridge.errors import BridgeError
-from bridge.media import MediaLinker
-from bridge.segments import CueDefaults, SegmentMode, Selection, select, study
-from bridge.timeline_io import read_timeline, timeline_rate
+from cuebridge.app.demo_film import make_feature_timeline
+from cuebridge.bridge.errors import BridgeError
+from cuebridge.bridge.media import MediaLinker
+from cuebridge.bridge.segments import CueDefaults, SegmentMode, Selection, select, study
+from cuebridge.bridge.timeline_io import read_timeline, timeline_rate
 
 
 def _select(timeline, selection=None, path=None, rate=None):

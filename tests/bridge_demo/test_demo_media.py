@@ -13,7 +13,7 @@ import numpy as np
 import opentimelineio as otio
 import pytest
 
-from bridge.demo_media import (
+from cuebridge.app.demo_film import (
     SHOTS,
     DemoFilm,
     as_rate,

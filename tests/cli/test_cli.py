@@ -10,7 +10,7 @@ import opentimelineio as otio
 import pytest
 from click.testing import CliRunner
 
-from bridge.cli import EXIT_BAD_INPUT, EXIT_OK, main
+from cuebridge.app.cli import EXIT_BAD_INPUT, EXIT_OK, main
 
 
 @pytest.fixture

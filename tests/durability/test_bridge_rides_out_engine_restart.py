@@ -18,8 +18,8 @@ from pathlib import Path
 import grpc
 import opentimelineio as otio
 
-from bridge.demo_media import make_feature_timeline
-from bridge.server import start_server
+from cuebridge.app.demo_film import make_feature_timeline
+from cuebridge.app.host import start_server
 from cuebridge.v1 import bridge_pb2 as bpb
 from cuebridge.v1 import bridge_pb2_grpc as bpb_grpc
 from cuebridge.v1 import engine_pb2 as pb
@@ -40,7 +40,7 @@ def _engine(root: Path, port: int) -> subprocess.Popen:
         "CUEBRIDGE_DATA_DIR": str(root / "data"),
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bridge.cli", "serve", "--port", str(port), "--no-http"],
+        [sys.executable, "-m", "cuebridge.app.cli", "serve", "--port", str(port), "--no-http"],
         env=env,
         stderr=subprocess.PIPE,
         text=True,

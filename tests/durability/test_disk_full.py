@@ -19,10 +19,10 @@ CHILD = textwrap.dedent(
     import json, resource, signal, sys
     from pathlib import Path
     from cuebridge.v1 import engine_pb2 as pb
-    from engine.jobs import JobQueue
-    from engine.registry import ModelRegistry
-    from engine.segment import GenerationOptions, Rate, Segment
-    from engine.store import JobStore
+    from cuebridge.engine.jobs import JobQueue
+    from cuebridge.engine.registry import ModelRegistry
+    from cuebridge.engine.segment import GenerationOptions, Rate, Segment
+    from cuebridge.engine.store import JobStore
 
     out, state = Path(sys.argv[1]), Path(sys.argv[2])
     store = JobStore(state / "engine.sqlite3")

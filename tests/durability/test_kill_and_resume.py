@@ -17,7 +17,7 @@ from pathlib import Path
 import grpc
 import pytest
 
-from bridge.security import authorized_channel
+from cuebridge.bridge.security import authorized_channel
 from cuebridge.v1 import engine_pb2 as pb
 from cuebridge.v1 import engine_pb2_grpc as pb_grpc
 
@@ -36,7 +36,7 @@ class Serve:
             "CUEBRIDGE_DATA_DIR": str(root / "data"),
         }
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bridge.cli", "serve", "--port", "0", "--no-http"],
+            [sys.executable, "-m", "cuebridge.app.cli", "serve", "--port", "0", "--no-http"],
             env=self.env,
             stderr=subprocess.PIPE,
             text=True,

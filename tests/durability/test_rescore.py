@@ -8,7 +8,7 @@ import grpc
 import opentimelineio as otio
 import pytest
 
-from bridge.server import start_server
+from cuebridge.app.host import start_server
 from cuebridge.v1 import bridge_pb2 as bpb
 from cuebridge.v1 import bridge_pb2_grpc as bpb_grpc
 from cuebridge.v1 import engine_pb2 as pb
@@ -99,8 +99,8 @@ def test_a_damaged_cached_cue_is_caught_by_its_checksum_and_made_again(demo24, s
 def test_old_finished_jobs_and_vanished_cues_are_forgotten(demo24, tmp_path):
     import sqlite3
 
-    from engine.jobs import FINAL_JOB_STATES
-    from engine.store import JobStore
+    from cuebridge.engine.jobs import FINAL_JOB_STATES
+    from cuebridge.engine.store import JobStore
 
     state = tmp_path / "state"
     running = start_server("127.0.0.1", 0, state_dir=state)

@@ -6,7 +6,7 @@ import wave
 
 import numpy as np
 
-from engine.audio import (
+from cuebridge.engine.audio import (
     fade_out,
     normalise_loudness,
     normalise_peak,

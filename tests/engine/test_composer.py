@@ -12,7 +12,8 @@ import numpy as np
 import pretty_midi
 import pytest
 
-from engine.models.composer import (
+from cuebridge.engine.models.composer.model import ComposerModel
+from cuebridge.engine.models.composer.score import (
     MIN_CHORD_S,
     NOTE_NAMES,
     Feel,
@@ -20,8 +21,7 @@ from engine.models.composer import (
     feel_from_words,
     honoured_cuts,
 )
-from engine.models.composer_model import ComposerModel
-from engine.segment import GenerationOptions, Rate, Segment
+from cuebridge.engine.segment import GenerationOptions, Rate, Segment
 
 RATE = Rate(24)
 # Cuts in frames at 24 fps: 3.5 s, 9.25 s, 10.5 s (1.25 s later), 11.1 s (0.6 s later: merged),
@@ -198,8 +198,8 @@ def test_identical_across_processes(tmp_path: Path):
     here = ComposerModel().generate(segment, GenerationOptions(), tmp_path / "here")
     script = (
         "import sys; from pathlib import Path;"
-        "from engine.models.composer_model import ComposerModel;"
-        "from engine.segment import GenerationOptions, Rate, Segment;"
+        "from cuebridge.engine.models.composer.model import ComposerModel;"
+        "from cuebridge.engine.segment import GenerationOptions, Rate, Segment;"
         "s = Segment('s', Rate(24), 120, cut_frames=(50,), hit_frames=(80,), mood='epic', seed=4);"
         "ComposerModel().generate(s, GenerationOptions(), Path(sys.argv[1]))"
     )

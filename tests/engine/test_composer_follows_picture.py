@@ -6,17 +6,17 @@ from __future__ import annotations
 from dataclasses import replace
 from fractions import Fraction
 
-from bridge.segments import CueDefaults, Selection, select, study
-from bridge.timeline_io import read_timeline
-from engine.models.composer_model import ComposerModel
-from engine.segment import GenerationOptions, MediaSpan
+from cuebridge.bridge.segments import CueDefaults, Selection, select, study
+from cuebridge.bridge.timeline_io import read_timeline
+from cuebridge.engine.models.composer.model import ComposerModel
+from cuebridge.engine.segment import GenerationOptions, MediaSpan
 from tests.integration.helpers import onsets_near
 
 
 def _segments(film):
     timeline = read_timeline(film.timeline_path)
     facts = study(timeline, film.rate)
-    from bridge.media import MediaLinker
+    from cuebridge.bridge.media import MediaLinker
 
     found = select(timeline, facts, Selection(), CueDefaults(), MediaLinker(film.timeline_path))
     # No words: the picture alone decides the feel.

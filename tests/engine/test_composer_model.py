@@ -10,13 +10,14 @@ import numpy as np
 import pretty_midi
 import pytest
 
-from engine.audio import peak_dbfs, read_wav, rms_dbfs
-from engine.cue import SAMPLE_RATE, cue_file_stem
-from engine.models.base import CueError, CueModel
-from engine.models.composer import Feel
-from engine.models.composer_model import ComposerModel
-from engine.models.soundfont import DEFAULT_SOUNDFONT
-from engine.segment import GenerationOptions, Rate, Segment
+from cuebridge.engine.audio import peak_dbfs, read_wav, rms_dbfs
+from cuebridge.engine.cue import SAMPLE_RATE, cue_file_stem
+from cuebridge.engine.errors import CueError
+from cuebridge.engine.models.base import CueModel
+from cuebridge.engine.models.composer.model import ComposerModel
+from cuebridge.engine.models.composer.score import Feel
+from cuebridge.engine.models.composer.soundfont import DEFAULT_SOUNDFONT
+from cuebridge.engine.segment import GenerationOptions, Rate, Segment
 
 
 def _segment(rate: Rate, frames: int, **kw) -> Segment:

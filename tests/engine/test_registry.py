@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.registry import BUILTIN_MODELS, ModelEntry, ModelRegistry
+from cuebridge.engine.registry import BUILTIN_MODELS, ModelEntry, ModelRegistry
 
 
 def _needs(module: str):

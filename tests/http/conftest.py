@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from bridge.security import load_or_create_token
-from bridge.server import RunningServer, start_server
+from cuebridge.app.host import RunningServer, start_server
+from cuebridge.bridge.security import load_or_create_token
 
 FINAL = {"JOB_STATE_SUCCEEDED", "JOB_STATE_PARTIAL", "JOB_STATE_FAILED", "JOB_STATE_CANCELLED"}
 

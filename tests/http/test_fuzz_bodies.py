@@ -12,7 +12,7 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bridge.http_gateway import routes
+from cuebridge.bridge.http_gateway import routes
 
 UNARY = sorted(p for p, r in routes().items() if not r.streaming)
 FIELDS = [

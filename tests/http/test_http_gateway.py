@@ -10,7 +10,7 @@ from pathlib import Path
 import grpc
 import pytest
 
-from bridge.http_gateway import MAX_BODY_BYTES, routes
+from cuebridge.bridge.http_gateway import MAX_BODY_BYTES, routes
 from cuebridge.v1 import bridge_pb2, engine_pb2
 from cuebridge.v1 import engine_pb2_grpc as pb_grpc
 from tests.http.conftest import FINAL
@@ -237,7 +237,7 @@ def test_grpc_without_the_token_is_unauthenticated(secured):
 def test_grpc_health_is_open_and_the_right_token_works(secured):
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-    from bridge.security import authorized_channel
+    from cuebridge.bridge.security import authorized_channel
 
     with grpc.insecure_channel(secured.running.address) as channel:
         health = health_pb2_grpc.HealthStub(channel).Check(

@@ -23,9 +23,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from bridge.cli import EXIT_ENGINE, main
-from bridge.http_gateway import start_http_gateway, tls_context
-from bridge.security import (
+from cuebridge.app.cli import EXIT_ENGINE, main
+from cuebridge.app.host import start_server
+from cuebridge.bridge.http_gateway import start_http_gateway, tls_context
+from cuebridge.bridge.security import (
     SecurityError,
     authorized_channel,
     check_bind,
@@ -33,7 +34,6 @@ from bridge.security import (
     load_or_create_token,
     token_path,
 )
-from bridge.server import start_server
 from cuebridge.v1 import engine_pb2
 from cuebridge.v1 import engine_pb2_grpc as pb_grpc
 from tests.http.conftest import Secured
@@ -215,7 +215,7 @@ def test_open_bind_with_tls_serves_grpc_and_https(tmp_path, self_signed):
 def _serve(tmp_path: Path, *args: str) -> subprocess.Popen:
     env = {**os.environ, "CUEBRIDGE_CONFIG_DIR": str(tmp_path / "conf")}
     return subprocess.Popen(
-        [sys.executable, "-m", "bridge.cli", "serve", "--state-dir", str(tmp_path / "state")]
+        [sys.executable, "-m", "cuebridge.app.cli", "serve", "--state-dir", str(tmp_path / "state")]
         + list(args),
         cwd=ROOT,
         env=env,

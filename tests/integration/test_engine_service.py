@@ -7,7 +7,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from bridge.server import BRIDGE_SERVICE, ENGINE_SERVICE
+from cuebridge.app.host import BRIDGE_SERVICE, ENGINE_SERVICE
 from cuebridge.v1 import engine_pb2 as pb
 from cuebridge.v1 import engine_pb2_grpc as pb_grpc
 

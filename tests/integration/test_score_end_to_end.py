@@ -10,11 +10,11 @@ import grpc
 import opentimelineio as otio
 import pytest
 
-from bridge.scoring import convert
+from cuebridge.bridge.scoring import convert
+from cuebridge.engine.cue import SAMPLE_RATE
+from cuebridge.engine.segment import Rate
 from cuebridge.v1 import bridge_pb2 as bpb
 from cuebridge.v1 import engine_pb2 as pb
-from engine.cue import SAMPLE_RATE
-from engine.segment import Rate
 from tests.integration.helpers import onsets_near, run_score, wav_facts
 
 

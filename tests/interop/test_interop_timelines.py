@@ -13,8 +13,8 @@ import grpc
 import opentimelineio as otio
 import pytest
 
-from bridge.scoring import convert
-from bridge.timeline_io import read_timeline, write_timeline
+from cuebridge.bridge.scoring import convert
+from cuebridge.bridge.timeline_io import read_timeline, write_timeline
 from cuebridge.v1 import bridge_pb2 as bpb
 from cuebridge.v1 import engine_pb2 as pb
 from tests.conftest import interop_files

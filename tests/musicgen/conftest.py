@@ -7,12 +7,8 @@ import copy
 import pytest
 import torch
 
-from engine.models.musicgen_video import (
-    MusicgenVideo,
-    tiny_musicgen,
-    tiny_musicgen_video,
-    tiny_tokenizer,
-)
+from cuebridge.engine.models.musicgen.modeling import MusicgenVideo
+from tests.musicgen.tiny import tiny_musicgen, tiny_musicgen_video, tiny_tokenizer
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from engine.models.musicgen_video import (
+from cuebridge.engine.models.musicgen.modeling import (
     MusicgenTextVideoAttention,
     SamplingConfig,
     adapter_modules,

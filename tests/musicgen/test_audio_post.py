@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.models.musicgen_cue import beat_times, musical_ending, resample, sync_score
+from cuebridge.engine.audio import beat_times, musical_ending, resample, sync_score
 
 
 def clicks(times_s, seconds, rate):

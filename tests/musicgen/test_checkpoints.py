@@ -11,21 +11,18 @@ from pathlib import Path
 import pytest
 import torch
 
-from engine.models.musicgen_checkpoints import (
+from cuebridge.engine.models.musicgen.checkpoints import (
     WeightsMissing,
     import_audiocraft_lm,
     load_adapter,
     load_audiocraft_checkpoint,
     load_musicgen_video,
     missing_musicgen_files,
-)
-from engine.models.musicgen_video import (
-    VideoAdapterConfig,
     save_adapter,
-    tiny_musicgen,
-    tiny_musicgen_video,
 )
+from cuebridge.engine.models.musicgen.modeling import VideoAdapterConfig
 from tests.musicgen.helpers import random_video
+from tests.musicgen.tiny import tiny_musicgen, tiny_musicgen_video
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -161,7 +158,7 @@ def test_load_from_the_hugging_face_cache_offline(tmp_path, tokenizer):
     (tmp_path / "hub/models--facebook--musicgen-tiny/refs").mkdir()
     (tmp_path / "hub/models--facebook--musicgen-tiny/refs/main").write_text("0123abcd")
     code = (
-        "from engine.models.musicgen_checkpoints import load_musicgen_video, "
+        "from cuebridge.engine.models.musicgen.checkpoints import load_musicgen_video, "
         "missing_musicgen_files as m\n"
         "assert m('facebook/musicgen-tiny') == [], m('facebook/musicgen-tiny')\n"
         "assert m('facebook/musicgen-absent')\n"

@@ -11,16 +11,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.audio import read_wav
-from engine.models import musicgen_cue as mc
-from engine.models.base import CueError
-from engine.segment import GenerationOptions, Rate, Segment
+from cuebridge.engine.audio import read_wav
+from cuebridge.engine.errors import CueError
+from cuebridge.engine.models.musicgen import model as mc
+from cuebridge.engine.segment import GenerationOptions, Rate, Segment
+from tests.musicgen.tiny import tiny_cue_model
 
 
 @pytest.fixture(scope="module")
 def cue_model():
     # 1 s windows, 0.6 s stride: a 2.5 s segment needs windowed continuation
-    return mc.MusicgenVideoModel.tiny_for_tests(seed=0, window_s=1.0, stride_s=0.6)
+    return tiny_cue_model(seed=0, window_s=1.0, stride_s=0.6)
 
 
 REPO = Path(__file__).resolve().parents[2]
@@ -111,7 +112,10 @@ def test_settings_from_env():
 
 
 def test_module_imports_without_torch():
-    code = "import sys, engine.models.musicgen_cue as m; print('torch' in sys.modules, m.NAME)"
+    code = (
+        "import sys, cuebridge.engine.models.musicgen.model as m; "
+        "print('torch' in sys.modules, m.NAME)"
+    )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
     )
@@ -125,7 +129,7 @@ def test_status_without_torch_says_what_to_install(monkeypatch):
 
 
 def test_closed_gates_skip_the_picture(tmp_path):
-    model = mc.MusicgenVideoModel.tiny_for_tests(seed=1)
+    model = tiny_cue_model(seed=1)
     model._model.set_gates(0.0)
     asked = []
     real = model._video_tokens
@@ -138,7 +142,7 @@ def test_closed_gates_skip_the_picture(tmp_path):
 
 
 def test_one_unreadable_picture_does_not_stop_the_others(tmp_path):
-    model = mc.MusicgenVideoModel.tiny_for_tests(seed=2)
+    model = tiny_cue_model(seed=2)
     real = model._video_tokens
 
     def tokens(seg):

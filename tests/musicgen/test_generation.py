@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from engine.models.musicgen_video import SamplingConfig
+from cuebridge.engine.models.musicgen.modeling import SamplingConfig
 from tests.musicgen.helpers import random_video
 
 

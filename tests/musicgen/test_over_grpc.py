@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import grpc
 
-from bridge.server import start_server
+from cuebridge.app.host import start_server
+from cuebridge.engine.registry import BUILTIN_MODELS, ModelEntry, ModelRegistry
 from cuebridge.v1 import engine_pb2 as pb
 from cuebridge.v1 import engine_pb2_grpc as pb_grpc
-from engine.models.musicgen_cue import MusicgenVideoModel
-from engine.registry import BUILTIN_MODELS, ModelEntry, ModelRegistry
 from tests.integration.helpers import wav_facts
+from tests.musicgen.tiny import tiny_cue_model
 
 
 def test_a_tiny_musicgen_video_cue_over_grpc(tmp_path):
     tiny = ModelEntry(
         "musicgen-video",
         "tiny random MusicGen + adapter",
-        lambda: MusicgenVideoModel.tiny_for_tests(seed=3),
+        lambda: tiny_cue_model(seed=3),
     )
     registry = ModelRegistry((tiny, *[e for e in BUILTIN_MODELS if e.name != tiny.name]))
     server = start_server("127.0.0.1", 0, state_dir=tmp_path / "state", registry=registry)
@@ -52,11 +52,11 @@ def test_a_tiny_musicgen_video_cue_over_grpc(tmp_path):
 
 def test_cancel_stops_a_long_cue_mid_decode(tmp_path):
     """The job queue hands the model a should_stop hook: a 10-minute cue stops at once."""
-    from engine.jobs import JobQueue
-    from engine.segment import GenerationOptions, Rate, Segment
-    from engine.store import JobStore
+    from cuebridge.engine.jobs import JobQueue
+    from cuebridge.engine.segment import GenerationOptions, Rate, Segment
+    from cuebridge.engine.store import JobStore
 
-    tiny = ModelEntry("musicgen-video", "tiny", lambda: MusicgenVideoModel.tiny_for_tests(seed=1))
+    tiny = ModelEntry("musicgen-video", "tiny", lambda: tiny_cue_model(seed=1))
     queue = JobQueue(ModelRegistry((tiny,)), tmp_path / "out", JobStore(tmp_path / "s.sqlite3"))
     long_cue = Segment(id="long", rate=Rate(25), duration_frames=25 * 600, seed=1)
     job = queue.submit([long_cue], GenerationOptions(model="musicgen-video"), tmp_path / "out")

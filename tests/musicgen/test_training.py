@@ -9,12 +9,12 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from engine.audio import write_wav
-from engine.models.base import CueError
-from engine.models.musicgen_video import tiny_musicgen, tiny_musicgen_video
-from engine.training.cli import train_adapter_command
-from engine.training.data import load_clips
-from engine.training.train_adapter import TrainConfig, train_adapter, validation_loss
+from cuebridge.app.train_command import train_adapter_command
+from cuebridge.engine.audio import write_wav
+from cuebridge.engine.errors import CueError
+from cuebridge.engine.models.musicgen.training import TrainConfig, train_adapter, validation_loss
+from cuebridge.engine.models.musicgen.training_data import load_clips
+from tests.musicgen.tiny import tiny_musicgen, tiny_musicgen_video
 
 
 def make_dataset(folder, clips=8, seconds=0.6):

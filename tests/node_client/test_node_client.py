@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from bridge.security import load_or_create_token
-from bridge.server import start_server
+from cuebridge.app.host import start_server
+from cuebridge.bridge.security import load_or_create_token
 
 HERE = Path(__file__).resolve().parent
 

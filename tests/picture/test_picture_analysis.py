@@ -10,10 +10,10 @@ import av
 import numpy as np
 import pytest
 
-from engine.picture.analysis import SegmentPicture, analyze_segment
-from engine.picture.decode import frames_at
-from engine.picture.mood import DescriptorMood, Mood, PictureSummary, mood_word
-from engine.segment import MediaSpan, Rate, Segment
+from cuebridge.engine.picture.analysis import SegmentPicture, analyze_segment
+from cuebridge.engine.picture.decode import frames_at
+from cuebridge.engine.picture.mood import DescriptorMood, Mood, PictureSummary, mood_word
+from cuebridge.engine.segment import MediaSpan, Rate, Segment
 from tests.picture.media import flat, moving_blocks, read_counter, write_image_sequence, write_video
 
 RATE = 24

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from scenedetect import AdaptiveDetector, ContentDetector, detect
 
-from engine.picture.analysis import analyze_segment
-from engine.picture.cuts import detect_cuts
-from engine.picture.descriptors import extract_clip
-from engine.segment import MediaSpan, Rate, Segment
+from cuebridge.engine.picture.analysis import analyze_segment
+from cuebridge.engine.picture.cuts import detect_cuts
+from cuebridge.engine.picture.descriptors import extract_clip
+from cuebridge.engine.segment import MediaSpan, Rate, Segment
 from tests.picture.media import CUT_FRAMES, SHOT_COLOURS, pan, shots, write_video
 
 RATE = 24

@@ -7,7 +7,7 @@ from fractions import Fraction
 
 import pytest
 
-from engine.picture.decode import (
+from cuebridge.engine.picture.decode import (
     DecodeStats,
     MediaError,
     frames_at,

@@ -7,13 +7,13 @@ import pytest
 import torch
 from transformers import VivitConfig, VivitModel
 
-from engine.picture.vivit import (
+from cuebridge.engine.picture.vivit import (
     VivitPreprocess,
     VivitTokenizer,
     VivitWeightsMissing,
     sample_times,
 )
-from engine.segment import MediaSpan, Rate, Segment
+from cuebridge.engine.segment import MediaSpan, Rate, Segment
 from tests.picture.media import pan, shots, write_video
 
 TINY = dict(

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge.install_premiere import PLUGIN_ID, install_premiere, plugin_source
+from cuebridge.app.install_premiere import PLUGIN_ID, install_premiere, plugin_source
 
 PLUGIN = Path(__file__).resolve().parents[2] / "plugins" / "premiere"
 

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from bridge.scoring import convert
-from bridge.server import start_server
+from cuebridge.app.host import start_server
+from cuebridge.bridge.scoring import convert
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]

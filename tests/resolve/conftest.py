@@ -13,8 +13,8 @@ import av
 import numpy as np
 import pytest
 
-from bridge.security import load_or_create_token
-from bridge.server import start_server
+from cuebridge.app.host import start_server
+from cuebridge.bridge.security import load_or_create_token
 from tests.resolve import fake_resolve as fake
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-import bridge.install_resolve as installer
-from bridge.errors import BridgeError
-from bridge.install_resolve import install_resolve, resolve_scripts_folder
-from bridge.security import token_path
+import cuebridge.app.install_resolve as installer
+from cuebridge.app.install_resolve import install_resolve, resolve_scripts_folder
+from cuebridge.bridge.errors import BridgeError
+from cuebridge.bridge.security import token_path
 from tests.resolve.conftest import SCRIPT, load_script
 
 

@@ -11,8 +11,8 @@ from fractions import Fraction
 import opentimelineio as otio
 import pytest
 
-from bridge import security
-from bridge.install_resolve import resolve_scripts_folder
+from cuebridge.app.install_resolve import resolve_scripts_folder
+from cuebridge.bridge import security
 from tests.resolve.conftest import SCRIPT
 
 NEWER_THAN_36 = {

@@ -17,9 +17,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bridge.errors import TimelineError
-from bridge.segments import CueDefaults, SegmentMode, Selection, select, study
-from bridge.timeline_io import read_timeline, timeline_rate
+from cuebridge.bridge.errors import TimelineError
+from cuebridge.bridge.segments import CueDefaults, SegmentMode, Selection, select, study
+from cuebridge.bridge.timeline_io import read_timeline, timeline_rate
 from tests.conftest import INTEROP
 
 SEEDS = {
@@ -74,7 +74,7 @@ def _check(tmp_path: Path, suffix: str, data: bytes) -> None:
     except TimelineError as exc:
         assert str(path) in str(exc)
     except Exception as exc:  # BridgeError for "nothing to score" is clean too
-        from bridge.errors import BridgeError
+        from cuebridge.bridge.errors import BridgeError
 
         if not isinstance(exc, BridgeError):
             raise

@@ -19,8 +19,9 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
-from engine.models.musicgen_video import MusicgenVideo, codes_loss, save_adapter
-from engine.training.data import Clip
+from cuebridge.engine.models.musicgen.checkpoints import save_adapter
+from cuebridge.engine.models.musicgen.modeling import MusicgenVideo, codes_loss
+from cuebridge.engine.models.musicgen.training_data import Clip
 
 
 @dataclass
@@ -129,7 +130,7 @@ def train_adapter(
     step, best, bad_evals, history = 0, float("inf"), 0, []
     last = out_dir / "last"
     if resume and (last / "trainer_state.pt").is_file():
-        from engine.models.musicgen_checkpoints import load_adapter
+        from cuebridge.engine.models.musicgen.checkpoints import load_adapter
 
         load_adapter(model, last)
         state = torch.load(last / "trainer_state.pt", map_location="cpu", weights_only=False)

@@ -13,7 +13,6 @@ Read top to bottom like a transformers model file:
 4. `MusicgenVideo`: the wrapped model; conditioning (T5 text -> enc_to_dec_proj, video tokens),
    classifier-free guidance with a null branch for text *and* video, the delay-pattern decode
    loop with per-cue seeds, windowed continuation for long cues, EnCodec decoding.
-5. `tiny_musicgen_video()`: a tiny random model built entirely in code, for tests and benches.
 
 The video memory reaches the layers through `MusicgenVideo.video_memory(...)`, a context that
 sets it on every adapter module, so the decoder's forward signature (and therefore
@@ -24,25 +23,19 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 import torch
 from torch import nn
 from transformers import (
-    EncodecConfig,
-    MusicgenConfig,
     MusicgenDecoderConfig,
     MusicgenForConditionalGeneration,
-    T5Config,
 )
 from transformers.cache_utils import DynamicCache, EncoderDecoderCache, StaticCache
 from transformers.models.musicgen.modeling_musicgen import MusicgenAttention
 
-from engine.models.base import CueCancelled
-from engine.models.musicgen_checkpoints import ADAPTER_CONFIG_NAME, ADAPTER_WEIGHTS_NAME
+from cuebridge.engine.errors import CueCancelled
 
 ADAPTER_KEY_MARK = ".encoder_attn.video."  # every adapter parameter has this in its key
 
@@ -540,98 +533,3 @@ def codes_loss(model: MusicgenVideo, cond: Conditioning, codes: torch.Tensor) ->
         labels.reshape(-1).to(logits.device),
         ignore_index=-100,
     )
-
-
-# 5. Tiny random model, built in code ---------------------------------------------------------
-
-
-TINY_WORDS = (
-    "a film soundtrack for scene . tense calm happy sad eerie epic romantic action dark bright "
-    "slow fast piano strings drums orchestral ambient the of and with music"
-).split()
-
-
-def tiny_tokenizer():
-    """A word-level tokenizer made in code (nothing downloaded), for the tiny T5."""
-    from tokenizers import Tokenizer, models, pre_tokenizers
-    from transformers import PreTrainedTokenizerFast
-
-    vocab = {"<pad>": 0, "</s>": 1, "<unk>": 2}
-    for w in TINY_WORDS:
-        vocab.setdefault(w, len(vocab))
-    tok = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
-    tok.pre_tokenizer = pre_tokenizers.Sequence(
-        [pre_tokenizers.Whitespace(), pre_tokenizers.Punctuation()]
-    )
-    return PreTrainedTokenizerFast(
-        tokenizer_object=tok, pad_token="<pad>", eos_token="</s>", unk_token="<unk>"
-    )
-
-
-def tiny_musicgen_config(
-    hidden: int = 32, layers: int = 2, heads: int = 4, vocab: int = 64, text_vocab: int = 64
-) -> MusicgenConfig:
-    """MusicGen's layout (T5 -> decoder with 4 codebooks -> 32 kHz EnCodec at 50 frames/s),
-    shrunk: same delay pattern and pad token (= vocab size), tiny widths."""
-    text = T5Config(
-        vocab_size=text_vocab, d_model=hidden, d_kv=hidden // heads, d_ff=hidden * 2,
-        num_layers=1, num_heads=heads, dropout_rate=0.0,
-    )  # fmt: skip
-    nbits = int(math.log2(vocab))
-    audio = EncodecConfig(
-        sampling_rate=32000, audio_channels=1, num_filters=4, hidden_size=16,
-        upsampling_ratios=[8, 5, 4, 4], codebook_size=vocab, codebook_dim=16,
-        num_residual_layers=1, num_lstm_layers=1, normalize=False,
-        target_bandwidths=[4 * 50 * nbits / 1000], use_causal_conv=False, chunk_length_s=None,
-        overlap=None,
-    )  # fmt: skip
-    decoder = MusicgenDecoderConfig(
-        vocab_size=vocab, hidden_size=hidden * 2, num_hidden_layers=layers,
-        num_attention_heads=heads, ffn_dim=hidden * 4, num_codebooks=4, pad_token_id=vocab,
-        bos_token_id=vocab, max_position_embeddings=4096, dropout=0.0,
-    )  # fmt: skip
-    config = MusicgenConfig(text_encoder=text, audio_encoder=audio, decoder=decoder)
-    config.decoder_start_token_id = vocab
-    config.pad_token_id = vocab
-    return config
-
-
-def tiny_musicgen(seed: int = 0, **kw) -> MusicgenForConditionalGeneration:
-    torch.manual_seed(seed)
-    model = MusicgenForConditionalGeneration(tiny_musicgen_config(**kw))
-    with torch.no_grad():  # EnCodec's codebooks start at zero: every code would sound the same
-        for layer in model.audio_encoder.quantizer.layers:
-            layer.codebook.embed.normal_()
-            layer.codebook.embed_avg.copy_(layer.codebook.embed)
-    model.generation_config.pad_token_id = model.config.decoder.pad_token_id
-    model.generation_config.decoder_start_token_id = model.config.decoder.pad_token_id
-    return model.eval()
-
-
-def tiny_musicgen_video(
-    seed: int = 0, adapter: VideoAdapterConfig | None = None, **kw
-) -> MusicgenVideo:
-    model = MusicgenVideo.from_musicgen(tiny_musicgen(seed, **kw), adapter or VideoAdapterConfig())
-    torch.manual_seed(seed + 1)
-    for m in adapter_modules(model.musicgen):  # transformers' init skips modules added later
-        for name, p in m.video.named_parameters():
-            if name != "gate":
-                nn.init.normal_(p, std=0.02) if p.dim() > 1 else nn.init.zeros_(p)
-    return model
-
-
-def save_adapter(model: MusicgenVideo, folder: str | Path) -> Path:
-    """Write adapter.safetensors + adapter_config.json (atomically) into `folder`."""
-    import os
-
-    from safetensors.torch import save_file
-
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / (ADAPTER_WEIGHTS_NAME + ".tmp")
-    save_file(model.adapter_state_dict(), str(tmp), metadata={"format": model.adapter.format})
-    os.replace(tmp, folder / ADAPTER_WEIGHTS_NAME)
-    tmp = folder / (ADAPTER_CONFIG_NAME + ".tmp")
-    tmp.write_text(model.adapter.to_json())
-    os.replace(tmp, folder / ADAPTER_CONFIG_NAME)
-    return folder

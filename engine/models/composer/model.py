@@ -1,6 +1,6 @@
 """The `composer` cue model: the offline default that a fresh machine runs.
 
-It scores a segment with `engine.models.composer` (harmony on the cuts, accents on the hit
+It scores a segment with `composer.score` (harmony on the cuts, accents on the hit
 points, a cadence at the end), renders the score through a General MIDI SoundFont with
 TinySoundFont, and writes two files per cue into the output folder:
 
@@ -22,25 +22,32 @@ import io
 import os
 from pathlib import Path
 
-import engine
-from engine.audio import fade_in, fade_out, normalise_loudness, write_bytes_atomic, write_wav
-from engine.cue import SAMPLE_RATE, Cue, cue_file_stem
-from engine.models.base import CueError, ModelStatus
-from engine.models.composer import (
+from cuebridge import engine
+from cuebridge.engine.audio import (
+    fade_in,
+    fade_out,
+    normalise_loudness,
+    write_bytes_atomic,
+    write_wav,
+)
+from cuebridge.engine.cue import SAMPLE_RATE, Cue, cue_file_stem
+from cuebridge.engine.errors import CueError
+from cuebridge.engine.models.base import ModelStatus
+from cuebridge.engine.models.composer.score import (
     COMPOSER_VERSION,
     NEUTRAL,
     Feel,
     compose_segment,
     feel_from_words,
 )
-from engine.models.soundfont import (
+from cuebridge.engine.models.composer.soundfont import (
     load_soundfont,
     render_midi,
     resolve_soundfont,
     soundfont_problem,
 )
-from engine.paths import data_dir
-from engine.segment import GenerationOptions, Segment
+from cuebridge.engine.paths import data_dir
+from cuebridge.engine.segment import GenerationOptions, Segment
 
 DESCRIPTION = (
     "Offline default: a cut-aware symbolic composer rendered through a General MIDI SoundFont"
@@ -144,7 +151,7 @@ class ComposerModel:
         words = feel_from_words(segment.prompt, segment.mood)
         if not any(m.path for m in segment.media):
             return words, "words", {}
-        from engine.picture.analysis import analyze_segment
+        from cuebridge.engine.picture.analysis import analyze_segment
 
         pic = analyze_segment(segment, self.picture_cache)
         meta = pic.metadata()

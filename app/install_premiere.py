@@ -74,7 +74,7 @@ def _token_from_contract() -> tuple[str, Path]:
 def bridge_token() -> tuple[str, Path]:
     """The bridge's token and where it lives: bridge.security's when present, else the rule."""
     try:
-        from bridge import security
+        from cuebridge.bridge import security
     except ImportError:
         return _token_from_contract()
     token = security.load_or_create_token()

@@ -53,7 +53,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # torch stays out of module import: the engine's core install has no torch
     import torch
 
-    from engine.models.musicgen_video import MusicgenVideo
+    from cuebridge.engine.models.musicgen.modeling import MusicgenVideo
 
 WEIGHT_FILES = (
     "model.safetensors",
@@ -154,7 +154,7 @@ def load_musicgen_video(
     """Load MusicGen (folder or cached hub id, offline) and install/load the video adapter."""
     from transformers import AutoTokenizer, MusicgenForConditionalGeneration
 
-    from engine.models.musicgen_video import MusicgenVideo, VideoAdapterConfig
+    from cuebridge.engine.models.musicgen.modeling import MusicgenVideo, VideoAdapterConfig
 
     missing = missing_musicgen_files(ref)
     if missing:
@@ -177,7 +177,7 @@ def load_musicgen_video(
 
 
 def read_adapter_config(folder: str | Path):
-    from engine.models.musicgen_video import VideoAdapterConfig
+    from cuebridge.engine.models.musicgen.modeling import VideoAdapterConfig
 
     path = Path(folder) / ADAPTER_CONFIG_NAME
     if not path.is_file():
@@ -326,3 +326,20 @@ def load_audiocraft_checkpoint(
     if result.unexpected_keys:
         raise WeightsMissing(f"{path}: keys that fit no parameter: {result.unexpected_keys[:5]}")
     return list(result.missing_keys)
+
+
+def save_adapter(model: MusicgenVideo, folder: str | Path) -> Path:
+    """Write adapter.safetensors + adapter_config.json (atomically) into `folder`."""
+    import os
+
+    from safetensors.torch import save_file
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / (ADAPTER_WEIGHTS_NAME + ".tmp")
+    save_file(model.adapter_state_dict(), str(tmp), metadata={"format": model.adapter.format})
+    os.replace(tmp, folder / ADAPTER_WEIGHTS_NAME)
+    tmp = folder / (ADAPTER_CONFIG_NAME + ".tmp")
+    tmp.write_text(model.adapter.to_json())
+    os.replace(tmp, folder / ADAPTER_CONFIG_NAME)
+    return folder

@@ -14,8 +14,8 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from bridge.http_gateway import HttpGateway, start_http_gateway
-from bridge.security import (
+from cuebridge.bridge.http_gateway import HttpGateway, start_http_gateway
+from cuebridge.bridge.security import (
     TokenInterceptor,
     authorized_channel,
     check_bind,
@@ -23,13 +23,13 @@ from bridge.security import (
     internal_target,
     server_credentials,
 )
-from bridge.service import BridgeService
+from cuebridge.bridge.service import BridgeService
+from cuebridge.engine.jobs import EngineLimits, JobQueue
+from cuebridge.engine.paths import data_dir
+from cuebridge.engine.registry import ModelRegistry
+from cuebridge.engine.service import CueEngineService
+from cuebridge.engine.store import JobStore
 from cuebridge.v1 import bridge_pb2, bridge_pb2_grpc, engine_pb2, engine_pb2_grpc
-from engine.jobs import EngineLimits, JobQueue
-from engine.paths import data_dir
-from engine.registry import ModelRegistry
-from engine.service import CueEngineService
-from engine.store import JobStore
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 50051

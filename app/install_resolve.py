@@ -13,8 +13,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bridge.errors import BridgeError
-from bridge.security import token_path
+from cuebridge.bridge.errors import BridgeError
+from cuebridge.bridge.security import token_path
 
 PLUGINS = Path(__file__).resolve().parents[1] / "plugins"
 RESOLVE_SCRIPT = "cuebridge_score.py"

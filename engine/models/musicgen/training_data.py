@@ -24,10 +24,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from engine.audio import read_wav
-from engine.models.base import CueError
-from engine.models.musicgen_cue import OSSL_TEMPLATE, resample
-from engine.models.musicgen_video import MusicgenVideo
+from cuebridge.engine.audio import read_wav, resample
+from cuebridge.engine.errors import CueError
+from cuebridge.engine.models.musicgen.model import OSSL_TEMPLATE
+from cuebridge.engine.models.musicgen.modeling import MusicgenVideo
 
 
 @dataclass

@@ -13,7 +13,7 @@ def clip_segment(path: Path):
     """A whole video file (its first 150 s) as a Segment, so ViViT can sample it."""
     import av
 
-    from engine.segment import MediaSpan, Rate, Segment
+    from cuebridge.engine.segment import MediaSpan, Rate, Segment
 
     with av.open(str(path)) as container:
         seconds = float(container.duration or 0) / av.time_base
@@ -56,17 +56,17 @@ def clip_segment(path: Path):
 def train_adapter_command(data, musicgen, out_dir, vivit, device, lr, batch_size, warmup_steps,
                           max_steps, eval_every, patience, seconds, resume):  # fmt: skip
     """Train the video adapter of musicgen-video on an OSSL-format data set in DATA."""
-    from engine.models.base import CueError
-    from engine.models.musicgen_checkpoints import WeightsMissing, load_musicgen_video
-    from engine.models.musicgen_cue import resolve_device
-    from engine.training.data import load_clips
-    from engine.training.train_adapter import TrainConfig, train_adapter
+    from cuebridge.engine.errors import CueError
+    from cuebridge.engine.models.musicgen.checkpoints import WeightsMissing, load_musicgen_video
+    from cuebridge.engine.models.musicgen.model import resolve_device
+    from cuebridge.engine.models.musicgen.training import TrainConfig, train_adapter
+    from cuebridge.engine.models.musicgen.training_data import load_clips
 
     try:
         loaded = load_musicgen_video(musicgen, device=resolve_device(device))
         tokenize = None
         if vivit:
-            from engine.picture.vivit import VivitTokenizer
+            from cuebridge.engine.picture.vivit import VivitTokenizer
 
             vt = VivitTokenizer.from_pretrained(vivit, resolve_device(device))
             tokenize = lambda path: vt.tokens(clip_segment(path))  # noqa: E731

@@ -3,7 +3,7 @@
 What it does with a segment:
 1. prompt: the OSSL template "a film soundtrack for a {mood} scene. {caption}" from the segment's
    mood and the editor's prompt, plus a genre from `options.extra["genre"]`;
-2. video: ViViT tokens of the segment's picture (engine.picture.vivit, imported lazily);
+2. video: ViViT tokens of the segment's picture (cuebridge.engine.picture.vivit, imported lazily);
 3. codes: classifier-free guided sampling with the cue's seed, windows of 30 s re-prompted with
    their last 12 s for longer cues (see MusicgenVideo.generate_long);
 4. audio: EnCodec at 32 kHz -> 48 kHz (polyphase windowed-sinc) -> a musical ending: the last
@@ -26,26 +26,26 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from engine.cue import SAMPLE_RATE, Cue
-from engine.models.base import CueError, ModelStatus
-from engine.segment import GenerationOptions, Segment
+from cuebridge.engine.audio import musical_ending, normalise_peak, resample, sync_score, write_wav
+from cuebridge.engine.cue import SAMPLE_RATE, Cue
+from cuebridge.engine.errors import CueError
+from cuebridge.engine.models.base import ModelStatus
+from cuebridge.engine.segment import GenerationOptions, Segment
 
 if TYPE_CHECKING:
     import torch
 
-    from engine.models.musicgen_video import MusicgenVideo
+    from cuebridge.engine.models.musicgen.modeling import MusicgenVideo
 
 NAME = "musicgen-video"
 DESCRIPTION = "MusicGen with the OSSL video adapter (transformers; local weights)"
 OSSL_TEMPLATE = "a film soundtrack for a {mood} scene. {caption}"
 ENDING_TAIL_S = 0.5  # generated past the end so EnCodec's last frames are not edge frames
-MAX_FADE_S = 3.0
 
 
 # Settings ---------------------------------------------------------------------------------
@@ -99,109 +99,6 @@ def build_prompt(segment: Segment, options: GenerationOptions) -> str:
     if genre:
         caption = f"{caption} {genre}.".strip() if caption else f"{genre}."
     return OSSL_TEMPLATE.format(mood=mood, caption=caption).strip()
-
-
-# Audio: resampling, onsets, the ending -----------------------------------------------------------
-
-
-def resample(
-    audio: np.ndarray, rate_in: int, rate_out: int = SAMPLE_RATE, block: int = 1 << 18
-) -> np.ndarray:
-    """Polyphase rational resampling (Kaiser-windowed sinc low-pass) of 1-D float audio, in
-    blocks with overlapping context so a long cue never needs one huge FFT."""
-    ratio = Fraction(rate_out, rate_in)
-    up, down = ratio.numerator, ratio.denominator
-    if up == down == 1:
-        return audio.astype(np.float32)
-    half = 16 * max(up, down)  # filter taps each side, at the upsampled rate
-    cutoff = 0.95 / max(up, down)  # of the upsampled Nyquist; 5% guard band
-    n = np.arange(-half, half + 1)
-    taps = cutoff * np.sinc(cutoff * n) * np.kaiser(len(n), 8.0) * up
-    # Block starts and context are multiples of `down`, so every block's output lands on the
-    # same output grid as a single pass would; the context covers the filter's reach.
-    context = down * math.ceil((half // up + 2) / down)
-    block = max(down, block - block % down)
-    padded = np.concatenate([np.zeros(context), np.asarray(audio, np.float64), np.zeros(context)])
-    pieces = []
-    for start in range(0, len(audio), block):
-        piece = padded[start : start + block + 2 * context]
-        out = _filter_upsampled(piece, up, taps)[::down]
-        first = context * up // down
-        pieces.append(out[first : first + math.ceil(min(block, len(audio) - start) * up / down)])
-    return np.concatenate(pieces).astype(np.float32) if pieces else np.zeros(0, np.float32)
-
-
-def _filter_upsampled(audio: np.ndarray, up: int, taps: np.ndarray) -> np.ndarray:
-    """Zero-stuff by `up` and low-pass with `taps` (FFT convolution, centred)."""
-    stuffed = np.zeros(len(audio) * up)
-    stuffed[::up] = audio
-    size = len(stuffed) + len(taps) - 1
-    nfft = 1 << (size - 1).bit_length()
-    filtered = np.fft.irfft(np.fft.rfft(stuffed, nfft) * np.fft.rfft(taps, nfft), nfft)
-    half = len(taps) // 2
-    return filtered[half : half + len(stuffed)]
-
-
-def onset_envelope(audio: np.ndarray, rate: int, hop_s: float = 0.01) -> tuple[np.ndarray, float]:
-    """Spectral-flux onset strength (log-magnitude, half-wave rectified): a weight-free detector.
-    Returns (envelope, frames per second)."""
-    hop = max(1, round(rate * hop_s))
-    win = 4 * hop
-    if len(audio) < win:
-        return np.zeros(1), rate / hop
-    frames = np.lib.stride_tricks.sliding_window_view(audio, win)[::hop] * np.hanning(win)
-    mag = np.log1p(100.0 * np.abs(np.fft.rfft(frames, axis=-1)))
-    flux = np.maximum(np.diff(mag, axis=0), 0.0).sum(axis=1)
-    return np.concatenate([[0.0], flux]), rate / hop
-
-
-def beat_times(audio: np.ndarray, rate: int) -> np.ndarray:
-    """Beats from the onset envelope: tempo by autocorrelation (40-200 BPM), phase by the comb
-    that collects the most onset strength."""
-    env, fps = onset_envelope(audio, rate)
-    if len(env) < 8 or not np.any(env > 0):
-        return np.zeros(0)
-    e = env - env.mean()
-    ac = np.correlate(e, e, mode="full")[len(e) - 1 :]
-    lo, hi = int(fps * 60 / 200), min(len(ac) - 1, int(fps * 60 / 40))
-    if hi <= lo:
-        return np.zeros(0)
-    period = lo + int(np.argmax(ac[lo : hi + 1]))
-    phase = int(np.argmax([env[p::period].sum() for p in range(period)]))
-    return np.arange(phase, len(env), period) / fps
-
-
-def musical_ending(audio: np.ndarray, rate: int, num_samples: int) -> tuple[np.ndarray, float]:
-    """Cut to exactly `num_samples` and fade out from the last beat before the end, so the last
-    accent is on the beat and the cue rings out to silence on the segment's final sample.
-    Returns (audio, fade length in seconds)."""
-    if len(audio) < num_samples:
-        audio = np.concatenate([audio, np.zeros(num_samples - len(audio), np.float32)])
-    end_s = num_samples / rate
-    fade_s = min(2.0, end_s / 4)
-    beats = beat_times(audio[:num_samples], rate)
-    before = beats[(beats < end_s - 0.5) & (beats > end_s - MAX_FADE_S)]
-    if len(before):
-        fade_s = end_s - float(before[-1])
-    from engine.audio import fade_out
-
-    return fade_out(audio[:num_samples].astype(np.float32), fade_s, rate), fade_s
-
-
-def sync_score(audio: np.ndarray, rate: int, targets_s: list[float], tol_s: float = 0.05) -> float:
-    """How strongly the music has onsets on the cuts and hit points: the mean, over targets, of
-    the strongest onset within +-tol_s, in standard deviations above the take's own mean."""
-    env, fps = onset_envelope(audio, rate)
-    if not targets_s or env.std() == 0:
-        return 0.0
-    z = (env - env.mean()) / env.std()
-    tol = max(1, round(tol_s * fps))
-    hits = []
-    for t in targets_s:
-        i = round(t * fps)
-        if 0 <= i < len(z):
-            hits.append(float(z[max(0, i - tol) : i + tol + 1].max()))
-    return float(np.mean(hits)) if hits else 0.0
 
 
 def video_batch(tokens: list, model: MusicgenVideo):
@@ -261,36 +158,12 @@ class MusicgenVideoModel:
         # The video memory is lent to the model's layers during a decode: one decode at a time.
         self._decode_lock = threading.Lock()
 
-    @classmethod
-    def tiny_for_tests(cls, seed: int = 0, window_s: float = 30.0, stride_s: float = 18.0):
-        """A tiny random MusicGen + adapter built in code (nothing downloaded): for tests and a
-        gRPC smoke test. Video tokens are 16 pseudo-random tokens seeded by the segment id."""
-        import torch
-
-        from engine.models.musicgen_video import tiny_musicgen_video, tiny_tokenizer
-
-        model = tiny_musicgen_video(seed)
-        model.set_gates(0.5)  # so the video matters in tests
-
-        def video_tokens(segment: Segment) -> torch.Tensor:
-            g = torch.Generator().manual_seed(sum(segment.id.encode()) + 7919 * seed)
-            return torch.randn(16, model.adapter.video_dim, generator=g)
-
-        settings = MusicgenVideoSettings(device="cpu", window_s=window_s, stride_s=stride_s)
-        return cls(
-            settings,
-            model=model,
-            tokenizer=tiny_tokenizer(),
-            video_tokens=video_tokens,
-            identity={"musicgen": f"tiny-random(seed={seed})"},
-        )
-
     def identity(self) -> str:
         """What distinguishes this model's cues beyond its name, known before loading: the
         configured weights (a retrained adapter file changes it) and any identity given."""
         from dataclasses import asdict
 
-        from engine.cue_key import file_identity
+        from cuebridge.engine.cue_key import file_identity
 
         adapter = (
             Path(self.settings.adapter) / "adapter.safetensors" if self.settings.adapter else ""
@@ -312,7 +185,10 @@ class MusicgenVideoModel:
             return self._not_ready("torch/transformers not installed: install cuebridge[musicgen]")
         if self._model is not None:
             return ModelStatus(NAME, DESCRIPTION, True, "", str(self._model.device))
-        from engine.models.musicgen_checkpoints import missing_adapter_files, missing_musicgen_files
+        from cuebridge.engine.models.musicgen.checkpoints import (
+            missing_adapter_files,
+            missing_musicgen_files,
+        )
 
         s = self.settings
         missing: list[str] = []
@@ -334,8 +210,10 @@ class MusicgenVideoModel:
             vivit = Path(s.vivit).expanduser()
             if not (vivit / "config.json").is_file():
                 missing.append(f"config.json in {vivit} (the ViViT checkpoint folder)")
-            if importlib.util.find_spec("engine.picture.vivit") is None:
-                missing.append("engine.picture.vivit (the ViViT tokenizer module) is not installed")
+            if importlib.util.find_spec("cuebridge.engine.picture.vivit") is None:
+                missing.append(
+                    "cuebridge.engine.picture.vivit (the ViViT tokenizer module) is not installed"
+                )
         if missing:
             return self._not_ready("missing: " + "; ".join(missing))
         try:
@@ -354,7 +232,7 @@ class MusicgenVideoModel:
             status = self.status()
             if not status.ready:
                 raise CueError(f"{NAME} is not ready: {status.reason}")
-            from engine.models.musicgen_checkpoints import load_musicgen_video
+            from cuebridge.engine.models.musicgen.checkpoints import load_musicgen_video
 
             s = self.settings
             loaded = load_musicgen_video(s.musicgen, s.adapter, status.device)
@@ -366,10 +244,11 @@ class MusicgenVideoModel:
 
     def _vivit_tokens(self, device: str) -> Callable[[Segment], torch.Tensor | None]:
         try:
-            from engine.picture.vivit import VivitTokenizer
+            from cuebridge.engine.picture.vivit import VivitTokenizer
         except ImportError as exc:
             raise CueError(
-                f"{NAME}: engine.picture.vivit cannot be imported ({exc}); the video adapter "
+                f"{NAME}: cuebridge.engine.picture.vivit cannot be imported ({exc}); the video "
+                "adapter "
                 "needs it to turn the picture into ViViT tokens"
             ) from exc
         try:
@@ -492,7 +371,7 @@ class MusicgenVideoModel:
         """Codes -> 32 kHz audio for a batch of takes, all `frames` long."""
         import torch
 
-        from engine.models.musicgen_video import SamplingConfig
+        from cuebridge.engine.models.musicgen.modeling import SamplingConfig
 
         enc = self._tokenizer(prompts, padding=True, return_tensors="pt")
         with torch.inference_mode():
@@ -533,7 +412,6 @@ class MusicgenVideoModel:
 
     def _finish(self, seg, options, prompt, takes_audio, out_dir: Path) -> Cue:
         """48 kHz, exact length, musical ending, best take placed, the others kept."""
-        from engine.audio import normalise_peak, write_wav
 
         model = self._model
         num_samples = seg.rate.samples(seg.duration_frames, SAMPLE_RATE)

@@ -20,7 +20,7 @@ import click
 import grpc
 from google.protobuf import json_format
 
-from bridge.timeline_io import SCORE_SUFFIXES, snap_rate
+from cuebridge.bridge.timeline_io import SCORE_SUFFIXES, snap_rate
 from cuebridge.v1 import bridge_pb2 as bpb
 from cuebridge.v1 import bridge_pb2_grpc as bpb_grpc
 from cuebridge.v1 import engine_pb2 as pb
@@ -96,8 +96,8 @@ def _rate_pb(rate: Fraction | None) -> pb.Rate | None:
 @contextlib.contextmanager
 def bridge_stub(engine: str | None, engine_ca: Path | None = None) -> Iterator[bpb_grpc.BridgeStub]:
     """A Bridge on a free loopback port in this process, using `engine` or its own engine."""
-    from bridge.security import authorized_channel
-    from bridge.server import CHANNEL_OPTIONS, start_server
+    from cuebridge.app.host import CHANNEL_OPTIONS, start_server
+    from cuebridge.bridge.security import authorized_channel
 
     token = secrets.token_urlsafe(32)  # this process's own: its loopback port is open meanwhile
     server = start_server("127.0.0.1", 0, engine_target=engine, token=token, engine_ca=engine_ca)
@@ -167,8 +167,8 @@ def serve(
     keep_days: float,
 ) -> None:
     """Host the Bridge and the CueEngine services over gRPC until stopped."""
-    from bridge.security import SecurityError, load_or_create_token, token_path
-    from bridge.server import start_server
+    from cuebridge.app.host import start_server
+    from cuebridge.bridge.security import SecurityError, load_or_create_token, token_path
 
     if bool(tls_cert) != bool(tls_key):
         _fail("give both --tls-cert and --tls-key, or neither")
@@ -415,8 +415,8 @@ def report_score(job: bpb.ScoreJob, as_json: bool) -> int:
 @click.option("--force", is_flag=True, help="Replace an existing output file.")
 def convert_cmd(source: Path, output: Path, rate: Fraction | None, force: bool) -> None:
     """Convert a timeline between formats (no scoring): .otio .otioz .edl .xml .fcpxml .aaf"""
-    from bridge.errors import BridgeError
-    from bridge.scoring import convert
+    from cuebridge.bridge.errors import BridgeError
+    from cuebridge.bridge.scoring import convert
 
     try:
         out = convert(source, output, force=force, rate=rate)
@@ -451,8 +451,8 @@ def inspect(
         rate=_rate_pb(rate),
         media_dirs=[str(d.resolve()) for d in media_dirs],
     )
-    from bridge.security import authorized_channel
-    from bridge.server import CHANNEL_OPTIONS, start_server
+    from cuebridge.app.host import CHANNEL_OPTIONS, start_server
+    from cuebridge.bridge.security import authorized_channel
 
     token = secrets.token_urlsafe(32)
     server = start_server("127.0.0.1", 0, token=token)
@@ -490,7 +490,7 @@ def models(engine: str | None, as_json: bool, engine_ca: Path | None = None) -> 
         from cuebridge.v1 import engine_pb2_grpc
 
         try:
-            from bridge.security import authorized_channel, engine_token
+            from cuebridge.bridge.security import authorized_channel, engine_token
 
             with authorized_channel(engine, engine_token(engine), root_cert=engine_ca) as channel:
                 info = engine_pb2_grpc.CueEngineStub(channel).GetEngineInfo(
@@ -499,8 +499,8 @@ def models(engine: str | None, as_json: bool, engine_ca: Path | None = None) -> 
         except grpc.RpcError as exc:
             _fail(f"engine {engine}: {exc.details()}", EXIT_ENGINE)
     else:
-        from engine.registry import ModelRegistry
-        from engine.service import engine_info
+        from cuebridge.engine.registry import ModelRegistry
+        from cuebridge.engine.service import engine_info
 
         info = engine_info(ModelRegistry())
     if as_json:
@@ -529,11 +529,11 @@ def models(engine: str | None, as_json: bool, engine_ca: Path | None = None) -> 
 )
 def install_plugin(host: str, target: Path | None, bridge_url: str) -> None:
     """Install the DaVinci Resolve script or the Premiere Pro panel (from this checkout)."""
-    from bridge.errors import BridgeError
+    from cuebridge.bridge.errors import BridgeError
 
     try:
         if host == "resolve":
-            from bridge.install_resolve import install_resolve
+            from cuebridge.app.install_resolve import install_resolve
 
             where = install_resolve(target, bridge_url=bridge_url)
             click.echo(
@@ -541,7 +541,7 @@ def install_plugin(host: str, target: Path | None, bridge_url: str) -> None:
                 f"{where.stem}. Start the bridge first: cuebridge serve"
             )
         else:
-            from bridge.install_premiere import install_premiere
+            from cuebridge.app.install_premiere import install_premiere
 
             where = install_premiere(target, bridge_url=bridge_url)
             click.echo(
@@ -559,7 +559,7 @@ def install_plugin(host: str, target: Path | None, bridge_url: str) -> None:
 @click.option("--force", is_flag=True, help="Replace an existing demo in FOLDER.")
 def demo(folder: Path | None, rate: Fraction, force: bool) -> None:
     """Make a short film with cue markers, score it, and say how to open the result."""
-    from bridge.demo_media import make_demo_film
+    from cuebridge.app.demo_film import make_demo_film
 
     folder = (folder or Path("cuebridge-demo")).resolve()
     output = folder / "demo.scored.otio"
@@ -578,7 +578,7 @@ def demo(folder: Path | None, rate: Fraction, force: bool) -> None:
     if code not in (EXIT_OK, EXIT_PARTIAL):
         sys.exit(code)
     xml = folder / "demo.scored.xml"
-    from bridge.scoring import convert
+    from cuebridge.bridge.scoring import convert
 
     convert(output, xml, force=True)
     click.echo(
@@ -605,7 +605,7 @@ def demo(folder: Path | None, rate: Fraction, force: bool) -> None:
 
 def _register_training() -> None:
     # The command object imports no torch; training itself needs cuebridge[musicgen].
-    from engine.training.cli import train_adapter_command
+    from cuebridge.app.train_command import train_adapter_command
 
     main.add_command(train_adapter_command, "train-adapter")
 

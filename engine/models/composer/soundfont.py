@@ -26,8 +26,8 @@ import numpy as np
 import pretty_midi
 from tinysoundfont import _tinysoundfont as tsf
 
-from engine.cue import SAMPLE_RATE
-from engine.models.base import CueError
+from cuebridge.engine.cue import SAMPLE_RATE
+from cuebridge.engine.errors import CueError
 
 DEFAULT_SOUNDFONT = Path(pretty_midi.__file__).parent / "TimGM6mb.sf2"
 DRUM_CHANNEL = 9

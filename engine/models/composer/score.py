@@ -54,7 +54,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pretty_midi
 
-from engine.segment import Segment
+from cuebridge.engine.segment import Segment
 
 COMPOSER_VERSION = "1"  # bump when a rule change alters the music (cached cues are keyed on it)
 MIN_CHORD_S = 1.0  # cuts closer than this to the previous change (or the end) are merged

@@ -1,0 +1,1 @@
+"""The offline default model: a symbolic film composer rendered through a SoundFont."""

@@ -1,0 +1,2 @@
+"""MusicGen (transformers) with the OSSL video adapter: the flagship model, its checkpoints
+and adapter training."""
