@@ -55,6 +55,9 @@ class Segment:
     mood: str = ""
     seed: int = 0
     name: str = ""
+    # Where people speak under the cue: [start, end) frame ranges from the segment start. The
+    # music makes room there (thinner, quieter, out of the speech band).
+    speech: tuple[tuple[int, int], ...] = ()
 
     @property
     def duration_s(self) -> float:
@@ -65,6 +68,9 @@ class Segment:
 
     def hit_times_s(self) -> list[float]:
         return [float(self.rate.seconds(f)) for f in self.hit_frames]
+
+    def speech_times_s(self) -> list[tuple[float, float]]:
+        return [(float(self.rate.seconds(a)), float(self.rate.seconds(b))) for a, b in self.speech]
 
 
 @dataclass

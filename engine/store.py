@@ -46,6 +46,7 @@ def segment_from_json(text: str) -> Segment:
     d["rate"] = Rate(**d["rate"])
     d["media"] = tuple(MediaSpan(**m) for m in d["media"])
     d["cut_frames"], d["hit_frames"] = tuple(d["cut_frames"]), tuple(d["hit_frames"])
+    d["speech"] = tuple(tuple(r) for r in d.get("speech", ()))  # absent in older stores
     return Segment(**d)
 
 

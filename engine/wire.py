@@ -30,6 +30,7 @@ def segment_to_pb(seg: Segment) -> pb.Segment:
     values = _plain(seg)
     values["rate"] = rate_to_pb(seg.rate)
     values["media"] = [pb.MediaSpan(**_plain(m)) for m in seg.media]
+    values["speech"] = [pb.FrameRange(start_frame=a, end_frame=b) for a, b in seg.speech]
     return pb.Segment(**values)
 
 
@@ -37,6 +38,7 @@ def segment_from_pb(msg: pb.Segment) -> Segment:
     values = {f.name: getattr(msg, f.name) for f in fields(Segment)}
     values["rate"] = rate_from_pb(msg.rate)
     values["cut_frames"], values["hit_frames"] = tuple(msg.cut_frames), tuple(msg.hit_frames)
+    values["speech"] = tuple((r.start_frame, r.end_frame) for r in msg.speech)
     values["media"] = tuple(
         MediaSpan(**{f.name: getattr(m, f.name) for f in fields(MediaSpan)}) for m in msg.media
     )

@@ -64,7 +64,7 @@ class MediaSpan(_message.Message):
     def __init__(self, path: _Optional[str] = ..., source_start_s: _Optional[float] = ..., source_duration_s: _Optional[float] = ..., record_offset_frames: _Optional[int] = ..., record_duration_frames: _Optional[int] = ..., name: _Optional[str] = ...) -> None: ...
 
 class Segment(_message.Message):
-    __slots__ = ("id", "rate", "duration_frames", "cut_frames", "hit_frames", "media", "prompt", "mood", "seed", "name")
+    __slots__ = ("id", "rate", "duration_frames", "cut_frames", "hit_frames", "media", "prompt", "mood", "seed", "name", "speech")
     ID_FIELD_NUMBER: _ClassVar[int]
     RATE_FIELD_NUMBER: _ClassVar[int]
     DURATION_FRAMES_FIELD_NUMBER: _ClassVar[int]
@@ -75,6 +75,7 @@ class Segment(_message.Message):
     MOOD_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
+    SPEECH_FIELD_NUMBER: _ClassVar[int]
     id: str
     rate: Rate
     duration_frames: int
@@ -85,7 +86,16 @@ class Segment(_message.Message):
     mood: str
     seed: int
     name: str
-    def __init__(self, id: _Optional[str] = ..., rate: _Optional[_Union[Rate, _Mapping]] = ..., duration_frames: _Optional[int] = ..., cut_frames: _Optional[_Iterable[int]] = ..., hit_frames: _Optional[_Iterable[int]] = ..., media: _Optional[_Iterable[_Union[MediaSpan, _Mapping]]] = ..., prompt: _Optional[str] = ..., mood: _Optional[str] = ..., seed: _Optional[int] = ..., name: _Optional[str] = ...) -> None: ...
+    speech: _containers.RepeatedCompositeFieldContainer[FrameRange]
+    def __init__(self, id: _Optional[str] = ..., rate: _Optional[_Union[Rate, _Mapping]] = ..., duration_frames: _Optional[int] = ..., cut_frames: _Optional[_Iterable[int]] = ..., hit_frames: _Optional[_Iterable[int]] = ..., media: _Optional[_Iterable[_Union[MediaSpan, _Mapping]]] = ..., prompt: _Optional[str] = ..., mood: _Optional[str] = ..., seed: _Optional[int] = ..., name: _Optional[str] = ..., speech: _Optional[_Iterable[_Union[FrameRange, _Mapping]]] = ...) -> None: ...
+
+class FrameRange(_message.Message):
+    __slots__ = ("start_frame", "end_frame")
+    START_FRAME_FIELD_NUMBER: _ClassVar[int]
+    END_FRAME_FIELD_NUMBER: _ClassVar[int]
+    start_frame: int
+    end_frame: int
+    def __init__(self, start_frame: _Optional[int] = ..., end_frame: _Optional[int] = ...) -> None: ...
 
 class GenerationOptions(_message.Message):
     __slots__ = ("model", "soundfont", "guidance_scale", "top_k", "temperature", "takes", "extra")
