@@ -33,7 +33,8 @@ from cuebridge.bridge.timeline_io import (
     timeline_rate,
     write_timeline,
 )
-from cuebridge.engine.cue import Cue, cue_file_stem
+from cuebridge.contract import cue_file_stem
+from cuebridge.v1.engine_pb2 import Cue
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ class ScoreOptions:
 @dataclass
 class PreparedScore:
     options: ScoreOptions
-    timeline: otio.schema.Timeline
+    timeline: otio.schema.Timeline | None  # None once the score is over and written
     facts: TimelineFacts
     segments: list[TimelineSegment]
     cue_dir: Path
