@@ -12,7 +12,6 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import Path
 
 import grpc
@@ -28,8 +27,8 @@ from cuebridge.bridge.scoring import (
     prepare,
 )
 from cuebridge.bridge.segments import CueDefaults, SegmentMode, Selection, TimelineSegment
-from cuebridge.engine.jobs import FINAL_JOB_STATES
-from cuebridge.engine.wire import cue_from_pb, cue_to_pb, rate_to_pb, segment_to_pb
+from cuebridge.bridge.wire import rate_from_pb, rate_to_pb, segment_to_pb
+from cuebridge.contract import FINAL_JOB_STATES
 from cuebridge.v1 import bridge_pb2 as bpb
 from cuebridge.v1 import bridge_pb2_grpc as bpb_grpc
 from cuebridge.v1 import engine_pb2 as pb
@@ -55,17 +54,13 @@ def selection_from_pb(msg: bpb.SegmentSelection) -> Selection:
     )
 
 
-def _rate(msg: pb.Rate) -> Fraction | None:
-    return Fraction(msg.num, msg.den or 1) if msg.num else None
-
-
 def options_from_pb(req: bpb.ScoreRequest) -> ScoreOptions:
     return ScoreOptions(
         timeline_path=Path(req.timeline_path),
         output_path=Path(req.output_path),
         force=req.force,
         selection=selection_from_pb(req.selection),
-        rate=_rate(req.rate),
+        rate=rate_from_pb(req.rate),
         media_dirs=tuple(Path(d) for d in req.media_dirs),
         require_media=req.require_media,
         defaults=CueDefaults(prompt=req.prompt, mood=req.mood, seed=req.seed),
@@ -87,7 +82,7 @@ def placement_to_pb(p: Placement, prepared: PreparedScore, reused: bool) -> bpb.
         global_start_frame=facts.start_frame,
         record_in_timecode=facts.timecode(p.record_start),
         record_out_timecode=facts.timecode(p.record_start + p.record_duration),
-        cue=cue_to_pb(p.cue),
+        cue=p.cue,
         reused=reused,
     )
 
@@ -117,6 +112,10 @@ class ScoreRun:
     events: list[pb.SegmentResult | None] = field(default_factory=list)
     cond: threading.Condition = field(default_factory=threading.Condition)
 
+    @property
+    def finished(self) -> bool:
+        return self.state in FINAL_JOB_STATES
+
     def snapshot(self) -> bpb.ScoreJob:
         with self.cond:
             return bpb.ScoreJob(
@@ -140,6 +139,9 @@ class ScoreRun:
 class BridgeService(bpb_grpc.BridgeServicer):
     engine_patience_s = 120.0  # how long a score waits for a restarting engine
     retry_s = 1.0
+    # Finished scores answered from memory; older ones are forgotten, as the engine forgets
+    # finished jobs. A finished score also lets go of its timeline (it has been written).
+    finished_runs_kept = 100
 
     def __init__(self, engine_channel: grpc.Channel, engine_target: str):
         self.engine = pb_grpc.CueEngineStub(engine_channel)
@@ -170,6 +172,7 @@ class BridgeService(bpb_grpc.BridgeServicer):
         run = ScoreRun(uuid.uuid4().hex[:12], prepared, job.id)
         run.message = f"{len(prepared.segments)} cue(s) queued on model {job.model}"
         with self._lock:
+            self._forget_old_runs()
             self._runs[run.id] = run
         threading.Thread(
             target=self._drive, args=(run,), daemon=True, name=f"score-{run.id}"
@@ -212,7 +215,7 @@ class BridgeService(bpb_grpc.BridgeServicer):
             timeline, facts, segments = plan_segments(
                 Path(request.timeline_path),
                 selection_from_pb(request.selection),
-                rate=_rate(request.rate),
+                rate=rate_from_pb(request.rate),
                 media_dirs=tuple(Path(d) for d in request.media_dirs),
             )
         except BridgeError as exc:
@@ -233,7 +236,7 @@ class BridgeService(bpb_grpc.BridgeServicer):
                 Path(request.input_path),
                 Path(request.output_path),
                 force=request.force,
-                rate=_rate(request.rate),
+                rate=rate_from_pb(request.rate),
             )
         except BridgeError as exc:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
@@ -258,6 +261,8 @@ class BridgeService(bpb_grpc.BridgeServicer):
         except Exception as exc:  # never leave a watcher waiting on a dead run
             log.exception("score %s crashed", run.id)
             run.changed(state=pb.JOB_STATE_FAILED, message=f"internal error: {exc!r}")
+        finally:
+            run.prepared.timeline = None  # written (or abandoned): the score no longer needs it
 
     def _follow(self, run: ScoreRun) -> pb.Job:
         """Follow the engine's job to its end, riding out an engine restart (jobs are durable)."""
@@ -292,11 +297,7 @@ class BridgeService(bpb_grpc.BridgeServicer):
             waited += self.retry_s
 
     def _conclude(self, run: ScoreRun, job: pb.Job) -> None:
-        cues = {
-            r.segment_id: cue_from_pb(r.cue)
-            for r in job.segments
-            if r.state == pb.SEGMENT_STATE_DONE
-        }
+        cues = {r.segment_id: r.cue for r in job.segments if r.state == pb.SEGMENT_STATE_DONE}
         failed = [r for r in job.segments if r.state == pb.SEGMENT_STATE_FAILED]
         reused = {r.segment_id for r in job.segments if r.reused}
         warnings = list(run.prepared.warnings)
@@ -333,6 +334,12 @@ class BridgeService(bpb_grpc.BridgeServicer):
         if failed:
             message += f"; {len(failed)} segment(s) failed"
         run.changed(state=state, message=message, result=result)
+
+    def _forget_old_runs(self) -> None:
+        # Caller holds self._lock. A bridge that serves for weeks must not grow with every score.
+        finished = [r for r in self._runs.values() if r.finished]
+        for run in finished[: max(0, len(finished) - self.finished_runs_kept)]:
+            del self._runs[run.id]
 
     def _run(self, request: bpb.ScoreRef, context) -> ScoreRun:
         with self._lock:

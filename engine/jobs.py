@@ -8,7 +8,6 @@ its jobs without making a finished cue again. Unchanged segments reuse the cue a
 
 from __future__ import annotations
 
-import inspect
 import logging
 import os
 import queue
@@ -25,14 +24,10 @@ from cuebridge.engine.errors import CueCancelled, CueError
 from cuebridge.engine.models.base import CueModel
 from cuebridge.engine.registry import ModelRegistry
 from cuebridge.engine.segment import GenerationOptions, Segment
+from cuebridge.engine.states import FINAL_JOB_STATES, JobState, SegmentState
 from cuebridge.engine.store import JobStore
-from cuebridge.v1 import engine_pb2 as pb
 
 log = logging.getLogger(__name__)
-
-FINAL_JOB_STATES = frozenset(
-    {pb.JOB_STATE_SUCCEEDED, pb.JOB_STATE_PARTIAL, pb.JOB_STATE_FAILED, pb.JOB_STATE_CANCELLED}
-)
 
 
 class JobRejected(ValueError):
@@ -59,7 +54,7 @@ class EngineLimits:
 @dataclass
 class SegmentRun:
     segment: Segment
-    state: int = pb.SEGMENT_STATE_PENDING
+    state: SegmentState = SegmentState.PENDING
     cue: Cue | None = None
     error: str = ""
     reused: bool = False
@@ -74,7 +69,7 @@ class Job:
     output_dir: Path
     runs: list[SegmentRun]
     fresh: bool = False
-    state: int = pb.JOB_STATE_QUEUED
+    state: JobState = JobState.QUEUED
     cancel_requested: threading.Event = field(default_factory=threading.Event)
     # Event log: the index of the segment that changed, or -1 for a job-level change.
     events: list[int] = field(default_factory=list)
@@ -82,17 +77,15 @@ class Job:
 
     @property
     def done(self) -> int:
-        return sum(r.state == pb.SEGMENT_STATE_DONE for r in self.runs)
+        return sum(r.state == SegmentState.DONE for r in self.runs)
 
     @property
     def failed(self) -> int:
-        return sum(r.state == pb.SEGMENT_STATE_FAILED for r in self.runs)
+        return sum(r.state == SegmentState.FAILED for r in self.runs)
 
     @property
     def pending(self) -> int:
-        return sum(
-            r.state in (pb.SEGMENT_STATE_PENDING, pb.SEGMENT_STATE_RUNNING) for r in self.runs
-        )
+        return sum(r.state in (SegmentState.PENDING, SegmentState.RUNNING) for r in self.runs)
 
     @property
     def finished(self) -> bool:
@@ -166,7 +159,7 @@ class JobQueue:
                 fresh,
                 job.state,
                 segments,
-                pb.SEGMENT_STATE_PENDING,
+                SegmentState.PENDING,
             )
             self._forget_old_jobs()
             self._jobs[job_id] = job
@@ -246,8 +239,8 @@ class JobQueue:
         for row in self.store.unfinished_jobs(FINAL_JOB_STATES):
             runs = []
             for segment, state, cue, error, reused in row["segments"]:
-                if state in (pb.SEGMENT_STATE_RUNNING, pb.SEGMENT_STATE_PENDING):
-                    state, cue, error = pb.SEGMENT_STATE_PENDING, None, ""
+                if state in (SegmentState.RUNNING, SegmentState.PENDING):
+                    state, cue, error = SegmentState.PENDING, None, ""
                 runs.append(SegmentRun(segment, state, cue, error, reused))
             job = Job(
                 row["id"], row["model"], row["options"], row["output_dir"], runs, row["fresh"]
@@ -301,7 +294,7 @@ class JobQueue:
 
     def _run(self, job: Job) -> None:
         with job.cond:
-            job.state = pb.JOB_STATE_RUNNING
+            job.state = JobState.RUNNING
             job._changed(-1)
         self.store.set_job_state(job.id, job.state)
         try:
@@ -309,12 +302,12 @@ class JobQueue:
             job.output_dir.mkdir(parents=True, exist_ok=True)
         except Exception as exc:
             for i, run in enumerate(job.runs):
-                if run.state == pb.SEGMENT_STATE_PENDING:
+                if run.state == SegmentState.PENDING:
                     self._record(job, i, error=_problem(exc, job))
             self._finish(job)
             return
-        batch_size = max(1, int(getattr(model, "batch_size", 1)))
-        pending = [i for i, r in enumerate(job.runs) if r.state == pb.SEGMENT_STATE_PENDING]
+        batch_size = max(1, model.batch_size)
+        pending = [i for i, r in enumerate(job.runs) if r.state == SegmentState.PENDING]
         for start in range(0, len(pending), batch_size):
             if job.cancel_requested.is_set() or self._stopping.is_set():
                 break
@@ -324,21 +317,21 @@ class JobQueue:
 
     def _score(self, job: Job, model: CueModel, indices: list[int]) -> None:
         keys = {
-            i: cue_key(job.runs[i].segment, job.model, _identity(model), job.options)
+            i: cue_key(job.runs[i].segment, job.model, model.identity(), job.options)
             for i in indices
         }
         todo = [i for i in indices if job.fresh or not self._reuse(job, i, keys[i])]
         with job.cond:
             for i in todo:
-                job.runs[i].state = pb.SEGMENT_STATE_RUNNING
+                job.runs[i].state = SegmentState.RUNNING
                 job._changed(i)
         for i in todo:
-            self.store.segment_started(job.id, i, pb.SEGMENT_STATE_RUNNING)
-        if len(todo) > 1 and hasattr(model, "generate_batch"):
+            self.store.segment_started(job.id, i, SegmentState.RUNNING)
+        if len(todo) > 1:
             segments = [job.runs[i].segment for i in todo]
             try:
                 cues = model.generate_batch(
-                    segments, job.options, job.output_dir, **self._stop_hook(model, job, "batch")
+                    segments, job.options, job.output_dir, self._stop_hook(job)
                 )
             except CueCancelled:
                 return  # left running: _finish marks them cancelled, or a restart resumes them
@@ -359,9 +352,7 @@ class JobQueue:
     def _score_one(self, job: Job, model: CueModel, i: int, key: str) -> None:
         segment = job.runs[i].segment
         try:
-            cue = model.generate(
-                segment, job.options, job.output_dir, **self._stop_hook(model, job, "one")
-            )
+            cue = model.generate(segment, job.options, job.output_dir, self._stop_hook(job))
         except CueCancelled:
             return  # left running: _finish marks it cancelled, or a restart resumes it
         except CueError as exc:
@@ -372,13 +363,10 @@ class JobQueue:
         else:
             self._keep(job, i, cue, key)
 
-    def _stop_hook(self, model: CueModel, job: Job, kind: str) -> dict:
-        """`should_stop` for models that take it: they free the worker as soon as the job is
-        cancelled or the engine stops, instead of finishing the cue in hand."""
-        method = model.generate_batch if kind == "batch" else model.generate
-        if "should_stop" not in inspect.signature(method).parameters:
-            return {}
-        return {"should_stop": lambda: job.cancel_requested.is_set() or self.stopping}
+    def _stop_hook(self, job: Job) -> Callable[[], bool]:
+        """`should_stop` for the model: models that can stop mid-cue free the worker as soon as
+        the job is cancelled or the engine stops, instead of finishing the cue in hand."""
+        return lambda: job.cancel_requested.is_set() or self.stopping
 
     def _keep(self, job: Job, i: int, cue: Cue, key: str) -> None:
         try:
@@ -412,37 +400,31 @@ class JobQueue:
             run = job.runs[i]
             run.cue, run.error, run.reused = cue, error, reused
             run.warnings = list(cue.warnings) if cue else []
-            run.state = pb.SEGMENT_STATE_DONE if cue else pb.SEGMENT_STATE_FAILED
+            run.state = SegmentState.DONE if cue else SegmentState.FAILED
             job._changed(i)
         self.store.set_segment(job.id, i, run.state, cue, error, reused)
 
     def _finish(self, job: Job, crashed: bool = False) -> None:
         with job.cond:
             for i, run in enumerate(job.runs):
-                if run.state in (pb.SEGMENT_STATE_PENDING, pb.SEGMENT_STATE_RUNNING):
-                    run.state = pb.SEGMENT_STATE_CANCELLED
+                if run.state in (SegmentState.PENDING, SegmentState.RUNNING):
+                    run.state = SegmentState.CANCELLED
                     if crashed:
-                        run.state, run.error = pb.SEGMENT_STATE_FAILED, "the engine crashed"
+                        run.state, run.error = SegmentState.FAILED, "the engine crashed"
                     job._changed(i)
                     self.store.set_segment(job.id, i, run.state, None, run.error)
             if job.cancel_requested.is_set() and any(
-                r.state == pb.SEGMENT_STATE_CANCELLED for r in job.runs
+                r.state == SegmentState.CANCELLED for r in job.runs
             ):
-                job.state = pb.JOB_STATE_CANCELLED
+                job.state = JobState.CANCELLED
             elif job.failed == 0:
-                job.state = pb.JOB_STATE_SUCCEEDED
+                job.state = JobState.SUCCEEDED
             elif job.done == 0:
-                job.state = pb.JOB_STATE_FAILED
+                job.state = JobState.FAILED
             else:
-                job.state = pb.JOB_STATE_PARTIAL
+                job.state = JobState.PARTIAL
             job._changed(-1)
         self.store.set_job_state(job.id, job.state)
-
-
-def _identity(model: CueModel) -> str:
-    """What distinguishes this model's output beyond its name: weights, version."""
-    identity = getattr(model, "identity", None)
-    return identity() if callable(identity) else ""
 
 
 def _problem(exc: Exception, job: Job) -> str:

@@ -7,7 +7,14 @@ import grpc
 from cuebridge import engine
 from cuebridge.engine.jobs import EngineBusy, Job, JobQueue, JobRejected, ModelNotReady
 from cuebridge.engine.registry import ModelRegistry
-from cuebridge.engine.wire import cue_to_pb, model_info_to_pb, options_from_pb, segment_from_pb
+from cuebridge.engine.wire import (
+    cue_to_pb,
+    job_state_to_pb,
+    model_info_to_pb,
+    options_from_pb,
+    segment_from_pb,
+    segment_state_to_pb,
+)
 from cuebridge.v1 import engine_pb2 as pb
 from cuebridge.v1 import engine_pb2_grpc as pb_grpc
 
@@ -16,7 +23,7 @@ def job_to_pb(job: Job) -> pb.Job:
     with job.cond:
         return pb.Job(
             id=job.id,
-            state=job.state,
+            state=job_state_to_pb(job.state),
             model=job.model,
             segments=[_result_to_pb(job, i) for i in range(len(job.runs))],
             total=len(job.runs),
@@ -29,7 +36,7 @@ def _result_to_pb(job: Job, i: int) -> pb.SegmentResult:
     run = job.runs[i]
     return pb.SegmentResult(
         segment_id=run.segment.id,
-        state=run.state,
+        state=segment_state_to_pb(run.state),
         cue=cue_to_pb(run.cue) if run.cue else None,
         error=run.error,
         warnings=run.warnings,
