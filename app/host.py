@@ -14,6 +14,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from cuebridge.app.settings import engine_settings
 from cuebridge.bridge.http_gateway import HttpGateway, start_http_gateway
 from cuebridge.bridge.security import (
     TokenInterceptor,
@@ -25,7 +26,6 @@ from cuebridge.bridge.security import (
 )
 from cuebridge.bridge.service import BridgeService
 from cuebridge.engine.jobs import EngineLimits, JobQueue
-from cuebridge.engine.paths import data_dir
 from cuebridge.engine.registry import ModelRegistry
 from cuebridge.engine.service import CueEngineService
 from cuebridge.engine.store import JobStore
@@ -57,6 +57,7 @@ class RunningServer:
     port: int
     jobs: JobQueue | None  # None when the engine is remote
     engine_channel: grpc.Channel
+    bridge: BridgeService
     http: HttpGateway | None = None  # the HTTP/JSON face, when started with http_port
 
     @property
@@ -124,9 +125,10 @@ def start_server(
     names = [BRIDGE_SERVICE]
     jobs = None
     if engine_target is None:
-        state = Path(state_dir) if state_dir else data_dir()
+        settings = engine_settings(state_dir)
+        state = settings.state_dir
         jobs = JobQueue(
-            registry or ModelRegistry(),
+            registry or ModelRegistry(settings=settings),
             output_root or state / "cues",
             JobStore(state / "engine.sqlite3"),
             limits or EngineLimits(),
@@ -142,7 +144,8 @@ def start_server(
     channel = authorized_channel(
         engine_target, engine_key, root_cert=remote_ca, options=ENGINE_CHANNEL_OPTIONS
     )
-    bridge_pb2_grpc.add_BridgeServicer_to_server(BridgeService(channel, engine_target), server)
+    bridge = BridgeService(channel, engine_target)
+    bridge_pb2_grpc.add_BridgeServicer_to_server(bridge, server)
 
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -152,7 +155,7 @@ def start_server(
         [*names, health.SERVICE_NAME, reflection.SERVICE_NAME], server
     )
     server.start()
-    running = RunningServer(server, host, bound, jobs, channel)
+    running = RunningServer(server, host, bound, jobs, channel, bridge)
     if http_port is not None:
         try:
             running.http = start_http_gateway(internal, token or "", host, http_port, tls)
