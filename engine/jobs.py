@@ -20,7 +20,7 @@ from pathlib import Path
 
 from cuebridge.engine.cue import Cue, cue_file_stem
 from cuebridge.engine.cue_key import cue_key, file_sha256
-from cuebridge.engine.errors import CueCancelled, CueError
+from cuebridge.engine.errors import CueCancelled, CueError, EngineBusy, JobRejected, ModelNotReady
 from cuebridge.engine.models.base import CueModel
 from cuebridge.engine.registry import ModelRegistry
 from cuebridge.engine.segment import GenerationOptions, Segment
@@ -28,18 +28,6 @@ from cuebridge.engine.states import FINAL_JOB_STATES, JobState, SegmentState
 from cuebridge.engine.store import JobStore
 
 log = logging.getLogger(__name__)
-
-
-class JobRejected(ValueError):
-    """A job cannot be accepted (bad request); the message says what to change."""
-
-
-class EngineBusy(RuntimeError):
-    """Over a bound of the engine; try again later or send less at once."""
-
-
-class ModelNotReady(RuntimeError):
-    """The asked-for model cannot run here; the message says what is missing."""
 
 
 @dataclass(frozen=True)

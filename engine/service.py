@@ -5,7 +5,8 @@ from __future__ import annotations
 import grpc
 
 from cuebridge import engine
-from cuebridge.engine.jobs import EngineBusy, Job, JobQueue, JobRejected, ModelNotReady
+from cuebridge.engine.errors import EngineBusy, JobRejected, ModelNotReady
+from cuebridge.engine.jobs import Job, JobQueue
 from cuebridge.engine.registry import ModelRegistry
 from cuebridge.engine.wire import (
     cue_to_pb,
