@@ -6,8 +6,10 @@ it talks to an engine on a GPU machine (`--engine HOST:PORT`), so there is one c
 
 from __future__ import annotations
 
+import logging
+import threading
 from concurrent import futures
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
@@ -31,6 +33,8 @@ from cuebridge.engine.service import CueEngineService
 from cuebridge.engine.store import JobStore
 from cuebridge.v1 import bridge_pb2, bridge_pb2_grpc, engine_pb2, engine_pb2_grpc
 
+log = logging.getLogger(__name__)
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 50051
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
@@ -46,6 +50,7 @@ ENGINE_CHANNEL_OPTIONS = [
     ("grpc.min_reconnect_backoff_ms", 500),
     ("grpc.max_reconnect_backoff_ms", 2000),
 ]
+HEALTH_CHECK_S = 1.0
 ENGINE_SERVICE = engine_pb2.DESCRIPTOR.services_by_name["CueEngine"].full_name
 BRIDGE_SERVICE = bridge_pb2.DESCRIPTOR.services_by_name["Bridge"].full_name
 
@@ -59,6 +64,7 @@ class RunningServer:
     engine_channel: grpc.Channel
     bridge: BridgeService
     http: HttpGateway | None = None  # the HTTP/JSON face, when started with http_port
+    health_stop: threading.Event = field(default_factory=threading.Event)
 
     @property
     def address(self) -> str:
@@ -67,6 +73,7 @@ class RunningServer:
     def stop(self, grace: float = 2.0) -> None:
         """Checkpoint first (the cue in progress finishes, the rest stays queued in the store),
         so watchers are told the engine is stopping, then stop serving."""
+        self.health_stop.set()
         if self.http is not None:
             self.http.stop()
         if self.jobs is not None:
@@ -156,6 +163,13 @@ def start_server(
     )
     server.start()
     running = RunningServer(server, host, bound, jobs, channel, bridge)
+    if jobs is not None:
+        threading.Thread(
+            target=_report_health,
+            args=(jobs, health_servicer, ["", *names], running.health_stop),
+            name="engine-health",
+            daemon=True,
+        ).start()
     if http_port is not None:
         try:
             running.http = start_http_gateway(internal, token or "", host, http_port, tls)
@@ -163,3 +177,22 @@ def start_server(
             running.stop(0)
             raise
     return running
+
+
+def _report_health(
+    jobs: JobQueue, servicer: health.HealthServicer, names: list[str], stop: threading.Event
+) -> None:
+    """NOT_SERVING while no job can run (a stopped worker, a store that cannot be written), so
+    a supervisor or load balancer sees it; SERVING again once it recovers."""
+    serving = True
+    while not stop.wait(HEALTH_CHECK_S):
+        problem = jobs.problem()
+        if bool(problem) == serving:  # a change: report it
+            serving = not problem
+            status = health_pb2.HealthCheckResponse
+            for name in names:
+                servicer.set(name, status.SERVING if serving else status.NOT_SERVING)
+            if problem:
+                log.error("the engine cannot run jobs: %s", problem)
+            else:
+                log.warning("the engine runs jobs again")

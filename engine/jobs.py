@@ -12,6 +12,7 @@ import logging
 import os
 import queue
 import shutil
+import sqlite3
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -102,6 +103,7 @@ class JobQueue:
         self._workers: list[threading.Thread] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
+        self._suspect = ""  # set when a job crashed or the store failed: problem() probes it
 
     # -- requests ---------------------------------------------------------------------------
 
@@ -139,16 +141,17 @@ class JobQueue:
                     f"{waiting} segments are already waiting; {len(segments)} more "
                     f"would pass the limit of {self.limits.max_queued_segments}"
                 )
-            self.store.add_job(
-                job.id,
-                model_name,
-                options,
-                out,
-                fresh,
-                job.state,
-                segments,
-                SegmentState.PENDING,
-            )
+            try:
+                self.store.add_job(
+                    job.id, model_name, options, out, fresh, job.state, segments,
+                    SegmentState.PENDING,
+                )  # fmt: skip
+            except sqlite3.Error as exc:
+                self._suspect = f"a job could not be stored: {exc}"
+                raise EngineBusy(
+                    f"the engine cannot store the job in {self.store.path} ({exc}): free space "
+                    "on that disk (or choose another --state-dir) and send it again"
+                ) from exc
             self._forget_old_jobs()
             self._jobs[job_id] = job
             self._queue_for(status.device).put(job)
@@ -276,9 +279,41 @@ class JobQueue:
         while (job := q.get()) is not None and not self._stopping.is_set():
             try:
                 self._run(job)
-            except Exception:  # a bug must not kill the worker and strand later jobs
+            except Exception as exc:  # a bug must not kill the worker and strand later jobs
                 log.exception("job %s crashed", job.id)
-                self._finish(job, crashed=True)
+                self._suspect = f"job {job.id} crashed: {exc!r}"  # health probes the store
+                try:
+                    self._finish(job, crash=f"the engine failed on this job: {exc}")
+                except Exception:  # the store itself failed: end the job in memory at least
+                    log.exception("cannot record the end of job %s in the store", job.id)
+                    self._abandon(job)
+
+    def _abandon(self, job: Job) -> None:
+        """End a job in memory only (its store is failing), so its watchers are not left
+        waiting; a restart finds it unfinished in the store and resumes it."""
+        with job.cond:
+            for i, run in enumerate(job.runs):
+                if run.state in (SegmentState.PENDING, SegmentState.RUNNING):
+                    run.state, run.error = SegmentState.FAILED, "the engine's store failed"
+                    job._changed(i)
+            job.state = JobState.PARTIAL if job.done else JobState.FAILED
+            job._changed(-1)
+
+    def problem(self) -> str:
+        """Why no job can run now ("" when the engine is healthy): a worker that stopped, or
+        a store that cannot be written since a job crashed."""
+        if self._stopping.is_set():
+            return "the engine is stopping"
+        dead = [w.name for w in self._workers if not w.is_alive()]
+        if dead:
+            return f"worker thread(s) stopped: {', '.join(dead)}"
+        if self._suspect:
+            try:
+                self.store.probe()
+            except sqlite3.Error as exc:
+                return f"the job store {self.store.path} cannot be written ({exc}); {self._suspect}"
+            self._suspect = ""
+        return ""
 
     def _run(self, job: Job) -> None:
         with job.cond:
@@ -392,13 +427,13 @@ class JobQueue:
             job._changed(i)
         self.store.set_segment(job.id, i, run.state, cue, error, reused)
 
-    def _finish(self, job: Job, crashed: bool = False) -> None:
+    def _finish(self, job: Job, crash: str = "") -> None:
         with job.cond:
             for i, run in enumerate(job.runs):
                 if run.state in (SegmentState.PENDING, SegmentState.RUNNING):
                     run.state = SegmentState.CANCELLED
-                    if crashed:
-                        run.state, run.error = SegmentState.FAILED, "the engine crashed"
+                    if crash:
+                        run.state, run.error = SegmentState.FAILED, crash
                     job._changed(i)
                     self.store.set_segment(job.id, i, run.state, None, run.error)
             if job.cancel_requested.is_set() and any(
