@@ -339,11 +339,8 @@ class JobQueue:
             self._finish(job)
 
     def _score(self, job: Job, model: CueModel, indices: list[int]) -> None:
-        keys = {
-            i: cue_key(job.runs[i].segment, job.model, model.identity(), job.options)
-            for i in indices
-        }
-        todo = [i for i in indices if job.fresh or not self._reuse(job, i, keys[i])]
+        keys = {i: self._key(job, model, i) for i in indices}
+        todo = [i for i in indices if job.fresh or not keys[i] or not self._reuse(job, i, keys[i])]
         with job.cond:
             for i in todo:
                 job.runs[i].state = SegmentState.RUNNING
@@ -391,9 +388,23 @@ class JobQueue:
         the job is cancelled or the engine stops, instead of finishing the cue in hand."""
         return lambda: job.cancel_requested.is_set() or self.stopping
 
+    def _key(self, job: Job, model: CueModel, i: int) -> str:
+        """The cue's cache key, or "" when a file that shapes it cannot be read: that cue is
+        still made (its model reports the unreadable clip) but not cached; the others go on."""
+        try:
+            return cue_key(job.runs[i].segment, job.model, model.identity(), job.options)
+        except OSError as exc:
+            log.warning("segment %s of job %s is not cached: %s", i, job.id, exc)
+            job.runs[i].warnings.append(
+                f"made without the cue cache: {exc.filename or 'a file'} cannot be read "
+                f"({exc.strerror or exc})"
+            )
+            return ""
+
     def _keep(self, job: Job, i: int, cue: Cue, key: str) -> None:
         try:
-            self.store.put_cue(key, cue, file_sha256(cue.audio_path))
+            if key:
+                self.store.put_cue(key, cue, file_sha256(cue.audio_path))
         except OSError as exc:
             self._record(job, i, error=_problem(exc, job))
             return
@@ -422,7 +433,7 @@ class JobQueue:
         with job.cond:
             run = job.runs[i]
             run.cue, run.error, run.reused = cue, error, reused
-            run.warnings = list(cue.warnings) if cue else []
+            run.warnings = run.warnings + list(cue.warnings) if cue else []
             run.state = SegmentState.DONE if cue else SegmentState.FAILED
             job._changed(i)
         self.store.set_segment(job.id, i, run.state, cue, error, reused)

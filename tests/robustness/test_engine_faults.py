@@ -152,3 +152,33 @@ def test_a_full_store_answers_resource_exhausted_with_what_to_do(tmp_path):
     answer = done.stdout.strip().splitlines()[-1]
     assert answer.startswith("RESOURCE_EXHAUSTED"), answer
     assert "engine.sqlite3" in answer and "free space" in answer
+
+
+def test_one_unreadable_clip_costs_a_warning_on_its_cue_only(tmp_path):
+    unreadable = tmp_path / "clip.mov"
+    unreadable.mkdir()  # stat works, reading fails (EISDIR): what a lost mount or EIO looks like
+    bad = _segment(1)
+    bad.media.append(
+        pb.MediaSpan(
+            path=str(unreadable),
+            source_duration_s=1.0,
+            record_duration_frames=24,
+            name="clip.mov",
+        )
+    )
+    server = start_server("127.0.0.1", 0, state_dir=tmp_path / "state")
+    try:
+        with grpc.insecure_channel(server.address) as channel:
+            engine = pb_grpc.CueEngineStub(channel)
+            job = engine.SubmitJob(
+                pb.SubmitJobRequest(segments=[bad, _segment(2)], output_dir=str(tmp_path / "a")),
+                timeout=30,
+            )
+            final = list(engine.WatchJob(pb.JobRef(job_id=job.id), timeout=60))[-1].job
+            assert final.state == pb.JOB_STATE_SUCCEEDED
+            first, second = final.segments
+            assert first.state == second.state == pb.SEGMENT_STATE_DONE
+            assert any(str(unreadable) in w for w in first.warnings), first.warnings
+            assert not second.warnings
+    finally:
+        server.stop(0)
