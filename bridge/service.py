@@ -272,7 +272,12 @@ class BridgeService(bpb_grpc.BridgeServicer):
                 for event in self.engine.WatchJob(pb.JobRef(job_id=run.engine_job_id)):
                     waited = 0.0
                     job = event.job
-                    segment = event.segment if event.HasField("segment") else None
+                    segment = None
+                    if event.HasField("segment"):
+                        # A copy of its own: a sub-message would keep the whole event, with its
+                        # snapshot of every segment, alive as long as the score (O(cues^2)).
+                        segment = pb.SegmentResult()
+                        segment.CopyFrom(event.segment)
                     run.changed(
                         segment,
                         state=pb.JOB_STATE_RUNNING,
