@@ -51,6 +51,9 @@ ENGINE_CHANNEL_OPTIONS = [
     ("grpc.max_reconnect_backoff_ms", 2000),
 ]
 HEALTH_CHECK_S = 1.0
+# Streams are bounded well below this (bridge 48 watchers, engine 80), so unary calls and health
+# always find a thread.
+SERVER_THREADS = 160
 ENGINE_SERVICE = engine_pb2.DESCRIPTOR.services_by_name["CueEngine"].full_name
 BRIDGE_SERVICE = bridge_pb2.DESCRIPTOR.services_by_name["Bridge"].full_name
 
@@ -115,7 +118,7 @@ def start_server(
     """
     check_bind(host, tls, token_on=token is not None)
     server = grpc.server(
-        futures.ThreadPoolExecutor(max_workers=32),
+        futures.ThreadPoolExecutor(max_workers=SERVER_THREADS),
         options=CHANNEL_OPTIONS,
         interceptors=[TokenInterceptor(token)] if token else [],
     )

@@ -142,12 +142,16 @@ class BridgeService(bpb_grpc.BridgeServicer):
     # Finished scores answered from memory; older ones are forgotten, as the engine forgets
     # finished jobs. A finished score also lets go of its timeline (it has been written).
     finished_runs_kept = 100
+    # Each open WatchScore holds a server thread: beyond this many, a watcher is told to poll
+    # GetScore, so control calls and health always find a thread (the server has 160).
+    max_watchers = 48
 
     def __init__(self, engine_channel: grpc.Channel, engine_target: str):
         self.engine = pb_grpc.CueEngineStub(engine_channel)
         self.engine_target = engine_target
         self._runs: dict[str, ScoreRun] = {}
         self._lock = threading.Lock()
+        self._watchers = threading.BoundedSemaphore(self.max_watchers)
 
     # -- scoring ---------------------------------------------------------------------------
 
@@ -181,6 +185,18 @@ class BridgeService(bpb_grpc.BridgeServicer):
 
     def WatchScore(self, request: bpb.ScoreRef, context):
         run = self._run(request, context)
+        if not self._watchers.acquire(blocking=False):
+            context.abort(
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                f"{self.max_watchers} watchers already follow scores here: poll GetScore for "
+                f"score {run.id} instead, or watch again later",
+            )
+        try:
+            yield from self._watch(run, context)
+        finally:
+            self._watchers.release()
+
+    def _watch(self, run: ScoreRun, context):
         with run.cond:  # count before the first yield: a score may end while the caller reads it
             seen = len(run.events)
         yield bpb.ScoreEvent(score=run.snapshot())
@@ -289,6 +305,19 @@ class BridgeService(bpb_grpc.BridgeServicer):
                         return job
                 problem = "the engine ended the stream before the job ended"
             except grpc.RpcError as exc:
+                if exc.code() == grpc.StatusCode.RESOURCE_EXHAUSTED:
+                    # The engine has as many watchers as it takes: poll the job instead.
+                    job = self.engine.GetJob(pb.JobRef(job_id=run.engine_job_id), timeout=30)
+                    run.changed(
+                        state=pb.JOB_STATE_RUNNING,
+                        done=job.done,
+                        failed=job.failed,
+                        message=f"{job.done + job.failed}/{job.total} cues",
+                    )
+                    if job.state in FINAL_JOB_STATES:
+                        return job
+                    time.sleep(self.retry_s)
+                    continue
                 if exc.code() != grpc.StatusCode.UNAVAILABLE:
                     raise
                 problem = f"the engine is unavailable ({exc.details()})"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import grpc
 
 from cuebridge import engine
@@ -46,8 +48,13 @@ def _result_to_pb(job: Job, i: int) -> pb.SegmentResult:
 
 
 class CueEngineService(pb_grpc.CueEngineServicer):
+    # Each open WatchJob holds a server thread; one per job the engine takes at once (64) plus
+    # room for outside watchers. Beyond it a watcher is told to poll GetJob.
+    max_watchers = 80
+
     def __init__(self, jobs: JobQueue):
         self.jobs = jobs
+        self._watchers = threading.BoundedSemaphore(self.max_watchers)
 
     def SubmitJob(self, request: pb.SubmitJobRequest, context: grpc.ServicerContext) -> pb.Job:
         segments = [segment_from_pb(s) for s in request.segments]
@@ -72,6 +79,18 @@ class CueEngineService(pb_grpc.CueEngineServicer):
 
     def WatchJob(self, request: pb.JobRef, context: grpc.ServicerContext):
         job = self._job(request, context)
+        if not self._watchers.acquire(blocking=False):
+            context.abort(
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                f"{self.max_watchers} watchers already follow jobs here: poll GetJob for job "
+                f"{job.id} instead, or watch again later",
+            )
+        try:
+            yield from self._watch(job, context)
+        finally:
+            self._watchers.release()
+
+    def _watch(self, job: Job, context: grpc.ServicerContext):
         for index in self.jobs.watch(job.id, alive=context.is_active):
             segment = None
             if index is not None and index >= 0:
