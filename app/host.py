@@ -18,6 +18,7 @@ from grpc_reflection.v1alpha import reflection
 
 from cuebridge.app.settings import engine_settings
 from cuebridge.bridge.http_gateway import HttpGateway, start_http_gateway
+from cuebridge.bridge.score_store import ScoreStore
 from cuebridge.bridge.security import (
     TokenInterceptor,
     authorized_channel,
@@ -85,6 +86,8 @@ class RunningServer:
         self.engine_channel.close()
         if self.jobs is not None:
             self.jobs.store.close()
+        if self.bridge.store is not None:
+            self.bridge.store.close()
 
     def wait(self) -> None:
         self.server.wait_for_termination()
@@ -134,9 +137,9 @@ def start_server(
     internal = internal_target(server, host, bound, tls)  # how this process calls itself
     names = [BRIDGE_SERVICE]
     jobs = None
+    settings = engine_settings(state_dir)
+    state = settings.state_dir
     if engine_target is None:
-        settings = engine_settings(state_dir)
-        state = settings.state_dir
         jobs = JobQueue(
             registry or ModelRegistry(settings=settings),
             output_root or state / "cues",
@@ -154,7 +157,12 @@ def start_server(
     channel = authorized_channel(
         engine_target, engine_key, root_cert=remote_ca, options=ENGINE_CHANNEL_OPTIONS
     )
-    bridge = BridgeService(channel, engine_target)
+    # A long-lived server (resume) keeps its scores in a store and picks up unfinished ones; the
+    # CLI's own in-process server keeps them for the one command.
+    scores = ScoreStore(state / "bridge.sqlite3") if resume else None
+    if scores is not None:
+        scores.prune(keep_days)
+    bridge = BridgeService(channel, engine_target, scores)
     bridge_pb2_grpc.add_BridgeServicer_to_server(bridge, server)
 
     health_servicer = health.HealthServicer()
@@ -166,6 +174,7 @@ def start_server(
     )
     server.start()
     running = RunningServer(server, host, bound, jobs, channel, bridge)
+    bridge.resume()
     if jobs is not None:
         threading.Thread(
             target=_report_health,

@@ -18,6 +18,7 @@ import grpc
 
 from cuebridge.bridge.errors import BridgeError
 from cuebridge.bridge.placement import Placement
+from cuebridge.bridge.score_store import ScoreStore
 from cuebridge.bridge.scoring import (
     PreparedScore,
     ScoreOptions,
@@ -102,8 +103,10 @@ def preview_to_pb(s: TimelineSegment, prepared_facts) -> bpb.SegmentPreview:
 @dataclass
 class ScoreRun:
     id: str
-    prepared: PreparedScore
+    prepared: PreparedScore | None  # None for a finished score read back from the store
     engine_job_id: str
+    total: int
+    request: bpb.ScoreRequest | None = None  # what was asked: to make the job again if needed
     state: int = pb.JOB_STATE_QUEUED
     done: int = 0
     failed: int = 0
@@ -121,7 +124,7 @@ class ScoreRun:
             return bpb.ScoreJob(
                 id=self.id,
                 state=self.state,
-                total=len(self.prepared.segments),
+                total=self.total,
                 done=self.done,
                 failed=self.failed,
                 message=self.message,
@@ -146,9 +149,15 @@ class BridgeService(bpb_grpc.BridgeServicer):
     # GetScore, so control calls and health always find a thread (the server has 160).
     max_watchers = 48
 
-    def __init__(self, engine_channel: grpc.Channel, engine_target: str):
+    def __init__(
+        self,
+        engine_channel: grpc.Channel,
+        engine_target: str,
+        store: ScoreStore | None = None,
+    ):
         self.engine = pb_grpc.CueEngineStub(engine_channel)
         self.engine_target = engine_target
+        self.store = store  # None: scores live in memory only (a bridge inside one CLI run)
         self._runs: dict[str, ScoreRun] = {}
         self._lock = threading.Lock()
         self._watchers = threading.BoundedSemaphore(self.max_watchers)
@@ -163,25 +172,54 @@ class BridgeService(bpb_grpc.BridgeServicer):
             if "already exists" in str(exc):
                 code = grpc.StatusCode.ALREADY_EXISTS
             context.abort(code, str(exc))
+        try:
+            job = self._submit(prepared, request)
+        except grpc.RpcError as exc:
+            context.abort(exc.code(), self._engine_problem(exc))
+        run = ScoreRun(uuid.uuid4().hex[:12], prepared, job.id, len(prepared.segments), request)
+        run.message = f"{len(prepared.segments)} cue(s) queued on model {job.model}"
+        if self.store is not None:
+            self.store.add(run.id, request, job.id, run.total)
+        self._follow_in_background(run)
+        return run.snapshot()
+
+    def resume(self) -> list[str]:
+        """Pick up the scores a stopped or killed bridge left unfinished, under their ids: each
+        is prepared again from its request and follows its engine job (made again if the engine
+        has forgotten it; finished cues come from the engine's cache) to a written timeline."""
+        if self.store is None:
+            return []
+        resumed = []
+        for stored in self.store.unfinished():
+            try:
+                prepared = prepare(options_from_pb(stored.request))
+            except BridgeError as exc:
+                self.store.finish(stored.id, pb.JOB_STATE_FAILED, f"cannot resume: {exc}", None)
+                continue
+            run = ScoreRun(
+                stored.id, prepared, stored.engine_job_id, len(prepared.segments), stored.request
+            )
+            run.message = "resumed after the bridge restarted"
+            self._follow_in_background(run)
+            resumed.append(run.id)
+        return resumed
+
+    def _submit(self, prepared: PreparedScore, request: bpb.ScoreRequest) -> pb.Job:
         submit = pb.SubmitJobRequest(
             segments=[segment_to_pb(s.segment) for s in prepared.segments],
             options=request.generation,
             output_dir=str(prepared.cue_dir.resolve()),
             fresh=request.fresh,
         )
-        try:
-            job = self.engine.SubmitJob(submit, timeout=60)
-        except grpc.RpcError as exc:
-            context.abort(exc.code(), self._engine_problem(exc))
-        run = ScoreRun(uuid.uuid4().hex[:12], prepared, job.id)
-        run.message = f"{len(prepared.segments)} cue(s) queued on model {job.model}"
+        return self.engine.SubmitJob(submit, timeout=60)
+
+    def _follow_in_background(self, run: ScoreRun) -> None:
         with self._lock:
             self._forget_old_runs()
             self._runs[run.id] = run
         threading.Thread(
             target=self._drive, args=(run,), daemon=True, name=f"score-{run.id}"
         ).start()
-        return run.snapshot()
 
     def WatchScore(self, request: bpb.ScoreRef, context):
         run = self._run(request, context)
@@ -279,6 +317,11 @@ class BridgeService(bpb_grpc.BridgeServicer):
             run.changed(state=pb.JOB_STATE_FAILED, message=f"internal error: {exc!r}")
         finally:
             run.prepared.timeline = None  # written (or abandoned): the score no longer needs it
+            if self.store is not None and run.finished:
+                try:
+                    self.store.finish(run.id, run.state, run.message, run.result)
+                except Exception:  # the score is done in memory; a restart would redo it
+                    log.exception("cannot record the end of score %s", run.id)
 
     def _follow(self, run: ScoreRun) -> pb.Job:
         """Follow the engine's job to its end, riding out an engine restart (jobs are durable)."""
@@ -305,6 +348,16 @@ class BridgeService(bpb_grpc.BridgeServicer):
                         return job
                 problem = "the engine ended the stream before the job ended"
             except grpc.RpcError as exc:
+                if exc.code() == grpc.StatusCode.NOT_FOUND and run.request is not None:
+                    # The engine forgot the job (its store was replaced, or another engine
+                    # answers now): ask again; the cues it had finished come from its cache.
+                    job = self._submit(run.prepared, run.request)
+                    run.request = None  # once
+                    run.engine_job_id = job.id
+                    if self.store is not None:
+                        self.store.set_engine_job(run.id, job.id)
+                    run.changed(message="the engine had lost the job: sent it again")
+                    continue
                 if exc.code() == grpc.StatusCode.RESOURCE_EXHAUSTED:
                     # The engine has as many watchers as it takes: poll the job instead.
                     job = self.engine.GetJob(pb.JobRef(job_id=run.engine_job_id), timeout=30)
@@ -378,6 +431,14 @@ class BridgeService(bpb_grpc.BridgeServicer):
     def _run(self, request: bpb.ScoreRef, context) -> ScoreRun:
         with self._lock:
             run = self._runs.get(request.score_id)
+        if run is None and self.store is not None:
+            stored = self.store.get(request.score_id)
+            if stored is not None and stored.state in FINAL_JOB_STATES:
+                run = ScoreRun(stored.id, None, stored.engine_job_id, stored.total)
+                run.state, run.message, run.result = stored.state, stored.message, stored.result
+                if stored.result is not None:
+                    run.done = len(stored.result.placements)
+                    run.failed = len(stored.result.failed)
         if run is None:
             context.abort(grpc.StatusCode.NOT_FOUND, f"no score {request.score_id!r} here")
         return run
