@@ -162,7 +162,8 @@ def start_server(
     scores = ScoreStore(state / "bridge.sqlite3") if resume else None
     if scores is not None:
         scores.prune(keep_days)
-    bridge = BridgeService(channel, engine_target, scores)
+    # A remote engine may not share our disk: the bridge fetches cue bytes and writes them.
+    bridge = BridgeService(channel, engine_target, scores, fetch_cues=jobs is None)
     bridge_pb2_grpc.add_BridgeServicer_to_server(bridge, server)
 
     health_servicer = health.HealthServicer()
