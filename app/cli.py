@@ -154,6 +154,26 @@ def main() -> None:
     help="PEM certificate; with --tls-key, needed to listen beyond 127.0.0.1.",
 )
 @click.option("--tls-key", type=click.Path(dir_okay=False, path_type=Path), help="PEM key.")
+@click.option(
+    "--ray",
+    "ray_address",
+    metavar="ADDRESS",
+    help="Run the models on a Ray cluster: its head's HOST:PORT, `auto` on a machine of the "
+    "cluster, or `local` for this machine alone. Needs cuebridge[ray].",
+)
+@click.option(
+    "--ray-cpus-per-replica",
+    type=click.FloatRange(min=0.01),
+    default=1.0,
+    show_default=True,
+    help="CPUs each composer replica takes on the cluster (GPU models take one GPU each).",
+)
+@click.option(
+    "--ray-replicas",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Replicas per model (default: as many as the cluster's GPUs or CPUs allow).",
+)
 def serve(
     host: str,
     port: int,
@@ -166,10 +186,14 @@ def serve(
     tls_key: Path | None,
     engine_ca: Path | None,
     keep_days: float,
+    ray_address: str | None = None,
+    ray_cpus_per_replica: float = 1.0,
+    ray_replicas: int = 0,
 ) -> None:
     """Host the Bridge and the CueEngine services over gRPC until stopped."""
     from cuebridge.app.host import start_server
     from cuebridge.bridge.security import SecurityError, load_or_create_token, token_path
+    from cuebridge.engine.ray_pool import RayPlan, RayUnavailable
 
     if bool(tls_cert) != bool(tls_key):
         _fail("give both --tls-cert and --tls-key, or neither")
@@ -187,7 +211,11 @@ def serve(
             token=token,
             http_port=None if no_http else http_port,
             tls=(tls_cert, tls_key) if tls_cert and tls_key else None,
+            ray=ray_address,
+            ray_plan=RayPlan(ray_cpus_per_replica, ray_replicas),
         )
+    except RayUnavailable as exc:
+        _fail(str(exc), EXIT_ENGINE)
     except (OSError, SecurityError) as exc:
         _fail(str(exc))
     click.echo(f"cuebridge serving on {server.address} (Ctrl-C to stop)", err=True)

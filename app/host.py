@@ -29,6 +29,8 @@ from cuebridge.bridge.security import (
 )
 from cuebridge.bridge.service import BridgeService
 from cuebridge.engine.jobs import EngineLimits, JobQueue
+from cuebridge.engine.ray_pool import RayPlan, ray_registry
+from cuebridge.engine.ray_pool import connect as connect_ray
 from cuebridge.engine.registry import ModelRegistry
 from cuebridge.engine.service import CueEngineService
 from cuebridge.engine.store import JobStore
@@ -108,6 +110,8 @@ def start_server(
     tls: tuple[Path, Path] | None = None,
     engine_ca: Path | None = None,
     keep_days: float = 30.0,
+    ray: str | None = None,
+    ray_plan: RayPlan | None = None,
 ) -> RunningServer:
     """Start serving; port 0 picks a free one (tests). Returns once the port is bound.
 
@@ -116,6 +120,8 @@ def start_server(
     forgetting finished jobs older than `keep_days` and cached cues whose files are gone.
     Security (bridge/security.py): with `token` every call but health and reflection needs it;
     `http_port` starts the HTTP/JSON gateway beside gRPC (0: a free port; needs the token);
+    `ray`: a Ray cluster address ("auto", "local", HOST:PORT) whose workers run the models
+    (engine/ray_pool.py); jobs, the cue cache and the store stay here.
     `tls` = (cert, key) PEM files, required to listen beyond loopback. `engine_ca`: the PEM
     certificate (or CA) of a remote engine that serves TLS; the bridge then talks TLS to it.
     """
@@ -140,6 +146,9 @@ def start_server(
     settings = engine_settings(state_dir)
     state = settings.state_dir
     if engine_target is None:
+        if ray is not None and registry is None:
+            connect_ray(ray)
+            registry = ray_registry(settings, ray_plan or RayPlan())
         jobs = JobQueue(
             registry or ModelRegistry(settings=settings),
             output_root or state / "cues",

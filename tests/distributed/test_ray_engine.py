@@ -1,0 +1,129 @@
+"""Scoring through a Ray cluster: the same cues as local scoring, and no cue lost to a dead worker.
+
+One local Ray cluster (2 CPUs, no dashboard) serves the whole module: Ray takes seconds to start.
+The engine hosts the composer as 2 replicas (one per CPU) and fans each batch out over them;
+jobs, the cue cache and the files stay with the head, as without Ray.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import grpc
+import opentimelineio as otio
+import pytest
+import ray
+
+from cuebridge.app.demo_film import make_feature_timeline
+from cuebridge.app.host import start_server
+from cuebridge.engine.ray_pool import RayCueModel, replica_plan
+from cuebridge.v1 import bridge_pb2 as bpb
+from cuebridge.v1 import bridge_pb2_grpc as bpb_grpc
+from cuebridge.v1 import engine_pb2 as pb
+from tests.integration.helpers import run_score
+
+CUES = 6
+
+
+@pytest.fixture(scope="module")
+def ray_cluster():
+    ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR")
+    yield ray.cluster_resources()
+    ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def reel(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("reel")
+    path = folder / "reel1.otio"
+    otio.adapters.write_to_file(make_feature_timeline(minutes=3, cues=CUES, seed=11), str(path))
+    return path
+
+
+@pytest.fixture(scope="module")
+def local_score(reel, tmp_path_factory) -> dict[str, tuple[int, str, str]]:
+    """The reel scored in-process without Ray: the reference every Ray score must equal."""
+    out = tmp_path_factory.mktemp("local")
+    server = start_server("127.0.0.1", 0, state_dir=out / "state")
+    try:
+        final = _score(server, reel, out)
+    finally:
+        server.stop(0)
+    assert final.state == pb.JOB_STATE_SUCCEEDED, final.message
+    return _facts(final)
+
+
+def _score(server, reel: Path, out: Path, on_event=None) -> bpb.ScoreJob:
+    with grpc.insecure_channel(server.address) as channel:
+        stub = bpb_grpc.BridgeStub(channel)
+        if on_event is None:
+            return run_score(stub, _request(reel, out))[0]
+        job = stub.StartScore(_request(reel, out), timeout=60)
+        for event in stub.WatchScore(bpb.ScoreRef(score_id=job.id), timeout=300):
+            on_event(event.score)
+        return event.score
+
+
+def _request(reel: Path, out: Path) -> bpb.ScoreRequest:
+    return bpb.ScoreRequest(
+        timeline_path=str(reel), output_path=str(out / "scored.otio"), cue_dir=str(out / "cues")
+    )
+
+
+def _facts(final: bpb.ScoreJob) -> dict[str, tuple[int, str, str]]:
+    """Per segment: where the cue sits on the timeline, and the sha256 of its WAV and MIDI."""
+    return {
+        p.segment_id: (p.record_start_frame, _sha(p.cue.audio_path), _sha(p.cue.midi_path))
+        for p in final.result.placements
+    }
+
+
+def _sha(path: str) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def test_ray_replicas_follow_the_clusters_resources():
+    assert replica_plan("composer", {"CPU": 8.0, "GPU": 2.0}) == (8, {"num_cpus": 1.0})
+    assert replica_plan("musicgen-video", {"CPU": 8.0, "GPU": 2.0}) == (
+        2,
+        {"num_gpus": 1, "num_cpus": 1},
+    )
+
+
+def test_a_ray_score_places_every_cue_byte_identical_to_local_scoring(
+    ray_cluster, reel, local_score, tmp_path
+):
+    server = start_server("127.0.0.1", 0, state_dir=tmp_path / "state", ray="auto")
+    try:
+        model = server.jobs.registry.get("composer")
+        assert isinstance(model, RayCueModel) and model.count == 2
+        final = _score(server, reel, tmp_path)
+    finally:
+        server.stop(0)
+    assert final.state == pb.JOB_STATE_SUCCEEDED, final.message
+    assert len(final.result.placements) == CUES
+    assert _facts(final) == local_score
+    for p in final.result.placements:
+        assert Path(p.cue.audio_path).parent == tmp_path / "cues"
+
+
+def test_a_replica_killed_mid_batch_loses_no_cue(ray_cluster, reel, local_score, tmp_path):
+    server = start_server("127.0.0.1", 0, state_dir=tmp_path / "state", ray="auto")
+    model = server.jobs.registry.get("composer")
+    killed = []
+
+    def kill_every_replica_after_the_first_cue(score: bpb.ScoreJob) -> None:
+        # The first cue is back: one replica has taken the next segment, the other is mid-cue.
+        if score.done >= 1 and not killed:
+            for actor in model.replicas:
+                ray.kill(actor, no_restart=False)  # as a worker process dying would
+            killed.append(score.done)
+
+    try:
+        final = _score(server, reel, tmp_path, kill_every_replica_after_the_first_cue)
+    finally:
+        server.stop(0)
+    assert killed and killed[0] < CUES  # the replicas died with cues still to make
+    assert final.state == pb.JOB_STATE_SUCCEEDED, final.message
+    assert _facts(final) == local_score
