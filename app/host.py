@@ -126,6 +126,10 @@ def start_server(
     certificate (or CA) of a remote engine that serves TLS; the bridge then talks TLS to it.
     """
     check_bind(host, tls, token_on=token is not None)
+    settings = engine_settings(state_dir)
+    if ray is not None and engine_target is None and registry is None:
+        connect_ray(ray)  # before binding: a cluster that cannot be joined leaves nothing open
+        registry = ray_registry(settings, ray_plan or RayPlan())
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=SERVER_THREADS),
         options=CHANNEL_OPTIONS,
@@ -143,12 +147,8 @@ def start_server(
     internal = internal_target(server, host, bound, tls)  # how this process calls itself
     names = [BRIDGE_SERVICE]
     jobs = None
-    settings = engine_settings(state_dir)
     state = settings.state_dir
     if engine_target is None:
-        if ray is not None and registry is None:
-            connect_ray(ray)
-            registry = ray_registry(settings, ray_plan or RayPlan())
         jobs = JobQueue(
             registry or ModelRegistry(settings=settings),
             output_root or state / "cues",

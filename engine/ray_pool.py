@@ -63,7 +63,7 @@ class RayPlan:
 def import_ray() -> Any:
     try:
         import ray
-    except ModuleNotFoundError as exc:
+    except ImportError as exc:
         raise RayUnavailable(f"--ray needs Ray, which is not installed: {RAY_HINT}") from exc
     return ray
 
