@@ -47,6 +47,7 @@ RAY_HINT = 'pip install "cuebridge[ray]"'
 CPU_MODELS = frozenset({"composer"})
 MAX_RESTARTS = 3  # a replica whose process died is started again this often...
 MAX_TASK_RETRIES = 3  # ...and the segment it held is sent again this often
+MAX_CONCURRENT_JOBS = 8
 WAIT_S = 1.0  # how often a waiting head checks for a cancel or a stopping engine
 
 
@@ -172,6 +173,9 @@ class RayCueModel(CueModel):
         self.entry, self.settings = entry, settings
         self.count, self.resources = replicas, resources
         self.batch_size = 2 * replicas  # a batch fans out over every replica, one queued behind
+        # Jobs in flight at once, so a short job or a batch's slowest segment never idles the
+        # other replicas; each job keeps at most one segment on a replica, the rest wait here.
+        self.concurrent_jobs = min(MAX_CONCURRENT_JOBS, max(1, replicas))
         self.replicas: list[Any] = []  # actor handles, made on the first batch
         self._described: tuple[ModelStatus, str] | None = None
 
@@ -233,6 +237,7 @@ class RayCueModel(CueModel):
                 continue
             except ray.exceptions.RayError as exc:  # a replica that died past its restarts
                 log.warning("a Ray replica of %s failed: %s", self.name, exc)
+                self.replicas = []  # the next batch starts a fresh set
                 continue  # its segment has no result: reported below
             index, *rest = answer
             if len(rest) == 1:

@@ -127,3 +127,33 @@ def test_a_replica_killed_mid_batch_loses_no_cue(ray_cluster, reel, local_score,
     assert killed and killed[0] < CUES  # the replicas died with cues still to make
     assert final.state == pb.JOB_STATE_SUCCEEDED, final.message
     assert _facts(final) == local_score
+
+
+def test_a_batch_of_reels_through_a_ray_head_runs_jobs_side_by_side(ray_cluster, tmp_path):
+    """`cuebridge batch --engine HEAD`: the reels' jobs share the replicas, the cues come back
+    over the wire into --out (the head's cue folder is its own), every cue placed."""
+    from click.testing import CliRunner
+
+    from cuebridge.app.cli import EXIT_OK, main
+
+    reels = []
+    for n in (1, 2, 3):
+        reel = tmp_path / f"reel{n}.otio"
+        otio.adapters.write_to_file(make_feature_timeline(minutes=2, cues=2, seed=n), str(reel))
+        reels.append(str(reel))
+    head = start_server("127.0.0.1", 0, state_dir=tmp_path / "head", ray="auto")
+    try:
+        assert head.jobs.registry.get("composer").concurrent_jobs == 2
+        result = CliRunner().invoke(
+            main, ["batch", *reels, "--out", str(tmp_path / "out"), "--engine", head.address]
+        )
+        workers = [w.name for w in head.jobs._workers]
+    finally:
+        head.stop(0)
+    assert result.exit_code == EXIT_OK, result.output
+    assert result.stdout.splitlines()[-1] == "3 reel(s): 6/6 cue(s) placed"
+    assert len(workers) == 2  # two jobs at once on the composer's replicas
+    for n in (1, 2, 3):
+        assert len(list((tmp_path / "out" / f"reel{n}_cues").glob("*.wav"))) == 2
+    # The head wrote each cue into its own folder; the bridge's copies came over the wire.
+    assert len(list((tmp_path / "head").rglob("*.wav"))) == 6
