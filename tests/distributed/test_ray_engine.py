@@ -157,3 +157,31 @@ def test_a_batch_of_reels_through_a_ray_head_runs_jobs_side_by_side(ray_cluster,
         assert len(list((tmp_path / "out" / f"reel{n}_cues").glob("*.wav"))) == 2
     # The head wrote each cue into its own folder; the bridge's copies came over the wire.
     assert len(list((tmp_path / "head").rglob("*.wav"))) == 6
+
+
+def test_a_stopped_head_resumes_its_ray_job(ray_cluster, reel, local_score, tmp_path):
+    """Jobs stay in the head's store: a head stopped mid-job (its replicas gone with it, as with
+    a killed head process) finishes the job on its next start, every cue as scored locally."""
+    state = tmp_path / "state"
+    first = start_server("127.0.0.1", 0, state_dir=state, ray="auto", resume=True)
+    replicas = []
+
+    def stop_the_head_after_the_first_cue(score: bpb.ScoreJob) -> None:
+        if score.done >= 1 and not replicas:
+            replicas.extend(first.jobs.registry.get("composer").replicas)
+            first.stop(0)  # as SIGTERM does: the rest stays queued in the store
+
+    with pytest.raises(grpc.RpcError):  # the watch ends with the server
+        _score(first, reel, tmp_path, stop_the_head_after_the_first_cue)
+    for actor in replicas:
+        ray.kill(actor, no_restart=True)
+    again = start_server("127.0.0.1", 0, state_dir=state, ray="auto", resume=True)
+    try:
+        [score_id] = list(again.bridge._runs)
+        with grpc.insecure_channel(again.address) as channel:
+            stub = bpb_grpc.BridgeStub(channel)
+            *_, last = stub.WatchScore(bpb.ScoreRef(score_id=score_id), timeout=120)
+    finally:
+        again.stop(0)
+    assert last.score.state == pb.JOB_STATE_SUCCEEDED, last.score.message
+    assert _facts(last.score) == local_score
