@@ -77,8 +77,7 @@ def replicas_part(n: int, tmp: Path) -> dict[str, float]:
         model.batch_size = n
         time_batch(model, segments(count, "w"), tmp / f"warm{count}")  # start the replicas
         walls[f"Ray, {count} replica(s)"] = time_batch(model, segments(n, "r"), tmp / f"r{count}")
-        for actor in model.replicas:  # free their CPUs for the next run
-            ray.kill(actor, no_restart=True)
+        model.release()  # free their CPUs for the next run
     base = walls["in-process, no Ray"]
     print(f"\n1. composer throughput, {n} cues of {CUE_S} s, 2-CPU Ray cluster")
     print(f"   {'run':<22} {'wall s':>7} {'cues/s':>7} {'vs in-process':>14}")

@@ -254,6 +254,14 @@ class RayCueModel(CueModel):
             for i, r in enumerate(results)
         ]
 
+    def release(self) -> None:
+        """Stop the replicas, freeing their GPUs and CPUs on the cluster (a head that exits
+        frees them anyway: they belong to its Ray driver)."""
+        ray = import_ray()
+        replicas, self.replicas = self.replicas, []
+        for actor in replicas:
+            ray.kill(actor, no_restart=True)
+
     def _ensure_replicas(self) -> list[Any]:
         if not self.replicas:
             actor = _actor_class().options(
@@ -264,6 +272,12 @@ class RayCueModel(CueModel):
             ]
             log.info("%d Ray replica(s) of %s started", self.count, self.name)
         return self.replicas
+
+
+def release_replicas(registry: ModelRegistry) -> None:
+    for model in registry.loaded():
+        if isinstance(model, RayCueModel):
+            model.release()
 
 
 _ACTOR = None
