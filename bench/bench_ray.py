@@ -12,13 +12,14 @@ Three parts, in one process, each printed as ratios against its own baseline run
    then a calculation of throughput on N GPU workers and the part that stops it (the replicas,
    the head, the network, the bridge's fetch).
 
-    python bench/bench_ray.py            # 8 cues per run
-    python bench/bench_ray.py --quick    # 4 cues per run (CI-sized)
+    python bench/bench_ray.py            # 16 cues for the replicas, 8 for the wire
+    python bench/bench_ray.py --quick    # half as many (CI-sized)
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -79,7 +80,8 @@ def replicas_part(n: int, tmp: Path) -> dict[str, float]:
         walls[f"Ray, {count} replica(s)"] = time_batch(model, segments(n, "r"), tmp / f"r{count}")
         model.release()  # free their CPUs for the next run
     base = walls["in-process, no Ray"]
-    print(f"\n1. composer throughput, {n} cues of {CUE_S} s, 2-CPU Ray cluster")
+    load = os.getloadavg()[0]  # other work on the machine takes from the replicas' 2 CPUs
+    print(f"\n1. composer throughput, {n} cues of {CUE_S} s, 2-CPU Ray cluster, load {load:.1f}")
     print(f"   {'run':<22} {'wall s':>7} {'cues/s':>7} {'vs in-process':>14}")
     for name, wall in walls.items():
         print(f"   {name:<22} {wall:7.2f} {n / wall:7.2f} {base / wall:13.2f}x")
@@ -214,6 +216,16 @@ def scaling(head_cues_s: float, fetch_mb_s: float, gpu_s_per_cue: float, cue_s: 
     print(f"   scaling stops near N = {knee:.0f}: beyond it the {first} is the limit")
 
 
+def composer_knee(head_cues_s: float, head_cue_s: float, replica_s_per_cue: float) -> None:
+    # The head's cost per cue is mostly bytes (write, fsync, sha256): scale it to CUE_S cues.
+    head = head_cues_s * head_cue_s / CUE_S
+    print(
+        f"   the composer ({replica_s_per_cue:.2f} s per {CUE_S}-s cue per CPU replica, measured "
+        f"above) meets the head's ceiling (~{head:.0f} cues/s of {CUE_S} s) near "
+        f"{head * replica_s_per_cue:.0f} CPUs: it needs no cluster"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="4 cues per run (CI-sized)")
@@ -225,10 +237,11 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             tmp = Path(tmp)
-            replicas_part(n, tmp)
+            replica = replicas_part(2 * n, tmp)
             wire = wire_part(n, tmp)
             head = head_part(4 * n, tmp, args.cue_s)
             scaling(head, wire["fetch_mb_s"], args.gpu_s_per_cue, args.cue_s)
+            composer_knee(head, args.cue_s, replica["replica_s_per_cue"])
     finally:
         ray.shutdown()
 
