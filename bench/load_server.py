@@ -76,7 +76,7 @@ def run(
     total = clients * requests
 
     with tempfile.TemporaryDirectory() as tmp:
-        limits = EngineLimits(max_jobs=16, max_queued_segments=64)
+        limits = EngineLimits(max_jobs=16, max_queued_segments=16 + watched_cues)
         server = start_server("127.0.0.1", 0, state_dir=Path(tmp), limits=limits)
         control: list[float] = []
         watch_modes = {"streamed": 0, "polled": 0, "failed": 0}

@@ -139,6 +139,18 @@ class ScoreRun:
             self.cond.notify_all()
 
 
+def _progress(run: ScoreRun, job: pb.Job, segment: pb.SegmentResult | None = None) -> bool:
+    """Tell the score's watchers how its engine job stands; True once the job is over."""
+    run.changed(
+        segment,
+        state=pb.JOB_STATE_RUNNING,
+        done=job.done,
+        failed=job.failed,
+        message=f"{job.done + job.failed}/{job.total} cues",
+    )
+    return job.state in FINAL_JOB_STATES
+
+
 class BridgeService(bpb_grpc.BridgeServicer):
     engine_patience_s = 120.0  # how long a score waits for a restarting engine
     retry_s = 1.0
@@ -337,14 +349,7 @@ class BridgeService(bpb_grpc.BridgeServicer):
                         # snapshot of every segment, alive as long as the score (O(cues^2)).
                         segment = pb.SegmentResult()
                         segment.CopyFrom(event.segment)
-                    run.changed(
-                        segment,
-                        state=pb.JOB_STATE_RUNNING,
-                        done=job.done,
-                        failed=job.failed,
-                        message=f"{job.done + job.failed}/{job.total} cues",
-                    )
-                    if job.state in FINAL_JOB_STATES:
+                    if _progress(run, job, segment):
                         return job
                 problem = "the engine ended the stream before the job ended"
             except grpc.RpcError as exc:
@@ -361,13 +366,7 @@ class BridgeService(bpb_grpc.BridgeServicer):
                 if exc.code() == grpc.StatusCode.RESOURCE_EXHAUSTED:
                     # The engine has as many watchers as it takes: poll the job instead.
                     job = self.engine.GetJob(pb.JobRef(job_id=run.engine_job_id), timeout=30)
-                    run.changed(
-                        state=pb.JOB_STATE_RUNNING,
-                        done=job.done,
-                        failed=job.failed,
-                        message=f"{job.done + job.failed}/{job.total} cues",
-                    )
-                    if job.state in FINAL_JOB_STATES:
+                    if _progress(run, job):
                         return job
                     time.sleep(self.retry_s)
                     continue
