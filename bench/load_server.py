@@ -118,7 +118,7 @@ def run(
 
         # Warm-up with the same shape (a score and its watchers), so the baseline counts the
         # thread pools and caches a serving process keeps, not a cold start.
-        warm = start_score(40, "warm-up")
+        warm = start_score(min(40, watched_cues), "warm-up")
         threads = [threading.Thread(target=watcher, args=(warm,)) for _ in range(watchers)]
         for t in threads:
             t.start()
