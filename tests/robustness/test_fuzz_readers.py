@@ -1,6 +1,6 @@
 """Hostile timeline files: whatever the bytes, reading gives a timeline or a clean TimelineError.
 
-Property-based (hypothesis): real peer files from ../shared/interop are truncated, spliced and
+Property-based (hypothesis): real peer files from tests/data/interop are truncated, spliced and
 byte-flipped; each read must end in bounded time with a timeline or a TimelineError that names
 the file, never another exception and never a hang.
 """
