@@ -17,6 +17,7 @@ from pathlib import Path
 import opentimelineio as otio
 
 from cuebridge.bridge.errors import TimelineError
+from cuebridge.bridge.timeline_guard import check_json_file, read_otioz_content
 
 # Formats OpenTimelineIO can read (with the adapter plugins cuebridge depends on), by suffix.
 READ_SUFFIXES = {".otio", ".otioz", ".otiod", ".edl", ".xml", ".fcpxml", ".aaf"}
@@ -46,10 +47,21 @@ def read_timeline(path: str | Path, rate: Fraction | None = None) -> otio.schema
     if suffix == ".edl":
         kwargs["rate"] = float(rate or DEFAULT_EDL_RATE)
         _check_edl_timecodes(path)
+    # OTIO JSON is bounded (size, nesting) before the C++ reader sees it: deep nesting crashes it.
+    content = None
+    if suffix == ".otio":
+        check_json_file(path)
+    elif suffix == ".otiod" and (path / "content.otio").is_file():
+        check_json_file(path / "content.otio", shown=path)
+    elif suffix == ".otioz":
+        content = read_otioz_content(path)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # adapters warn about things we report ourselves
-            result = otio.adapters.read_from_file(str(path), **kwargs)
+            if content is not None:  # what the otioz adapter reads, decompressed within bounds
+                result = otio.adapters.read_from_string(content.decode("utf-8"), "otio_json")
+            else:
+                result = otio.adapters.read_from_file(str(path), **kwargs)
     except Exception as exc:  # adapters raise anything from ValueError to struct.error
         where = _edl_line_of(path, exc) if suffix == ".edl" else ""
         problem = f"{where}cannot be read as {suffix[1:]}: {_reason(exc)}"

@@ -110,3 +110,37 @@ def test_a_valid_seed_reads(tmp_path):
         path = tmp_path / f"ok{suffix}"
         path.write_bytes(data)
         assert isinstance(read_timeline(path, Fraction(24)), otio.schema.Timeline)
+
+
+@st.composite
+def nested_json(draw) -> tuple[str, int]:
+    """Nested arrays/objects of any depth, with brackets inside strings that must not count."""
+    depth = draw(st.integers(1, 4000))
+    opens = draw(st.lists(st.sampled_from(["[", '{"k":', '["[{"', '{"}]":']), min_size=1))
+    text, closes = "", []
+    for level in range(depth):
+        opener = opens[level % len(opens)]
+        text += opener + ("," if opener == '["[{"' else "")
+        closes.append("]" if opener.startswith("[") else "}")
+    return text + "0" + "".join(reversed(closes)), depth
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(nested_json())
+def test_any_nesting_depth_reads_or_fails_cleanly(tmp_path_factory, case):
+    import json
+
+    from cuebridge.bridge.timeline_guard import MAX_DEPTH
+
+    text, depth = case
+    doc = json.loads(SEEDS[".otio"])
+    doc["metadata"] = {"fuzz": "@@"}
+    path = tmp_path_factory.mktemp("deep", numbered=True) / "deep.otio"
+    path.write_text(json.dumps(doc).replace('"@@"', text))
+    try:
+        with time_limit(SECONDS_PER_READ):
+            read_timeline(path)
+        assert depth + 2 <= MAX_DEPTH  # the document and its metadata hold it two levels in
+    except TimelineError as exc:
+        assert str(path) in str(exc)
+        assert depth + 2 > MAX_DEPTH

@@ -1,0 +1,98 @@
+"""Bounds on untrusted OTIO JSON, checked before OpenTimelineIO's C++ reader sees the bytes.
+
+The reader recurses once per nesting level: 20,000 nested arrays cost it over a minute and 50,000
+crash the process (SIGSEGV), taking the server down with it. A streaming pre-check of size and
+nesting depth costs a few milliseconds per megabyte, against about 0.5 s for a reader subprocess
+per read, so cuebridge checks here and reads in-process. Real timelines nest about 10 levels deep
+(a compound clip adds four); 256 leaves room for deep metadata while the reader stays fast.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from cuebridge.bridge.errors import TimelineError
+
+MAX_DEPTH = 256
+# A feature film's OTIO is tens of MB; beyond this the reader's memory (about 20x) is the risk.
+MAX_JSON_BYTES = 128 << 20
+OTIOZ_CONTENT = "content.otio"
+
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
+_CHUNK = 8 << 20
+
+
+def check_json_file(path: Path, shown: Path | None = None) -> None:
+    """Refuse a JSON file too large or too deeply nested to hand to the OTIO reader."""
+    shown = shown or path
+    size = path.stat().st_size
+    if size > MAX_JSON_BYTES:
+        raise _too_big(shown, size)
+    check_json_bytes(path.read_bytes(), shown)
+
+
+def check_json_bytes(data: bytes, shown: Path) -> None:
+    if len(data) > MAX_JSON_BYTES:
+        raise _too_big(shown, len(data))
+    # Strings may hold brackets: blank them, keep only brackets, then the running depth's peak.
+    brackets = _STRING.sub(b'""', data).translate(None, _NOT_BRACKET)
+    if not brackets:
+        return
+    codes = np.frombuffer(brackets, dtype=np.uint8)
+    steps = np.where((codes == ord("[")) | (codes == ord("{")), 1, -1).astype(np.int32)
+    depth = int(np.cumsum(steps).max())
+    if depth > MAX_DEPTH:
+        raise TimelineError(
+            shown,
+            f"nests {depth} levels deep (cuebridge reads at most {MAX_DEPTH}): "
+            "not a timeline an editor exported",
+            "export the timeline again from the editor",
+        )
+
+
+def read_otioz_content(path: Path) -> bytes:
+    """content.otio of an .otioz bundle, decompressed at most MAX_JSON_BYTES (zip bombs stop
+    there); the media inside the bundle is never extracted."""
+    try:
+        with zipfile.ZipFile(path) as bundle:
+            try:
+                info = bundle.getinfo(OTIOZ_CONTENT)
+            except KeyError:
+                raise TimelineError(
+                    path, f"holds no {OTIOZ_CONTENT}", "bundle the timeline again"
+                ) from None
+            if info.file_size > MAX_JSON_BYTES:
+                raise _too_big(path, info.file_size, inside=True)
+            # The header may lie about the size: read in blocks and stop at the bound.
+            parts, total = [], 0
+            with bundle.open(info) as fh:
+                while block := fh.read(_CHUNK):
+                    total += len(block)
+                    if total > MAX_JSON_BYTES:
+                        raise _too_big(path, total, inside=True)
+                    parts.append(block)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError) as exc:
+        raise TimelineError(
+            path,
+            f"cannot be read as otioz: {str(exc).splitlines()[0][:200] or type(exc).__name__}",
+            "bundle the timeline again, or export it as .otio",
+        ) from exc
+    data = b"".join(parts)
+    check_json_bytes(data, path)
+    return data
+
+
+def _too_big(shown: Path, size: int, inside: bool = False) -> TimelineError:
+    what = f"its {OTIOZ_CONTENT} expands to" if inside else "is"
+    more = "at least " if inside else ""
+    return TimelineError(
+        shown,
+        f"{what} {more}{size / (1 << 20):.0f} MiB of timeline JSON "
+        f"(cuebridge reads at most {MAX_JSON_BYTES >> 20} MiB)",
+        "export the timeline without embedded media or metadata, or split it into reels",
+    )
