@@ -15,6 +15,7 @@ from pathlib import Path
 
 import opentimelineio as otio
 
+from cuebridge.bridge.destinations import check_cue_folder
 from cuebridge.bridge.errors import BridgeError, TimelineError
 from cuebridge.bridge.media import MediaLinker
 from cuebridge.bridge.placement import Placement, place_cues
@@ -117,6 +118,7 @@ def _check_cue_dir(cue_dir: Path, segments: list[TimelineSegment], force: bool) 
     """Cues of another score must not be replaced silently: other timelines may point at them."""
     if cue_dir.exists() and not cue_dir.is_dir():
         raise TimelineError(cue_dir, "is a file, not a folder for cues", "choose another --cue-dir")
+    check_cue_folder(cue_dir)  # before any cue is made, not after the last
     if force or not cue_dir.is_dir():
         return
     stems = {cue_file_stem(s.segment.id) for s in segments}

@@ -1,4 +1,5 @@
-"""Bounds on untrusted OTIO JSON, checked before OpenTimelineIO's C++ reader sees the bytes.
+"""Bounds on untrusted OTIO JSON, checked before OpenTimelineIO's C++ reader sees the bytes,
+and on the times it holds, checked once it is read.
 
 The reader recurses once per nesting level: 20,000 nested arrays cost it over a minute and 50,000
 crash the process (SIGSEGV), taking the server down with it. A streaming pre-check of size and
@@ -9,11 +10,13 @@ per read, so cuebridge checks here and reads in-process. Real timelines nest abo
 
 from __future__ import annotations
 
+import math
 import re
 import zipfile
 from pathlib import Path
 
 import numpy as np
+import opentimelineio as otio
 
 from cuebridge.bridge.errors import TimelineError
 
@@ -96,3 +99,42 @@ def _too_big(shown: Path, size: int, inside: bool = False) -> TimelineError:
         f"(cuebridge reads at most {MAX_JSON_BYTES >> 20} MiB)",
         "export the timeline without embedded media or metadata, or split it into reels",
     )
+
+
+def check_times(timeline: otio.schema.Timeline, path: Path) -> None:
+    """Refuse NaN, infinite or non-positive-rate times: frame arithmetic on them fails far from
+    the file (Fraction(nan), division by a zero rate)."""
+    _check_time(timeline.global_start_time, path, "the timeline's start")
+    items = [timeline.tracks, *timeline.tracks.find_children()]
+    for item in items:
+        label = f"{type(item).__name__.lower()} {item.name!r}"
+        for name in ("source_range", "in_offset", "out_offset"):
+            value = getattr(item, name, None)
+            _check_time(value, path, f"{label}: {name.replace('_', ' ')}")
+        for marker in getattr(item, "markers", []):
+            _check_time(marker.marked_range, path, f"{label}: marker {marker.name!r}")
+        refs = item.media_references().values() if hasattr(item, "media_references") else []
+        for ref in refs:
+            _check_time(ref.available_range, path, f"{label}: media available range")
+    for marker in timeline.tracks.markers:
+        _check_time(marker.marked_range, path, f"marker {marker.name!r}")
+
+
+def _check_time(value, path: Path, where: str) -> None:
+    if value is None:
+        return
+    if isinstance(value, otio.opentime.TimeRange):
+        _check_time(value.start_time, path, f"{where} start")
+        _check_time(value.duration, path, f"{where} duration")
+        return
+    problem = ""
+    if not math.isfinite(value.rate) or value.rate <= 0:
+        problem = f"rate {value.rate}"
+    elif not math.isfinite(value.value):
+        problem = f"time {value.value}"
+    if problem:
+        raise TimelineError(
+            path,
+            f"{where} has {problem}: times need a finite value and a positive frame rate",
+            "export the timeline again from the editor",
+        )

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import opentimelineio as otio
 
+from cuebridge.bridge.destinations import check_folder_writable
 from cuebridge.bridge.errors import TimelineError
-from cuebridge.bridge.timeline_guard import check_json_file, read_otioz_content
+from cuebridge.bridge.timeline_guard import check_json_file, check_times, read_otioz_content
 
 # Formats OpenTimelineIO can read (with the adapter plugins cuebridge depends on), by suffix.
 READ_SUFFIXES = {".otio", ".otioz", ".otiod", ".edl", ".xml", ".fcpxml", ".aaf"}
@@ -69,6 +70,7 @@ def read_timeline(path: str | Path, rate: Fraction | None = None) -> otio.schema
     timeline = _as_timeline(result)
     if timeline is None:
         raise TimelineError(path, "holds no timeline", "export a sequence/timeline, not a bin")
+    check_times(timeline, path)
     return timeline
 
 
@@ -86,7 +88,10 @@ def write_timeline(
     suffix = path.suffix.lower()
     # A private folder beside the output: the adapter creates the file itself (some refuse an
     # existing one), with the user's usual permissions, and the rename stays on one disk.
-    scratch = Path(tempfile.mkdtemp(prefix=f".{path.stem}.", dir=path.parent))
+    try:
+        scratch = Path(tempfile.mkdtemp(prefix=f".{path.stem}.", dir=path.parent))
+    except OSError as exc:  # the folder changed since check_output
+        raise TimelineError(path, f"cannot be written: {exc.strerror or exc}") from exc
     tmp = scratch / path.name
     try:
         with warnings.catch_warnings():
@@ -148,6 +153,9 @@ def check_output(
         raise TimelineError(path, "is a folder", "give a file name for the new timeline")
     if path.exists() and not force:
         raise TimelineError(path, "already exists", "choose another name or pass --force")
+    check_folder_writable(
+        path.parent, "the new timeline", "make the folder writable, or choose another output path"
+    )
 
 
 def timeline_rate(timeline: otio.schema.Timeline, fallback: Fraction = Fraction(24)) -> Fraction:
