@@ -71,6 +71,8 @@ def read_timeline(path: str | Path, rate: Fraction | None = None) -> otio.schema
     if timeline is None:
         raise TimelineError(path, "holds no timeline", "export a sequence/timeline, not a bin")
     check_times(timeline, path)
+    if suffix == ".edl":
+        _record_start_from_tracks(timeline)
     return timeline
 
 
@@ -112,11 +114,50 @@ def write_timeline(
 def _fit_for(suffix: str, timeline: otio.schema.Timeline) -> otio.schema.Timeline:
     """Spell out what a writer cannot infer, without changing what the timeline means."""
     if suffix in (".xml", ".fcpxml", ".aaf"):
-        # The FCP 7 XML writer fails on clips that use their whole media (no source_range).
         for clip in timeline.find_clips():
-            if clip.source_range is None and clip.media_reference.available_range is not None:
+            ref = clip.media_reference
+            # The FCP 7 XML writer fails on clips that use their whole media (no source_range).
+            if clip.source_range is None and ref.available_range is not None:
                 clip.source_range = clip.trimmed_range()
+            # ... and on file references of unknown length (EDL "FROM FILE" lines): the media
+            # is known to cover at least what the clip uses.
+            if (
+                isinstance(ref, otio.schema.ExternalReference)
+                and ref.available_range is None
+                and clip.source_range is not None
+            ):
+                ref.available_range = clip.source_range
+    if suffix == ".edl" and timeline.global_start_time is not None:
+        # The EDL writer takes record timecodes from the tracks' own offsets, not from the
+        # timeline's start: give each track the offset the EDL reader makes.
+        timeline = timeline.deepcopy()
+        start = timeline.global_start_time
+        for track in timeline.tracks:
+            if isinstance(track, otio.schema.Track) and track.source_range is None:
+                track.source_range = otio.opentime.TimeRange(
+                    otio.opentime.RationalTime(-start.value, start.rate),
+                    track.available_range().duration,
+                )
     return timeline
+
+
+def _record_start_from_tracks(timeline: otio.schema.Timeline) -> None:
+    """The EDL reader keeps the first record timecode as a negative offset on each track (and
+    cuts that much off the track's end); make it the timeline's start, as editors see it."""
+    offsets = {}
+    for track in timeline.tracks:
+        rng = track.source_range if isinstance(track, otio.schema.Track) else None
+        if rng is not None and rng.start_time.value <= 0:
+            offsets[track] = -rng.start_time
+    if timeline.global_start_time is not None or not any(o.value for o in offsets.values()):
+        return
+    start = min(offsets.values())
+    for track, offset in offsets.items():
+        track.source_range = None
+        lead = offset - start  # a track whose first event starts later begins with a gap
+        if lead.value > 0:
+            track.insert(0, otio.schema.Gap(duration=lead))
+    timeline.global_start_time = start
 
 
 def check_output(
