@@ -144,3 +144,41 @@ def test_any_nesting_depth_reads_or_fails_cleanly(tmp_path_factory, case):
     except TimelineError as exc:
         assert str(path) in str(exc)
         assert depth + 2 > MAX_DEPTH
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(
+    padding=st.integers(0, 192 * 1024),
+    level=st.integers(0, 9),
+    lie=st.booleans(),
+)
+def test_otioz_content_of_any_size_reads_or_is_bounded(tmp_path_factory, padding, level, lie):
+    """The decompressed-size bound holds whatever the padding and compression, and whether or
+    not the zip header tells the truth (a bound of 64 KiB here stands for the real 128 MiB)."""
+    import zipfile
+
+    from cuebridge.bridge import timeline_guard
+
+    bound = 64 * 1024
+    seed = SEEDS[".otio"]
+    content = seed[:1] + b" " * padding + seed[1:]
+    path = tmp_path_factory.mktemp("otioz", numbered=True) / "bundle.otioz"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as bundle:
+        bundle.writestr("content.otio", content)
+    if lie:  # claim a small size in both headers; the reader must still stop at the bound
+        data = bytearray(path.read_bytes())
+        size = len(content).to_bytes(4, "little")
+        small = min(len(content), bound).to_bytes(4, "little")
+        data = data.replace(size, small)
+        path.write_bytes(bytes(data))
+    previous = timeline_guard.MAX_JSON_BYTES
+    timeline_guard.MAX_JSON_BYTES = bound
+    try:
+        with time_limit(SECONDS_PER_READ):
+            read_timeline(path)
+        assert len(content) <= bound
+    except TimelineError as exc:
+        assert str(path) in str(exc)
+        assert len(content) > bound or lie
+    finally:
+        timeline_guard.MAX_JSON_BYTES = previous
