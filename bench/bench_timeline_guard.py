@@ -50,8 +50,8 @@ def main() -> None:
         for clips in (1_000, 5_000, 20_000):
             path = Path(tmp) / f"t{clips}.otio"
             otio.adapters.write_to_file(timeline(clips), str(path))
-            check = best(lambda: check_json_file(path))
-            read = best(lambda: otio.adapters.read_from_file(str(path)))
+            check = best(lambda p=path: check_json_file(p))
+            read = best(lambda p=path: otio.adapters.read_from_file(str(p)))
             size = path.stat().st_size / 1e6
             print(
                 f"{clips:>7} {size:>6.1f} {check * 1e3:>13.1f} {read * 1e3:>13.1f} "
