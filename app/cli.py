@@ -269,7 +269,12 @@ def _score_options(f):
             help="Fail when media is offline instead of scoring from the cuts alone.",
         ),
         click.option("--prompt", default="", help="Prompt for cues whose marker carries none."),
-        click.option("--mood", default="", help="Mood for every cue (e.g. tense, warm, epic)."),
+        click.option(
+            "--mood",
+            default="",
+            help="Mood for cues whose marker sets none (e.g. tense, warm, epic); a marker's "
+            "own mood wins, and the result names the cues where it did.",
+        ),
         click.option("--seed", type=int, default=0, show_default=True, help="Base seed."),
         click.option("--model", default="", help="Model name (see `cuebridge models`)."),
         click.option(
@@ -280,7 +285,9 @@ def _score_options(f):
         click.option(
             "--cue-dir",
             type=click.Path(file_okay=False, path_type=Path),
-            help="Folder for the cue WAV/MIDI files. Default: <output>_cues/.",
+            help="Folder for the cue WAV/MIDI files. Default: <output>_cues/ beside an .otio "
+            "output, <output>_<format>_cues/ beside others (x.xml: x_xml_cues/), so one cut "
+            "scored to two formats keeps two folders.",
         ),
         click.option("--track-name", default="Score", show_default=True),
         click.option("--force", is_flag=True, help="Replace an existing output file."),
@@ -370,7 +377,8 @@ def run_score(
         bar = tqdm(
             total=job.total,
             unit="cue",
-            disable=as_json,
+            # On a terminal, with or without --json (the JSON goes to stdout); never in a log.
+            disable=None,
             file=sys.stderr,
             desc="scoring",
             dynamic_ncols=True,

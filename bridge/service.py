@@ -16,6 +16,7 @@ from pathlib import Path
 
 import grpc
 
+from cuebridge.bridge.destinations import require_absolute
 from cuebridge.bridge.errors import BridgeError
 from cuebridge.bridge.placement import Placement
 from cuebridge.bridge.score_store import ScoreStore
@@ -178,6 +179,13 @@ class BridgeService(bpb_grpc.BridgeServicer):
 
     def StartScore(self, request: bpb.ScoreRequest, context) -> bpb.ScoreJob:
         try:
+            require_absolute(
+                timeline_path=request.timeline_path,
+                output_path=request.output_path,
+                cue_dir=request.cue_dir,
+                media_dirs=request.media_dirs,
+                soundfont=request.generation.soundfont,
+            )
             prepared = prepare(options_from_pb(request))
         except BridgeError as exc:
             code = grpc.StatusCode.INVALID_ARGUMENT
@@ -278,6 +286,7 @@ class BridgeService(bpb_grpc.BridgeServicer):
 
     def InspectTimeline(self, request: bpb.InspectRequest, context) -> bpb.TimelineInfo:
         try:
+            require_absolute(timeline_path=request.timeline_path, media_dirs=request.media_dirs)
             timeline, facts, segments = plan_segments(
                 Path(request.timeline_path),
                 selection_from_pb(request.selection),
@@ -298,6 +307,7 @@ class BridgeService(bpb_grpc.BridgeServicer):
 
     def Convert(self, request: bpb.ConvertRequest, context) -> bpb.ConvertResponse:
         try:
+            require_absolute(input_path=request.input_path, output_path=request.output_path)
             out = convert(
                 Path(request.input_path),
                 Path(request.output_path),

@@ -8,6 +8,7 @@ its jobs without making a finished cue again. Unchanged segments reuse the cue a
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import queue
@@ -463,9 +464,14 @@ class JobQueue:
 
 def _problem(exc: Exception, job: Job) -> str:
     if isinstance(exc, OSError):
+        fix = (
+            "free some space"
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT)
+            else "make the folder writable"
+        )
         return (
-            f"cannot write the cue into {job.output_dir}: {exc.strerror or exc}; free some "
-            "space or choose another --cue-dir / --output-root"
+            f"cannot write the cue into {job.output_dir}: {exc.strerror or exc}; {fix}, or "
+            "choose another --cue-dir"
         )
     return f"internal error in model {job.model}: {exc!r}"
 
