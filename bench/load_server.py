@@ -18,6 +18,8 @@ from __future__ import annotations
 import argparse
 import gc
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -25,17 +27,51 @@ from pathlib import Path
 
 import grpc
 
-from cuebridge.app.host import start_server
-from cuebridge.engine.jobs import EngineLimits
 from cuebridge.v1 import engine_pb2 as pb
 from cuebridge.v1 import engine_pb2_grpc as pb_grpc
 
 
-def rss_mib() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
+def rss_mib(pid: int | str = "self") -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+SERVER = """
+import sys
+from pathlib import Path
+from cuebridge.app.host import start_server
+from cuebridge.engine.jobs import EngineLimits
+limits = EngineLimits(max_jobs=16, max_queued_segments=int(sys.argv[2]))
+server = start_server("127.0.0.1", 0, state_dir=Path(sys.argv[1]), limits=limits)
+print(server.address, flush=True)
+sys.stdin.read()  # serve until the bench closes our stdin
+server.stop(0)
+"""
+
+
+class ServerProcess:
+    """The server in a process of its own, as it runs for real: its memory is its own, and the
+    bench's hundreds of client threads do not share its interpreter."""
+
+    def __init__(self, state: Path, max_queued: int):
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", SERVER, str(state), str(max_queued)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.address = self.proc.stdout.readline().strip()
+        if not self.address:
+            raise RuntimeError("the server did not start")
+
+    def rss_mib(self) -> float:
+        return rss_mib(self.proc.pid)
+
+    def stop(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait(timeout=60)
 
 
 def _long_timeline(path: Path, cues: int) -> Path:
@@ -76,8 +112,7 @@ def run(
     total = clients * requests
 
     with tempfile.TemporaryDirectory() as tmp:
-        limits = EngineLimits(max_jobs=16, max_queued_segments=16 + watched_cues)
-        server = start_server("127.0.0.1", 0, state_dir=Path(tmp), limits=limits)
+        server = ServerProcess(Path(tmp), max_queued=16 + watched_cues)
         control: list[float] = []
         watch_modes = {"streamed": 0, "polled": 0, "failed": 0}
         stop_probe = threading.Event()
@@ -127,7 +162,7 @@ def run(
         for mode in watch_modes:
             watch_modes[mode] = 0
         gc.collect()
-        memory.append(rss_mib())
+        memory.append(server.rss_mib())
 
         watched = start_score(watched_cues, "watched")
         watcher_threads = [threading.Thread(target=watcher, args=(watched,))
@@ -170,7 +205,7 @@ def run(
                         failures += not ok
                         done_count[0] += 1
                         if done_count[0] in (total // 4, total // 2, 3 * total // 4):
-                            memory.append(rss_mib())
+                            memory.append(server.rss_mib())
 
         t0 = time.perf_counter()
         threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
@@ -183,11 +218,11 @@ def run(
             t.join(timeout=600)
         stop_probe.set()
         prober.join()
-        memory.append(rss_mib())
+        memory.append(server.rss_mib())
         gc.collect()
         time.sleep(2.0)  # let the finished streams' threads wind down
-        memory.append(rss_mib())
-        server.stop(0)
+        memory.append(server.rss_mib())
+        server.stop()
 
     latencies.sort()
     return {
