@@ -204,10 +204,23 @@ def timecode(frame: int, rate: Fraction) -> str:
     return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}:{ff:02d}"
 
 
+def placed_frames(source_frames: int, timeline_rate: Fraction, item_fps: Fraction) -> int:
+    """How many timeline frames `source_frames` of an item at `item_fps` last once placed.
+
+    Resolve converts a clip's source frames to timeline frames rounding DOWN (measured: a range
+    planned to fill a slot lands a frame short; davinci-resolve-mcp api-limitations.md,
+    "AppendToTimeline with mixed-fps sources (duration floor)").
+    """
+    exact = Fraction(int(source_frames)) * timeline_rate / item_fps
+    return exact.numerator // exact.denominator
+
+
 def item_frames(record_frames: int, timeline_rate: Fraction, item_fps: Fraction) -> int:
-    """Timeline frames as whole frames of a media pool item counted at its own FPS (nearest)."""
-    exact = Fraction(int(record_frames)) / timeline_rate * item_fps
-    return int(exact.numerator * 2 + exact.denominator) // (2 * exact.denominator)
+    """The fewest source frames of an item at `item_fps` that fill `record_frames` timeline
+    frames once Resolve rounds down: never a frame short. Equal rates (the common case: a WAV
+    takes the project's rate at import) give the same number back."""
+    exact = Fraction(int(record_frames)) * item_fps / timeline_rate
+    return -(-exact.numerator // exact.denominator)
 
 
 def rescale(frames: int, source: Fraction, target: Fraction) -> int:
@@ -768,7 +781,11 @@ def _clip_plans(plan: Plan, placements, items, warnings) -> List[Dict[str, Any]]
             else facts["rate"]
         )
         start = rescale(int(p["recordStartFrame"]), p_rate, facts["rate"])
-        length = rescale(int(p["recordDurationFrames"]), p_rate, facts["rate"])
+        # The end rescaled on its own: two roundings of start and length could overlap the next cue.
+        end = rescale(
+            int(p["recordStartFrame"]) + int(p["recordDurationFrames"]), p_rate, facts["rate"]
+        )
+        length = end - start
         global_start = int(p.get("globalStartFrame") or facts["start"])
         odd = (
             f"the exported timeline starts at frame {global_start} but Resolve says "
@@ -790,9 +807,9 @@ def _clip_plans(plan: Plan, placements, items, warnings) -> List[Dict[str, Any]]
         frames = item_frames(length, facts["rate"], fps)
         rate_hz, samples = int(cue.get("sampleRate") or 0), int(cue.get("numSamples") or 0)
         if rate_hz and samples:
-            whole = samples * fps.numerator // (rate_hz * fps.denominator)  # frames the WAV holds
-            if frames > whole:
-                frames = whole
+            # Frames the WAV holds, to the nearest (its samples are rounded to the nearest too).
+            held = Fraction(samples) * fps / rate_hz
+            frames = min(frames, (held.numerator * 2 + held.denominator) // (2 * held.denominator))
         if frames < 1:
             raise ScoreProblem(f"the cue {path} is shorter than a frame: nothing was placed")
         meta = cue.get("metadata") or {}
@@ -812,14 +829,66 @@ def _clip_plans(plan: Plan, placements, items, warnings) -> List[Dict[str, Any]]
                     "trackIndex": 0,  # set once the track is chosen
                     "recordFrame": int(facts["start"] + start),  # absolute
                 },
+                "fps": fps,
                 "audioPath": path,
                 "prompt": meta.get("prompt", plan.choices.get("prompt", "")),
                 "mood": meta.get("mood", plan.choices.get("mood", "")),
                 "seed": meta.get("seed", ""),
                 "model": cue.get("model") or meta.get("model", ""),
+                "otherTakes": _other_takes(meta),
             }
         )
+    _fit_lanes(out, facts["rate"], warnings)
     return out
+
+
+def _other_takes(meta: Dict[str, Any]) -> List[str]:
+    # Best-of-N: the engine keeps the takes it ranked lower beside the chosen one.
+    try:
+        takes = json.loads(meta.get("other_takes") or "[]")
+    except ValueError:
+        return []
+    return [t for t in takes if isinstance(t, str) and os.path.isfile(t)]
+
+
+def _fit_lanes(clips: List[Dict[str, Any]], rate: Fraction, warnings: List[str]) -> None:
+    """Each cue fills its slot exactly where the rates allow; never over the next cue of its lane
+    (Resolve silently drops a clip placed over another), and the editor hears about any frame
+    lost or gained."""
+    by_lane = {}  # type: Dict[Any, List[Dict[str, Any]]]
+    for c in clips:
+        by_lane.setdefault(c["lane"], []).append(c)
+    for lane in by_lane.values():
+        lane.sort(key=lambda c: c["start"])
+        for n, c in enumerate(lane):
+            nxt = lane[n + 1] if n + 1 < len(lane) else None
+            fps, info = c["fps"], c["info"]
+            room = (nxt["start"] - c["start"]) if nxt is not None else None
+            while (
+                room is not None
+                and info["endFrame"] > 1
+                and (placed_frames(info["endFrame"], rate, fps) > room)
+            ):
+                info["endFrame"] -= 1
+            landed = placed_frames(info["endFrame"], rate, fps)
+            c["placedLength"] = landed
+            if landed != c["length"]:
+                warnings.append(
+                    "the cue {!r} lands {} frame(s) {}: Resolve imported its WAV at {} fps (the "
+                    "project's frame rate when it was imported) and the timeline runs at {} fps, "
+                    "and Resolve rounds such clips down. Set the project frame rate to the "
+                    "timeline's and score again to place cues exactly".format(
+                        c["name"],
+                        abs(landed - c["length"]),
+                        "short" if landed < c["length"] else "long",
+                        _rate_label(fps),
+                        _rate_label(rate),
+                    )
+                )
+
+
+def _rate_label(rate: Fraction) -> str:
+    return str(rate.numerator) if rate.denominator == 1 else f"{float(rate):.3f}".rstrip("0")
 
 
 def _track_is_free(timeline, index: int, spans: List[Tuple[int, int]]) -> bool:
@@ -830,22 +899,28 @@ def _track_is_free(timeline, index: int, spans: List[Tuple[int, int]]) -> bool:
     return True
 
 
-def _is_score_track(name: str) -> bool:
+def _is_score_track(name: str, track_name: str = TRACK_NAME) -> bool:
     return (
-        name == TRACK_NAME
-        or re.match(re.escape(TRACK_NAME) + r" \(?\d+\)?$", name or "") is not None
+        name == track_name
+        or re.match(re.escape(track_name) + r" \(?\d+\)?$", name or "") is not None
     )
 
 
-def choose_tracks(timeline, lanes: List[List[Tuple[int, int]]]) -> Tuple[List[int], List[int]]:
-    """An audio track per lane of cues: a free Score track, else a new stereo one named "Score",
-    "Score 2" ... Returns (track index per lane, tracks created)."""
+def choose_tracks(
+    timeline, lanes: List[List[Tuple[int, int]]], track_name: str = TRACK_NAME
+) -> Tuple[List[int], List[int]]:
+    """An audio track per lane of cues: a free track of that name, else a new stereo one named
+    "Score", "Score 2" ... Returns (track index per lane, tracks created)."""
     chosen, created = [], []
     for spans in lanes:
         count = int(timeline.GetTrackCount("audio") or 0)
         names = [timeline.GetTrackName("audio", i) for i in range(1, count + 1)]
         for i, name in enumerate(names, start=1):
-            if _is_score_track(name) and i not in chosen and _track_is_free(timeline, i, spans):
+            if (
+                _is_score_track(name, track_name)
+                and i not in chosen
+                and _track_is_free(timeline, i, spans)
+            ):
                 chosen.append(i)
                 break
         else:
@@ -853,22 +928,125 @@ def choose_tracks(timeline, lanes: List[List[Tuple[int, int]]]) -> Tuple[List[in
                 raise ScoreProblem("Resolve would not add an audio track for the score")
             index = int(timeline.GetTrackCount("audio"))
             created.append(index)
-            name, n = TRACK_NAME, 2
+            name, n = track_name, 2
             while name in names:
-                name, n = f"{TRACK_NAME} {n}", n + 1
+                name, n = f"{track_name} {n}", n + 1
             timeline.SetTrackName("audio", index, name)
             chosen.append(index)
     return chosen, created
 
 
-def _undo(timeline, media_pool, placed_items, created_tracks, new_media) -> None:
-    # Best effort back to where the editor was: placed clips, new tracks, newly imported media.
-    if placed_items:
-        timeline.DeleteClips(placed_items, False)
-    for index in sorted(created_tracks, reverse=True):
-        timeline.DeleteTrack("audio", index)
-    if new_media:
-        media_pool.DeleteClips(new_media)
+def _media_key(media) -> str:
+    get = _method(media, "GetMediaId") if media is not None else None
+    if get:
+        return "id:" + str(get())
+    return "path:" + _file_path(media) if media is not None else ""
+
+
+def find_placed(timeline, info: Dict[str, Any]):
+    """The timeline item a clipInfo made, read back from its track: same start, same media."""
+    want = _media_key(info["mediaPoolItem"])
+    for item in timeline.GetItemListInTrack("audio", info["trackIndex"]) or []:
+        if int(item.GetStart()) != int(info["recordFrame"]):
+            continue
+        get = _method(item, "GetMediaPoolItem")
+        if get is None or _media_key(get()) == want:
+            return item
+    return None
+
+
+def _on_timeline(timeline, item) -> bool:
+    uid = _method(item, "GetUniqueId")
+    key = uid() if uid else None
+    for index in range(1, int(timeline.GetTrackCount("audio") or 0) + 1):
+        for other in timeline.GetItemListInTrack("audio", index) or []:
+            if other is item or (
+                key and _method(other, "GetUniqueId") and other.GetUniqueId() == key
+            ):
+                return True
+    return False
+
+
+def remove_clips(resolve, timeline, items: List[Any]) -> List[Any]:
+    """Delete timeline items and read back; returns the ones still there.
+
+    DeleteClips does nothing while the Fairlight page is open and has been seen to fail once then
+    work (davinci-resolve-mcp api-limitations.md, "Timeline.DeleteClips"): open the Edit page for
+    the delete, try twice, then go back to the editor's page.
+    """
+    if not items:
+        return []
+    page = resolve.GetCurrentPage() if _method(resolve, "GetCurrentPage") else None
+    switched = bool(
+        page and page != "edit" and _method(resolve, "OpenPage") and resolve.OpenPage("edit")
+    )
+    try:
+        still = list(items)
+        for _attempt in range(2):
+            timeline.DeleteClips(still, False)
+            still = [i for i in still if _on_timeline(timeline, i)]
+            if not still:
+                break
+    finally:
+        if switched:
+            resolve.OpenPage(page)
+    return still
+
+
+def _remove_empty_tracks(timeline, created: List[int]) -> List[int]:
+    kept = []
+    for index in sorted(created, reverse=True):
+        if timeline.GetItemListInTrack("audio", index) or not timeline.DeleteTrack("audio", index):
+            kept.append(index)
+    return kept
+
+
+def _where(timeline, facts: Dict[str, Any], c: Dict[str, Any]) -> str:
+    return "{!r} on {!r} at {}".format(
+        c["name"],
+        timeline.GetTrackName("audio", c["info"]["trackIndex"]),
+        timecode(c["info"]["recordFrame"], facts["rate"]),
+    )
+
+
+def _not_all_placed(resolve, plan, clips, landed, created, new_media, cue_folder) -> str:
+    """Resolve placed part of the batch: take back what landed, and say exactly what is where."""
+    timeline, facts = plan.timeline, plan.facts
+    pairs = [(clips[i], landed[i]) for i in range(len(clips))]
+    got = [_where(timeline, facts, c) for c, item in pairs if item]
+    lost = [_where(timeline, facts, c) for c, item in pairs if not item]
+    still = remove_clips(resolve, timeline, [item for item in landed if item])
+    kept_tracks = _remove_empty_tracks(timeline, created)
+    if new_media and not still:
+        plan.media_pool.DeleteClips(new_media)
+    if got:
+        text = "Resolve placed {} of {} cue(s): it left out {}".format(
+            len(got), len(clips), ", ".join(lost)
+        )
+    else:
+        text = "Resolve refused to place the cues ({})".format(", ".join(lost))
+    text += " (something already sits there, a track is locked, or a dialog is open in Resolve)"
+    if still:
+        left = [_where(timeline, facts, c) for c, item in pairs if item in still]
+        text += (
+            "; it would not take back {} either, so they are still on the timeline: delete them by "
+            "hand (open the Edit page first: Resolve refuses script deletes on the Fairlight "
+            "page)".format(", ".join(left))
+        )
+    elif got:
+        text += "; the ones that landed ({}) were taken back, so the timeline is as it was".format(
+            ", ".join(got)
+        )
+    else:
+        text += "; nothing was placed"
+    if kept_tracks:
+        text += "; the new track(s) {} hold clips now and were left".format(
+            ", ".join(repr(timeline.GetTrackName("audio", i)) for i in kept_tracks)
+        )
+    return (
+        text
+        + f". The cue files are in {cue_folder}: drag them to the timeline by hand, or Score again"
+    )
 
 
 def place_cues(resolve, plan: Plan, placements, warnings: List[str]) -> List[Dict[str, Any]]:
@@ -914,24 +1092,36 @@ def place_cues(resolve, plan: Plan, placements, warnings: List[str]) -> List[Dic
     for c in clips:
         if c["name"]:
             c["item"].SetClipProperty("Clip Name", c["name"])
-    chosen, created = choose_tracks(timeline, lanes)
+    track_name = plan.choices.get("track_name") or TRACK_NAME
+    chosen, created = choose_tracks(timeline, lanes, track_name)
     infos = []
     for c in clips:
         c["info"]["trackIndex"] = int(chosen[lane_of[c["lane"]]])
         infos.append(dict(c["info"]))
-    landed = list(media_pool.AppendToTimeline(infos) or [])
-    if len(landed) != len(infos):
-        _undo(timeline, media_pool, landed, created, new_media)
+    media_pool.AppendToTimeline(infos)
+    # Resolve's answer is no proof: it drops a clip over another without a word, and the items
+    # it returns can be empty or not on the timeline at all. Read every track back instead.
+    landed = [find_placed(timeline, info) for info in infos]
+    if not all(landed):
         raise ScoreProblem(
-            f"Resolve refused to place the cues (it took {len(landed)} of {len(infos)}); nothing "
-            f"was placed. The cue files are in {os.path.dirname(paths[0])}: drag them to the "
-            "timeline by hand, or Score again"
+            _not_all_placed(
+                resolve, plan, clips, landed, created, new_media, os.path.dirname(paths[0])
+            )
         )
+    if plan.choices.get("preview"):
+        for index in sorted(set(chosen)):
+            # Muted: the editor auditions by enabling the track (Timeline.SetTrackEnable).
+            if not timeline.SetTrackEnable("audio", index, False):
+                warnings.append(
+                    "Resolve would not mute the preview track {!r}; mute it by hand".format(
+                        timeline.GetTrackName("audio", index)
+                    )
+                )
     # 5. Name, colour and mark what landed.
     taken = {int(round(float(f))) for f in (timeline.GetMarkers() or {})}
     placed = []
     for index, c in enumerate(clips):
-        item = landed[index]  # same order as the batch (zip's strict= needs Python 3.10)
+        item = landed[index]
         if _method(item, "SetClipColor"):
             item.SetClipColor(CLIP_COLOR)
         frame = _free_frame(taken, c["start"], c["length"])
@@ -1018,13 +1208,16 @@ def error_marker(resolve, report: Report) -> bool:
         _project, timeline, _mp = current_timeline(resolve)
         delete = _method(timeline, "DeleteMarkerByCustomData")
         if delete:
-            while delete(ERROR_MARKER_DATA):
-                pass
+            # One call per old error marker; never more than there are markers, so a host that
+            # keeps answering True cannot hang the script.
+            for _marker in range(len(timeline.GetMarkers() or {}) + 1):
+                if not delete(ERROR_MARKER_DATA):
+                    break
         frame = 0
         get_tc = _method(timeline, "GetCurrentTimecode")
         facts = timeline_facts(timeline)
         if get_tc:
-            frame = max(0, _frames_from_timecode(get_tc(), facts["rate"]) - facts["start"])
+            frame = max(0, frames_from_timecode(get_tc(), facts["rate"]) - facts["start"])
         return bool(
             timeline.AddMarker(
                 frame,
@@ -1039,15 +1232,42 @@ def error_marker(resolve, report: Report) -> bool:
         return False
 
 
-def _frames_from_timecode(text: str, rate: Fraction) -> int:
-    parts = re.split(r"[:;.]", str(text or ""))
-    if len(parts) != 4:
+def frames_from_timecode(text: str, rate: Fraction) -> int:
+    """A timecode as Resolve shows it as an absolute frame count; 0 when it cannot be read.
+
+    `HH:MM:SS;FF` (a ';' or ',' before the frames) is drop-frame: frame numbers 0 and 1 (0-3 at
+    59.94) are skipped at the start of every minute except each tenth, so the count is less than
+    the nominal-rate product by those skipped numbers.
+    """
+    text = str(text or "").strip()
+    match = re.match(r"^(\d+)[:;.,](\d\d)[:;.,](\d\d)([:;.,])(\d\d)$", text)
+    if not match:
         return 0
-    hh, mm, ss, ff = (int(p) for p in parts)
-    return ((hh * 60 + mm) * 60 + ss) * int(round(rate)) + ff
+    hh, mm, ss, ff = (int(match.group(i)) for i in (1, 2, 3, 5))
+    fps = int(round(rate))
+    frames = ((hh * 60 + mm) * 60 + ss) * fps + ff
+    if match.group(4) in ";," and fps % 30 == 0:
+        drop = 2 * fps // 30
+        minutes = hh * 60 + mm
+        frames -= drop * (minutes - minutes // 10)
+    return frames
 
 
 # -- the window (Studio; fu.UIManager is gone from the free edition since 19.1) ---------------
+
+
+def has_script_windows(resolve) -> bool:
+    """Whether this Resolve has script windows: Studio, or the free edition before 19.1.
+
+    Asked through GetProductName BEFORE fu.UIManager is touched: on the free edition 19.1+ reading
+    it brings up the Studio upsell dialog, and while that is up later calls fail.
+    """
+    get = _method(resolve, "GetProductName")
+    name = str(get() or "") if get else ""
+    if "Studio" in name:
+        return True
+    version = resolve_version(resolve)
+    return bool(name) and (0, 0) < version < (19, 1)
 
 
 def ui_manager(fu):
@@ -1250,11 +1470,16 @@ def main(scope: Optional[Dict[str, Any]] = None) -> Optional[Report]:
     except ScoreProblem as exc:
         console(str(exc))
         return Report(False, str(exc))
-    fu = scope.get("fu") or scope.get("fusion") or (_method(resolve, "Fusion") and resolve.Fusion())
     bmd = scope.get("bmd")
-    if ui_manager(fu) is not None and bmd is not None:
-        ScoreWindow(resolve, fu, bmd, settings).run()
-        return None
+    if bmd is not None and has_script_windows(resolve):
+        fu = (
+            scope.get("fu")
+            or scope.get("fusion")
+            or (_method(resolve, "Fusion") and resolve.Fusion())
+        )
+        if ui_manager(fu) is not None:
+            ScoreWindow(resolve, fu, bmd, settings).run()
+            return None
     # No window (the free edition since 19.1): score what is marked with the saved choices.
     console("no script window in this Resolve: scoring the marks with the settings' prompt")
     try:
