@@ -223,7 +223,7 @@
     await loadSettings();
     if (!state.host.ppro) {
       showNotice(
-        `Outside Premiere Pro: ${state.host.reason}. Load this panel in Premiere Pro 25.6 or ` +
+        `Outside Premiere Pro: ${state.host.reason}. Load this panel in Premiere Pro 26.2 or ` +
           "later with UXP Developer Tool (see the plugin's README).",
         "info",
       );

@@ -136,3 +136,19 @@ test("Score with nothing marked exports nothing and asks the bridge nothing", as
   assert.deepEqual(world.exports, []);
   assert.deepEqual(world.placements, []);
 });
+
+test("a Premiere before 26.2 has no ProjectConverter: the message says 26.2", async () => {
+  // Defect 1: Adobe's reference gives ProjectConverter "Since: 26.2".
+  const { ppro, sequence } = createFakePremiere(spec({ version: "26.1.0" }));
+  assert.equal(ppro.ProjectConverter, undefined);
+  await assert.rejects(
+    seqmod.exportSequence(ppro, sequence, { folder: tmp(), stem: "r", files: nodeFiles }),
+    (err) =>
+      err.code === "NO_EXPORT" &&
+      /no ProjectConverter/.test(err.message) &&
+      /Update Premiere Pro to 26\.2 or later/.test(err.message) &&
+      !/25\.6/.test(err.message),
+  );
+  const current = createFakePremiere(spec({ version: "26.2.0" }));
+  assert.equal(typeof current.ppro.ProjectConverter.exportAsOpenTimelineIO, "function");
+});
