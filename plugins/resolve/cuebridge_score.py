@@ -24,6 +24,7 @@ The logic lives in plain functions that take the `resolve` object (tests pass a 
 
 import json
 import os
+import random
 import re
 import socket
 import sys
@@ -36,6 +37,8 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 DEFAULT_BRIDGE_URL = "http://127.0.0.1:50052"
 SETTINGS_NAME = "cuebridge_settings.json"
 TRACK_NAME = "Score"
+PREVIEW_TRACK = "Score (preview)"  # muted: the editor auditions by enabling it
+TAKES_TRACK = "Score takes"  # earlier takes, disabled clips, to A/B and go back
 CUE_BIN = "cuebridge cues"
 CLIP_COLOR = "Orange"  # TimelineItem.SetClipColor names: Orange, Apricot, Yellow, Lime ...
 MARKER_COLOR = "Cream"  # Timeline.AddMarker colours: Blue, Cyan, Green ... Sand, Cocoa, Cream
@@ -536,9 +539,19 @@ def prepare_score(
     Everything here fails before the timeline is exported, and nothing here changes it.
     """
     choices = dict(DEFAULT_CHOICES, **{k: v for k, v in choices.items() if v is not None})
+    if choices.get("preview"):
+        choices["track_name"] = PREVIEW_TRACK
     project, timeline, media_pool = current_timeline(resolve)
     facts = timeline_facts(timeline)
-    selection = choose_selection(timeline, facts, choices.get("selection") or "auto")
+    take = chosen_cue(resolve, timeline, facts) if choices.get("take") else None
+    if take is not None:
+        selection = take_selection(take, facts)
+        choices["prompt"] = choices.get("prompt") or take["prompt"]
+        choices["mood"] = choices.get("mood") or take["mood"]
+        choices["seed"] = new_seed(take)
+        choices["track_name"] = take["trackName"]
+    else:
+        selection = choose_selection(timeline, facts, choices.get("selection") or "auto")
     try:
         seed = int(choices.get("seed") or 0)
     except ValueError:
@@ -571,6 +584,7 @@ def prepare_score(
         warnings=warnings,
         choices=choices,
         request=request,
+        take=take,
     )
 
 
@@ -637,7 +651,7 @@ class ScoreSession:
     def progress(self) -> Tuple[str, int, int]:
         job = self.job
         return (
-            job.get("message") or "working",
+            progress_text(job),
             int(job.get("done") or 0),
             int(job.get("total") or 0),
         )
@@ -654,7 +668,8 @@ class ScoreSession:
         if self.job.get("state") not in FINAL_STATES:
             return None
         try:
-            self.report = finish_score(self.resolve, self.plan, self.job)
+            finish = finish_take if self.plan.take is not None else finish_score
+            self.report = finish(self.resolve, self.plan, self.job)
         except ScoreProblem as exc:
             self.report = Report(
                 False, str(exc), score_id=self.job.get("id"), run_dir=self.plan.run_dir
@@ -665,6 +680,29 @@ class ScoreSession:
         if self.job.get("id") and not self.cancel_asked:
             self.cancel_asked = True
             self.job = self.bridge.cancel_score(self.job["id"])
+
+
+def progress_text(job: Dict[str, Any]) -> str:
+    """The job's state by cue name: which cue is being scored, which are done or failed."""
+    cues = job.get("cues") or []
+    if not cues:
+        return job.get("message") or "working"
+
+    def named(state: str) -> List[str]:
+        return [repr(c.get("name") or c.get("segmentId")) for c in cues if c.get("state") == state]
+
+    running, done = named("SEGMENT_STATE_RUNNING"), named("SEGMENT_STATE_DONE")
+    failed = named("SEGMENT_STATE_FAILED")
+    parts = []
+    if running:
+        parts.append("scoring " + ", ".join(running))
+    if done:
+        parts.append("done " + ", ".join(done))
+    if failed:
+        parts.append("failed " + ", ".join(failed))
+    if not parts:
+        parts.append("waiting for " + ", ".join(repr(c.get("name")) for c in cues))
+    return "; ".join(parts)
 
 
 def _asked_for(plan: Plan, placements, warnings: List[str]):
@@ -1175,11 +1213,302 @@ def _marker_data(c: Dict[str, Any]) -> str:
             "cuebridge": {
                 "segment": c["segmentId"],
                 "prompt": c["prompt"],
+                "mood": c["mood"],
                 "seed": c["seed"],
                 "audio": c["audioPath"],
             }
         }
     )
+
+
+# -- another take --------------------------------------------------------------------------------
+
+
+def _score_tracks(timeline) -> List[Tuple[int, str]]:
+    count = int(timeline.GetTrackCount("audio") or 0)
+    out = []
+    for index in range(1, count + 1):
+        name = timeline.GetTrackName("audio", index) or ""
+        if _is_score_track(name) or _is_score_track(name, PREVIEW_TRACK):
+            out.append((index, name))
+    return out
+
+
+def _cue_marker_data(timeline, facts: Dict[str, Any], start: int, end: int, path: str):
+    """The 'Score: ...' marker of a placed cue: (frame, its data), or (None, {})."""
+    norm = os.path.normcase(os.path.abspath(path)) if path else ""
+    for frame, marker in sorted((timeline.GetMarkers() or {}).items()):
+        frame = int(round(float(frame)))
+        if not start - facts["start"] <= frame < end - facts["start"]:
+            continue
+        try:
+            data = json.loads(marker.get("customData") or "{}").get("cuebridge") or {}
+        except (ValueError, AttributeError):
+            continue
+        audio = data.get("audio") or ""
+        if data and (not norm or os.path.normcase(os.path.abspath(audio)) == norm):
+            return frame, data
+    return None, {}
+
+
+def chosen_cue(resolve, timeline, facts: Dict[str, Any]) -> Dict[str, Any]:
+    """The cue to take again: a selected clip on a Score track, else the one under the playhead."""
+    tracks = _score_tracks(timeline)
+    on_tracks = [
+        (index, name, item)
+        for index, name in tracks
+        for item in timeline.GetItemListInTrack("audio", index) or []
+    ]
+    picked = None
+    get_selected = _method(timeline, "GetSelectedClips")  # in the README of recent versions
+    selected = list(get_selected() or []) if get_selected else []
+    for index, name, item in on_tracks:
+        if any(item is s or _same_item(item, s) for s in selected):
+            picked = (index, name, item)
+            break
+    if picked is None:
+        get_tc = _method(timeline, "GetCurrentTimecode")
+        frame = frames_from_timecode(get_tc(), facts["rate"]) if get_tc else 0
+        for index, name, item in on_tracks:
+            if int(item.GetStart()) <= frame < int(item.GetEnd()):
+                picked = (index, name, item)
+                break
+    if picked is None:
+        raise ScoreProblem(
+            f"no cue to take again: put the playhead on a cue on the {TRACK_NAME!r} track (or "
+            "select the cue's clip), then ask for another take"
+        )
+    index, name, item = picked
+    media = item.GetMediaPoolItem() if _method(item, "GetMediaPoolItem") else None
+    path = media.GetClipProperty("File Path") if media is not None else ""
+    start, end = int(item.GetStart()), int(item.GetEnd())
+    marker_frame, data = _cue_marker_data(timeline, facts, start, end, path)
+    return {
+        "item": item,
+        "media": media,
+        "trackIndex": index,
+        "trackName": name,
+        "start": start,
+        "end": end,
+        "name": item.GetName() or "cue",
+        "audioPath": path or "",
+        "markerFrame": marker_frame,
+        "prompt": data.get("prompt", ""),
+        "mood": data.get("mood", ""),
+        "seed": str(data.get("seed", "")),
+        "takes": list(data.get("takes") or []),
+    }
+
+
+def _same_item(a, b) -> bool:
+    ua, ub = _method(a, "GetUniqueId"), _method(b, "GetUniqueId")
+    return bool(ua and ub and ua() == ub())
+
+
+def take_selection(take: Dict[str, Any], facts: Dict[str, Any]) -> Dict[str, Any]:
+    text = "{}-{}".format(
+        timecode(take["start"], facts["rate"]), timecode(take["end"], facts["rate"])
+    )
+    return {
+        "mode": "SEGMENT_MODE_RANGE",
+        "range": text,
+        "ranges": [(take["start"] - facts["start"], take["end"] - take["start"])],
+        "describe": "another take of {!r} ({})".format(take["name"], text),
+    }
+
+
+def new_seed(take: Dict[str, Any]) -> int:
+    # Any seed the cue has not had: the bridge derives the cue's own seed from it.
+    used = {str(take.get("seed"))} | {str(t.get("seed")) for t in take.get("takes") or []}
+    while True:
+        seed = random.SystemRandom().randrange(1, 2**31)
+        if str(seed) not in used:
+            return seed
+
+
+def _source_span(media, length: int, rate: Fraction) -> int:
+    """Source frames of a placed cue's media that fill `length` timeline frames again."""
+    fps = parse_rate(media.GetClipProperty("FPS"))
+    frames = item_frames(length, rate, fps)
+    try:
+        held = int(float(media.GetClipProperty("Frames") or 0))
+    except ValueError:
+        held = 0
+    return min(frames, held) if held else frames
+
+
+def _place_one(resolve, timeline, media_pool, media, track_index: int, start: int, length: int):
+    info = {
+        "mediaPoolItem": media,
+        "startFrame": 0,
+        "endFrame": int(_source_span(media, length, timeline_facts(timeline)["rate"])),
+        "mediaType": 2,
+        "trackIndex": int(track_index),
+        "recordFrame": int(start),
+    }
+    media_pool.AppendToTimeline([info])
+    return find_placed(timeline, info)
+
+
+def finish_take(resolve, plan: Plan, job: Dict[str, Any]) -> Report:
+    """Swap the new take in: the old one goes, disabled, to a "Score takes" track, the new one
+    onto the cue's own track at the same frame. Every step is read back; a step that fails
+    puts back what the steps before it changed, and the message says where everything is."""
+    take, timeline, media_pool = plan.take, plan.timeline, plan.media_pool
+    facts = dict(export_format=plan.export_format, score_id=job.get("id"), run_dir=plan.run_dir)
+    warnings = list(plan.warnings)
+    if job.get("state") == "JOB_STATE_CANCELLED":
+        return Report(
+            False, "cancelled: the cue keeps its take. " + (job.get("message") or ""), **facts
+        )
+    placements = ((job.get("result") or {}).get("placements")) or []
+    if job.get("state") not in ("JOB_STATE_SUCCEEDED", "JOB_STATE_PARTIAL") or not placements:
+        return Report(
+            False,
+            "the bridge could not make another take of {!r}: {}".format(
+                take["name"], job.get("message") or job.get("state")
+            ),
+            warnings=warnings,
+            **facts,
+        )
+    cue = placements[0].get("cue") or {}
+    path = cue.get("audioPath", "")
+    if not path or not os.path.isfile(path):
+        raise ScoreProblem(
+            f"the new take's file {path or '(none)'} vanished: the cue keeps its take"
+        )
+    items, new_media = import_cues(media_pool, [path])
+    new_item = items[os.path.normcase(os.path.abspath(path))]
+    new_item.SetClipProperty("Clip Name", take["name"])
+    length = take["end"] - take["start"]
+    rate = plan.facts["rate"]
+    where = "{!r} at {}".format(take["trackName"], timecode(take["start"], rate))
+
+    # 1. A disabled copy of the old take on a "Score takes" track.
+    [takes_index], created = choose_tracks(timeline, [[(take["start"], take["end"])]], TAKES_TRACK)
+    copy = _place_one(
+        resolve, timeline, media_pool, take["media"], takes_index, take["start"], length
+    )
+    if copy is None:
+        _remove_empty_tracks(timeline, created)
+        raise ScoreProblem(
+            "Resolve would not put the previous take of {!r} on a {!r} track, so the cue keeps "
+            "it; the new take is {}".format(take["name"], TAKES_TRACK, path)
+        )
+    if not copy.SetClipEnabled(False):
+        warnings.append(f"Resolve would not disable the previous take on {TAKES_TRACK!r}")
+    # 2. The old take off the cue's track.
+    if remove_clips(resolve, timeline, [take["item"]]):
+        remove_clips(resolve, timeline, [copy])
+        _remove_empty_tracks(timeline, created)
+        raise ScoreProblem(
+            "Resolve would not take the previous take of {!r} off {} (open the Edit page: Resolve "
+            "refuses script deletes on the Fairlight page), so the cue keeps it; the new take is "
+            "{}".format(take["name"], where, path)
+        )
+    # 3. The new take where the old one was.
+    landed = _place_one(
+        resolve, timeline, media_pool, new_item, take["trackIndex"], take["start"], length
+    )
+    if landed is None:
+        back = _place_one(
+            resolve, timeline, media_pool, take["media"], take["trackIndex"], take["start"], length
+        )
+        if back is not None:
+            remove_clips(resolve, timeline, [copy])
+            _remove_empty_tracks(timeline, created)
+            state = "the previous take is back on " + where
+        else:
+            copy.SetClipEnabled(True)
+            state = "the previous take is on {!r}, enabled".format(
+                timeline.GetTrackName("audio", takes_index)
+            )
+        raise ScoreProblem(
+            "Resolve would not place the new take of {!r} on {}: {}; the new take is {}".format(
+                take["name"], where, state, path
+            )
+        )
+    if _method(landed, "SetClipColor"):
+        landed.SetClipColor(CLIP_COLOR)
+    meta = cue.get("metadata") or {}
+    seed = meta.get("seed", "")
+    takes = take["takes"] + [{"seed": take["seed"], "audio": take["audioPath"]}]
+    _mark_take(timeline, plan, take, path, seed, takes, meta)
+    # 4. Best-of-N: the engine's other takes, disabled, on further "Score takes" tracks.
+    others = _offer_other_takes(resolve, plan, take, cue, warnings)
+    message = (
+        "another take of {!r} (seed {}) is on {}; the previous take (seed {}) is disabled on "
+        "{!r}: enable it there (and disable this one) to go back".format(
+            take["name"],
+            seed,
+            where,
+            take["seed"] or "?",
+            timeline.GetTrackName("audio", takes_index),
+        )
+    )
+    if others:
+        message += f"; {others} more ranked take(s) wait on the takes tracks"
+    placed = [
+        {
+            "name": take["name"],
+            "trackIndex": take["trackIndex"],
+            "trackName": take["trackName"],
+            "recordFrame": take["start"],
+            "durationFrames": length,
+            "audioPath": path,
+            "seed": seed,
+            "previousTrack": timeline.GetTrackName("audio", takes_index),
+        }
+    ]
+    return Report(True, message, placed=placed, warnings=warnings, **facts)
+
+
+def _mark_take(timeline, plan, take, path, seed, takes, meta) -> None:
+    """The cue's marker now holds the new take, and the seeds and files of the earlier ones."""
+    frame = take["markerFrame"]
+    if frame is not None:
+        timeline.DeleteMarkerAtFrame(frame)
+    else:
+        taken = {int(round(float(f))) for f in (timeline.GetMarkers() or {})}
+        frame = _free_frame(taken, take["start"] - plan.facts["start"], take["end"] - take["start"])
+    if frame is None:
+        return
+    c = {
+        "name": take["name"],
+        "prompt": meta.get("prompt", take["prompt"]),
+        "mood": meta.get("mood", take["mood"]),
+        "seed": seed,
+        "model": meta.get("model", ""),
+        "audioPath": path,
+        "segmentId": "",
+    }
+    note = _marker_note(c) + "".join(
+        "\nearlier take: seed {} ({})".format(t.get("seed"), t.get("audio")) for t in takes
+    )
+    data = json.loads(_marker_data(c))
+    data["cuebridge"]["mood"] = c["mood"]
+    data["cuebridge"]["takes"] = takes
+    timeline.AddMarker(frame, MARKER_COLOR, "Score: " + take["name"], note, 1, json.dumps(data))
+
+
+def _offer_other_takes(resolve, plan, take, cue, warnings: List[str]) -> int:
+    others = _other_takes(cue.get("metadata") or {})
+    if not others:
+        return 0
+    timeline, media_pool = plan.timeline, plan.media_pool
+    items, _new = import_cues(media_pool, others)
+    offered = 0
+    for other in others:
+        item = items[os.path.normcase(os.path.abspath(other))]
+        [index], _made = choose_tracks(timeline, [[(take["start"], take["end"])]], TAKES_TRACK)
+        clip = _place_one(
+            resolve, timeline, media_pool, item, index, take["start"], take["end"] - take["start"]
+        )
+        if clip is None or not clip.SetClipEnabled(False):
+            warnings.append(f"a ranked take ({other}) could not be offered on the takes tracks")
+            continue
+        offered += 1
+    return offered
 
 
 # -- telling the editor ------------------------------------------------------------------------

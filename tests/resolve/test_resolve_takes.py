@@ -1,0 +1,132 @@
+"""Another take from inside Resolve, end to end through the real bridge (issue 13).
+
+The editor scores two cue markers, puts the playhead on one cue (or selects its clip) and asks
+for another take: only that cue is scored again, with a new seed; the previous take stays on a
+"Score takes" track, disabled, to A/B and go back; the other cue is not touched.
+"""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+
+from tests.resolve.conftest import START_24, cue_marker, make_resolve
+
+
+def parts(resolve):
+    project = resolve.project_manager.project
+    return project, project.current, project.pool
+
+
+def clips(timeline, name):
+    [track] = [t for t in timeline.audio if t.name == name]
+    return [(i.start, i.end, i.name, i.media.path, i.enabled) for i in track.items]
+
+
+def scored(plugin, pictures, settings):
+    rate = Fraction(24)
+    markers = {0: cue_marker("calm", 40), 72: cue_marker("chase", 60)}
+    resolve = make_resolve(pictures[rate], rate, START_24, markers)
+    first = plugin.score_timeline(resolve, {"prompt": "strings"}, settings=settings)
+    assert first.ok, first.text()
+    return resolve
+
+
+def test_another_take_rescores_the_cue_under_the_playhead_and_keeps_the_old_one(
+    plugin, pictures, settings
+):
+    resolve = scored(plugin, pictures, settings)
+    _, timeline, pool = parts(resolve)
+    [calm, chase] = clips(timeline, "Score")
+    old_marker = next(m for m in timeline.markers.values() if m["name"] == "Score: chase")
+    old_seed = json.loads(old_marker["customData"])["cuebridge"]["seed"]
+    timeline.playhead = START_24 + 100  # inside "chase" (72 to 132)
+    asked = []
+
+    class Recording(plugin.Bridge):
+        def start_score(self, request):
+            asked.append(request)
+            return super().start_score(request)
+
+    bridge = Recording(settings["bridge_url"], settings["token_file"])
+    report = plugin.score_timeline(resolve, {"take": True}, bridge=bridge, settings=settings)
+
+    assert report.ok, report.text()
+    # Only that cue went to the bridge: its range, its prompt, a new seed.
+    [request] = asked
+    assert request["selection"] == {
+        "mode": "SEGMENT_MODE_RANGE",
+        "range": "01:00:03:00-01:00:05:12",
+    }
+    assert request["prompt"] == "chase" and request["seed"] != str(old_seed)
+    # The Score track: calm as it was, chase in its place with a new WAV.
+    [calm_now, chase_now] = clips(timeline, "Score")
+    assert calm_now == calm
+    assert chase_now[:3] == chase[:3] and chase_now[3] != chase[3] and chase_now[4]
+    with open(chase_now[3], "rb") as new, open(chase[3], "rb") as old:
+        assert new.read() != old.read()  # a new seed made other music
+    # The previous take, disabled, at the same frames on "Score takes".
+    assert clips(timeline, "Score takes") == [(chase[0], chase[1], "chase", chase[3], False)]
+    # The cue's marker holds the new seed and remembers the old take.
+    marker = next(m for m in timeline.markers.values() if m["name"] == "Score: chase")
+    data = json.loads(marker["customData"])["cuebridge"]
+    assert data["seed"] != old_seed and data["audio"] == chase_now[3]
+    assert data["takes"] == [{"seed": str(old_seed), "audio": chase[3]}]
+    assert f"earlier take: seed {old_seed}" in marker["note"]
+    assert "disabled on 'Score takes'" in report.message
+    assert report.placed[0]["previousTrack"] == "Score takes"
+
+    # Another take again: both earlier takes stay, each on a takes track of its own.
+    again = plugin.score_timeline(resolve, {"take": True}, bridge=bridge, settings=settings)
+    assert again.ok, again.text()
+    takes = clips(timeline, "Score takes") + clips(timeline, "Score takes 2")
+    assert sorted(t[3] for t in takes) == sorted([chase[3], chase_now[3]])
+    assert not any(t[4] for t in takes)
+    assert len(clips(timeline, "Score")) == 2 and len(pool.appended) >= 6
+
+
+def test_another_take_of_the_selected_clip_works_from_the_fairlight_page(
+    plugin, pictures, settings
+):
+    resolve = scored(plugin, pictures, settings)
+    _, timeline, _ = parts(resolve)
+    [track] = [t for t in timeline.audio if t.name == "Score"]
+    calm_item = track.items[0]
+    timeline.selected = [calm_item]
+    timeline.playhead = START_24 + 100  # over chase: the selection wins
+    resolve.page = "fairlight"  # DeleteClips does nothing there; the script opens Edit for it
+
+    report = plugin.score_timeline(resolve, {"take": True}, settings=settings)
+
+    assert report.ok, report.text()
+    assert "another take of 'calm'" in report.message
+    assert clips(timeline, "Score takes")[0][:3] == (START_24, START_24 + 40, "calm")
+    assert resolve.page == "fairlight" and "edit" in resolve.pages_opened
+
+
+def test_another_take_with_no_cue_under_the_playhead_says_where_to_put_it(
+    plugin, pictures, settings
+):
+    resolve = scored(plugin, pictures, settings)
+    _, timeline, _ = parts(resolve)
+    timeline.playhead = START_24 + 50  # between the cues
+    before = timeline.snapshot()
+
+    report = plugin.score_timeline(resolve, {"take": True}, settings=settings)
+
+    assert not report.ok and "put the playhead on a cue" in report.message
+    assert timeline.snapshot() == before
+
+
+def test_preview_places_on_a_muted_preview_track(plugin, pictures, settings):
+    rate = Fraction(24)
+    resolve = make_resolve(pictures[rate], rate, START_24, {24: cue_marker("reveal", 48)})
+    _, timeline, _ = parts(resolve)
+
+    report = plugin.score_timeline(resolve, {"preview": True}, settings=settings)
+
+    assert report.ok, report.text()
+    [track] = [t for t in timeline.audio if t.name == "Score (preview)"]
+    assert [(i.start, i.end) for i in track.items] == [(START_24 + 24, START_24 + 72)]
+    assert track.enabled is False  # muted until the editor enables it
+    assert [t.name for t in timeline.audio] == ["Audio 1", "Score (preview)"]
