@@ -1655,10 +1655,18 @@ class ScoreWindow:
                     ui.HGroup(
                         [ui.Label({"Text": "Score", "Weight": 0}), ui.ComboBox({"ID": "Selection"})]
                     ),
+                    ui.CheckBox(
+                        {
+                            "ID": "Preview",
+                            "Text": "Place on a muted 'Score (preview)' track to audition",
+                            "Checked": bool(s.get("preview")),
+                        }
+                    ),
                     ui.Label({"ID": "Status", "Text": "", "WordWrap": True}),
                     ui.HGroup(
                         [
                             ui.Button({"ID": "Score", "Text": "Score"}),
+                            ui.Button({"ID": "Take", "Text": "Another take"}),
                             ui.Button({"ID": "Cancel", "Text": "Close"}),
                         ]
                     ),
@@ -1683,6 +1691,7 @@ class ScoreWindow:
             self.items["Model"].AddItem(name or "(engine default)")
         on = self.window.On
         on.Score.Clicked = self.on_score
+        on.Take.Clicked = self.on_take
         on.Cancel.Clicked = self.on_cancel
         on.CueBridge.Close = lambda _ev: self.dispatcher.ExitLoop()
         self.timer = self._make_timer()
@@ -1707,15 +1716,23 @@ class ScoreWindow:
             "model": self.models[model] if 0 <= model < len(self.models) else "",
             "selection": self.SELECTIONS[pick][0],
             "seed": self.settings.get("seed", 0),
+            "preview": bool(self.items["Preview"].Checked),
         }
 
-    def on_score(self, _ev) -> None:
+    def on_take(self, ev) -> None:
+        """Another take of the cue under the playhead (or the selected cue clip)."""
+        self.on_score(ev, take=True)
+
+    def on_score(self, _ev, take: bool = False) -> None:
         if self.session is not None:
             return
         self.say("exporting the timeline and asking the bridge ...")
         session = ScoreSession(self.resolve, self.bridge, self.settings)
+        choices = self.choices()
+        if take:
+            choices.update(take=True, prompt="", mood="")  # the cue's own prompt and mood
         try:
-            session.start(self.choices())
+            session.start(choices)
         except ScoreProblem as exc:
             self.say(str(exc))
             return
@@ -1800,7 +1817,8 @@ def main(scope: Optional[Dict[str, Any]] = None) -> Optional[Report]:
         console(str(exc))
         return Report(False, str(exc))
     bmd = scope.get("bmd")
-    if bmd is not None and has_script_windows(resolve):
+    take = bool(scope.get("cuebridge_take"))  # Workspace > Scripts > cuebridge_another_take
+    if bmd is not None and not take and has_script_windows(resolve):
         fu = (
             scope.get("fu")
             or scope.get("fusion")
@@ -1810,14 +1828,22 @@ def main(scope: Optional[Dict[str, Any]] = None) -> Optional[Report]:
             ScoreWindow(resolve, fu, bmd, settings).run()
             return None
     # No window (the free edition since 19.1): score what is marked with the saved choices.
-    console("no script window in this Resolve: scoring the marks with the settings' prompt")
+    choices = {k: settings.get(k) for k in ("prompt", "mood", "model", "seed", "preview")}
+    if take:
+        console("another take of the cue under the playhead (or the selected cue clip)")
+        choices.update(take=True, prompt="", mood="", seed=0)
+    else:
+        console("no script window in this Resolve: scoring the marks with the settings' prompt")
+    said = []
+
+    def progress(message: str, done: int, total: int) -> None:
+        line = f"{done}/{total} cues: {message}" if total else message
+        if not said or said[-1] != line:  # each change once, not every poll
+            said.append(line)
+            console(line)
+
     try:
-        report = score_timeline(
-            resolve,
-            {k: settings.get(k) for k in ("prompt", "mood", "model", "seed")},
-            progress=lambda m, d, t: console(f"{d}/{t} cues: {m}" if t else m),
-            settings=settings,
-        )
+        report = score_timeline(resolve, choices, progress=progress, settings=settings)
     except Exception as exc:
         report = unexpected(exc)
     console(report.text())

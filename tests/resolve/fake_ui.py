@@ -28,6 +28,7 @@ class Widget:
         self.Text = props.get("Text", "")
         self.items: list[str] = []
         self.CurrentIndex = -1
+        self.Checked = bool(props.get("Checked", False))
 
     def AddItem(self, text):
         self.items.append(text)
@@ -67,6 +68,9 @@ class UIManager:
 
     def Button(self, props):
         return self._widget("Button", props)
+
+    def CheckBox(self, props):
+        return self._widget("CheckBox", props)
 
     def VGroup(self, children):
         return list(children)

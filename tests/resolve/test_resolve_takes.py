@@ -130,3 +130,66 @@ def test_preview_places_on_a_muted_preview_track(plugin, pictures, settings):
     assert [(i.start, i.end) for i in track.items] == [(START_24 + 24, START_24 + 72)]
     assert track.enabled is False  # muted until the editor enables it
     assert [t.name for t in timeline.audio] == ["Audio 1", "Score (preview)"]
+
+
+def test_the_another_take_menu_entry_takes_the_cue_under_the_playhead(
+    plugin, pictures, settings, tmp_path
+):
+    """Workspace > Scripts > cuebridge_another_take: the free edition's way to ask (no window)."""
+    import ast
+    import importlib.util
+    import shutil
+
+    from tests.resolve.conftest import SCRIPT
+
+    entry = SCRIPT.with_name("cuebridge_another_take.py")
+    ast.parse(entry.read_text(), feature_version=(3, 6))
+    for path in (SCRIPT, entry):
+        shutil.copyfile(path, tmp_path / path.name)
+    (tmp_path / "cuebridge_settings.json").write_text(json.dumps(settings))
+    spec = importlib.util.spec_from_file_location("take_entry", tmp_path / entry.name)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    resolve = scored(plugin, pictures, settings)
+    _, timeline, _ = parts(resolve)
+    timeline.playhead = START_24 + 10  # inside "calm"
+
+    report = module.run({"__file__": str(tmp_path / entry.name), "resolve": resolve})
+
+    assert report.ok, report.text()
+    assert clips(timeline, "Score takes")[0][:3] == (START_24, START_24 + 40, "calm")
+
+
+def test_the_window_names_the_cue_in_progress_and_asks_for_another_take(
+    plugin, pictures, settings, tmp_path
+):
+    """Studio's window: Score shows per-cue progress by name; Another take re-scores one cue."""
+    from tests.resolve import fake_ui
+
+    (tmp_path / "cuebridge_settings.json").write_text(json.dumps(settings))
+    rate = Fraction(24)
+    markers = {0: cue_marker("calm", 40), 72: cue_marker("chase", 60)}
+    resolve = make_resolve(pictures[rate], rate, START_24, markers)
+    _, timeline, _ = parts(resolve)
+    seen = []
+
+    def editor(dispatcher):
+        items = dispatcher.window.GetItems()
+        dispatcher.click("Score")
+        while any(t.running for t in dispatcher.ui.timers):
+            dispatcher.On.Timeout({"who": "timer"})
+            seen.append(items["Status"].Text)
+        timeline.playhead = START_24 + 100
+        dispatcher.click("Take")
+        dispatcher.wait_for_timer()
+        seen.append(items["Status"].Text)
+        dispatcher.click("Cancel")
+
+    bmd = fake_ui.Bmd(editor)
+    fu = fake_ui.Fusion(fake_ui.UIManager(), resolve)
+    plugin.main({"__file__": str(tmp_path / "s.py"), "bmd": bmd, "resolve": resolve, "fu": fu})
+
+    named = [line for line in seen if "'calm'" in line or "'chase'" in line]
+    assert any("cues:" in line and ("scoring" in line or "done" in line) for line in named), seen
+    assert seen[-1].startswith("another take of 'chase'"), seen[-1]
+    assert clips(timeline, "Score takes")[0][2] == "chase"
