@@ -650,6 +650,9 @@ class ScoreSession:
 
     def progress(self) -> Tuple[str, int, int]:
         job = self.job
+        if self.plan is not None and self.plan.take is not None:  # the bridge calls it "Range"
+            name = self.plan.take["name"]
+            job = dict(job, cues=[dict(c, name=name) for c in job.get("cues") or []])
         return (
             progress_text(job),
             int(job.get("done") or 0),

@@ -172,3 +172,18 @@ def test_a_bridge_that_never_answers_is_a_timeout_not_a_dead_bridge(plugin, tmp_
         with pytest.raises(plugin.ScoreProblem, match="did not answer") as info:
             bridge.get_score("abc")
     assert "not running" not in str(info.value)
+
+
+def test_progress_names_each_cue_by_its_state(plugin):
+    job = {
+        "message": "1/3 cues",
+        "cues": [
+            {"segmentId": "cue-001", "name": "calm", "state": "SEGMENT_STATE_DONE"},
+            {"segmentId": "cue-002", "name": "chase", "state": "SEGMENT_STATE_RUNNING"},
+            {"segmentId": "cue-003", "name": "end", "state": "SEGMENT_STATE_PENDING"},
+        ],
+    }
+    assert plugin.progress_text(job) == "scoring 'chase'; done 'calm'"
+    job["cues"][1]["state"] = "SEGMENT_STATE_FAILED"
+    assert plugin.progress_text(job) == "done 'calm'; failed 'chase'"
+    assert plugin.progress_text({"message": "queued"}) == "queued"

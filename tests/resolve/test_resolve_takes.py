@@ -74,6 +74,9 @@ def test_another_take_rescores_the_cue_under_the_playhead_and_keeps_the_old_one(
     assert data["takes"] == [{"seed": str(old_seed), "audio": chase[3]}]
     assert f"earlier take: seed {old_seed}" in marker["note"]
     assert "disabled on 'Score takes'" in report.message
+    # The bridge names the one cue it scored, with its state, for the progress line.
+    job = bridge.get_score(report.facts["score_id"])
+    assert [(c["name"], c["state"]) for c in job["cues"]] == [("Range", "SEGMENT_STATE_DONE")]
     assert report.placed[0]["previousTrack"] == "Score takes"
 
     # Another take again: both earlier takes stay, each on a takes track of its own.
