@@ -235,5 +235,70 @@
     return lost;
   }
 
-  return { cueSpans, importCues, chooseTracks, placeCues, notOnTheirTracks, clipType };
+  /**
+   * Put one take of a placed cue where the cue is: an overwrite on the cue's track at its first
+   * frame (one undo step), read back. The other takes stay in the project and the panel's list.
+   */
+  async function placeTake(ppro, project, seq, cue, take, { files, label = "Take (cuebridge)" }) {
+    const missing = await missingFiles([take.path], files);
+    if (missing.length) throw missingError(missing);
+    const items = await importCues(ppro, project, [take.path]);
+    const item = items.get(take.path);
+    const at = time.tickTimeAt(ppro, cue.startFrame, cue.rate);
+    const count = await seq.getAudioTrackCount();
+    const editor = await ppro.SequenceEditor.getEditor(seq);
+    const track = cue.audioTrack === null || cue.audioTrack === undefined ? count : cue.audioTrack;
+    let ok = false;
+    let why = "";
+    try {
+      project.lockedAccess(() => {
+        const action =
+          track >= count
+            ? editor.createInsertProjectItemAction(item, at, 0, track, true)
+            : editor.createOverwriteItemAction(item, at, 0, track);
+        ok = project.executeTransaction((compound) => compound.addAction(action), label);
+      });
+    } catch (err) {
+      ok = false;
+      why = ` (${err && err.message})`;
+    }
+    if (!ok) {
+      throw new PanelError(
+        `Premiere refused to place the take of "${cue.name}"${why}; the cue keeps the take it ` +
+          "had. Check that its audio track is not locked, then try again.",
+        "EDIT_REFUSED",
+      );
+    }
+    const [span] = cueSpans([
+      {
+        name: cue.name,
+        rate: cue.rate,
+        recordStartFrame: cue.startFrame,
+        recordDurationFrames: cue.durationFrames,
+        cue: { audioPath: take.path },
+        trackIndex: 1,
+      },
+    ]);
+    const lost = await notOnTheirTracks(ppro, seq, [span], items, new Map([[span.lane, track]]));
+    if (lost.length) {
+      throw new PanelError(
+        `Premiere said it placed the take of "${cue.name}" but it is not at the cue's first ` +
+          `frame on A${track + 1}: use Edit > Undo "${label}" and try again.`,
+        "EDIT_UNVERIFIED",
+      );
+    }
+    cue.audioTrack = track;
+    for (const t of cue.takes) t.placed = t === take;
+    return { audioTrack: track, startTicks: span.startTicks.toString() };
+  }
+
+  return {
+    cueSpans,
+    importCues,
+    chooseTracks,
+    placeCues,
+    placeTake,
+    notOnTheirTracks,
+    clipType,
+  };
 });

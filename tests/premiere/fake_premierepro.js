@@ -526,7 +526,7 @@ function createFakePremiere(spec) {
     },
     Constants: { TrackItemType, MediaType: { ANY: 0, AUDIO: 3 } },
   };
-  return { ppro, world, project, sequence, root, tracks };
+  return { ppro, world, project, sequence, root, tracks, spec };
 }
 
 /** files.exists over node's fs, as the panel's UXP adapter offers it. */
