@@ -79,18 +79,11 @@ class TrackItem {
     this.projectItem = item;
     this._start = start;
     this._end = end;
-    this.disabled = false;
   }
   async getProjectItem() {
     return this.projectItem; // [ref AudioClipTrackItem] getProjectItem
   }
-  async isDisabled() {
-    return this.disabled; // [ref AudioClipTrackItem] isDisabled
-  }
-  createSetDisabledAction(disabled) {
-    // [ref AudioClipTrackItem] createSetDisabledAction(disabled): an Action for a transaction.
-    return new Action("disable", { trackItem: this, disabled: Boolean(disabled) });
-  }
+
   async getStartTime() {
     return new TickTime(this._start);
   }
@@ -385,7 +378,6 @@ function createFakePremiere(spec) {
 
   function valid(action, count) {
     if (!(action instanceof Action)) return false;
-    if (action.kind === "disable") return typeof action.disabled === "boolean";
     return (
       allItems().includes(action.item) &&
       action.time instanceof TickTime &&
@@ -398,13 +390,6 @@ function createFakePremiere(spec) {
   }
 
   function apply(action) {
-    if (action.kind === "disable") {
-      action.trackItem.disabled = action.disabled;
-      world.placements
-        .filter((p) => p.trackItem === action.trackItem)
-        .forEach((p) => (p.disabled = action.disabled));
-      return;
-    }
     let index = action.audioIndex;
     if (action.kind === "insert" && index >= tracks.length) {
       tracks.push(new AudioTrack(tracks.length));
@@ -435,7 +420,6 @@ function createFakePremiere(spec) {
       ticks: start.toString(),
       audioTrack: index,
       kind: action.kind,
-      disabled: false,
     };
     Object.defineProperty(placed, "trackItem", { value: trackItem, enumerable: false });
     world.placements.push(placed);
