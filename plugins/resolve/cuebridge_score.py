@@ -628,6 +628,9 @@ def finish_score(resolve, plan: Plan, job: Dict[str, Any]) -> Report:
             MARKER_COLOR,
         )
     )
+    ranked = sum(p.get("rankedTakes") or 0 for p in placed)
+    if ranked:
+        message += f"; {ranked} more ranked take(s) wait, disabled, on the {TAKES_TRACK!r} tracks"
     return Report(True, message, placed=placed, warnings=warnings, **facts)
 
 
@@ -1185,6 +1188,15 @@ def place_cues(resolve, plan: Plan, placements, warnings: List[str]) -> List[Dic
                 "durationFrames": c["length"],
                 "audioPath": c["audioPath"],
                 "markerFrame": frame,
+                "rankedTakes": offer_ranked_takes(
+                    resolve,
+                    plan,
+                    c["name"],
+                    c["info"]["recordFrame"],
+                    c["length"],
+                    c["otherTakes"],
+                    warnings,
+                ),
             }
         )
     return placed
@@ -1438,7 +1450,15 @@ def finish_take(resolve, plan: Plan, job: Dict[str, Any]) -> Report:
     takes = take["takes"] + [{"seed": take["seed"], "audio": take["audioPath"]}]
     _mark_take(timeline, plan, take, path, seed, takes, meta)
     # 4. Best-of-N: the engine's other takes, disabled, on further "Score takes" tracks.
-    others = _offer_other_takes(resolve, plan, take, cue, warnings)
+    others = offer_ranked_takes(
+        resolve,
+        plan,
+        take["name"],
+        take["start"],
+        length,
+        _other_takes(cue.get("metadata") or {}),
+        warnings,
+    )
     message = (
         "another take of {!r} (seed {}) is on {}; the previous take (seed {}) is disabled on "
         "{!r}: enable it there (and disable this one) to go back".format(
@@ -1494,8 +1514,9 @@ def _mark_take(timeline, plan, take, path, seed, takes, meta) -> None:
     timeline.AddMarker(frame, MARKER_COLOR, "Score: " + take["name"], note, 1, json.dumps(data))
 
 
-def _offer_other_takes(resolve, plan, take, cue, warnings: List[str]) -> int:
-    others = _other_takes(cue.get("metadata") or {})
+def offer_ranked_takes(resolve, plan, name, start, length, others, warnings) -> int:
+    """Best-of-N: the takes the engine ranked lower, each a disabled clip on a "Score takes" track
+    at the cue's frames, to A/B with the one placed. Returns how many were offered."""
     if not others:
         return 0
     timeline, media_pool = plan.timeline, plan.media_pool
@@ -1503,12 +1524,11 @@ def _offer_other_takes(resolve, plan, take, cue, warnings: List[str]) -> int:
     offered = 0
     for other in others:
         item = items[os.path.normcase(os.path.abspath(other))]
-        [index], _made = choose_tracks(timeline, [[(take["start"], take["end"])]], TAKES_TRACK)
-        clip = _place_one(
-            resolve, timeline, media_pool, item, index, take["start"], take["end"] - take["start"]
-        )
+        item.SetClipProperty("Clip Name", name)
+        [index], _made = choose_tracks(timeline, [[(start, start + length)]], TAKES_TRACK)
+        clip = _place_one(resolve, timeline, media_pool, item, index, start, length)
         if clip is None or not clip.SetClipEnabled(False):
-            warnings.append(f"a ranked take ({other}) could not be offered on the takes tracks")
+            warnings.append(f"a ranked take of {name!r} ({other}) could not be offered")
             continue
         offered += 1
     return offered

@@ -197,3 +197,40 @@ def test_the_window_names_the_cue_in_progress_and_asks_for_another_take(
     assert any("cues:" in line for line in named), seen
     assert seen[-1].startswith("another take of 'chase'"), seen[-1]
     assert clips(timeline, "Score takes")[0][2] == "chase"
+
+
+def test_ranked_takes_of_a_best_of_n_score_wait_disabled_on_the_takes_tracks(
+    plugin, pictures, settings, tmp_path
+):
+    """Best-of-N: the engine keeps the takes it ranked lower (cue metadata `other_takes`, as the
+    musicgen model writes it). The composer makes one take, so the bridge's answer is given a
+    second, real WAV per cue here."""
+    import wave
+
+    class RankedBridge(plugin.Bridge):
+        def get_score(self, score_id):
+            job = super().get_score(score_id)
+            for p in (job.get("result") or {}).get("placements", []):
+                source = p["cue"]["audioPath"]
+                other = tmp_path / (p["segmentId"] + ".take2.wav")
+                with wave.open(source, "rb") as r, wave.open(str(other), "wb") as w:
+                    w.setparams(r.getparams())
+                    w.writeframes(bytes(len(r.readframes(r.getnframes()))))  # silence, same length
+                p["cue"].setdefault("metadata", {})["other_takes"] = json.dumps([str(other)])
+            return job
+
+    rate = Fraction(24)
+    markers = {0: cue_marker("calm", 40), 72: cue_marker("chase", 60)}
+    resolve = make_resolve(pictures[rate], rate, START_24, markers)
+    _, timeline, _ = parts(resolve)
+    bridge = RankedBridge(settings["bridge_url"], settings["token_file"])
+
+    report = plugin.score_timeline(resolve, {}, bridge=bridge, settings=settings)
+
+    assert report.ok, report.text()
+    assert "2 more ranked take(s) wait, disabled, on the 'Score takes' tracks" in report.message
+    assert [(s, e, n, on) for s, e, n, _p, on in clips(timeline, "Score takes")] == [
+        (START_24, START_24 + 40, "calm", False),
+        (START_24 + 72, START_24 + 132, "chase", False),
+    ]
+    assert [p["rankedTakes"] for p in report.placed] == [1, 1]
