@@ -673,6 +673,15 @@ class ScoreSession:
             self.job = self.bridge.get_score(self.job["id"])
         if self.job.get("state") not in FINAL_STATES:
             return None
+        if self.cancel_asked:
+            # The editor said stop: a score that finished before the cancel arrived is not placed.
+            self.report = Report(
+                False,
+                "cancelled: nothing was placed. " + (self.job.get("message") or ""),
+                score_id=self.job.get("id"),
+                run_dir=self.plan.run_dir,
+            )
+            return self.report
         try:
             finish = finish_take if self.plan.take is not None else finish_score
             self.report = finish(self.resolve, self.plan, self.job)

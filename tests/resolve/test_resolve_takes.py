@@ -234,3 +234,34 @@ def test_ranked_takes_of_a_best_of_n_score_wait_disabled_on_the_takes_tracks(
         (START_24 + 72, START_24 + 132, "chase", False),
     ]
     assert [p["rankedTakes"] for p in report.placed] == [1, 1]
+
+
+def test_cancel_in_the_window_stops_the_score_and_places_nothing(
+    plugin, pictures, settings, tmp_path
+):
+    from tests.resolve import fake_ui
+
+    (tmp_path / "cuebridge_settings.json").write_text(json.dumps(settings))
+    rate = Fraction(24)
+    markers = {0: cue_marker("calm", 40), 72: cue_marker("chase", 60)}
+    resolve = make_resolve(pictures[rate], rate, START_24, markers)
+    _, timeline, pool = parts(resolve)
+    before = timeline.snapshot()
+    seen = {}
+
+    def editor(dispatcher):
+        items = dispatcher.window.GetItems()
+        dispatcher.click("Score")
+        dispatcher.click("Cancel")  # at once: the job is running on the bridge
+        seen["cancelling"] = items["Status"].Text
+        dispatcher.wait_for_timer()
+        seen["done"] = items["Status"].Text
+        dispatcher.click("Cancel")
+
+    bmd = fake_ui.Bmd(editor)
+    fu = fake_ui.Fusion(fake_ui.UIManager(), resolve)
+    plugin.main({"__file__": str(tmp_path / "s.py"), "bmd": bmd, "resolve": resolve, "fu": fu})
+
+    assert seen["cancelling"].startswith("cancelling"), seen
+    assert seen["done"].startswith("cancelled: nothing was placed"), seen
+    assert timeline.snapshot() == before and not pool.appended
