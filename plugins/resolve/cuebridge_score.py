@@ -1415,6 +1415,7 @@ def finish_take(resolve, plan: Plan, job: Dict[str, Any]) -> Report:
     )
     if copy is None:
         _remove_empty_tracks(timeline, created)
+        _forget(media_pool, new_media)
         raise ScoreProblem(
             "Resolve would not put the previous take of {!r} on a {!r} track, so the cue keeps "
             "it; the new take is {}".format(take["name"], TAKES_TRACK, path)
@@ -1423,12 +1424,20 @@ def finish_take(resolve, plan: Plan, job: Dict[str, Any]) -> Report:
         warnings.append(f"Resolve would not disable the previous take on {TAKES_TRACK!r}")
     # 2. The old take off the cue's track.
     if remove_clips(resolve, timeline, [take["item"]]):
-        remove_clips(resolve, timeline, [copy])
+        copy_left = bool(remove_clips(resolve, timeline, [copy]))
         _remove_empty_tracks(timeline, created)
+        _forget(media_pool, new_media)
+        left = (
+            "; a disabled copy of it is left on {!r}: delete it by hand".format(
+                timeline.GetTrackName("audio", takes_index)
+            )
+            if copy_left
+            else ""
+        )
         raise ScoreProblem(
             "Resolve would not take the previous take of {!r} off {} (open the Edit page: Resolve "
-            "refuses script deletes on the Fairlight page), so the cue keeps it; the new take is "
-            "{}".format(take["name"], where, path)
+            "refuses script deletes on the Fairlight page), so the cue keeps it{}; the new take "
+            "is {}".format(take["name"], where, left, path)
         )
     # 3. The new take where the old one was.
     landed = _place_one(
@@ -1493,6 +1502,12 @@ def finish_take(resolve, plan: Plan, job: Dict[str, Any]) -> Report:
         }
     ]
     return Report(True, message, placed=placed, warnings=warnings, **facts)
+
+
+def _forget(media_pool, new_media) -> None:
+    # A take that never reached the timeline leaves nothing in the media pool either.
+    if new_media:
+        media_pool.DeleteClips(new_media)
 
 
 def _mark_take(timeline, plan, take, path, seed, takes, meta) -> None:

@@ -265,3 +265,28 @@ def test_cancel_in_the_window_stops_the_score_and_places_nothing(
     assert seen["cancelling"].startswith("cancelling"), seen
     assert seen["done"].startswith("cancelled: nothing was placed"), seen
     assert timeline.snapshot() == before and not pool.appended
+
+
+def test_a_take_resolve_will_not_swap_leaves_the_cue_as_it_was_and_says_what_is_left(
+    plugin, pictures, settings
+):
+    """Fairlight page and a dialog that keeps Resolve there: DeleteClips does nothing
+    (api-limitations.md, "Timeline.DeleteClips ..."). The cue keeps its take, and the message
+    says where the disabled copy went, because Resolve would not delete that either."""
+    resolve = scored(plugin, pictures, settings)
+    _, timeline, _ = parts(resolve)
+    [calm, chase] = clips(timeline, "Score")
+    timeline.playhead = START_24 + 100
+    resolve.page = "fairlight"
+    resolve.OpenPage = lambda name: False
+
+    report = plugin.score_timeline(resolve, {"take": True}, settings=settings)
+
+    assert not report.ok
+    assert "would not take the previous take of 'chase' off 'Score' at 01:00:03:00" in (
+        report.message
+    )
+    assert clips(timeline, "Score") == [calm, chase]  # the cue keeps its take
+    left = clips(timeline, "Score takes")
+    assert [(s, e, on) for s, e, _n, _p, on in left] == [(chase[0], chase[1], False)]
+    assert "a disabled copy of it is left on 'Score takes'" in report.message
