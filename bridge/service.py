@@ -132,6 +132,8 @@ class ScoreRun:
 
     def _cues(self) -> list[bpb.CueProgress]:
         # Per-cue state from the engine's segment events, so plugins can name the cue in progress.
+        if getattr(self, "prepared", None) is None:  # a finished score read back from a store
+            return []
         latest = {s.segment_id: s for s in self.events if s is not None}
         out = []
         for ts in self.prepared.segments:
