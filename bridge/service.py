@@ -130,7 +130,28 @@ class ScoreRun:
                 failed=self.failed,
                 message=self.message,
                 result=self.result,
+                cues=self._cues(),
             )
+
+    def _cues(self) -> list[bpb.CueProgress]:
+        # Per-cue state from the engine's segment events, so plugins can name the cue in progress.
+        if getattr(self, "prepared", None) is None:  # a finished score read back from a store
+            return []
+        latest = {s.segment_id: s for s in self.events if s is not None}
+        out = []
+        for ts in self.prepared.segments:
+            seg = ts.segment
+            got = latest.get(seg.id)
+            out.append(
+                bpb.CueProgress(
+                    segment_id=seg.id,
+                    name=seg.name or seg.id,
+                    state=got.state if got else pb.SEGMENT_STATE_PENDING,
+                    record_start_frame=ts.record_start,
+                    error=got.error if got else "",
+                )
+            )
+        return out
 
     def changed(self, segment: pb.SegmentResult | None = None, **fields) -> None:
         with self.cond:
