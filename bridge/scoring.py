@@ -15,6 +15,7 @@ from pathlib import Path
 
 import opentimelineio as otio
 
+from cuebridge.bridge.dialogue import DialogueChoice, with_dialogue
 from cuebridge.bridge.errors import BridgeError, TimelineError
 from cuebridge.bridge.media import MediaLinker
 from cuebridge.bridge.placement import Placement, place_cues
@@ -50,6 +51,7 @@ class ScoreOptions:
     defaults: CueDefaults = field(default_factory=CueDefaults)
     cue_dir: Path | None = None
     track_name: str = "Score"
+    dialogue: DialogueChoice = field(default_factory=DialogueChoice)
 
 
 @dataclass
@@ -108,6 +110,12 @@ def prepare(options: ScoreOptions) -> PreparedScore:
             f"{offline} clip(s) offline ({', '.join(missing[:5])}): those cues are "
             "scored from the edit structure alone"
         )
+    # Where people speak under each cue (the music makes room there); offline -> a warning.
+    linker = MediaLinker(src, list(options.media_dirs))
+    segments, heard = with_dialogue(
+        timeline, facts.rate, segments, linker, options.dialogue, str(src)
+    )
+    warnings += heard
     cue_dir = Path(options.cue_dir) if options.cue_dir else out.parent / f"{out.stem}_cues"
     _check_cue_dir(cue_dir, segments, options.force)
     return PreparedScore(options, timeline, facts, segments, cue_dir, warnings)

@@ -116,10 +116,16 @@ def normalise_peak(audio: np.ndarray, peak_db: float = -1.0) -> np.ndarray:
 
 
 def normalise_loudness(
-    audio: np.ndarray, target_rms_db: float = -20.0, peak_ceiling_db: float = -1.0
+    audio: np.ndarray,
+    target_rms_db: float = -20.0,
+    peak_ceiling_db: float = -1.0,
+    measure: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Scale towards an RMS target, but never past the peak ceiling (no clipping, no limiter)."""
-    rms, peak = rms_dbfs(audio), peak_dbfs(audio)
+    """Scale towards an RMS target, but never past the peak ceiling (no clipping, no limiter).
+    `measure`: the part of the audio the target is about (e.g. the music between dialogue
+    lines); the peak is always taken over the whole."""
+    rms = rms_dbfs(audio if measure is None else measure)
+    peak = peak_dbfs(audio)
     if rms <= _SILENCE_DB:
         return audio
     gain_db = min(target_rms_db - rms, peak_ceiling_db - peak)

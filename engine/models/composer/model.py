@@ -32,6 +32,7 @@ from cuebridge.engine.audio import (
 )
 from cuebridge.engine.cue import SAMPLE_RATE, Cue, cue_file_stem
 from cuebridge.engine.errors import CueError
+from cuebridge.engine.mix import duck_under_speech, outside_speech
 from cuebridge.engine.models.base import ModelStatus
 from cuebridge.engine.models.composer.score import (
     COMPOSER_VERSION,
@@ -95,7 +96,10 @@ class ComposerModel:
         midi, plan = compose_segment(segment, feel)
         num_samples = segment.rate.samples(segment.duration_frames, SAMPLE_RATE)
         audio = render_midi(midi, num_samples, font)
-        audio = normalise_loudness(audio, -20.0 + 4.0 * feel.arousal, PEAK_CEILING_DB)
+        # The level is set on the music between dialogue lines; the dip under them comes after.
+        level_on = outside_speech(audio, segment.speech_times_s())
+        audio = normalise_loudness(audio, -20.0 + 4.0 * feel.arousal, PEAK_CEILING_DB, level_on)
+        audio, dialogue = duck_under_speech(audio, segment, options)
         audio = fade_out(fade_in(audio, 0.003), plan.fade_s)
 
         out_dir = Path(out_dir)
@@ -124,6 +128,7 @@ class ComposerModel:
             "soundfont": str(resolve_soundfont(font)),
             "engine_version": engine.__version__,
             **picture,
+            **dialogue,
         }
         return Cue(
             warnings=[w for w in picture.get("picture.warnings", "").split(" | ") if w],
