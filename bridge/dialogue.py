@@ -12,6 +12,7 @@ for some lines and not others), and a warning says so, as for the picture.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
@@ -194,3 +195,42 @@ def with_dialogue(
         for s in segments
     ]
     return filled, warnings
+
+
+def fcp_audio_levels(keyframes_json: str, rate: Fraction) -> dict | None:
+    """The engine's dip as an FCP 7 XML "Audio Levels" filter with keyframes, in the shape the
+    OTIO FCP 7 XML adapter writes from a clip's metadata["fcp_xml"] (Premiere reads it, and the
+    editor can drag the points). None when there is no dip."""
+    try:
+        points = json.loads(keyframes_json) if keyframes_json else []
+    except ValueError:
+        return None
+    if len(points) < 2:
+        return None
+    frames = {}
+    for t, db in points:  # one value per frame: the lowest, so a dip is never lost
+        f = round(Fraction(t).limit_denominator(100_000) * rate)
+        frames[f] = min(frames.get(f, 0.0), float(db))
+    keyframes = [
+        {"when": str(f), "value": f"{10 ** (db / 20):.5f}"} for f, db in sorted(frames.items())
+    ]
+    return {
+        "filter": {
+            "effect": {
+                "name": "Audio Levels",
+                "effectid": "audiolevels",
+                "effectcategory": "audiolevels",
+                "effecttype": "audiolevels",
+                "mediatype": "audio",
+                "parameter": {
+                    "@authoringApp": "PremierePro",
+                    "parameterid": "level",
+                    "name": "Level",
+                    "valuemin": "0",
+                    "valuemax": "3.98109",
+                    "value": "1",
+                    "keyframe": keyframes,
+                },
+            }
+        }
+    }
