@@ -11,12 +11,14 @@ from cuebridge.engine.audio import read_wav
 from cuebridge.engine.cue import SAMPLE_RATE
 from cuebridge.engine.errors import CueError
 from cuebridge.engine.mix import (
+    BAND_EXTRA_DB,
     DUCK_DB,
     HOLD_S,
     RAMP_S,
     duck_depth,
     gain_curve,
     level_keyframes,
+    speech_band,
 )
 from cuebridge.engine.models.composer.model import ComposerModel
 from cuebridge.engine.segment import GenerationOptions, Rate, Segment
@@ -67,18 +69,36 @@ def test_keyframes_follow_the_curve():
 
 def test_composer_cue_dips_exactly_under_speech_and_nowhere_else(tmp_path):
     """The dip comes after the level is set: against the same cue with the dip off, the music
-    under speech is exactly the depth lower and the music between lines is the same."""
+    between lines is the same, under speech it is the depth lower, the voice band more."""
     seg = Segment("cue-001", Rate(24), 12 * 24, mood="warm", seed=5, speech=((48, 96), (168, 216)))
     model = ComposerModel()
     on = model.generate(seg, GenerationOptions(), tmp_path / "on")
     off = model.generate(seg, GenerationOptions(extra={"duck": "off"}), tmp_path / "off")
     a, _ = read_wav(on.audio_path)
     b, _ = read_wav(off.audio_path)
-    expected = gain_curve(len(b), seg.speech_times_s(), DUCK_DB)
-    loud = np.abs(b[:, 0]) > 1e-3  # where 24-bit rounding does not dominate the ratio
-    ratio = a[loud, 0] / b[loud, 0]
-    assert np.allclose(ratio, expected[loud], atol=2e-3)
+    gain = gain_curve(len(b), seg.speech_times_s(), DUCK_DB)
+    free = gain == 1.0
+    assert free.sum() > 4 * SAMPLE_RATE
+    assert np.allclose(a[free], b[free], atol=1e-6)  # untouched between lines (24-bit exact)
+    for start, end in seg.speech_times_s():
+        piece = slice(round(start * SAMPLE_RATE), round(end * SAMPLE_RATE))
+        broad = 10 * np.log10(np.mean(a[piece] ** 2) / np.mean(b[piece] ** 2))
+        band = 10 * np.log10(
+            np.mean(speech_band(a)[piece] ** 2) / np.mean(speech_band(b)[piece] ** 2)
+        )
+        assert DUCK_DB + BAND_EXTRA_DB - 0.2 <= broad <= DUCK_DB + 0.2
+        assert band == pytest.approx(DUCK_DB + BAND_EXTRA_DB, abs=0.3)
     assert on.metadata["dialogue.speech_s"] == json.dumps([[2.0, 4.0], [7.0, 9.0]])
     assert on.metadata["dialogue.duck_db"] == "-6"
+    assert on.metadata["dialogue.band_db"] == "-9"
     assert json.loads(on.metadata["dialogue.level_keyframes"])[2] == [2.0, -6.0]
     assert off.metadata["dialogue.duck_db"] == "off"
+
+
+def test_speech_band_split_is_exact_and_in_band():
+    t = np.arange(SAMPLE_RATE) / SAMPLE_RATE
+    low, mid, high = (np.sin(2 * np.pi * f * t) for f in (100.0, 1000.0, 8000.0))
+    mix = (low + mid + high).astype(np.float32)
+    band = speech_band(mix)
+    assert np.allclose(band, mid, atol=1e-3)
+    assert np.allclose(speech_band(mix[:, None].repeat(2, 1))[:, 1], band, atol=1e-6)

@@ -75,13 +75,8 @@ def test_fcp7_xml_carries_the_dip_as_audio_level_keyframes(bridge, scene, tmp_pa
     [placement] = job.result.placements
     points = json.loads(placement.cue.metadata["dialogue.level_keyframes"])
     root = ET.parse(out).getroot()
-    [effect] = [
-        e for e in root.iter("effect") if (e.findtext("effectid") or "") == "audiolevels"
-    ]
-    keys = [
-        (int(k.findtext("when")), float(k.findtext("value")))
-        for k in effect.iter("keyframe")
-    ]
+    [effect] = [e for e in root.iter("effect") if (e.findtext("effectid") or "") == "audiolevels"]
+    keys = [(int(k.findtext("when")), float(k.findtext("value"))) for k in effect.iter("keyframe")]
     assert len(keys) == len(points)
     assert min(v for _, v in keys) == pytest.approx(10 ** (-6 / 20), abs=1e-4)
     assert keys[0] == (0, 1.0)
