@@ -439,6 +439,14 @@ def report_score(job: bpb.ScoreJob, as_json: bool) -> int:
             f"{p.record_in_timecode}-{p.record_out_timecode}  {p.track_name:<8} "
             f"{p.name}  ->  {p.cue.audio_path}{'  (unchanged, reused)' if p.reused else ''}"
         )
+    spoken = [
+        len(json.loads(p.cue.metadata.get("dialogue.speech_s") or "[]")) for p in result.placements
+    ]
+    if any(spoken):
+        click.echo(
+            f"dialogue read: {sum(spoken)} line(s) under {sum(1 for n in spoken if n)} cue(s); "
+            "the music dips and thins there"
+        )
     for f in result.failed:
         click.secho(f"failed: {f.segment_id}: {f.error}", fg="red", err=True)
     click.echo(f"wrote {result.output_path}")

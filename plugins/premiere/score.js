@@ -100,11 +100,34 @@
       const message = `No cue was made for ${description}: ${why || "no reason given"}.`;
       throw new PanelError(message, "SCORE_FAILED");
     }
+    const dialogue = dialogueLine(placements);
+    if (dialogue) notes.unshift(dialogue);
     onStatus({ message: `Placing ${placements.length} cue(s)…` });
     const { placed } = await placeCues(ppro, project, seq, placements, { files });
     const state = job.state === "JOB_STATE_PARTIAL" ? "partial" : "done";
     return { state, description, placed, notes };
   }
 
-  return { scoreActiveSequence, safeName, stamp };
+  // The engine records the speech it made room for on each cue; say that dialogue was read.
+  function dialogueLine(placements) {
+    let cues = 0;
+    let lines = 0;
+    for (const p of placements) {
+      let spans = [];
+      try {
+        spans = JSON.parse(((p.cue || {}).metadata || {})["dialogue.speech_s"] || "[]");
+      } catch (_) {
+        spans = [];
+      }
+      if (spans.length) {
+        cues += 1;
+        lines += spans.length;
+      }
+    }
+    return cues
+      ? `Dialogue read: ${lines} line(s) under ${cues} cue(s); the music dips and thins there.`
+      : "";
+  }
+
+  return { scoreActiveSequence, safeName, stamp, dialogueLine };
 });

@@ -150,3 +150,12 @@ def test_a_bridge_that_never_answers_is_a_timeout_not_a_dead_bridge(plugin, tmp_
         with pytest.raises(plugin.ScoreProblem, match="did not answer") as info:
             bridge.get_score("abc")
     assert "not running" not in str(info.value)
+
+
+def test_the_report_says_dialogue_was_read(plugin):
+    def cue(speech):
+        return {"cue": {"metadata": {"dialogue.speech_s": speech}}}
+
+    note = plugin.dialogue_note([cue("[[1.0, 2.2], [3.6, 5.6]]"), cue("[]"), {"cue": {}}])
+    assert note == "; dialogue read: 2 line(s) under 1 cue(s), the music dips and thins there"
+    assert plugin.dialogue_note([cue("[]"), cue("{damaged")]) == ""
