@@ -42,6 +42,7 @@ def listened_tracks(
 ) -> list[otio.schema.Track]:
     """The audio tracks that may hold dialogue, in timeline order."""
     audio = list(timeline.audio_tracks())
+    names = [n.strip() for name in names for n in name.split(",") if n.strip()]  # "A1,A2" too
     if not names:
         return [t for t in audio if t.enabled and not _is_score(t)]
     picked = []

@@ -145,6 +145,8 @@ def test_named_dialogue_tracks_and_no_dialogue(media, tmp_path):
     assert only_music.speech == ()
     [by_name], _ = _prepare(tmp_path, timeline, tracks=("dx",))
     assert len(by_name.speech) == 3
+    [both], _ = _prepare(tmp_path, timeline, tracks=("A2, A1",))  # one string, as HTTP may send
+    assert both.speech == by_name.speech
     [off], warnings = _prepare(tmp_path, timeline, enabled=False)
     assert off.speech == () and warnings == []
     with pytest.raises(BridgeError, match=r"'A7'.*A1 'DX', A2 'Temp'"):
