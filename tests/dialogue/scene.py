@@ -111,10 +111,12 @@ def audio_clip(path: Path, source_start: int, length: int, file_frames: int) -> 
 def scene_timeline(
     tracks: dict[str, list[otio.schema.Item]], length: int, cue: tuple[int, int] | None = None
 ) -> otio.schema.Timeline:
-    """A timeline `length` frames long: an empty V1, the given audio tracks, one cue marker."""
+    """A timeline `length` frames long: V1 cut into empty shots of 4 s (the cue gets cuts, as a
+    dialogue scene has), the given audio tracks, one cue marker."""
     timeline = otio.schema.Timeline(name="dialogue scene")
     v1 = otio.schema.Track(name="V1", kind=otio.schema.TrackKind.Video)
-    v1.append(otio.schema.Gap(source_range=_range(0, length)))
+    for at in range(0, length, 96):
+        v1.append(otio.schema.Gap(source_range=_range(0, min(96, length - at))))
     timeline.tracks.append(v1)
     for name, items in tracks.items():
         track = otio.schema.Track(name=name, kind=otio.schema.TrackKind.Audio)
