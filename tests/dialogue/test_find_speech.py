@@ -207,3 +207,20 @@ def test_rates_other_than_24_keep_edges(media, tmp_path):
     assert segment.rate.num == 30000 and FPS == 24
     for (a, b), (ta, tb) in zip(_lines_s(segment), media["truth"], strict=True):
         assert abs(a - ta) <= EDGE_S and abs(b - tb) <= EDGE_S
+
+
+def test_unreadable_sound_is_named_and_the_cue_still_scores(demo24, tmp_path):
+    broken = tmp_path / "DX0002.wav"
+    broken.write_bytes(b"RIFF but not really a wave file" * 40)
+    timeline = scene_timeline(
+        {
+            "A1": [audio_clip(broken, 0, 5 * 24, 14 * 24)],
+            "A2": [audio_clip(demo24.film_path, 0, 5 * 24, 5 * 24)],
+        },
+        5 * 24,
+    )
+    [segment], warnings = _prepare(tmp_path, timeline)
+    assert segment.speech == ()
+    [warning] = [w for w in warnings if "dialogue" in w]
+    assert "DX0002.wav cannot be decoded" in warning
+    assert f"{demo24.film_path.name} has no audio stream" in warning
