@@ -122,10 +122,11 @@ def normalise_loudness(
     measure: np.ndarray | None = None,
 ) -> np.ndarray:
     """Scale towards an RMS target, but never past the peak ceiling (no clipping, no limiter).
-    `measure`: the part of the audio the target is about (e.g. the music between dialogue
-    lines); the peak is always taken over the whole."""
-    rms = rms_dbfs(audio if measure is None else measure)
-    peak = peak_dbfs(audio)
+    `measure`: the audio whose level decides the gain (e.g. the same cue written without the
+    dialogue, so that making room only takes away); the audio's own peak still caps it."""
+    ref = audio if measure is None else measure
+    rms = rms_dbfs(ref)
+    peak = max(peak_dbfs(ref), peak_dbfs(audio))
     if rms <= _SILENCE_DB:
         return audio
     gain_db = min(target_rms_db - rms, peak_ceiling_db - peak)

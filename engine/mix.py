@@ -11,10 +11,12 @@ rather than only pulling its fader: the bass and the air of the cue stay, the wo
 The band is split off with a zero-phase FFT filter whose edges are raised-cosine slopes, and the
 split is exact (band + rest = the cue), so away from speech the cue is untouched.
 
-Order in a model: compose/generate -> set the level -> duck -> fades. The level is set on the
-music outside speech (`outside_speech`), then the duck only lowers, so the music between lines
-sits exactly where it would without dialogue, the dip is exactly the depth asked for, and the
-peak ceiling still holds.
+Order in a model: compose/generate -> set the level -> duck -> fades. The ducking comes AFTER
+the level is set, and the level is measured on the cue as it would be without dialogue (the
+composer renders its no-speech version for that when it wrote the speech version differently;
+musicgen's take is the same either way), so the music between lines sits exactly where it would
+without dialogue handling, the dip under the lines is exactly the depth asked for (normalisation
+cannot undo it), and since the duck only lowers, the peak ceiling still holds.
 
 `level_keyframes` lists the same shape as (seconds, dB) points for formats that can carry
 clip-gain keyframes, so an editor can adjust the dip rather than fight it.
@@ -37,7 +39,6 @@ BAND_EXTRA_DB = -3.0
 BAND_SLOPE = 1.25  # each band edge fades over this frequency ratio (about a third of an octave)
 HOLD_S = 0.5
 MAX_DUCK_DB = -40.0
-MIN_FREE_S = 1.0  # less music than this outside speech: set the level on the whole cue
 
 Spans = list[tuple[float, float]]
 
@@ -96,19 +97,6 @@ def gain_curve(
         depth[up[keep]] = shape[::-1][keep]
         gain_db = np.minimum(gain_db, depth * depth_db)
     return (10.0 ** (gain_db / 20.0)).astype(np.float32)
-
-
-def outside_speech(
-    audio: np.ndarray, speech_s: Spans, sample_rate: int = SAMPLE_RATE
-) -> np.ndarray:
-    """The music away from speech and its ramps: what the level is measured on. The whole cue
-    when too little is left (a cue under wall-to-wall dialogue)."""
-    keep = np.ones(len(audio), bool)
-    for a, b in duck_spans(speech_s, len(audio) / sample_rate):
-        keep[max(0, round((a - RAMP_S) * sample_rate)) : round((b + RAMP_S) * sample_rate)] = False
-    if keep.sum() < MIN_FREE_S * sample_rate:
-        return audio
-    return audio[keep]
 
 
 def duck_under_speech(
