@@ -13,6 +13,9 @@ Printed per figure, on vs off, against the issue's goals:
   halves);
 - the VAD's edge error against where each line audibly starts and ends (goal: <= 100 ms).
 
+The first two come from the mix (engine/mix.py) and the arrangement together; the melody figure
+is the composer's alone (it writes for `segment.speech`, or it does not).
+
     python bench/bench_dialogue.py            # 8 cues (4 moods x 2 seeds)
     python bench/bench_dialogue.py --quick    # 2 cues
 """
@@ -36,6 +39,7 @@ from cuebridge.bridge.scoring import ScoreOptions, prepare  # noqa: E402
 from cuebridge.engine.audio import read_wav  # noqa: E402
 from cuebridge.engine.mix import RAMP_S  # noqa: E402
 from cuebridge.engine.models.composer.model import ComposerModel  # noqa: E402
+from cuebridge.engine.models.composer.score import COMPOSER_VERSION  # noqa: E402
 from cuebridge.engine.segment import GenerationOptions  # noqa: E402
 from tests.dialogue.scene import audio_clip, dialogue_file, scene_timeline  # noqa: E402
 
@@ -128,7 +132,7 @@ def main() -> None:
     print(f"VAD read {LENGTH / 24:.0f} s of dialogue in {vad_s * 1000:.0f} ms; lines found:")
     for (a, b), (ta, tb) in pairs:
         print(f"  {a:6.3f}-{b:6.3f} s  (spoken {ta:6.3f}-{tb:6.3f})")
-    print(f"melody part read from MIDI instrument: {part}")
+    print(f"composer rules {COMPOSER_VERSION}; melody read from MIDI instrument: {part}")
     print()
     print(f"{'cue':<12}{'band in speech':>16}{'band outside':>14}{'melody/s on':>13}{'off':>7}")
     for name, d_in, d_out, m_on, m_off in rows:
