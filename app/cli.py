@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import secrets
 import signal
 import sys
@@ -193,6 +194,14 @@ def serve(
     if server.http is not None:
         click.echo(f"HTTP/JSON on {server.http.url}", err=True)
     click.echo(f"token file: {token_path()}", err=True)
+    if server.jobs is not None and server.jobs.store.moved_aside:
+        click.secho(
+            f"warning: the job store was damaged and is kept at {server.jobs.store.moved_aside};"
+            " a new one was started (unfinished jobs there are not resumed; cue files are safe)",
+            fg="yellow",
+            err=True,
+        )
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM stops as gently as Ctrl-C
     try:
         server.wait()

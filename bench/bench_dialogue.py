@@ -36,11 +36,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from cuebridge.bridge.dialogue import DialogueChoice  # noqa: E402
 from cuebridge.bridge.scoring import ScoreOptions, prepare  # noqa: E402
+from cuebridge.bridge.wire import segment_to_pb  # noqa: E402
 from cuebridge.engine.audio import read_wav  # noqa: E402
 from cuebridge.engine.mix import RAMP_S  # noqa: E402
 from cuebridge.engine.models.composer.model import ComposerModel  # noqa: E402
 from cuebridge.engine.models.composer.score import COMPOSER_VERSION  # noqa: E402
 from cuebridge.engine.segment import GenerationOptions  # noqa: E402
+from cuebridge.engine.wire import segment_from_pb  # noqa: E402
 from tests.dialogue.scene import audio_clip, dialogue_file, scene_timeline  # noqa: E402
 
 MOODS = ("tense", "warm", "calm", "action")
@@ -100,7 +102,8 @@ def main() -> None:
             ScoreOptions(src, folder / "out.otio", dialogue=DialogueChoice(cache_dir=None))
         )
         vad_s = time.perf_counter() - t0
-        [segment] = [s.segment for s in prepared.segments]
+        # The segment as the engine receives it: through the contract, as a score sends it.
+        [segment] = [segment_from_pb(segment_to_pb(s.segment)) for s in prepared.segments]
         speech = segment.speech_times_s()
         pairs = list(zip(speech, truth, strict=False))
         edges = [abs(x - y) for (a, b), (ta, tb) in pairs for x, y in ((a, ta), (b, tb))]

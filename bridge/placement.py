@@ -13,7 +13,7 @@ import opentimelineio as otio
 
 from cuebridge.bridge.dialogue import fcp_audio_levels
 from cuebridge.bridge.segments import TimelineFacts, TimelineSegment
-from cuebridge.engine.cue import Cue
+from cuebridge.v1.engine_pb2 import Cue
 
 
 @dataclass(frozen=True)

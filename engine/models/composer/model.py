@@ -34,7 +34,7 @@ from cuebridge.engine.audio import (
 from cuebridge.engine.cue import SAMPLE_RATE, Cue, cue_file_stem
 from cuebridge.engine.errors import CueError
 from cuebridge.engine.mix import duck_under_speech
-from cuebridge.engine.models.base import ModelStatus
+from cuebridge.engine.models.base import CueModel, ModelStatus, ShouldStop
 from cuebridge.engine.models.composer.score import (
     COMPOSER_VERSION,
     NEUTRAL,
@@ -48,8 +48,8 @@ from cuebridge.engine.models.composer.soundfont import (
     resolve_soundfont,
     soundfont_problem,
 )
-from cuebridge.engine.paths import data_dir
 from cuebridge.engine.segment import GenerationOptions, Segment
+from cuebridge.engine.settings import EngineSettings
 
 DESCRIPTION = (
     "Offline default: a cut-aware symbolic composer rendered through a General MIDI SoundFont"
@@ -58,13 +58,18 @@ PEAK_CEILING_DB = -1.0
 WORDS_WEIGHT = 0.6  # the editor's mood words against the picture's feel, when both speak
 
 
-class ComposerModel:
+class ComposerModel(CueModel):
     name = "composer"
 
     def __init__(self, soundfont: str | Path | None = None, picture_cache: Path | None = None):
         self.soundfont = str(soundfont) if soundfont else ""  # "" = the bundled GM font
-        # Picture analyses are cached on disk: re-scoring an unchanged segment decodes nothing.
-        self.picture_cache = picture_cache or data_dir() / "picture-cache"
+        # Picture analyses are cached on disk (None: in memory only): re-scoring an unchanged
+        # segment decodes nothing.
+        self.picture_cache = picture_cache
+
+    @classmethod
+    def from_settings(cls, settings: EngineSettings) -> ComposerModel:
+        return cls(picture_cache=settings.picture_cache)
 
     def identity(self) -> str:
         """What, besides the options, decides this model's output (the engine's cue cache key):
@@ -87,6 +92,8 @@ class ComposerModel:
         segment: Segment,
         options: GenerationOptions,
         out_dir: Path,
+        should_stop: ShouldStop | None = None,  # a cue takes well under a second: it finishes
+        *,
         feel: Feel | None = None,
     ) -> Cue:
         _check_segment(segment)
