@@ -33,6 +33,7 @@ import numpy as np
 from cuebridge.engine.audio import musical_ending, normalise_peak, resample, sync_score, write_wav
 from cuebridge.engine.cue import SAMPLE_RATE, Cue
 from cuebridge.engine.errors import CueError
+from cuebridge.engine.mix import duck_under_speech
 from cuebridge.engine.models.base import CueModel, ModelStatus
 from cuebridge.engine.segment import GenerationOptions, Segment
 from cuebridge.engine.settings import EngineSettings
@@ -429,6 +430,8 @@ class MusicgenVideoModel(CueModel):
         best = int(np.argmax(scores)) if len(scores) > 1 else 0
         base = _safe_name(seg.id)
         path = out_dir / f"{base}.{NAME}.wav"
+        # The take is chosen on the music alone; the dip under dialogue is a mix move after it.
+        finished[best], dialogue = duck_under_speech(finished[best], seg, options)
         write_wav(path, finished[best], SAMPLE_RATE)
         others = []
         for t, a in enumerate(finished):
@@ -451,5 +454,6 @@ class MusicgenVideoModel(CueModel):
             "ending": f"fade {fades[best]:.3f} s from the last beat",
             "video": self._video_note(),
             "weights": json.dumps(self._identity, sort_keys=True),
+            **dialogue,
         }
         return Cue(seg.id, str(path), num_samples, SAMPLE_RATE, model=NAME, metadata=metadata)
