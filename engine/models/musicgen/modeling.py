@@ -270,8 +270,9 @@ class Conditioning:
             return None if t is None else t.index_select(0, torch.as_tensor(rows, device=t.device))
 
         if self.video_rows is not None:  # the distinct videos stay; only the row map is picked
-            return Conditioning(pick(self.text), pick(self.text_mask), self.video,
-                                self.video_mask, pick(self.video_present), pick(self.video_rows))  # fmt: skip
+            rows = pick(self.text), pick(self.text_mask)
+            return Conditioning(*rows, self.video, self.video_mask, pick(self.video_present),
+                                pick(self.video_rows))  # fmt: skip
         return Conditioning(
             pick(self.text),
             pick(self.text_mask),
