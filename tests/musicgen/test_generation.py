@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 import torch
 
-from cuebridge.engine.models.musicgen.modeling import Conditioning, SamplingConfig
+from cuebridge.engine.models.musicgen.modeling import (
+    Conditioning,
+    SamplingConfig,
+    adapter_modules,
+    make_generator,
+)
 from tests.musicgen.helpers import random_video
 
 
@@ -113,3 +118,62 @@ def test_static_kv_cache_samples_the_same(model, text):
     model.static_cache = True
     static = model.generate_long(cond, 14, sampling, [21, 22])
     assert torch.equal(dynamic, static)
+
+
+def count_video_rows(model):
+    """Forward hooks recording how many rows the video projection and queries see."""
+    seen = {"proj": [], "q": []}
+    mods = adapter_modules(model.musicgen)
+    hooks = [
+        m.video.proj.register_forward_hook(
+            lambda _m, args, _o: seen["proj"].append(args[0].shape[0])
+        )
+        for m in mods
+    ]
+    hooks += [m.video.attn.q_proj.register_forward_hook(
+                  lambda _m, args, _o: seen["q"].append(args[0].shape[0])) for m in mods]  # fmt: skip
+    return seen, hooks
+
+
+def test_takes_share_the_video_kv_and_sample_the_same(model, text):
+    """Three takes of each of two cues: each video is projected once per layer (not per take,
+    not per guidance half), and the samples equal those of one video copy per row."""
+    model.set_gates(3.0)
+    ids, mask = text
+    sampling = SamplingConfig(top_k=16, guidance="ossl")
+    seeds = [1, 2, 3, 4, 5, 6]
+    with torch.no_grad():
+        base = model.encode_text(ids, mask)
+        cond = base.select([0, 0, 0, 1, 1, 1])
+        video = random_video(2, 7, seed=3)
+        cond.video = torch.cat([video[[0]].repeat(3, 1, 1), video[[1]].repeat(3, 1, 1)])
+        copies = model.generate_codes(cond, 6, sampling, [make_generator(s, "cpu") for s in seeds])
+        seen, hooks = count_video_rows(model)
+        cond.video, cond.video_rows = video, torch.tensor([0, 0, 0, 1, 1, 1])
+        shared = model.generate_codes(cond, 6, sampling, [make_generator(s, "cpu") for s in seeds])
+        for h in hooks:
+            h.remove()
+    assert torch.equal(copies, shared)
+    layers = model.musicgen.config.decoder.num_hidden_layers
+    assert seen["proj"] == [2] * layers  # 2 distinct videos, projected once, on the first step
+    assert set(seen["q"]) == {12}  # 6 rows x 2 guidance halves, all attending (OSSL guidance)
+
+
+def test_null_rows_skip_the_video_work(model, text):
+    """Under text-and-video-null guidance the unconditional rows' video term is 0: their
+    queries never reach the video attention, and the samples are unchanged by skipping."""
+    model.set_gates(3.0)
+    sampling = SamplingConfig(top_k=16, guidance="text-and-video-null")
+    with torch.no_grad():
+        cond = conditioning(model, text)
+        seen, hooks = count_video_rows(model)
+        got = model.generate_codes(cond, 6, sampling, [make_generator(s, "cpu") for s in (1, 2)])
+        for h in hooks:
+            h.remove()
+    assert set(seen["q"]) == {2} and seen["proj"] == [2, 2]  # B rows, not 2B
+    # the same samples as a plain, unskipped evaluation of the definition
+    greedy = SamplingConfig(top_k=0, temperature=0.0, guidance="text-and-video-null")
+    with torch.no_grad():
+        fast = model.generate_codes(cond, 6, greedy, [torch.Generator(), torch.Generator()])
+    assert torch.equal(fast, greedy_reference(model, cond, 6, 3.0, True))
+    assert got.shape == (2, 4, 6)
