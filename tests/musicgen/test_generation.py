@@ -130,8 +130,12 @@ def count_video_rows(model):
         )
         for m in mods
     ]
-    hooks += [m.video.attn.q_proj.register_forward_hook(
-                  lambda _m, args, _o: seen["q"].append(args[0].shape[0])) for m in mods]  # fmt: skip
+    hooks += [
+        m.video.attn.q_proj.register_forward_hook(
+            lambda _m, args, _o: seen["q"].append(args[0].shape[0])
+        )
+        for m in mods
+    ]
     return seen, hooks
 
 
