@@ -143,9 +143,10 @@ class VideoProjections(nn.Module):
 
     def __init__(self, hidden: int):
         super().__init__()
-        self.q_proj = nn.Linear(hidden, hidden, bias=False)
+        # k, v, q, out: MusicgenAttention's order, so seeded initialisations draw the same values
         self.k_proj = nn.Linear(hidden, hidden, bias=False)
         self.v_proj = nn.Linear(hidden, hidden, bias=False)
+        self.q_proj = nn.Linear(hidden, hidden, bias=False)
         self.out_proj = nn.Linear(hidden, hidden, bias=False)
 
 
