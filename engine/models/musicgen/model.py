@@ -281,10 +281,12 @@ class MusicgenVideoModel:
             raise CueError(f"{NAME}: {exc}") from exc
         self._identity["vivit"] = str(self.settings.vivit)
 
+        from cuebridge.engine.models.musicgen.features import segment_features
+
         def tokens(segment: Segment):
             if not any(m.path for m in segment.media):
                 return None  # offline media: this cue is text-conditioned only
-            return vivit.tokens(segment)
+            return segment_features(vivit, segment)  # what extract-features writes
 
         return tokens
 
