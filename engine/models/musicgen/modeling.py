@@ -39,6 +39,10 @@ from transformers.models.musicgen.modeling_musicgen import MusicgenAttention
 
 from cuebridge.engine.errors import CueCancelled
 
+# The oldest transformers whose APIs this file uses (MusicGen's `cache=` argument arrived in
+# 5.24.0; 5.23 has only past_key_values=). pyproject's musicgen extra says the same.
+MIN_TRANSFORMERS = "5.24.0"
+
 ADAPTER_KEY_MARK = ".encoder_attn.video."  # every adapter parameter has this in its key
 
 
