@@ -168,8 +168,10 @@ def load_musicgen_video(
             "MusicGen weights missing: " + "; ".join(missing) + ". " + how_to_get_musicgen(ref)
         )
     dtype = dtype or pick_dtype(device)
+    # use_kernels=False: from 5.25 transformers defaults to fetching hub kernels (a download,
+    # and the `kernels` package); this engine never downloads at run time.
     musicgen = MusicgenForConditionalGeneration.from_pretrained(
-        ref, local_files_only=True, dtype=dtype
+        ref, local_files_only=True, dtype=dtype, use_kernels=False
     )
     tokenizer = AutoTokenizer.from_pretrained(ref, local_files_only=True)
     adapter = VideoAdapterConfig()
