@@ -113,11 +113,16 @@ class StepClock:
         return t[1] - t[0], (len(t) - 2) / max(1e-9, t[-1] - t[1])
 
 
-def best_of(run, repeats: int) -> tuple[float, float, float]:
-    """(prefill s, steady steps/s, EnCodec s) of the best of `repeats` runs after a warm-up."""
-    run()  # warm-up (and compilation)
-    results = [run() for _ in range(repeats)]
-    return min(results, key=lambda r: r[0] + 1 / r[1])
+def best_of(runs: dict, repeats: int) -> dict:
+    """{name: (prefill s, steady steps/s, EnCodec s)}: the best of `repeats` runs of each,
+    after a warm-up, taken in turns so that a shared machine's load drifts over all alike."""
+    for run in runs.values():
+        run()  # warm-up (and compilation)
+    results: dict = {name: [] for name in runs}
+    for _ in range(repeats):
+        for name, run in runs.items():
+            results[name].append(run())
+    return {n: min(r, key=lambda x: x[0] + 1 / x[1]) for n, r in results.items()}
 
 
 def ours(model: MusicgenVideo, cond, steps: int, batch: int, guidance: str):
@@ -207,7 +212,7 @@ def main() -> None:
         args.dtype or ("bf16" if gpu else "fp32")
     ]
     steps = args.steps or (12 if args.quick else (250 if gpu else 32))
-    repeats = args.repeats or (1 if args.quick else (3 if gpu else 1))
+    repeats = args.repeats or (2 if args.quick else 3)
     torch.set_grad_enabled(False)
     model = build(size, args.device, dtype)
     if args.compile or args.static:
@@ -226,15 +231,14 @@ def main() -> None:
         takes = max(1, min(args.takes, batch))
         ids, mask, per_row, shared = conditioning(model, batch, takes)
         g = args.guidance
-        runs = [
-            ("transformers", transformers_generate(model, ids, mask, per_row, steps, g)),
-            ("project, per-row", ours(model, per_row, steps, batch, g)),
-            ("project, shared", ours(model, shared, steps, batch, g)),
-        ]
-        base = None
-        for name, run in runs:
-            prefill, steady, encodec = best_of(run, repeats)
-            base = base or steady
+        runs = {
+            "transformers": transformers_generate(model, ids, mask, per_row, steps, g),
+            "project, per-row": ours(model, per_row, steps, batch, g),
+            "project, shared": ours(model, shared, steps, batch, g),
+        }
+        best = best_of(runs, repeats)
+        base = best["transformers"][1]
+        for name, (prefill, steady, encodec) in best.items():
             print(f"{batch:>5} {name:<18} {prefill:9.3f} {steady:14.2f} {steady / base:5.2f}x "
                   f"{steady / bound:8.1%} {encodec:9.3f}")  # fmt: skip
 
