@@ -20,6 +20,7 @@ from __future__ import annotations
 import importlib.metadata
 import io
 import os
+from dataclasses import replace
 from pathlib import Path
 
 from cuebridge import engine
@@ -32,7 +33,8 @@ from cuebridge.engine.audio import (
 )
 from cuebridge.engine.cue import SAMPLE_RATE, Cue, cue_file_stem
 from cuebridge.engine.errors import CueError
-from cuebridge.engine.models.base import ModelStatus
+from cuebridge.engine.mix import duck_under_speech
+from cuebridge.engine.models.base import CueModel, ModelStatus, ShouldStop
 from cuebridge.engine.models.composer.score import (
     COMPOSER_VERSION,
     NEUTRAL,
@@ -46,8 +48,8 @@ from cuebridge.engine.models.composer.soundfont import (
     resolve_soundfont,
     soundfont_problem,
 )
-from cuebridge.engine.paths import data_dir
 from cuebridge.engine.segment import GenerationOptions, Segment
+from cuebridge.engine.settings import EngineSettings
 
 DESCRIPTION = (
     "Offline default: a cut-aware symbolic composer rendered through a General MIDI SoundFont"
@@ -56,13 +58,18 @@ PEAK_CEILING_DB = -1.0
 WORDS_WEIGHT = 0.6  # the editor's mood words against the picture's feel, when both speak
 
 
-class ComposerModel:
+class ComposerModel(CueModel):
     name = "composer"
 
     def __init__(self, soundfont: str | Path | None = None, picture_cache: Path | None = None):
         self.soundfont = str(soundfont) if soundfont else ""  # "" = the bundled GM font
-        # Picture analyses are cached on disk: re-scoring an unchanged segment decodes nothing.
-        self.picture_cache = picture_cache or data_dir() / "picture-cache"
+        # Picture analyses are cached on disk (None: in memory only): re-scoring an unchanged
+        # segment decodes nothing.
+        self.picture_cache = picture_cache
+
+    @classmethod
+    def from_settings(cls, settings: EngineSettings) -> ComposerModel:
+        return cls(picture_cache=settings.picture_cache)
 
     def identity(self) -> str:
         """What, besides the options, decides this model's output (the engine's cue cache key):
@@ -85,6 +92,8 @@ class ComposerModel:
         segment: Segment,
         options: GenerationOptions,
         out_dir: Path,
+        should_stop: ShouldStop | None = None,  # a cue takes well under a second: it finishes
+        *,
         feel: Feel | None = None,
     ) -> Cue:
         _check_segment(segment)
@@ -95,7 +104,11 @@ class ComposerModel:
         midi, plan = compose_segment(segment, feel)
         num_samples = segment.rate.samples(segment.duration_frames, SAMPLE_RATE)
         audio = render_midi(midi, num_samples, font)
-        audio = normalise_loudness(audio, -20.0 + 4.0 * feel.arousal, PEAK_CEILING_DB)
+        # The level is that of the same cue written without the dialogue, so what the composer
+        # leaves out under the lines, and the dip after, only take away (engine/mix.py).
+        reference = _without_dialogue(segment, feel, midi, audio, font)
+        audio = normalise_loudness(audio, -20.0 + 4.0 * feel.arousal, PEAK_CEILING_DB, reference)
+        audio, dialogue = duck_under_speech(audio, segment, options)
         audio = fade_out(fade_in(audio, 0.003), plan.fade_s)
 
         out_dir = Path(out_dir)
@@ -124,6 +137,7 @@ class ComposerModel:
             "soundfont": str(resolve_soundfont(font)),
             "engine_version": engine.__version__,
             **picture,
+            **dialogue,
         }
         return Cue(
             warnings=[w for w in picture.get("picture.warnings", "").split(" | ") if w],
@@ -167,6 +181,23 @@ class ComposerModel:
             extra_cut_times_s=tuple(pic.cuts_s),
         )
         return blended, "picture+words" if w else "picture", meta
+
+
+def _without_dialogue(segment: Segment, feel: Feel, midi, audio, font: str):
+    """The cue as written with no speech map: rendered only when the composer wrote the speech
+    version differently (the same notes give the same audio)."""
+    if not segment.speech:
+        return audio
+    plain, _ = compose_segment(replace(segment, speech=()), feel)
+    if _midi_bytes(plain) == _midi_bytes(midi):
+        return audio
+    return render_midi(plain, len(audio), font)
+
+
+def _midi_bytes(midi) -> bytes:
+    buffer = io.BytesIO()
+    midi.write(buffer)
+    return buffer.getvalue()
 
 
 def _write_pair(wav_path: Path, audio, midi_path: Path, midi_bytes: bytes) -> None:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
-import os
 import re
 import threading
 from collections.abc import Callable
@@ -34,8 +33,10 @@ import numpy as np
 from cuebridge.engine.audio import musical_ending, normalise_peak, resample, sync_score, write_wav
 from cuebridge.engine.cue import SAMPLE_RATE, Cue
 from cuebridge.engine.errors import CueError
-from cuebridge.engine.models.base import ModelStatus
+from cuebridge.engine.mix import duck_under_speech
+from cuebridge.engine.models.base import CueModel, ModelStatus
 from cuebridge.engine.segment import GenerationOptions, Segment
+from cuebridge.engine.settings import EngineSettings
 
 if TYPE_CHECKING:
     import torch
@@ -66,14 +67,13 @@ class MusicgenVideoSettings:
     guidance: str = "auto"
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> MusicgenVideoSettings:
-        env = os.environ if env is None else env
+    def from_engine(cls, settings: EngineSettings) -> MusicgenVideoSettings:
         return cls(
-            musicgen=env.get("CUEBRIDGE_MUSICGEN", ""),
-            adapter=env.get("CUEBRIDGE_MUSICGEN_ADAPTER", ""),
-            vivit=env.get("CUEBRIDGE_VIVIT", ""),
-            device=env.get("CUEBRIDGE_DEVICE", "auto") or "auto",
-            guidance=env.get("CUEBRIDGE_MUSICGEN_GUIDANCE", "auto") or "auto",
+            musicgen=settings.musicgen,
+            adapter=settings.musicgen_adapter,
+            vivit=settings.vivit,
+            device=settings.device,
+            guidance=settings.musicgen_guidance,
         )
 
 
@@ -160,9 +160,13 @@ class _Row:
     seed: int
 
 
-class MusicgenVideoModel:
+class MusicgenVideoModel(CueModel):
     name = NAME
     batch_size = 16  # segments the job queue hands over at once; a cancel lands between them
+
+    @classmethod
+    def from_settings(cls, settings: EngineSettings) -> MusicgenVideoModel:
+        return cls(MusicgenVideoSettings.from_engine(settings))
 
     def __init__(
         self,
@@ -173,7 +177,7 @@ class MusicgenVideoModel:
         video_tokens: Callable[[Segment], torch.Tensor | None] | None = None,
         identity: dict[str, str] | None = None,
     ):
-        self.settings = settings or MusicgenVideoSettings.from_env()
+        self.settings = settings or MusicgenVideoSettings()
         self._model, self._tokenizer, self._video_tokens = model, tokenizer, video_tokens
         self._identity = dict(identity or {})
         self._given_identity = dict(identity or {})
@@ -475,6 +479,8 @@ class MusicgenVideoModel:
         best = int(np.argmax(scores)) if len(scores) > 1 else 0
         base = _safe_name(seg.id)
         path = out_dir / f"{base}.{NAME}.wav"
+        # The take is chosen on the music alone; the dip under dialogue is a mix move after it.
+        finished[best], dialogue = duck_under_speech(finished[best], seg, options)
         write_wav(path, finished[best], SAMPLE_RATE)
         others = []
         for t, a in enumerate(finished):
@@ -498,5 +504,6 @@ class MusicgenVideoModel:
             "ending": f"fade {fades[best]:.3f} s from the last beat",
             "video": self._video_note(),
             "weights": json.dumps(self._identity, sort_keys=True),
+            **dialogue,
         }
         return Cue(seg.id, str(path), num_samples, SAMPLE_RATE, model=NAME, metadata=metadata)
