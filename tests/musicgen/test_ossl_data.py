@@ -168,3 +168,24 @@ def test_ossl_recipe_values_and_initialisation(tokenizer, tmp_path):
     progress = (12 - 10) / max(1, span - 10)
     expected = 1e-4 * max(0.0, 0.5 * (1 + math.cos(math.pi * progress)))
     assert state["scheduler"]["_last_lr"][0] == pytest.approx(expected, rel=1e-6)
+
+
+def test_extract_features_names_a_video_it_cannot_read(tmp_path):
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    write_video(videos / "film1_1.mp4", frames=12, size=(64, 48))
+    (videos / "film1_2.mp4").write_bytes(b"not a video at all")
+    vivit_dir = tmp_path / "vivit"
+    tiny_vivit().save_pretrained(vivit_dir)
+    out = tmp_path / "features"
+    result = CliRunner().invoke(
+        extract_features_command, [str(videos), str(out), "--vivit", str(vivit_dir), "--device",
+                                   "cpu"])  # fmt: skip
+    assert result.exit_code != 0
+    assert "film1_2.mp4: cannot read as a video" in result.output
+    assert "1 written, 0 unchanged, 1 failed" in result.output
+    assert (out / "film1_1.pt").is_file() and not (out / "film1_2.pt").exists()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    none = CliRunner().invoke(extract_features_command, [str(empty), str(out), "--vivit", "x"])
+    assert none.exit_code != 0 and "no video files" in none.output
