@@ -670,6 +670,9 @@ def _register_training() -> None:
     from cuebridge.app.train_command import train_adapter_command
 
     main.add_command(train_adapter_command, "train-adapter")
+    from cuebridge.app.extract_command import extract_features_command
+
+    main.add_command(extract_features_command, "extract-features")
 
 
 _register_training()
