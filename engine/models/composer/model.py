@@ -116,6 +116,7 @@ class ComposerModel:
             "feel_source": source,
             "tempo_bpm": f"{plan.tempo_bpm:.1f}",
             "key": plan.key.name,
+            "style": plan.style.name,
             "meter": plan.meter_name,
             "seed": str(segment.seed),
             "cuts_honoured": ",".join(f"{t:.3f}" for t in plan.cuts_s),
@@ -165,6 +166,7 @@ class ComposerModel:
             w * words.arousal + (1 - w) * pic.arousal,
             accent_times_s=tuple(pic.motion_peaks_s),
             extra_cut_times_s=tuple(pic.cuts_s),
+            style=words.style,  # the editor's named style wins over the nearest to the blend
         )
         return blended, "picture+words" if w else "picture", meta
 
