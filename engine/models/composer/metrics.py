@@ -116,12 +116,15 @@ def outer_voice_parallels(midi: pretty_midi.PrettyMIDI) -> tuple[int, int]:
     mel, bass = part(midi, "Melody"), part(midi, "Bass")
     if mel is None or bass is None:
         return 0, 0
-    bass_on = {round(n.start, 2): n.pitch for n in bass.notes}
+    bass_notes = sorted(bass.notes, key=lambda n: n.start)
+    bass_starts = np.array([n.start for n in bass_notes])
     moments = []
     for n in sorted(mel.notes, key=lambda n: n.start):
-        b = bass_on.get(round(n.start, 2))
-        if b is not None:
-            moments.append((n.pitch, b))
+        if not len(bass_starts):
+            break
+        i = int(np.argmin(np.abs(bass_starts - n.start)))
+        if abs(bass_starts[i] - n.start) <= 0.025:  # together, allowing a player's looseness
+            moments.append((n.pitch, bass_notes[i].pitch))
     parallels = 0
     pairs = 0
     for (m0, b0), (m1, b1) in zip(moments, moments[1:], strict=False):

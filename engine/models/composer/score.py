@@ -50,7 +50,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pretty_midi
 
-from cuebridge.engine.models.composer.speech import make_room_for_speech, speech_gain
+from cuebridge.engine.models.composer.speech import (
+    SPEECH_MARGIN_BEATS,
+    make_room_for_speech,
+    speech_gain,
+)
 from cuebridge.engine.models.composer.styles import STYLES, Style, nearest_style
 from cuebridge.engine.segment import Segment
 
@@ -61,6 +65,7 @@ NOMINAL_BPM = 60.0  # composition time: one beat = one second, warped afterwards
 TEMPO_SPREAD = 0.07  # every local tempo within this fraction of the cue's tempo
 TEMPO_STEP = 0.05  # ... and within this fraction of the stretch before
 CRASH_GAP_S = 15.0  # at most 4 crash cymbals a minute
+GESTURE_S = 4.0  # an energetic style marks a cut with a gesture when its shot lasts this long
 
 # --------------------------------------------------------------------------------------------
 # 1. Feel
@@ -262,7 +267,8 @@ def plan_time_grid(duration_s: float, cuts_s: list[float], bpm: float, meter: in
         anchor_times.append(cut)
         on_beat.append(cut)
     # After the last anchor: the cue's own tempo on to (past) the out point.
-    remaining = (duration_s - anchor_times[-1]) / beat_s
+    tail_beat_s = beat_s / ratio_before  # the last stretch keeps its tempo: no step at the end
+    remaining = (duration_s - anchor_times[-1]) / tail_beat_s
     tail = max(meter, math.ceil(remaining / meter) * meter)
     bars: list[Bar] = []
     start = 0.0
@@ -271,7 +277,7 @@ def plan_time_grid(duration_s: float, cuts_s: list[float], bpm: float, meter: in
             bars.append(Bar(start + offset, length, index))
         start += n
     anchor_beats.append(anchor_beats[-1] + tail)
-    anchor_times.append(anchor_times[-1] + tail * beat_s)
+    anchor_times.append(anchor_times[-1] + tail * tail_beat_s)
     grid = TimeGrid(anchor_beats, anchor_times, bars, on_beat)
     grid.bars = [b for b in bars if grid.time_of(b.start) < duration_s - 1e-9]
     return grid
@@ -473,6 +479,7 @@ class CuePlan:
     hits_s: list[float]
     soft_accents_s: list[float]
     speech_s: list[tuple[float, float]]
+    strengths: dict[float, float]  # cut -> the length of the shot it opens
     fade_s: float  # the audio fades out over this many seconds at the very end
     notes: dict[str, int] = field(default_factory=dict)
 
@@ -547,6 +554,7 @@ def plan_cue(
         hits_s=hits,
         soft_accents_s=soft,
         speech_s=speech,
+        strengths=dict(cut_strengths(duration_s, [*cut_times_s, *feel.extra_cut_times_s])),
         fade_s=min(0.12 if style.ending == "swell" else 0.6, 0.3 * final_s),
     )
 
@@ -816,18 +824,24 @@ def _nearest(pitch_class: int, near: int, lo: int, hi: int) -> int:
 
 
 def _voice_lead(chord: Chord, previous: tuple[int, ...], lo: int = 50, hi: int = 76) -> tuple:
-    """The voicing of `chord` within [lo, hi], as many notes as `previous`, closest to it."""
-    pool = [p for p in range(lo, hi + 1) if p % 12 in chord.pitch_classes]
-    best, best_cost = previous, math.inf
-    for voicing in itertools.combinations(pool, len(previous)):
-        if set(p % 12 for p in voicing) != set(chord.pitch_classes):
-            continue
-        if voicing[-1] - voicing[0] > 19 or (voicing[0] % 12 != chord.root and voicing[0] < 52):
-            continue
-        cost = sum(abs(a - b) for a, b in zip(voicing, previous, strict=True))
-        if cost < best_cost:
-            best, best_cost = voicing, cost
-    return best
+    """The voicing of `chord` within [lo, hi], as many notes as `previous`, closest to it:
+    compact, no low inversion muddying the bass; the range widens if nothing fits."""
+    for widen, strict in ((0, True), (0, False), (5, False), (12, False)):
+        pool = [p for p in range(lo - widen, hi + widen + 1) if p % 12 in chord.pitch_classes]
+        best, best_cost = None, math.inf
+        for voicing in itertools.combinations(pool, len(previous)):
+            if set(p % 12 for p in voicing) != set(chord.pitch_classes):
+                continue
+            if voicing[-1] - voicing[0] > 19:
+                continue
+            if strict and voicing[0] % 12 != chord.root and voicing[0] < 52:
+                continue
+            cost = sum(abs(a - b) for a, b in zip(voicing, previous, strict=True))
+            if cost < best_cost:
+                best, best_cost = voicing, cost
+        if best is not None:
+            return best
+    return tuple(sorted(_nearest(pc, lo + 7, lo, hi + 12) for pc in chord.pitch_classes))
 
 
 def pad_voice(plan: CuePlan) -> list[NoteB]:
@@ -1302,7 +1316,7 @@ def accent_voices(plan: CuePlan, crashes: list[float]) -> dict[str, list[NoteB]]
         hit(plan.grid.beat_of(t), t, _vel(loud + 15), False)
     if style.gesture:
         for t in plan.cuts_s:
-            if any(abs(t - h) < 1.0 for h in plan.hits_s):
+            if any(abs(t - h) < 1.0 for h in plan.hits_s) or plan.strengths.get(t, 0) < GESTURE_S:
                 continue
             hit(plan.grid.beat_of(t), t, _vel(loud - 10), True)
     for t in plan.soft_accents_s:
@@ -1474,18 +1488,20 @@ def _expression(
     decay into the out point."""
     changes: list[pretty_midi.ControlChange] = []
     last = None
-    beat = 0.0
-    step = 0.5
+    steps = np.arange(0.0, plan.end_beat + 1e-9, 0.5).tolist()
+    # The dip starts and ends exactly with each line, not at the next half beat.
+    edges = [x for a, b in speech_beats for x in (a - SPEECH_MARGIN_BEATS, b)]
     final = plan.final_start
-    while beat <= plan.end_beat + 1e-9:
+    for beat in sorted({round(x, 6) for x in [*steps, *edges] if 0 <= x <= plan.end_beat}):
         level = 0.45 + 0.55 * plan.intensity(beat)
         if beat >= final and plan.end_beat > final:
             x = (beat - final) / (plan.end_beat - final)
-            level *= 1.0 + 0.25 * x if plan.style.ending == "swell" else 1.0 - 0.6 * x
+            # a swell: the final chord drops back and grows into the out point; a decay: it
+            # fades towards it
+            level *= 0.7 + 0.3 * x if plan.style.ending == "swell" else 1.0 - 0.6 * x
         level *= speech_gain(beat, speech_beats, part)
         value = max(1, min(127, round(127 * min(1.0, level))))
         if value != last:
             changes.append(pretty_midi.ControlChange(11, value, plan.grid.time_of(beat)))
             last = value
-        beat += step
     return changes

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-SPEECH_MARGIN_BEATS = 0.25  # the room opens a little before the first word
+SPEECH_MARGIN_BEATS = 0.125  # the room opens a little before the first word
 # Parts that carry the line or the bright texture: silent under speech.
 RESTING_PARTS = ("Melody", "Counter", "Motion", "Stabs")
 DRUM_PARTS = ("Percussion", "Hit accents")
-# Expression under speech, by part (CC11 multiplier): the pad and bass drop ~ -9 / -3 dB.
-SPEECH_GAIN = {"Pad": 0.35, "Bass": 0.7, "Timpani": 0.7}
+# Expression under speech, by part (CC11 multiplier; GM gain 40 log10): pad -10 dB, bass -5.
+SPEECH_GAIN = {"Pad": 0.55, "Bass": 0.75, "Timpani": 0.7}
 VELOCITY_DROP = 18
 
 
@@ -48,6 +48,9 @@ def make_room_for_speech(
         for n in notes:
             if part in RESTING_PARTS:
                 if _inside(n.start, spans, m):
+                    after = [b for a, b in spans if a - m <= n.start < b]
+                    if after and n.end - after[0] >= 0.5 and not _inside(after[0], spans, m):
+                        kept.append(replace(n, start=after[0]))  # comes back as the line ends
                     continue
                 starts = [a - m for a, b in spans if n.start < a - m < n.end]
                 if starts:  # a note sounding into a line stops where the line starts
@@ -59,9 +62,8 @@ def make_room_for_speech(
                         continue
                     n = replace(n, velocity=max(1, n.velocity - VELOCITY_DROP))
                 kept.append(n)
-            else:
-                if _overlap(n.start, n.end, spans, m):
-                    n = replace(n, velocity=max(1, n.velocity - VELOCITY_DROP))
+            elif _inside(n.start, spans, m):  # held notes from before dip by expression only
+                n = replace(n, velocity=max(1, n.velocity - VELOCITY_DROP))
                 kept.append(n)
         out[part] = kept
     return out
