@@ -170,6 +170,11 @@ def test_under_dialogue_the_melody_rests_and_the_voice_band_empties():
         )
 
     assert in_speech(spoken) <= in_speech(plain) / 2
+    # The accompaniment stays: the pad and bass play the same notes, softer only under speech.
+    for name in ("Pad", "Bass"):
+        before = [(round(n.start, 3), n.pitch) for n in metrics.part(plain, name).notes]
+        after = [(round(n.start, 3), n.pitch) for n in metrics.part(spoken, name).notes]
+        assert before == after
 
     def band_db(midi, inside: bool) -> float:
         mono = render_midi(midi, 30 * SAMPLE_RATE).mean(axis=1)

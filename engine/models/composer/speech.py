@@ -62,8 +62,9 @@ def make_room_for_speech(
                         continue
                     n = replace(n, velocity=max(1, n.velocity - VELOCITY_DROP))
                 kept.append(n)
-            elif _inside(n.start, spans, m):  # held notes from before dip by expression only
-                n = replace(n, velocity=max(1, n.velocity - VELOCITY_DROP))
+            else:
+                if _inside(n.start, spans, m):  # held notes from before dip by expression only
+                    n = replace(n, velocity=max(1, n.velocity - VELOCITY_DROP))
                 kept.append(n)
         out[part] = kept
     return out
