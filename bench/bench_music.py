@@ -197,6 +197,64 @@ def contrasts(rows: list[dict], loudness: dict[str, float]) -> list[tuple[str, i
     return out
 
 
+PROMPTS = (
+    "first kiss on the rooftop",
+    "the heist goes wrong",
+    "not happy at all",
+    "a very happy reunion",
+    "something is hiding in the basement",
+    "they bury their father",
+    "racing through the streets at night",
+    "the clown slips on a banana",
+)
+SPEECH = ((8.0, 14.0), (18.0, 24.0))
+
+
+def words_table(previous) -> None:
+    print("\nfree text -> feel (valence, arousal) and style")
+    for prompt in PROMPTS:
+        o, w = previous.feel_from_words(prompt, ""), new.feel_from_words(prompt, "")
+        print(
+            f"  {prompt:38s} previous ({o.valence:+.2f}, {o.arousal:+.2f})   "
+            f"new ({w.valence:+.2f}, {w.arousal:+.2f}) {w.style or '(nearest)'}"
+        )
+
+
+def _band_db(audio: np.ndarray, inside: bool) -> float:
+    mono = audio.mean(axis=1)
+    mask = np.zeros(len(mono), bool)
+    for a, b in SPEECH:
+        mask[int(a * SAMPLE_RATE) : int(b * SAMPLE_RATE)] = True
+    if not inside:
+        mask = ~mask
+        mask[-SAMPLE_RATE:] = False
+    spec = np.abs(np.fft.rfft(mono[mask])) ** 2
+    freqs = np.fft.rfftfreq(int(mask.sum()), 1 / SAMPLE_RATE)
+    return float(10 * np.log10(spec[(freqs > 300) & (freqs < 3400)].sum() + 1e-20))
+
+
+def speech_table() -> None:
+    """The new composer with and without dialogue (the previous one ignores it): 30 s cues,
+    lines at 8-14 s and 18-24 s, rendered without levelling."""
+    print("\nunder dialogue (new; 300 Hz-3.4 kHz energy, melody onsets in the lines)")
+    print(f"  {'mood':16s} {'drop in speech':>14s} {'change outside':>14s} {'melody notes':>13s}")
+    for mood in MOODS:
+        feel = new.feel_from_words("", mood)
+        plain, _ = new.compose(30.0, [5.0, 12.5, 21.0], [], feel, 3)
+        spoken, _ = new.compose(30.0, [5.0, 12.5, 21.0], [], feel, 3, SPEECH)
+        a, b = render_midi(plain, 30 * SAMPLE_RATE), render_midi(spoken, 30 * SAMPLE_RATE)
+
+        def count(midi) -> int:
+            mel = m.part(midi, "Melody")
+            return sum(1 for n in mel.notes if any(x <= n.start < y for x, y in SPEECH))
+
+        drop = _band_db(a, True) - _band_db(b, True)
+        outside = _band_db(a, False) - _band_db(b, False)
+        print(
+            f"  {mood:16s} {drop:11.1f} dB {outside:11.2f} dB {count(plain):6d} -> {count(spoken)}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
@@ -205,6 +263,7 @@ def main() -> None:
     seeds = (0,) if args.quick else (0, 1, 2)
     patterns = ("every 2 s", "irregular", "sparse")
     previous = load_previous()
+    words_table(previous)
     results: dict[str, list[dict]] = {"previous": [], "new": []}
     for mood, kind, duration, seed in itertools.product(MOODS, patterns, lengths, seeds):
         cuts = cut_pattern(kind, duration, seed)
@@ -250,6 +309,8 @@ def main() -> None:
             f"{perc:5.1f} {loud['previous'].get(mood, 0):6.1f}>{loud['new'].get(mood, 0):5.1f} "
             f"{lra['previous'].get(mood, 0):5.1f}>{lra['new'].get(mood, 0):4.1f}"
         )
+
+    speech_table()
 
     print("\ncontrasting pairs: measures that differ clearly (>= 3 wanted)")
     old_c = dict((p, (k, w)) for p, k, w in contrasts(results["previous"], loud["previous"]))
