@@ -1498,7 +1498,7 @@ def _expression(
             x = (beat - final) / (plan.end_beat - final)
             # a swell: the final chord drops back and grows into the out point; a decay: it
             # fades towards it
-            level *= 0.7 + 0.3 * x if plan.style.ending == "swell" else 1.0 - 0.6 * x
+            level *= 0.8 + 0.2 * x if plan.style.ending == "swell" else 1.0 - 0.6 * x
         level *= speech_gain(beat, speech_beats, part)
         value = max(1, min(127, round(127 * min(1.0, level))))
         if value != last:
