@@ -851,7 +851,7 @@ def pad_voice(plan: CuePlan) -> list[NoteB]:
     notes: list[NoteB] = []
     held: dict[int, tuple[float, int]] = {}
     mid = (style.pad_low + style.pad_high) // 2
-    size = 4 if style.arousal < 0.3 else 3
+    size = 4 if style.name in ("grief", "pastoral", "romance") else 3  # triads under a busy top
     previous = tuple(range(mid - 7, mid + 8, 14 // (size - 1)))[:size]
     for slot in plan.chords:
         voicing = _voice_lead(slot.chord, previous, style.pad_low, style.pad_high)
