@@ -1,7 +1,8 @@
 """The `composer` cue model: the offline default that a fresh machine runs.
 
-It scores a segment with `composer.score` (harmony on the cuts, accents on the hit
-points, a cadence at the end), renders the score through a General MIDI SoundFont with
+It scores a segment with `composer.score` (a style from the words or the feel, phrases and
+sections, harmony on the strong cuts, accents on the hit points, room for dialogue, a cadence
+into the out point), renders the score through a General MIDI SoundFont with
 TinySoundFont, and writes two files per cue into the output folder:
 
 * `<segment id>.wav`: 48 kHz, 24-bit PCM, stereo (the instruments are panned), exactly as many
@@ -12,7 +13,7 @@ TinySoundFont, and writes two files per cue into the output folder:
 
 The feel comes, in order of precedence, from the `feel` argument (a picture analysis), from
 `options.extra["valence"]` / `["arousal"]` (numbers in [-1, 1]), or from the segment's mood and
-prompt words.
+prompt words (`composer/words.py` says how words become a feel and a style).
 """
 
 from __future__ import annotations
