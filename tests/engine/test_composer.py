@@ -97,6 +97,38 @@ def test_cuts_are_ranked_by_the_shot_they_open(scored):
     assert kept == [2.4, 4.0] and passed == [0.5, 2.0, 9.5]
     kept, passed = honoured_cuts(20.0, [2.0, 3.0, 10.0], min_gap_s=3.0, strong_shot_s=4.0)
     assert kept == [3.0, 10.0] and passed == [2.0]
+    # Where the picture was analysed its change across a cut weighs in: the shorter shot that
+    # cuts from stillness to motion beats the longer one that looks like the shot before.
+    assert honoured_cuts(13.0, [4.0, 7.5], 4.0)[0] == [7.5]
+    assert honoured_cuts(13.0, [4.0, 7.5], 4.0, 0.0, {4.0: 1.5, 7.5: 0.75})[0] == [4.0]
+
+
+def test_picture_change_across_a_cut_weighs_it():
+    from cuebridge.engine.models.composer.model import picture_change_at_cuts
+    from cuebridge.engine.picture.analysis import SegmentPicture
+
+    still_then_busy = [(t / 10, 0.0 if t < 50 else 0.8) for t in range(100)]
+    pic = SegmentPicture(
+        "s",
+        0.0,
+        0.0,
+        "calm",
+        "test",
+        still_then_busy,
+        [],
+        [],
+        0.5,
+        0.1,
+        0.3,
+        6500.0,
+        0.0,
+        0,
+        100,
+        True,
+        duration_s=10.0,
+    )
+    weights = dict(picture_change_at_cuts(pic, [5.0, 8.0]))
+    assert weights[5.0] == pytest.approx(1.5) and weights[8.0] == pytest.approx(0.75)
 
 
 def test_chord_changes_off_the_cuts_fall_on_bar_lines(scored):

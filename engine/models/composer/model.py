@@ -168,8 +168,27 @@ class ComposerModel:
             accent_times_s=tuple(pic.motion_peaks_s),
             extra_cut_times_s=tuple(pic.cuts_s),
             style=words.style,  # the editor's named style wins over the nearest to the blend
+            cut_weights=picture_change_at_cuts(pic, [*segment.cut_times_s(), *pic.cuts_s]),
         )
         return blended, "picture+words" if w else "picture", meta
+
+
+def picture_change_at_cuts(pic, cuts_s: list[float]) -> tuple[tuple[float, float], ...]:
+    """(cut, factor in [0.75, 1.5]) from the picture's motion either side of each cut: a still
+    shot cutting to a busy one (or back) is a bigger change than two alike; 1.0 without motion."""
+    motion = pic.motion
+    if not motion or max(e for _, e in motion) <= 0:
+        return ()
+    out = []
+    for cut in cuts_s:
+        before = [e for t, e in motion if cut - 2.0 <= t < cut - 1e-6]
+        after = [e for t, e in motion if cut - 1e-6 <= t < cut + 2.0]
+        if not before or not after:
+            continue
+        a, b = sum(before) / len(before), sum(after) / len(after)
+        contrast = abs(a - b) / max(a, b, 1e-6)  # 0 alike .. 1 from stillness to motion
+        out.append((cut, round(0.75 + 0.75 * contrast, 3)))
+    return tuple(out)
 
 
 def _write_pair(wav_path: Path, audio, midi_path: Path, midi_bytes: bytes) -> None:

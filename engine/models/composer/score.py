@@ -81,6 +81,9 @@ class Feel:
     accent_times_s: tuple[float, ...] = ()  # moments the picture suggests; lightly accented
     extra_cut_times_s: tuple[float, ...] = ()  # cuts found inside clips, seconds from the start
     style: str = ""  # a style the words named ("" = the nearest to valence/arousal)
+    # (cut time, factor) from the picture: how much the picture changes across a cut (1 = as
+    # much as the edit alone says); a cut's strength is the shot it opens times this factor
+    cut_weights: tuple[tuple[float, float], ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "valence", _clamp(self.valence))
@@ -160,11 +163,20 @@ def choose_meter(style: Style, rng: random.Random) -> int:
 # --------------------------------------------------------------------------------------------
 
 
-def cut_strengths(duration_s: float, cut_times_s: list[float]) -> list[tuple[float, float]]:
-    """(cut, strength) for each cut inside the cue: the length of the shot it opens."""
+def cut_strengths(
+    duration_s: float, cut_times_s: list[float], weights: dict[float, float] | None = None
+) -> list[tuple[float, float]]:
+    """(cut, strength) for each cut inside the cue: the length of the shot it opens, times the
+    picture's change across it where the picture was analysed."""
     cuts = sorted({float(c) for c in cut_times_s if 0.0 < c < duration_s})
     ends = [*cuts[1:], duration_s][: len(cuts)]
-    return [(c, e - c) for c, e in zip(cuts, ends, strict=True)]
+    weights = weights or {}
+
+    def weight(c: float) -> float:
+        near = [w for t, w in weights.items() if abs(t - c) < 1e-3]
+        return near[0] if near else 1.0
+
+    return [(c, (e - c) * weight(c)) for c, e in zip(cuts, ends, strict=True)]
 
 
 def honoured_cuts(
@@ -172,6 +184,7 @@ def honoured_cuts(
     cut_times_s: list[float],
     min_gap_s: float = MIN_CHORD_S,
     strong_shot_s: float = 0.0,
+    weights: dict[float, float] | None = None,
 ) -> tuple[list[float], list[float]]:
     """Split cuts into those that get a harmonic change and those the music lets pass.
 
@@ -179,7 +192,8 @@ def honoured_cuts(
     `strong_shot_s`, it is at least MIN_CHORD_S from the start and the end, and at least
     `min_gap_s` from every cut already honoured: of two close cuts the one opening the longer
     shot wins (the earlier one on a tie)."""
-    ranked = sorted(cut_strengths(duration_s, cut_times_s), key=lambda cs: (-cs[1], cs[0]))
+    strengths = cut_strengths(duration_s, cut_times_s, weights)
+    ranked = sorted(strengths, key=lambda cs: (-cs[1], cs[0]))
     kept: list[float] = []
     for cut, strength in ranked:
         if strength < strong_shot_s or cut < MIN_CHORD_S or duration_s - cut < MIN_CHORD_S:
@@ -187,7 +201,7 @@ def honoured_cuts(
         if all(abs(cut - k) >= min_gap_s for k in kept):
             kept.append(cut)
     kept.sort()
-    passed = [c for c, _ in cut_strengths(duration_s, cut_times_s) if c not in kept]
+    passed = [c for c, _ in strengths if c not in kept]
     return kept, passed
 
 
@@ -523,6 +537,7 @@ def plan_cue(
         [*cut_times_s, *feel.extra_cut_times_s],  # cuts inside clips rank with the rest
         max(MIN_CHORD_S, style.min_cut_gap_s),
         style.strong_shot_s,
+        dict(feel.cut_weights),
     )
     hits = sorted({t for t in hit_times_s if 0 <= t < duration_s})
     soft = _thin_accents(feel.accent_times_s, hits, duration_s)
@@ -554,7 +569,11 @@ def plan_cue(
         hits_s=hits,
         soft_accents_s=soft,
         speech_s=speech,
-        strengths=dict(cut_strengths(duration_s, [*cut_times_s, *feel.extra_cut_times_s])),
+        strengths=dict(
+            cut_strengths(
+                duration_s, [*cut_times_s, *feel.extra_cut_times_s], dict(feel.cut_weights)
+            )
+        ),
         fade_s=min(0.12 if style.ending == "swell" else 0.6, 0.3 * final_s),
     )
 
