@@ -18,6 +18,8 @@ from __future__ import annotations
 import argparse
 import gc
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -25,17 +27,51 @@ from pathlib import Path
 
 import grpc
 
-from cuebridge.app.host import start_server
-from cuebridge.engine.jobs import EngineLimits
 from cuebridge.v1 import engine_pb2 as pb
 from cuebridge.v1 import engine_pb2_grpc as pb_grpc
 
 
-def rss_mib() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
+def rss_mib(pid: int | str = "self") -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+SERVER = """
+import sys
+from pathlib import Path
+from cuebridge.app.host import start_server
+from cuebridge.engine.jobs import EngineLimits
+limits = EngineLimits(max_jobs=16, max_queued_segments=int(sys.argv[2]))
+server = start_server("127.0.0.1", 0, state_dir=Path(sys.argv[1]), limits=limits)
+print(server.address, flush=True)
+sys.stdin.read()  # serve until the bench closes our stdin
+server.stop(0)
+"""
+
+
+class ServerProcess:
+    """The server in a process of its own, as it runs for real: its memory is its own, and the
+    bench's hundreds of client threads do not share its interpreter."""
+
+    def __init__(self, state: Path, max_queued: int):
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", SERVER, str(state), str(max_queued)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.address = self.proc.stdout.readline().strip()
+        if not self.address:
+            raise RuntimeError("the server did not start")
+
+    def rss_mib(self) -> float:
+        return rss_mib(self.proc.pid)
+
+    def stop(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait(timeout=60)
 
 
 def _long_timeline(path: Path, cues: int) -> Path:
@@ -76,8 +112,7 @@ def run(
     total = clients * requests
 
     with tempfile.TemporaryDirectory() as tmp:
-        limits = EngineLimits(max_jobs=16, max_queued_segments=64)
-        server = start_server("127.0.0.1", 0, state_dir=Path(tmp), limits=limits)
+        server = ServerProcess(Path(tmp), max_queued=16 + watched_cues)
         control: list[float] = []
         watch_modes = {"streamed": 0, "polled": 0, "failed": 0}
         stop_probe = threading.Event()
@@ -116,28 +151,7 @@ def run(
                     timeline_path=str(timeline), output_path=f"{tmp}/{name}.scored.otio"),
                     timeout=60).id  # fmt: skip
 
-        # Warm-up with the same shape (a score and its watchers), so the baseline counts the
-        # thread pools and caches a serving process keeps, not a cold start.
-        warm = start_score(40, "warm-up")
-        threads = [threading.Thread(target=watcher, args=(warm,)) for _ in range(watchers)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=600)
-        for mode in watch_modes:
-            watch_modes[mode] = 0
-        gc.collect()
-        memory.append(rss_mib())
-
-        watched = start_score(watched_cues, "watched")
-        watcher_threads = [threading.Thread(target=watcher, args=(watched,))
-                           for _ in range(watchers)]  # fmt: skip
-        prober = threading.Thread(target=probe, args=(watched,))
-        prober.start()
-        for t in watcher_threads:
-            t.start()
-
-        def client(n: int) -> None:
+        def client(n: int, requests: int, tag: str = "") -> None:
             nonlocal exhausted, failures
             with grpc.insecure_channel(server.address) as channel:
                 engine = pb_grpc.CueEngineStub(channel)
@@ -146,13 +160,15 @@ def run(
                         id="cue",
                         rate=pb.Rate(num=24, den=1),
                         duration_frames=round(24 * seconds_per_cue),
-                        seed=n * 1000 + r,
+                        seed=n * 1000 + r + (500 if tag else 0),
                     )  # distinct seeds: no cache hits
                     t0 = time.perf_counter()
                     while True:
                         try:
                             job = engine.SubmitJob(
-                                pb.SubmitJobRequest(segments=[seg], output_dir=f"{tmp}/c{n}/{r}"),
+                                pb.SubmitJobRequest(
+                                    segments=[seg], output_dir=f"{tmp}/{tag}c{n}/{r}"
+                                ),
                                 timeout=30,
                             )
                             final = list(engine.WatchJob(pb.JobRef(job_id=job.id), timeout=120))
@@ -165,15 +181,42 @@ def run(
                             with lock:
                                 exhausted += 1
                             time.sleep(0.05)
+                    if tag:  # warm-up: not counted
+                        continue
                     with lock:
                         latencies.append(time.perf_counter() - t0)
                         failures += not ok
                         done_count[0] += 1
                         if done_count[0] in (total // 4, total // 2, 3 * total // 4):
-                            memory.append(rss_mib())
+                            memory.append(server.rss_mib())
+
+        # Warm-up with the same shape (every client once, a score and its watchers), so the
+        # baseline counts the thread pool and caches a serving process keeps at this
+        # concurrency, not a cold start; the run after it must not grow from there.
+        cold = server.rss_mib()
+        warm = start_score(min(40, watched_cues), "warm-up")
+        threads = [threading.Thread(target=watcher, args=(warm,)) for _ in range(watchers)]
+        threads += [threading.Thread(target=client, args=(n, 1, "w")) for n in range(clients)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=600)
+        time.sleep(2.0)  # the server trims once idle
+        for mode in watch_modes:
+            watch_modes[mode] = 0
+        gc.collect()
+        memory.append(server.rss_mib())
+
+        watched = start_score(watched_cues, "watched")
+        watcher_threads = [threading.Thread(target=watcher, args=(watched,))
+                           for _ in range(watchers)]  # fmt: skip
+        prober = threading.Thread(target=probe, args=(watched,))
+        prober.start()
+        for t in watcher_threads:
+            t.start()
 
         t0 = time.perf_counter()
-        threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+        threads = [threading.Thread(target=client, args=(n, requests)) for n in range(clients)]
         for t in threads:
             t.start()
         for t in threads:
@@ -183,11 +226,11 @@ def run(
             t.join(timeout=600)
         stop_probe.set()
         prober.join()
-        memory.append(rss_mib())
+        memory.append(server.rss_mib())
         gc.collect()
         time.sleep(2.0)  # let the finished streams' threads wind down
-        memory.append(rss_mib())
-        server.stop(0)
+        memory.append(server.rss_mib())
+        server.stop()
 
     latencies.sort()
     return {
@@ -200,6 +243,7 @@ def run(
         "p50_s": statistics.median(latencies),
         "p99_s": latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))],
         "rss_mib": memory,
+        "cold_rss_mib": cold,
         "control_max_s": max(control) if control else float("nan"),
         "control_p99_s": sorted(control)[int(0.99 * (len(control) - 1))] if control else 0.0,
         "control_calls": len(control),
@@ -241,6 +285,7 @@ def main() -> None:
         "server RSS MiB at start, 25/50/75 %, end of work, after: "
         + ", ".join(f"{m:.0f}" for m in mem)
     )
+    print(f"(cold start before the warm-up: {r['cold_rss_mib']:.0f} MiB)")
     growth = (mem[-1] - mem[0]) / mem[0]
     print(
         f"memory after the run vs its start: {growth * 100:+.1f} % "

@@ -16,6 +16,8 @@ import opentimelineio as otio
 from cuebridge.bridge.errors import TimelineError
 
 MEDIA_SUFFIXES = (".mov", ".mp4", ".mxf", ".mkv", ".webm", ".avi", ".m4v", ".mts", ".mpg")
+# Dialogue and production sound, for audio clips found by name.
+MEDIA_SUFFIXES += (".wav", ".bwf", ".aif", ".aiff", ".m4a", ".aac", ".mp3", ".flac")
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,13 @@ class MediaLinker:
                 path,
                 f"clip {clip.name!r} links to a folder, not a media file",
                 "relink the clip to its file, or pass --media-dir",
+            )
+        if not path.is_file():  # a FIFO would block whoever opens it; a device is no movie
+            raise TimelineError(
+                path,
+                f"clip {clip.name!r} links to something that is not a regular file "
+                "(a pipe, socket or device)",
+                "relink the clip to its media file, or pass --media-dir",
             )
         return path
 

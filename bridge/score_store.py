@@ -8,14 +8,13 @@ the same id, and writes its timeline; a finished score is still answered after a
 from __future__ import annotations
 
 import logging
-import os
-import sqlite3
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from cuebridge.contract import FINAL_JOB_STATES
+from cuebridge.sqlite_store import open_store
 from cuebridge.v1 import bridge_pb2 as bpb
 from cuebridge.v1 import engine_pb2 as pb
 
@@ -45,31 +44,8 @@ class StoredScore:
 class ScoreStore:
     def __init__(self, path: Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        try:
-            self._db = self._open()
-        except sqlite3.DatabaseError as exc:  # damaged: keep it for a post-mortem, start anew
-            aside = self.path.with_name(
-                f"{self.path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}"
-            )
-            os.replace(self.path, aside)
-            log.error("the score store %s is damaged (%s): moved to %s", self.path, exc, aside)
-            self._db = self._open()
-
-    def _open(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
-        try:
-            (verdict,) = db.execute("PRAGMA quick_check").fetchone()
-            if verdict != "ok":
-                raise sqlite3.DatabaseError(f"integrity check failed: {verdict}")
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.executescript(SCHEMA)
-        except sqlite3.DatabaseError:
-            db.close()
-            raise
-        return db
+        self._db, self.moved_aside = open_store(self.path, SCHEMA)
 
     def _run(self, sql: str, args: tuple = ()) -> list[tuple]:
         with self._lock:

@@ -16,8 +16,11 @@ from pathlib import Path
 
 import opentimelineio as otio
 
+from cuebridge.bridge.destinations import check_cue_folder
+from cuebridge.bridge.dialogue import DialogueChoice, with_dialogue
 from cuebridge.bridge.errors import BridgeError, TimelineError
 from cuebridge.bridge.media import MediaLinker
+from cuebridge.bridge.notices import default_cue_dir, mood_overrides, offline_clips
 from cuebridge.bridge.placement import Placement, place_cues
 from cuebridge.bridge.segments import (
     CueDefaults,
@@ -52,6 +55,7 @@ class ScoreOptions:
     defaults: CueDefaults = field(default_factory=CueDefaults)
     cue_dir: Path | None = None
     track_name: str = "Score"
+    dialogue: DialogueChoice = field(default_factory=DialogueChoice)
 
 
 @dataclass
@@ -96,21 +100,26 @@ def prepare(options: ScoreOptions) -> PreparedScore:
             out, force=options.force, protect=(src,), allowed=SCORE_SUFFIXES
         ),
     )
-    warnings = []
-    offline = sum(s.media_offline for s in segments)
+    warnings = mood_overrides(segments, options.defaults.mood)
+    offline, missing = offline_clips(segments)
     if offline:
-        missing = sorted({m.name for s in segments for m in s.segment.media if not m.path})
         if options.require_media:
             raise TimelineError(
                 src,
-                f"{offline} clip(s) under the cues have no media online ({', '.join(missing[:5])})",
+                f"{offline} clip(s) under the cues have no media online ({missing})",
                 "relink them, pass --media-dir, or drop --require-media",
             )
         warnings.append(
-            f"{offline} clip(s) offline ({', '.join(missing[:5])}): those cues are "
+            f"{offline} clip(s) offline ({missing}): those cues are "
             "scored from the edit structure alone"
         )
-    cue_dir = Path(options.cue_dir) if options.cue_dir else out.parent / f"{out.stem}_cues"
+    # Where people speak under each cue (the music makes room there); offline -> a warning.
+    linker = MediaLinker(src, list(options.media_dirs))
+    segments, heard = with_dialogue(
+        timeline, facts.rate, segments, linker, options.dialogue, str(src)
+    )
+    warnings += heard
+    cue_dir = Path(options.cue_dir) if options.cue_dir else default_cue_dir(out)
     owner = _score_identity(src, out)
     _check_cue_dir(cue_dir, segments, options.force, owner)
     _claim_cue_dir(cue_dir, owner)
@@ -149,6 +158,7 @@ def _check_cue_dir(cue_dir: Path, segments: list[TimelineSegment], force: bool, 
     """Cues of another score must not be replaced silently: other timelines may point at them."""
     if cue_dir.exists() and not cue_dir.is_dir():
         raise TimelineError(cue_dir, "is a file, not a folder for cues", "choose another --cue-dir")
+    check_cue_folder(cue_dir)  # before any cue is made, not after the last
     if force or not cue_dir.is_dir() or _owner(cue_dir) == owner:
         return
     stems = {cue_file_stem(s.segment.id) for s in segments}

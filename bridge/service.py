@@ -17,6 +17,8 @@ from pathlib import Path
 import grpc
 
 from cuebridge.bridge.cue_transfer import fetch_cues
+from cuebridge.bridge.destinations import require_absolute
+from cuebridge.bridge.dialogue import DialogueChoice
 from cuebridge.bridge.errors import BridgeError
 from cuebridge.bridge.placement import Placement
 from cuebridge.bridge.score_store import ScoreStore
@@ -68,6 +70,7 @@ def options_from_pb(req: bpb.ScoreRequest) -> ScoreOptions:
         defaults=CueDefaults(prompt=req.prompt, mood=req.mood, seed=req.seed),
         cue_dir=Path(req.cue_dir) if req.cue_dir else None,
         track_name=req.track_name or "Score",
+        dialogue=DialogueChoice(enabled=not req.no_dialogue, tracks=tuple(req.dialogue_tracks)),
     )
 
 
@@ -130,7 +133,28 @@ class ScoreRun:
                 failed=self.failed,
                 message=self.message,
                 result=self.result,
+                cues=self._cues(),
             )
+
+    def _cues(self) -> list[bpb.CueProgress]:
+        # Per-cue state from the engine's segment events, so plugins can name the cue in progress.
+        if getattr(self, "prepared", None) is None:  # a finished score read back from a store
+            return []
+        latest = {s.segment_id: s for s in self.events if s is not None}
+        out = []
+        for ts in self.prepared.segments:
+            seg = ts.segment
+            got = latest.get(seg.id)
+            out.append(
+                bpb.CueProgress(
+                    segment_id=seg.id,
+                    name=seg.name or seg.id,
+                    state=got.state if got else pb.SEGMENT_STATE_PENDING,
+                    record_start_frame=ts.record_start,
+                    error=got.error if got else "",
+                )
+            )
+        return out
 
     def changed(self, segment: pb.SegmentResult | None = None, **fields) -> None:
         with self.cond:
@@ -138,6 +162,18 @@ class ScoreRun:
                 setattr(self, k, v)
             self.events.append(segment)
             self.cond.notify_all()
+
+
+def _progress(run: ScoreRun, job: pb.Job, segment: pb.SegmentResult | None = None) -> bool:
+    """Tell the score's watchers how its engine job stands; True once the job is over."""
+    run.changed(
+        segment,
+        state=pb.JOB_STATE_RUNNING,
+        done=job.done,
+        failed=job.failed,
+        message=f"{job.done + job.failed}/{job.total} cues",
+    )
+    return job.state in FINAL_JOB_STATES
 
 
 class BridgeService(bpb_grpc.BridgeServicer):
@@ -171,6 +207,13 @@ class BridgeService(bpb_grpc.BridgeServicer):
 
     def StartScore(self, request: bpb.ScoreRequest, context) -> bpb.ScoreJob:
         try:
+            require_absolute(
+                timeline_path=request.timeline_path,
+                output_path=request.output_path,
+                cue_dir=request.cue_dir,
+                media_dirs=request.media_dirs,
+                soundfont=request.generation.soundfont,
+            )
             prepared = prepare(options_from_pb(request))
         except BridgeError as exc:
             code = grpc.StatusCode.INVALID_ARGUMENT
@@ -271,6 +314,7 @@ class BridgeService(bpb_grpc.BridgeServicer):
 
     def InspectTimeline(self, request: bpb.InspectRequest, context) -> bpb.TimelineInfo:
         try:
+            require_absolute(timeline_path=request.timeline_path, media_dirs=request.media_dirs)
             timeline, facts, segments = plan_segments(
                 Path(request.timeline_path),
                 selection_from_pb(request.selection),
@@ -291,6 +335,7 @@ class BridgeService(bpb_grpc.BridgeServicer):
 
     def Convert(self, request: bpb.ConvertRequest, context) -> bpb.ConvertResponse:
         try:
+            require_absolute(input_path=request.input_path, output_path=request.output_path)
             out = convert(
                 Path(request.input_path),
                 Path(request.output_path),
@@ -342,14 +387,7 @@ class BridgeService(bpb_grpc.BridgeServicer):
                         # snapshot of every segment, alive as long as the score (O(cues^2)).
                         segment = pb.SegmentResult()
                         segment.CopyFrom(event.segment)
-                    run.changed(
-                        segment,
-                        state=pb.JOB_STATE_RUNNING,
-                        done=job.done,
-                        failed=job.failed,
-                        message=f"{job.done + job.failed}/{job.total} cues",
-                    )
-                    if job.state in FINAL_JOB_STATES:
+                    if _progress(run, job, segment):
                         return job
                 problem = "the engine ended the stream before the job ended"
             except grpc.RpcError as exc:
@@ -366,13 +404,7 @@ class BridgeService(bpb_grpc.BridgeServicer):
                 if exc.code() == grpc.StatusCode.RESOURCE_EXHAUSTED:
                     # The engine has as many watchers as it takes: poll the job instead.
                     job = self.engine.GetJob(pb.JobRef(job_id=run.engine_job_id), timeout=30)
-                    run.changed(
-                        state=pb.JOB_STATE_RUNNING,
-                        done=job.done,
-                        failed=job.failed,
-                        message=f"{job.done + job.failed}/{job.total} cues",
-                    )
-                    if job.state in FINAL_JOB_STATES:
+                    if _progress(run, job):
                         return job
                     time.sleep(self.retry_s)
                     continue

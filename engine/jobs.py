@@ -8,6 +8,7 @@ its jobs without making a finished cue again. Unchanged segments reuse the cue a
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import queue
@@ -303,6 +304,11 @@ class JobQueue:
             job.state = JobState.PARTIAL if job.done else JobState.FAILED
             job._changed(-1)
 
+    def busy(self) -> bool:
+        """Whether any job is queued or running."""
+        with self._lock:
+            return any(not j.finished for j in self._jobs.values())
+
     def problem(self) -> str:
         """Why no job can run now ("" when the engine is healthy): a worker that stopped, or
         a store that cannot be written since a job crashed."""
@@ -467,9 +473,14 @@ class JobQueue:
 
 def _problem(exc: Exception, job: Job) -> str:
     if isinstance(exc, OSError):
+        fix = (
+            "free some space"
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT)
+            else "make the folder writable"
+        )
         return (
-            f"cannot write the cue into {job.output_dir}: {exc.strerror or exc}; free some "
-            "space or choose another --cue-dir / --output-root"
+            f"cannot write the cue into {job.output_dir}: {exc.strerror or exc}; {fix}, or "
+            "choose another --cue-dir"
         )
     return f"internal error in model {job.model}: {exc!r}"
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import sqlite3
 import threading
 import time
 from dataclasses import asdict
@@ -21,6 +20,7 @@ from pathlib import Path
 from cuebridge.engine.cue import Cue
 from cuebridge.engine.segment import GenerationOptions, MediaSpan, Rate, Segment
 from cuebridge.engine.states import JobState, SegmentState
+from cuebridge.sqlite_store import open_store
 
 log = logging.getLogger(__name__)
 
@@ -80,49 +80,12 @@ def cue_from_json(text: str) -> Cue:
 class JobStore:
     def __init__(self, path: Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         # Where a damaged store was moved on open (None: it was sound): a server that cannot
         # read its store keeps serving with a new one instead of failing on every start.
-        self.moved_aside: Path | None = None
-        try:
-            self._db = self._open()
-        except sqlite3.DatabaseError as exc:
-            self.moved_aside = self._move_aside(exc)
-            self._db = self._open()
-
-    def _open(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
-        try:
-            (verdict,) = db.execute("PRAGMA quick_check").fetchone()
-            if verdict != "ok":
-                raise sqlite3.DatabaseError(f"integrity check failed: {verdict}")
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL survives a killed process
-            db.executescript(SCHEMA)
-            self._db = db
-            with self._lock:
-                self._migrate()
-        except sqlite3.DatabaseError:
-            db.close()
-            raise
-        return db
-
-    def _move_aside(self, problem: Exception) -> Path:
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        aside = self.path.with_name(f"{self.path.name}.damaged-{stamp}")
-        for suffix in ("", "-wal", "-shm"):
-            src = Path(f"{self.path}{suffix}")
-            if src.exists():
-                os.replace(src, f"{aside}{suffix}")
-        log.error(
-            "the job store %s is damaged (%s): moved it to %s and started a new one; jobs it "
-            "held are not resumed, cue files on disk are untouched",
-            self.path,
-            problem,
-            aside,
-        )
-        return aside
+        self._db, self.moved_aside = open_store(self.path, SCHEMA)
+        with self._lock:
+            self._migrate()
 
     def probe(self) -> None:
         """Raise sqlite3.Error when the store cannot take a write now (disk full, I/O error):

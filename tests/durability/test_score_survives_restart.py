@@ -17,33 +17,15 @@ from cuebridge.v1 import bridge_pb2 as bpb
 from cuebridge.v1 import bridge_pb2_grpc as bpb_grpc
 from cuebridge.v1 import engine_pb2 as pb
 from tests.durability.test_kill_and_resume import Serve
+from tests.integration.helpers import markers_timeline
 
 ROOT = Path(__file__).resolve().parents[2]
 CUES = 16
 
 
 def _timeline(path: Path, name: str = "reel") -> Path:
-    """CUES duration markers of 4 s over one 70 s clip."""
-    rate = 24
-    tl = otio.schema.Timeline(name=name)
-    track = otio.schema.Track(kind=otio.schema.TrackKind.Video)
-    clip_range = otio.opentime.TimeRange(
-        otio.opentime.RationalTime(0, rate), otio.opentime.RationalTime(CUES * 5 * rate, rate)
-    )
-    track.append(otio.schema.Clip(name="plate", source_range=clip_range))
-    tl.tracks.append(track)
-    for n in range(CUES):
-        tl.tracks.markers.append(
-            otio.schema.Marker(
-                name=f"cue {n}",
-                marked_range=otio.opentime.TimeRange(
-                    otio.opentime.RationalTime(n * 5 * rate, rate),
-                    otio.opentime.RationalTime(4 * rate, rate),
-                ),
-            )
-        )
-    otio.adapters.write_to_file(tl, str(path))
-    return path
+    """CUES duration markers of 4 s, one every 5 s."""
+    return markers_timeline(path, CUES, every_s=5, length_s=4, name=name)
 
 
 def test_a_score_survives_a_killed_server_and_finishes_under_its_id(tmp_path):

@@ -1,4 +1,4 @@
-"""Real timelines written by other tools (../shared/interop): read, scored, written, unharmed.
+"""Real timelines written by other tools (tests/data/interop): read, scored, written, unharmed.
 
 Media named by these files does not exist here, so every cue is scored from the edit structure
 alone (`--segments scenes`). Their original tracks must come back unchanged in OTIO and FCP 7 XML.
@@ -68,7 +68,11 @@ def test_interop_timeline_scored_and_kept(path: Path, stub, tmp_path):
     assert job.result.placements
     original = read_timeline(path, Fraction(rate))
     has_picture = any(t.find_clips() for t in original.video_tracks())
-    assert any("offline" in w for w in job.result.warnings) == has_picture
+    picture_warnings = [w for w in job.result.warnings if "dialogue not read" not in w]
+    assert any("offline" in w for w in picture_warnings) == has_picture
+    # Offline sound under a cue: no dialogue map for it, and the editor is told.
+    has_sound = any(t.find_clips() for t in original.audio_tracks())
+    assert any("dialogue not read" in w for w in job.result.warnings) == has_sound
     fps = Fraction(job.result.placements[0].rate.num, job.result.placements[0].rate.den)
     placed = sorted(p.record_start_frame for p in job.result.placements)
 

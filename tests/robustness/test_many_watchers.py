@@ -13,12 +13,12 @@ from cuebridge.app.host import start_server
 from cuebridge.v1 import bridge_pb2 as bpb
 from cuebridge.v1 import bridge_pb2_grpc as bpb_grpc
 from cuebridge.v1 import engine_pb2 as pb
+from tests.integration.helpers import markers_timeline
 from tests.robustness.instant_model import instant_registry
-from tests.robustness.test_memory import _timeline
 
 
 def test_300_watchers_leave_control_calls_answering(tmp_path):
-    timeline = _timeline(tmp_path / "t.otio", 120)
+    timeline = markers_timeline(tmp_path / "t.otio", 120, every_s=1, length_s=0.25)
     server = start_server(
         "127.0.0.1", 0, state_dir=tmp_path / "state", registry=instant_registry(0.05)
     )

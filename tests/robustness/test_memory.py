@@ -7,46 +7,18 @@ import os
 from pathlib import Path
 
 import grpc
-import opentimelineio as otio
 
 from cuebridge.app.host import start_server
 from cuebridge.v1 import bridge_pb2 as bpb
 from cuebridge.v1 import bridge_pb2_grpc as bpb_grpc
 from cuebridge.v1 import engine_pb2 as pb
-from tests.integration.helpers import run_score
+from tests.integration.helpers import markers_timeline, run_score
 from tests.robustness.instant_model import instant_registry
 
 
 def rss_mib() -> float:
     pages = int(Path("/proc/self/statm").read_text().split()[1])
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
-
-
-def _timeline(path: Path, cues: int) -> Path:
-    """A timeline of `cues` duration markers of 6 frames, one after another, over one clip."""
-    rate = 24
-    tl = otio.schema.Timeline(name="many cues")
-    track = otio.schema.Track(kind=otio.schema.TrackKind.Video)
-    track.append(
-        otio.schema.Clip(
-            name="plate",
-            source_range=otio.opentime.TimeRange(
-                otio.opentime.RationalTime(0, rate), otio.opentime.RationalTime(cues * 8, rate)
-            ),
-        )
-    )
-    tl.tracks.append(track)
-    for n in range(cues):
-        tl.tracks.markers.append(
-            otio.schema.Marker(
-                name=f"cue {n}",
-                marked_range=otio.opentime.TimeRange(
-                    otio.opentime.RationalTime(n * 8, rate), otio.opentime.RationalTime(6, rate)
-                ),
-            )
-        )
-    otio.adapters.write_to_file(tl, str(path))
-    return path
 
 
 def _score(stub, timeline: Path, out: Path) -> bpb.ScoreJob:
@@ -61,8 +33,8 @@ def _score(stub, timeline: Path, out: Path) -> bpb.ScoreJob:
 
 
 def test_a_score_of_many_cues_keeps_memory_bounded(tmp_path):
-    small = _timeline(tmp_path / "small.otio", 20)
-    big = _timeline(tmp_path / "big.otio", 600)
+    small = markers_timeline(tmp_path / "small.otio", 20, every_s=1, length_s=0.25)
+    big = markers_timeline(tmp_path / "big.otio", 600, every_s=1, length_s=0.25)
     server = start_server("127.0.0.1", 0, state_dir=tmp_path / "state", registry=instant_registry())
     try:
         with grpc.insecure_channel(server.address) as channel:

@@ -1,7 +1,8 @@
 """The `composer` cue model: the offline default that a fresh machine runs.
 
-It scores a segment with `composer.score` (harmony on the cuts, accents on the hit
-points, a cadence at the end), renders the score through a General MIDI SoundFont with
+It scores a segment with `composer.score` (a style from the words or the feel, phrases and
+sections, harmony on the strong cuts, accents on the hit points, room for dialogue, a cadence
+into the out point), renders the score through a General MIDI SoundFont with
 TinySoundFont, and writes two files per cue into the output folder:
 
 * `<segment id>.wav`: 48 kHz, 24-bit PCM, stereo (the instruments are panned), exactly as many
@@ -12,7 +13,7 @@ TinySoundFont, and writes two files per cue into the output folder:
 
 The feel comes, in order of precedence, from the `feel` argument (a picture analysis), from
 `options.extra["valence"]` / `["arousal"]` (numbers in [-1, 1]), or from the segment's mood and
-prompt words.
+prompt words (`composer/words.py` says how words become a feel and a style).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import importlib.metadata
 import io
 import os
+from dataclasses import replace
 from pathlib import Path
 
 from cuebridge import engine
@@ -32,6 +34,7 @@ from cuebridge.engine.audio import (
 )
 from cuebridge.engine.cue import SAMPLE_RATE, Cue, cue_file_stem
 from cuebridge.engine.errors import CueError
+from cuebridge.engine.mix import duck_under_speech
 from cuebridge.engine.models.base import CueModel, ModelStatus, ShouldStop
 from cuebridge.engine.models.composer.score import (
     COMPOSER_VERSION,
@@ -102,7 +105,11 @@ class ComposerModel(CueModel):
         midi, plan = compose_segment(segment, feel)
         num_samples = segment.rate.samples(segment.duration_frames, SAMPLE_RATE)
         audio = render_midi(midi, num_samples, font)
-        audio = normalise_loudness(audio, -20.0 + 4.0 * feel.arousal, PEAK_CEILING_DB)
+        # The level is that of the same cue written without the dialogue, so what the composer
+        # leaves out under the lines, and the dip after, only take away (engine/mix.py).
+        reference = _without_dialogue(segment, feel, midi, audio, font)
+        audio = normalise_loudness(audio, -20.0 + 4.0 * feel.arousal, PEAK_CEILING_DB, reference)
+        audio, dialogue = duck_under_speech(audio, segment, options)
         audio = fade_out(fade_in(audio, 0.003), plan.fade_s)
 
         out_dir = Path(out_dir)
@@ -123,6 +130,7 @@ class ComposerModel(CueModel):
             "feel_source": source,
             "tempo_bpm": f"{plan.tempo_bpm:.1f}",
             "key": plan.key.name,
+            "style": plan.style.name,
             "meter": plan.meter_name,
             "seed": str(segment.seed),
             "cuts_honoured": ",".join(f"{t:.3f}" for t in plan.cuts_s),
@@ -131,6 +139,7 @@ class ComposerModel(CueModel):
             "soundfont": str(resolve_soundfont(font)),
             "engine_version": engine.__version__,
             **picture,
+            **dialogue,
         }
         return Cue(
             warnings=[w for w in picture.get("picture.warnings", "").split(" | ") if w],
@@ -172,8 +181,45 @@ class ComposerModel(CueModel):
             w * words.arousal + (1 - w) * pic.arousal,
             accent_times_s=tuple(pic.motion_peaks_s),
             extra_cut_times_s=tuple(pic.cuts_s),
+            style=words.style,  # the editor's named style wins over the nearest to the blend
+            cut_weights=picture_change_at_cuts(pic, [*segment.cut_times_s(), *pic.cuts_s]),
         )
         return blended, "picture+words" if w else "picture", meta
+
+
+def _without_dialogue(segment: Segment, feel: Feel, midi, audio, font: str):
+    """The cue as written with no speech map: rendered only when the composer wrote the speech
+    version differently (the same notes give the same audio)."""
+    if not segment.speech:
+        return audio
+    plain, _ = compose_segment(replace(segment, speech=()), feel)
+    if _midi_bytes(plain) == _midi_bytes(midi):
+        return audio
+    return render_midi(plain, len(audio), font)
+
+
+def _midi_bytes(midi) -> bytes:
+    buffer = io.BytesIO()
+    midi.write(buffer)
+    return buffer.getvalue()
+
+
+def picture_change_at_cuts(pic, cuts_s: list[float]) -> tuple[tuple[float, float], ...]:
+    """(cut, factor in [0.75, 1.5]) from the picture's motion either side of each cut: a still
+    shot cutting to a busy one (or back) is a bigger change than two alike; 1.0 without motion."""
+    motion = pic.motion
+    if not motion or max(e for _, e in motion) <= 0:
+        return ()
+    out = []
+    for cut in cuts_s:
+        before = [e for t, e in motion if cut - 2.0 <= t < cut - 1e-6]
+        after = [e for t, e in motion if cut - 1e-6 <= t < cut + 2.0]
+        if not before or not after:
+            continue
+        a, b = sum(before) / len(before), sum(after) / len(after)
+        contrast = abs(a - b) / max(a, b, 1e-6)  # 0 alike .. 1 from stillness to motion
+        out.append((cut, round(0.75 + 0.75 * contrast, 3)))
+    return tuple(out)
 
 
 def _write_pair(wav_path: Path, audio, midi_path: Path, midi_bytes: bytes) -> None:
