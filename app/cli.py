@@ -197,6 +197,8 @@ def serve(
 
     if bool(tls_cert) != bool(tls_key):
         _fail("give both --tls-cert and --tls-key, or neither")
+    if ray_address and engine:
+        _fail("--ray runs this server's own engine on a cluster; --engine uses another: pick one")
     try:
         token = load_or_create_token()  # every call must carry it; plugins read the file
         server = start_server(

@@ -48,6 +48,7 @@ CPU_MODELS = frozenset({"composer"})
 MAX_RESTARTS = 3  # a replica whose process died is started again this often...
 MAX_TASK_RETRIES = 3  # ...and the segment it held is sent again this often
 MAX_CONCURRENT_JOBS = 8
+PROBE_TIMEOUT_S = 300.0  # a cluster with no free GPU for this long reports the model not ready
 WAIT_S = 1.0  # how often a waiting head checks for a cancel or a stopping engine
 
 
@@ -180,12 +181,15 @@ class RayCueModel(CueModel):
         self._described: tuple[ModelStatus, str] | None = None
 
     def _describe(self) -> tuple[ModelStatus, str]:
-        # A zero-CPU task, so asking never waits for the resources the replicas hold.
+        # Asked once, where a replica would run (a GPU worker, with the weights), before any
+        # replica holds the resources; zero CPUs, so it never waits behind CPU work.
         if self._described is None:
             ray = import_ray()
-            probe = ray.remote(num_cpus=0)(_probe)
+            probe = ray.remote(_probe).options(**{**self.resources, "num_cpus": 0})
             try:
-                status, identity = ray.get(probe.remote(self.entry, self.settings))
+                status, identity = ray.get(
+                    probe.remote(self.entry, self.settings), timeout=PROBE_TIMEOUT_S
+                )
             except Exception as exc:  # a worker that cannot load the model: not ready, why
                 status = ModelStatus(
                     self.name, self.entry.description, False, f"on the Ray cluster: {exc}"
