@@ -55,6 +55,7 @@ def options_from_pb(msg: pb.GenerationOptions) -> GenerationOptions:
         temperature=msg.temperature or defaults.temperature,
         takes=max(1, msg.takes),
         extra=dict(msg.extra),
+        loudness_lufs=msg.loudness_lufs,
     )
 
 

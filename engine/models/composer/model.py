@@ -1,12 +1,13 @@
 """The `composer` cue model: the offline default that a fresh machine runs.
 
 It scores a segment with `composer.score` (harmony on the cuts, accents on the hit
-points, a cadence at the end), renders the score through a General MIDI SoundFont with
-TinySoundFont, and writes two files per cue into the output folder:
+points, a cadence at the end), renders the score through the best General MIDI SoundFont on the
+machine (`soundfont`, `fonts`), puts it in a hall that suits its style and delivers it at a
+target loudness (`engine.mastering`), and writes two files per cue into the output folder:
 
-* `<segment id>.wav`: 48 kHz, 24-bit PCM, stereo (the instruments are panned), exactly as many
-  samples as the segment lasts; levelled to an RMS target that rises with arousal (-24 dBFS
-  when still to -16 when driving), never peaking above -1 dBFS, with a short fade at the end;
+* `<segment id>.wav`: 48 kHz, 24-bit PCM, stereo (instruments in their orchestral seats),
+  exactly as many samples as the segment lasts; at the target integrated loudness (default -24
+  LUFS, `GenerationOptions.loudness_lufs`), true peak at or below -1 dBTP, a short fade at the end;
 * `<segment id>.mid`: the score with its tempo map and time signatures, for a composer to take
   further in a DAW.
 
@@ -23,16 +24,17 @@ import os
 from pathlib import Path
 
 from cuebridge import engine
+from cuebridge.engine import mastering
 from cuebridge.engine.audio import (
     fade_in,
     fade_out,
-    normalise_loudness,
     write_bytes_atomic,
     write_wav,
 )
 from cuebridge.engine.cue import SAMPLE_RATE, Cue, cue_file_stem
 from cuebridge.engine.errors import CueError
 from cuebridge.engine.models.base import ModelStatus
+from cuebridge.engine.models.composer.fonts import advice
 from cuebridge.engine.models.composer.score import (
     COMPOSER_VERSION,
     NEUTRAL,
@@ -43,6 +45,7 @@ from cuebridge.engine.models.composer.score import (
 from cuebridge.engine.models.composer.soundfont import (
     load_soundfont,
     render_midi,
+    renderer_version,
     resolve_soundfont,
     soundfont_problem,
 )
@@ -52,7 +55,7 @@ from cuebridge.engine.segment import GenerationOptions, Segment
 DESCRIPTION = (
     "Offline default: a cut-aware symbolic composer rendered through a General MIDI SoundFont"
 )
-PEAK_CEILING_DB = -1.0
+MASTERING_VERSION = "hall+r128 1"  # bump when the space or the level chain changes
 WORDS_WEIGHT = 0.6  # the editor's mood words against the picture's feel, when both speak
 
 
@@ -60,7 +63,7 @@ class ComposerModel:
     name = "composer"
 
     def __init__(self, soundfont: str | Path | None = None, picture_cache: Path | None = None):
-        self.soundfont = str(soundfont) if soundfont else ""  # "" = the bundled GM font
+        self.soundfont = str(soundfont) if soundfont else ""  # "" = the best GM font installed
         # Picture analyses are cached on disk: re-scoring an unchanged segment decodes nothing.
         self.picture_cache = picture_cache or data_dir() / "picture-cache"
 
@@ -73,12 +76,22 @@ class ComposerModel:
             font_id = f"{font.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
         except OSError:
             font_id = f"{font}:missing"
-        synth = importlib.metadata.version("tinysoundfont")
-        return f"composer-rules {COMPOSER_VERSION}; tinysoundfont {synth}; font {font_id}"
+        effects = importlib.metadata.version("pedalboard")
+        return (
+            f"composer-rules {COMPOSER_VERSION}; {renderer_version()}; font {font_id}; "
+            f"mastering {MASTERING_VERSION} pedalboard {effects}"
+        )
 
     def status(self) -> ModelStatus:
         problem = soundfont_problem(self.soundfont)
-        return ModelStatus(self.name, DESCRIPTION, ready=not problem, reason=problem)
+        if problem:
+            return ModelStatus(self.name, DESCRIPTION, ready=False, reason=problem)
+        font = resolve_soundfont(self.soundfont)
+        better = advice(font)
+        description = f"{DESCRIPTION}; plays {font} through {renderer_version()}"
+        return ModelStatus(
+            self.name, description + (f". Better: {better}" if better else ""), ready=True
+        )
 
     def generate(
         self,
@@ -88,15 +101,21 @@ class ComposerModel:
         feel: Feel | None = None,
     ) -> Cue:
         _check_segment(segment)
+        target = options.loudness_lufs or mastering.DEFAULT_LOUDNESS_LUFS
+        if problem := mastering.check_loudness(target):
+            raise CueError(f"segment {segment.id!r}: {problem}")
         font = options.soundfont or self.soundfont
-        load_soundfont(font)  # fail before composing when the font is unusable
+        if problem := soundfont_problem(font):  # fail before composing, with the fix
+            raise CueError(problem)
+        load_soundfont(font)
         feel, source, picture = self._choose_feel(segment, options, feel)
 
         midi, plan = compose_segment(segment, feel)
         num_samples = segment.rate.samples(segment.duration_frames, SAMPLE_RATE)
         audio = render_midi(midi, num_samples, font)
-        audio = normalise_loudness(audio, -20.0 + 4.0 * feel.arousal, PEAK_CEILING_DB)
+        audio = mastering.add_space(audio, feel.arousal)
         audio = fade_out(fade_in(audio, 0.003), plan.fade_s)
+        audio, level = mastering.deliver(audio, target)
 
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -122,6 +141,10 @@ class ComposerModel:
             "cuts_merged": ",".join(f"{t:.3f}" for t in plan.merged_cuts_s),
             "chords": " ".join(slot.chord.symbol for slot in plan.chords),
             "soundfont": str(resolve_soundfont(font)),
+            "renderer": renderer_version(),
+            "loudness_target_lufs": f"{target:.1f}",
+            "loudness_lufs": f"{level['loudness_lufs']:.2f}",
+            "true_peak_dbtp": f"{level['true_peak_dbtp']:.2f}",
             "engine_version": engine.__version__,
             **picture,
         }

@@ -98,7 +98,7 @@ class FrameRange(_message.Message):
     def __init__(self, start_frame: _Optional[int] = ..., end_frame: _Optional[int] = ...) -> None: ...
 
 class GenerationOptions(_message.Message):
-    __slots__ = ("model", "soundfont", "guidance_scale", "top_k", "temperature", "takes", "extra")
+    __slots__ = ("model", "soundfont", "guidance_scale", "top_k", "temperature", "takes", "extra", "loudness_lufs")
     class ExtraEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -113,6 +113,7 @@ class GenerationOptions(_message.Message):
     TEMPERATURE_FIELD_NUMBER: _ClassVar[int]
     TAKES_FIELD_NUMBER: _ClassVar[int]
     EXTRA_FIELD_NUMBER: _ClassVar[int]
+    LOUDNESS_LUFS_FIELD_NUMBER: _ClassVar[int]
     model: str
     soundfont: str
     guidance_scale: float
@@ -120,7 +121,8 @@ class GenerationOptions(_message.Message):
     temperature: float
     takes: int
     extra: _containers.ScalarMap[str, str]
-    def __init__(self, model: _Optional[str] = ..., soundfont: _Optional[str] = ..., guidance_scale: _Optional[float] = ..., top_k: _Optional[int] = ..., temperature: _Optional[float] = ..., takes: _Optional[int] = ..., extra: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    loudness_lufs: float
+    def __init__(self, model: _Optional[str] = ..., soundfont: _Optional[str] = ..., guidance_scale: _Optional[float] = ..., top_k: _Optional[int] = ..., temperature: _Optional[float] = ..., takes: _Optional[int] = ..., extra: _Optional[_Mapping[str, str]] = ..., loudness_lufs: _Optional[float] = ...) -> None: ...
 
 class Cue(_message.Message):
     __slots__ = ("segment_id", "audio_path", "sample_rate", "num_samples", "midi_path", "model", "metadata")
