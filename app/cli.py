@@ -266,7 +266,17 @@ def _score_options(f):
         click.option(
             "--soundfont",
             type=click.Path(dir_okay=False, path_type=Path),
-            help="A better General MIDI SoundFont (.sf2) for the composer.",
+            help="A General MIDI SoundFont (.sf2/.sf3) for the composer; default: the best "
+            "installed (see `cuebridge models`).",
+        ),
+        click.option(
+            "--loudness",
+            type=click.FloatRange(-40.0, -9.0),
+            default=-24.0,
+            show_default=True,
+            metavar="LUFS",
+            help="Integrated loudness of every cue (EBU R128 / BS.1770), true peak <= -1 dBTP. "
+            "-24 sits level with dialogue-normalised programme; pull it under speech.",
         ),
         click.option(
             "--cue-dir",
@@ -314,6 +324,7 @@ def score(
     seed: int,
     model: str,
     soundfont: Path | None,
+    loudness: float,
     cue_dir: Path | None,
     track_name: str,
     force: bool,
@@ -339,7 +350,9 @@ def score(
         mood=mood,
         seed=seed,
         generation=pb.GenerationOptions(
-            model=model, soundfont=str(soundfont.resolve()) if soundfont else ""
+            model=model,
+            soundfont=str(soundfont.resolve()) if soundfont else "",
+            loudness_lufs=loudness,
         ),
         cue_dir=str(cue_dir.resolve()) if cue_dir else "",
         track_name=track_name,
@@ -565,6 +578,7 @@ def demo(folder: Path | None, rate: Fraction, force: bool) -> None:
     output = folder / "demo.scored.otio"
     if output.exists() and not force:
         _fail(f"{output} already exists: pass --force to make the demo again, or another FOLDER")
+    _require_default_model()  # before any file is written: no half-made demo
     folder.mkdir(parents=True, exist_ok=True)
     click.echo(f"making a {float(rate):g} fps demo film in {folder} ...", err=True)
     film = make_demo_film(folder, rate=rate)
@@ -601,6 +615,18 @@ def demo(folder: Path | None, rate: Fraction, force: bool) -> None:
         "are in cues/."
     )
     sys.exit(code)
+
+
+def _require_default_model() -> None:
+    """Exit 5 with the fix when this machine's default model cannot make a cue."""
+    from cuebridge.engine.registry import ModelRegistry
+    from cuebridge.engine.service import engine_info
+
+    info = engine_info(ModelRegistry())
+    ready = [m for m in info.models if m.ready]
+    if not ready:
+        reasons = "; ".join(f"{m.name}: {m.reason}" for m in info.models)
+        _fail(f"model not ready: {reasons}", EXIT_ENGINE)
 
 
 def _register_training() -> None:
