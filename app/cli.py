@@ -418,6 +418,8 @@ def report_score(job: bpb.ScoreJob, as_json: bool) -> int:
     for f in result.failed:
         click.secho(f"failed: {f.segment_id}: {f.error}", fg="red", err=True)
     click.echo(f"wrote {result.output_path}")
+    if result.cue_sheet_path:
+        click.echo(f"cue sheet {result.cue_sheet_path}")
     return code
 
 
@@ -491,6 +493,27 @@ def inspect(
             f"{len(seg.cut_frames)} cuts  {len(seg.hit_frames)} hits  "
             f"media {s.media_online} online/{s.media_offline} offline  {seg.name!r}"
         )
+
+
+@main.command("cuesheet")
+@click.argument("scored", type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CSV to write. Default: <scored>.cuesheet.csv beside the timeline.",
+)
+@click.option("--force", is_flag=True, help="Replace an existing cue sheet.")
+def cuesheet_cmd(scored: Path, output: Path | None, force: bool) -> None:
+    """Write the music cue sheet (CSV) of a scored timeline: cue, in/out, duration, usage ..."""
+    from cuebridge.bridge.cue_sheet import cue_sheet_for
+    from cuebridge.bridge.errors import BridgeError
+
+    try:
+        out = cue_sheet_for(scored, output, force=force)
+    except BridgeError as exc:
+        _fail(str(exc))
+    click.echo(f"wrote {out}")
 
 
 @main.command()

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import opentimelineio as otio
 
+from cuebridge.bridge.cue_sheet import cue_sheet_path, write_cue_sheet
 from cuebridge.bridge.errors import BridgeError, TimelineError
 from cuebridge.bridge.media import MediaLinker
 from cuebridge.bridge.placement import Placement, place_cues
@@ -141,6 +142,7 @@ def finish(prepared: PreparedScore, cues: dict[str, Cue]) -> list[Placement]:
         protect=(Path(opts.timeline_path),),
         allowed=SCORE_SUFFIXES,
     )
+    write_cue_sheet(prepared.timeline, cue_sheet_path(opts.output_path), opts.track_name)
     return placements
 
 

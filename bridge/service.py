@@ -17,6 +17,7 @@ from pathlib import Path
 
 import grpc
 
+from cuebridge.bridge.cue_sheet import cue_sheet_path
 from cuebridge.bridge.errors import BridgeError
 from cuebridge.bridge.placement import Placement
 from cuebridge.bridge.scoring import (
@@ -325,6 +326,7 @@ class BridgeService(bpb_grpc.BridgeServicer):
             ],
             warnings=warnings,
             failed=failed,
+            cue_sheet_path=str(cue_sheet_path(run.prepared.options.output_path)),
         )
         state = pb.JOB_STATE_PARTIAL if failed else pb.JOB_STATE_SUCCEEDED
         message = f"wrote {result.output_path} with {len(placements)} cue(s)"

@@ -17,6 +17,7 @@ from pathlib import Path
 import opentimelineio as otio
 
 from cuebridge.bridge.errors import TimelineError
+from cuebridge.bridge.provenance import carry_for
 
 # Formats OpenTimelineIO can read (with the adapter plugins cuebridge depends on), by suffix.
 READ_SUFFIXES = {".otio", ".otioz", ".otiod", ".edl", ".xml", ".fcpxml", ".aaf"}
@@ -99,6 +100,7 @@ def _fit_for(suffix: str, timeline: otio.schema.Timeline) -> otio.schema.Timelin
         for clip in timeline.find_clips():
             if clip.source_range is None and clip.media_reference.available_range is not None:
                 clip.source_range = clip.trimmed_range()
+    carry_for(suffix, timeline)  # the Score track's name and the cues' provenance
     return timeline
 
 

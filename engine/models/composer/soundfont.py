@@ -153,14 +153,17 @@ def render_midi(
     soundfont: str | Path | None = None,
     sample_rate: int = SAMPLE_RATE,
     gain_db: float = -6.0,
+    seating: bool = True,
 ) -> np.ndarray:
     """Render `midi` to exactly `num_samples` frames of (samples, 2) float32 audio.
 
     Events after the last sample are dropped; sounds still ringing at the end are cut there
     (the caller fades the tail). The default gain leaves head-room for dense orchestrations;
-    callers normalise afterwards. Instruments are seated (`seat`) first.
+    callers normalise afterwards. Instruments are seated (`seat`) first unless `seating` is off
+    (the score's own pans then stand).
     """
-    midi = seat(midi)
+    if seating:
+        midi = seat(midi)
     font = load_soundfont(soundfont)
     if isinstance(font, bytes):
         return _render_midirenderer(midi, num_samples, font, sample_rate)
