@@ -279,6 +279,12 @@ def _score_options(f):
             "-24 sits level with dialogue-normalised programme; pull it under speech.",
         ),
         click.option(
+            "--stems",
+            is_flag=True,
+            help="Also write per-section WAVs (strings, winds and brass, percussion, keys and "
+            'other) that sum to each cue, on tracks under Score ("Score - Strings", ...).',
+        ),
+        click.option(
             "--cue-dir",
             type=click.Path(file_okay=False, path_type=Path),
             help="Folder for the cue WAV/MIDI files. Default: <output>_cues/.",
@@ -325,6 +331,7 @@ def score(
     model: str,
     soundfont: Path | None,
     loudness: float,
+    stems: bool,
     cue_dir: Path | None,
     track_name: str,
     force: bool,
@@ -353,6 +360,7 @@ def score(
             model=model,
             soundfont=str(soundfont.resolve()) if soundfont else "",
             loudness_lufs=loudness,
+            stems=stems,
         ),
         cue_dir=str(cue_dir.resolve()) if cue_dir else "",
         track_name=track_name,

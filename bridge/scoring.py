@@ -27,6 +27,7 @@ from cuebridge.bridge.segments import (
     select,
     study,
 )
+from cuebridge.bridge.stem_tracks import add_stem_tracks
 from cuebridge.bridge.timeline_io import (
     SCORE_SUFFIXES,
     check_output,
@@ -134,6 +135,7 @@ def finish(prepared: PreparedScore, cues: dict[str, Cue]) -> list[Placement]:
     """Place the cues that were made and write the new timeline; the input is never touched."""
     scored = [(s, cues[s.segment.id]) for s in prepared.segments if s.segment.id in cues]
     placements = place_cues(prepared.timeline, prepared.facts, scored, prepared.options.track_name)
+    add_stem_tracks(prepared.timeline, placements, prepared.facts.rate)
     opts = prepared.options
     write_timeline(
         prepared.timeline,

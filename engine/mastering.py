@@ -1,7 +1,7 @@
 """Finish a cue: a hall around the dry instruments, then a delivered level.
 
-Every effect is Spotify's pedalboard (JUCE's Freeverb-style Reverb, Compressor and Limiter, with
-wheels for Linux, macOS and Windows); loudness is ITU-R BS.1770-4 / EBU R128 integrated loudness
+Every effect is Spotify's pedalboard (JUCE's Freeverb-style Reverb and Limiter, with wheels for
+Linux, macOS and Windows); loudness is ITU-R BS.1770-4 / EBU R128 integrated loudness
 measured with pyloudnorm; true peak is measured on a 4x oversampled signal (BS.1770-4 annex 2)
 with scipy's polyphase resampler. None of these add latency, so a cue stays frame-exact.
 
@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 import pyloudnorm
-from pedalboard import Compressor, Limiter, Pedalboard, Reverb
+from pedalboard import Limiter, Reverb
 from scipy.signal import resample_poly
 
 from cuebridge.engine.cue import SAMPLE_RATE
@@ -46,15 +46,9 @@ def hall(arousal: float) -> Reverb:
 
 
 def add_space(audio: np.ndarray, arousal: float, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
-    """`audio` (samples, 2) in a hall suited to its style, with a gentle bus compressor that
-    narrows the crest factor the limiter would otherwise have to catch."""
-    board = Pedalboard(
-        [
-            hall(arousal),
-            Compressor(threshold_db=-22.0, ratio=2.0, attack_ms=30.0, release_ms=250.0),
-        ]
-    )
-    out = board(np.ascontiguousarray(audio.T, dtype=np.float32), sample_rate)
+    """`audio` (samples, 2) in a hall suited to its style. Linear and time-invariant (no
+    compressor here): stems put through it one by one still sum to the mix."""
+    out = hall(arousal)(np.ascontiguousarray(audio.T, dtype=np.float32), sample_rate)
     return np.ascontiguousarray(out.T)
 
 
@@ -66,7 +60,7 @@ def integrated_loudness(audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> fl
     if len(audio) < block:  # the gated measure needs one 400 ms block
         audio = np.concatenate([audio, np.zeros((block - len(audio), audio.shape[1]), audio.dtype)])
     with np.errstate(divide="ignore"):
-        value = float(meter.integrated_loudness(audio))
+        value = float(meter.integrated_loudness(audio.astype(np.float64)))
     return value if math.isfinite(value) else _SILENCE_DB
 
 
@@ -104,19 +98,29 @@ def deliver(
     target_lufs: float = DEFAULT_LOUDNESS_LUFS,
     ceiling_dbtp: float = TRUE_PEAK_CEILING_DBTP,
     sample_rate: int = SAMPLE_RATE,
+    limit: bool = True,
 ) -> tuple[np.ndarray, dict[str, float]]:
     """`audio` at `target_lufs` integrated, true peaks at or below `ceiling_dbtp`.
 
     Gain to the target, then a limiter where the peaks poke above the ceiling (its threshold
     set below the ceiling by the inter-sample overshoot it measured), then make-up for what the
-    limiter took, at most three rounds; a last plain gain guarantees the ceiling. Returns the
-    audio and the measured loudness and true peak of what is delivered."""
+    limiter took, at most three rounds; a last plain gain guarantees the ceiling. With `limit`
+    off (stems must follow the mix exactly) only plain gain is used: the ceiling holds, and a
+    cue too peaky for the target comes out quieter. Returns the audio and the measured loudness
+    and true peak of what is delivered, and the plain gain applied ("gain_db", without limit)."""
     audio = np.asarray(audio, dtype=np.float32)
     loudness = integrated_loudness(audio, sample_rate)
     if loudness <= _SILENCE_DB:
-        return audio, {"loudness_lufs": loudness, "true_peak_dbtp": _SILENCE_DB}
+        return audio, {"loudness_lufs": loudness, "true_peak_dbtp": _SILENCE_DB, "gain_db": 0.0}
+    if not limit:
+        gain = target_lufs - loudness
+        peak = true_peak_dbtp(audio) + gain
+        gain = round(gain - max(0.0, peak - ceiling_dbtp + 0.05), 3)
+        audio = audio * gain_factor(gain)
+        level = {"loudness_lufs": loudness + gain, "true_peak_dbtp": true_peak_dbtp(audio)}
+        return audio, {**level, "gain_db": gain}
     for _ in range(3):
-        audio = audio * np.float32(10 ** ((target_lufs - loudness) / 20))
+        audio = audio * gain_factor(target_lufs - loudness)
         loudness = target_lufs  # a plain gain moves the loudness by exactly its decibels
         peak = true_peak_dbtp(audio)
         if peak <= ceiling_dbtp:
@@ -131,7 +135,13 @@ def deliver(
     if peak > ceiling_dbtp:  # the limiter's last word is a plain gain, never a clip
         audio = audio * np.float32(10 ** ((ceiling_dbtp - peak - 0.05) / 20))
         loudness, peak = integrated_loudness(audio, sample_rate), true_peak_dbtp(audio)
-    return audio, {"loudness_lufs": loudness, "true_peak_dbtp": peak}
+    return audio, {"loudness_lufs": loudness, "true_peak_dbtp": peak, "gain_db": 0.0}
+
+
+def gain_factor(db: float) -> np.float32:
+    """A gain in decibels, rounded to 0.001 dB: a measurement that differs in its last bits
+    (numpy's sums vary with memory alignment) must not change the cue's bytes."""
+    return np.float32(10 ** (round(db, 3) / 20))
 
 
 def check_loudness(value: float) -> str:

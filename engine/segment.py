@@ -85,3 +85,4 @@ class GenerationOptions:
     takes: int = 1  # best-of-N
     extra: dict[str, str] = field(default_factory=dict)
     loudness_lufs: float = 0.0  # delivered integrated loudness; 0 = the default (-24 LUFS)
+    stems: bool = False  # also write per-section WAVs that sum to the mix

@@ -23,6 +23,8 @@ import io
 import os
 from pathlib import Path
 
+import numpy as np
+
 from cuebridge import engine
 from cuebridge.engine import mastering
 from cuebridge.engine.audio import (
@@ -45,6 +47,7 @@ from cuebridge.engine.models.composer.score import (
 from cuebridge.engine.models.composer.soundfont import (
     load_soundfont,
     render_midi,
+    render_sections,
     renderer_version,
     resolve_soundfont,
     soundfont_problem,
@@ -112,15 +115,24 @@ class ComposerModel:
 
         midi, plan = compose_segment(segment, feel)
         num_samples = segment.rate.samples(segment.duration_frames, SAMPLE_RATE)
-        audio = render_midi(midi, num_samples, font)
-        audio = mastering.add_space(audio, feel.arousal)
-        audio = fade_out(fade_in(audio, 0.003), plan.fade_s)
-        audio, level = mastering.deliver(audio, target)
+        if options.stems:
+            audio, sections, level = _render_stems(midi, num_samples, font, feel, plan, target)
+        else:
+            audio = render_midi(midi, num_samples, font)
+            audio = mastering.add_space(audio, feel.arousal)
+            audio = fade_out(fade_in(audio, 0.003), plan.fade_s)
+            audio, level = mastering.deliver(audio, target)
+            sections = {}
 
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         stem = cue_file_stem(segment.id)
         wav_path, midi_path = out_dir / f"{stem}.wav", out_dir / f"{stem}.mid"
+        stem_paths = {}
+        for name, part in sections.items():  # before the pair: a cue on disk has its stems
+            path = out_dir / f"{stem}.{_slug(name)}.wav"
+            write_wav(path, part)
+            stem_paths[name] = str(path)
         buffer = io.BytesIO()
         midi.write(buffer)
         _write_pair(wav_path, audio, midi_path, buffer.getvalue())
@@ -145,6 +157,7 @@ class ComposerModel:
             "loudness_target_lufs": f"{target:.1f}",
             "loudness_lufs": f"{level['loudness_lufs']:.2f}",
             "true_peak_dbtp": f"{level['true_peak_dbtp']:.2f}",
+            **({"stems": ",".join(stem_paths)} if stem_paths else {}),
             "engine_version": engine.__version__,
             **picture,
         }
@@ -157,6 +170,7 @@ class ComposerModel:
             midi_path=str(midi_path),
             model=self.name,
             metadata=metadata,
+            stem_paths=stem_paths,
         )
 
     def _choose_feel(
@@ -190,6 +204,23 @@ class ComposerModel:
             extra_cut_times_s=tuple(pic.cuts_s),
         )
         return blended, "picture+words" if w else "picture", meta
+
+
+def _render_stems(midi, num_samples: int, font: str, feel: Feel, plan, target: float):
+    """The mix as the sum of its sections, each rendered, put in the hall and faded alone (all
+    linear), then one plain gain for all: the stems sum back to the mix exactly."""
+    sections = render_sections(midi, num_samples, font)
+    for name, part in sections.items():
+        part = mastering.add_space(part, feel.arousal)
+        sections[name] = fade_out(fade_in(part, 0.003), plan.fade_s)
+    mix = np.sum(list(sections.values()), axis=0, dtype=np.float32)
+    mix, level = mastering.deliver(mix, target, limit=False)
+    gain = mastering.gain_factor(level["gain_db"])
+    return mix, {name: part * gain for name, part in sections.items()}, level
+
+
+def _slug(name: str) -> str:
+    return "-".join(w for w in name.lower().split() if w != "and")
 
 
 def _write_pair(wav_path: Path, audio, midi_path: Path, midi_bytes: bytes) -> None:

@@ -343,3 +343,40 @@ def seat(midi: pretty_midi.PrettyMIDI) -> pretty_midi.PrettyMIDI:
         seated.control_changes = [pretty_midi.ControlChange(10, pan, 0.0), *others]
         out.instruments.append(seated)
     return out
+
+
+# Stems: the orchestra's sections, by General MIDI program, in the order they sit under Score.
+SECTIONS = ("Strings", "Winds and Brass", "Percussion", "Keys and Other")
+
+
+def section_of(program: int, is_drum: bool) -> str:
+    """The stem an instrument of General MIDI `program` goes to."""
+    if is_drum or program == 47 or 9 <= program <= 14 or 112 <= program <= 119:
+        return "Percussion"  # kit, timpani, mallets, percussive programs
+    if program == 32 or 40 <= program <= 51:
+        return "Strings"  # upright bass, the string family, harp, string ensembles
+    if 56 <= program <= 79:
+        return "Winds and Brass"
+    return "Keys and Other"  # pianos, celesta, organs, guitars, basses, choir, synths
+
+
+def render_sections(
+    midi: pretty_midi.PrettyMIDI,
+    num_samples: int,
+    soundfont: str | Path | None = None,
+    sample_rate: int = SAMPLE_RATE,
+) -> dict[str, np.ndarray]:
+    """Each section of `midi` rendered alone (seated as in the full score), by `SECTIONS` name;
+    sections with no instrument are left out. The synthesiser mixes voices by adding them, so
+    the sections sum to the full render."""
+    seated = seat(midi)
+    groups: dict[str, list[pretty_midi.Instrument]] = {}
+    for inst in seated.instruments:
+        groups.setdefault(section_of(inst.program, inst.is_drum), []).append(inst)
+    out = {}
+    for name in SECTIONS:
+        if name in groups:
+            part = copy.copy(seated)
+            part.instruments = groups[name]
+            out[name] = render_midi(part, num_samples, soundfont, sample_rate, seating=False)
+    return out

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x63uebridge/v1/engine.proto\x12\x0c\x63uebridge.v1\" \n\x04Rate\x12\x0b\n\x03num\x18\x01 \x01(\x03\x12\x0b\n\x03\x64\x65n\x18\x02 \x01(\x03\"\x98\x01\n\tMediaSpan\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x16\n\x0esource_start_s\x18\x02 \x01(\x01\x12\x19\n\x11source_duration_s\x18\x03 \x01(\x01\x12\x1c\n\x14record_offset_frames\x18\x04 \x01(\x03\x12\x1e\n\x16record_duration_frames\x18\x05 \x01(\x03\x12\x0c\n\x04name\x18\x06 \x01(\t\"\x84\x02\n\x07Segment\x12\n\n\x02id\x18\x01 \x01(\t\x12 \n\x04rate\x18\x02 \x01(\x0b\x32\x12.cuebridge.v1.Rate\x12\x17\n\x0f\x64uration_frames\x18\x03 \x01(\x03\x12\x12\n\ncut_frames\x18\x04 \x03(\x03\x12\x12\n\nhit_frames\x18\x05 \x03(\x03\x12&\n\x05media\x18\x06 \x03(\x0b\x32\x17.cuebridge.v1.MediaSpan\x12\x0e\n\x06prompt\x18\x07 \x01(\t\x12\x0c\n\x04mood\x18\x08 \x01(\t\x12\x0c\n\x04seed\x18\t \x01(\x04\x12\x0c\n\x04name\x18\n \x01(\t\x12(\n\x06speech\x18\x0b \x03(\x0b\x32\x18.cuebridge.v1.FrameRange\"4\n\nFrameRange\x12\x13\n\x0bstart_frame\x18\x01 \x01(\x03\x12\x11\n\tend_frame\x18\x02 \x01(\x03\"\x80\x02\n\x11GenerationOptions\x12\r\n\x05model\x18\x01 \x01(\t\x12\x11\n\tsoundfont\x18\x02 \x01(\t\x12\x16\n\x0eguidance_scale\x18\x03 \x01(\x01\x12\r\n\x05top_k\x18\x04 \x01(\x05\x12\x13\n\x0btemperature\x18\x05 \x01(\x01\x12\r\n\x05takes\x18\x06 \x01(\x05\x12\x39\n\x05\x65xtra\x18\x07 \x03(\x0b\x32*.cuebridge.v1.GenerationOptions.ExtraEntry\x12\x15\n\rloudness_lufs\x18\x08 \x01(\x01\x1a,\n\nExtraEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xdd\x01\n\x03\x43ue\x12\x12\n\nsegment_id\x18\x01 \x01(\t\x12\x12\n\naudio_path\x18\x02 \x01(\t\x12\x13\n\x0bsample_rate\x18\x03 \x01(\x05\x12\x13\n\x0bnum_samples\x18\x04 \x01(\x03\x12\x11\n\tmidi_path\x18\x05 \x01(\t\x12\r\n\x05model\x18\x06 \x01(\t\x12\x31\n\x08metadata\x18\x07 \x03(\x0b\x32\x1f.cuebridge.v1.Cue.MetadataEntry\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x9f\x01\n\rSegmentResult\x12\x12\n\nsegment_id\x18\x01 \x01(\t\x12)\n\x05state\x18\x02 \x01(\x0e\x32\x1a.cuebridge.v1.SegmentState\x12\x1e\n\x03\x63ue\x18\x03 \x01(\x0b\x32\x11.cuebridge.v1.Cue\x12\r\n\x05\x65rror\x18\x04 \x01(\t\x12\x10\n\x08warnings\x18\x05 \x03(\t\x12\x0e\n\x06reused\x18\x06 \x01(\x08\"\xa3\x01\n\x03Job\x12\n\n\x02id\x18\x01 \x01(\t\x12%\n\x05state\x18\x02 \x01(\x0e\x32\x16.cuebridge.v1.JobState\x12\r\n\x05model\x18\x03 \x01(\t\x12-\n\x08segments\x18\x04 \x03(\x0b\x32\x1b.cuebridge.v1.SegmentResult\x12\r\n\x05total\x18\x05 \x01(\x05\x12\x0c\n\x04\x64one\x18\x06 \x01(\x05\x12\x0e\n\x06\x66\x61iled\x18\x07 \x01(\x05\"\x90\x01\n\x10SubmitJobRequest\x12\'\n\x08segments\x18\x01 \x03(\x0b\x32\x15.cuebridge.v1.Segment\x12\x30\n\x07options\x18\x02 \x01(\x0b\x32\x1f.cuebridge.v1.GenerationOptions\x12\x12\n\noutput_dir\x18\x03 \x01(\t\x12\r\n\x05\x66resh\x18\x04 \x01(\x08\"\x18\n\x06JobRef\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"X\n\x08JobEvent\x12\x1e\n\x03job\x18\x01 \x01(\x0b\x32\x11.cuebridge.v1.Job\x12,\n\x07segment\x18\x02 \x01(\x0b\x32\x1b.cuebridge.v1.SegmentResult\"q\n\tModelInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\r\n\x05ready\x18\x03 \x01(\x08\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x0e\n\x06\x64\x65vice\x18\x05 \x01(\t\x12\x12\n\nis_default\x18\x06 \x01(\x08\"\x13\n\x11\x45ngineInfoRequest\"]\n\nEngineInfo\x12\x0f\n\x07version\x18\x01 \x01(\t\x12\'\n\x06models\x18\x02 \x03(\x0b\x32\x17.cuebridge.v1.ModelInfo\x12\x15\n\rdefault_model\x18\x03 \x01(\t*\xb1\x01\n\x08JobState\x12\x19\n\x15JOB_STATE_UNSPECIFIED\x10\x00\x12\x14\n\x10JOB_STATE_QUEUED\x10\x01\x12\x15\n\x11JOB_STATE_RUNNING\x10\x02\x12\x17\n\x13JOB_STATE_SUCCEEDED\x10\x03\x12\x15\n\x11JOB_STATE_PARTIAL\x10\x04\x12\x14\n\x10JOB_STATE_FAILED\x10\x05\x12\x17\n\x13JOB_STATE_CANCELLED\x10\x06*\xb2\x01\n\x0cSegmentState\x12\x1d\n\x19SEGMENT_STATE_UNSPECIFIED\x10\x00\x12\x19\n\x15SEGMENT_STATE_PENDING\x10\x01\x12\x19\n\x15SEGMENT_STATE_RUNNING\x10\x02\x12\x16\n\x12SEGMENT_STATE_DONE\x10\x03\x12\x18\n\x14SEGMENT_STATE_FAILED\x10\x04\x12\x1b\n\x17SEGMENT_STATE_CANCELLED\x10\x05\x32\xbc\x02\n\tCueEngine\x12>\n\tSubmitJob\x12\x1e.cuebridge.v1.SubmitJobRequest\x1a\x11.cuebridge.v1.Job\x12:\n\x08WatchJob\x12\x14.cuebridge.v1.JobRef\x1a\x16.cuebridge.v1.JobEvent0\x01\x12\x31\n\x06GetJob\x12\x14.cuebridge.v1.JobRef\x1a\x11.cuebridge.v1.Job\x12\x34\n\tCancelJob\x12\x14.cuebridge.v1.JobRef\x1a\x11.cuebridge.v1.Job\x12J\n\rGetEngineInfo\x12\x1f.cuebridge.v1.EngineInfoRequest\x1a\x18.cuebridge.v1.EngineInfob\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x63uebridge/v1/engine.proto\x12\x0c\x63uebridge.v1\" \n\x04Rate\x12\x0b\n\x03num\x18\x01 \x01(\x03\x12\x0b\n\x03\x64\x65n\x18\x02 \x01(\x03\"\x98\x01\n\tMediaSpan\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x16\n\x0esource_start_s\x18\x02 \x01(\x01\x12\x19\n\x11source_duration_s\x18\x03 \x01(\x01\x12\x1c\n\x14record_offset_frames\x18\x04 \x01(\x03\x12\x1e\n\x16record_duration_frames\x18\x05 \x01(\x03\x12\x0c\n\x04name\x18\x06 \x01(\t\"\x84\x02\n\x07Segment\x12\n\n\x02id\x18\x01 \x01(\t\x12 \n\x04rate\x18\x02 \x01(\x0b\x32\x12.cuebridge.v1.Rate\x12\x17\n\x0f\x64uration_frames\x18\x03 \x01(\x03\x12\x12\n\ncut_frames\x18\x04 \x03(\x03\x12\x12\n\nhit_frames\x18\x05 \x03(\x03\x12&\n\x05media\x18\x06 \x03(\x0b\x32\x17.cuebridge.v1.MediaSpan\x12\x0e\n\x06prompt\x18\x07 \x01(\t\x12\x0c\n\x04mood\x18\x08 \x01(\t\x12\x0c\n\x04seed\x18\t \x01(\x04\x12\x0c\n\x04name\x18\n \x01(\t\x12(\n\x06speech\x18\x0b \x03(\x0b\x32\x18.cuebridge.v1.FrameRange\"4\n\nFrameRange\x12\x13\n\x0bstart_frame\x18\x01 \x01(\x03\x12\x11\n\tend_frame\x18\x02 \x01(\x03\"\x8f\x02\n\x11GenerationOptions\x12\r\n\x05model\x18\x01 \x01(\t\x12\x11\n\tsoundfont\x18\x02 \x01(\t\x12\x16\n\x0eguidance_scale\x18\x03 \x01(\x01\x12\r\n\x05top_k\x18\x04 \x01(\x05\x12\x13\n\x0btemperature\x18\x05 \x01(\x01\x12\r\n\x05takes\x18\x06 \x01(\x05\x12\x39\n\x05\x65xtra\x18\x07 \x03(\x0b\x32*.cuebridge.v1.GenerationOptions.ExtraEntry\x12\x15\n\rloudness_lufs\x18\x08 \x01(\x01\x12\r\n\x05stems\x18\t \x01(\x08\x1a,\n\nExtraEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xc5\x02\n\x03\x43ue\x12\x12\n\nsegment_id\x18\x01 \x01(\t\x12\x12\n\naudio_path\x18\x02 \x01(\t\x12\x13\n\x0bsample_rate\x18\x03 \x01(\x05\x12\x13\n\x0bnum_samples\x18\x04 \x01(\x03\x12\x11\n\tmidi_path\x18\x05 \x01(\t\x12\r\n\x05model\x18\x06 \x01(\t\x12\x31\n\x08metadata\x18\x07 \x03(\x0b\x32\x1f.cuebridge.v1.Cue.MetadataEntry\x12\x34\n\nstem_paths\x18\x08 \x03(\x0b\x32 .cuebridge.v1.Cue.StemPathsEntry\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\x30\n\x0eStemPathsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x9f\x01\n\rSegmentResult\x12\x12\n\nsegment_id\x18\x01 \x01(\t\x12)\n\x05state\x18\x02 \x01(\x0e\x32\x1a.cuebridge.v1.SegmentState\x12\x1e\n\x03\x63ue\x18\x03 \x01(\x0b\x32\x11.cuebridge.v1.Cue\x12\r\n\x05\x65rror\x18\x04 \x01(\t\x12\x10\n\x08warnings\x18\x05 \x03(\t\x12\x0e\n\x06reused\x18\x06 \x01(\x08\"\xa3\x01\n\x03Job\x12\n\n\x02id\x18\x01 \x01(\t\x12%\n\x05state\x18\x02 \x01(\x0e\x32\x16.cuebridge.v1.JobState\x12\r\n\x05model\x18\x03 \x01(\t\x12-\n\x08segments\x18\x04 \x03(\x0b\x32\x1b.cuebridge.v1.SegmentResult\x12\r\n\x05total\x18\x05 \x01(\x05\x12\x0c\n\x04\x64one\x18\x06 \x01(\x05\x12\x0e\n\x06\x66\x61iled\x18\x07 \x01(\x05\"\x90\x01\n\x10SubmitJobRequest\x12\'\n\x08segments\x18\x01 \x03(\x0b\x32\x15.cuebridge.v1.Segment\x12\x30\n\x07options\x18\x02 \x01(\x0b\x32\x1f.cuebridge.v1.GenerationOptions\x12\x12\n\noutput_dir\x18\x03 \x01(\t\x12\r\n\x05\x66resh\x18\x04 \x01(\x08\"\x18\n\x06JobRef\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"X\n\x08JobEvent\x12\x1e\n\x03job\x18\x01 \x01(\x0b\x32\x11.cuebridge.v1.Job\x12,\n\x07segment\x18\x02 \x01(\x0b\x32\x1b.cuebridge.v1.SegmentResult\"q\n\tModelInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\r\n\x05ready\x18\x03 \x01(\x08\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x0e\n\x06\x64\x65vice\x18\x05 \x01(\t\x12\x12\n\nis_default\x18\x06 \x01(\x08\"\x13\n\x11\x45ngineInfoRequest\"]\n\nEngineInfo\x12\x0f\n\x07version\x18\x01 \x01(\t\x12\'\n\x06models\x18\x02 \x03(\x0b\x32\x17.cuebridge.v1.ModelInfo\x12\x15\n\rdefault_model\x18\x03 \x01(\t*\xb1\x01\n\x08JobState\x12\x19\n\x15JOB_STATE_UNSPECIFIED\x10\x00\x12\x14\n\x10JOB_STATE_QUEUED\x10\x01\x12\x15\n\x11JOB_STATE_RUNNING\x10\x02\x12\x17\n\x13JOB_STATE_SUCCEEDED\x10\x03\x12\x15\n\x11JOB_STATE_PARTIAL\x10\x04\x12\x14\n\x10JOB_STATE_FAILED\x10\x05\x12\x17\n\x13JOB_STATE_CANCELLED\x10\x06*\xb2\x01\n\x0cSegmentState\x12\x1d\n\x19SEGMENT_STATE_UNSPECIFIED\x10\x00\x12\x19\n\x15SEGMENT_STATE_PENDING\x10\x01\x12\x19\n\x15SEGMENT_STATE_RUNNING\x10\x02\x12\x16\n\x12SEGMENT_STATE_DONE\x10\x03\x12\x18\n\x14SEGMENT_STATE_FAILED\x10\x04\x12\x1b\n\x17SEGMENT_STATE_CANCELLED\x10\x05\x32\xbc\x02\n\tCueEngine\x12>\n\tSubmitJob\x12\x1e.cuebridge.v1.SubmitJobRequest\x1a\x11.cuebridge.v1.Job\x12:\n\x08WatchJob\x12\x14.cuebridge.v1.JobRef\x1a\x16.cuebridge.v1.JobEvent0\x01\x12\x31\n\x06GetJob\x12\x14.cuebridge.v1.JobRef\x1a\x11.cuebridge.v1.Job\x12\x34\n\tCancelJob\x12\x14.cuebridge.v1.JobRef\x1a\x11.cuebridge.v1.Job\x12J\n\rGetEngineInfo\x12\x1f.cuebridge.v1.EngineInfoRequest\x1a\x18.cuebridge.v1.EngineInfob\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,10 +35,12 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GENERATIONOPTIONS_EXTRAENTRY']._serialized_options = b'8\001'
   _globals['_CUE_METADATAENTRY']._loaded_options = None
   _globals['_CUE_METADATAENTRY']._serialized_options = b'8\001'
-  _globals['_JOBSTATE']._serialized_start=1855
-  _globals['_JOBSTATE']._serialized_end=2032
-  _globals['_SEGMENTSTATE']._serialized_start=2035
-  _globals['_SEGMENTSTATE']._serialized_end=2213
+  _globals['_CUE_STEMPATHSENTRY']._loaded_options = None
+  _globals['_CUE_STEMPATHSENTRY']._serialized_options = b'8\001'
+  _globals['_JOBSTATE']._serialized_start=1974
+  _globals['_JOBSTATE']._serialized_end=2151
+  _globals['_SEGMENTSTATE']._serialized_start=2154
+  _globals['_SEGMENTSTATE']._serialized_end=2332
   _globals['_RATE']._serialized_start=43
   _globals['_RATE']._serialized_end=75
   _globals['_MEDIASPAN']._serialized_start=78
@@ -48,29 +50,31 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_FRAMERANGE']._serialized_start=495
   _globals['_FRAMERANGE']._serialized_end=547
   _globals['_GENERATIONOPTIONS']._serialized_start=550
-  _globals['_GENERATIONOPTIONS']._serialized_end=806
-  _globals['_GENERATIONOPTIONS_EXTRAENTRY']._serialized_start=762
-  _globals['_GENERATIONOPTIONS_EXTRAENTRY']._serialized_end=806
-  _globals['_CUE']._serialized_start=809
-  _globals['_CUE']._serialized_end=1030
-  _globals['_CUE_METADATAENTRY']._serialized_start=983
-  _globals['_CUE_METADATAENTRY']._serialized_end=1030
-  _globals['_SEGMENTRESULT']._serialized_start=1033
-  _globals['_SEGMENTRESULT']._serialized_end=1192
-  _globals['_JOB']._serialized_start=1195
-  _globals['_JOB']._serialized_end=1358
-  _globals['_SUBMITJOBREQUEST']._serialized_start=1361
-  _globals['_SUBMITJOBREQUEST']._serialized_end=1505
-  _globals['_JOBREF']._serialized_start=1507
-  _globals['_JOBREF']._serialized_end=1531
-  _globals['_JOBEVENT']._serialized_start=1533
-  _globals['_JOBEVENT']._serialized_end=1621
-  _globals['_MODELINFO']._serialized_start=1623
-  _globals['_MODELINFO']._serialized_end=1736
-  _globals['_ENGINEINFOREQUEST']._serialized_start=1738
-  _globals['_ENGINEINFOREQUEST']._serialized_end=1757
-  _globals['_ENGINEINFO']._serialized_start=1759
-  _globals['_ENGINEINFO']._serialized_end=1852
-  _globals['_CUEENGINE']._serialized_start=2216
-  _globals['_CUEENGINE']._serialized_end=2532
+  _globals['_GENERATIONOPTIONS']._serialized_end=821
+  _globals['_GENERATIONOPTIONS_EXTRAENTRY']._serialized_start=777
+  _globals['_GENERATIONOPTIONS_EXTRAENTRY']._serialized_end=821
+  _globals['_CUE']._serialized_start=824
+  _globals['_CUE']._serialized_end=1149
+  _globals['_CUE_METADATAENTRY']._serialized_start=1052
+  _globals['_CUE_METADATAENTRY']._serialized_end=1099
+  _globals['_CUE_STEMPATHSENTRY']._serialized_start=1101
+  _globals['_CUE_STEMPATHSENTRY']._serialized_end=1149
+  _globals['_SEGMENTRESULT']._serialized_start=1152
+  _globals['_SEGMENTRESULT']._serialized_end=1311
+  _globals['_JOB']._serialized_start=1314
+  _globals['_JOB']._serialized_end=1477
+  _globals['_SUBMITJOBREQUEST']._serialized_start=1480
+  _globals['_SUBMITJOBREQUEST']._serialized_end=1624
+  _globals['_JOBREF']._serialized_start=1626
+  _globals['_JOBREF']._serialized_end=1650
+  _globals['_JOBEVENT']._serialized_start=1652
+  _globals['_JOBEVENT']._serialized_end=1740
+  _globals['_MODELINFO']._serialized_start=1742
+  _globals['_MODELINFO']._serialized_end=1855
+  _globals['_ENGINEINFOREQUEST']._serialized_start=1857
+  _globals['_ENGINEINFOREQUEST']._serialized_end=1876
+  _globals['_ENGINEINFO']._serialized_start=1878
+  _globals['_ENGINEINFO']._serialized_end=1971
+  _globals['_CUEENGINE']._serialized_start=2335
+  _globals['_CUEENGINE']._serialized_end=2651
 # @@protoc_insertion_point(module_scope)
