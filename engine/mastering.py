@@ -153,3 +153,135 @@ def check_loudness(value: float) -> str:
             f"such as {DEFAULT_LOUDNESS_LUFS:g} (music under dialogue) or -16 (louder)."
         )
     return ""
+
+
+# ---- long cues: the same chain over blocks, memory bounded by the block ----------------------
+
+_STEP = 4800  # 100 ms at 48 kHz: the hop of BS.1770's 400 ms gating blocks
+_G = (1.0, 1.0)  # BS.1770 channel weights for left and right
+
+
+class LoudnessStream:
+    """BS.1770-4 integrated loudness fed block by block (pyloudnorm measures whole arrays only).
+
+    The K-weighting filters are pyloudnorm's own (their coefficients, run with scipy's lfilter
+    carrying the filter state across blocks); the mean squares go into 100 ms steps, and the
+    400 ms gating blocks (75 % overlap) and the two gates are BS.1770-4's, as pyloudnorm does."""
+
+    def __init__(self, sample_rate: int = SAMPLE_RATE, channels: int = 2):
+        from scipy.signal import lfilter_zi
+
+        self.rate = sample_rate
+        self.step = round(0.1 * sample_rate)
+        stages = pyloudnorm.Meter(sample_rate)._filters.values()  # high shelf, then high pass
+        self.filters = [(f.b, f.a, f.passband_gain) for f in stages]
+        self.state = [[lfilter_zi(b, a) * 0.0 for b, a, _ in self.filters] for _ in range(channels)]
+        self.steps: list[np.ndarray] = []  # per step: sum of squares per channel
+        self.carry = np.zeros((0, channels))
+
+    def add(self, block: np.ndarray) -> None:
+        from scipy.signal import lfilter
+
+        weighted = np.empty(block.shape, np.float64)
+        for ch in range(block.shape[1]):
+            x = block[:, ch].astype(np.float64)
+            for k, (b, a, gain) in enumerate(self.filters):
+                x, self.state[ch][k] = lfilter(b, a, x, zi=self.state[ch][k])
+                x = x * gain
+            weighted[:, ch] = x
+        data = np.concatenate([self.carry, weighted]) if len(self.carry) else weighted
+        whole = len(data) // self.step * self.step
+        if whole:
+            squares = (data[:whole] ** 2).reshape(-1, self.step, data.shape[1]).sum(axis=1)
+            self.steps.extend(squares)
+        self.carry = data[whole:]
+
+    def integrated(self) -> float:
+        if len(self.steps) < 4:
+            return _SILENCE_DB
+        steps = np.array(self.steps)
+        window = np.lib.stride_tricks.sliding_window_view(steps, 4, axis=0)  # (blocks, ch, 4)
+        z = window.sum(axis=2) / (4 * self.step)  # mean square per block and channel
+        weights = np.array(_G[: z.shape[1]])
+        with np.errstate(divide="ignore"):
+            blocks = -0.691 + 10 * np.log10(z @ weights)
+        gated = z[blocks >= -70.0]
+        if not len(gated):
+            return _SILENCE_DB
+        relative = -0.691 + 10 * np.log10(gated.mean(axis=0) @ weights) - 10.0
+        keep = z[(blocks >= -70.0) & (blocks > relative)]
+        return float(-0.691 + 10 * np.log10(keep.mean(axis=0) @ weights))
+
+
+def file_chunks(fh, num_samples: int, channels: int = 2, chunk: int = 1 << 18):
+    """(start, block) over a raw float32 (samples, channels) file, in chunks."""
+    for start in range(0, num_samples, chunk):
+        n = min(chunk, num_samples - start)
+        fh.seek(start * channels * 4)
+        yield start, np.frombuffer(fh.read(n * channels * 4), np.float32).reshape(n, channels)
+
+
+def true_peak_file(fh, num_samples: int, channels: int = 2) -> float:
+    """`true_peak_dbtp` of a raw float32 file, reading it in chunks (same candidate blocks)."""
+    peaks = []
+    for _, block in file_chunks(fh, num_samples, channels, chunk=_BLOCK * 50):
+        pad = (-len(block)) % _BLOCK
+        a = np.abs(np.concatenate([block, np.zeros((pad, channels), np.float32)]))
+        peaks.extend(a.reshape(-1, _BLOCK * channels).max(axis=1))
+    top = max(peaks, default=0.0)
+    if top <= 0:
+        return _SILENCE_DB
+    peak = float(top)
+    for i in np.flatnonzero(np.array(peaks) >= top * _CANDIDATE):
+        start = int(i) * _BLOCK
+        lo, hi = max(0, start - _PAD), min(num_samples, start + _BLOCK + _PAD)
+        fh.seek(lo * channels * 4)
+        x = np.frombuffer(fh.read((hi - lo) * channels * 4), np.float32).reshape(-1, channels)
+        up = resample_poly(x, _OVERSAMPLE, 1, axis=0)
+        a = (start - lo) * _OVERSAMPLE
+        b = a + (min(num_samples, start + _BLOCK) - start) * _OVERSAMPLE
+        peak = max(peak, float(np.max(np.abs(up[a:b]))))
+    return 20 * math.log10(peak)
+
+
+def deliver_file(
+    fh,
+    num_samples: int,
+    loudness: float,
+    target_lufs: float = DEFAULT_LOUDNESS_LUFS,
+    ceiling_dbtp: float = TRUE_PEAK_CEILING_DBTP,
+    sample_rate: int = SAMPLE_RATE,
+) -> dict[str, float]:
+    """`deliver` for a long cue kept in a raw float32 file (changed in place, chunk by chunk):
+    gain to the target, the limiter where needed (one round, its state carried across
+    chunks), and a last plain gain for the ceiling. Returns what the file then measures."""
+    if loudness <= _SILENCE_DB:
+        return {"loudness_lufs": loudness, "true_peak_dbtp": _SILENCE_DB, "gain_db": 0.0}
+    gain = round(target_lufs - loudness, 3)
+    peak = true_peak_file(fh, num_samples) + gain
+    limiter = None
+    if peak > ceiling_dbtp:
+        limiter = Limiter(threshold_db=ceiling_dbtp - 1.0, release_ms=120.0)
+    meter = LoudnessStream(sample_rate)
+    first = True
+    for start, block in file_chunks(fh, num_samples):
+        out = block * gain_factor(gain)
+        if limiter is not None:
+            out = limiter.process(np.ascontiguousarray(out.T), sample_rate, reset=first).T
+            first = False
+        out = np.ascontiguousarray(out, dtype=np.float32)
+        meter.add(out)
+        fh.seek(start * 8)
+        fh.write(out.tobytes())
+    level = meter.integrated()
+    peak = true_peak_file(fh, num_samples)
+    # pedalboard's Limiter adds make-up gain after it limits: a last plain gain brings the cue
+    # to the target, or as near as the ceiling allows.
+    fix = round(min(target_lufs - level, ceiling_dbtp - 0.05 - peak), 3) if limiter else 0.0
+    fix = min(fix, round(ceiling_dbtp - 0.05 - peak, 3))
+    if abs(fix) >= 0.001:
+        for start, block in file_chunks(fh, num_samples):
+            fh.seek(start * 8)
+            fh.write((block * gain_factor(fix)).astype(np.float32).tobytes())
+        level, peak = level + fix, true_peak_file(fh, num_samples)
+    return {"loudness_lufs": level, "true_peak_dbtp": peak, "gain_db": gain}

@@ -21,6 +21,7 @@ from __future__ import annotations
 import importlib.metadata
 import io
 import os
+import wave
 from pathlib import Path
 
 import numpy as np
@@ -30,10 +31,11 @@ from cuebridge.engine import mastering
 from cuebridge.engine.audio import (
     fade_in,
     fade_out,
+    to_pcm24,
     write_bytes_atomic,
     write_wav,
 )
-from cuebridge.engine.cue import SAMPLE_RATE, Cue, cue_file_stem
+from cuebridge.engine.cue import SAMPLE_RATE, SAMPLE_WIDTH_BYTES, Cue, cue_file_stem
 from cuebridge.engine.errors import CueError
 from cuebridge.engine.models.base import ModelStatus
 from cuebridge.engine.models.composer.fonts import advice
@@ -46,6 +48,7 @@ from cuebridge.engine.models.composer.score import (
 )
 from cuebridge.engine.models.composer.soundfont import (
     load_soundfont,
+    render_blocks,
     render_midi,
     render_sections,
     renderer_version,
@@ -59,6 +62,10 @@ DESCRIPTION = (
     "Offline default: a cut-aware symbolic composer rendered through a General MIDI SoundFont"
 )
 MASTERING_VERSION = "hall+r128 1"  # bump when the space or the level chain changes
+# Longer cues are rendered, finished and written in blocks: memory stays bounded whatever the
+# length (a whole 10-minute cue in memory took over 1 GB).
+LONG_CUE_S = 45
+_BLOCK = 1 << 18  # frames per block (5.5 s)
 WORDS_WEIGHT = 0.6  # the editor's mood words against the picture's feel, when both speak
 
 
@@ -115,7 +122,10 @@ class ComposerModel:
 
         midi, plan = compose_segment(segment, feel)
         num_samples = segment.rate.samples(segment.duration_frames, SAMPLE_RATE)
-        if options.stems:
+        if not options.stems and num_samples > LONG_CUE_S * SAMPLE_RATE:
+            audio = None  # rendered, finished and written in blocks, below
+            sections = {}
+        elif options.stems:
             audio, sections, level = _render_stems(midi, num_samples, font, feel, plan, target)
         else:
             audio = render_midi(midi, num_samples, font)
@@ -135,7 +145,11 @@ class ComposerModel:
             stem_paths[name] = str(path)
         buffer = io.BytesIO()
         midi.write(buffer)
-        _write_pair(wav_path, audio, midi_path, buffer.getvalue())
+        if audio is None:
+            level = _stream_long_cue(midi, num_samples, font, feel, plan, target, out_dir, stem)
+            _write_pair(wav_path, _raw_path(out_dir, stem), midi_path, buffer.getvalue())
+        else:
+            _write_pair(wav_path, audio, midi_path, buffer.getvalue())
 
         metadata = {
             "model": self.name,
@@ -223,18 +237,79 @@ def _slug(name: str) -> str:
     return "-".join(w for w in name.lower().split() if w != "and")
 
 
+def _raw_path(out_dir: Path, stem: str) -> Path:
+    return out_dir / f".{stem}.raw.tmp"
+
+
+def _stream_long_cue(midi, num_samples, font, feel, plan, target, out_dir, stem) -> dict:
+    """Render, hall, fades and loudness over blocks into a raw float32 file beside the cue
+    (`_raw_path`), which `_write_pair` turns into the WAV. Returns the measured level."""
+    reverb = mastering.hall(feel.arousal)
+    meter = mastering.LoudnessStream()
+    n_in, n_out = round(0.003 * SAMPLE_RATE), min(num_samples, round(plan.fade_s * SAMPLE_RATE))
+    raw = _raw_path(out_dir, stem)
+    try:
+        with open(raw, "w+b") as fh:
+            start = 0
+            for block in render_blocks(midi, num_samples, font, _BLOCK):
+                wet = reverb.process(np.ascontiguousarray(block.T), SAMPLE_RATE, reset=start == 0)
+                wet = (
+                    np.ascontiguousarray(wet.T)
+                    * _fade_gains(start, len(block), num_samples, n_in, n_out)[:, None]
+                )
+                meter.add(wet)
+                fh.write(wet.astype(np.float32).tobytes())
+                start += len(block)
+            return mastering.deliver_file(fh, num_samples, meter.integrated(), target)
+    except BaseException:
+        raw.unlink(missing_ok=True)
+        raise
+
+
+def _fade_gains(start: int, length: int, total: int, n_in: int, n_out: int) -> np.ndarray:
+    """The gains `fade_in` and `fade_out` give samples start..start+length of a cue."""
+    k = np.arange(start, start + length)
+    gains = np.ones(length, np.float32)
+    if n_in > 1:
+        head = k < n_in
+        gains[head] *= (k[head] / (n_in - 1)).astype(np.float32)
+    if n_out > 1:
+        tail = k >= total - n_out
+        j = k[tail] - (total - n_out)
+        gains[tail] *= (0.5 + 0.5 * np.cos(np.pi * j / (n_out - 1))).astype(np.float32)
+    return gains
+
+
 def _write_pair(wav_path: Path, audio, midi_path: Path, midi_bytes: bytes) -> None:
-    """Both files land, or neither: a cue is never half-written beside its MIDI."""
+    """Both files land, or neither: a cue is never half-written beside its MIDI. `audio` is an
+    array, or the path of a raw float32 stereo file, written out block by block."""
     wav_tmp = wav_path.with_name(f".{wav_path.name}.pair.tmp")
     midi_tmp = midi_path.with_name(f".{midi_path.name}.pair.tmp")
     try:
-        write_wav(wav_tmp, audio)
+        if isinstance(audio, Path):
+            _wav_from_raw(wav_tmp, audio)
+        else:
+            write_wav(wav_tmp, audio)
         write_bytes_atomic(midi_tmp, midi_bytes)
         os.replace(wav_tmp, wav_path)
         os.replace(midi_tmp, midi_path)
     finally:
         wav_tmp.unlink(missing_ok=True)
         midi_tmp.unlink(missing_ok=True)
+        if isinstance(audio, Path):
+            audio.unlink(missing_ok=True)
+
+
+def _wav_from_raw(wav_path: Path, raw: Path) -> None:
+    frames = raw.stat().st_size // 8
+    with open(raw, "rb") as fh, wave.open(str(wav_path), "wb") as w:
+        w.setnchannels(2)
+        w.setsampwidth(SAMPLE_WIDTH_BYTES)
+        w.setframerate(SAMPLE_RATE)
+        for _, block in mastering.file_chunks(fh, frames):
+            w.writeframes(to_pcm24(block))
+    with open(wav_path, "rb") as fh:
+        os.fsync(fh.fileno())
 
 
 def _feel_from_options(segment: Segment, options: GenerationOptions) -> Feel:

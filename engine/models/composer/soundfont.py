@@ -380,3 +380,49 @@ def render_sections(
             part.instruments = groups[name]
             out[name] = render_midi(part, num_samples, soundfont, sample_rate, seating=False)
     return out
+
+
+def render_blocks(
+    midi: pretty_midi.PrettyMIDI,
+    num_samples: int,
+    soundfont: str | Path | None = None,
+    block: int = 1 << 18,
+    sample_rate: int = SAMPLE_RATE,
+    gain_db: float = -6.0,
+):
+    """`render_midi` in consecutive blocks of at most `block` frames: the same samples, with
+    memory bounded by the block however long the cue (TinySoundFont keeps its voices between
+    blocks). The fallback renderer has no streaming API: its whole render is sliced."""
+    midi = seat(midi)
+    font = load_soundfont(soundfont)
+    if isinstance(font, bytes):
+        audio = _render_midirenderer(midi, num_samples, font, sample_rate)
+        for start in range(0, num_samples, block):
+            yield audio[start : start + block]
+        return
+    from tinysoundfont import _tinysoundfont as tsf
+
+    with _load_lock:
+        synth = tsf.SoundFont(font)
+    synth.set_output(tsf.OutputMode.StereoInterleaved, sample_rate, gain_db)
+    synth.set_max_voices(MAX_VOICES)
+    events = sorted(_events(midi, sample_rate))
+    i = 0
+    for start in range(0, num_samples, block):
+        end = min(num_samples, start + block)
+        out = np.zeros((end - start, _STEREO), dtype=np.float32)
+        raw = memoryview(out.reshape(-1).view(np.uint8))
+        frame_bytes = _STEREO * out.itemsize
+        cursor = start
+        while i < len(events) and events[i].sample < end:
+            event = events[i]
+            if event.sample > cursor:
+                synth.render(
+                    raw[(cursor - start) * frame_bytes : (event.sample - start) * frame_bytes]
+                )
+                cursor = event.sample
+            _apply(synth, event)
+            i += 1
+        if cursor < end:
+            synth.render(raw[(cursor - start) * frame_bytes :])
+        yield out
