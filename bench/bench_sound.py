@@ -16,7 +16,9 @@ Part 2, chains: the same cues through
   peak <= -1 dBTP (what `ComposerModel.generate` runs).
 
 Printed per chain: speed, loudness spread across cues (LU), the highest true peak, the stereo
-side/mid ratio, and the tail (seconds after the last note-off until the level has fallen 60 dB).
+side/mid ratio and left/right correlation, and the tail (seconds after the last note-off until
+the level has fallen 60 dB), then one brass note's tail, the stems null test, and the peak memory
+a 1- and a 10-minute cue add (separate processes; the full run only).
 
     python bench/bench_sound.py            # 12 cues of 20-60 s (about a minute on 2 cores)
     python bench/bench_sound.py --quick    # 4 short cues
@@ -180,13 +182,83 @@ def tail_s(audio: np.ndarray, off_s: float) -> float:
     return (len(audio) - off) / SAMPLE_RATE
 
 
+def correlation(audio: np.ndarray) -> float:
+    return float(np.corrcoef(audio[:, 0], audio[:, 1])[0, 1])
+
+
+def brass_tail() -> None:
+    """One short trumpet note (0.3 s) and silence: seconds until it is 60 dB down."""
+    import pretty_midi
+
+    from cuebridge.engine.models.composer.score import Feel
+
+    midi = pretty_midi.PrettyMIDI()
+    inst = pretty_midi.Instrument(56)
+    inst.notes.append(pretty_midi.Note(100, 67, 0.2, 0.5))
+    midi.instruments.append(inst)
+    n = int(4.5 * SAMPLE_RATE)
+    for name, chain in (("old", old_chain), ("new", new_chain)):
+        audio = chain(midi, n, Feel(0.0, 0.0), None)
+        print(f"brass note tail, {name}: {tail_s(audio, 0.5):.2f} s to -60 dB after note-off")
+
+
+def stems_null(material) -> None:
+    import tempfile
+
+    from cuebridge.engine.audio import read_wav
+    from cuebridge.engine.models.composer.model import ComposerModel
+    from cuebridge.engine.segment import GenerationOptions
+
+    model = ComposerModel()
+    worst = -400.0
+    with tempfile.TemporaryDirectory() as tmp:
+        for seg, *_ in material[:4]:
+            cue = model.generate(seg, GenerationOptions(stems=True), Path(tmp))
+            mix = read_wav(cue.audio_path)[0].astype(np.float64)
+            total = sum(read_wav(p)[0].astype(np.float64) for p in cue.stem_paths.values())
+            null = 20 * math.log10(
+                np.sqrt(np.mean((mix - total) ** 2)) / np.sqrt(np.mean(mix**2)) + 1e-20
+            )
+            worst = max(worst, null)
+    print(f"stems null test (mix - sum of stems, 24-bit files): worst {worst:.1f} dB (goal <= -60)")
+
+
+MEMORY_SCRIPT = """
+import resource, sys, tempfile
+from cuebridge.engine.models.composer.model import ComposerModel
+from cuebridge.engine.models.composer.soundfont import load_soundfont
+from cuebridge.engine.segment import GenerationOptions, Rate, Segment
+model = ComposerModel(sys.argv[2]); load_soundfont(sys.argv[2])
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+frames = int(float(sys.argv[1]) * 60 * 24)
+seg = Segment("m", Rate(24), frames, cut_frames=tuple(range(240, frames, 240)), mood="epic")
+model.generate(seg, GenerationOptions(), tempfile.mkdtemp())
+print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) / 1024)
+"""
+
+
+def memory() -> None:
+    import subprocess
+
+    for minutes in (1, 10):
+        out = subprocess.run(
+            [sys.executable, "-c", MEMORY_SCRIPT, str(minutes), str(BUNDLED_SOUNDFONT)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        print(
+            f"peak RSS a {minutes}-minute cue adds (font loaded before): {float(out.stdout):.0f} MB"
+        )
+
+
 def bench_chains(material) -> None:
     print(f"\nchains, same {len(material)} cues ({best_font().name} for new)")
     rows = {}
     for name, chain in (("old", old_chain), ("new", new_chain)):
         chain(material[0][2], SAMPLE_RATE, material[0][1], None)  # load the font, untimed
         music = wall = 0.0
-        lufs, peaks, widths, tails = [], [], [], []
+        lufs, peaks, widths, tails, corr = [], [], [], [], []
         for seg, feel, midi, plan in material:
             n = seg.rate.samples(seg.duration_frames, SAMPLE_RATE)
             t0 = time.perf_counter()
@@ -196,6 +268,7 @@ def bench_chains(material) -> None:
             lufs.append(mastering.integrated_loudness(audio))
             peaks.append(mastering.true_peak_dbtp(audio))
             widths.append(side_over_mid(audio))
+            corr.append(correlation(audio))
             # The tail: the same score rendered past its end, no fade.
             last_off = max(note.end for inst in midi.instruments for note in inst.notes)
             long = chain(midi, int((last_off + TAIL_PAD_S) * SAMPLE_RATE), feel, None)
@@ -212,12 +285,13 @@ def bench_chains(material) -> None:
         )
     print(
         f"{'chain':<6} {'x real time':>11} {'LU spread':>10} {'LUFS min..max':>15} "
-        f"{'max dBTP':>9} {'>-1 dBTP':>9} {'side/mid dB':>12} {'tail s (median)':>16}"
+        f"{'max dBTP':>9} {'>-1 dBTP':>9} {'side/mid dB':>12} {'L/R corr':>9} "
+        f"{'tail s (median)':>16}"
     )
     for name, r in rows.items():
         print(
             f"{name:<6} {r[0]:10.1f}x {r[1]:10.2f} {r[2]:7.1f}..{r[3]:<6.1f} {r[4]:9.2f} "
-            f"{r[5]:9d} {r[6]:12.1f} {r[7]:16.2f}"
+            f"{r[5]:9d} {r[6]:12.1f} {r[8]:9.2f} {r[7]:16.2f}"
         )
     print(f"speed new/old: {rows['new'][0] / rows['old'][0]:.2f}x")
 
@@ -234,6 +308,10 @@ def main() -> None:
         sys.exit("bench_sound needs tinysoundfont: pip install --no-deps tinysoundfont==0.3.7")
     bench_renderers(material, fonts)
     bench_chains(material)
+    brass_tail()
+    stems_null(material)
+    if not args.quick:
+        memory()
 
 
 if __name__ == "__main__":

@@ -254,7 +254,8 @@ def deliver_file(
 ) -> dict[str, float]:
     """`deliver` for a long cue kept in a raw float32 file (changed in place, chunk by chunk):
     gain to the target, the limiter where needed (one round, its state carried across
-    chunks), and a last plain gain for the ceiling. Returns what the file then measures."""
+    chunks), then one plain gain to the target or as near as the ceiling allows. Returns what
+    the file then measures."""
     if loudness <= _SILENCE_DB:
         return {"loudness_lufs": loudness, "true_peak_dbtp": _SILENCE_DB, "gain_db": 0.0}
     gain = round(target_lufs - loudness, 3)

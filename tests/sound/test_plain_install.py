@@ -76,3 +76,39 @@ def test_plain_pip_install_scores_a_timeline(tmp_path):
     loudness = pyloudnorm.Meter(rate).integrated_loudness(audio.astype(np.float64))
     assert abs(loudness - (-24.0)) <= 1.0
     assert out.is_file()
+
+    # Without its synthesiser the model is "not ready": exit 5 with the fix, and nothing written.
+    subprocess.run([str(python), "-m", "pip", "uninstall", "-q", "-y", "midirenderer"], check=True)
+    demo = tmp_path / "demo"
+    refused = subprocess.run(
+        [str(bindir / "cuebridge"), "demo", str(demo)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert refused.returncode == 5, refused.stderr
+    assert "not ready" in refused.stderr and "pip install midirenderer" in refused.stderr
+    assert not demo.exists()
+    again = subprocess.run(
+        [
+            str(bindir / "cuebridge"),
+            "score",
+            str(edl),
+            "--rate",
+            "24",
+            "--segments",
+            "whole",
+            "-o",
+            str(tmp_path / "b.otio"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert again.returncode == 5, again.stderr
+    assert "not ready" in again.stderr and "pip install midirenderer" in again.stderr
+    assert not (tmp_path / "b.otio").exists() and not (tmp_path / "b_cues").exists()
