@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import secrets
 import signal
 import sys
@@ -193,6 +194,14 @@ def serve(
     if server.http is not None:
         click.echo(f"HTTP/JSON on {server.http.url}", err=True)
     click.echo(f"token file: {token_path()}", err=True)
+    if server.jobs is not None and server.jobs.store.moved_aside:
+        click.secho(
+            f"warning: the job store was damaged and is kept at {server.jobs.store.moved_aside};"
+            " a new one was started (unfinished jobs there are not resumed; cue files are safe)",
+            fg="yellow",
+            err=True,
+        )
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM stops as gently as Ctrl-C
     try:
         server.wait()
@@ -260,7 +269,12 @@ def _score_options(f):
             help="Fail when media is offline instead of scoring from the cuts alone.",
         ),
         click.option("--prompt", default="", help="Prompt for cues whose marker carries none."),
-        click.option("--mood", default="", help="Mood for every cue (e.g. tense, warm, epic)."),
+        click.option(
+            "--mood",
+            default="",
+            help="Mood for cues whose marker sets none (e.g. tense, warm, epic); a marker's "
+            "own mood wins, and the result names the cues where it did.",
+        ),
         click.option("--seed", type=int, default=0, show_default=True, help="Base seed."),
         click.option("--model", default="", help="Model name (see `cuebridge models`)."),
         click.option(
@@ -287,7 +301,9 @@ def _score_options(f):
         click.option(
             "--cue-dir",
             type=click.Path(file_okay=False, path_type=Path),
-            help="Folder for the cue WAV/MIDI files. Default: <output>_cues/.",
+            help="Folder for the cue WAV/MIDI files. Default: <output>_cues/ beside an .otio "
+            "output, <output>_<format>_cues/ beside others (x.xml: x_xml_cues/), so one cut "
+            "scored to two formats keeps two folders.",
         ),
         click.option("--track-name", default="Score", show_default=True),
         click.option("--force", is_flag=True, help="Replace an existing output file."),
@@ -382,7 +398,8 @@ def run_score(
         bar = tqdm(
             total=job.total,
             unit="cue",
-            disable=as_json,
+            # On a terminal, with or without --json (the JSON goes to stdout); never in a log.
+            disable=None,
             file=sys.stderr,
             desc="scoring",
             dynamic_ncols=True,

@@ -6,15 +6,19 @@ it talks to an engine on a GPU machine (`--engine HOST:PORT`), so there is one c
 
 from __future__ import annotations
 
+import logging
+import threading
 from concurrent import futures
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from cuebridge.app.settings import engine_settings
 from cuebridge.bridge.http_gateway import HttpGateway, start_http_gateway
+from cuebridge.bridge.score_store import ScoreStore
 from cuebridge.bridge.security import (
     TokenInterceptor,
     authorized_channel,
@@ -25,11 +29,12 @@ from cuebridge.bridge.security import (
 )
 from cuebridge.bridge.service import BridgeService
 from cuebridge.engine.jobs import EngineLimits, JobQueue
-from cuebridge.engine.paths import data_dir
 from cuebridge.engine.registry import ModelRegistry
 from cuebridge.engine.service import CueEngineService
 from cuebridge.engine.store import JobStore
 from cuebridge.v1 import bridge_pb2, bridge_pb2_grpc, engine_pb2, engine_pb2_grpc
+
+log = logging.getLogger(__name__)
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 50051
@@ -46,6 +51,10 @@ ENGINE_CHANNEL_OPTIONS = [
     ("grpc.min_reconnect_backoff_ms", 500),
     ("grpc.max_reconnect_backoff_ms", 2000),
 ]
+HEALTH_CHECK_S = 1.0
+# Streams are bounded well below this (bridge 48 watchers, engine 80), so unary calls and health
+# always find a thread.
+SERVER_THREADS = 160
 ENGINE_SERVICE = engine_pb2.DESCRIPTOR.services_by_name["CueEngine"].full_name
 BRIDGE_SERVICE = bridge_pb2.DESCRIPTOR.services_by_name["Bridge"].full_name
 
@@ -57,7 +66,9 @@ class RunningServer:
     port: int
     jobs: JobQueue | None  # None when the engine is remote
     engine_channel: grpc.Channel
+    bridge: BridgeService
     http: HttpGateway | None = None  # the HTTP/JSON face, when started with http_port
+    health_stop: threading.Event = field(default_factory=threading.Event)
 
     @property
     def address(self) -> str:
@@ -66,6 +77,7 @@ class RunningServer:
     def stop(self, grace: float = 2.0) -> None:
         """Checkpoint first (the cue in progress finishes, the rest stays queued in the store),
         so watchers are told the engine is stopping, then stop serving."""
+        self.health_stop.set()
         if self.http is not None:
             self.http.stop()
         if self.jobs is not None:
@@ -74,6 +86,8 @@ class RunningServer:
         self.engine_channel.close()
         if self.jobs is not None:
             self.jobs.store.close()
+        if self.bridge.store is not None:
+            self.bridge.store.close()
 
     def wait(self) -> None:
         self.server.wait_for_termination()
@@ -107,7 +121,7 @@ def start_server(
     """
     check_bind(host, tls, token_on=token is not None)
     server = grpc.server(
-        futures.ThreadPoolExecutor(max_workers=32),
+        futures.ThreadPoolExecutor(max_workers=SERVER_THREADS),
         options=CHANNEL_OPTIONS,
         interceptors=[TokenInterceptor(token)] if token else [],
     )
@@ -123,10 +137,11 @@ def start_server(
     internal = internal_target(server, host, bound, tls)  # how this process calls itself
     names = [BRIDGE_SERVICE]
     jobs = None
+    settings = engine_settings(state_dir)
+    state = settings.state_dir
     if engine_target is None:
-        state = Path(state_dir) if state_dir else data_dir()
         jobs = JobQueue(
-            registry or ModelRegistry(),
+            registry or ModelRegistry(settings=settings),
             output_root or state / "cues",
             JobStore(state / "engine.sqlite3"),
             limits or EngineLimits(),
@@ -142,7 +157,13 @@ def start_server(
     channel = authorized_channel(
         engine_target, engine_key, root_cert=remote_ca, options=ENGINE_CHANNEL_OPTIONS
     )
-    bridge_pb2_grpc.add_BridgeServicer_to_server(BridgeService(channel, engine_target), server)
+    # A long-lived server (resume) keeps its scores in a store and picks up unfinished ones; the
+    # CLI's own in-process server keeps them for the one command.
+    scores = ScoreStore(state / "bridge.sqlite3") if resume else None
+    if scores is not None:
+        scores.prune(keep_days)
+    bridge = BridgeService(channel, engine_target, scores)
+    bridge_pb2_grpc.add_BridgeServicer_to_server(bridge, server)
 
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -152,7 +173,15 @@ def start_server(
         [*names, health.SERVICE_NAME, reflection.SERVICE_NAME], server
     )
     server.start()
-    running = RunningServer(server, host, bound, jobs, channel)
+    running = RunningServer(server, host, bound, jobs, channel, bridge)
+    bridge.resume()
+    if jobs is not None:
+        threading.Thread(
+            target=_report_health,
+            args=(jobs, health_servicer, ["", *names], running.health_stop),
+            name="engine-health",
+            daemon=True,
+        ).start()
     if http_port is not None:
         try:
             running.http = start_http_gateway(internal, token or "", host, http_port, tls)
@@ -160,3 +189,22 @@ def start_server(
             running.stop(0)
             raise
     return running
+
+
+def _report_health(
+    jobs: JobQueue, servicer: health.HealthServicer, names: list[str], stop: threading.Event
+) -> None:
+    """NOT_SERVING while no job can run (a stopped worker, a store that cannot be written), so
+    a supervisor or load balancer sees it; SERVING again once it recovers."""
+    serving = True
+    while not stop.wait(HEALTH_CHECK_S):
+        problem = jobs.problem()
+        if bool(problem) == serving:  # a change: report it
+            serving = not problem
+            status = health_pb2.HealthCheckResponse
+            for name in names:
+                servicer.set(name, status.SERVING if serving else status.NOT_SERVING)
+            if problem:
+                log.error("the engine cannot run jobs: %s", problem)
+            else:
+                log.warning("the engine runs jobs again")

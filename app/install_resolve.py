@@ -18,6 +18,7 @@ from cuebridge.bridge.security import token_path
 
 PLUGINS = Path(__file__).resolve().parents[1] / "plugins"
 RESOLVE_SCRIPT = "cuebridge_score.py"
+TAKE_SCRIPT = "cuebridge_another_take.py"  # a second Scripts menu entry: another take
 SETTINGS_NAME = "cuebridge_settings.json"
 DEFAULT_BRIDGE_URL = "http://127.0.0.1:50052"
 
@@ -68,6 +69,7 @@ def install_resolve(
         folder.mkdir(parents=True, exist_ok=True)
         script = folder / RESOLVE_SCRIPT
         _write_atomic(script, source.read_bytes())
+        _write_atomic(folder / TAKE_SCRIPT, (source.parent / TAKE_SCRIPT).read_bytes())
         settings_path = folder / SETTINGS_NAME
         settings = _settings(settings_path, bridge_url, token_file)
         _write_atomic(settings_path, (json.dumps(settings, indent=2) + "\n").encode())

@@ -3,17 +3,23 @@
 50 concurrent clients x 20 requests each (by default). Each request submits a one-segment job of
 a short cue to the CueEngine and follows it to the end over WatchJob. The engine's bounds are set
 low on purpose so backpressure happens: a RESOURCE_EXHAUSTED answer is retried after a pause and
-counted, any other failure is a failure. Prints p50/p99 latency, throughput, and the server
-process's resident memory at each quarter of the run (stable memory = no leak per request).
+counted, any other failure is a failure. Beside them, 300 watchers follow a long score through
+the Bridge (WatchScore; a watcher told to poll polls GetScore once a second), and a prober times
+control calls (GetScore, GetEngineInfo, health) every 0.2 s. Prints p50/p99 latency, throughput,
+the slowest control call, and the server process's resident memory at each quarter of the run
+and after it (stable memory = no leak per request; the end within 10 % of the start).
 
-    python bench/load_server.py             # 50 x 20
-    python bench/load_server.py --quick     # 10 x 5
+    python bench/load_server.py             # 50 x 20, 300 watchers
+    python bench/load_server.py --quick     # 10 x 5, 60 watchers
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -21,20 +27,83 @@ from pathlib import Path
 
 import grpc
 
-from cuebridge.app.host import start_server
-from cuebridge.engine.jobs import EngineLimits
 from cuebridge.v1 import engine_pb2 as pb
 from cuebridge.v1 import engine_pb2_grpc as pb_grpc
 
 
-def rss_mib() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
+def rss_mib(pid: int | str = "self") -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
 
 
-def run(clients: int, requests: int, seconds_per_cue: float) -> dict:
+SERVER = """
+import sys
+from pathlib import Path
+from cuebridge.app.host import start_server
+from cuebridge.engine.jobs import EngineLimits
+limits = EngineLimits(max_jobs=16, max_queued_segments=int(sys.argv[2]))
+server = start_server("127.0.0.1", 0, state_dir=Path(sys.argv[1]), limits=limits)
+print(server.address, flush=True)
+sys.stdin.read()  # serve until the bench closes our stdin
+server.stop(0)
+"""
+
+
+class ServerProcess:
+    """The server in a process of its own, as it runs for real: its memory is its own, and the
+    bench's hundreds of client threads do not share its interpreter."""
+
+    def __init__(self, state: Path, max_queued: int):
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", SERVER, str(state), str(max_queued)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.address = self.proc.stdout.readline().strip()
+        if not self.address:
+            raise RuntimeError("the server did not start")
+
+    def rss_mib(self) -> float:
+        return rss_mib(self.proc.pid)
+
+    def stop(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait(timeout=60)
+
+
+def _long_timeline(path: Path, cues: int) -> Path:
+    import opentimelineio as otio
+
+    rate = 24
+    tl = otio.schema.Timeline(name="watched")
+    track = otio.schema.Track(kind=otio.schema.TrackKind.Video)
+    length = otio.opentime.RationalTime(cues * 3 * rate, rate)
+    track.append(otio.schema.Clip(name="plate", source_range=otio.opentime.TimeRange(
+        otio.opentime.RationalTime(0, rate), length)))  # fmt: skip
+    tl.tracks.append(track)
+    for n in range(cues):
+        tl.tracks.markers.append(otio.schema.Marker(name=f"cue {n}", marked_range=(
+            otio.opentime.TimeRange(otio.opentime.RationalTime(n * 3 * rate, rate),
+                                    otio.opentime.RationalTime(2 * rate, rate)))))  # fmt: skip
+    otio.adapters.write_to_file(tl, str(path))
+    return path
+
+
+def run(
+    clients: int,
+    requests: int,
+    seconds_per_cue: float,
+    watchers: int = 300,
+    watched_cues: int = 400,
+) -> dict:
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    from cuebridge.v1 import bridge_pb2 as bpb
+    from cuebridge.v1 import bridge_pb2_grpc as bpb_grpc
+
     latencies: list[float] = []
     exhausted = failures = 0
     lock = threading.Lock()
@@ -43,9 +112,65 @@ def run(clients: int, requests: int, seconds_per_cue: float) -> dict:
     total = clients * requests
 
     with tempfile.TemporaryDirectory() as tmp:
-        limits = EngineLimits(max_jobs=16, max_queued_segments=16)
-        server = start_server("127.0.0.1", 0, state_dir=Path(tmp), limits=limits)
-        memory.append(rss_mib())
+        server = ServerProcess(Path(tmp), max_queued=16 + watched_cues)
+        control: list[float] = []
+        watch_modes = {"streamed": 0, "polled": 0, "failed": 0}
+        stop_probe = threading.Event()
+
+        def watcher(score_id: str) -> None:
+            with grpc.insecure_channel(server.address) as channel:
+                stub = bpb_grpc.BridgeStub(channel)
+                try:
+                    list(stub.WatchScore(bpb.ScoreRef(score_id=score_id), timeout=600))
+                    mode = "streamed"
+                except grpc.RpcError as exc:
+                    mode = "failed"
+                    if exc.code() == grpc.StatusCode.RESOURCE_EXHAUSTED:  # told to poll
+                        while stub.GetScore(bpb.ScoreRef(score_id=score_id), timeout=30).state in (
+                            pb.JOB_STATE_QUEUED, pb.JOB_STATE_RUNNING):  # fmt: skip
+                            time.sleep(1.0)
+                        mode = "polled"
+                with lock:
+                    watch_modes[mode] += 1
+
+        def probe(score_id: str) -> None:
+            with grpc.insecure_channel(server.address) as channel:
+                stub = bpb_grpc.BridgeStub(channel)
+                health = health_pb2_grpc.HealthStub(channel)
+                while not stop_probe.wait(0.2):
+                    t0 = time.perf_counter()
+                    stub.GetScore(bpb.ScoreRef(score_id=score_id), timeout=30)
+                    stub.GetEngineInfo(pb.EngineInfoRequest(), timeout=30)
+                    health.Check(health_pb2.HealthCheckRequest(service=""), timeout=30)
+                    control.append(time.perf_counter() - t0)
+
+        def start_score(cues: int, name: str) -> str:
+            timeline = _long_timeline(Path(tmp) / f"{name}.otio", cues)
+            with grpc.insecure_channel(server.address) as channel:
+                return bpb_grpc.BridgeStub(channel).StartScore(bpb.ScoreRequest(
+                    timeline_path=str(timeline), output_path=f"{tmp}/{name}.scored.otio"),
+                    timeout=60).id  # fmt: skip
+
+        # Warm-up with the same shape (a score and its watchers), so the baseline counts the
+        # thread pools and caches a serving process keeps, not a cold start.
+        warm = start_score(min(40, watched_cues), "warm-up")
+        threads = [threading.Thread(target=watcher, args=(warm,)) for _ in range(watchers)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=600)
+        for mode in watch_modes:
+            watch_modes[mode] = 0
+        gc.collect()
+        memory.append(server.rss_mib())
+
+        watched = start_score(watched_cues, "watched")
+        watcher_threads = [threading.Thread(target=watcher, args=(watched,))
+                           for _ in range(watchers)]  # fmt: skip
+        prober = threading.Thread(target=probe, args=(watched,))
+        prober.start()
+        for t in watcher_threads:
+            t.start()
 
         def client(n: int) -> None:
             nonlocal exhausted, failures
@@ -80,7 +205,7 @@ def run(clients: int, requests: int, seconds_per_cue: float) -> dict:
                         failures += not ok
                         done_count[0] += 1
                         if done_count[0] in (total // 4, total // 2, 3 * total // 4):
-                            memory.append(rss_mib())
+                            memory.append(server.rss_mib())
 
         t0 = time.perf_counter()
         threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
@@ -89,8 +214,15 @@ def run(clients: int, requests: int, seconds_per_cue: float) -> dict:
         for t in threads:
             t.join(timeout=600)
         wall = time.perf_counter() - t0
-        memory.append(rss_mib())
-        server.stop(0)
+        for t in watcher_threads:
+            t.join(timeout=600)
+        stop_probe.set()
+        prober.join()
+        memory.append(server.rss_mib())
+        gc.collect()
+        time.sleep(2.0)  # let the finished streams' threads wind down
+        memory.append(server.rss_mib())
+        server.stop()
 
     latencies.sort()
     return {
@@ -103,6 +235,10 @@ def run(clients: int, requests: int, seconds_per_cue: float) -> dict:
         "p50_s": statistics.median(latencies),
         "p99_s": latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))],
         "rss_mib": memory,
+        "control_max_s": max(control) if control else float("nan"),
+        "control_p99_s": sorted(control)[int(0.99 * (len(control) - 1))] if control else 0.0,
+        "control_calls": len(control),
+        "watchers": watch_modes,
     }
 
 
@@ -112,10 +248,14 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--cue-seconds", type=float, default=0.5)
+    parser.add_argument("--watchers", type=int, default=300)
     args = parser.parse_args()
+    parser_watchers = 60 if args.quick else args.watchers
     clients, requests = (10, 5) if args.quick else (args.clients, args.requests)
-    r = run(clients, requests, args.cue_seconds)
-    print(f"{clients} clients x {requests} requests, {args.cue_seconds} s cues")
+    watched_cues = 40 if args.quick else 400
+    r = run(clients, requests, args.cue_seconds, parser_watchers, watched_cues)
+    print(f"{clients} clients x {requests} requests, {args.cue_seconds} s cues, "
+          f"{parser_watchers} watchers on one {watched_cues}-cue score")  # fmt: skip
     print(
         f"answered {r['requests']}/{r['expected']}, failures {r['failures']}, "
         f"RESOURCE_EXHAUSTED retries {r['resource_exhausted_retries']}"
@@ -124,12 +264,22 @@ def main() -> None:
         f"p50 {r['p50_s'] * 1000:.0f} ms, p99 {r['p99_s'] * 1000:.0f} ms, "
         f"throughput {r['throughput_rps']:.1f} req/s over {r['wall_s']:.1f} s"
     )
-    mem = r["rss_mib"]
-    print("server RSS MiB at start, 25/50/75 %, end: " + ", ".join(f"{m:.0f}" for m in mem))
-    growth = (mem[-1] - mem[1]) / mem[1] if len(mem) > 2 else float("nan")
+    w = r["watchers"]
+    print(f"watchers: {w['streamed']} streamed, {w['polled']} told to poll, {w['failed']} failed")
     print(
-        f"memory growth from 25 % to the end: {growth * 100:+.1f} % "
-        f"({'stable' if abs(growth) < 0.10 else 'GROWING'})"
+        f"control calls (GetScore + GetEngineInfo + health): {r['control_calls']} rounds, "
+        f"p99 {r['control_p99_s'] * 1000:.0f} ms, slowest {r['control_max_s'] * 1000:.0f} ms "
+        f"({'all under 1 s' if r['control_max_s'] < 1.0 else 'OVER 1 s'})"
+    )
+    mem = r["rss_mib"]
+    print(
+        "server RSS MiB at start, 25/50/75 %, end of work, after: "
+        + ", ".join(f"{m:.0f}" for m in mem)
+    )
+    growth = (mem[-1] - mem[0]) / mem[0]
+    print(
+        f"memory after the run vs its start: {growth * 100:+.1f} % "
+        f"({'within 10 %' if abs(growth) < 0.10 else 'NOT within 10 %'})"
     )
 
 

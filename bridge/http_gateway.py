@@ -243,6 +243,10 @@ class _Handler(BaseHTTPRequestHandler):
                 raise HttpError(405, "UNIMPLEMENTED", f"{route.path}: use {verbs}")
         except UnicodeDecodeError:
             raise HttpError(400, "INVALID_ARGUMENT", "the request body is not UTF-8") from None
+        except RecursionError:  # json and ParseDict recurse per level: a hostile body ends here
+            raise HttpError(
+                400, "INVALID_ARGUMENT", f"{route.path}: the body nests too deeply; send a {name}"
+            ) from None
         except json.JSONDecodeError as exc:
             problem = f"{route.path}: the body is not JSON ({exc}); send a {name}"
             raise HttpError(400, "INVALID_ARGUMENT", problem) from None
@@ -348,6 +352,8 @@ def _chain(first: list, rest):
 class _GatewayServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
+    # socketserver's listen backlog is 5: a burst of plugin calls got connection resets.
+    request_queue_size = socket.SOMAXCONN
 
     def __init__(self, address, channel: grpc.Channel, token: str, loopback_only: bool):
         self.channel = channel

@@ -94,6 +94,13 @@ class MediaLinker:
                 f"clip {clip.name!r} links to a folder, not a media file",
                 "relink the clip to its file, or pass --media-dir",
             )
+        if not path.is_file():  # a FIFO would block whoever opens it; a device is no movie
+            raise TimelineError(
+                path,
+                f"clip {clip.name!r} links to something that is not a regular file "
+                "(a pipe, socket or device)",
+                "relink the clip to its media file, or pass --media-dir",
+            )
         return path
 
     def _search(self, name: str) -> Path | None:

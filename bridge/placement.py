@@ -12,7 +12,7 @@ from pathlib import Path
 import opentimelineio as otio
 
 from cuebridge.bridge.segments import TimelineFacts, TimelineSegment
-from cuebridge.engine.cue import Cue
+from cuebridge.v1.engine_pb2 import Cue
 
 
 @dataclass(frozen=True)

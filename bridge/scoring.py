@@ -8,6 +8,7 @@ timeline. Between them the caller asks the engine for cues.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -16,8 +17,10 @@ from pathlib import Path
 import opentimelineio as otio
 
 from cuebridge.bridge.cue_sheet import cue_sheet_path, write_cue_sheet
+from cuebridge.bridge.destinations import check_cue_folder
 from cuebridge.bridge.errors import BridgeError, TimelineError
 from cuebridge.bridge.media import MediaLinker
+from cuebridge.bridge.notices import default_cue_dir, mood_overrides, offline_clips
 from cuebridge.bridge.placement import Placement, place_cues
 from cuebridge.bridge.segments import (
     CueDefaults,
@@ -35,7 +38,8 @@ from cuebridge.bridge.timeline_io import (
     timeline_rate,
     write_timeline,
 )
-from cuebridge.engine.cue import Cue, cue_file_stem
+from cuebridge.contract import cue_file_stem
+from cuebridge.v1.engine_pb2 import Cue
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +61,7 @@ class ScoreOptions:
 @dataclass
 class PreparedScore:
     options: ScoreOptions
-    timeline: otio.schema.Timeline
+    timeline: otio.schema.Timeline | None  # None once the score is over and written
     facts: TimelineFacts
     segments: list[TimelineSegment]
     cue_dir: Path
@@ -96,30 +100,60 @@ def prepare(options: ScoreOptions) -> PreparedScore:
             out, force=options.force, protect=(src,), allowed=SCORE_SUFFIXES
         ),
     )
-    warnings = []
-    offline = sum(s.media_offline for s in segments)
+    warnings = mood_overrides(segments, options.defaults.mood)
+    offline, missing = offline_clips(segments)
     if offline:
-        missing = sorted({m.name for s in segments for m in s.segment.media if not m.path})
         if options.require_media:
             raise TimelineError(
                 src,
-                f"{offline} clip(s) under the cues have no media online ({', '.join(missing[:5])})",
+                f"{offline} clip(s) under the cues have no media online ({missing})",
                 "relink them, pass --media-dir, or drop --require-media",
             )
         warnings.append(
-            f"{offline} clip(s) offline ({', '.join(missing[:5])}): those cues are "
+            f"{offline} clip(s) offline ({missing}): those cues are "
             "scored from the edit structure alone"
         )
-    cue_dir = Path(options.cue_dir) if options.cue_dir else out.parent / f"{out.stem}_cues"
-    _check_cue_dir(cue_dir, segments, options.force)
+    cue_dir = Path(options.cue_dir) if options.cue_dir else default_cue_dir(out)
+    owner = _score_identity(src, out)
+    _check_cue_dir(cue_dir, segments, options.force, owner)
+    _claim_cue_dir(cue_dir, owner)
     return PreparedScore(options, timeline, facts, segments, cue_dir, warnings)
 
 
-def _check_cue_dir(cue_dir: Path, segments: list[TimelineSegment], force: bool) -> None:
+# Which score (timeline in, timeline out) a cue folder's cues belong to: the same score again
+# (after an interrupted run, say) reuses and finishes them; another score is refused.
+CUE_DIR_OWNER = ".cuebridge-score"
+
+
+def _score_identity(src: Path, out: Path) -> str:
+    return f"{src.resolve()} -> {out.resolve()}"
+
+
+def _claim_cue_dir(cue_dir: Path, owner: str) -> None:
+    try:
+        cue_dir.mkdir(parents=True, exist_ok=True)
+        tmp = cue_dir / f"{CUE_DIR_OWNER}.{os.getpid()}.tmp"
+        tmp.write_text(owner + "\n")
+        os.replace(tmp, cue_dir / CUE_DIR_OWNER)
+    except OSError as exc:
+        raise TimelineError(
+            cue_dir, f"cannot write cues there ({exc.strerror or exc})", "choose another --cue-dir"
+        ) from exc
+
+
+def _owner(cue_dir: Path) -> str:
+    try:
+        return (cue_dir / CUE_DIR_OWNER).read_text().strip()
+    except OSError:
+        return ""
+
+
+def _check_cue_dir(cue_dir: Path, segments: list[TimelineSegment], force: bool, owner: str) -> None:
     """Cues of another score must not be replaced silently: other timelines may point at them."""
     if cue_dir.exists() and not cue_dir.is_dir():
         raise TimelineError(cue_dir, "is a file, not a folder for cues", "choose another --cue-dir")
-    if force or not cue_dir.is_dir():
+    check_cue_folder(cue_dir)  # before any cue is made, not after the last
+    if force or not cue_dir.is_dir() or _owner(cue_dir) == owner:
         return
     stems = {cue_file_stem(s.segment.id) for s in segments}
     taken = sorted(p.name for p in cue_dir.iterdir() if p.stem in stems)

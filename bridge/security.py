@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import logging
 import os
 import secrets
+import stat
 import sys
 import uuid
 from collections import namedtuple
@@ -26,6 +28,7 @@ OPEN_SERVICES = (
     "/grpc.reflection.v1alpha.ServerReflection/",
     "/grpc.reflection.v1.ServerReflection/",
 )
+log = logging.getLogger(__name__)
 _LOOPBACK_NAMES = {"localhost", "localhost.", "ip6-localhost"}
 
 
@@ -53,20 +56,52 @@ def token_path() -> Path:
 
 
 def load_or_create_token(path: Path | None = None) -> str:
-    """The user's token, made on first use (0600 file in a 0700 folder); the same ever after."""
+    """The user's token, made on first use (0600 file in a 0700 folder); the same ever after.
+
+    Read only from a regular file, never through a symbolic link (its target would become the
+    token and get our chmod) and never from a FIFO (start-up would wait forever)."""
     path = Path(path) if path is not None else token_path()
-    if not path.exists():
+    if not os.path.lexists(path):
         _create_token(path)
-    if os.name == "posix" and path.stat().st_mode & 0o077:
-        # Someone loosened it (a copy, a restore): a readable token is no token at all.
-        os.chmod(path, 0o600)
-    token = path.read_text(encoding="ascii", errors="replace").strip()
+    token = _read_token_file(path)
     if not token or any(c.isspace() or not c.isprintable() for c in token):
         raise SecurityError(
             f"{path}: the token file is empty or damaged — delete it and start "
             "`cuebridge serve` again to make a new one (then restart your NLE plugins)"
         )
     return token
+
+
+def _read_token_file(path: Path) -> str:
+    remake = "delete it and start `cuebridge serve` again to make a new one"
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if path.is_symlink():
+            raise SecurityError(
+                f"{path}: the token file is a symbolic link; cuebridge reads only its own "
+                f"regular file — {remake}"
+            ) from None
+        raise SecurityError(f"{path}: cannot read the token file ({exc.strerror})") from None
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise SecurityError(
+                f"{path}: the token file is not a regular file (a pipe, socket or device) — "
+                f"{remake}"
+            )
+        if os.name == "posix" and st.st_mode & 0o077:
+            # Someone loosened it (a copy, a restore): a token others could read is no secret.
+            os.fchmod(fd, 0o600)
+            log.warning(
+                "%s: the token file was readable by others (mode %o); it is now 0600. If "
+                "anyone else may have read it, delete it and restart `cuebridge serve` for a "
+                "new token.",
+                path,
+                st.st_mode & 0o777,
+            )
+        return fh.read(4096).decode("ascii", errors="replace").strip()
 
 
 def _create_token(path: Path) -> None:

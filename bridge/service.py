@@ -12,14 +12,15 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import Path
 
 import grpc
 
 from cuebridge.bridge.cue_sheet import cue_sheet_path
+from cuebridge.bridge.destinations import require_absolute
 from cuebridge.bridge.errors import BridgeError
 from cuebridge.bridge.placement import Placement
+from cuebridge.bridge.score_store import ScoreStore
 from cuebridge.bridge.scoring import (
     PreparedScore,
     ScoreOptions,
@@ -29,8 +30,8 @@ from cuebridge.bridge.scoring import (
     prepare,
 )
 from cuebridge.bridge.segments import CueDefaults, SegmentMode, Selection, TimelineSegment
-from cuebridge.engine.jobs import FINAL_JOB_STATES
-from cuebridge.engine.wire import cue_from_pb, cue_to_pb, rate_to_pb, segment_to_pb
+from cuebridge.bridge.wire import rate_from_pb, rate_to_pb, segment_to_pb
+from cuebridge.contract import FINAL_JOB_STATES
 from cuebridge.v1 import bridge_pb2 as bpb
 from cuebridge.v1 import bridge_pb2_grpc as bpb_grpc
 from cuebridge.v1 import engine_pb2 as pb
@@ -56,17 +57,13 @@ def selection_from_pb(msg: bpb.SegmentSelection) -> Selection:
     )
 
 
-def _rate(msg: pb.Rate) -> Fraction | None:
-    return Fraction(msg.num, msg.den or 1) if msg.num else None
-
-
 def options_from_pb(req: bpb.ScoreRequest) -> ScoreOptions:
     return ScoreOptions(
         timeline_path=Path(req.timeline_path),
         output_path=Path(req.output_path),
         force=req.force,
         selection=selection_from_pb(req.selection),
-        rate=_rate(req.rate),
+        rate=rate_from_pb(req.rate),
         media_dirs=tuple(Path(d) for d in req.media_dirs),
         require_media=req.require_media,
         defaults=CueDefaults(prompt=req.prompt, mood=req.mood, seed=req.seed),
@@ -88,7 +85,7 @@ def placement_to_pb(p: Placement, prepared: PreparedScore, reused: bool) -> bpb.
         global_start_frame=facts.start_frame,
         record_in_timecode=facts.timecode(p.record_start),
         record_out_timecode=facts.timecode(p.record_start + p.record_duration),
-        cue=cue_to_pb(p.cue),
+        cue=p.cue,
         reused=reused,
     )
 
@@ -108,8 +105,10 @@ def preview_to_pb(s: TimelineSegment, prepared_facts) -> bpb.SegmentPreview:
 @dataclass
 class ScoreRun:
     id: str
-    prepared: PreparedScore
+    prepared: PreparedScore | None  # None for a finished score read back from the store
     engine_job_id: str
+    total: int
+    request: bpb.ScoreRequest | None = None  # what was asked: to make the job again if needed
     state: int = pb.JOB_STATE_QUEUED
     done: int = 0
     failed: int = 0
@@ -118,17 +117,42 @@ class ScoreRun:
     events: list[pb.SegmentResult | None] = field(default_factory=list)
     cond: threading.Condition = field(default_factory=threading.Condition)
 
+    @property
+    def finished(self) -> bool:
+        return self.state in FINAL_JOB_STATES
+
     def snapshot(self) -> bpb.ScoreJob:
         with self.cond:
             return bpb.ScoreJob(
                 id=self.id,
                 state=self.state,
-                total=len(self.prepared.segments),
+                total=self.total,
                 done=self.done,
                 failed=self.failed,
                 message=self.message,
                 result=self.result,
+                cues=self._cues(),
             )
+
+    def _cues(self) -> list[bpb.CueProgress]:
+        # Per-cue state from the engine's segment events, so plugins can name the cue in progress.
+        if getattr(self, "prepared", None) is None:  # a finished score read back from a store
+            return []
+        latest = {s.segment_id: s for s in self.events if s is not None}
+        out = []
+        for ts in self.prepared.segments:
+            seg = ts.segment
+            got = latest.get(seg.id)
+            out.append(
+                bpb.CueProgress(
+                    segment_id=seg.id,
+                    name=seg.name or seg.id,
+                    state=got.state if got else pb.SEGMENT_STATE_PENDING,
+                    record_start_frame=ts.record_start,
+                    error=got.error if got else "",
+                )
+            )
+        return out
 
     def changed(self, segment: pb.SegmentResult | None = None, **fields) -> None:
         with self.cond:
@@ -138,47 +162,121 @@ class ScoreRun:
             self.cond.notify_all()
 
 
+def _progress(run: ScoreRun, job: pb.Job, segment: pb.SegmentResult | None = None) -> bool:
+    """Tell the score's watchers how its engine job stands; True once the job is over."""
+    run.changed(
+        segment,
+        state=pb.JOB_STATE_RUNNING,
+        done=job.done,
+        failed=job.failed,
+        message=f"{job.done + job.failed}/{job.total} cues",
+    )
+    return job.state in FINAL_JOB_STATES
+
+
 class BridgeService(bpb_grpc.BridgeServicer):
     engine_patience_s = 120.0  # how long a score waits for a restarting engine
     retry_s = 1.0
+    # Finished scores answered from memory; older ones are forgotten, as the engine forgets
+    # finished jobs. A finished score also lets go of its timeline (it has been written).
+    finished_runs_kept = 100
+    # Each open WatchScore holds a server thread: beyond this many, a watcher is told to poll
+    # GetScore, so control calls and health always find a thread (the server has 160).
+    max_watchers = 48
 
-    def __init__(self, engine_channel: grpc.Channel, engine_target: str):
+    def __init__(
+        self,
+        engine_channel: grpc.Channel,
+        engine_target: str,
+        store: ScoreStore | None = None,
+    ):
         self.engine = pb_grpc.CueEngineStub(engine_channel)
         self.engine_target = engine_target
+        self.store = store  # None: scores live in memory only (a bridge inside one CLI run)
         self._runs: dict[str, ScoreRun] = {}
         self._lock = threading.Lock()
+        self._watchers = threading.BoundedSemaphore(self.max_watchers)
 
     # -- scoring ---------------------------------------------------------------------------
 
     def StartScore(self, request: bpb.ScoreRequest, context) -> bpb.ScoreJob:
         try:
+            require_absolute(
+                timeline_path=request.timeline_path,
+                output_path=request.output_path,
+                cue_dir=request.cue_dir,
+                media_dirs=request.media_dirs,
+                soundfont=request.generation.soundfont,
+            )
             prepared = prepare(options_from_pb(request))
         except BridgeError as exc:
             code = grpc.StatusCode.INVALID_ARGUMENT
             if "already exists" in str(exc):
                 code = grpc.StatusCode.ALREADY_EXISTS
             context.abort(code, str(exc))
+        try:
+            job = self._submit(prepared, request)
+        except grpc.RpcError as exc:
+            context.abort(exc.code(), self._engine_problem(exc))
+        run = ScoreRun(uuid.uuid4().hex[:12], prepared, job.id, len(prepared.segments), request)
+        run.message = f"{len(prepared.segments)} cue(s) queued on model {job.model}"
+        if self.store is not None:
+            self.store.add(run.id, request, job.id, run.total)
+        self._follow_in_background(run)
+        return run.snapshot()
+
+    def resume(self) -> list[str]:
+        """Pick up the scores a stopped or killed bridge left unfinished, under their ids: each
+        is prepared again from its request and follows its engine job (made again if the engine
+        has forgotten it; finished cues come from the engine's cache) to a written timeline."""
+        if self.store is None:
+            return []
+        resumed = []
+        for stored in self.store.unfinished():
+            try:
+                prepared = prepare(options_from_pb(stored.request))
+            except BridgeError as exc:
+                self.store.finish(stored.id, pb.JOB_STATE_FAILED, f"cannot resume: {exc}", None)
+                continue
+            run = ScoreRun(
+                stored.id, prepared, stored.engine_job_id, len(prepared.segments), stored.request
+            )
+            run.message = "resumed after the bridge restarted"
+            self._follow_in_background(run)
+            resumed.append(run.id)
+        return resumed
+
+    def _submit(self, prepared: PreparedScore, request: bpb.ScoreRequest) -> pb.Job:
         submit = pb.SubmitJobRequest(
             segments=[segment_to_pb(s.segment) for s in prepared.segments],
             options=request.generation,
             output_dir=str(prepared.cue_dir.resolve()),
             fresh=request.fresh,
         )
-        try:
-            job = self.engine.SubmitJob(submit, timeout=60)
-        except grpc.RpcError as exc:
-            context.abort(exc.code(), self._engine_problem(exc))
-        run = ScoreRun(uuid.uuid4().hex[:12], prepared, job.id)
-        run.message = f"{len(prepared.segments)} cue(s) queued on model {job.model}"
+        return self.engine.SubmitJob(submit, timeout=60)
+
+    def _follow_in_background(self, run: ScoreRun) -> None:
         with self._lock:
+            self._forget_old_runs()
             self._runs[run.id] = run
         threading.Thread(
             target=self._drive, args=(run,), daemon=True, name=f"score-{run.id}"
         ).start()
-        return run.snapshot()
 
     def WatchScore(self, request: bpb.ScoreRef, context):
         run = self._run(request, context)
+        if not self._watchers.acquire(blocking=False):
+            context.abort(
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                f"{self.max_watchers} watchers already follow scores here: poll GetScore for "
+                f"score {run.id} instead, or watch again later",
+            )
+        try:
+            yield from self._watch(run, context)
+        finally:
+            self._watchers.release()
+
+    def _watch(self, run: ScoreRun, context):
         with run.cond:  # count before the first yield: a score may end while the caller reads it
             seen = len(run.events)
         yield bpb.ScoreEvent(score=run.snapshot())
@@ -210,10 +308,11 @@ class BridgeService(bpb_grpc.BridgeServicer):
 
     def InspectTimeline(self, request: bpb.InspectRequest, context) -> bpb.TimelineInfo:
         try:
+            require_absolute(timeline_path=request.timeline_path, media_dirs=request.media_dirs)
             timeline, facts, segments = plan_segments(
                 Path(request.timeline_path),
                 selection_from_pb(request.selection),
-                rate=_rate(request.rate),
+                rate=rate_from_pb(request.rate),
                 media_dirs=tuple(Path(d) for d in request.media_dirs),
             )
         except BridgeError as exc:
@@ -230,11 +329,12 @@ class BridgeService(bpb_grpc.BridgeServicer):
 
     def Convert(self, request: bpb.ConvertRequest, context) -> bpb.ConvertResponse:
         try:
+            require_absolute(input_path=request.input_path, output_path=request.output_path)
             out = convert(
                 Path(request.input_path),
                 Path(request.output_path),
                 force=request.force,
-                rate=_rate(request.rate),
+                rate=rate_from_pb(request.rate),
             )
         except BridgeError as exc:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
@@ -259,6 +359,13 @@ class BridgeService(bpb_grpc.BridgeServicer):
         except Exception as exc:  # never leave a watcher waiting on a dead run
             log.exception("score %s crashed", run.id)
             run.changed(state=pb.JOB_STATE_FAILED, message=f"internal error: {exc!r}")
+        finally:
+            run.prepared.timeline = None  # written (or abandoned): the score no longer needs it
+            if self.store is not None and run.finished:
+                try:
+                    self.store.finish(run.id, run.state, run.message, run.result)
+                except Exception:  # the score is done in memory; a restart would redo it
+                    log.exception("cannot record the end of score %s", run.id)
 
     def _follow(self, run: ScoreRun) -> pb.Job:
         """Follow the engine's job to its end, riding out an engine restart (jobs are durable)."""
@@ -268,18 +375,33 @@ class BridgeService(bpb_grpc.BridgeServicer):
                 for event in self.engine.WatchJob(pb.JobRef(job_id=run.engine_job_id)):
                     waited = 0.0
                     job = event.job
-                    segment = event.segment if event.HasField("segment") else None
-                    run.changed(
-                        segment,
-                        state=pb.JOB_STATE_RUNNING,
-                        done=job.done,
-                        failed=job.failed,
-                        message=f"{job.done + job.failed}/{job.total} cues",
-                    )
-                    if job.state in FINAL_JOB_STATES:
+                    segment = None
+                    if event.HasField("segment"):
+                        # A copy of its own: a sub-message would keep the whole event, with its
+                        # snapshot of every segment, alive as long as the score (O(cues^2)).
+                        segment = pb.SegmentResult()
+                        segment.CopyFrom(event.segment)
+                    if _progress(run, job, segment):
                         return job
                 problem = "the engine ended the stream before the job ended"
             except grpc.RpcError as exc:
+                if exc.code() == grpc.StatusCode.NOT_FOUND and run.request is not None:
+                    # The engine forgot the job (its store was replaced, or another engine
+                    # answers now): ask again; the cues it had finished come from its cache.
+                    job = self._submit(run.prepared, run.request)
+                    run.request = None  # once
+                    run.engine_job_id = job.id
+                    if self.store is not None:
+                        self.store.set_engine_job(run.id, job.id)
+                    run.changed(message="the engine had lost the job: sent it again")
+                    continue
+                if exc.code() == grpc.StatusCode.RESOURCE_EXHAUSTED:
+                    # The engine has as many watchers as it takes: poll the job instead.
+                    job = self.engine.GetJob(pb.JobRef(job_id=run.engine_job_id), timeout=30)
+                    if _progress(run, job):
+                        return job
+                    time.sleep(self.retry_s)
+                    continue
                 if exc.code() != grpc.StatusCode.UNAVAILABLE:
                     raise
                 problem = f"the engine is unavailable ({exc.details()})"
@@ -293,11 +415,7 @@ class BridgeService(bpb_grpc.BridgeServicer):
             waited += self.retry_s
 
     def _conclude(self, run: ScoreRun, job: pb.Job) -> None:
-        cues = {
-            r.segment_id: cue_from_pb(r.cue)
-            for r in job.segments
-            if r.state == pb.SEGMENT_STATE_DONE
-        }
+        cues = {r.segment_id: r.cue for r in job.segments if r.state == pb.SEGMENT_STATE_DONE}
         failed = [r for r in job.segments if r.state == pb.SEGMENT_STATE_FAILED]
         reused = {r.segment_id for r in job.segments if r.reused}
         warnings = list(run.prepared.warnings)
@@ -336,9 +454,23 @@ class BridgeService(bpb_grpc.BridgeServicer):
             message += f"; {len(failed)} segment(s) failed"
         run.changed(state=state, message=message, result=result)
 
+    def _forget_old_runs(self) -> None:
+        # Caller holds self._lock. A bridge that serves for weeks must not grow with every score.
+        finished = [r for r in self._runs.values() if r.finished]
+        for run in finished[: max(0, len(finished) - self.finished_runs_kept)]:
+            del self._runs[run.id]
+
     def _run(self, request: bpb.ScoreRef, context) -> ScoreRun:
         with self._lock:
             run = self._runs.get(request.score_id)
+        if run is None and self.store is not None:
+            stored = self.store.get(request.score_id)
+            if stored is not None and stored.state in FINAL_JOB_STATES:
+                run = ScoreRun(stored.id, None, stored.engine_job_id, stored.total)
+                run.state, run.message, run.result = stored.state, stored.message, stored.result
+                if stored.result is not None:
+                    run.done = len(stored.result.placements)
+                    run.failed = len(stored.result.failed)
         if run is None:
             context.abort(grpc.StatusCode.NOT_FOUND, f"no score {request.score_id!r} here")
         return run

@@ -16,8 +16,10 @@ from pathlib import Path
 
 import opentimelineio as otio
 
+from cuebridge.bridge.destinations import check_folder_writable
 from cuebridge.bridge.errors import TimelineError
 from cuebridge.bridge.provenance import carry_for
+from cuebridge.bridge.timeline_guard import check_json_file, check_times, read_otioz_content
 
 # Formats OpenTimelineIO can read (with the adapter plugins cuebridge depends on), by suffix.
 READ_SUFFIXES = {".otio", ".otioz", ".otiod", ".edl", ".xml", ".fcpxml", ".aaf"}
@@ -47,10 +49,21 @@ def read_timeline(path: str | Path, rate: Fraction | None = None) -> otio.schema
     if suffix == ".edl":
         kwargs["rate"] = float(rate or DEFAULT_EDL_RATE)
         _check_edl_timecodes(path)
+    # OTIO JSON is bounded (size, nesting) before the C++ reader sees it: deep nesting crashes it.
+    content = None
+    if suffix == ".otio":
+        check_json_file(path)
+    elif suffix == ".otiod" and (path / "content.otio").is_file():
+        check_json_file(path / "content.otio", shown=path)
+    elif suffix == ".otioz":
+        content = read_otioz_content(path)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # adapters warn about things we report ourselves
-            result = otio.adapters.read_from_file(str(path), **kwargs)
+            if content is not None:  # what the otioz adapter reads, decompressed within bounds
+                result = otio.adapters.read_from_string(content.decode("utf-8"), "otio_json")
+            else:
+                result = otio.adapters.read_from_file(str(path), **kwargs)
     except Exception as exc:  # adapters raise anything from ValueError to struct.error
         where = _edl_line_of(path, exc) if suffix == ".edl" else ""
         problem = f"{where}cannot be read as {suffix[1:]}: {_reason(exc)}"
@@ -58,6 +71,9 @@ def read_timeline(path: str | Path, rate: Fraction | None = None) -> otio.schema
     timeline = _as_timeline(result)
     if timeline is None:
         raise TimelineError(path, "holds no timeline", "export a sequence/timeline, not a bin")
+    check_times(timeline, path)
+    if suffix == ".edl":
+        _record_start_from_tracks(timeline)
     return timeline
 
 
@@ -75,7 +91,10 @@ def write_timeline(
     suffix = path.suffix.lower()
     # A private folder beside the output: the adapter creates the file itself (some refuse an
     # existing one), with the user's usual permissions, and the rename stays on one disk.
-    scratch = Path(tempfile.mkdtemp(prefix=f".{path.stem}.", dir=path.parent))
+    try:
+        scratch = Path(tempfile.mkdtemp(prefix=f".{path.stem}.", dir=path.parent))
+    except OSError as exc:  # the folder changed since check_output
+        raise TimelineError(path, f"cannot be written: {exc.strerror or exc}") from exc
     tmp = scratch / path.name
     try:
         with warnings.catch_warnings():
@@ -96,12 +115,51 @@ def write_timeline(
 def _fit_for(suffix: str, timeline: otio.schema.Timeline) -> otio.schema.Timeline:
     """Spell out what a writer cannot infer, without changing what the timeline means."""
     if suffix in (".xml", ".fcpxml", ".aaf"):
-        # The FCP 7 XML writer fails on clips that use their whole media (no source_range).
         for clip in timeline.find_clips():
-            if clip.source_range is None and clip.media_reference.available_range is not None:
+            ref = clip.media_reference
+            # The FCP 7 XML writer fails on clips that use their whole media (no source_range).
+            if clip.source_range is None and ref.available_range is not None:
                 clip.source_range = clip.trimmed_range()
+            # ... and on file references of unknown length (EDL "FROM FILE" lines): the media
+            # is known to cover at least what the clip uses.
+            if (
+                isinstance(ref, otio.schema.ExternalReference)
+                and ref.available_range is None
+                and clip.source_range is not None
+            ):
+                ref.available_range = clip.source_range
+    if suffix == ".edl" and timeline.global_start_time is not None:
+        # The EDL writer takes record timecodes from the tracks' own offsets, not from the
+        # timeline's start: give each track the offset the EDL reader makes.
+        timeline = timeline.deepcopy()
+        start = timeline.global_start_time
+        for track in timeline.tracks:
+            if isinstance(track, otio.schema.Track) and track.source_range is None:
+                track.source_range = otio.opentime.TimeRange(
+                    otio.opentime.RationalTime(-start.value, start.rate),
+                    track.available_range().duration,
+                )
     carry_for(suffix, timeline)  # the Score track's name and the cues' provenance
     return timeline
+
+
+def _record_start_from_tracks(timeline: otio.schema.Timeline) -> None:
+    """The EDL reader keeps the first record timecode as a negative offset on each track (and
+    cuts that much off the track's end); make it the timeline's start, as editors see it."""
+    offsets = {}
+    for track in timeline.tracks:
+        rng = track.source_range if isinstance(track, otio.schema.Track) else None
+        if rng is not None and rng.start_time.value <= 0:
+            offsets[track] = -rng.start_time
+    if timeline.global_start_time is not None or not any(o.value for o in offsets.values()):
+        return
+    start = min(offsets.values())
+    for track, offset in offsets.items():
+        track.source_range = None
+        lead = offset - start  # a track whose first event starts later begins with a gap
+        if lead.value > 0:
+            track.insert(0, otio.schema.Gap(duration=lead))
+    timeline.global_start_time = start
 
 
 def check_output(
@@ -138,6 +196,9 @@ def check_output(
         raise TimelineError(path, "is a folder", "give a file name for the new timeline")
     if path.exists() and not force:
         raise TimelineError(path, "already exists", "choose another name or pass --force")
+    check_folder_writable(
+        path.parent, "the new timeline", "make the folder writable, or choose another output path"
+    )
 
 
 def timeline_rate(timeline: otio.schema.Timeline, fallback: Fraction = Fraction(24)) -> Fraction:

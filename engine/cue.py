@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
-SAMPLE_RATE = 48_000  # the NLE standard; every cue leaves the engine at this rate
+from cuebridge.contract import CUE_SAMPLE_RATE, cue_file_stem
+
+SAMPLE_RATE = CUE_SAMPLE_RATE  # the NLE standard; every cue leaves the engine at this rate
 SAMPLE_WIDTH_BYTES = 3  # 24-bit PCM
 
-
-def cue_file_stem(segment_id: str) -> str:
-    """Cue files are named after their segment: `<stem>.wav`, `<stem>.mid` in the output folder.
-
-    Part of the engine's contract, so a caller can tell which files a job would replace.
-    """
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", segment_id).strip("._")
-    return stem or "segment"
+__all__ = ["SAMPLE_RATE", "SAMPLE_WIDTH_BYTES", "Cue", "cue_file_stem"]
 
 
 @dataclass

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 from dataclasses import asdict
 from functools import lru_cache
 from pathlib import Path
@@ -29,12 +30,21 @@ def file_identity(path: str) -> str:
         st = os.stat(path)
     except OSError:
         return "missing:" + path
-    return _identity(path, st.st_size, st.st_mtime_ns)
+    if not stat.S_ISREG(st.st_mode):  # reading a FIFO's head would block the worker forever
+        return f"special:{stat.S_IFMT(st.st_mode):o}:" + path
+    try:
+        return _identity(path, st.st_size, st.st_mtime_ns)
+    except OSError as exc:  # unreadable or swapped for a FIFO since the stat
+        return f"unreadable:{exc.errno}:" + path
 
 
 @lru_cache(maxsize=4096)
 def _identity(path: str, size: int, mtime_ns: int) -> str:
-    with open(path, "rb") as fh:
+    # O_NONBLOCK: if the path became a FIFO since the stat, the open returns instead of waiting.
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(0, "not a regular file", path)
         head = hashlib.sha256(fh.read(HEAD_BYTES)).hexdigest()[:32]
     return f"{size}:{mtime_ns}:{head}"
 

@@ -11,3 +11,15 @@ class CueCancelled(Exception):
     Models that accept `should_stop` (a callable) in `generate`/`generate_batch` check it while
     they work and raise this; the job queue then marks the segment cancelled, not failed.
     """
+
+
+class JobRejected(ValueError):
+    """A job cannot be accepted (bad request); the message says what to change."""
+
+
+class EngineBusy(RuntimeError):
+    """Over a bound of the engine; try again later or send less at once."""
+
+
+class ModelNotReady(RuntimeError):
+    """The asked-for model cannot run here; the message says what is missing."""

@@ -8,11 +8,12 @@ its jobs without making a finished cue again. Unchanged segments reuse the cue a
 
 from __future__ import annotations
 
-import inspect
+import errno
 import logging
 import os
 import queue
 import shutil
+import sqlite3
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -21,30 +22,14 @@ from pathlib import Path
 
 from cuebridge.engine.cue import Cue, cue_file_stem
 from cuebridge.engine.cue_key import cue_key, file_sha256
-from cuebridge.engine.errors import CueCancelled, CueError
+from cuebridge.engine.errors import CueCancelled, CueError, EngineBusy, JobRejected, ModelNotReady
 from cuebridge.engine.models.base import CueModel
 from cuebridge.engine.registry import ModelRegistry
 from cuebridge.engine.segment import GenerationOptions, Segment
+from cuebridge.engine.states import FINAL_JOB_STATES, JobState, SegmentState
 from cuebridge.engine.store import JobStore
-from cuebridge.v1 import engine_pb2 as pb
 
 log = logging.getLogger(__name__)
-
-FINAL_JOB_STATES = frozenset(
-    {pb.JOB_STATE_SUCCEEDED, pb.JOB_STATE_PARTIAL, pb.JOB_STATE_FAILED, pb.JOB_STATE_CANCELLED}
-)
-
-
-class JobRejected(ValueError):
-    """A job cannot be accepted (bad request); the message says what to change."""
-
-
-class EngineBusy(RuntimeError):
-    """Over a bound of the engine; try again later or send less at once."""
-
-
-class ModelNotReady(RuntimeError):
-    """The asked-for model cannot run here; the message says what is missing."""
 
 
 @dataclass(frozen=True)
@@ -59,7 +44,7 @@ class EngineLimits:
 @dataclass
 class SegmentRun:
     segment: Segment
-    state: int = pb.SEGMENT_STATE_PENDING
+    state: SegmentState = SegmentState.PENDING
     cue: Cue | None = None
     error: str = ""
     reused: bool = False
@@ -74,7 +59,7 @@ class Job:
     output_dir: Path
     runs: list[SegmentRun]
     fresh: bool = False
-    state: int = pb.JOB_STATE_QUEUED
+    state: JobState = JobState.QUEUED
     cancel_requested: threading.Event = field(default_factory=threading.Event)
     # Event log: the index of the segment that changed, or -1 for a job-level change.
     events: list[int] = field(default_factory=list)
@@ -82,17 +67,15 @@ class Job:
 
     @property
     def done(self) -> int:
-        return sum(r.state == pb.SEGMENT_STATE_DONE for r in self.runs)
+        return sum(r.state == SegmentState.DONE for r in self.runs)
 
     @property
     def failed(self) -> int:
-        return sum(r.state == pb.SEGMENT_STATE_FAILED for r in self.runs)
+        return sum(r.state == SegmentState.FAILED for r in self.runs)
 
     @property
     def pending(self) -> int:
-        return sum(
-            r.state in (pb.SEGMENT_STATE_PENDING, pb.SEGMENT_STATE_RUNNING) for r in self.runs
-        )
+        return sum(r.state in (SegmentState.PENDING, SegmentState.RUNNING) for r in self.runs)
 
     @property
     def finished(self) -> bool:
@@ -121,6 +104,7 @@ class JobQueue:
         self._workers: list[threading.Thread] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
+        self._suspect = ""  # set when a job crashed or the store failed: problem() probes it
 
     # -- requests ---------------------------------------------------------------------------
 
@@ -158,16 +142,17 @@ class JobQueue:
                     f"{waiting} segments are already waiting; {len(segments)} more "
                     f"would pass the limit of {self.limits.max_queued_segments}"
                 )
-            self.store.add_job(
-                job.id,
-                model_name,
-                options,
-                out,
-                fresh,
-                job.state,
-                segments,
-                pb.SEGMENT_STATE_PENDING,
-            )
+            try:
+                self.store.add_job(
+                    job.id, model_name, options, out, fresh, job.state, segments,
+                    SegmentState.PENDING,
+                )  # fmt: skip
+            except sqlite3.Error as exc:
+                self._suspect = f"a job could not be stored: {exc}"
+                raise EngineBusy(
+                    f"the engine cannot store the job in {self.store.path} ({exc}): free space "
+                    "on that disk (or choose another --state-dir) and send it again"
+                ) from exc
             self._forget_old_jobs()
             self._jobs[job_id] = job
             self._queue_for(status.device).put(job)
@@ -246,8 +231,8 @@ class JobQueue:
         for row in self.store.unfinished_jobs(FINAL_JOB_STATES):
             runs = []
             for segment, state, cue, error, reused in row["segments"]:
-                if state in (pb.SEGMENT_STATE_RUNNING, pb.SEGMENT_STATE_PENDING):
-                    state, cue, error = pb.SEGMENT_STATE_PENDING, None, ""
+                if state in (SegmentState.RUNNING, SegmentState.PENDING):
+                    state, cue, error = SegmentState.PENDING, None, ""
                 runs.append(SegmentRun(segment, state, cue, error, reused))
             job = Job(
                 row["id"], row["model"], row["options"], row["output_dir"], runs, row["fresh"]
@@ -295,13 +280,45 @@ class JobQueue:
         while (job := q.get()) is not None and not self._stopping.is_set():
             try:
                 self._run(job)
-            except Exception:  # a bug must not kill the worker and strand later jobs
+            except Exception as exc:  # a bug must not kill the worker and strand later jobs
                 log.exception("job %s crashed", job.id)
-                self._finish(job, crashed=True)
+                self._suspect = f"job {job.id} crashed: {exc!r}"  # health probes the store
+                try:
+                    self._finish(job, crash=f"the engine failed on this job: {exc}")
+                except Exception:  # the store itself failed: end the job in memory at least
+                    log.exception("cannot record the end of job %s in the store", job.id)
+                    self._abandon(job)
+
+    def _abandon(self, job: Job) -> None:
+        """End a job in memory only (its store is failing), so its watchers are not left
+        waiting; a restart finds it unfinished in the store and resumes it."""
+        with job.cond:
+            for i, run in enumerate(job.runs):
+                if run.state in (SegmentState.PENDING, SegmentState.RUNNING):
+                    run.state, run.error = SegmentState.FAILED, "the engine's store failed"
+                    job._changed(i)
+            job.state = JobState.PARTIAL if job.done else JobState.FAILED
+            job._changed(-1)
+
+    def problem(self) -> str:
+        """Why no job can run now ("" when the engine is healthy): a worker that stopped, or
+        a store that cannot be written since a job crashed."""
+        if self._stopping.is_set():
+            return "the engine is stopping"
+        dead = [w.name for w in self._workers if not w.is_alive()]
+        if dead:
+            return f"worker thread(s) stopped: {', '.join(dead)}"
+        if self._suspect:
+            try:
+                self.store.probe()
+            except sqlite3.Error as exc:
+                return f"the job store {self.store.path} cannot be written ({exc}); {self._suspect}"
+            self._suspect = ""
+        return ""
 
     def _run(self, job: Job) -> None:
         with job.cond:
-            job.state = pb.JOB_STATE_RUNNING
+            job.state = JobState.RUNNING
             job._changed(-1)
         self.store.set_job_state(job.id, job.state)
         try:
@@ -309,12 +326,12 @@ class JobQueue:
             job.output_dir.mkdir(parents=True, exist_ok=True)
         except Exception as exc:
             for i, run in enumerate(job.runs):
-                if run.state == pb.SEGMENT_STATE_PENDING:
+                if run.state == SegmentState.PENDING:
                     self._record(job, i, error=_problem(exc, job))
             self._finish(job)
             return
-        batch_size = max(1, int(getattr(model, "batch_size", 1)))
-        pending = [i for i, r in enumerate(job.runs) if r.state == pb.SEGMENT_STATE_PENDING]
+        batch_size = max(1, model.batch_size)
+        pending = [i for i, r in enumerate(job.runs) if r.state == SegmentState.PENDING]
         for start in range(0, len(pending), batch_size):
             if job.cancel_requested.is_set() or self._stopping.is_set():
                 break
@@ -323,22 +340,19 @@ class JobQueue:
             self._finish(job)
 
     def _score(self, job: Job, model: CueModel, indices: list[int]) -> None:
-        keys = {
-            i: cue_key(job.runs[i].segment, job.model, _identity(model), job.options)
-            for i in indices
-        }
-        todo = [i for i in indices if job.fresh or not self._reuse(job, i, keys[i])]
+        keys = {i: self._key(job, model, i) for i in indices}
+        todo = [i for i in indices if job.fresh or not keys[i] or not self._reuse(job, i, keys[i])]
         with job.cond:
             for i in todo:
-                job.runs[i].state = pb.SEGMENT_STATE_RUNNING
+                job.runs[i].state = SegmentState.RUNNING
                 job._changed(i)
         for i in todo:
-            self.store.segment_started(job.id, i, pb.SEGMENT_STATE_RUNNING)
-        if len(todo) > 1 and hasattr(model, "generate_batch"):
+            self.store.segment_started(job.id, i, SegmentState.RUNNING)
+        if len(todo) > 1:
             segments = [job.runs[i].segment for i in todo]
             try:
                 cues = model.generate_batch(
-                    segments, job.options, job.output_dir, **self._stop_hook(model, job, "batch")
+                    segments, job.options, job.output_dir, self._stop_hook(job)
                 )
             except CueCancelled:
                 return  # left running: _finish marks them cancelled, or a restart resumes them
@@ -359,9 +373,7 @@ class JobQueue:
     def _score_one(self, job: Job, model: CueModel, i: int, key: str) -> None:
         segment = job.runs[i].segment
         try:
-            cue = model.generate(
-                segment, job.options, job.output_dir, **self._stop_hook(model, job, "one")
-            )
+            cue = model.generate(segment, job.options, job.output_dir, self._stop_hook(job))
         except CueCancelled:
             return  # left running: _finish marks it cancelled, or a restart resumes it
         except CueError as exc:
@@ -372,17 +384,28 @@ class JobQueue:
         else:
             self._keep(job, i, cue, key)
 
-    def _stop_hook(self, model: CueModel, job: Job, kind: str) -> dict:
-        """`should_stop` for models that take it: they free the worker as soon as the job is
-        cancelled or the engine stops, instead of finishing the cue in hand."""
-        method = model.generate_batch if kind == "batch" else model.generate
-        if "should_stop" not in inspect.signature(method).parameters:
-            return {}
-        return {"should_stop": lambda: job.cancel_requested.is_set() or self.stopping}
+    def _stop_hook(self, job: Job) -> Callable[[], bool]:
+        """`should_stop` for the model: models that can stop mid-cue free the worker as soon as
+        the job is cancelled or the engine stops, instead of finishing the cue in hand."""
+        return lambda: job.cancel_requested.is_set() or self.stopping
+
+    def _key(self, job: Job, model: CueModel, i: int) -> str:
+        """The cue's cache key, or "" when a file that shapes it cannot be read: that cue is
+        still made (its model reports the unreadable clip) but not cached; the others go on."""
+        try:
+            return cue_key(job.runs[i].segment, job.model, model.identity(), job.options)
+        except OSError as exc:
+            log.warning("segment %s of job %s is not cached: %s", i, job.id, exc)
+            job.runs[i].warnings.append(
+                f"made without the cue cache: {exc.filename or 'a file'} cannot be read "
+                f"({exc.strerror or exc})"
+            )
+            return ""
 
     def _keep(self, job: Job, i: int, cue: Cue, key: str) -> None:
         try:
-            self.store.put_cue(key, cue, file_sha256(cue.audio_path))
+            if key:
+                self.store.put_cue(key, cue, file_sha256(cue.audio_path))
         except OSError as exc:
             self._record(job, i, error=_problem(exc, job))
             return
@@ -411,45 +434,44 @@ class JobQueue:
         with job.cond:
             run = job.runs[i]
             run.cue, run.error, run.reused = cue, error, reused
-            run.warnings = list(cue.warnings) if cue else []
-            run.state = pb.SEGMENT_STATE_DONE if cue else pb.SEGMENT_STATE_FAILED
+            run.warnings = run.warnings + list(cue.warnings) if cue else []
+            run.state = SegmentState.DONE if cue else SegmentState.FAILED
             job._changed(i)
         self.store.set_segment(job.id, i, run.state, cue, error, reused)
 
-    def _finish(self, job: Job, crashed: bool = False) -> None:
+    def _finish(self, job: Job, crash: str = "") -> None:
         with job.cond:
             for i, run in enumerate(job.runs):
-                if run.state in (pb.SEGMENT_STATE_PENDING, pb.SEGMENT_STATE_RUNNING):
-                    run.state = pb.SEGMENT_STATE_CANCELLED
-                    if crashed:
-                        run.state, run.error = pb.SEGMENT_STATE_FAILED, "the engine crashed"
+                if run.state in (SegmentState.PENDING, SegmentState.RUNNING):
+                    run.state = SegmentState.CANCELLED
+                    if crash:
+                        run.state, run.error = SegmentState.FAILED, crash
                     job._changed(i)
                     self.store.set_segment(job.id, i, run.state, None, run.error)
             if job.cancel_requested.is_set() and any(
-                r.state == pb.SEGMENT_STATE_CANCELLED for r in job.runs
+                r.state == SegmentState.CANCELLED for r in job.runs
             ):
-                job.state = pb.JOB_STATE_CANCELLED
+                job.state = JobState.CANCELLED
             elif job.failed == 0:
-                job.state = pb.JOB_STATE_SUCCEEDED
+                job.state = JobState.SUCCEEDED
             elif job.done == 0:
-                job.state = pb.JOB_STATE_FAILED
+                job.state = JobState.FAILED
             else:
-                job.state = pb.JOB_STATE_PARTIAL
+                job.state = JobState.PARTIAL
             job._changed(-1)
         self.store.set_job_state(job.id, job.state)
 
 
-def _identity(model: CueModel) -> str:
-    """What distinguishes this model's output beyond its name: weights, version."""
-    identity = getattr(model, "identity", None)
-    return identity() if callable(identity) else ""
-
-
 def _problem(exc: Exception, job: Job) -> str:
     if isinstance(exc, OSError):
+        fix = (
+            "free some space"
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT)
+            else "make the folder writable"
+        )
         return (
-            f"cannot write the cue into {job.output_dir}: {exc.strerror or exc}; free some "
-            "space or choose another --cue-dir / --output-root"
+            f"cannot write the cue into {job.output_dir}: {exc.strerror or exc}; {fix}, or "
+            "choose another --cue-dir"
         )
     return f"internal error in model {job.model}: {exc!r}"
 

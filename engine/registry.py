@@ -12,18 +12,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from cuebridge.engine.models.base import CueModel, ModelStatus
+from cuebridge.engine.settings import EngineSettings
 
 
 @dataclass(frozen=True)
 class ModelEntry:
     name: str
     description: str
-    factory: Callable[[], CueModel]
+    factory: Callable[[EngineSettings], CueModel]
 
 
-def _lazy(module: str, attr: str) -> Callable[[], CueModel]:
-    def build() -> CueModel:
-        return getattr(importlib.import_module(module), attr)()
+def _lazy(module: str, attr: str) -> Callable[[EngineSettings], CueModel]:
+    def build(settings: EngineSettings) -> CueModel:
+        return getattr(importlib.import_module(module), attr).from_settings(settings)
 
     return build
 
@@ -53,7 +54,12 @@ INSTALL_HINTS = {
 class ModelRegistry:
     """Builds each model once, on first use; the default is the first ready one in order."""
 
-    def __init__(self, entries: tuple[ModelEntry, ...] = BUILTIN_MODELS):
+    def __init__(
+        self,
+        entries: tuple[ModelEntry, ...] = BUILTIN_MODELS,
+        settings: EngineSettings | None = None,
+    ):
+        self.settings = settings or EngineSettings()
         self._entries = {e.name: e for e in entries}
         self._order = [e.name for e in entries]
         self._models: dict[str, CueModel] = {}
@@ -68,7 +74,7 @@ class ModelRegistry:
             raise KeyError(f"unknown model {name!r}; known models: {known}")
         with self._lock:
             if name not in self._models:
-                self._models[name] = self._entries[name].factory()
+                self._models[name] = self._entries[name].factory(self.settings)
             return self._models[name]
 
     def status(self, name: str) -> ModelStatus:

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import threading
+
 import grpc
 
 from cuebridge import engine
-from cuebridge.engine.jobs import EngineBusy, Job, JobQueue, JobRejected, ModelNotReady
+from cuebridge.engine.errors import EngineBusy, JobRejected, ModelNotReady
+from cuebridge.engine.jobs import Job, JobQueue
 from cuebridge.engine.registry import ModelRegistry
-from cuebridge.engine.wire import cue_to_pb, model_info_to_pb, options_from_pb, segment_from_pb
+from cuebridge.engine.wire import (
+    cue_to_pb,
+    job_state_to_pb,
+    model_info_to_pb,
+    options_from_pb,
+    segment_from_pb,
+    segment_state_to_pb,
+)
 from cuebridge.v1 import engine_pb2 as pb
 from cuebridge.v1 import engine_pb2_grpc as pb_grpc
 
@@ -16,7 +26,7 @@ def job_to_pb(job: Job) -> pb.Job:
     with job.cond:
         return pb.Job(
             id=job.id,
-            state=job.state,
+            state=job_state_to_pb(job.state),
             model=job.model,
             segments=[_result_to_pb(job, i) for i in range(len(job.runs))],
             total=len(job.runs),
@@ -29,7 +39,7 @@ def _result_to_pb(job: Job, i: int) -> pb.SegmentResult:
     run = job.runs[i]
     return pb.SegmentResult(
         segment_id=run.segment.id,
-        state=run.state,
+        state=segment_state_to_pb(run.state),
         cue=cue_to_pb(run.cue) if run.cue else None,
         error=run.error,
         warnings=run.warnings,
@@ -38,8 +48,13 @@ def _result_to_pb(job: Job, i: int) -> pb.SegmentResult:
 
 
 class CueEngineService(pb_grpc.CueEngineServicer):
+    # Each open WatchJob holds a server thread; one per job the engine takes at once (64) plus
+    # room for outside watchers. Beyond it a watcher is told to poll GetJob.
+    max_watchers = 80
+
     def __init__(self, jobs: JobQueue):
         self.jobs = jobs
+        self._watchers = threading.BoundedSemaphore(self.max_watchers)
 
     def SubmitJob(self, request: pb.SubmitJobRequest, context: grpc.ServicerContext) -> pb.Job:
         segments = [segment_from_pb(s) for s in request.segments]
@@ -64,6 +79,18 @@ class CueEngineService(pb_grpc.CueEngineServicer):
 
     def WatchJob(self, request: pb.JobRef, context: grpc.ServicerContext):
         job = self._job(request, context)
+        if not self._watchers.acquire(blocking=False):
+            context.abort(
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                f"{self.max_watchers} watchers already follow jobs here: poll GetJob for job "
+                f"{job.id} instead, or watch again later",
+            )
+        try:
+            yield from self._watch(job, context)
+        finally:
+            self._watchers.release()
+
+    def _watch(self, job: Job, context: grpc.ServicerContext):
         for index in self.jobs.watch(job.id, alive=context.is_active):
             segment = None
             if index is not None and index >= 0:

@@ -10,8 +10,8 @@ checksum, so re-scoring an edited timeline makes only what changed.
 from __future__ import annotations
 
 import json
+import logging
 import os
-import sqlite3
 import threading
 import time
 from dataclasses import asdict
@@ -19,22 +19,33 @@ from pathlib import Path
 
 from cuebridge.engine.cue import Cue
 from cuebridge.engine.segment import GenerationOptions, MediaSpan, Rate, Segment
+from cuebridge.engine.states import JobState, SegmentState
+from cuebridge.sqlite_store import open_store
+
+log = logging.getLogger(__name__)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
     id TEXT PRIMARY KEY, model TEXT NOT NULL, options TEXT NOT NULL, output_dir TEXT NOT NULL,
-    fresh INTEGER NOT NULL, state INTEGER NOT NULL, owner_pid INTEGER NOT NULL,
+    fresh INTEGER NOT NULL, state TEXT NOT NULL, owner_pid INTEGER NOT NULL,
     created REAL NOT NULL, updated REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS segments (
     job_id TEXT NOT NULL REFERENCES jobs(id), idx INTEGER NOT NULL, segment TEXT NOT NULL,
-    state INTEGER NOT NULL, cue TEXT, error TEXT NOT NULL DEFAULT '', reused INTEGER NOT NULL
+    state TEXT NOT NULL, cue TEXT, error TEXT NOT NULL DEFAULT '', reused INTEGER NOT NULL
     DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (job_id, idx)
 );
 CREATE TABLE IF NOT EXISTS cues (
     key TEXT PRIMARY KEY, cue TEXT NOT NULL, audio_sha256 TEXT NOT NULL, created REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS probe (id INTEGER PRIMARY KEY, at REAL NOT NULL);
 """
+SCHEMA_VERSION = 1  # 1: states by name (JobState/SegmentState values); 0: the wire's numbers
+
+# Version 0 stores wrote the proto's JOB_STATE_* / SEGMENT_STATE_* numbers.
+_V0_JOB_STATES = {1: "queued", 2: "running", 3: "succeeded", 4: "partial", 5: "failed",
+                  6: "cancelled"}  # fmt: skip
+_V0_SEGMENT_STATES = {1: "pending", 2: "running", 3: "done", 4: "failed", 5: "cancelled"}
 
 
 def segment_to_json(seg: Segment) -> str:
@@ -69,15 +80,33 @@ def cue_from_json(text: str) -> Cue:
 class JobStore:
     def __init__(self, path: Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(
-            self.path, check_same_thread=False, isolation_level=None, timeout=30
-        )
         self._lock = threading.Lock()
+        # Where a damaged store was moved on open (None: it was sound): a server that cannot
+        # read its store keeps serving with a new one instead of failing on every start.
+        self._db, self.moved_aside = open_store(self.path, SCHEMA)
         with self._lock:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL survives a killed process
-            self._db.executescript(SCHEMA)
+            self._migrate()
+
+    def probe(self) -> None:
+        """Raise sqlite3.Error when the store cannot take a write now (disk full, I/O error):
+        a real, committed one-row write, since WAL only meets the disk at commit."""
+        self._run("INSERT OR REPLACE INTO probe VALUES (1, ?)", (time.time(),))
+
+    def _migrate(self) -> None:
+        # Caller holds self._lock. In place and in one transaction: a store written by an older
+        # engine keeps its jobs, segments and cached cues.
+        (version,) = self._db.execute("PRAGMA user_version").fetchone()
+        if version >= SCHEMA_VERSION:
+            return
+        self._db.execute("BEGIN")
+        for table, names in (("jobs", _V0_JOB_STATES), ("segments", _V0_SEGMENT_STATES)):
+            for number, name in names.items():
+                self._db.execute(
+                    f"UPDATE {table} SET state=? WHERE state=? AND typeof(state)='integer'",
+                    (name, number),
+                )
+        self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        self._db.execute("COMMIT")
 
     def close(self) -> None:
         with self._lock:
@@ -96,9 +125,9 @@ class JobStore:
         options: GenerationOptions,
         output_dir: Path,
         fresh: bool,
-        state: int,
+        state: JobState,
         segments: list[Segment],
-        segment_state: int,
+        segment_state: SegmentState,
     ) -> None:
         now = time.time()
         with self._lock:
@@ -111,7 +140,7 @@ class JobStore:
                     options_to_json(options),
                     str(output_dir),
                     int(fresh),
-                    state,
+                    JobState(state).value,
                     os.getpid(),
                     now,
                     now,
@@ -119,34 +148,53 @@ class JobStore:
             )
             self._db.executemany(
                 "INSERT INTO segments (job_id, idx, segment, state) VALUES (?,?,?,?)",
-                [(job_id, i, segment_to_json(s), segment_state) for i, s in enumerate(segments)],
+                [
+                    (job_id, i, segment_to_json(s), SegmentState(segment_state).value)
+                    for i, s in enumerate(segments)
+                ],
             )
             self._db.execute("COMMIT")
 
-    def set_job_state(self, job_id: str, state: int) -> None:
-        self._run("UPDATE jobs SET state=?, updated=? WHERE id=?", (state, time.time(), job_id))
+    def set_job_state(self, job_id: str, state: JobState) -> None:
+        self._run(
+            "UPDATE jobs SET state=?, updated=? WHERE id=?",
+            (JobState(state).value, time.time(), job_id),
+        )
 
-    def segment_started(self, job_id: str, idx: int, state: int) -> None:
+    def segment_started(self, job_id: str, idx: int, state: SegmentState) -> None:
         self._run(
             "UPDATE segments SET state=?, attempts=attempts+1 WHERE job_id=? AND idx=?",
-            (state, job_id, idx),
+            (SegmentState(state).value, job_id, idx),
         )
 
     def set_segment(
-        self, job_id: str, idx: int, state: int, cue: Cue | None, error: str, reused: bool = False
+        self,
+        job_id: str,
+        idx: int,
+        state: SegmentState,
+        cue: Cue | None,
+        error: str,
+        reused: bool = False,
     ) -> None:
         self._run(
             "UPDATE segments SET state=?, cue=?, error=?, reused=? WHERE job_id=? AND idx=?",
-            (state, cue_to_json(cue) if cue else None, error, int(reused), job_id, idx),
+            (
+                SegmentState(state).value,
+                cue_to_json(cue) if cue else None,
+                error,
+                int(reused),
+                job_id,
+                idx,
+            ),
         )
 
-    def unfinished_jobs(self, final_states: frozenset[int]) -> list[dict]:
+    def unfinished_jobs(self, final_states: frozenset[JobState]) -> list[dict]:
         """Jobs left queued or running by an engine process that is gone."""
         marks = ",".join("?" * len(final_states))
         rows = self._run(
             f"SELECT id, model, options, output_dir, fresh, owner_pid FROM jobs "
             f"WHERE state NOT IN ({marks}) ORDER BY created",
-            tuple(final_states),
+            tuple(s.value for s in final_states),
         )
         jobs = []
         for job_id, model, options, output_dir, fresh, owner in rows:
@@ -165,7 +213,13 @@ class JobStore:
                     "output_dir": Path(output_dir),
                     "fresh": bool(fresh),
                     "segments": [
-                        (segment_from_json(s), st, cue_from_json(c) if c else None, e, bool(r))
+                        (
+                            segment_from_json(s),
+                            SegmentState(st),
+                            cue_from_json(c) if c else None,
+                            e,
+                            bool(r),
+                        )
                         for _, s, st, c, e, r in segs
                     ],
                 }
@@ -198,7 +252,7 @@ class JobStore:
     def forget_cue(self, key: str) -> None:
         self._run("DELETE FROM cues WHERE key=?", (key,))
 
-    def prune(self, keep_days: float, final_states: frozenset[int]) -> tuple[int, int]:
+    def prune(self, keep_days: float, final_states: frozenset[JobState]) -> tuple[int, int]:
         """Forget finished jobs older than `keep_days` and cache entries whose WAV is gone (the
         cue files themselves stay: timelines may point at them). Returns (jobs, cues) removed."""
         cutoff = time.time() - keep_days * 86400
@@ -209,7 +263,7 @@ class JobStore:
                 j
                 for (j,) in self._db.execute(
                     f"SELECT id FROM jobs WHERE updated < ? AND state IN ({marks})",
-                    (cutoff, *final_states),
+                    (cutoff, *(s.value for s in final_states)),
                 )
             ]
             self._db.executemany("DELETE FROM segments WHERE job_id=?", [(j,) for j in old])

@@ -10,6 +10,7 @@ from dataclasses import fields
 from cuebridge.engine.cue import Cue
 from cuebridge.engine.models.base import ModelStatus
 from cuebridge.engine.segment import GenerationOptions, MediaSpan, Rate, Segment
+from cuebridge.engine.states import JobState, SegmentState
 from cuebridge.v1 import engine_pb2 as pb
 
 
@@ -75,3 +76,12 @@ def cue_from_pb(msg: pb.Cue) -> Cue:
 
 def model_info_to_pb(status: ModelStatus, default_name: str) -> pb.ModelInfo:
     return pb.ModelInfo(**_plain(status), is_default=status.name == default_name)
+
+
+# The engine's states on the wire: mapped by name, so either side can change its numbering.
+def job_state_to_pb(state: JobState) -> int:
+    return pb.JobState.Value(f"JOB_STATE_{state.name}")
+
+
+def segment_state_to_pb(state: SegmentState) -> int:
+    return pb.SegmentState.Value(f"SEGMENT_STATE_{state.name}")

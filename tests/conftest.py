@@ -1,4 +1,4 @@
-"""Shared fixtures: real demo films (H.264 via PyAV) and the interop folder beside the checkout."""
+"""Shared fixtures: real demo films (H.264 via PyAV) and the interop samples in tests/data."""
 
 from __future__ import annotations
 
@@ -10,13 +10,14 @@ import pytest
 from cuebridge.app.demo_film import DemoFilm, make_demo_film
 
 ROOT = Path(__file__).resolve().parents[1]
-INTEROP = ROOT.parent / "shared" / "interop"
+# Timelines written by other tools (Apache-2.0, OpenTimelineIO projects; licence beside them).
+INTEROP = ROOT / "tests" / "data" / "interop"
 
 
 def interop_files() -> list[Path]:
     files = sorted(p for p in INTEROP.glob("*/*") if p.suffix in (".otio", ".edl", ".xml"))
-    # CI runs with ../shared beside the checkout: a missing folder is a broken set-up, not a skip.
-    assert files, f"no interop timelines under {INTEROP}: ../shared must sit beside the checkout"
+    # They are part of the repository: a missing folder is a broken checkout, not a skip.
+    assert files, f"no interop timelines under {INTEROP}"
     return files
 
 

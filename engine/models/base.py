@@ -1,13 +1,21 @@
-"""The one interface every cue model implements, so the engine can host several."""
+"""The one interface every cue model implements, so the engine can host several.
+
+Optional capabilities are declared here with their defaults (a model overrides what it has),
+so the job queue reads attributes instead of probing for them.
+"""
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 from cuebridge.engine.cue import Cue
+from cuebridge.engine.errors import CueError
 from cuebridge.engine.segment import GenerationOptions, Segment
+
+ShouldStop = Callable[[], bool]
 
 
 @dataclass(frozen=True)
@@ -19,11 +27,45 @@ class ModelStatus:
     device: str = "cpu"
 
 
-class CueModel(Protocol):
+class CueModel(ABC):
     name: str
+    # Segments the job queue hands over at once (generate_batch); a cancel lands between batches.
+    batch_size: int = 1
 
+    @abstractmethod
     def status(self) -> ModelStatus: ...
 
-    def generate(self, segment: Segment, options: GenerationOptions, out_dir: Path) -> Cue:
-        """Write the cue's files into out_dir and describe them. Raise CueError on bad input."""
-        ...
+    @abstractmethod
+    def generate(
+        self,
+        segment: Segment,
+        options: GenerationOptions,
+        out_dir: Path,
+        should_stop: ShouldStop | None = None,
+    ) -> Cue:
+        """Write the cue's files into out_dir and describe them. Raise CueError on bad input.
+
+        A model that can stop mid-cue checks `should_stop()` while it works and raises
+        CueCancelled once it is true; a fast model may ignore it and finish the cue."""
+
+    def generate_batch(
+        self,
+        segments: list[Segment],
+        options: GenerationOptions,
+        out_dir: Path,
+        should_stop: ShouldStop | None = None,
+    ) -> list[Cue | Exception]:
+        """One result per segment, in order: a Cue, or the CueError that segment met (one bad
+        segment never loses the others). Models that batch on the device override this."""
+        results: list[Cue | Exception] = []
+        for segment in segments:
+            try:
+                results.append(self.generate(segment, options, out_dir, should_stop))
+            except CueError as exc:
+                results.append(exc)
+        return results
+
+    def identity(self) -> str:
+        """What distinguishes this model's cues beyond its name (weights, rules version): part of
+        the cue cache key, so a change here makes cues again."""
+        return ""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -29,9 +30,11 @@ def media_identity(path: str) -> dict[str, object]:
     mtime = 0
     for name in files:
         st = os.stat(name)
+        if not stat.S_ISREG(st.st_mode):  # reading a FIFO would block; the reader says why
+            raise OSError(0, "not a regular file", name)
         size += st.st_size
         mtime = max(mtime, st.st_mtime_ns)
-    with open(files[0], "rb") as f:
+    with os.fdopen(os.open(files[0], os.O_RDONLY | os.O_NONBLOCK), "rb") as f:
         digest.update(f.read(HEAD_BYTES))
     return {"size": size, "mtime_ns": mtime, "head_sha256": digest.hexdigest(), "files": len(files)}
 

@@ -31,6 +31,9 @@ TIME_EPS = Fraction(1, 10_000)
 # When the next wanted frame is further ahead than this, seeking beats decoding through.
 SEEK_GAP_S = 2.0
 DEFAULT_SEQUENCE_RATE = Fraction(24)
+# (open, read) seconds FFmpeg may wait for data: a stalled network share fails the clip, not the
+# engine's only worker. Local files answer in milliseconds.
+MEDIA_TIMEOUT_S = (30.0, 30.0)
 
 _SEQUENCE_HASHES = re.compile(r"#+")
 _SEQUENCE_PRINTF = re.compile(r"%0?(\d*)d")
@@ -88,19 +91,24 @@ def open_media(
             raise MediaError(
                 f"{path}: no image of this sequence exists; relink the clip to its frames."
             )
+        special = next((f for f in files if not os.path.isfile(f)), None)
+        if special is not None:
+            raise MediaError(_not_regular(special))
         pattern, start = _sequence_start_number(path, files)
         rate = Fraction(sequence_rate)
         options = {"framerate": f"{rate.numerator}/{rate.denominator}", "start_number": str(start)}
         try:
-            return av.open(pattern, format="image2", options=options)
+            return av.open(pattern, format="image2", options=options, timeout=MEDIA_TIMEOUT_S)
         except (av.FFmpegError, OSError) as exc:
             raise MediaError(f"{path}: cannot read this image sequence ({exc}).") from exc
     if not os.path.exists(path):
         raise MediaError(f"{path}: file not found; relink the clip or mark it offline.")
+    if not os.path.isfile(path):  # a FIFO or socket would block the open forever
+        raise MediaError(_not_regular(path))
     if not os.access(path, os.R_OK):
         raise MediaError(f"{path}: file is not readable; check its permissions.")
     try:
-        container = av.open(path)
+        container = av.open(path, timeout=MEDIA_TIMEOUT_S)
     except (av.FFmpegError, OSError, UnicodeDecodeError) as exc:
         raise MediaError(
             f"{path}: not a readable media file ({exc}); it may be truncated or corrupt, "
@@ -110,6 +118,13 @@ def open_media(
         container.close()
         raise MediaError(f"{path}: has no video stream; point the clip at a picture file.")
     return container
+
+
+def _not_regular(path: str) -> str:
+    return (
+        f"{path}: is not a regular file (a pipe, socket or device); "
+        "relink the clip to its media file."
+    )
 
 
 def _frame_time(frame: av.VideoFrame, stream: av.video.stream.VideoStream, origin: int):

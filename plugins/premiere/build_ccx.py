@@ -55,9 +55,22 @@ def check_plugin(folder: Path = HERE) -> dict:
         for src in re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', main.read_text()):
             if not (folder / src).is_file():
                 problems.append(f"{main.name} loads {src}, which does not exist")
+    for icon in _icons(manifest):
+        base = folder / icon["path"]
+        for scale in icon.get("scale") or [1]:
+            path = base if scale == 1 else base.with_name(f"{base.stem}@{scale}x{base.suffix}")
+            if not path.is_file():
+                problems.append(f"icon {path.relative_to(folder).as_posix()} does not exist")
     if problems:
         raise SystemExit(f"{manifest_path}: " + "; ".join(problems))
     return manifest
+
+
+def _icons(manifest: dict) -> list[dict]:
+    icons = list(manifest.get("icons") or [])
+    for entry in manifest.get("entrypoints") or []:
+        icons += entry.get("icons") or []
+    return icons
 
 
 def build_ccx(folder: Path = HERE, out: Path | None = None) -> Path:

@@ -64,7 +64,15 @@
     };
   }
 
-  const state = { host: null, settings: null, control: null, running: false };
+  const state = {
+    host: null,
+    settings: null,
+    control: null,
+    running: false,
+    cues: [], // the last score's cues, each with its takes
+    chosen: null, // the cue picked in the list (else Another take uses the playhead)
+    pending: null, // placements waiting for Place (audition first)
+  };
 
   function showNotice(text, kind = "error") {
     const box = $("notice");
@@ -82,8 +90,74 @@
 
   function setRunning(running) {
     state.running = running;
-    $("score").disabled = running || !state.host || !state.host.ppro;
+    const live = Boolean(state.host && state.host.ppro);
+    $("score").disabled = running || !live;
+    $("take").disabled = running || !live || !state.cues.length || Boolean(state.pending);
+    $("place").disabled = running || !live || !state.pending;
     $("cancel").disabled = !running;
+  }
+
+  /** Play a take in the panel, where the host can; otherwise say where the file is. */
+  async function play(path) {
+    const player = $("player");
+    if (!player || typeof player.play !== "function") {
+      showNotice(`This Premiere cannot play audio in a panel: the take is ${path}.`, "info");
+      return;
+    }
+    try {
+      player.src = fileUrl(path);
+      await player.play();
+    } catch (err) {
+      showNotice(`Cannot play ${path} here (${err && err.message}): open it from the bin.`, "info");
+    }
+  }
+
+  function button(text, onClick, disabled = false) {
+    const b = document.createElement("button");
+    b.textContent = text;
+    b.setAttribute("uxp-variant", "secondary");
+    b.disabled = disabled || state.running;
+    b.addEventListener("click", onClick);
+    return b;
+  }
+
+  /** The cues and their takes: pick a cue for Another take, play a take, place a take. */
+  function renderCues() {
+    const box = $("cues");
+    while (box.firstChild) box.removeChild(box.firstChild);
+    if (!state.cues.length) {
+      const hint = document.createElement("span");
+      hint.className = "hint";
+      hint.textContent = "Score to list the cues here.";
+      box.appendChild(hint);
+      return;
+    }
+    state.cues.forEach((cue, index) => {
+      const row = document.createElement("div");
+      row.className = `cue${state.chosen === index ? " chosen" : ""}`;
+      const title = document.createElement("div");
+      const where = cue.audioTrack === null ? "not placed" : `A${cue.audioTrack + 1}`;
+      title.textContent = `${cue.name} (${where})`;
+      title.addEventListener("click", () => {
+        state.chosen = state.chosen === index ? null : index;
+        renderCues();
+      });
+      row.appendChild(title);
+      cue.takes.forEach((take, n) => {
+        const line = document.createElement("div");
+        line.className = `take${take.placed ? " placed" : ""}`;
+        const label = document.createElement("span");
+        const how = take.ranked ? "ranked take" : `seed ${take.seed || "?"}`;
+        label.textContent = `Take ${n + 1} (${how})${take.placed ? ", on the timeline" : ""}`;
+        line.appendChild(label);
+        line.appendChild(button("Play", () => play(take.path)));
+        line.appendChild(
+          button("Place", () => onPlaceTake(cue, take), take.placed || Boolean(state.pending)),
+        );
+        row.appendChild(line);
+      });
+      box.appendChild(row);
+    });
   }
 
   function client() {
@@ -161,6 +235,7 @@
           model: $("model").value,
           mode: $("mode").value,
           seed: $("seed").value,
+          audition: $("audition").checked,
         },
         control,
         onStatus: ({ message, done, total, warning }) => {
@@ -170,7 +245,16 @@
       });
       if (outcome.state === "cancelled") {
         setStatus("Cancelled: nothing was placed.");
+      } else if (outcome.state === "ready") {
+        state.cues = outcome.cues;
+        state.pending = outcome.placements;
+        state.chosen = null;
+        setStatus(`${outcome.cues.length} cue(s) ready: play them below, then press Place.`, 1, 1);
+        $("results").textContent = outcome.notes.join("\n");
       } else {
+        state.cues = outcome.cues || [];
+        state.pending = null;
+        state.chosen = null;
         const lines = outcome.placed.map((p) => `A${p.audioTrack + 1}: ${p.name}`);
         setStatus(`Placed ${outcome.placed.length} cue(s) for ${outcome.description}.`, 1, 1);
         $("results").textContent = [...lines, ...outcome.notes].join("\n");
@@ -180,6 +264,89 @@
       setStatus("Nothing was placed.");
     } finally {
       setRunning(false);
+      renderCues();
+    }
+  }
+
+  /** Another take of the chosen cue (or the one under the playhead). */
+  async function onTake() {
+    showNotice("");
+    const control = { cancelled: false, scoreId: null };
+    state.control = control;
+    setRunning(true);
+    try {
+      const { ppro, uxp } = state.host;
+      const project = await ppro.Project.getActiveProject();
+      const temp = await uxp.storage.localFileSystem.getTemporaryFolder();
+      const out = await cb.score.anotherTake({
+        ppro,
+        client: client(),
+        files: uxpFiles(state.host),
+        workDir: temp.nativePath,
+        cueRoot: cueRoot(project && project.path),
+        cues: state.cues,
+        chosen: state.chosen,
+        choices: { model: $("model").value, audition: $("audition").checked },
+        control,
+        onStatus: ({ message, done, total }) => setStatus(message, done, total),
+      });
+      if (out.state === "cancelled") setStatus("Cancelled: the cue keeps its take.");
+      else if (out.state === "ready") {
+        setStatus(`A new take of "${out.cue.name}" is ready: play it below, then Place it.`, 1, 1);
+      } else {
+        setStatus(`A new take of "${out.cue.name}" is on the timeline; the earlier ones are listed.`, 1, 1);
+      }
+    } catch (err) {
+      report(err);
+      setStatus("The cue keeps its take.");
+    } finally {
+      setRunning(false);
+      renderCues();
+    }
+  }
+
+  /** Place what was auditioned: every cue of the score, in one undoable step. */
+  async function onPlace() {
+    if (!state.pending) return;
+    showNotice("");
+    setRunning(true);
+    try {
+      const { ppro } = state.host;
+      const project = await ppro.Project.getActiveProject();
+      const seq = await project.getActiveSequence();
+      const placements = state.pending;
+      const { placed } = await cb.place.placeCues(ppro, project, seq, placements, {
+        files: uxpFiles(state.host),
+      });
+      const takes = state.cues.map((c) => c.takes);
+      state.cues = cb.score.cueList(placements, placed);
+      state.cues.forEach((c, i) => (c.takes = takes[i].map((t, n) => ({ ...t, placed: n === 0 }))));
+      state.pending = null;
+      setStatus(`Placed ${placed.length} cue(s).`, 1, 1);
+    } catch (err) {
+      report(err);
+      setStatus("Nothing was placed.");
+    } finally {
+      setRunning(false);
+      renderCues();
+    }
+  }
+
+  /** Put one take of a placed cue on the timeline (go back to an earlier take, or a new one). */
+  async function onPlaceTake(cue, take) {
+    showNotice("");
+    setRunning(true);
+    try {
+      const { ppro } = state.host;
+      const project = await ppro.Project.getActiveProject();
+      const seq = await project.getActiveSequence();
+      await cb.place.placeTake(ppro, project, seq, cue, take, { files: uxpFiles(state.host) });
+      setStatus(`"${cue.name}" now plays take ${cue.takes.indexOf(take) + 1}.`, 1, 1);
+    } catch (err) {
+      report(err);
+    } finally {
+      setRunning(false);
+      renderCues();
     }
   }
 
@@ -216,6 +383,8 @@
     }
     $("score").addEventListener("click", onScore);
     $("cancel").addEventListener("click", onCancel);
+    $("take").addEventListener("click", onTake);
+    $("place").addEventListener("click", onPlace);
     $("save-connection").addEventListener("click", onSaveConnection);
 
     state.host = detectHost();
@@ -223,7 +392,7 @@
     await loadSettings();
     if (!state.host.ppro) {
       showNotice(
-        `Outside Premiere Pro: ${state.host.reason}. Load this panel in Premiere Pro 25.6 or ` +
+        `Outside Premiere Pro: ${state.host.reason}. Load this panel in Premiere Pro 26.2 or ` +
           "later with UXP Developer Tool (see the plugin's README).",
         "info",
       );

@@ -1,7 +1,9 @@
 /*
  * Cues onto the sequence: import the WAVs, find their ProjectItems by diffing the root bin, and
- * overwrite them onto free audio tracks at exact ticks in ONE undoable transaction, so the
- * timeline either gets every cue or is left as it was.
+ * put them on free audio tracks at exact ticks in ONE undoable transaction, so the timeline
+ * either gets every cue or is left as it was. A cue that needs a new track is INSERTED past the
+ * last track (the only edit the reference says makes a track); the others are overwrites onto
+ * tracks that exist. Afterwards every cue is read back from its track.
  */
 "use strict";
 (function (root, factory) {
@@ -13,7 +15,8 @@
   const { PanelError } = need("errors");
   const time = need("time");
 
-  const CLIP = 1; // Constants.TrackItemType.CLIP
+  // The reference names Constants.TrackItemType.CLIP without promising its value.
+  const clipType = (ppro) => ppro.Constants.TrackItemType.CLIP;
 
   const norm = (path) => String(path).replace(/\\/g, "/");
   const baseName = (path) => norm(path).split("/").pop();
@@ -105,9 +108,9 @@
     return new Map(paths.map((p) => [p, known.get(norm(p))]));
   }
 
-  async function clipSpans(track) {
+  async function clipSpans(ppro, track) {
     const spans = [];
-    for (const item of (await track.getTrackItems(CLIP, false)) || []) {
+    for (const item of (await track.getTrackItems(clipType(ppro), false)) || []) {
       const start = BigInt((await item.getStartTime()).ticks);
       spans.push([start, BigInt((await item.getEndTime()).ticks)]);
     }
@@ -118,7 +121,7 @@
    * 0-based audio track per lane: the first track with no clip under any of that lane's cues
    * (so nothing the editor cut is overwritten), else a new track below the last one.
    */
-  async function chooseTracks(seq, cues) {
+  async function chooseTracks(ppro, seq, cues) {
     const lanes = [...new Set(cues.map((c) => c.lane))].sort((a, b) => a - b);
     const count = await seq.getAudioTrackCount();
     const taken = new Set();
@@ -129,7 +132,7 @@
       let pick = null;
       for (let index = 0; index < count && pick === null; index++) {
         if (taken.has(index)) continue;
-        const spans = await clipSpans(await seq.getAudioTrack(index));
+        const spans = await clipSpans(ppro, await seq.getAudioTrack(index));
         const clash = spans.some(([a, b]) => mine.some((c) => a < c.endTicks && c.startTicks < b));
         if (!clash) pick = index;
       }
@@ -152,9 +155,11 @@
     if (missing.length) throw missingError(missing);
 
     const items = await importCues(ppro, project, paths);
-    const tracks = await chooseTracks(seq, cues);
+    const trackCount = await seq.getAudioTrackCount();
+    const tracks = await chooseTracks(ppro, seq, cues);
     const editor = await ppro.SequenceEditor.getEditor(seq);
     const times = cues.map((c) => time.tickTimeAt(ppro, c.startFrame, c.rate));
+    const newTracks = [...new Set(tracks.values())].filter((t) => t >= trackCount).length;
 
     missing = await missingFiles(paths, files);
     if (missing.length) throw missingError(missing);
@@ -162,12 +167,22 @@
     let why = "";
     try {
       project.lockedAccess(() => {
+        // Actions are made inside lockedAccess (required from 26.3). On a new track the first
+        // cue is an insert, which makes the track; the rest are overwrites onto tracks that exist.
+        const made = new Set();
+        const order = cues
+          .map((c, i) => ({ c, i, track: tracks.get(c.lane) }))
+          .sort((a, b) => a.track - b.track || (a.c.startTicks < b.c.startTicks ? -1 : 1));
+        const actions = order.map(({ c, i, track }) => {
+          const item = items.get(c.path);
+          if (track >= trackCount && !made.has(track)) {
+            made.add(track);
+            return editor.createInsertProjectItemAction(item, times[i], 0, track, true);
+          }
+          return editor.createOverwriteItemAction(item, times[i], 0, track);
+        });
         ok = project.executeTransaction((compound) => {
-          cues.forEach((c, i) => {
-            const item = items.get(c.path);
-            const audioTrack = tracks.get(c.lane);
-            compound.addAction(editor.createOverwriteItemAction(item, times[i], 0, audioTrack));
-          });
+          for (const action of actions) compound.addAction(action);
         }, label);
       });
     } catch (err) {
@@ -177,11 +192,21 @@
     if (!ok) {
       throw new PanelError(
         `Premiere refused to place the cues${why}, so the timeline was left as it was. ` +
-          "Unlock the audio tracks and press Score again.",
+          "Check that the audio tracks are not locked and that no dialog is open in Premiere, " +
+          "then press Score again.",
         "EDIT_REFUSED",
       );
     }
+    const lost = await notOnTheirTracks(ppro, seq, cues, items, tracks);
+    if (lost.length) {
+      throw new PanelError(
+        `Premiere said it placed the cues, but ${lost.join(", ")} did not land where asked. ` +
+          `Use Edit > Undo "${label}" to take the whole score back, then press Score again.`,
+        "EDIT_UNVERIFIED",
+      );
+    }
     return {
+      newTracks,
       placed: cues.map((c) => ({
         name: c.name,
         path: c.path,
@@ -191,5 +216,89 @@
     };
   }
 
-  return { cueSpans, importCues, chooseTracks, placeCues };
+  /** Names of the cues that are not on their track at their tick, read back from Premiere. */
+  async function notOnTheirTracks(ppro, seq, cues, items, tracks) {
+    const lost = [];
+    for (const c of cues) {
+      const index = tracks.get(c.lane);
+      let found = false;
+      if (index < (await seq.getAudioTrackCount())) {
+        const track = await seq.getAudioTrack(index);
+        for (const it of (await track.getTrackItems(clipType(ppro), false)) || []) {
+          if (BigInt((await it.getStartTime()).ticks) !== c.startTicks) continue;
+          const from = typeof it.getProjectItem === "function" ? await it.getProjectItem() : null;
+          if (!from || idOf(from) === idOf(items.get(c.path))) found = true;
+        }
+      }
+      if (!found) lost.push(`"${c.name}" (A${index + 1})`);
+    }
+    return lost;
+  }
+
+  /**
+   * Put one take of a placed cue where the cue is: an overwrite on the cue's track at its first
+   * frame (one undo step), read back. The other takes stay in the project and the panel's list.
+   */
+  async function placeTake(ppro, project, seq, cue, take, { files, label = "Take (cuebridge)" }) {
+    const missing = await missingFiles([take.path], files);
+    if (missing.length) throw missingError(missing);
+    const items = await importCues(ppro, project, [take.path]);
+    const item = items.get(take.path);
+    const at = time.tickTimeAt(ppro, cue.startFrame, cue.rate);
+    const count = await seq.getAudioTrackCount();
+    const editor = await ppro.SequenceEditor.getEditor(seq);
+    const track = cue.audioTrack === null || cue.audioTrack === undefined ? count : cue.audioTrack;
+    let ok = false;
+    let why = "";
+    try {
+      project.lockedAccess(() => {
+        const action =
+          track >= count
+            ? editor.createInsertProjectItemAction(item, at, 0, track, true)
+            : editor.createOverwriteItemAction(item, at, 0, track);
+        ok = project.executeTransaction((compound) => compound.addAction(action), label);
+      });
+    } catch (err) {
+      ok = false;
+      why = ` (${err && err.message})`;
+    }
+    if (!ok) {
+      throw new PanelError(
+        `Premiere refused to place the take of "${cue.name}"${why}; the cue keeps the take it ` +
+          "had. Check that its audio track is not locked, then try again.",
+        "EDIT_REFUSED",
+      );
+    }
+    const [span] = cueSpans([
+      {
+        name: cue.name,
+        rate: cue.rate,
+        recordStartFrame: cue.startFrame,
+        recordDurationFrames: cue.durationFrames,
+        cue: { audioPath: take.path },
+        trackIndex: 1,
+      },
+    ]);
+    const lost = await notOnTheirTracks(ppro, seq, [span], items, new Map([[span.lane, track]]));
+    if (lost.length) {
+      throw new PanelError(
+        `Premiere said it placed the take of "${cue.name}" but it is not at the cue's first ` +
+          `frame on A${track + 1}: use Edit > Undo "${label}" and try again.`,
+        "EDIT_UNVERIFIED",
+      );
+    }
+    cue.audioTrack = track;
+    for (const t of cue.takes) t.placed = t === take;
+    return { audioTrack: track, startTicks: span.startTicks.toString() };
+  }
+
+  return {
+    cueSpans,
+    importCues,
+    chooseTracks,
+    placeCues,
+    placeTake,
+    notOnTheirTracks,
+    clipType,
+  };
 });

@@ -11,9 +11,10 @@
   if (typeof module === "object" && module && module.exports) module.exports = api;
 })(globalThis, function (need) {
   const { PanelError } = need("errors");
-  const { scoreRequest, waitForScore } = need("bridge_client");
+  const { scoreRequest, waitForScore, progressText } = need("bridge_client");
   const { readSequence, chooseSelection, exportSequence, joinPath } = need("sequence");
-  const { placeCues } = need("place");
+  const { placeCues, placeTake } = need("place");
+  const time = need("time");
 
   function stamp(date = new Date()) {
     const p = (n) => String(n).padStart(2, "0");
@@ -57,6 +58,7 @@
     const { selection, description } = chooseSelection(choices.mode || "auto", facts);
     const notes = [];
     onStatus({ message: `Exporting "${facts.name}" (${description})…` });
+    if (control.cancelled) return { state: "cancelled", description, placed: [], notes };
 
     const stem = `${safeName(facts.name)}-${choices.stamp || stamp()}`;
     const exported = await exportSequence(ppro, seq, { folder: workDir, stem, files });
@@ -83,7 +85,8 @@
       intervalMs: pollMs,
       onProgress: (j) =>
         onStatus({
-          message: j.message || "Scoring…",
+          message: progressText(j),
+          cues: (j.cues || []).map((c) => ({ name: c.name, state: c.state })),
           done: Number(j.done || 0),
           total: Number(j.total || 0),
         }),
@@ -100,11 +103,138 @@
       const message = `No cue was made for ${description}: ${why || "no reason given"}.`;
       throw new PanelError(message, "SCORE_FAILED");
     }
+    const state = job.state === "JOB_STATE_PARTIAL" ? "partial" : "done";
+    if (choices.audition) {
+      // Audition first: the editor plays each cue in the panel, then presses Place.
+      return { state: "ready", description, placed: [], notes, placements, cues: cueList(placements) };
+    }
     onStatus({ message: `Placing ${placements.length} cue(s)…` });
     const { placed } = await placeCues(ppro, project, seq, placements, { files });
-    const state = job.state === "JOB_STATE_PARTIAL" ? "partial" : "done";
-    return { state, description, placed, notes };
+    return { state, description, placed, notes, placements, cues: cueList(placements, placed) };
   }
 
-  return { scoreActiveSequence, safeName, stamp };
+  /** The panel's list of cues and their takes, from the bridge's placements (and where they went). */
+  function cueList(placements, placed) {
+    return placements.map((p, i) => {
+      const meta = (p.cue && p.cue.metadata) || {};
+      const takes = [{ path: p.cue.audioPath, seed: meta.seed || "", placed: Boolean(placed) }];
+      for (const other of otherTakes(meta)) takes.push({ path: other, seed: "", ranked: true, placed: false });
+      return {
+        name: p.name || p.segmentId,
+        rate: p.rate,
+        startFrame: Number(p.recordStartFrame),
+        durationFrames: Number(p.recordDurationFrames),
+        prompt: meta.prompt || "",
+        mood: meta.mood || "",
+        audioTrack: placed && placed[i] ? placed[i].audioTrack : null,
+        placement: p,
+        takes,
+      };
+    });
+  }
+
+  function otherTakes(meta) {
+    // Best-of-N: the engine keeps the takes it ranked lower (a JSON list of WAV paths).
+    try {
+      const list = JSON.parse(meta.other_takes || "[]");
+      return Array.isArray(list) ? list.filter((t) => typeof t === "string") : [];
+    } catch (_) {
+      return [];
+    }
+  }
+
+  /** The cue to take again: the one chosen in the panel, else the one under the playhead. */
+  async function pickCue(ppro, seq, cues, chosen) {
+    if (chosen !== null && chosen !== undefined && cues[chosen]) return cues[chosen];
+    const ticks = BigInt((await seq.getPlayerPosition()).ticks);
+    const hit = cues.find((c) => {
+      const a = time.framesToTicks(c.startFrame, c.rate);
+      const b = time.framesToTicks(c.startFrame + c.durationFrames, c.rate);
+      return a <= ticks && ticks < b;
+    });
+    if (!hit) {
+      throw new PanelError(
+        "No cue under the playhead: move the playhead onto a cue the panel placed, or pick one " +
+          "in the panel's cue list, then press Another take.",
+        "NO_CUE_HERE",
+      );
+    }
+    return hit;
+  }
+
+  /**
+   * Another take of one cue: only its range goes to the bridge, with a seed it has not had; the
+   * new take joins the cue's take list, and (unless auditioning) replaces the cue on its track.
+   */
+  async function anotherTake({
+    ppro,
+    client,
+    files,
+    workDir,
+    cueRoot,
+    cues,
+    chosen = null,
+    choices = {},
+    control = { cancelled: false, scoreId: null },
+    onStatus = () => {},
+    pollMs = 500,
+  }) {
+    const project = await ppro.Project.getActiveProject();
+    if (!project) throw new PanelError("Open a project in Premiere Pro first.", "NO_PROJECT");
+    const seq = await project.getActiveSequence();
+    if (!seq) throw new PanelError("Open the scored sequence first.", "NO_SEQUENCE");
+    if (!cues || !cues.length) {
+      throw new PanelError("Score the sequence first: there is no cue to take again.", "NO_CUES");
+    }
+    const cue = await pickCue(ppro, seq, cues, chosen);
+    const facts = await readSequence(ppro, seq);
+    const first = facts.startFrame + cue.startFrame;
+    const range = `${time.timecode(first, facts.rate)}-${time.timecode(first + cue.durationFrames, facts.rate)}`;
+    onStatus({ message: `Another take of '${cue.name}': exporting "${facts.name}"…` });
+    const stem = `${safeName(facts.name)}-${safeName(cue.name)}-${choices.stamp || stamp()}`;
+    const exported = await exportSequence(ppro, seq, { folder: workDir, stem, files });
+    const used = new Set(cue.takes.map((t) => String(t.seed)));
+    let seed;
+    do seed = String(1 + Math.floor(Math.random() * 2147483646));
+    while (used.has(seed));
+    const request = scoreRequest({
+      timelinePath: exported.path,
+      outputPath: joinPath(workDir, `${stem}-scored.otio`),
+      cueDir: joinPath(cueRoot, stem),
+      selection: { mode: "SEGMENT_MODE_RANGE", range },
+      prompt: cue.prompt || cue.name,
+      mood: cue.mood,
+      model: choices.model,
+      seed,
+    });
+    if (control.cancelled) return { state: "cancelled", cue };
+    const started = await client.startScore(request);
+    control.scoreId = started.id;
+    if (control.cancelled) await client.cancelScore(started.id);
+    const job = await waitForScore(client, started.id, {
+      intervalMs: pollMs,
+      onProgress: (j) =>
+        onStatus({ message: progressText(j, cue.name), done: Number(j.done || 0), total: 1 }),
+    });
+    if (job.state === "JOB_STATE_CANCELLED" || control.cancelled) return { state: "cancelled", cue };
+    const [placement] = (job.result && job.result.placements) || [];
+    if (!placement) {
+      throw new PanelError(
+        `No new take of "${cue.name}" was made: ${job.message || "no reason given"}.`,
+        "SCORE_FAILED",
+      );
+    }
+    const meta = (placement.cue && placement.cue.metadata) || {};
+    const take = { path: placement.cue.audioPath, seed: meta.seed || seed, placed: false };
+    cue.takes.push(take);
+    for (const other of otherTakes(meta)) {
+      cue.takes.push({ path: other, seed: "", ranked: true, placed: false });
+    }
+    if (choices.audition) return { state: "ready", cue, take };
+    onStatus({ message: `Placing the new take of '${cue.name}'…` });
+    await placeTake(ppro, project, seq, cue, take, { files });
+    return { state: "done", cue, take };
+  }
+
+  return { scoreActiveSequence, anotherTake, pickCue, cueList, safeName, stamp };
 });

@@ -129,8 +129,9 @@
    * exportAsOpenTimelineIO and it works, FCP 7 XML otherwise. `note` says when it fell back.
    */
   async function exportSequence(ppro, seq, { folder, stem, files }) {
+    // ProjectConverter and both exports are "Since: 26.2" in Adobe's UXP reference.
     const converter = ppro.ProjectConverter || {};
-    const problems = [];
+    const problems = ppro.ProjectConverter ? [] : ["this Premiere Pro has no ProjectConverter"];
     const attempts = [
       ["exportAsOpenTimelineIO", "otio", "OpenTimelineIO"],
       ["exportAsFinalCutProXML", "xml", "Final Cut Pro 7 XML"],
@@ -157,7 +158,7 @@
     }
     throw new PanelError(
       `Cannot export the sequence "${seq.name}": ${problems.join("; ")}. Update Premiere Pro ` +
-        "to 25.6 or later, or export the sequence by hand (File > Export > Final Cut Pro XML) " +
+        "to 26.2 or later, or export the sequence by hand (File > Export > Final Cut Pro XML) " +
         "and score that file with `cuebridge score`.",
       "NO_EXPORT",
     );

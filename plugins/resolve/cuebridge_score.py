@@ -24,6 +24,7 @@ The logic lives in plain functions that take the `resolve` object (tests pass a 
 
 import json
 import os
+import random
 import re
 import socket
 import sys
@@ -36,6 +37,8 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 DEFAULT_BRIDGE_URL = "http://127.0.0.1:50052"
 SETTINGS_NAME = "cuebridge_settings.json"
 TRACK_NAME = "Score"
+PREVIEW_TRACK = "Score (preview)"  # muted: the editor auditions by enabling it
+TAKES_TRACK = "Score takes"  # earlier takes, disabled clips, to A/B and go back
 CUE_BIN = "cuebridge cues"
 CLIP_COLOR = "Orange"  # TimelineItem.SetClipColor names: Orange, Apricot, Yellow, Lime ...
 MARKER_COLOR = "Cream"  # Timeline.AddMarker colours: Blue, Cyan, Green ... Sand, Cocoa, Cream
@@ -204,10 +207,23 @@ def timecode(frame: int, rate: Fraction) -> str:
     return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}:{ff:02d}"
 
 
+def placed_frames(source_frames: int, timeline_rate: Fraction, item_fps: Fraction) -> int:
+    """How many timeline frames `source_frames` of an item at `item_fps` last once placed.
+
+    Resolve converts a clip's source frames to timeline frames rounding DOWN (measured: a range
+    planned to fill a slot lands a frame short; davinci-resolve-mcp api-limitations.md,
+    "AppendToTimeline with mixed-fps sources (duration floor)").
+    """
+    exact = Fraction(int(source_frames)) * timeline_rate / item_fps
+    return exact.numerator // exact.denominator
+
+
 def item_frames(record_frames: int, timeline_rate: Fraction, item_fps: Fraction) -> int:
-    """Timeline frames as whole frames of a media pool item counted at its own FPS (nearest)."""
-    exact = Fraction(int(record_frames)) / timeline_rate * item_fps
-    return int(exact.numerator * 2 + exact.denominator) // (2 * exact.denominator)
+    """The fewest source frames of an item at `item_fps` that fill `record_frames` timeline
+    frames once Resolve rounds down: never a frame short. Equal rates (the common case: a WAV
+    takes the project's rate at import) give the same number back."""
+    exact = Fraction(int(record_frames)) * item_fps / timeline_rate
+    return -(-exact.numerator // exact.denominator)
 
 
 def rescale(frames: int, source: Fraction, target: Fraction) -> int:
@@ -523,9 +539,19 @@ def prepare_score(
     Everything here fails before the timeline is exported, and nothing here changes it.
     """
     choices = dict(DEFAULT_CHOICES, **{k: v for k, v in choices.items() if v is not None})
+    if choices.get("preview"):
+        choices["track_name"] = PREVIEW_TRACK
     project, timeline, media_pool = current_timeline(resolve)
     facts = timeline_facts(timeline)
-    selection = choose_selection(timeline, facts, choices.get("selection") or "auto")
+    take = chosen_cue(resolve, timeline, facts) if choices.get("take") else None
+    if take is not None:
+        selection = take_selection(take, facts)
+        choices["prompt"] = choices.get("prompt") or take["prompt"]
+        choices["mood"] = choices.get("mood") or take["mood"]
+        choices["seed"] = new_seed(take)
+        choices["track_name"] = take["trackName"]
+    else:
+        selection = choose_selection(timeline, facts, choices.get("selection") or "auto")
     try:
         seed = int(choices.get("seed") or 0)
     except ValueError:
@@ -558,6 +584,7 @@ def prepare_score(
         warnings=warnings,
         choices=choices,
         request=request,
+        take=take,
     )
 
 
@@ -601,6 +628,9 @@ def finish_score(resolve, plan: Plan, job: Dict[str, Any]) -> Report:
             MARKER_COLOR,
         )
     )
+    ranked = sum(p.get("rankedTakes") or 0 for p in placed)
+    if ranked:
+        message += f"; {ranked} more ranked take(s) wait, disabled, on the {TAKES_TRACK!r} tracks"
     return Report(True, message, placed=placed, warnings=warnings, **facts)
 
 
@@ -623,8 +653,11 @@ class ScoreSession:
 
     def progress(self) -> Tuple[str, int, int]:
         job = self.job
+        if self.plan is not None and self.plan.take is not None:  # the bridge calls it "Range"
+            name = self.plan.take["name"]
+            job = dict(job, cues=[dict(c, name=name) for c in job.get("cues") or []])
         return (
-            job.get("message") or "working",
+            progress_text(job),
             int(job.get("done") or 0),
             int(job.get("total") or 0),
         )
@@ -640,8 +673,18 @@ class ScoreSession:
             self.job = self.bridge.get_score(self.job["id"])
         if self.job.get("state") not in FINAL_STATES:
             return None
+        if self.cancel_asked:
+            # The editor said stop: a score that finished before the cancel arrived is not placed.
+            self.report = Report(
+                False,
+                "cancelled: nothing was placed. " + (self.job.get("message") or ""),
+                score_id=self.job.get("id"),
+                run_dir=self.plan.run_dir,
+            )
+            return self.report
         try:
-            self.report = finish_score(self.resolve, self.plan, self.job)
+            finish = finish_take if self.plan.take is not None else finish_score
+            self.report = finish(self.resolve, self.plan, self.job)
         except ScoreProblem as exc:
             self.report = Report(
                 False, str(exc), score_id=self.job.get("id"), run_dir=self.plan.run_dir
@@ -652,6 +695,29 @@ class ScoreSession:
         if self.job.get("id") and not self.cancel_asked:
             self.cancel_asked = True
             self.job = self.bridge.cancel_score(self.job["id"])
+
+
+def progress_text(job: Dict[str, Any]) -> str:
+    """The job's state by cue name: which cue is being scored, which are done or failed."""
+    cues = job.get("cues") or []
+    if not cues:
+        return job.get("message") or "working"
+
+    def named(state: str) -> List[str]:
+        return [repr(c.get("name") or c.get("segmentId")) for c in cues if c.get("state") == state]
+
+    running, done = named("SEGMENT_STATE_RUNNING"), named("SEGMENT_STATE_DONE")
+    failed = named("SEGMENT_STATE_FAILED")
+    parts = []
+    if running:
+        parts.append("scoring " + ", ".join(running))
+    if done:
+        parts.append("done " + ", ".join(done))
+    if failed:
+        parts.append("failed " + ", ".join(failed))
+    if not parts:
+        parts.append("waiting for " + ", ".join(repr(c.get("name")) for c in cues))
+    return "; ".join(parts)
 
 
 def _asked_for(plan: Plan, placements, warnings: List[str]):
@@ -768,7 +834,11 @@ def _clip_plans(plan: Plan, placements, items, warnings) -> List[Dict[str, Any]]
             else facts["rate"]
         )
         start = rescale(int(p["recordStartFrame"]), p_rate, facts["rate"])
-        length = rescale(int(p["recordDurationFrames"]), p_rate, facts["rate"])
+        # The end rescaled on its own: two roundings of start and length could overlap the next cue.
+        end = rescale(
+            int(p["recordStartFrame"]) + int(p["recordDurationFrames"]), p_rate, facts["rate"]
+        )
+        length = end - start
         global_start = int(p.get("globalStartFrame") or facts["start"])
         odd = (
             f"the exported timeline starts at frame {global_start} but Resolve says "
@@ -790,9 +860,9 @@ def _clip_plans(plan: Plan, placements, items, warnings) -> List[Dict[str, Any]]
         frames = item_frames(length, facts["rate"], fps)
         rate_hz, samples = int(cue.get("sampleRate") or 0), int(cue.get("numSamples") or 0)
         if rate_hz and samples:
-            whole = samples * fps.numerator // (rate_hz * fps.denominator)  # frames the WAV holds
-            if frames > whole:
-                frames = whole
+            # Frames the WAV holds, to the nearest (its samples are rounded to the nearest too).
+            held = Fraction(samples) * fps / rate_hz
+            frames = min(frames, (held.numerator * 2 + held.denominator) // (2 * held.denominator))
         if frames < 1:
             raise ScoreProblem(f"the cue {path} is shorter than a frame: nothing was placed")
         meta = cue.get("metadata") or {}
@@ -812,14 +882,66 @@ def _clip_plans(plan: Plan, placements, items, warnings) -> List[Dict[str, Any]]
                     "trackIndex": 0,  # set once the track is chosen
                     "recordFrame": int(facts["start"] + start),  # absolute
                 },
+                "fps": fps,
                 "audioPath": path,
                 "prompt": meta.get("prompt", plan.choices.get("prompt", "")),
                 "mood": meta.get("mood", plan.choices.get("mood", "")),
                 "seed": meta.get("seed", ""),
                 "model": cue.get("model") or meta.get("model", ""),
+                "otherTakes": _other_takes(meta),
             }
         )
+    _fit_lanes(out, facts["rate"], warnings)
     return out
+
+
+def _other_takes(meta: Dict[str, Any]) -> List[str]:
+    # Best-of-N: the engine keeps the takes it ranked lower beside the chosen one.
+    try:
+        takes = json.loads(meta.get("other_takes") or "[]")
+    except ValueError:
+        return []
+    return [t for t in takes if isinstance(t, str) and os.path.isfile(t)]
+
+
+def _fit_lanes(clips: List[Dict[str, Any]], rate: Fraction, warnings: List[str]) -> None:
+    """Each cue fills its slot exactly where the rates allow; never over the next cue of its lane
+    (Resolve silently drops a clip placed over another), and the editor hears about any frame
+    lost or gained."""
+    by_lane = {}  # type: Dict[Any, List[Dict[str, Any]]]
+    for c in clips:
+        by_lane.setdefault(c["lane"], []).append(c)
+    for lane in by_lane.values():
+        lane.sort(key=lambda c: c["start"])
+        for n, c in enumerate(lane):
+            nxt = lane[n + 1] if n + 1 < len(lane) else None
+            fps, info = c["fps"], c["info"]
+            room = (nxt["start"] - c["start"]) if nxt is not None else None
+            while (
+                room is not None
+                and info["endFrame"] > 1
+                and (placed_frames(info["endFrame"], rate, fps) > room)
+            ):
+                info["endFrame"] -= 1
+            landed = placed_frames(info["endFrame"], rate, fps)
+            c["placedLength"] = landed
+            if landed != c["length"]:
+                warnings.append(
+                    "the cue {!r} lands {} frame(s) {}: Resolve imported its WAV at {} fps (the "
+                    "project's frame rate when it was imported) and the timeline runs at {} fps, "
+                    "and Resolve rounds such clips down. Set the project frame rate to the "
+                    "timeline's and score again to place cues exactly".format(
+                        c["name"],
+                        abs(landed - c["length"]),
+                        "short" if landed < c["length"] else "long",
+                        _rate_label(fps),
+                        _rate_label(rate),
+                    )
+                )
+
+
+def _rate_label(rate: Fraction) -> str:
+    return str(rate.numerator) if rate.denominator == 1 else f"{float(rate):.3f}".rstrip("0")
 
 
 def _track_is_free(timeline, index: int, spans: List[Tuple[int, int]]) -> bool:
@@ -830,22 +952,28 @@ def _track_is_free(timeline, index: int, spans: List[Tuple[int, int]]) -> bool:
     return True
 
 
-def _is_score_track(name: str) -> bool:
+def _is_score_track(name: str, track_name: str = TRACK_NAME) -> bool:
     return (
-        name == TRACK_NAME
-        or re.match(re.escape(TRACK_NAME) + r" \(?\d+\)?$", name or "") is not None
+        name == track_name
+        or re.match(re.escape(track_name) + r" \(?\d+\)?$", name or "") is not None
     )
 
 
-def choose_tracks(timeline, lanes: List[List[Tuple[int, int]]]) -> Tuple[List[int], List[int]]:
-    """An audio track per lane of cues: a free Score track, else a new stereo one named "Score",
-    "Score 2" ... Returns (track index per lane, tracks created)."""
+def choose_tracks(
+    timeline, lanes: List[List[Tuple[int, int]]], track_name: str = TRACK_NAME
+) -> Tuple[List[int], List[int]]:
+    """An audio track per lane of cues: a free track of that name, else a new stereo one named
+    "Score", "Score 2" ... Returns (track index per lane, tracks created)."""
     chosen, created = [], []
     for spans in lanes:
         count = int(timeline.GetTrackCount("audio") or 0)
         names = [timeline.GetTrackName("audio", i) for i in range(1, count + 1)]
         for i, name in enumerate(names, start=1):
-            if _is_score_track(name) and i not in chosen and _track_is_free(timeline, i, spans):
+            if (
+                _is_score_track(name, track_name)
+                and i not in chosen
+                and _track_is_free(timeline, i, spans)
+            ):
                 chosen.append(i)
                 break
         else:
@@ -853,22 +981,125 @@ def choose_tracks(timeline, lanes: List[List[Tuple[int, int]]]) -> Tuple[List[in
                 raise ScoreProblem("Resolve would not add an audio track for the score")
             index = int(timeline.GetTrackCount("audio"))
             created.append(index)
-            name, n = TRACK_NAME, 2
+            name, n = track_name, 2
             while name in names:
-                name, n = f"{TRACK_NAME} {n}", n + 1
+                name, n = f"{track_name} {n}", n + 1
             timeline.SetTrackName("audio", index, name)
             chosen.append(index)
     return chosen, created
 
 
-def _undo(timeline, media_pool, placed_items, created_tracks, new_media) -> None:
-    # Best effort back to where the editor was: placed clips, new tracks, newly imported media.
-    if placed_items:
-        timeline.DeleteClips(placed_items, False)
-    for index in sorted(created_tracks, reverse=True):
-        timeline.DeleteTrack("audio", index)
-    if new_media:
-        media_pool.DeleteClips(new_media)
+def _media_key(media) -> str:
+    get = _method(media, "GetMediaId") if media is not None else None
+    if get:
+        return "id:" + str(get())
+    return "path:" + _file_path(media) if media is not None else ""
+
+
+def find_placed(timeline, info: Dict[str, Any]):
+    """The timeline item a clipInfo made, read back from its track: same start, same media."""
+    want = _media_key(info["mediaPoolItem"])
+    for item in timeline.GetItemListInTrack("audio", info["trackIndex"]) or []:
+        if int(item.GetStart()) != int(info["recordFrame"]):
+            continue
+        get = _method(item, "GetMediaPoolItem")
+        if get is None or _media_key(get()) == want:
+            return item
+    return None
+
+
+def _on_timeline(timeline, item) -> bool:
+    uid = _method(item, "GetUniqueId")
+    key = uid() if uid else None
+    for index in range(1, int(timeline.GetTrackCount("audio") or 0) + 1):
+        for other in timeline.GetItemListInTrack("audio", index) or []:
+            if other is item or (
+                key and _method(other, "GetUniqueId") and other.GetUniqueId() == key
+            ):
+                return True
+    return False
+
+
+def remove_clips(resolve, timeline, items: List[Any]) -> List[Any]:
+    """Delete timeline items and read back; returns the ones still there.
+
+    DeleteClips does nothing while the Fairlight page is open and has been seen to fail once then
+    work (davinci-resolve-mcp api-limitations.md, "Timeline.DeleteClips"): open the Edit page for
+    the delete, try twice, then go back to the editor's page.
+    """
+    if not items:
+        return []
+    page = resolve.GetCurrentPage() if _method(resolve, "GetCurrentPage") else None
+    switched = bool(
+        page and page != "edit" and _method(resolve, "OpenPage") and resolve.OpenPage("edit")
+    )
+    try:
+        still = list(items)
+        for _attempt in range(2):
+            timeline.DeleteClips(still, False)
+            still = [i for i in still if _on_timeline(timeline, i)]
+            if not still:
+                break
+    finally:
+        if switched:
+            resolve.OpenPage(page)
+    return still
+
+
+def _remove_empty_tracks(timeline, created: List[int]) -> List[int]:
+    kept = []
+    for index in sorted(created, reverse=True):
+        if timeline.GetItemListInTrack("audio", index) or not timeline.DeleteTrack("audio", index):
+            kept.append(index)
+    return kept
+
+
+def _where(timeline, facts: Dict[str, Any], c: Dict[str, Any]) -> str:
+    return "{!r} on {!r} at {}".format(
+        c["name"],
+        timeline.GetTrackName("audio", c["info"]["trackIndex"]),
+        timecode(c["info"]["recordFrame"], facts["rate"]),
+    )
+
+
+def _not_all_placed(resolve, plan, clips, landed, created, new_media, cue_folder) -> str:
+    """Resolve placed part of the batch: take back what landed, and say exactly what is where."""
+    timeline, facts = plan.timeline, plan.facts
+    pairs = [(clips[i], landed[i]) for i in range(len(clips))]
+    got = [_where(timeline, facts, c) for c, item in pairs if item]
+    lost = [_where(timeline, facts, c) for c, item in pairs if not item]
+    still = remove_clips(resolve, timeline, [item for item in landed if item])
+    kept_tracks = _remove_empty_tracks(timeline, created)
+    if new_media and not still:
+        plan.media_pool.DeleteClips(new_media)
+    if got:
+        text = "Resolve placed {} of {} cue(s): it left out {}".format(
+            len(got), len(clips), ", ".join(lost)
+        )
+    else:
+        text = "Resolve refused to place the cues ({})".format(", ".join(lost))
+    text += " (something already sits there, a track is locked, or a dialog is open in Resolve)"
+    if still:
+        left = [_where(timeline, facts, c) for c, item in pairs if item in still]
+        text += (
+            "; it would not take back {} either, so they are still on the timeline: delete them by "
+            "hand (open the Edit page first: Resolve refuses script deletes on the Fairlight "
+            "page)".format(", ".join(left))
+        )
+    elif got:
+        text += "; the ones that landed ({}) were taken back, so the timeline is as it was".format(
+            ", ".join(got)
+        )
+    else:
+        text += "; nothing was placed"
+    if kept_tracks:
+        text += "; the new track(s) {} hold clips now and were left".format(
+            ", ".join(repr(timeline.GetTrackName("audio", i)) for i in kept_tracks)
+        )
+    return (
+        text
+        + f". The cue files are in {cue_folder}: drag them to the timeline by hand, or Score again"
+    )
 
 
 def place_cues(resolve, plan: Plan, placements, warnings: List[str]) -> List[Dict[str, Any]]:
@@ -914,24 +1145,36 @@ def place_cues(resolve, plan: Plan, placements, warnings: List[str]) -> List[Dic
     for c in clips:
         if c["name"]:
             c["item"].SetClipProperty("Clip Name", c["name"])
-    chosen, created = choose_tracks(timeline, lanes)
+    track_name = plan.choices.get("track_name") or TRACK_NAME
+    chosen, created = choose_tracks(timeline, lanes, track_name)
     infos = []
     for c in clips:
         c["info"]["trackIndex"] = int(chosen[lane_of[c["lane"]]])
         infos.append(dict(c["info"]))
-    landed = list(media_pool.AppendToTimeline(infos) or [])
-    if len(landed) != len(infos):
-        _undo(timeline, media_pool, landed, created, new_media)
+    media_pool.AppendToTimeline(infos)
+    # Resolve's answer is no proof: it drops a clip over another without a word, and the items
+    # it returns can be empty or not on the timeline at all. Read every track back instead.
+    landed = [find_placed(timeline, info) for info in infos]
+    if not all(landed):
         raise ScoreProblem(
-            f"Resolve refused to place the cues (it took {len(landed)} of {len(infos)}); nothing "
-            f"was placed. The cue files are in {os.path.dirname(paths[0])}: drag them to the "
-            "timeline by hand, or Score again"
+            _not_all_placed(
+                resolve, plan, clips, landed, created, new_media, os.path.dirname(paths[0])
+            )
         )
+    if plan.choices.get("preview"):
+        for index in sorted(set(chosen)):
+            # Muted: the editor auditions by enabling the track (Timeline.SetTrackEnable).
+            if not timeline.SetTrackEnable("audio", index, False):
+                warnings.append(
+                    "Resolve would not mute the preview track {!r}; mute it by hand".format(
+                        timeline.GetTrackName("audio", index)
+                    )
+                )
     # 5. Name, colour and mark what landed.
     taken = {int(round(float(f))) for f in (timeline.GetMarkers() or {})}
     placed = []
     for index, c in enumerate(clips):
-        item = landed[index]  # same order as the batch (zip's strict= needs Python 3.10)
+        item = landed[index]
         if _method(item, "SetClipColor"):
             item.SetClipColor(CLIP_COLOR)
         frame = _free_frame(taken, c["start"], c["length"])
@@ -954,6 +1197,15 @@ def place_cues(resolve, plan: Plan, placements, warnings: List[str]) -> List[Dic
                 "durationFrames": c["length"],
                 "audioPath": c["audioPath"],
                 "markerFrame": frame,
+                "rankedTakes": offer_ranked_takes(
+                    resolve,
+                    plan,
+                    c["name"],
+                    c["info"]["recordFrame"],
+                    c["length"],
+                    c["otherTakes"],
+                    warnings,
+                ),
             }
         )
     return placed
@@ -985,11 +1237,325 @@ def _marker_data(c: Dict[str, Any]) -> str:
             "cuebridge": {
                 "segment": c["segmentId"],
                 "prompt": c["prompt"],
+                "mood": c["mood"],
                 "seed": c["seed"],
                 "audio": c["audioPath"],
             }
         }
     )
+
+
+# -- another take --------------------------------------------------------------------------------
+
+
+def _score_tracks(timeline) -> List[Tuple[int, str]]:
+    count = int(timeline.GetTrackCount("audio") or 0)
+    out = []
+    for index in range(1, count + 1):
+        name = timeline.GetTrackName("audio", index) or ""
+        if _is_score_track(name) or _is_score_track(name, PREVIEW_TRACK):
+            out.append((index, name))
+    return out
+
+
+def _cue_marker_data(timeline, facts: Dict[str, Any], start: int, end: int, path: str):
+    """The 'Score: ...' marker of a placed cue: (frame, its data), or (None, {})."""
+    norm = os.path.normcase(os.path.abspath(path)) if path else ""
+    for frame, marker in sorted((timeline.GetMarkers() or {}).items()):
+        frame = int(round(float(frame)))
+        if not start - facts["start"] <= frame < end - facts["start"]:
+            continue
+        try:
+            data = json.loads(marker.get("customData") or "{}").get("cuebridge") or {}
+        except (ValueError, AttributeError):
+            continue
+        audio = data.get("audio") or ""
+        if data and (not norm or os.path.normcase(os.path.abspath(audio)) == norm):
+            return frame, data
+    return None, {}
+
+
+def chosen_cue(resolve, timeline, facts: Dict[str, Any]) -> Dict[str, Any]:
+    """The cue to take again: a selected clip on a Score track, else the one under the playhead."""
+    tracks = _score_tracks(timeline)
+    on_tracks = [
+        (index, name, item)
+        for index, name in tracks
+        for item in timeline.GetItemListInTrack("audio", index) or []
+    ]
+    picked = None
+    get_selected = _method(timeline, "GetSelectedClips")  # in the README of recent versions
+    selected = list(get_selected() or []) if get_selected else []
+    for index, name, item in on_tracks:
+        if any(item is s or _same_item(item, s) for s in selected):
+            picked = (index, name, item)
+            break
+    if picked is None:
+        get_tc = _method(timeline, "GetCurrentTimecode")
+        frame = frames_from_timecode(get_tc(), facts["rate"]) if get_tc else 0
+        for index, name, item in on_tracks:
+            if int(item.GetStart()) <= frame < int(item.GetEnd()):
+                picked = (index, name, item)
+                break
+    if picked is None:
+        raise ScoreProblem(
+            f"no cue to take again: put the playhead on a cue on the {TRACK_NAME!r} track (or "
+            "select the cue's clip), then ask for another take"
+        )
+    index, name, item = picked
+    media = item.GetMediaPoolItem() if _method(item, "GetMediaPoolItem") else None
+    path = media.GetClipProperty("File Path") if media is not None else ""
+    start, end = int(item.GetStart()), int(item.GetEnd())
+    marker_frame, data = _cue_marker_data(timeline, facts, start, end, path)
+    return {
+        "item": item,
+        "media": media,
+        "trackIndex": index,
+        "trackName": name,
+        "start": start,
+        "end": end,
+        "name": item.GetName() or "cue",
+        "audioPath": path or "",
+        "markerFrame": marker_frame,
+        "prompt": data.get("prompt", ""),
+        "mood": data.get("mood", ""),
+        "seed": str(data.get("seed", "")),
+        "takes": list(data.get("takes") or []),
+    }
+
+
+def _same_item(a, b) -> bool:
+    ua, ub = _method(a, "GetUniqueId"), _method(b, "GetUniqueId")
+    return bool(ua and ub and ua() == ub())
+
+
+def take_selection(take: Dict[str, Any], facts: Dict[str, Any]) -> Dict[str, Any]:
+    text = "{}-{}".format(
+        timecode(take["start"], facts["rate"]), timecode(take["end"], facts["rate"])
+    )
+    return {
+        "mode": "SEGMENT_MODE_RANGE",
+        "range": text,
+        "ranges": [(take["start"] - facts["start"], take["end"] - take["start"])],
+        "describe": "another take of {!r} ({})".format(take["name"], text),
+    }
+
+
+def new_seed(take: Dict[str, Any]) -> int:
+    # Any seed the cue has not had: the bridge derives the cue's own seed from it.
+    used = {str(take.get("seed"))} | {str(t.get("seed")) for t in take.get("takes") or []}
+    while True:
+        seed = random.SystemRandom().randrange(1, 2**31)
+        if str(seed) not in used:
+            return seed
+
+
+def _source_span(media, length: int, rate: Fraction) -> int:
+    """Source frames of a placed cue's media that fill `length` timeline frames again."""
+    fps = parse_rate(media.GetClipProperty("FPS"))
+    frames = item_frames(length, rate, fps)
+    try:
+        held = int(float(media.GetClipProperty("Frames") or 0))
+    except ValueError:
+        held = 0
+    return min(frames, held) if held else frames
+
+
+def _place_one(resolve, timeline, media_pool, media, track_index: int, start: int, length: int):
+    info = {
+        "mediaPoolItem": media,
+        "startFrame": 0,
+        "endFrame": int(_source_span(media, length, timeline_facts(timeline)["rate"])),
+        "mediaType": 2,
+        "trackIndex": int(track_index),
+        "recordFrame": int(start),
+    }
+    media_pool.AppendToTimeline([info])
+    return find_placed(timeline, info)
+
+
+def finish_take(resolve, plan: Plan, job: Dict[str, Any]) -> Report:
+    """Swap the new take in: the old one goes, disabled, to a "Score takes" track, the new one
+    onto the cue's own track at the same frame. Every step is read back; a step that fails
+    puts back what the steps before it changed, and the message says where everything is."""
+    take, timeline, media_pool = plan.take, plan.timeline, plan.media_pool
+    facts = dict(export_format=plan.export_format, score_id=job.get("id"), run_dir=plan.run_dir)
+    warnings = list(plan.warnings)
+    if job.get("state") == "JOB_STATE_CANCELLED":
+        return Report(
+            False, "cancelled: the cue keeps its take. " + (job.get("message") or ""), **facts
+        )
+    placements = ((job.get("result") or {}).get("placements")) or []
+    if job.get("state") not in ("JOB_STATE_SUCCEEDED", "JOB_STATE_PARTIAL") or not placements:
+        return Report(
+            False,
+            "the bridge could not make another take of {!r}: {}".format(
+                take["name"], job.get("message") or job.get("state")
+            ),
+            warnings=warnings,
+            **facts,
+        )
+    cue = placements[0].get("cue") or {}
+    path = cue.get("audioPath", "")
+    if not path or not os.path.isfile(path):
+        raise ScoreProblem(
+            f"the new take's file {path or '(none)'} vanished: the cue keeps its take"
+        )
+    items, new_media = import_cues(media_pool, [path])
+    new_item = items[os.path.normcase(os.path.abspath(path))]
+    new_item.SetClipProperty("Clip Name", take["name"])
+    length = take["end"] - take["start"]
+    rate = plan.facts["rate"]
+    where = "{!r} at {}".format(take["trackName"], timecode(take["start"], rate))
+
+    # 1. A disabled copy of the old take on a "Score takes" track.
+    [takes_index], created = choose_tracks(timeline, [[(take["start"], take["end"])]], TAKES_TRACK)
+    copy = _place_one(
+        resolve, timeline, media_pool, take["media"], takes_index, take["start"], length
+    )
+    if copy is None:
+        _remove_empty_tracks(timeline, created)
+        _forget(media_pool, new_media)
+        raise ScoreProblem(
+            "Resolve would not put the previous take of {!r} on a {!r} track, so the cue keeps "
+            "it; the new take is {}".format(take["name"], TAKES_TRACK, path)
+        )
+    if not copy.SetClipEnabled(False):
+        warnings.append(f"Resolve would not disable the previous take on {TAKES_TRACK!r}")
+    # 2. The old take off the cue's track.
+    if remove_clips(resolve, timeline, [take["item"]]):
+        copy_left = bool(remove_clips(resolve, timeline, [copy]))
+        _remove_empty_tracks(timeline, created)
+        _forget(media_pool, new_media)
+        left = (
+            "; a disabled copy of it is left on {!r}: delete it by hand".format(
+                timeline.GetTrackName("audio", takes_index)
+            )
+            if copy_left
+            else ""
+        )
+        raise ScoreProblem(
+            "Resolve would not take the previous take of {!r} off {} (open the Edit page: Resolve "
+            "refuses script deletes on the Fairlight page), so the cue keeps it{}; the new take "
+            "is {}".format(take["name"], where, left, path)
+        )
+    # 3. The new take where the old one was.
+    landed = _place_one(
+        resolve, timeline, media_pool, new_item, take["trackIndex"], take["start"], length
+    )
+    if landed is None:
+        back = _place_one(
+            resolve, timeline, media_pool, take["media"], take["trackIndex"], take["start"], length
+        )
+        if back is not None:
+            remove_clips(resolve, timeline, [copy])
+            _remove_empty_tracks(timeline, created)
+            state = "the previous take is back on " + where
+        else:
+            copy.SetClipEnabled(True)
+            state = "the previous take is on {!r}, enabled".format(
+                timeline.GetTrackName("audio", takes_index)
+            )
+        raise ScoreProblem(
+            "Resolve would not place the new take of {!r} on {}: {}; the new take is {}".format(
+                take["name"], where, state, path
+            )
+        )
+    if _method(landed, "SetClipColor"):
+        landed.SetClipColor(CLIP_COLOR)
+    meta = cue.get("metadata") or {}
+    seed = meta.get("seed", "")
+    takes = take["takes"] + [{"seed": take["seed"], "audio": take["audioPath"]}]
+    _mark_take(timeline, plan, take, path, seed, takes, meta)
+    # 4. Best-of-N: the engine's other takes, disabled, on further "Score takes" tracks.
+    others = offer_ranked_takes(
+        resolve,
+        plan,
+        take["name"],
+        take["start"],
+        length,
+        _other_takes(cue.get("metadata") or {}),
+        warnings,
+    )
+    message = (
+        "another take of {!r} (seed {}) is on {}; the previous take (seed {}) is disabled on "
+        "{!r}: enable it there (and disable this one) to go back".format(
+            take["name"],
+            seed,
+            where,
+            take["seed"] or "?",
+            timeline.GetTrackName("audio", takes_index),
+        )
+    )
+    if others:
+        message += f"; {others} more ranked take(s) wait on the takes tracks"
+    placed = [
+        {
+            "name": take["name"],
+            "trackIndex": take["trackIndex"],
+            "trackName": take["trackName"],
+            "recordFrame": take["start"],
+            "durationFrames": length,
+            "audioPath": path,
+            "seed": seed,
+            "previousTrack": timeline.GetTrackName("audio", takes_index),
+        }
+    ]
+    return Report(True, message, placed=placed, warnings=warnings, **facts)
+
+
+def _forget(media_pool, new_media) -> None:
+    # A take that never reached the timeline leaves nothing in the media pool either.
+    if new_media:
+        media_pool.DeleteClips(new_media)
+
+
+def _mark_take(timeline, plan, take, path, seed, takes, meta) -> None:
+    """The cue's marker now holds the new take, and the seeds and files of the earlier ones."""
+    frame = take["markerFrame"]
+    if frame is not None:
+        timeline.DeleteMarkerAtFrame(frame)
+    else:
+        taken = {int(round(float(f))) for f in (timeline.GetMarkers() or {})}
+        frame = _free_frame(taken, take["start"] - plan.facts["start"], take["end"] - take["start"])
+    if frame is None:
+        return
+    c = {
+        "name": take["name"],
+        "prompt": meta.get("prompt", take["prompt"]),
+        "mood": meta.get("mood", take["mood"]),
+        "seed": seed,
+        "model": meta.get("model", ""),
+        "audioPath": path,
+        "segmentId": "",
+    }
+    note = _marker_note(c) + "".join(
+        "\nearlier take: seed {} ({})".format(t.get("seed"), t.get("audio")) for t in takes
+    )
+    data = json.loads(_marker_data(c))
+    data["cuebridge"]["mood"] = c["mood"]
+    data["cuebridge"]["takes"] = takes
+    timeline.AddMarker(frame, MARKER_COLOR, "Score: " + take["name"], note, 1, json.dumps(data))
+
+
+def offer_ranked_takes(resolve, plan, name, start, length, others, warnings) -> int:
+    """Best-of-N: the takes the engine ranked lower, each a disabled clip on a "Score takes" track
+    at the cue's frames, to A/B with the one placed. Returns how many were offered."""
+    if not others:
+        return 0
+    timeline, media_pool = plan.timeline, plan.media_pool
+    items, _new = import_cues(media_pool, others)
+    offered = 0
+    for other in others:
+        item = items[os.path.normcase(os.path.abspath(other))]
+        item.SetClipProperty("Clip Name", name)
+        [index], _made = choose_tracks(timeline, [[(start, start + length)]], TAKES_TRACK)
+        clip = _place_one(resolve, timeline, media_pool, item, index, start, length)
+        if clip is None or not clip.SetClipEnabled(False):
+            warnings.append(f"a ranked take of {name!r} ({other}) could not be offered")
+            continue
+        offered += 1
+    return offered
 
 
 # -- telling the editor ------------------------------------------------------------------------
@@ -1018,13 +1584,16 @@ def error_marker(resolve, report: Report) -> bool:
         _project, timeline, _mp = current_timeline(resolve)
         delete = _method(timeline, "DeleteMarkerByCustomData")
         if delete:
-            while delete(ERROR_MARKER_DATA):
-                pass
+            # One call per old error marker; never more than there are markers, so a host that
+            # keeps answering True cannot hang the script.
+            for _marker in range(len(timeline.GetMarkers() or {}) + 1):
+                if not delete(ERROR_MARKER_DATA):
+                    break
         frame = 0
         get_tc = _method(timeline, "GetCurrentTimecode")
         facts = timeline_facts(timeline)
         if get_tc:
-            frame = max(0, _frames_from_timecode(get_tc(), facts["rate"]) - facts["start"])
+            frame = max(0, frames_from_timecode(get_tc(), facts["rate"]) - facts["start"])
         return bool(
             timeline.AddMarker(
                 frame,
@@ -1039,15 +1608,42 @@ def error_marker(resolve, report: Report) -> bool:
         return False
 
 
-def _frames_from_timecode(text: str, rate: Fraction) -> int:
-    parts = re.split(r"[:;.]", str(text or ""))
-    if len(parts) != 4:
+def frames_from_timecode(text: str, rate: Fraction) -> int:
+    """A timecode as Resolve shows it as an absolute frame count; 0 when it cannot be read.
+
+    `HH:MM:SS;FF` (a ';' or ',' before the frames) is drop-frame: frame numbers 0 and 1 (0-3 at
+    59.94) are skipped at the start of every minute except each tenth, so the count is less than
+    the nominal-rate product by those skipped numbers.
+    """
+    text = str(text or "").strip()
+    match = re.match(r"^(\d+)[:;.,](\d\d)[:;.,](\d\d)([:;.,])(\d\d)$", text)
+    if not match:
         return 0
-    hh, mm, ss, ff = (int(p) for p in parts)
-    return ((hh * 60 + mm) * 60 + ss) * int(round(rate)) + ff
+    hh, mm, ss, ff = (int(match.group(i)) for i in (1, 2, 3, 5))
+    fps = int(round(rate))
+    frames = ((hh * 60 + mm) * 60 + ss) * fps + ff
+    if match.group(4) in ";," and fps % 30 == 0:
+        drop = 2 * fps // 30
+        minutes = hh * 60 + mm
+        frames -= drop * (minutes - minutes // 10)
+    return frames
 
 
 # -- the window (Studio; fu.UIManager is gone from the free edition since 19.1) ---------------
+
+
+def has_script_windows(resolve) -> bool:
+    """Whether this Resolve has script windows: Studio, or the free edition before 19.1.
+
+    Asked through GetProductName BEFORE fu.UIManager is touched: on the free edition 19.1+ reading
+    it brings up the Studio upsell dialog, and while that is up later calls fail.
+    """
+    get = _method(resolve, "GetProductName")
+    name = str(get() or "") if get else ""
+    if "Studio" in name:
+        return True
+    version = resolve_version(resolve)
+    return bool(name) and (0, 0) < version < (19, 1)
 
 
 def ui_manager(fu):
@@ -1106,10 +1702,18 @@ class ScoreWindow:
                     ui.HGroup(
                         [ui.Label({"Text": "Score", "Weight": 0}), ui.ComboBox({"ID": "Selection"})]
                     ),
+                    ui.CheckBox(
+                        {
+                            "ID": "Preview",
+                            "Text": "Place on a muted 'Score (preview)' track to audition",
+                            "Checked": bool(s.get("preview")),
+                        }
+                    ),
                     ui.Label({"ID": "Status", "Text": "", "WordWrap": True}),
                     ui.HGroup(
                         [
                             ui.Button({"ID": "Score", "Text": "Score"}),
+                            ui.Button({"ID": "Take", "Text": "Another take"}),
                             ui.Button({"ID": "Cancel", "Text": "Close"}),
                         ]
                     ),
@@ -1134,6 +1738,7 @@ class ScoreWindow:
             self.items["Model"].AddItem(name or "(engine default)")
         on = self.window.On
         on.Score.Clicked = self.on_score
+        on.Take.Clicked = self.on_take
         on.Cancel.Clicked = self.on_cancel
         on.CueBridge.Close = lambda _ev: self.dispatcher.ExitLoop()
         self.timer = self._make_timer()
@@ -1158,15 +1763,23 @@ class ScoreWindow:
             "model": self.models[model] if 0 <= model < len(self.models) else "",
             "selection": self.SELECTIONS[pick][0],
             "seed": self.settings.get("seed", 0),
+            "preview": bool(self.items["Preview"].Checked),
         }
 
-    def on_score(self, _ev) -> None:
+    def on_take(self, ev) -> None:
+        """Another take of the cue under the playhead (or the selected cue clip)."""
+        self.on_score(ev, take=True)
+
+    def on_score(self, _ev, take: bool = False) -> None:
         if self.session is not None:
             return
         self.say("exporting the timeline and asking the bridge ...")
         session = ScoreSession(self.resolve, self.bridge, self.settings)
+        choices = self.choices()
+        if take:
+            choices.update(take=True, prompt="", mood="")  # the cue's own prompt and mood
         try:
-            session.start(self.choices())
+            session.start(choices)
         except ScoreProblem as exc:
             self.say(str(exc))
             return
@@ -1250,20 +1863,34 @@ def main(scope: Optional[Dict[str, Any]] = None) -> Optional[Report]:
     except ScoreProblem as exc:
         console(str(exc))
         return Report(False, str(exc))
-    fu = scope.get("fu") or scope.get("fusion") or (_method(resolve, "Fusion") and resolve.Fusion())
     bmd = scope.get("bmd")
-    if ui_manager(fu) is not None and bmd is not None:
-        ScoreWindow(resolve, fu, bmd, settings).run()
-        return None
-    # No window (the free edition since 19.1): score what is marked with the saved choices.
-    console("no script window in this Resolve: scoring the marks with the settings' prompt")
-    try:
-        report = score_timeline(
-            resolve,
-            {k: settings.get(k) for k in ("prompt", "mood", "model", "seed")},
-            progress=lambda m, d, t: console(f"{d}/{t} cues: {m}" if t else m),
-            settings=settings,
+    take = bool(scope.get("cuebridge_take"))  # Workspace > Scripts > cuebridge_another_take
+    if bmd is not None and not take and has_script_windows(resolve):
+        fu = (
+            scope.get("fu")
+            or scope.get("fusion")
+            or (_method(resolve, "Fusion") and resolve.Fusion())
         )
+        if ui_manager(fu) is not None:
+            ScoreWindow(resolve, fu, bmd, settings).run()
+            return None
+    # No window (the free edition since 19.1): score what is marked with the saved choices.
+    choices = {k: settings.get(k) for k in ("prompt", "mood", "model", "seed", "preview")}
+    if take:
+        console("another take of the cue under the playhead (or the selected cue clip)")
+        choices.update(take=True, prompt="", mood="", seed=0)
+    else:
+        console("no script window in this Resolve: scoring the marks with the settings' prompt")
+    said = []
+
+    def progress(message: str, done: int, total: int) -> None:
+        line = f"{done}/{total} cues: {message}" if total else message
+        if not said or said[-1] != line:  # each change once, not every poll
+            said.append(line)
+            console(line)
+
+    try:
+        report = score_timeline(resolve, choices, progress=progress, settings=settings)
     except Exception as exc:
         report = unexpected(exc)
     console(report.text())

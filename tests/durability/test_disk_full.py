@@ -35,7 +35,9 @@ CHILD = textwrap.dedent(
     job = jobs.submit(segs, GenerationOptions(), out)
     for _ in jobs.watch(job.id):
         pass
-    print(json.dumps({"state": job.state, "runs": [[r.state, r.error] for r in job.runs]}))
+    from cuebridge.engine.wire import job_state_to_pb, segment_state_to_pb
+    runs = [[segment_state_to_pb(r.state), r.error] for r in job.runs]
+    print(json.dumps({"state": job_state_to_pb(job.state), "runs": runs}))
     """
 )
 

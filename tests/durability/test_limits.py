@@ -9,8 +9,11 @@ import pytest
 
 from cuebridge.app.host import start_server
 from cuebridge.engine.jobs import EngineLimits
+from cuebridge.v1 import bridge_pb2 as bpb
+from cuebridge.v1 import bridge_pb2_grpc as bpb_grpc
 from cuebridge.v1 import engine_pb2 as pb
 from cuebridge.v1 import engine_pb2_grpc as pb_grpc
+from tests.integration.helpers import run_score
 
 
 def _seg(i: int, seconds: float) -> pb.Segment:
@@ -87,5 +90,35 @@ def test_finished_jobs_beyond_the_kept_number_leave_memory(tmp_path):
             assert info.value.code() == grpc.StatusCode.NOT_FOUND
             assert engine.GetJob(pb.JobRef(job_id=ids[-1])).state == pb.JOB_STATE_SUCCEEDED
             assert len(server.jobs._jobs) <= 3  # two finished kept, plus the newest
+    finally:
+        server.stop(0)
+
+
+def test_finished_scores_beyond_the_kept_number_leave_the_bridge(demo24, tmp_path):
+    server = start_server("127.0.0.1", 0, state_dir=tmp_path / "state")
+    server.bridge.finished_runs_kept = 2
+    try:
+        with grpc.insecure_channel(server.address) as channel:
+            bridge = bpb_grpc.BridgeStub(channel)
+            ids = []
+            for n in range(4):
+                request = bpb.ScoreRequest(
+                    timeline_path=str(demo24.timeline_path),
+                    output_path=str(tmp_path / f"out{n}.otio"),
+                    cue_dir=str(tmp_path / f"cues{n}"),
+                    selection=bpb.SegmentSelection(
+                        mode=bpb.SEGMENT_MODE_RANGE, range="01:00:00:00-01:00:01:00"
+                    ),
+                )
+                job, _ = run_score(bridge, request)
+                assert job.state == pb.JOB_STATE_SUCCEEDED
+                ids.append(job.id)
+            with pytest.raises(grpc.RpcError) as info:
+                bridge.GetScore(bpb.ScoreRef(score_id=ids[0]))
+            assert info.value.code() == grpc.StatusCode.NOT_FOUND
+            assert bridge.GetScore(bpb.ScoreRef(score_id=ids[-1])).state == pb.JOB_STATE_SUCCEEDED
+            runs = server.bridge._runs
+            assert len(runs) <= 3  # two finished kept, plus the newest
+            assert all(run.prepared.timeline is None for run in runs.values())
     finally:
         server.stop(0)

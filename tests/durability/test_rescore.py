@@ -99,7 +99,7 @@ def test_a_damaged_cached_cue_is_caught_by_its_checksum_and_made_again(demo24, s
 def test_old_finished_jobs_and_vanished_cues_are_forgotten(demo24, tmp_path):
     import sqlite3
 
-    from cuebridge.engine.jobs import FINAL_JOB_STATES
+    from cuebridge.engine.states import FINAL_JOB_STATES
     from cuebridge.engine.store import JobStore
 
     state = tmp_path / "state"

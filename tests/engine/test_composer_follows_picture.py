@@ -8,8 +8,10 @@ from fractions import Fraction
 
 from cuebridge.bridge.segments import CueDefaults, Selection, select, study
 from cuebridge.bridge.timeline_io import read_timeline
+from cuebridge.bridge.wire import segment_to_pb
 from cuebridge.engine.models.composer.model import ComposerModel
 from cuebridge.engine.segment import GenerationOptions, MediaSpan
+from cuebridge.engine.wire import segment_from_pb
 from tests.integration.helpers import onsets_near
 
 
@@ -19,8 +21,8 @@ def _segments(film):
     from cuebridge.bridge.media import MediaLinker
 
     found = select(timeline, facts, Selection(), CueDefaults(), MediaLinker(film.timeline_path))
-    # No words: the picture alone decides the feel.
-    return [replace(s.segment, prompt="", mood="") for s in found]
+    # Through the contract, as the engine receives them; no words: the picture alone decides.
+    return [replace(segment_from_pb(segment_to_pb(s.segment)), prompt="", mood="") for s in found]
 
 
 def test_dark_slow_picture_scores_calmer_and_slower_than_a_bright_fast_chase(demo24, tmp_path):

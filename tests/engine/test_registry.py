@@ -6,7 +6,7 @@ from cuebridge.engine.registry import BUILTIN_MODELS, ModelEntry, ModelRegistry
 
 
 def _needs(module: str):
-    def build():
+    def build(settings):
         __import__(module)
 
     return build

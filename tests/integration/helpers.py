@@ -48,3 +48,32 @@ def onsets_near(midi_path: str | Path, t: float, tol: float = 0.05) -> int:
         for note in inst.notes
         if abs(note.start - t) <= tol
     )
+
+
+def markers_timeline(
+    path: Path, cues: int, every_s: int, length_s: float, rate: int = 24, name: str = "reel"
+) -> Path:
+    """An OTIO timeline of one clip under `cues` duration markers, one every `every_s` seconds,
+    each `length_s` long: many cues at once for load and durability tests."""
+    import opentimelineio as otio
+
+    def t(frames: float) -> otio.opentime.RationalTime:
+        return otio.opentime.RationalTime(round(frames), rate)
+
+    tl = otio.schema.Timeline(name=name)
+    track = otio.schema.Track(kind=otio.schema.TrackKind.Video)
+    track.append(
+        otio.schema.Clip(
+            name="plate", source_range=otio.opentime.TimeRange(t(0), t(cues * every_s * rate))
+        )
+    )
+    tl.tracks.append(track)
+    for n in range(cues):
+        tl.tracks.markers.append(
+            otio.schema.Marker(
+                name=f"cue {n}",
+                marked_range=otio.opentime.TimeRange(t(n * every_s * rate), t(length_s * rate)),
+            )
+        )
+    otio.adapters.write_to_file(tl, str(path))
+    return path

@@ -102,18 +102,24 @@ def test_edl_in_scored_by_range_to_otio(demo_films, stub, tmp_path, rate):
     film = demo_films[rate]
     edl = convert(film.timeline_path, tmp_path / "demo.edl")
     fps = round(rate)  # timecodes count whole frames a second (non-drop)
+    # The EDL keeps the film's record timecodes (it starts at 01:00:00:00): the range is in them.
+    start = otio.adapters.read_from_file(str(film.timeline_path)).global_start_time
+
+    def tc(seconds: int) -> str:
+        t = otio.opentime.RationalTime(start.value + seconds * fps, start.rate)
+        return otio.opentime.to_timecode(t, start.rate)
+
     request = bpb.ScoreRequest(
         timeline_path=str(edl),
         output_path=str(tmp_path / "scored.otio"),
         rate=pb.Rate(num=rate.numerator, den=rate.denominator),
-        selection=bpb.SegmentSelection(
-            mode=bpb.SEGMENT_MODE_RANGE, range="00:00:07:00-00:00:26:00"
-        ),
+        selection=bpb.SegmentSelection(mode=bpb.SEGMENT_MODE_RANGE, range=f"{tc(7)}-{tc(26)}"),
     )
     job, _ = run_score(stub, request)
     assert job.state == pb.JOB_STATE_SUCCEEDED, job.message
     [p] = job.result.placements
     assert (p.record_start_frame, p.record_duration_frames) == (7 * fps, 19 * fps)
+    assert p.record_in_timecode == tc(7)
     # Cuts of the EDL's events inside the range reach the cue's music; one closer than a second
     # to the end is merged into the cadence, as the composer documents, and says so.
     cuts = [float((f - 7 * fps) / rate) for f in film.shot_frames if 7 * fps < f < 26 * fps]

@@ -1,4 +1,4 @@
-"""Real timelines written by other tools (../shared/interop): read, scored, written, unharmed.
+"""Real timelines written by other tools (tests/data/interop): read, scored, written, unharmed.
 
 Media named by these files does not exist here, so every cue is scored from the edit structure
 alone (`--segments scenes`). Their original tracks must come back unchanged in OTIO and FCP 7 XML.

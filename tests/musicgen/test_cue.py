@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from cuebridge.app.settings import engine_settings
 from cuebridge.engine.audio import read_wav
 from cuebridge.engine.errors import CueError
 from cuebridge.engine.models.musicgen import model as mc
@@ -99,10 +100,11 @@ def test_status_names_missing_files(tmp_path):
 
 
 def test_settings_from_env():
-    s = mc.MusicgenVideoSettings.from_env(
-        {"CUEBRIDGE_MUSICGEN": "facebook/musicgen-medium", "CUEBRIDGE_MUSICGEN_ADAPTER": "/a",
-         "CUEBRIDGE_VIVIT": "/v", "CUEBRIDGE_DEVICE": "cpu"}
+    engine = engine_settings(
+        env={"CUEBRIDGE_MUSICGEN": "facebook/musicgen-medium", "CUEBRIDGE_MUSICGEN_ADAPTER": "/a",
+             "CUEBRIDGE_VIVIT": "/v", "CUEBRIDGE_DEVICE": "cpu"}
     )  # fmt: skip
+    s = mc.MusicgenVideoSettings.from_engine(engine)
     assert (s.musicgen, s.adapter, s.vivit, s.device) == (
         "facebook/musicgen-medium",
         "/a",

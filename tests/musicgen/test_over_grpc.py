@@ -16,7 +16,7 @@ def test_a_tiny_musicgen_video_cue_over_grpc(tmp_path):
     tiny = ModelEntry(
         "musicgen-video",
         "tiny random MusicGen + adapter",
-        lambda: tiny_cue_model(seed=3),
+        lambda settings: tiny_cue_model(seed=3),
     )
     registry = ModelRegistry((tiny, *[e for e in BUILTIN_MODELS if e.name != tiny.name]))
     server = start_server("127.0.0.1", 0, state_dir=tmp_path / "state", registry=registry)
@@ -54,16 +54,17 @@ def test_cancel_stops_a_long_cue_mid_decode(tmp_path):
     """The job queue hands the model a should_stop hook: a 10-minute cue stops at once."""
     from cuebridge.engine.jobs import JobQueue
     from cuebridge.engine.segment import GenerationOptions, Rate, Segment
+    from cuebridge.engine.states import JobState, SegmentState
     from cuebridge.engine.store import JobStore
 
-    tiny = ModelEntry("musicgen-video", "tiny", lambda: tiny_cue_model(seed=1))
+    tiny = ModelEntry("musicgen-video", "tiny", lambda settings: tiny_cue_model(seed=1))
     queue = JobQueue(ModelRegistry((tiny,)), tmp_path / "out", JobStore(tmp_path / "s.sqlite3"))
     long_cue = Segment(id="long", rate=Rate(25), duration_frames=25 * 600, seed=1)
     job = queue.submit([long_cue], GenerationOptions(model="musicgen-video"), tmp_path / "out")
     for index in queue.watch(job.id):
-        if index == 0 and job.runs[0].state == pb.SEGMENT_STATE_RUNNING:
+        if index == 0 and job.runs[0].state == SegmentState.RUNNING:
             queue.cancel(job.id)
     queue.close()
-    assert job.state == pb.JOB_STATE_CANCELLED
-    assert job.runs[0].state == pb.SEGMENT_STATE_CANCELLED and job.runs[0].cue is None
+    assert job.state == JobState.CANCELLED
+    assert job.runs[0].state == SegmentState.CANCELLED and job.runs[0].cue is None
     assert not list((tmp_path / "out").glob("*.wav"))

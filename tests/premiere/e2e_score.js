@@ -15,7 +15,9 @@ const fs = require("node:fs");
 const net = require("node:net");
 const path = require("node:path");
 const { createClient } = require("../../plugins/premiere/bridge_client.js");
-const { scoreActiveSequence } = require("../../plugins/premiere/score.js");
+const { scoreActiveSequence, anotherTake } = require("../../plugins/premiere/score.js");
+const { placeCues, placeTake } = require("../../plugins/premiere/place.js");
+const time = require("../../plugins/premiere/time.js");
 const { createFakePremiere, nodeFiles } = require("./fake_premierepro.js");
 
 const NEEDED = ["CUEBRIDGE_URL", "CUEBRIDGE_TOKEN", "CUEBRIDGE_DEMO_TIMELINE", "CUEBRIDGE_DEMO_XML",
@@ -45,7 +47,7 @@ function host(exports) {
   });
 }
 
-function run(fake, { client, stamp, control, onStatus } = {}) {
+function run(fake, { client, stamp, control, onStatus, choices = {} } = {}) {
   const work = path.join(env.CUEBRIDGE_WORK, stamp);
   fs.mkdirSync(work, { recursive: true });
   return scoreActiveSequence({
@@ -54,7 +56,7 @@ function run(fake, { client, stamp, control, onStatus } = {}) {
     files: nodeFiles,
     workDir: work,
     cueRoot: path.join(work, "cues"),
-    choices: { mode: "markers", prompt: "", mood: "", model: "", seed: "7", stamp },
+    choices: { mode: "markers", prompt: "", mood: "", model: "", seed: "7", stamp, ...choices },
     control,
     onStatus,
     pollMs: 200,
@@ -162,4 +164,129 @@ test("Cancel pressed once the score runs cancels it on the bridge and places not
   // A job that finished before the cancel arrived still places nothing: the editor said stop.
   assert.ok(["JOB_STATE_CANCELLED", "JOB_STATE_SUCCEEDED"].includes(job.state), job.state);
   assert.deepEqual(fake.world.placements, []);
+});
+
+function recording(real, asked) {
+  return { ...real, startScore: async (request) => (asked.push(request), real.startScore(request)) };
+}
+
+test("another take re-scores the cue under the playhead; the old take stays in the take list", async () => {
+  const fake = host({ otio: env.CUEBRIDGE_DEMO_TIMELINE });
+  const progress = [];
+  const first = await run(fake, { stamp: "take-first", onStatus: (s) => progress.push(s.message) });
+  assert.equal(first.state, "done");
+  // Progress named the cues as they went (markers' names).
+  const names = described.markers.map((m) => m.name);
+  assert.ok(progress.some((line) => names.some((n) => line.includes(`'${n}'`))), progress);
+
+  const target = 1;
+  const marker = described.markers[target];
+  const tpf = BigInt(described.timebase);
+  fake.spec.playerTicks = BigInt(marker.startTicks) + 5n * tpf; // the playhead inside the cue
+  const cue = first.cues[target];
+  const before = fake.tracks.map((t) => t.items.map((i) => [i._start, i.projectItem && i.projectItem.name]));
+  const asked = [];
+  const real = createClient({ baseUrl: env.CUEBRIDGE_URL, token: env.CUEBRIDGE_TOKEN });
+  const work = path.join(env.CUEBRIDGE_WORK, "take");
+  fs.mkdirSync(work, { recursive: true });
+  const statuses = [];
+  const out = await anotherTake({
+    ppro: fake.ppro,
+    client: recording(real, asked),
+    files: nodeFiles,
+    workDir: work,
+    cueRoot: path.join(work, "cues"),
+    cues: first.cues,
+    onStatus: (s) => statuses.push(s.message),
+    pollMs: 200,
+  });
+
+  assert.equal(out.state, "done");
+  assert.equal(out.cue, cue);
+  // Only this cue's range went to the bridge, with a seed it had not had.
+  const zero = Number(BigInt(described.zeroTicks) / tpf);
+  const rate = { num: Number(254016000000n / tpf), den: 1 };
+  const startFrame = zero + Number(BigInt(marker.startTicks) / tpf);
+  const endFrame = startFrame + Number(BigInt(marker.durationTicks) / tpf);
+  assert.equal(asked.length, 1);
+  assert.deepEqual(asked[0].selection, {
+    mode: "SEGMENT_MODE_RANGE",
+    range: `${time.timecode(startFrame, rate)}-${time.timecode(endFrame, rate)}`,
+  });
+  assert.notEqual(asked[0].seed, cue.takes[0].seed);
+  assert.ok(statuses.some((m) => m.includes(`'${cue.name}'`)), statuses);
+  // Two takes now, the new one placed; their WAVs differ.
+  assert.equal(cue.takes.length, 2);
+  assert.deepEqual(cue.takes.map((t) => t.placed), [false, true]);
+  assert.notEqual(cue.takes[1].seed, cue.takes[0].seed);
+  assert.notDeepEqual(fs.readFileSync(cue.takes[1].path), fs.readFileSync(cue.takes[0].path));
+  // The new take sits on the cue's track at its first tick; every other clip is as it was.
+  const track = fake.tracks[cue.audioTrack];
+  const here = track.items.find((i) => i._start === BigInt(marker.startTicks));
+  assert.equal(here.projectItem._mediaPath, cue.takes[1].path);
+  const after = fake.tracks.map((t) => t.items.map((i) => [i._start, i.projectItem && i.projectItem.name]));
+  after[cue.audioTrack] = after[cue.audioTrack].filter(([s]) => s !== BigInt(marker.startTicks));
+  before[cue.audioTrack] = before[cue.audioTrack].filter(([s]) => s !== BigInt(marker.startTicks));
+  assert.deepEqual(after, before);
+
+  // Back to the first take from the list: one more undoable edit, and it is there again.
+  const { sequence, project } = fake;
+  await placeTake(fake.ppro, project, sequence, cue, cue.takes[0], { files: nodeFiles });
+  const back = fake.tracks[cue.audioTrack].items.find((i) => i._start === BigInt(marker.startTicks));
+  assert.equal(back.projectItem._mediaPath, cue.takes[0].path);
+  assert.deepEqual(cue.takes.map((t) => t.placed), [true, false]);
+  results.take = {
+    ticks: marker.startTicks,
+    durationTicks: marker.durationTicks,
+    takes: cue.takes.map((t) => ({ path: t.path, seed: t.seed })),
+  };
+});
+
+test("audition first: nothing is placed until Place, then every cue lands", async () => {
+  const fake = host({ otio: env.CUEBRIDGE_DEMO_TIMELINE });
+  const outcome = await run(fake, { stamp: "audition", choices: { audition: true } });
+  assert.equal(outcome.state, "ready");
+  assert.deepEqual(fake.world.placements, []);
+  assert.equal(outcome.cues.length, described.markers.length);
+  for (const c of outcome.cues) assert.ok(fs.existsSync(c.takes[0].path), c.takes[0].path);
+  const { placed } = await placeCues(fake.ppro, fake.project, fake.sequence, outcome.placements, {
+    files: nodeFiles,
+  });
+  assert.equal(placed.length, described.markers.length);
+  assertOnMarkers(fake);
+});
+
+test("Cancel during another take keeps the cue's take and places nothing", async () => {
+  const fake = host({ otio: env.CUEBRIDGE_DEMO_TIMELINE });
+  const first = await run(fake, { stamp: "take-cancel-first" });
+  const placedBefore = fake.world.placements.length;
+  const control = { cancelled: false, scoreId: null };
+  const real = createClient({ baseUrl: env.CUEBRIDGE_URL, token: env.CUEBRIDGE_TOKEN });
+  const cancelled = [];
+  const client = {
+    ...real,
+    startScore: async (request) => {
+      const job = await real.startScore(request);
+      control.cancelled = true;
+      return job;
+    },
+    cancelScore: async (id) => (cancelled.push(id), real.cancelScore(id)),
+  };
+  const work = path.join(env.CUEBRIDGE_WORK, "take-cancel");
+  fs.mkdirSync(work, { recursive: true });
+  const out = await anotherTake({
+    ppro: fake.ppro,
+    client,
+    files: nodeFiles,
+    workDir: work,
+    cueRoot: path.join(work, "cues"),
+    cues: first.cues,
+    chosen: 0,
+    control,
+    pollMs: 200,
+  });
+  assert.equal(out.state, "cancelled");
+  assert.deepEqual(cancelled, [control.scoreId]);
+  assert.equal(fake.world.placements.length, placedBefore);
+  assert.equal(first.cues[0].takes.length, 1);
 });

@@ -1,8 +1,11 @@
 /*
- * A small stand-in for Premiere's `premierepro` UXP module, following the documented API
- * (Project, Sequence, Markers, ProjectConverter, SequenceEditor, TickTime, ClipProjectItem).
+ * A small stand-in for Premiere's `premierepro` UXP module, following Adobe's UXP reference
+ * (developer.adobe.com/premiere-pro/uxp/ppro-reference/, cited below as [ref <Class>]) and the
+ * UXP changelog (developer.adobe.com/premiere-pro/uxp/changelog/, [changelog <version>]).
  * Files are real: exports write timeline files, importFiles refuses paths that do not exist,
  * and transactions apply all of their actions or none, recording what was placed where.
+ * Where the reference says nothing, the fake refuses rather than guesses, so the panel cannot
+ * come to depend on it.
  */
 "use strict";
 const fs = require("node:fs");
@@ -77,6 +80,10 @@ class TrackItem {
     this._start = start;
     this._end = end;
   }
+  async getProjectItem() {
+    return this.projectItem; // [ref AudioClipTrackItem] getProjectItem
+  }
+
   async getStartTime() {
     return new TickTime(this._start);
   }
@@ -88,14 +95,29 @@ class TrackItem {
   }
 }
 
+// [ref Constants] names TrackItemType's members without values; [ref AudioTrack] getTrackItems
+// takes "Constants.TrackItemType.CLIP, Constants.TrackItemType.TRANSITION etc.". The fake's
+// members are opaque, so only the constant itself works.
+const TrackItemType = Object.freeze({
+  EMPTY: Object.freeze({ trackItemType: "EMPTY" }),
+  CLIP: Object.freeze({ trackItemType: "CLIP" }),
+  TRANSITION: Object.freeze({ trackItemType: "TRANSITION" }),
+  PREVIEW: Object.freeze({ trackItemType: "PREVIEW" }),
+  FEEDBACK: Object.freeze({ trackItemType: "FEEDBACK" }),
+});
+
 class AudioTrack {
   constructor(index) {
     this.index = index;
     this.items = [];
     this.name = `A${index + 1}`;
   }
-  getTrackItems(type, includeEmpty) {
-    if (type !== 1 || includeEmpty) throw new Error("the fake lists clips only");
+  async getTrackItems(type, includeEmpty) {
+    // [ref AudioTrack] getTrackItems(trackItemType, includeEmptyTrackItems), Promise since 25.6.
+    if (type !== TrackItemType.CLIP) {
+      throw new TypeError(`getTrackItems takes Constants.TrackItemType.CLIP, not ${type}`);
+    }
+    if (includeEmpty) throw new Error("the fake lists clips only");
     return [...this.items];
   }
 }
@@ -232,18 +254,37 @@ function fcpXml(spec) {
   );
 }
 
+class Action {
+  constructor(kind, fields) {
+    this.kind = kind;
+    Object.assign(this, fields);
+  }
+}
+
+const versionAtLeast = (version, want) => {
+  const a = String(version).split(".").map(Number);
+  const b = String(want).split(".").map(Number);
+  for (let i = 0; i < 3; i++) {
+    if ((a[i] || 0) !== (b[i] || 0)) return (a[i] || 0) > (b[i] || 0);
+  }
+  return true;
+};
+
 /**
  * Build a fake host. `spec`: {name, timebase (ticks per frame), zeroTicks, endTicks, inTicks,
  * outTicks, markers: [{name, startTicks, durationTicks}], audioClips: [[[start, end], ...], ...],
- * projectPath, exports: {otio: true | "prepared/file.otio" | absent, xml: ...}}.
+ * projectPath, exports: {otio: true | "prepared/file.otio" | absent, xml: ...}, version
+ * (Premiere's, "26.2.0" by default), playerTicks (the playhead)}.
  */
 function createFakePremiere(spec) {
+  const version = spec.version || "26.2.0";
   const world = {
     placements: [],
     transactions: [],
     imports: [],
     exports: [],
     locked: false,
+    version,
   };
   const root = new FolderItem("root");
   const tracks = (spec.audioClips || [[], [], []]).map((clips, i) => {
@@ -271,6 +312,9 @@ function createFakePremiere(spec) {
     async getOutPoint() {
       return new TickTime(spec.outTicks === undefined ? spec.endTicks : spec.outTicks);
     },
+    async getPlayerPosition() {
+      return new TickTime(spec.playerTicks || 0n); // [ref Sequence] getPlayerPosition
+    },
     async getAudioTrackCount() {
       return tracks.length;
     },
@@ -291,55 +335,94 @@ function createFakePremiere(spec) {
     return true;
   }
 
-  const converter = {};
-  if (spec.exports && spec.exports.otio) {
-    converter.exportAsOpenTimelineIO = async (seq, file, suppressUI) => {
-      if (seq !== sequence || typeof file !== "string" || suppressUI !== true) return false;
-      return writeExport("otio", file);
-    };
-  }
-  if (spec.exports && spec.exports.xml) {
-    converter.exportAsFinalCutProXML = async (seq, file, suppressUI) => {
-      if (seq !== sequence || typeof file !== "string" || suppressUI !== true) return false;
-      return writeExport("xml", file);
-    };
-  }
-
-  class OverwriteAction {
-    constructor(item, time, videoIndex, audioIndex) {
-      Object.assign(this, { item, time, videoIndex, audioIndex });
+  // [ref ProjectConverter] "Since: 26.2": older hosts have no ProjectConverter at all.
+  // exportAsOpenTimelineIO / exportAsFinalCutProXML(sequence, outputFilePath, suppressUI).
+  let converter;
+  if (versionAtLeast(version, "26.2.0")) {
+    converter = {};
+    if (spec.exports && spec.exports.otio) {
+      converter.exportAsOpenTimelineIO = async (seq, file, suppressUI) => {
+        if (seq !== sequence || typeof file !== "string" || suppressUI !== true) return false;
+        return writeExport("otio", file);
+      };
+    }
+    if (spec.exports && spec.exports.xml) {
+      converter.exportAsFinalCutProXML = async (seq, file, suppressUI) => {
+        if (seq !== sequence || typeof file !== "string" || suppressUI !== true) return false;
+        return writeExport("xml", file);
+      };
     }
   }
 
+  function mustBeLocked(what) {
+    // [changelog 26.3.0] Action instances made by create*Action functions must be made inside
+    // project.lockedAccess(); the fake holds every version to it.
+    if (!world.locked) throw new Error(`${what} outside project.lockedAccess`);
+  }
+
   const editor = {
+    // [ref SequenceEditor] createOverwriteItemAction(projectItem, time, videoTrackIndex,
+    // audioTrackIndex): nothing says it makes a track, so an index past the last is refused.
     createOverwriteItemAction(item, time, videoIndex, audioIndex) {
-      return new OverwriteAction(item, time, videoIndex, audioIndex);
+      mustBeLocked("createOverwriteItemAction");
+      return new Action("overwrite", { item, time, videoIndex, audioIndex });
+    },
+    // [ref SequenceEditor] createInsertProjectItemAction(projectItem, time, videoTrackIndex,
+    // audioTrackIndex, limitShift): "If you pass a track index greater than the number of
+    // existing tracks, a new track will be created" (read here as: past the last track).
+    createInsertProjectItemAction(item, time, videoIndex, audioIndex, limitShift) {
+      mustBeLocked("createInsertProjectItemAction");
+      return new Action("insert", { item, time, videoIndex, audioIndex, limitShift });
     },
   };
 
-  function valid(action) {
+  function valid(action, count) {
+    if (!(action instanceof Action)) return false;
     return (
-      action instanceof OverwriteAction &&
       allItems().includes(action.item) &&
       action.time instanceof TickTime &&
       action.time._ticks >= 0n &&
       Number.isInteger(action.audioIndex) &&
       action.audioIndex >= 0 &&
-      Number.isInteger(action.videoIndex)
+      Number.isInteger(action.videoIndex) &&
+      (action.kind === "insert" || action.audioIndex < count)
     );
   }
 
   function apply(action) {
-    while (tracks.length <= action.audioIndex) tracks.push(new AudioTrack(tracks.length));
+    let index = action.audioIndex;
+    if (action.kind === "insert" && index >= tracks.length) {
+      tracks.push(new AudioTrack(tracks.length));
+      index = tracks.length - 1;
+    }
     const length = wavTicks(action.item._mediaPath);
     const start = action.time._ticks;
-    tracks[action.audioIndex].items.push(new TrackItem(action.item, start, start + length));
-    world.placements.push({
+    const end = start + length;
+    const track = tracks[index];
+    if (action.kind === "insert") {
+      // An insert pushes what is at or after `start` on its track later by the clip's length.
+      for (const it of track.items) {
+        if (it._start >= start) {
+          it._start += length;
+          it._end += length;
+        }
+      }
+    } else {
+      // An overwrite replaces whatever lay under it on its track.
+      track.items = track.items.filter((it) => it._end <= start || it._start >= end);
+    }
+    const trackItem = new TrackItem(action.item, start, end);
+    track.items.push(trackItem);
+    track.items.sort((a, b) => (a._start < b._start ? -1 : a._start > b._start ? 1 : 0));
+    const placed = {
       name: action.item.name,
       path: action.item._mediaPath,
       ticks: start.toString(),
-      audioTrack: action.audioIndex,
-    });
+      audioTrack: index,
+      kind: action.kind,
+    };
+    Object.defineProperty(placed, "trackItem", { value: trackItem, enumerable: false });
+    world.placements.push(placed);
   }
 
   const project = {
@@ -384,7 +467,13 @@ function createFakePremiere(spec) {
         throw new Error("a transaction callback must be synchronous");
       }
       world.transactions.push({ undoString, actions: actions.length });
-      if (!actions.length || !actions.every(valid)) return false; // all or nothing
+      // All or nothing, each action checked against the tracks as the ones before it left them.
+      let count = tracks.length;
+      for (const action of actions) {
+        if (!valid(action, count)) return false;
+        if (action.kind === "insert" && action.audioIndex >= count) count += 1;
+      }
+      if (!actions.length) return false;
       actions.forEach(apply);
       return true;
     },
@@ -419,9 +508,9 @@ function createFakePremiere(spec) {
         return { getMediaFilePath: async () => item._mediaPath, name: item.name };
       },
     },
-    Constants: { TrackItemType: { EMPTY: 0, CLIP: 1 }, MediaType: { ANY: 0, AUDIO: 3 } },
+    Constants: { TrackItemType, MediaType: { ANY: 0, AUDIO: 3 } },
   };
-  return { ppro, world, project, sequence, root, tracks };
+  return { ppro, world, project, sequence, root, tracks, spec };
 }
 
 /** files.exists over node's fs, as the panel's UXP adapter offers it. */
@@ -431,6 +520,7 @@ module.exports = {
   createFakePremiere,
   TickTime,
   TICKS_PER_SECOND,
+  TrackItemType,
   nodeFiles,
   otioJson,
   fcpXml,

@@ -117,3 +117,40 @@ test("a refused transaction is reported and nothing is placed", async () => {
   );
   assert.deepEqual(s.world.placements, []);
 });
+
+test("every audio track busy under the cues: a new track is made by the documented insert", async () => {
+  // Defect 2: only createInsertProjectItemAction is documented to make a track (an index past
+  // the last one); an overwrite there is refused by the fake, as nothing documents it.
+  const busy = (tpf) => [[[0n, 2000n * tpf]], [[0n, 2000n * tpf]], [[0n, 2000n * tpf]]];
+  const s = setup("24", { audioClips: busy });
+  const out = await placeCues(s.ppro, s.project, s.sequence, s.placements, { files: nodeFiles });
+  assert.equal(s.tracks.length, 4);
+  assert.deepEqual(s.world.placements.map((p) => [p.audioTrack, p.kind]), [
+    [3, "insert"],
+    [3, "overwrite"],
+    [3, "overwrite"],
+  ]);
+  assert.equal(s.world.transactions.length, 1); // still one undo step
+  assert.equal(out.newTracks, 1);
+  // Nothing the editor cut moved: an insert on a new, empty track shifts nothing.
+  for (const track of s.tracks.slice(0, 3)) {
+    assert.deepEqual(track.items.map((i) => [i._start, i._end]), [[0n, 2000n * s.tpf]]);
+  }
+  const expected = s.placements.map((p) => (BigInt(p.recordStartFrame) * s.tpf).toString());
+  assert.deepEqual(s.world.placements.map((p) => p.ticks), expected);
+});
+
+test("clips are listed with Constants.TrackItemType.CLIP, whose value the reference does not give", async () => {
+  // Defect 6: the panel passed the literal 1; the fake's constants are opaque.
+  const s = setup("24", { audioClips: (tpf) => [[[100n * tpf, 400n * tpf]], [], []] });
+  const seen = [];
+  const track = s.tracks[0];
+  const real = track.getTrackItems.bind(track);
+  track.getTrackItems = (type, empty) => {
+    seen.push(type);
+    return real(type, empty);
+  };
+  await placeCues(s.ppro, s.project, s.sequence, s.placements, { files: nodeFiles });
+  assert.ok(seen.length > 0);
+  assert.ok(seen.every((t) => t === s.ppro.Constants.TrackItemType.CLIP));
+});

@@ -136,3 +136,45 @@ test("Score with nothing marked exports nothing and asks the bridge nothing", as
   assert.deepEqual(world.exports, []);
   assert.deepEqual(world.placements, []);
 });
+
+test("a Premiere before 26.2 has no ProjectConverter: the message says 26.2", async () => {
+  // Defect 1: Adobe's reference gives ProjectConverter "Since: 26.2".
+  const { ppro, sequence } = createFakePremiere(spec({ version: "26.1.0" }));
+  assert.equal(ppro.ProjectConverter, undefined);
+  await assert.rejects(
+    seqmod.exportSequence(ppro, sequence, { folder: tmp(), stem: "r", files: nodeFiles }),
+    (err) =>
+      err.code === "NO_EXPORT" &&
+      /no ProjectConverter/.test(err.message) &&
+      /Update Premiere Pro to 26\.2 or later/.test(err.message) &&
+      !/25\.6/.test(err.message),
+  );
+  const current = createFakePremiere(spec({ version: "26.2.0" }));
+  assert.equal(typeof current.ppro.ProjectConverter.exportAsOpenTimelineIO, "function");
+});
+
+test("ranked takes of a best-of-N cue are listed beside the placed take", () => {
+  const { cueList } = require("../../plugins/premiere/score.js");
+  const placement = {
+    name: "chase",
+    segmentId: "cue-002",
+    rate: { num: "24", den: "1" },
+    recordStartFrame: "792",
+    recordDurationFrames: "408",
+    cue: {
+      audioPath: "/cues/cue-002.musicgen.wav",
+      metadata: {
+        seed: "41",
+        prompt: "chase",
+        other_takes: JSON.stringify(["/cues/cue-002.musicgen.take2.wav"]),
+      },
+    },
+  };
+  const [cue] = cueList([placement], [{ audioTrack: 2 }]);
+  assert.equal(cue.audioTrack, 2);
+  assert.deepEqual(cue.takes, [
+    { path: "/cues/cue-002.musicgen.wav", seed: "41", placed: true },
+    { path: "/cues/cue-002.musicgen.take2.wav", seed: "", ranked: true, placed: false },
+  ]);
+  assert.equal(cueList([placement])[0].takes[0].placed, false); // auditioning: nothing placed
+});

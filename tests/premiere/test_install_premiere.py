@@ -34,7 +34,8 @@ def test_install_copies_the_panel_and_writes_the_token_beside_it(tmp_path, confi
     target = install_premiere(tmp_path / "plugin", bridge_url="http://127.0.0.1:50099")
     manifest = json.loads((target / "manifest.json").read_text())
     assert manifest["id"] == PLUGIN_ID
-    assert manifest["host"] == {"app": "premierepro", "minVersion": "25.6.0"}
+    # ProjectConverter (both exports) is "Since: 26.2" in Adobe's UXP reference (defect 1).
+    assert manifest["host"] == {"app": "premierepro", "minVersion": "26.2.0"}
     html = (target / "index.html").read_text()
     for src in re.findall(r'<script src="([^"]+)"', html):
         assert (target / src).read_bytes() == (PLUGIN / src).read_bytes()
@@ -91,7 +92,37 @@ def test_ccx_build_refuses_a_plugin_whose_html_loads_a_missing_script(tmp_path):
     broken = tmp_path / "broken"
     broken.mkdir()
     for rel in build.runtime_files(PLUGIN):
+        (broken / rel).parent.mkdir(parents=True, exist_ok=True)
         (broken / rel).write_bytes((PLUGIN / rel).read_bytes())
     (broken / "place.js").unlink()
     with pytest.raises(SystemExit, match="index.html loads place.js, which does not exist"):
         build.build_ccx(broken, tmp_path / "x.ccx")
+
+
+def test_the_manifest_allows_127_0_0_1_only_and_names_icons_that_exist():
+    """Defect 6: macOS blocks plain-HTTP `localhost` in UXP, so the panel and its docs say
+    127.0.0.1; the panel's icons are in the manifest (UXP manifest v5 `icons`)."""
+    manifest = json.loads((PLUGIN / "manifest.json").read_text())
+    assert manifest["requiredPermissions"]["network"]["domains"] == ["http://127.0.0.1:50052"]
+    for path in [*PLUGIN.glob("*.js"), *PLUGIN.glob("*.html"), PLUGIN / "README.md"]:
+        assert "//localhost" not in path.read_text(), path.name  # no localhost URL anywhere
+    [panel] = manifest["entrypoints"]
+    icons = manifest["icons"] + panel["icons"]
+    assert {tuple(i["theme"]) for i in panel["icons"]} >= {("lightest", "light")}
+    for icon in icons:
+        for scale in icon["scale"]:
+            stem = icon["path"][: -len(".png")]
+            path = PLUGIN / (icon["path"] if scale == 1 else f"{stem}@{scale}x.png")
+            data = path.read_bytes()
+            assert data[:8] == b"\x89PNG\r\n\x1a\n", path
+            width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+            assert (width, height) == (icon["width"] * scale, icon["height"] * scale), path
+    _build_ccx().check_plugin(PLUGIN)  # the package check finds every icon
+
+
+def test_the_readme_version_is_the_manifests():
+    manifest = json.loads((PLUGIN / "manifest.json").read_text())
+    wanted = manifest["host"]["minVersion"].rsplit(".0", 1)[0]  # "26.2"
+    readme = (PLUGIN / "README.md").read_text()
+    assert f"Premiere Pro {wanted} or later" in readme
+    assert "25.6" not in readme.split("## Host calls")[0]

@@ -30,6 +30,11 @@ CONTROLS = {
     "status": "div",
     "bridge-url": "input",
     "token": "input",
+    "audition": "input",
+    "take": "button",
+    "place": "button",
+    "cues": "div",
+    "player": "audio",
 }
 
 
@@ -144,6 +149,8 @@ def test_panel_renders_outside_premiere_with_its_controls_and_no_errors(chromium
     assert "premierepro module is missing" in notice["text"]
     assert "disabled" in dom.by_id["score"]["attrs"]
     assert "disabled" in dom.by_id["cancel"]["attrs"]
+    assert "disabled" in dom.by_id["take"]["attrs"] and "disabled" in dom.by_id["place"]["attrs"]
+    assert "Score to list the cues here." in dom.by_id["cues"]["text"]
     assert dom.by_id["status"]["text"] == "Not in Premiere Pro"
     modes = [o["attrs"]["value"] for o in dom.options["mode"]]
     assert modes == ["auto", "markers", "inout", "whole"]

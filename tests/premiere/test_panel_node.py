@@ -131,3 +131,10 @@ def test_panel_scores_the_demo_through_the_real_bridge(bridge, demo24, tmp_path)
     assert "refused the panel's token" in placed["wrongToken"]
     assert "cuebridge serve" in placed["notRunning"]
     assert placed["cancelled"] in ("JOB_STATE_CANCELLED", "JOB_STATE_SUCCEEDED")
+    # Another take (e2e_score.js): two real WAVs of the cue's length, made with different seeds.
+    take = placed["take"]
+    seconds = Fraction(int(take["durationTicks"]), TICKS_PER_SECOND)
+    assert len({t["seed"] for t in take["takes"]}) == 2
+    for t in take["takes"]:
+        rate, frames = _wav_frames(t["path"])
+        assert abs(Fraction(frames, rate) - seconds) < Fraction(1, 24), t

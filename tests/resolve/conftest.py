@@ -62,6 +62,7 @@ def pictures(tmp_path_factory) -> dict[Fraction, Path]:
     return {
         Fraction(24): encode_picture(folder / "p24.mp4", Fraction(24), 48),
         Fraction(30000, 1001): encode_picture(folder / "p2997.mp4", Fraction(30000, 1001), 60),
+        Fraction(60000, 1001): encode_picture(folder / "p5994.mp4", Fraction(60000, 1001), 60),
     }
 
 
@@ -73,12 +74,16 @@ def make_resolve(
     marks: dict | None = None,
     version=(20, 2, 0, 5),
     frames_per_shot: int | None = None,
+    product: str = fake.STUDIO,
+    project_rate: Fraction | None = None,
+    drop_frame: bool = False,
 ) -> fake.Resolve:
     """A project whose current timeline holds three shots of `picture` on V1."""
     n = frames_per_shot or (48 if rate == 24 else 60)
     shots = [fake.Shot(f"SH{i + 1:02d}", str(picture), i * n, n) for i in range(3)]
-    timeline = fake.Timeline("Reel 1", rate, start, shots, markers, marks)
-    return fake.Resolve(fake.Project("Short film", timeline), version)
+    timeline = fake.Timeline("Reel 1", rate, start, shots, markers, marks, drop_frame=drop_frame)
+    project = fake.Project("Short film", timeline, project_rate)
+    return fake.Resolve(project, version, product)
 
 
 def cue_marker(name: str, duration: int, note: str = "", color: str = "Green") -> dict:

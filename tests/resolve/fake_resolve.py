@@ -1,10 +1,16 @@
-"""A small fake of DaVinci Resolve's scripting API, as documented (README.txt of 19.1-20.x).
+"""A small fake of DaVinci Resolve's scripting API, as documented, with Resolve's measured habits.
 
-Only what the cuebridge script touches, with Resolve's habits: unknown names answer None, marker
-dicts are keyed by float frames, a plain marker lasts one frame, and AppendToTimeline checks a
-batch the way Resolve 21 does (any non-integer frame number refuses the whole batch; endFrame is
-exclusive and counted at the media pool item's own FPS). `Export` writes a real OpenTimelineIO
-file (or FCP 7 XML) of the fake timeline, so the real bridge reads what Resolve would hand it.
+Only what the cuebridge script touches. Each behaviour names what it follows:
+
+- [README] Resolve's Developer/Scripting/README.txt ("Last Updated: 24 Jul 2026", the copy kept
+  at github.com/samuelgursky/davinci-resolve-mcp docs/reference/resolve_scripting_api.txt).
+- [truth: <entry>] an entry of the measured-behaviour ledger docs/reference/api-limitations.md
+  in github.com/samuelgursky/davinci-resolve-mcp (live Resolve Studio 19.1.3.7 to 21.0.4).
+- [issue 13] the review of the plugins against those records (cuebridge issue 13), where the
+  ledger does not say it in so many words.
+
+`Export` writes a real OpenTimelineIO file (or FCP 7 XML) of the fake timeline, so the real bridge
+reads what Resolve would hand it.
 """
 
 from __future__ import annotations
@@ -33,7 +39,10 @@ _ids = itertools.count(1)
 
 
 class Scriptable:
-    """Resolve's objects answer None for a name they do not have (old versions, typos)."""
+    """Resolve's objects answer None for a name they do not have (old versions, typos).
+
+    [truth: hasattr() / getattr() on Resolve API objects]: getattr of an unknown name gives None.
+    """
 
     def __getattr__(self, name):
         if name.startswith("_"):
@@ -45,16 +54,36 @@ def _is_int(value) -> bool:
     return type(value) is int
 
 
+def frames_to_timecode(frame: int, rate: Fraction, drop_frame: bool = False) -> str:
+    """An absolute frame count as Resolve shows it: HH:MM:SS:FF, or HH:MM:SS;FF drop-frame."""
+    fps = round(rate)
+    if drop_frame:
+        drop = 2 * (fps // 30)  # 2 at 29.97, 4 at 59.94
+        per_10min = fps * 600 - drop * 9
+        tens, rest = divmod(frame, per_10min)
+        extra = drop * 9 * tens + (
+            drop * ((rest - drop) // (fps * 60 - drop)) if rest > drop else 0
+        )
+        frame += extra
+    sep = ";" if drop_frame else ":"
+    ss, ff = divmod(frame, fps)
+    return f"{ss // 3600:02d}:{ss // 60 % 60:02d}:{ss % 60:02d}{sep}{ff:02d}"
+
+
 # -- media --------------------------------------------------------------------------------------
 
 
 class MediaPoolItem(Scriptable):
-    def __init__(self, path: str, fps: float = 24.0):
+    def __init__(self, path: str, fps: Fraction):
         self.path = os.path.abspath(path)
-        self.fps = fps  # Resolve's default for a WAV, whatever the timeline's rate
+        # [truth: TimelineItem.GetSourceStartFrame on an AUDIO item]: a WAV takes the PROJECT's
+        # frame rate at import and keeps it; 24 only when the project was at 24.
+        self.fps = Fraction(fps)
         with wave.open(self.path, "rb") as w:
             self.seconds = Fraction(w.getnframes(), w.getframerate())
-        self.frames = math.floor(self.seconds * Fraction(fps).limit_denominator(1001))
+        # How Resolve counts a WAV that is not whole frames long is not recorded: nearest frame
+        # here; the script never asks for more than its samples cover (to half a sample).
+        self.frames = round(self.seconds * self.fps)
         self.name = os.path.basename(path)
         self.color = ""
         self.uid = f"mpi-{next(_ids)}"
@@ -69,7 +98,7 @@ class MediaPoolItem(Scriptable):
         props = {
             "Clip Name": self.name,
             "File Path": self.path,
-            "FPS": self.fps,
+            "FPS": _rate_text(self.fps),  # [README] GetClipProperty("FPS"): a number as text
             "Frames": str(self.frames),
             "Type": "Audio",
         }
@@ -116,6 +145,20 @@ class TimelineItem(Scriptable):
         self.media, self.start, self.end, self.info = media, start, end, dict(info)
         self.name = media.name
         self.color = ""
+        self.enabled = True
+        self.uid = f"ti-{next(_ids)}"
+
+    def GetUniqueId(self):
+        return self.uid
+
+    def SetClipEnabled(self, enabled):  # [README] TimelineItem.SetClipEnabled(Bool)
+        if not isinstance(enabled, bool):
+            return False
+        self.enabled = enabled
+        return True
+
+    def GetClipEnabled(self):  # [README]
+        return self.enabled
 
     def GetName(self):
         return self.name
@@ -147,9 +190,13 @@ class MediaPool(Scriptable):
         self.project = project
         self.root = Folder("Master")
         self.current = self.root
-        self.appended: list[dict] = []  # every clipInfo Resolve accepted
+        self.appended: list[dict] = []  # every clipInfo Resolve placed
+        self.dropped: list[dict] = []  # clipInfos Resolve silently left out
         self.refused: list[str] = []  # why a batch was refused
         self.refuse_everything = False  # a locked track, a full disk: Resolve says no
+        # [truth: MediaPool.AppendToTimeline (null-id timeline items)]: the returned list is no
+        # proof of placement; with this set it comes back empty although the clips landed.
+        self.return_nothing = False
 
     def GetRootFolder(self):
         return self.root
@@ -175,12 +222,15 @@ class MediaPool(Scriptable):
         return out
 
     def ImportMedia(self, paths):
-        # Resolve skips what it cannot read and returns the items it made.
+        # [README] into the current folder; [truth: MediaPool.ImportMedia (current-folder
+        # destination only)]. Resolve skips what it cannot read and returns the items it made.
+        if self.project.resolve_blocked():
+            return []
         items = []
         for path in paths:
             if not isinstance(path, str) or not os.path.isfile(path):
                 continue
-            item = MediaPoolItem(path)
+            item = MediaPoolItem(path, self.project.rate)
             self.current.clips.append(item)
             items.append(item)
         return items
@@ -196,51 +246,66 @@ class MediaPool(Scriptable):
     def AppendToTimeline(self, infos):
         timeline = self.project.current
         problem = self._check(timeline, infos)
-        if problem or self.refuse_everything:
+        if problem or self.refuse_everything or self.project.resolve_blocked():
             self.refused.append(problem or "refused")
             return []
         landed = []
         for info in infos:
             media = info["mediaPoolItem"]
-            source = Fraction(info["endFrame"] - info["startFrame"])
-            seconds = source / Fraction(media.fps).limit_denominator(1001)
-            length = round(seconds * timeline.rate)
-            item = TimelineItem(media, info["recordFrame"], info["recordFrame"] + length, info)
-            timeline.audio[info["trackIndex"] - 1].items.append(item)
+            start = info["recordFrame"]
+            end = start + record_length(info["endFrame"] - info["startFrame"], media, timeline)
+            track = timeline.audio[info["trackIndex"] - 1]
+            # [truth: MediaPool.AppendToTimeline (overlapping records — earlier item wins)]:
+            # an item over one already there is dropped, silently.
+            if any(i.start < end and start < i.end for i in track.items):
+                self.dropped.append(dict(info))
+                continue
+            item = TimelineItem(media, start, end, info)
+            track.items.append(item)
             self.appended.append(dict(info))
             landed.append(item)
-        return landed
+        return [] if self.return_nothing else landed
 
     def _check(self, timeline: Timeline, infos) -> str:
         if not isinstance(infos, list) or not infos:
             return "not a list of clipInfos"
-        spans: dict[int, list[tuple[int, int]]] = {}
         for info in infos:
             media = info.get("mediaPoolItem")
             if media not in self.all_items():
                 return "mediaPoolItem is not in this media pool"
+            # [README] allows float frames; script authors report Resolve 21 refusing a batch
+            # with a fractional one. The script sends integers, so it works either way.
             for key in ("startFrame", "endFrame", "recordFrame", "trackIndex", "mediaType"):
                 if key in info and not _is_int(info[key]):
                     return f"{key}={info[key]!r} is not an integer: the whole batch is refused"
-            if info.get("mediaType") != 2:
+            if info.get("mediaType") != 2:  # [README] 1 - video only, 2 - audio only
                 return f"mediaType {info.get('mediaType')!r}: a WAV has audio only (2)"
+            # Past the media's end is not documented either way: the fake refuses, the script
+            # never asks for it.
             start, end = info.get("startFrame", 0), info.get("endFrame")
             if end is None or not 0 <= start < end <= media.frames:
                 return f"startFrame/endFrame {start}-{end} outside the clip's {media.frames} frames"
-            index = info.get("trackIndex")
+            index = info.get("trackIndex")  # [README] 1-based, like GetItemListInTrack
             if index is None or not 1 <= index <= len(timeline.audio):
                 return f"trackIndex {index} is not an audio track"
             record = info.get("recordFrame")
             if record is None or record < timeline.start:
                 return f"recordFrame {record} is before the timeline's start {timeline.start}"
-            seconds = Fraction(end - start) / Fraction(media.fps).limit_denominator(1001)
-            span = (record, record + round(seconds * timeline.rate))
-            taken = [(i.start, i.end) for i in timeline.audio[index - 1].items]
-            taken += spans.get(index, [])
-            if any(a < span[1] and span[0] < b for a, b in taken):
-                return f"track A{index} already holds a clip at {span}"
-            spans.setdefault(index, []).append(span)
         return ""
+
+
+def record_length(source_frames: int, media: MediaPoolItem, timeline: Timeline) -> int:
+    """Timeline frames a placed clip lasts: [README] endFrame is exclusive ([truth: AppendToTimeline
+    clipInfo endFrame exclusive bound], PR #80); source frames count at the item's own FPS and
+    [truth: MediaPool.AppendToTimeline with mixed-fps sources (duration floor)] Resolve floors."""
+    return math.floor(Fraction(source_frames) * timeline.rate / media.fps)
+
+
+def _rate_text(rate: Fraction) -> str:
+    # As Resolve writes rates: "24", "29.97", "23.976", "59.94".
+    if rate.denominator == 1:
+        return str(rate.numerator)
+    return f"{float(rate):.3f}".rstrip("0")
 
 
 # -- the timeline -------------------------------------------------------------------------------
@@ -261,6 +326,7 @@ class Track:
     name: str
     kind: str = "stereo"
     items: list = field(default_factory=list)
+    enabled: bool = True
 
 
 class Timeline(Scriptable):
@@ -273,6 +339,7 @@ class Timeline(Scriptable):
         markers: dict[int, dict] | None = None,
         marks: dict | None = None,
         media_rate: Fraction | None = None,
+        drop_frame: bool = False,
     ):
         self.name, self.rate, self.start, self.shots = name, Fraction(rate), start, shots
         self.media_rate = media_rate or self.rate
@@ -281,6 +348,11 @@ class Timeline(Scriptable):
         self.audio = [Track("Audio 1", "stereo")]
         self.uid = f"tl-{next(_ids)}"
         self.exports: list[tuple[str, int]] = []
+        self.drop_frame = drop_frame
+        self.playhead = start  # absolute frame
+        self.selected: list[TimelineItem] = []
+        self.delete_marker_calls = 0
+        self.project: Project | None = None
 
     # settings and time
     def GetName(self):
@@ -295,7 +367,7 @@ class Timeline(Scriptable):
                 return str(self.rate.numerator)
             return f"{float(self.rate):.3f}".rstrip("0")  # "29.97", "23.976"
         if key == "timelineDropFrameTimecode":
-            return "0"
+            return "1" if self.drop_frame else "0"
         return ""
 
     @property
@@ -309,18 +381,23 @@ class Timeline(Scriptable):
         return self.start + self.duration
 
     def GetCurrentTimecode(self):
-        fps = round(self.rate)
-        f = self.start
-        return f"{f // fps // 3600:02d}:{f // fps // 60 % 60:02d}:{f // fps % 60:02d}:{f % fps:02d}"
+        # [README] the playhead as a timecode string; drop-frame timelines write ';' before the
+        # frames (SMPTE drop-frame: frames 0 and 1 of each minute but every tenth are skipped).
+        return frames_to_timecode(self.playhead, self.rate, self.drop_frame)
 
-    def GetMarkInOut(self):  # since 19.1
+    def GetSelectedClips(self):  # [README] the selected timeline items
+        return list(self.selected)
+
+    def GetMarkInOut(self):  # [README] since 19.1
         return copy.deepcopy(self.marks)
 
     # markers
-    def GetMarkers(self):
+    def GetMarkers(self):  # [README] {96.0: {...}}: float frames from the timeline's start
         return {float(f): dict(m) for f, m in sorted(self.markers.items())}
 
     def AddMarker(self, frameId, color, name, note, duration, customData=""):
+        if self.project is not None and self.project.resolve_blocked():
+            return False
         frame = int(frameId)
         if frame != frameId or not 0 <= frame < self.duration or frame in self.markers:
             return False
@@ -336,10 +413,23 @@ class Timeline(Scriptable):
         return True
 
     def DeleteMarkerByCustomData(self, customData):
+        # [README] deletes the first matching marker. A host that keeps answering True (a
+        # bug, or a marker it cannot delete) must not hang the script: the fake counts calls.
+        self.delete_marker_calls += 1
+        if self.delete_marker_calls > 1000:
+            raise RuntimeError("DeleteMarkerByCustomData called over 1000 times: a loop")
+        if getattr(self, "always_deletes", False):
+            return True
         for frame, marker in sorted(self.markers.items()):
             if marker["customData"] == customData:
                 del self.markers[frame]
                 return True
+        return False
+
+    def DeleteMarkerAtFrame(self, frameNum):  # [README]
+        if int(frameNum) in self.markers:
+            del self.markers[int(frameNum)]
+            return True
         return False
 
     # tracks
@@ -353,7 +443,7 @@ class Timeline(Scriptable):
     def GetTrackCount(self, kind):
         return len(self._tracks(kind))
 
-    def AddTrack(self, kind, sub_type=None):
+    def AddTrack(self, kind, sub_type=None):  # [README] AddTrack("audio", "stereo") appends
         if kind != "audio":
             return False
         self.audio.append(Track(f"Audio {len(self.audio) + 1}", sub_type or "mono"))
@@ -376,12 +466,25 @@ class Timeline(Scriptable):
         tracks[index - 1].name = name
         return True
 
-    def GetItemListInTrack(self, kind, index):
+    def GetItemListInTrack(self, kind, index):  # [README] 1 <= index <= GetTrackCount
         if kind != "audio" or not 1 <= index <= len(self.audio):
             return []
-        return list(self.audio[index - 1].items)
+        return sorted(self.audio[index - 1].items, key=lambda i: i.start)
+
+    def SetTrackEnable(self, kind, index, enabled):  # [README]
+        if kind != "audio" or not 1 <= index <= len(self.audio) or not isinstance(enabled, bool):
+            return False
+        self.audio[index - 1].enabled = enabled
+        return True
+
+    def GetIsTrackEnabled(self, kind, index):  # [README]
+        return kind == "audio" and 1 <= index <= len(self.audio) and self.audio[index - 1].enabled
 
     def DeleteClips(self, items, ripple=False):
+        # [truth: Timeline.DeleteClips (requires the Edit page; flaky first attempt)]: on the
+        # Fairlight page it answers False and deletes nothing.
+        if self.project is not None and self.project.resolve.page == "fairlight":
+            return False
         for track in self.audio:
             track.items = [i for i in track.items if i not in items]
         return True
@@ -460,11 +563,22 @@ class Timeline(Scriptable):
 
 
 class Project(Scriptable):
-    def __init__(self, name: str, timeline: Timeline):
+    def __init__(self, name: str, timeline: Timeline, rate: Fraction | None = None):
         self.name = name
         self.current = timeline
         self.timelines = [timeline]
+        self.rate = Fraction(rate or timeline.rate)  # the project's frame rate, for imports
         self.pool = MediaPool(self)
+        self.resolve: Resolve | None = None
+        timeline.project = self
+
+    def resolve_blocked(self) -> bool:
+        return self.resolve is not None and self.resolve.upsell_dialog
+
+    def GetSetting(self, key=None):
+        if key == "timelineFrameRate":
+            return _rate_text(self.rate)
+        return ""
 
     def GetName(self):
         return self.name
@@ -490,15 +604,29 @@ class ProjectManager(Scriptable):
         return self.project
 
 
+STUDIO, FREE = "DaVinci Resolve Studio", "DaVinci Resolve"
+
+
 class Resolve(Scriptable):
-    """Resolve 20.2 by default; `version=(18, 1)` has neither OTIO export nor GetMarkInOut."""
+    """Resolve Studio 20.2 by default; `version=(18, 1)` has neither OTIO export nor GetMarkInOut;
+    `product=FREE` is the free edition."""
 
     EXPORT_AAF, EXPORT_DRT, EXPORT_EDL, EXPORT_FCP_7_XML = 0, 1, 2, 3
     EXPORT_FCPXML_1_10, EXPORT_NONE = 14, 100
 
-    def __init__(self, project: Project, version: tuple[int, ...] = (20, 2, 0, 5)):
+    def __init__(
+        self, project: Project, version: tuple[int, ...] = (20, 2, 0, 5), product: str = STUDIO
+    ):
         self.project_manager = ProjectManager(project)
         self.version = tuple(version)
+        self.product = product
+        project.resolve = self
+        self.page = "edit"
+        self.pages_opened: list[str] = []
+        # [truth: Studio-gated calls on the free edition raise a modal that blocks LATER calls]:
+        # while the upsell dialog is up, unrelated calls answer False / nothing.
+        self.upsell_dialog = False
+        self.upsells = 0
         self.fcp7_type = self.EXPORT_FCP_7_XML
         self.otio_type = 31 if self.version >= (18, 5) else None
         if self.otio_type is not None:
@@ -518,4 +646,24 @@ class Resolve(Scriptable):
         return ".".join(str(v) for v in self.version)
 
     def GetProductName(self):
-        return "DaVinci Resolve Studio"
+        # [README] GetProductName; [truth: Studio-gated calls ...]: "DaVinci Resolve" on the
+        # free edition, "DaVinci Resolve Studio" on Studio.
+        return self.product
+
+    def GetCurrentPage(self):  # [README]
+        return self.page
+
+    def OpenPage(self, name):  # [README]
+        if name not in ("media", "cut", "edit", "fusion", "color", "fairlight", "deliver"):
+            return False
+        self.page = name
+        self.pages_opened.append(name)
+        return True
+
+    def has_script_windows(self) -> bool:
+        return self.product == STUDIO or self.version < (19, 1)
+
+    def studio_gate(self) -> None:
+        """A Studio-only feature touched on the free edition: the upsell dialog comes up."""
+        self.upsells += 1
+        self.upsell_dialog = True

@@ -1,4 +1,5 @@
-"""Just enough of Fusion's UIManager (fu.UIManager, bmd.UIDispatcher) to drive the script's window.
+"""Just enough of Fusion's UIManager (fu.UIManager, bmd.UIDispatcher) to drive the script's window
+(the widgets the UIManager sample scripts in Resolve's Developer/Scripting/Examples use).
 
 The dispatcher's RunLoop plays a script of editor actions instead of waiting for clicks.
 """
@@ -27,6 +28,7 @@ class Widget:
         self.Text = props.get("Text", "")
         self.items: list[str] = []
         self.CurrentIndex = -1
+        self.Checked = bool(props.get("Checked", False))
 
     def AddItem(self, text):
         self.items.append(text)
@@ -66,6 +68,9 @@ class UIManager:
 
     def Button(self, props):
         return self._widget("Button", props)
+
+    def CheckBox(self, props):
+        return self._widget("CheckBox", props)
 
     def VGroup(self, children):
         return list(children)
@@ -120,8 +125,22 @@ class Dispatcher:
 
 
 class Fusion:
-    def __init__(self, ui: UIManager):
-        self.UIManager = ui
+    """`fu`: its UIManager is Studio-only from Resolve 19.1. On the free edition reading it brings
+    up the Studio upsell dialog (cuebridge issue 13's review of Resolve 19.1+ free), and while that
+    dialog is up later calls fail ([truth: Studio-gated calls on the free edition raise a modal
+    that blocks LATER calls], github.com/samuelgursky/davinci-resolve-mcp api-limitations.md)."""
+
+    def __init__(self, ui: UIManager, resolve=None):
+        self._ui, self._resolve = ui, resolve
+        self.reads = 0
+
+    @property
+    def UIManager(self):
+        self.reads += 1
+        if self._resolve is not None and not self._resolve.has_script_windows():
+            self._resolve.studio_gate()
+            return None
+        return self._ui
 
 
 class Bmd:

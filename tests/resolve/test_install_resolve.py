@@ -27,6 +27,8 @@ def test_install_copies_the_script_and_writes_its_settings(config, tmp_path):
 
     assert script == target / "cuebridge_score.py"
     assert script.read_bytes() == SCRIPT.read_bytes()
+    take = SCRIPT.with_name("cuebridge_another_take.py")  # the "another take" menu entry
+    assert (script.parent / take.name).read_bytes() == take.read_bytes()
     settings = json.loads((target / "cuebridge_settings.json").read_text())
     assert settings == {
         "bridge_url": "http://127.0.0.1:50052",

@@ -20,8 +20,6 @@ from tests.resolve.conftest import (
     make_resolve,
 )
 
-WAV_FPS = Fraction(24)  # what the fake's media pool items report, like Resolve for a WAV
-
 
 def parts(resolve):
     project = resolve.project_manager.project
@@ -29,8 +27,9 @@ def parts(resolve):
 
 
 def source_frames(length: int, rate: Fraction) -> int:
-    """Timeline frames as whole frames of a 24 fps media pool item (nearest)."""
-    return round(Fraction(length) / rate * WAV_FPS)
+    """A WAV imported into a project at the timeline's rate counts frames at that rate: the same
+    number (davinci-resolve-mcp api-limitations.md: a WAV takes the project rate at import)."""
+    return length
 
 
 def wav_seconds(path: str) -> Fraction:
@@ -73,14 +72,14 @@ def test_cue_markers_land_at_absolute_integer_frames_on_the_score_track(
         assert all(type(v) is int for v in numbers.values()), numbers
         assert numbers == {
             "startFrame": 0,
-            "endFrame": source_frames(length, rate),  # exclusive, at the WAV's 24 fps
+            "endFrame": source_frames(length, rate),  # exclusive, at the WAV's own FPS
             "mediaType": 2,
             "trackIndex": index,
             "recordFrame": start + frame,  # absolute
         }
         # The WAV holds the whole cue: the frames asked for are frames it has.
         path = info["mediaPoolItem"].path
-        assert info["endFrame"] <= wav_seconds(path) * WAV_FPS
+        assert info["endFrame"] <= wav_seconds(path) * info["mediaPoolItem"].fps + Fraction(1, 2)
         assert abs(wav_seconds(path) - Fraction(length) / rate) < 1 / rate
     # What landed sits exactly under each marker, named after it and coloured.
     assert [(i.start, i.end, i.name, i.color) for i in track.items] == [
@@ -317,7 +316,9 @@ def test_the_window_scores_with_what_the_editor_typed(plugin, pictures, settings
     bmd = fake_ui.Bmd(editor)
     scope = {"__file__": str(tmp_path / "cuebridge_score.py"), "bmd": bmd}
     assert (
-        plugin.main({**scope, "resolve": resolve, "fu": fake_ui.Fusion(fake_ui.UIManager())})
+        plugin.main(
+            {**scope, "resolve": resolve, "fu": fake_ui.Fusion(fake_ui.UIManager(), resolve)}
+        )
         is None
     )
 

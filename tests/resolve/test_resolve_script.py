@@ -84,15 +84,37 @@ def test_timecodes_the_bridge_reads_back_to_the_same_frame(plugin, rate):
         assert otio.opentime.from_timecode(text, float(rate)).value == frame, text
 
 
-def test_record_frames_become_whole_frames_of_the_wav_at_its_own_fps(plugin):
+def test_source_frames_are_planned_the_way_resolve_rounds_so_no_cue_lands_short(plugin):
+    """Defect 5: Resolve floors source frames to timeline frames when the rates differ
+    (davinci-resolve-mcp api-limitations.md, "AppendToTimeline with mixed-fps sources")."""
     ntsc = Fraction(30000, 1001)
-    assert plugin.item_frames(150, ntsc, Fraction(24)) == 120  # 120.12
-    assert plugin.item_frames(75, ntsc, Fraction(24)) == 60  # 60.06
+    assert plugin.item_frames(150, ntsc, ntsc) == 150  # the common case: WAV at the project rate
+    assert plugin.item_frames(150, ntsc, Fraction(24)) == 121  # 120.12: 120 would land 149
+    assert plugin.placed_frames(120, ntsc, Fraction(24)) == 149
     for length in range(1, 400):
         for rate, fps in ((ntsc, Fraction(24)), (Fraction(25), Fraction(24)), (Fraction(24), ntsc)):
-            exact = Fraction(length) / rate * fps
             got = plugin.item_frames(length, rate, fps)
-            assert type(got) is int and abs(got - exact) <= Fraction(1, 2)
+            assert type(got) is int
+            assert plugin.placed_frames(got, rate, fps) >= length  # never a frame short
+            assert plugin.placed_frames(got - 1, rate, fps) < length  # and no more than needed
+
+
+@pytest.mark.parametrize(
+    ("text", "rate", "frame"),
+    [
+        ("01:00:00:00", Fraction(24), 86400),
+        ("01:00:00:00", Fraction(30000, 1001), 108000),
+        ("01:00:00;00", Fraction(30000, 1001), 107892),
+        ("01:00:10;00", Fraction(30000, 1001), 108192),
+        ("00:01:00;02", Fraction(30000, 1001), 1800),
+        ("00:10:00;00", Fraction(30000, 1001), 17982),
+        ("00:01:00;04", Fraction(60000, 1001), 3600),
+        ("garbage", Fraction(24), 0),
+    ],
+)
+def test_drop_frame_timecodes_read_back_to_the_right_frame(plugin, text, rate, frame):
+    """Defect 6: Resolve writes drop-frame timecodes with ';' before the frames."""
+    assert plugin.frames_from_timecode(text, rate) == frame
 
 
 def test_the_token_folder_rule_is_the_bridges(plugin, monkeypatch, tmp_path):
@@ -150,3 +172,18 @@ def test_a_bridge_that_never_answers_is_a_timeout_not_a_dead_bridge(plugin, tmp_
         with pytest.raises(plugin.ScoreProblem, match="did not answer") as info:
             bridge.get_score("abc")
     assert "not running" not in str(info.value)
+
+
+def test_progress_names_each_cue_by_its_state(plugin):
+    job = {
+        "message": "1/3 cues",
+        "cues": [
+            {"segmentId": "cue-001", "name": "calm", "state": "SEGMENT_STATE_DONE"},
+            {"segmentId": "cue-002", "name": "chase", "state": "SEGMENT_STATE_RUNNING"},
+            {"segmentId": "cue-003", "name": "end", "state": "SEGMENT_STATE_PENDING"},
+        ],
+    }
+    assert plugin.progress_text(job) == "scoring 'chase'; done 'calm'"
+    job["cues"][1]["state"] = "SEGMENT_STATE_FAILED"
+    assert plugin.progress_text(job) == "done 'calm'; failed 'chase'"
+    assert plugin.progress_text({"message": "queued"}) == "queued"

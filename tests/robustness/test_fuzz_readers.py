@@ -1,6 +1,6 @@
 """Hostile timeline files: whatever the bytes, reading gives a timeline or a clean TimelineError.
 
-Property-based (hypothesis): real peer files from ../shared/interop are truncated, spliced and
+Property-based (hypothesis): real peer files from tests/data/interop are truncated, spliced and
 byte-flipped; each read must end in bounded time with a timeline or a TimelineError that names
 the file, never another exception and never a hang.
 """
@@ -110,3 +110,75 @@ def test_a_valid_seed_reads(tmp_path):
         path = tmp_path / f"ok{suffix}"
         path.write_bytes(data)
         assert isinstance(read_timeline(path, Fraction(24)), otio.schema.Timeline)
+
+
+@st.composite
+def nested_json(draw) -> tuple[str, int]:
+    """Nested arrays/objects of any depth, with brackets inside strings that must not count."""
+    depth = draw(st.integers(1, 4000))
+    opens = draw(st.lists(st.sampled_from(["[", '{"k":', '["[{"', '{"}]":']), min_size=1))
+    text, closes = "", []
+    for level in range(depth):
+        opener = opens[level % len(opens)]
+        text += opener + ("," if opener == '["[{"' else "")
+        closes.append("]" if opener.startswith("[") else "}")
+    return text + "0" + "".join(reversed(closes)), depth
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(nested_json())
+def test_any_nesting_depth_reads_or_fails_cleanly(tmp_path_factory, case):
+    import json
+
+    from cuebridge.bridge.timeline_guard import MAX_DEPTH
+
+    text, depth = case
+    doc = json.loads(SEEDS[".otio"])
+    doc["metadata"] = {"fuzz": "@@"}
+    path = tmp_path_factory.mktemp("deep", numbered=True) / "deep.otio"
+    path.write_text(json.dumps(doc).replace('"@@"', text))
+    try:
+        with time_limit(SECONDS_PER_READ):
+            read_timeline(path)
+        assert depth + 2 <= MAX_DEPTH  # the document and its metadata hold it two levels in
+    except TimelineError as exc:
+        assert str(path) in str(exc)
+        assert depth + 2 > MAX_DEPTH
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(
+    padding=st.integers(0, 192 * 1024),
+    level=st.integers(0, 9),
+    lie=st.booleans(),
+)
+def test_otioz_content_of_any_size_reads_or_is_bounded(tmp_path_factory, padding, level, lie):
+    """The decompressed-size bound holds whatever the padding and compression, and whether or
+    not the zip header tells the truth (a bound of 64 KiB here stands for the real 128 MiB)."""
+    import zipfile
+
+    from cuebridge.bridge import timeline_guard
+
+    bound = 64 * 1024
+    seed = SEEDS[".otio"]
+    content = seed[:1] + b" " * padding + seed[1:]
+    path = tmp_path_factory.mktemp("otioz", numbered=True) / "bundle.otioz"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as bundle:
+        bundle.writestr("content.otio", content)
+    if lie:  # claim a small size in both headers; the reader must still stop at the bound
+        data = bytearray(path.read_bytes())
+        size = len(content).to_bytes(4, "little")
+        small = min(len(content), bound).to_bytes(4, "little")
+        data = data.replace(size, small)
+        path.write_bytes(bytes(data))
+    previous = timeline_guard.MAX_JSON_BYTES
+    timeline_guard.MAX_JSON_BYTES = bound
+    try:
+        with time_limit(SECONDS_PER_READ):
+            read_timeline(path)
+        assert len(content) <= bound
+    except TimelineError as exc:
+        assert str(path) in str(exc)
+        assert len(content) > bound or lie
+    finally:
+        timeline_guard.MAX_JSON_BYTES = previous

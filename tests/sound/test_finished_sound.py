@@ -73,14 +73,18 @@ def test_the_best_installed_font_is_used_and_an_explicit_one_wins(musescore_font
     assert cue.metadata["soundfont"] == str(fonts.BUNDLED_SOUNDFONT)
 
 
-def test_a_users_font_folder_comes_first(tmp_path, monkeypatch):
-    monkeypatch.setenv("CUEBRIDGE_DATA_DIR", str(tmp_path))
+def test_a_users_font_folder_comes_first(tmp_path):
+    from cuebridge.engine.settings import EngineSettings
+
+    settings = EngineSettings(state_dir=tmp_path)
     mine = tmp_path / "soundfonts" / "MyOrchestra.sf2"
     mine.parent.mkdir()
     mine.write_bytes(fonts.BUNDLED_SOUNDFONT.read_bytes())
-    assert fonts.best_font() == mine
-    assert fonts.advice(mine) == ""
-    assert "soundfonts" in fonts.advice(fonts.BUNDLED_SOUNDFONT)
+    assert fonts.best_font(user_dir=settings.soundfont_dir) == mine
+    model = ComposerModel.from_settings(settings)
+    assert str(mine) in model.status().description
+    assert fonts.advice(mine, settings.soundfont_dir) == ""
+    assert "soundfonts" in fonts.advice(fonts.BUNDLED_SOUNDFONT, settings.soundfont_dir)
 
 
 def test_every_cue_is_delivered_at_the_target_loudness_under_the_true_peak_ceiling(tmp_path):

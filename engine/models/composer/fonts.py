@@ -4,7 +4,8 @@ The small font pretty_midi ships (TimGM6mb.sf2, 6 MB) always works but sounds li
 GM fonts are often already installed, by a package manager or by MuseScore; we look in the usual
 places, best first, and use the first that is there:
 
-1. `<cuebridge data dir>/soundfonts/*.sf2|*.sf3`: fonts the user put there (largest first);
+1. `<cuebridge data dir>/soundfonts/*.sf2|*.sf3` (`EngineSettings.soundfont_dir`): fonts the user
+   put there (largest first);
 2. MuseScore General (Debian/Ubuntu `musescore-general-soundfont`, MuseScore 3/4 installs on
    macOS and Windows): a 200 MB orchestral GM font, compressed as .sf3;
 3. FluidR3 GM (Debian/Ubuntu `fluid-soundfont-gm`, Fedora `fluid-soundfont-gm`);
@@ -23,8 +24,6 @@ import sys
 from pathlib import Path
 
 import pretty_midi
-
-from cuebridge.engine.paths import data_dir
 
 BUNDLED_SOUNDFONT = Path(pretty_midi.__file__).parent / "TimGM6mb.sf2"
 FONT_SUFFIXES = (".sf2", ".sf3")
@@ -65,11 +64,6 @@ _WINDOWS_DIRS = (
 )
 
 
-def user_font_dir() -> Path:
-    """Where a user drops fonts for cuebridge to prefer."""
-    return data_dir() / "soundfonts"
-
-
 def search_dirs() -> list[Path]:
     dirs = list(_UNIX_DIRS)
     if sys.platform == "darwin":
@@ -79,12 +73,13 @@ def search_dirs() -> list[Path]:
     return [Path(os.path.expandvars(os.path.expanduser(d))) for d in dirs]
 
 
-def installed_fonts(allow_sf3: bool = True) -> list[Path]:
-    """Usable GM fonts on this machine, best first (the bundled one last)."""
+def installed_fonts(allow_sf3: bool = True, user_dir: Path | None = None) -> list[Path]:
+    """Usable GM fonts on this machine, best first (the bundled one last). `user_dir` is the
+    user's own font folder (`EngineSettings.soundfont_dir`), searched first."""
     suffixes = FONT_SUFFIXES if allow_sf3 else (".sf2",)
     found: list[Path] = []
-    user = user_font_dir()
-    if user.is_dir():
+    user = user_dir
+    if user is not None and user.is_dir():
         mine = [p for p in user.iterdir() if p.suffix.lower() in suffixes and p.is_file()]
         found += sorted(mine, key=lambda p: (-p.stat().st_size, p.name))
     dirs = search_dirs()
@@ -99,13 +94,13 @@ def installed_fonts(allow_sf3: bool = True) -> list[Path]:
     return found
 
 
-def best_font(allow_sf3: bool = True) -> Path:
-    return installed_fonts(allow_sf3)[0]
+def best_font(allow_sf3: bool = True, user_dir: Path | None = None) -> Path:
+    return installed_fonts(allow_sf3, user_dir)[0]
 
 
-def advice(in_use: Path) -> str:
+def advice(in_use: Path, user_dir: Path | None = None) -> str:
     """How to get a better font than `in_use`, or "" when it is already one of the best."""
-    if in_use.name in _NAMED[:3] or in_use.parent == user_font_dir():
+    if in_use.name in _NAMED[:3] or (user_dir is not None and in_use.parent == user_dir):
         return ""
     if sys.platform.startswith("linux"):
         how = "apt-get install musescore-general-soundfont (Debian/Ubuntu)"
@@ -113,5 +108,5 @@ def advice(in_use: Path) -> str:
         how = "install MuseScore 4 (musescore.org; its MS Basic.sf3 is found automatically)"
     return (
         f"for real orchestral instruments: {how}, or put any General MIDI .sf2/.sf3 in "
-        f"{user_font_dir()}"
+        f"{user_dir or 'the soundfonts folder in cuebridge data folder'}"
     )

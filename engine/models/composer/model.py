@@ -37,7 +37,7 @@ from cuebridge.engine.audio import (
 )
 from cuebridge.engine.cue import SAMPLE_RATE, SAMPLE_WIDTH_BYTES, Cue, cue_file_stem
 from cuebridge.engine.errors import CueError
-from cuebridge.engine.models.base import ModelStatus
+from cuebridge.engine.models.base import CueModel, ModelStatus, ShouldStop
 from cuebridge.engine.models.composer.fonts import advice
 from cuebridge.engine.models.composer.score import (
     COMPOSER_VERSION,
@@ -55,8 +55,8 @@ from cuebridge.engine.models.composer.soundfont import (
     resolve_soundfont,
     soundfont_problem,
 )
-from cuebridge.engine.paths import data_dir
 from cuebridge.engine.segment import GenerationOptions, Segment
+from cuebridge.engine.settings import EngineSettings
 
 DESCRIPTION = (
     "Offline default: a cut-aware symbolic composer rendered through a General MIDI SoundFont"
@@ -69,18 +69,29 @@ _BLOCK = 1 << 18  # frames per block (5.5 s)
 WORDS_WEIGHT = 0.6  # the editor's mood words against the picture's feel, when both speak
 
 
-class ComposerModel:
+class ComposerModel(CueModel):
     name = "composer"
 
-    def __init__(self, soundfont: str | Path | None = None, picture_cache: Path | None = None):
+    def __init__(
+        self,
+        soundfont: str | Path | None = None,
+        picture_cache: Path | None = None,
+        font_dir: Path | None = None,
+    ):
         self.soundfont = str(soundfont) if soundfont else ""  # "" = the best GM font installed
-        # Picture analyses are cached on disk: re-scoring an unchanged segment decodes nothing.
-        self.picture_cache = picture_cache or data_dir() / "picture-cache"
+        self.font_dir = font_dir  # the user's own fonts, preferred to those installed
+        # Picture analyses are cached on disk (None: in memory only): re-scoring an unchanged
+        # segment decodes nothing.
+        self.picture_cache = picture_cache
+
+    @classmethod
+    def from_settings(cls, settings: EngineSettings) -> ComposerModel:
+        return cls(picture_cache=settings.picture_cache, font_dir=settings.soundfont_dir)
 
     def identity(self) -> str:
         """What, besides the options, decides this model's output (the engine's cue cache key):
         the composer's rules, the synthesiser, and the default font file."""
-        font = resolve_soundfont(self.soundfont)
+        font = resolve_soundfont(self.soundfont, self.font_dir)
         try:
             stat = font.stat()
             font_id = f"{font.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
@@ -93,11 +104,11 @@ class ComposerModel:
         )
 
     def status(self) -> ModelStatus:
-        problem = soundfont_problem(self.soundfont)
+        problem = soundfont_problem(self.soundfont, self.font_dir)
         if problem:
             return ModelStatus(self.name, DESCRIPTION, ready=False, reason=problem)
-        font = resolve_soundfont(self.soundfont)
-        better = advice(font)
+        font = resolve_soundfont(self.soundfont, self.font_dir)
+        better = advice(font, self.font_dir)
         description = f"{DESCRIPTION}; plays {font} through {renderer_version()}"
         return ModelStatus(
             self.name, description + (f". Better: {better}" if better else ""), ready=True
@@ -108,13 +119,15 @@ class ComposerModel:
         segment: Segment,
         options: GenerationOptions,
         out_dir: Path,
+        should_stop: ShouldStop | None = None,  # a cue takes well under a second: it finishes
+        *,
         feel: Feel | None = None,
     ) -> Cue:
         _check_segment(segment)
         target = options.loudness_lufs or mastering.DEFAULT_LOUDNESS_LUFS
         if problem := mastering.check_loudness(target):
             raise CueError(f"segment {segment.id!r}: {problem}")
-        font = options.soundfont or self.soundfont
+        font = str(resolve_soundfont(options.soundfont or self.soundfont, self.font_dir))
         if problem := soundfont_problem(font):  # fail before composing, with the fix
             raise CueError(problem)
         load_soundfont(font)

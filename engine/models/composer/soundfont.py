@@ -68,14 +68,15 @@ def renderer_version() -> str:
     return f"{name} {importlib.metadata.version(name)}" if name else "none"
 
 
-def resolve_soundfont(path: str | Path | None) -> Path:
-    """The font a render will use: `path`, or the best General MIDI font installed."""
+def resolve_soundfont(path: str | Path | None, user_dir: Path | None = None) -> Path:
+    """The font a render will use: `path`, or the best General MIDI font installed (the
+    user's font folder `user_dir` first)."""
     if path:
         return Path(path).expanduser()
-    return best_font(allow_sf3=renderer() == "tinysoundfont")
+    return best_font(allow_sf3=renderer() == "tinysoundfont", user_dir=user_dir)
 
 
-def soundfont_problem(path: str | Path | None) -> str:
+def soundfont_problem(path: str | Path | None, user_dir: Path | None = None) -> str:
     """Why `path` cannot be used as a SoundFont, or "" when it can (with the fix to run)."""
     name = renderer()
     if not name:
@@ -83,14 +84,14 @@ def soundfont_problem(path: str | Path | None) -> str:
             "no SoundFont synthesiser is installed (the midirenderer package is missing). "
             f"Fix: pip install midirenderer, or {FIX_TINYSOUNDFONT}"
         )
-    font = resolve_soundfont(path)
+    font = resolve_soundfont(path, user_dir)
     if name == "midirenderer" and font.suffix.lower() == ".sf3":
         return (
             f"SoundFont {font}: a compressed .sf3 font needs the TinySoundFont renderer, which "
             f"is not installed. Fix: {FIX_TINYSOUNDFONT} (or give a .sf2 font)"
         )
     try:
-        load_soundfont(path)
+        load_soundfont(font)
     except CueError as exc:
         return str(exc)
     return ""

@@ -21,7 +21,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
-import os
 import re
 import threading
 from collections.abc import Callable
@@ -34,8 +33,9 @@ import numpy as np
 from cuebridge.engine.audio import musical_ending, normalise_peak, resample, sync_score, write_wav
 from cuebridge.engine.cue import SAMPLE_RATE, Cue
 from cuebridge.engine.errors import CueError
-from cuebridge.engine.models.base import ModelStatus
+from cuebridge.engine.models.base import CueModel, ModelStatus
 from cuebridge.engine.segment import GenerationOptions, Segment
+from cuebridge.engine.settings import EngineSettings
 
 if TYPE_CHECKING:
     import torch
@@ -62,13 +62,12 @@ class MusicgenVideoSettings:
     stride_s: float = 18.0
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> MusicgenVideoSettings:
-        env = os.environ if env is None else env
+    def from_engine(cls, settings: EngineSettings) -> MusicgenVideoSettings:
         return cls(
-            musicgen=env.get("CUEBRIDGE_MUSICGEN", ""),
-            adapter=env.get("CUEBRIDGE_MUSICGEN_ADAPTER", ""),
-            vivit=env.get("CUEBRIDGE_VIVIT", ""),
-            device=env.get("CUEBRIDGE_DEVICE", "auto") or "auto",
+            musicgen=settings.musicgen,
+            adapter=settings.musicgen_adapter,
+            vivit=settings.vivit,
+            device=settings.device,
         )
 
 
@@ -137,9 +136,13 @@ class _Row:
     seed: int
 
 
-class MusicgenVideoModel:
+class MusicgenVideoModel(CueModel):
     name = NAME
     batch_size = 16  # segments the job queue hands over at once; a cancel lands between them
+
+    @classmethod
+    def from_settings(cls, settings: EngineSettings) -> MusicgenVideoModel:
+        return cls(MusicgenVideoSettings.from_engine(settings))
 
     def __init__(
         self,
@@ -150,7 +153,7 @@ class MusicgenVideoModel:
         video_tokens: Callable[[Segment], torch.Tensor | None] | None = None,
         identity: dict[str, str] | None = None,
     ):
-        self.settings = settings or MusicgenVideoSettings.from_env()
+        self.settings = settings or MusicgenVideoSettings()
         self._model, self._tokenizer, self._video_tokens = model, tokenizer, video_tokens
         self._identity = dict(identity or {})
         self._given_identity = dict(identity or {})

@@ -108,7 +108,7 @@ class ScoreResult(_message.Message):
     def __init__(self, output_path: _Optional[str] = ..., placements: _Optional[_Iterable[_Union[CuePlacement, _Mapping]]] = ..., warnings: _Optional[_Iterable[str]] = ..., failed: _Optional[_Iterable[_Union[_engine_pb2.SegmentResult, _Mapping]]] = ..., cue_sheet_path: _Optional[str] = ...) -> None: ...
 
 class ScoreJob(_message.Message):
-    __slots__ = ("id", "state", "total", "done", "failed", "message", "result")
+    __slots__ = ("id", "state", "total", "done", "failed", "message", "result", "cues")
     ID_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     TOTAL_FIELD_NUMBER: _ClassVar[int]
@@ -116,6 +116,7 @@ class ScoreJob(_message.Message):
     FAILED_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     RESULT_FIELD_NUMBER: _ClassVar[int]
+    CUES_FIELD_NUMBER: _ClassVar[int]
     id: str
     state: _engine_pb2.JobState
     total: int
@@ -123,7 +124,22 @@ class ScoreJob(_message.Message):
     failed: int
     message: str
     result: ScoreResult
-    def __init__(self, id: _Optional[str] = ..., state: _Optional[_Union[_engine_pb2.JobState, str]] = ..., total: _Optional[int] = ..., done: _Optional[int] = ..., failed: _Optional[int] = ..., message: _Optional[str] = ..., result: _Optional[_Union[ScoreResult, _Mapping]] = ...) -> None: ...
+    cues: _containers.RepeatedCompositeFieldContainer[CueProgress]
+    def __init__(self, id: _Optional[str] = ..., state: _Optional[_Union[_engine_pb2.JobState, str]] = ..., total: _Optional[int] = ..., done: _Optional[int] = ..., failed: _Optional[int] = ..., message: _Optional[str] = ..., result: _Optional[_Union[ScoreResult, _Mapping]] = ..., cues: _Optional[_Iterable[_Union[CueProgress, _Mapping]]] = ...) -> None: ...
+
+class CueProgress(_message.Message):
+    __slots__ = ("segment_id", "name", "state", "record_start_frame", "error")
+    SEGMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    RECORD_START_FRAME_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    segment_id: str
+    name: str
+    state: _engine_pb2.SegmentState
+    record_start_frame: int
+    error: str
+    def __init__(self, segment_id: _Optional[str] = ..., name: _Optional[str] = ..., state: _Optional[_Union[_engine_pb2.SegmentState, str]] = ..., record_start_frame: _Optional[int] = ..., error: _Optional[str] = ...) -> None: ...
 
 class ScoreRef(_message.Message):
     __slots__ = ("score_id",)

@@ -1,0 +1,26 @@
+"""What the engine is configured with, built once by the application layer (flags and
+environment) and passed down: nothing below reads the environment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    # Jobs, the cue cache and the picture cache live here; None keeps analyses in memory only.
+    state_dir: Path | None = None
+    musicgen: str = ""  # folder or Hugging Face id (in the local cache) of a MusicGen checkpoint
+    musicgen_adapter: str = ""  # folder with adapter.safetensors + adapter_config.json
+    vivit: str = ""  # folder of google/vivit-b-16x2-kinetics400
+    device: str = "auto"  # cuda, mps, cpu or auto
+
+    @property
+    def picture_cache(self) -> Path | None:
+        return self.state_dir / "picture-cache" if self.state_dir else None
+
+    @property
+    def soundfont_dir(self) -> Path | None:
+        """General MIDI fonts the user put here win over the ones installed on the machine."""
+        return self.state_dir / "soundfonts" if self.state_dir else None
