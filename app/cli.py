@@ -382,6 +382,8 @@ def score(
         track_name=track_name,
         fresh=fresh,
     )
+    if not engine:  # the in-process engine: ask it before the bridge claims any folder
+        _require_default_model(model)
     sys.exit(run_score(request, engine, as_json, engine_ca))
 
 
@@ -665,15 +667,17 @@ def demo(folder: Path | None, rate: Fraction, force: bool) -> None:
     sys.exit(code)
 
 
-def _require_default_model() -> None:
-    """Exit 5 with the fix when this machine's default model cannot make a cue."""
+def _require_default_model(name: str = "") -> None:
+    """Exit 5 with the fix, before anything is written, when the model this machine would
+    score with (`name`, or the default) cannot make a cue."""
+    from cuebridge.app.settings import engine_settings
     from cuebridge.engine.registry import ModelRegistry
     from cuebridge.engine.service import engine_info
 
-    info = engine_info(ModelRegistry())
-    ready = [m for m in info.models if m.ready]
-    if not ready:
-        reasons = "; ".join(f"{m.name}: {m.reason}" for m in info.models)
+    info = engine_info(ModelRegistry(settings=engine_settings()))
+    wanted = [m for m in info.models if m.name == name] if name else info.models
+    if wanted and not any(m.ready for m in wanted):
+        reasons = "; ".join(f"{m.name}: {m.reason}" for m in wanted)
         _fail(f"model not ready: {reasons}", EXIT_ENGINE)
 
 

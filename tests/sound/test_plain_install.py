@@ -57,7 +57,7 @@ def test_plain_pip_install_scores_a_timeline(tmp_path):
             "--segments",
             "range",
             "--range",
-            "00:00:02:00-00:00:10:00",
+            "01:00:02:00-01:00:10:00",
             "-o",
             str(out),
             "--json",
