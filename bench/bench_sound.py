@@ -282,6 +282,7 @@ def bench_chains(material) -> None:
             sum(p > -1.0 for p in peaks),
             np.mean(widths),
             np.median(tails),
+            np.mean(corr),
         )
     print(
         f"{'chain':<6} {'x real time':>11} {'LU spread':>10} {'LUFS min..max':>15} "
