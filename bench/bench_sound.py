@@ -223,17 +223,21 @@ def stems_null(material) -> None:
     print(f"stems null test (mix - sum of stems, 24-bit files): worst {worst:.1f} dB (goal <= -60)")
 
 
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec from the (large) parent.
 MEMORY_SCRIPT = """
-import resource, sys, tempfile
+import re, sys, tempfile
 from cuebridge.engine.models.composer.model import ComposerModel
 from cuebridge.engine.models.composer.soundfont import load_soundfont
 from cuebridge.engine.segment import GenerationOptions, Rate, Segment
 model = ComposerModel(sys.argv[2]); load_soundfont(sys.argv[2])
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def hwm():
+    text = open("/proc/self/status").read()
+    return int(re.search(r"VmHWM:\\s+(\\d+)", text).group(1))
+base = hwm()
 frames = int(float(sys.argv[1]) * 60 * 24)
 seg = Segment("m", Rate(24), frames, cut_frames=tuple(range(240, frames, 240)), mood="epic")
 model.generate(seg, GenerationOptions(), tempfile.mkdtemp())
-print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) / 1024)
+print((hwm() - base) / 1024)
 """
 
 
