@@ -255,21 +255,23 @@ def deliver_file(
     """`deliver` for a long cue kept in a raw float32 file (changed in place, chunk by chunk):
     gain to the target, the limiter where needed (one round, its state carried across
     chunks), then one plain gain to the target or as near as the ceiling allows. Returns what
-    the file then measures."""
+    the delivered cue measures; when no limiter is needed the file is left as it is and the
+    plain gain comes back as "pending_gain_db", for the writer to apply as it writes."""
+    silent = {"loudness_lufs": loudness, "true_peak_dbtp": _SILENCE_DB, "gain_db": 0.0}
     if loudness <= _SILENCE_DB:
-        return {"loudness_lufs": loudness, "true_peak_dbtp": _SILENCE_DB, "gain_db": 0.0}
+        return {**silent, "pending_gain_db": 0.0}
     gain = round(target_lufs - loudness, 3)
     peak = true_peak_file(fh, num_samples) + gain
-    limiter = None
-    if peak > ceiling_dbtp:
-        limiter = Limiter(threshold_db=ceiling_dbtp - 1.0, release_ms=120.0)
+    if peak <= ceiling_dbtp:  # one plain gain: loudness and true peak move by its decibels
+        level = {"loudness_lufs": loudness + gain, "true_peak_dbtp": peak, "gain_db": gain}
+        return {**level, "pending_gain_db": gain}
+    limiter = Limiter(threshold_db=ceiling_dbtp - 1.0, release_ms=120.0)
     meter = LoudnessStream(sample_rate)
     first = True
     for start, block in file_chunks(fh, num_samples):
         out = block * gain_factor(gain)
-        if limiter is not None:
-            out = limiter.process(np.ascontiguousarray(out.T), sample_rate, reset=first).T
-            first = False
+        out = limiter.process(np.ascontiguousarray(out.T), sample_rate, reset=first).T
+        first = False
         out = np.ascontiguousarray(out, dtype=np.float32)
         meter.add(out)
         fh.seek(start * 8)
@@ -278,11 +280,10 @@ def deliver_file(
     peak = true_peak_file(fh, num_samples)
     # pedalboard's Limiter adds make-up gain after it limits: a last plain gain brings the cue
     # to the target, or as near as the ceiling allows.
-    fix = round(min(target_lufs - level, ceiling_dbtp - 0.05 - peak), 3) if limiter else 0.0
-    fix = min(fix, round(ceiling_dbtp - 0.05 - peak, 3))
+    fix = round(min(target_lufs - level, ceiling_dbtp - 0.05 - peak), 3)
     if abs(fix) >= 0.001:
         for start, block in file_chunks(fh, num_samples):
             fh.seek(start * 8)
             fh.write((block * gain_factor(fix)).astype(np.float32).tobytes())
         level, peak = level + fix, true_peak_file(fh, num_samples)
-    return {"loudness_lufs": level, "true_peak_dbtp": peak, "gain_db": gain}
+    return {"loudness_lufs": level, "true_peak_dbtp": peak, "gain_db": gain, "pending_gain_db": 0.0}

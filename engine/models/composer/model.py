@@ -22,6 +22,7 @@ import importlib.metadata
 import io
 import os
 import wave
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -62,9 +63,9 @@ DESCRIPTION = (
     "Offline default: a cut-aware symbolic composer rendered through a General MIDI SoundFont"
 )
 MASTERING_VERSION = "hall+r128 1"  # bump when the space or the level chain changes
-# Longer cues are rendered, finished and written in blocks: memory stays bounded whatever the
-# length (a whole 10-minute cue in memory took over 1 GB).
-LONG_CUE_S = 45
+# Longer cues are rendered, finished and written in blocks, the hall on a second core: memory
+# stays bounded whatever the length (a whole 10-minute cue in memory took over 1 GB).
+LONG_CUE_S = 10
 _BLOCK = 1 << 18  # frames per block (5.5 s)
 WORDS_WEIGHT = 0.6  # the editor's mood words against the picture's feel, when both speak
 
@@ -160,7 +161,9 @@ class ComposerModel(CueModel):
         midi.write(buffer)
         if audio is None:
             level = _stream_long_cue(midi, num_samples, font, feel, plan, target, out_dir, stem)
-            _write_pair(wav_path, _raw_path(out_dir, stem), midi_path, buffer.getvalue())
+            raw = _raw_path(out_dir, stem)
+            gain = level.pop("pending_gain_db")
+            _write_pair(wav_path, raw, midi_path, buffer.getvalue(), gain)
         else:
             _write_pair(wav_path, audio, midi_path, buffer.getvalue())
 
@@ -256,23 +259,33 @@ def _raw_path(out_dir: Path, stem: str) -> Path:
 
 def _stream_long_cue(midi, num_samples, font, feel, plan, target, out_dir, stem) -> dict:
     """Render, hall, fades and loudness over blocks into a raw float32 file beside the cue
-    (`_raw_path`), which `_write_pair` turns into the WAV. Returns the measured level."""
+    (`_raw_path`), which `_write_pair` turns into the WAV. Returns the measured level.
+
+    The synthesiser renders the next block while a worker thread puts the last one in the
+    hall, measures and writes it (pedalboard and numpy release the GIL): two cores at work on
+    one cue, and at most two blocks in flight."""
     reverb = mastering.hall(feel.arousal)
     meter = mastering.LoudnessStream()
     n_in, n_out = round(0.003 * SAMPLE_RATE), min(num_samples, round(plan.fade_s * SAMPLE_RATE))
     raw = _raw_path(out_dir, stem)
+
+    def finish(fh, block: np.ndarray, start: int) -> None:
+        wet = reverb.process(np.ascontiguousarray(block.T), SAMPLE_RATE, reset=start == 0)
+        gains = _fade_gains(start, len(block), num_samples, n_in, n_out)
+        wet = np.ascontiguousarray(wet.T) * gains[:, None]
+        meter.add(wet)
+        fh.write(wet.astype(np.float32).tobytes())
+
     try:
-        with open(raw, "w+b") as fh:
-            start = 0
+        with open(raw, "w+b") as fh, ThreadPoolExecutor(1, "cue-hall") as worker:
+            pending, start = None, 0
             for block in render_blocks(midi, num_samples, font, _BLOCK):
-                wet = reverb.process(np.ascontiguousarray(block.T), SAMPLE_RATE, reset=start == 0)
-                wet = (
-                    np.ascontiguousarray(wet.T)
-                    * _fade_gains(start, len(block), num_samples, n_in, n_out)[:, None]
-                )
-                meter.add(wet)
-                fh.write(wet.astype(np.float32).tobytes())
+                if pending is not None:
+                    pending.result()  # in order, and never more than two blocks in memory
+                pending = worker.submit(finish, fh, block, start)
                 start += len(block)
+            if pending is not None:
+                pending.result()
             return mastering.deliver_file(fh, num_samples, meter.integrated(), target)
     except BaseException:
         raw.unlink(missing_ok=True)
@@ -293,14 +306,17 @@ def _fade_gains(start: int, length: int, total: int, n_in: int, n_out: int) -> n
     return gains
 
 
-def _write_pair(wav_path: Path, audio, midi_path: Path, midi_bytes: bytes) -> None:
+def _write_pair(
+    wav_path: Path, audio, midi_path: Path, midi_bytes: bytes, gain_db: float = 0.0
+) -> None:
     """Both files land, or neither: a cue is never half-written beside its MIDI. `audio` is an
-    array, or the path of a raw float32 stereo file, written out block by block."""
+    array, or the path of a raw float32 stereo file, written out block by block (with a plain
+    gain of `gain_db`)."""
     wav_tmp = wav_path.with_name(f".{wav_path.name}.pair.tmp")
     midi_tmp = midi_path.with_name(f".{midi_path.name}.pair.tmp")
     try:
         if isinstance(audio, Path):
-            _wav_from_raw(wav_tmp, audio)
+            _wav_from_raw(wav_tmp, audio, gain_db)
         else:
             write_wav(wav_tmp, audio)
         write_bytes_atomic(midi_tmp, midi_bytes)
@@ -313,14 +329,15 @@ def _write_pair(wav_path: Path, audio, midi_path: Path, midi_bytes: bytes) -> No
             audio.unlink(missing_ok=True)
 
 
-def _wav_from_raw(wav_path: Path, raw: Path) -> None:
+def _wav_from_raw(wav_path: Path, raw: Path, gain_db: float = 0.0) -> None:
     frames = raw.stat().st_size // 8
+    gain = mastering.gain_factor(gain_db)
     with open(raw, "rb") as fh, wave.open(str(wav_path), "wb") as w:
         w.setnchannels(2)
         w.setsampwidth(SAMPLE_WIDTH_BYTES)
         w.setframerate(SAMPLE_RATE)
         for _, block in mastering.file_chunks(fh, frames):
-            w.writeframes(to_pcm24(block))
+            w.writeframes(to_pcm24(block * gain if gain_db else block))
     with open(wav_path, "rb") as fh:
         os.fsync(fh.fileno())
 
