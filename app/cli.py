@@ -306,6 +306,24 @@ def _score_options(f):
             "scored to two formats keeps two folders.",
         ),
         click.option("--track-name", default="Score", show_default=True),
+        click.option(
+            "--dialogue-tracks",
+            metavar="A1,A2",
+            default="",
+            help="Audio tracks holding the dialogue (A1 = first audio track, or track names). "
+            "Default: every audio track but the Score tracks.",
+        ),
+        click.option(
+            "--no-dialogue",
+            is_flag=True,
+            help="Do not read the audio tracks: no room made for the dialogue.",
+        ),
+        click.option(
+            "--duck",
+            metavar="off|DB",
+            default="",
+            help="How far each cue dips under speech, in dB (default -6), or off.",
+        ),
         click.option("--force", is_flag=True, help="Replace an existing output file."),
         click.option(
             "--fresh",
@@ -350,6 +368,9 @@ def score(
     stems: bool,
     cue_dir: Path | None,
     track_name: str,
+    dialogue_tracks: str,
+    no_dialogue: bool,
+    duck: str,
     force: bool,
     fresh: bool,
     engine: str | None,
@@ -359,6 +380,8 @@ def score(
     """Score TIMELINE: cues on a new "Score" track, written to a NEW timeline file."""
     if range_ and mode == "markers":
         mode = "range"
+    if duck and not _duck_ok(duck):
+        _fail(f"--duck {duck!r}: give a level in dB such as -6, or off", EXIT_BAD_INPUT)
     request = bpb.ScoreRequest(
         timeline_path=str(timeline.resolve()),
         output_path=str((output or default_output(timeline)).resolve()),
@@ -377,14 +400,27 @@ def score(
             soundfont=str(soundfont.resolve()) if soundfont else "",
             loudness_lufs=loudness,
             stems=stems,
+            extra={"duck": duck} if duck else {},
         ),
         cue_dir=str(cue_dir.resolve()) if cue_dir else "",
         track_name=track_name,
         fresh=fresh,
+        dialogue_tracks=[t.strip() for t in dialogue_tracks.split(",") if t.strip()],
+        no_dialogue=no_dialogue,
     )
     if not engine:  # the in-process engine: ask it before the bridge claims any folder
         _require_default_model(model)
     sys.exit(run_score(request, engine, as_json, engine_ca))
+
+
+def _duck_ok(text: str) -> bool:
+    text = text.strip().lower().removesuffix("db").strip()
+    if text == "off":
+        return True
+    try:
+        return -40.0 <= -abs(float(text)) <= 0.0
+    except ValueError:
+        return False
 
 
 def run_score(
@@ -441,6 +477,14 @@ def report_score(job: bpb.ScoreJob, as_json: bool) -> int:
         click.echo(
             f"{p.record_in_timecode}-{p.record_out_timecode}  {p.track_name:<8} "
             f"{p.name}  ->  {p.cue.audio_path}{'  (unchanged, reused)' if p.reused else ''}"
+        )
+    spoken = [
+        len(json.loads(p.cue.metadata.get("dialogue.speech_s") or "[]")) for p in result.placements
+    ]
+    if any(spoken):
+        click.echo(
+            f"dialogue read: {sum(spoken)} line(s) under {sum(1 for n in spoken if n)} cue(s); "
+            "the music dips and thins there"
         )
     for f in result.failed:
         click.secho(f"failed: {f.segment_id}: {f.error}", fg="red", err=True)
@@ -686,6 +730,9 @@ def _register_training() -> None:
     from cuebridge.app.train_command import train_adapter_command
 
     main.add_command(train_adapter_command, "train-adapter")
+    from cuebridge.app.extract_command import extract_features_command
+
+    main.add_command(extract_features_command, "extract-features")
 
 
 _register_training()

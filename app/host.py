@@ -16,6 +16,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from cuebridge.app import memory
 from cuebridge.app.settings import engine_settings
 from cuebridge.bridge.http_gateway import HttpGateway, start_http_gateway
 from cuebridge.bridge.score_store import ScoreStore
@@ -120,6 +121,7 @@ def start_server(
     certificate (or CA) of a remote engine that serves TLS; the bridge then talks TLS to it.
     """
     check_bind(host, tls, token_on=token is not None)
+    memory.limit_arenas()
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=SERVER_THREADS),
         options=CHANNEL_OPTIONS,
@@ -196,8 +198,12 @@ def _report_health(
 ) -> None:
     """NOT_SERVING while no job can run (a stopped worker, a store that cannot be written), so
     a supervisor or load balancer sees it; SERVING again once it recovers."""
-    serving = True
+    serving, busy = True, False
     while not stop.wait(HEALTH_CHECK_S):
+        now_busy = jobs.busy()
+        if busy and not now_busy:
+            memory.trim()  # a burst is over: give its freed memory back
+        busy = now_busy
         problem = jobs.problem()
         if bool(problem) == serving:  # a change: report it
             serving = not problem

@@ -32,4 +32,5 @@ def engine_settings(
         musicgen_adapter=env.get("CUEBRIDGE_MUSICGEN_ADAPTER", ""),
         vivit=env.get("CUEBRIDGE_VIVIT", ""),
         device=env.get("CUEBRIDGE_DEVICE", "auto") or "auto",
+        musicgen_guidance=env.get("CUEBRIDGE_MUSICGEN_GUIDANCE", "auto") or "auto",
     )

@@ -6,21 +6,7 @@ from pathlib import Path
 
 import click
 
-OSSL_MAX_VIDEO_S = 150.0  # the paper samples its 32 frames over the first 150 s at most
-
-
-def clip_segment(path: Path):
-    """A whole video file (its first 150 s) as a Segment, so ViViT can sample it."""
-    import av
-
-    from cuebridge.engine.segment import MediaSpan, Rate, Segment
-
-    with av.open(str(path)) as container:
-        seconds = float(container.duration or 0) / av.time_base
-    seconds = min(seconds, OSSL_MAX_VIDEO_S)
-    frames = max(1, int(seconds * 25))
-    span = MediaSpan(str(path), 0.0, frames / 25, 0, frames, path.name)
-    return Segment(path.stem, Rate(25), frames, media=(span,))
+RECIPE_NAMES = ("default", "ossl")
 
 
 @click.command("train-adapter")
@@ -42,26 +28,59 @@ def clip_segment(path: Path):
     "--vivit",
     envvar="CUEBRIDGE_VIVIT",
     default="",
-    help="ViViT folder, to tokenize clips that have video files but no token files.",
+    help="ViViT folder, to tokenize clips that have video files but no feature files.",
 )
 @click.option("--device", envvar="CUEBRIDGE_DEVICE", default="auto", show_default=True)
-@click.option("--lr", default=1e-4, show_default=True)
-@click.option("--batch-size", default=4, show_default=True)
-@click.option("--warmup-steps", default=100, show_default=True)
-@click.option("--max-steps", default=10_000, show_default=True)
-@click.option("--eval-every", default=200, show_default=True)
-@click.option("--patience", default=5, show_default=True)
-@click.option("--seconds", default=30.0, show_default=True, help="Audio per clip.")
+@click.option(
+    "--recipe",
+    type=click.Choice(RECIPE_NAMES),
+    default="default",
+    show_default=True,
+    help="Hyper-parameter preset. ossl = OSSL's train.py: AdamW 1e-4, batch 1, 10 warm-up "
+    "steps then cosine, clip 1, validation each epoch, stop after 3 epochs without "
+    "improvement, xavier adapter init, audio peak-normalised and padded/cut to 30 s. "
+    "Options given below override the preset.",
+)
+@click.option(
+    "--layout",
+    type=click.Choice(("auto", "ossl", "jsonl")),
+    default="auto",
+    show_default=True,
+    help="ossl: train_meta.csv/valid_meta.csv + {film_id}_{clip_id}.wav/.pt (OSSL's own); "
+    "jsonl: metadata.jsonl; auto: whichever DATA holds.",
+)
+@click.option("--lr", type=float, default=None, help="[default 1e-4]")
+@click.option("--batch-size", type=int, default=None, help="[default 4; ossl 1]")
+@click.option("--warmup-steps", type=int, default=None, help="[default 100; ossl 10]")
+@click.option("--max-steps", type=int, default=None, help="[default 10000; ossl: epochs]")
+@click.option("--epochs", type=int, default=None, help="[default: max-steps; ossl 100]")
+@click.option(
+    "--eval-every", type=int, default=None, help="Steps; 0 = once per epoch [default 200; ossl 0]"
+)
+@click.option("--patience", type=int, default=None, help="Validations [default 5; ossl 3]")
+@click.option("--seconds", type=float, default=None, help="Audio per clip [30].")
 @click.option("--resume/--no-resume", default=True, show_default=True)
-def train_adapter_command(data, musicgen, out_dir, vivit, device, lr, batch_size, warmup_steps,
-                          max_steps, eval_every, patience, seconds, resume):  # fmt: skip
-    """Train the video adapter of musicgen-video on an OSSL-format data set in DATA."""
+def train_adapter_command(data, musicgen, out_dir, vivit, device, recipe, layout, lr, batch_size,
+                          warmup_steps, max_steps, epochs, eval_every, patience, seconds,
+                          resume):  # fmt: skip
+    """Train the video adapter of musicgen-video on the data set in DATA."""
+    from dataclasses import replace
+
     from cuebridge.engine.errors import CueError
     from cuebridge.engine.models.musicgen.checkpoints import WeightsMissing, load_musicgen_video
+    from cuebridge.engine.models.musicgen.features import FeatureError, clip_features
     from cuebridge.engine.models.musicgen.model import resolve_device
-    from cuebridge.engine.models.musicgen.training import TrainConfig, train_adapter
-    from cuebridge.engine.models.musicgen.training_data import load_clips
+    from cuebridge.engine.models.musicgen.training import RECIPES, train_adapter
+    from cuebridge.engine.models.musicgen.training_data import OSSL_AUDIO, AudioPrep, load_clips
 
+    given = dict(lr=lr, batch_size=batch_size, warmup_steps=warmup_steps, max_steps=max_steps,
+                 epochs=epochs, eval_every=eval_every, patience=patience)  # fmt: skip
+    config = RECIPES[recipe](**{k: v for k, v in given.items() if v is not None})
+    if max_steps is not None and epochs is None:
+        config.epochs = 0  # an explicit step budget replaces the preset's epochs
+    prep = OSSL_AUDIO if recipe == "ossl" else AudioPrep()
+    if seconds is not None:
+        prep = replace(prep, seconds=seconds)
     try:
         loaded = load_musicgen_video(musicgen, device=resolve_device(device))
         tokenize = None
@@ -69,15 +88,14 @@ def train_adapter_command(data, musicgen, out_dir, vivit, device, lr, batch_size
             from cuebridge.engine.picture.vivit import VivitTokenizer
 
             vt = VivitTokenizer.from_pretrained(vivit, resolve_device(device))
-            tokenize = lambda path: vt.tokens(clip_segment(path))  # noqa: E731
-        train = load_clips(data, loaded.model, "train", seconds, tokenize)
-        valid = load_clips(data, loaded.model, "valid", seconds, tokenize)
-    except (WeightsMissing, CueError) as exc:
+            tokenize = lambda path: clip_features(vt, path)  # noqa: E731
+        train = load_clips(data, loaded.model, "train", prep.seconds, tokenize, layout, prep)
+        valid = load_clips(data, loaded.model, "valid", prep.seconds, tokenize, layout, prep)
+    except (WeightsMissing, CueError, FeatureError, FileNotFoundError) as exc:
         raise click.ClickException(str(exc)) from exc
-    config = TrainConfig(lr=lr, batch_size=batch_size, warmup_steps=warmup_steps,
-                         max_steps=max_steps, eval_every=eval_every, patience=patience)  # fmt: skip
     result = train_adapter(loaded.model, loaded.tokenizer, train, valid, out_dir, config, resume)
     click.echo(
-        f"{result.steps} steps, best validation cross-entropy {result.best_val_loss:.4f}"
-        f"{' (stopped early)' if result.stopped_early else ''}; adapter in {out_dir / 'best'}"
+        f"recipe {recipe}: {result.steps} steps, best validation cross-entropy "
+        f"{result.best_val_loss:.4f}{' (stopped early)' if result.stopped_early else ''}; "
+        f"adapter in {out_dir / 'best'}"
     )

@@ -151,14 +151,57 @@ def run(
                     timeline_path=str(timeline), output_path=f"{tmp}/{name}.scored.otio"),
                     timeout=60).id  # fmt: skip
 
-        # Warm-up with the same shape (a score and its watchers), so the baseline counts the
-        # thread pools and caches a serving process keeps, not a cold start.
+        def client(n: int, requests: int, tag: str = "") -> None:
+            nonlocal exhausted, failures
+            with grpc.insecure_channel(server.address) as channel:
+                engine = pb_grpc.CueEngineStub(channel)
+                for r in range(requests):
+                    seg = pb.Segment(
+                        id="cue",
+                        rate=pb.Rate(num=24, den=1),
+                        duration_frames=round(24 * seconds_per_cue),
+                        seed=n * 1000 + r + (500 if tag else 0),
+                    )  # distinct seeds: no cache hits
+                    t0 = time.perf_counter()
+                    while True:
+                        try:
+                            job = engine.SubmitJob(
+                                pb.SubmitJobRequest(
+                                    segments=[seg], output_dir=f"{tmp}/{tag}c{n}/{r}"
+                                ),
+                                timeout=30,
+                            )
+                            final = list(engine.WatchJob(pb.JobRef(job_id=job.id), timeout=120))
+                            ok = final[-1].job.state == pb.JOB_STATE_SUCCEEDED
+                            break
+                        except grpc.RpcError as exc:
+                            if exc.code() != grpc.StatusCode.RESOURCE_EXHAUSTED:
+                                ok = False
+                                break
+                            with lock:
+                                exhausted += 1
+                            time.sleep(0.05)
+                    if tag:  # warm-up: not counted
+                        continue
+                    with lock:
+                        latencies.append(time.perf_counter() - t0)
+                        failures += not ok
+                        done_count[0] += 1
+                        if done_count[0] in (total // 4, total // 2, 3 * total // 4):
+                            memory.append(server.rss_mib())
+
+        # Warm-up with the same shape (every client once, a score and its watchers), so the
+        # baseline counts the thread pool and caches a serving process keeps at this
+        # concurrency, not a cold start; the run after it must not grow from there.
+        cold = server.rss_mib()
         warm = start_score(min(40, watched_cues), "warm-up")
         threads = [threading.Thread(target=watcher, args=(warm,)) for _ in range(watchers)]
+        threads += [threading.Thread(target=client, args=(n, 1, "w")) for n in range(clients)]
         for t in threads:
             t.start()
         for t in threads:
             t.join(timeout=600)
+        time.sleep(2.0)  # the server trims once idle
         for mode in watch_modes:
             watch_modes[mode] = 0
         gc.collect()
@@ -172,43 +215,8 @@ def run(
         for t in watcher_threads:
             t.start()
 
-        def client(n: int) -> None:
-            nonlocal exhausted, failures
-            with grpc.insecure_channel(server.address) as channel:
-                engine = pb_grpc.CueEngineStub(channel)
-                for r in range(requests):
-                    seg = pb.Segment(
-                        id="cue",
-                        rate=pb.Rate(num=24, den=1),
-                        duration_frames=round(24 * seconds_per_cue),
-                        seed=n * 1000 + r,
-                    )  # distinct seeds: no cache hits
-                    t0 = time.perf_counter()
-                    while True:
-                        try:
-                            job = engine.SubmitJob(
-                                pb.SubmitJobRequest(segments=[seg], output_dir=f"{tmp}/c{n}/{r}"),
-                                timeout=30,
-                            )
-                            final = list(engine.WatchJob(pb.JobRef(job_id=job.id), timeout=120))
-                            ok = final[-1].job.state == pb.JOB_STATE_SUCCEEDED
-                            break
-                        except grpc.RpcError as exc:
-                            if exc.code() != grpc.StatusCode.RESOURCE_EXHAUSTED:
-                                ok = False
-                                break
-                            with lock:
-                                exhausted += 1
-                            time.sleep(0.05)
-                    with lock:
-                        latencies.append(time.perf_counter() - t0)
-                        failures += not ok
-                        done_count[0] += 1
-                        if done_count[0] in (total // 4, total // 2, 3 * total // 4):
-                            memory.append(server.rss_mib())
-
         t0 = time.perf_counter()
-        threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+        threads = [threading.Thread(target=client, args=(n, requests)) for n in range(clients)]
         for t in threads:
             t.start()
         for t in threads:
@@ -235,6 +243,7 @@ def run(
         "p50_s": statistics.median(latencies),
         "p99_s": latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))],
         "rss_mib": memory,
+        "cold_rss_mib": cold,
         "control_max_s": max(control) if control else float("nan"),
         "control_p99_s": sorted(control)[int(0.99 * (len(control) - 1))] if control else 0.0,
         "control_calls": len(control),
@@ -276,6 +285,7 @@ def main() -> None:
         "server RSS MiB at start, 25/50/75 %, end of work, after: "
         + ", ".join(f"{m:.0f}" for m in mem)
     )
+    print(f"(cold start before the warm-up: {r['cold_rss_mib']:.0f} MiB)")
     growth = (mem[-1] - mem[0]) / mem[0]
     print(
         f"memory after the run vs its start: {growth * 100:+.1f} % "

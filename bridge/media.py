@@ -16,6 +16,8 @@ import opentimelineio as otio
 from cuebridge.bridge.errors import TimelineError
 
 MEDIA_SUFFIXES = (".mov", ".mp4", ".mxf", ".mkv", ".webm", ".avi", ".m4v", ".mts", ".mpg")
+# Dialogue and production sound, for audio clips found by name.
+MEDIA_SUFFIXES += (".wav", ".bwf", ".aif", ".aiff", ".m4a", ".aac", ".mp3", ".flac")
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import opentimelineio as otio
 
+from cuebridge.bridge.dialogue import fcp_audio_levels
 from cuebridge.bridge.segments import TimelineFacts, TimelineSegment
 from cuebridge.v1.engine_pb2 import Cue
 
@@ -93,6 +94,10 @@ def cue_clip(seg: TimelineSegment, cue: Cue, rate: Fraction) -> otio.schema.Clip
         "samples": cue.num_samples,
         **{k: v for k, v in cue.metadata.items() if k not in ("prompt", "mood", "seed")},
     }
+    # The dip under dialogue as clip-gain keyframes the editor can adjust (FCP 7 XML / Premiere).
+    levels = fcp_audio_levels(cue.metadata.get("dialogue.level_keyframes", ""), rate)
+    if levels:
+        clip.metadata["fcp_xml"] = levels
     return clip
 
 

@@ -18,6 +18,7 @@ import opentimelineio as otio
 
 from cuebridge.bridge.cue_sheet import cue_sheet_path, write_cue_sheet
 from cuebridge.bridge.destinations import check_cue_folder
+from cuebridge.bridge.dialogue import DialogueChoice, with_dialogue
 from cuebridge.bridge.errors import BridgeError, TimelineError
 from cuebridge.bridge.media import MediaLinker
 from cuebridge.bridge.notices import default_cue_dir, mood_overrides, offline_clips
@@ -56,6 +57,7 @@ class ScoreOptions:
     defaults: CueDefaults = field(default_factory=CueDefaults)
     cue_dir: Path | None = None
     track_name: str = "Score"
+    dialogue: DialogueChoice = field(default_factory=DialogueChoice)
 
 
 @dataclass
@@ -113,6 +115,12 @@ def prepare(options: ScoreOptions) -> PreparedScore:
             f"{offline} clip(s) offline ({missing}): those cues are "
             "scored from the edit structure alone"
         )
+    # Where people speak under each cue (the music makes room there); offline -> a warning.
+    linker = MediaLinker(src, list(options.media_dirs))
+    segments, heard = with_dialogue(
+        timeline, facts.rate, segments, linker, options.dialogue, str(src)
+    )
+    warnings += heard
     cue_dir = Path(options.cue_dir) if options.cue_dir else default_cue_dir(out)
     owner = _score_identity(src, out)
     _check_cue_dir(cue_dir, segments, options.force, owner)

@@ -18,6 +18,7 @@ import grpc
 
 from cuebridge.bridge.cue_sheet import cue_sheet_path
 from cuebridge.bridge.destinations import require_absolute
+from cuebridge.bridge.dialogue import DialogueChoice
 from cuebridge.bridge.errors import BridgeError
 from cuebridge.bridge.placement import Placement
 from cuebridge.bridge.score_store import ScoreStore
@@ -69,6 +70,7 @@ def options_from_pb(req: bpb.ScoreRequest) -> ScoreOptions:
         defaults=CueDefaults(prompt=req.prompt, mood=req.mood, seed=req.seed),
         cue_dir=Path(req.cue_dir) if req.cue_dir else None,
         track_name=req.track_name or "Score",
+        dialogue=DialogueChoice(enabled=not req.no_dialogue, tracks=tuple(req.dialogue_tracks)),
     )
 
 

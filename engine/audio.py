@@ -142,10 +142,17 @@ def normalise_peak(audio: np.ndarray, peak_db: float = -1.0) -> np.ndarray:
 
 
 def normalise_loudness(
-    audio: np.ndarray, target_rms_db: float = -20.0, peak_ceiling_db: float = -1.0
+    audio: np.ndarray,
+    target_rms_db: float = -20.0,
+    peak_ceiling_db: float = -1.0,
+    measure: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Scale towards an RMS target, but never past the peak ceiling (no clipping, no limiter)."""
-    rms, peak = rms_dbfs(audio), peak_dbfs(audio)
+    """Scale towards an RMS target, but never past the peak ceiling (no clipping, no limiter).
+    `measure`: the audio whose level decides the gain (e.g. the same cue written without the
+    dialogue, so that making room only takes away); the audio's own peak still caps it."""
+    ref = audio if measure is None else measure
+    rms = rms_dbfs(ref)
+    peak = max(peak_dbfs(ref), peak_dbfs(audio))
     if rms <= _SILENCE_DB:
         return audio
     gain_db = min(target_rms_db - rms, peak_ceiling_db - peak)

@@ -300,6 +300,11 @@ class JobQueue:
             job.state = JobState.PARTIAL if job.done else JobState.FAILED
             job._changed(-1)
 
+    def busy(self) -> bool:
+        """Whether any job is queued or running."""
+        with self._lock:
+            return any(not j.finished for j in self._jobs.values())
+
     def problem(self) -> str:
         """Why no job can run now ("" when the engine is healthy): a worker that stopped, or
         a store that cannot be written since a job crashed."""

@@ -39,7 +39,7 @@ def hall(arousal: float) -> Reverb:
     return Reverb(
         room_size=0.72 + 0.2 * calm,  # Freeverb feedback: the tail's length
         damping=0.45,  # darker tail, like air and seats absorbing the highs
-        wet_level=0.07 + 0.05 * calm,
+        wet_level=0.06 + 0.03 * calm,
         dry_level=0.45,
         width=1.0,  # decorrelated left/right tail: the stage gets width
     )
@@ -99,6 +99,7 @@ def deliver(
     ceiling_dbtp: float = TRUE_PEAK_CEILING_DBTP,
     sample_rate: int = SAMPLE_RATE,
     limit: bool = True,
+    reference: np.ndarray | None = None,
 ) -> tuple[np.ndarray, dict[str, float]]:
     """`audio` at `target_lufs` integrated, true peaks at or below `ceiling_dbtp`.
 
@@ -106,18 +107,25 @@ def deliver(
     set below the ceiling by the inter-sample overshoot it measured), then make-up for what the
     limiter took, at most three rounds; a last plain gain guarantees the ceiling. With `limit`
     off (stems must follow the mix exactly) only plain gain is used: the ceiling holds, and a
-    cue too peaky for the target comes out quieter. Returns the audio and the measured loudness
-    and true peak of what is delivered, and the plain gain applied ("gain_db", without limit)."""
+    cue too peaky for the target comes out quieter. `reference` (the same cue written without
+    room for dialogue) sets the gain instead of `audio` itself, so what the composer leaves out
+    under the lines only takes away. Returns the audio and the measured loudness and true peak
+    of what is delivered, and the plain gain applied ("gain_db", without limit)."""
     audio = np.asarray(audio, dtype=np.float32)
-    loudness = integrated_loudness(audio, sample_rate)
+    loudness = integrated_loudness(reference if reference is not None else audio, sample_rate)
     if loudness <= _SILENCE_DB:
         return audio, {"loudness_lufs": loudness, "true_peak_dbtp": _SILENCE_DB, "gain_db": 0.0}
-    if not limit:
+    if not limit or reference is not None:  # plain gain only (a limiter's make-up would undo
+        # the room left for dialogue, and would break stems' sum)
         gain = target_lufs - loudness
         peak = true_peak_dbtp(audio) + gain
         gain = round(gain - max(0.0, peak - ceiling_dbtp + 0.05), 3)
         audio = audio * gain_factor(gain)
-        level = {"loudness_lufs": loudness + gain, "true_peak_dbtp": true_peak_dbtp(audio)}
+        delivered = integrated_loudness(audio, sample_rate) if reference is not None else None
+        level = {
+            "loudness_lufs": delivered if delivered is not None else loudness + gain,
+            "true_peak_dbtp": true_peak_dbtp(audio),
+        }
         return audio, {**level, "gain_db": gain}
     for _ in range(3):
         audio = audio * gain_factor(target_lufs - loudness)
@@ -136,6 +144,14 @@ def deliver(
         audio = audio * np.float32(10 ** ((ceiling_dbtp - peak - 0.05) / 20))
         loudness, peak = integrated_loudness(audio, sample_rate), true_peak_dbtp(audio)
     return audio, {"loudness_lufs": loudness, "true_peak_dbtp": peak, "gain_db": 0.0}
+
+
+def measure(audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> dict[str, float]:
+    """Integrated loudness and true peak of what is delivered, for the metadata."""
+    return {
+        "loudness_lufs": integrated_loudness(audio, sample_rate),
+        "true_peak_dbtp": true_peak_dbtp(audio),
+    }
 
 
 def gain_factor(db: float) -> np.float32:

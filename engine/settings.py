@@ -15,6 +15,7 @@ class EngineSettings:
     musicgen_adapter: str = ""  # folder with adapter.safetensors + adapter_config.json
     vivit: str = ""  # folder of google/vivit-b-16x2-kinetics400
     device: str = "auto"  # cuda, mps, cpu or auto
+    musicgen_guidance: str = "auto"  # ossl, text-and-video-null or auto (musicgen-video)
 
     @property
     def picture_cache(self) -> Path | None:

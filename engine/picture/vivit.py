@@ -94,7 +94,8 @@ class VivitTokenizer:
         from transformers import VivitModel
 
         try:
-            model = VivitModel.from_pretrained(path_or_id, local_files_only=True)
+            # use_kernels=False: transformers >= 5.25 would otherwise fetch hub kernels
+            model = VivitModel.from_pretrained(path_or_id, local_files_only=True, use_kernels=False)
         except (OSError, ValueError) as exc:
             raise VivitWeightsMissing(_missing_message(path_or_id, exc)) from exc
         processor = _read_preprocessor_config(path_or_id)

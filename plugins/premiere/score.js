@@ -104,6 +104,8 @@
       throw new PanelError(message, "SCORE_FAILED");
     }
     const state = job.state === "JOB_STATE_PARTIAL" ? "partial" : "done";
+    const dialogue = dialogueLine(placements);
+    if (dialogue) notes.unshift(dialogue);
     if (choices.audition) {
       // Audition first: the editor plays each cue in the panel, then presses Place.
       return { state: "ready", description, placed: [], notes, placements, cues: cueList(placements) };
@@ -236,5 +238,26 @@
     return { state: "done", cue, take };
   }
 
-  return { scoreActiveSequence, anotherTake, pickCue, cueList, safeName, stamp };
+  // The engine records the speech it made room for on each cue; say that dialogue was read.
+  function dialogueLine(placements) {
+    let cues = 0;
+    let lines = 0;
+    for (const p of placements) {
+      let spans = [];
+      try {
+        spans = JSON.parse(((p.cue || {}).metadata || {})["dialogue.speech_s"] || "[]");
+      } catch (_) {
+        spans = [];
+      }
+      if (spans.length) {
+        cues += 1;
+        lines += spans.length;
+      }
+    }
+    return cues
+      ? `Dialogue read: ${lines} line(s) under ${cues} cue(s); the music dips and thins there.`
+      : "";
+  }
+
+  return { scoreActiveSequence, anotherTake, pickCue, cueList, safeName, stamp, dialogueLine };
 });

@@ -631,7 +631,25 @@ def finish_score(resolve, plan: Plan, job: Dict[str, Any]) -> Report:
     ranked = sum(p.get("rankedTakes") or 0 for p in placed)
     if ranked:
         message += f"; {ranked} more ranked take(s) wait, disabled, on the {TAKES_TRACK!r} tracks"
+    message += dialogue_note(placements)
     return Report(True, message, placed=placed, warnings=warnings, **facts)
+
+
+def dialogue_note(placements) -> str:
+    """ "; dialogue read: ..." when the engine made room for speech under some cue."""
+    cues = lines = 0
+    for p in placements:
+        text = ((p.get("cue") or {}).get("metadata") or {}).get("dialogue.speech_s") or "[]"
+        try:
+            spans = json.loads(text)
+        except ValueError:
+            spans = []
+        if spans:
+            cues += 1
+            lines += len(spans)
+    if not cues:
+        return ""
+    return f"; dialogue read: {lines} line(s) under {cues} cue(s), the music dips and thins there"
 
 
 class ScoreSession:

@@ -14,6 +14,7 @@ from cuebridge.engine.audio import peak_dbfs, read_wav, rms_dbfs
 from cuebridge.engine.cue import SAMPLE_RATE, cue_file_stem
 from cuebridge.engine.errors import CueError
 from cuebridge.engine.models.base import CueModel
+from cuebridge.engine.models.composer import metrics
 from cuebridge.engine.models.composer.model import ComposerModel
 from cuebridge.engine.models.composer.score import Feel
 from cuebridge.engine.models.composer.soundfont import DEFAULT_SOUNDFONT
@@ -150,12 +151,15 @@ def _chroma(audio: np.ndarray) -> np.ndarray:
 
 @pytest.mark.parametrize("mood", ["calm", "sad"])
 def test_the_chord_change_at_a_cut_is_heard_in_the_wav(tmp_path, mood):
-    segment = _segment(Rate(24), 576, cut_frames=(144, 312, 456), mood=mood, seed=0)
+    # Calm styles hold their chord across short shots; these cuts open 10 s shots: honoured.
+    segment = _segment(Rate(24), 960, cut_frames=(240, 480, 720), mood=mood, seed=0)
     # The small font's short releases: this is about the harmony, not the instruments' tails.
     cue = ComposerModel(DEFAULT_SOUNDFONT).generate(segment, GenerationOptions(), tmp_path)
+    honoured = [float(x) for x in cue.metadata["cuts_honoured"].split(",") if x]
+    assert honoured == pytest.approx(segment.cut_times_s(), abs=1e-3)
     audio, _ = read_wav(cue.audio_path)
     midi = pretty_midi.PrettyMIDI(cue.midi_path)
-    pad = next(i for i in midi.instruments if i.name == "Pad")
+    pad = metrics.part(midi, "Pad")
 
     def chord_at(t: float) -> set[int]:
         return {n.pitch % 12 for n in pad.notes if n.start <= t < n.end}
@@ -167,7 +171,9 @@ def test_the_chord_change_at_a_cut_is_heard_in_the_wav(tmp_path, mood):
         # Tones the chords share say nothing; the tones that changed must be the new ones.
         gained = sum(heard[pc] for pc in new - old)
         dropped = sum(heard[pc] for pc in old - new)
-        assert gained > 2 * dropped, f"the new chord is not what sounds after {cut} s"
+        # 1.5x, not 2x: a bright tune on the new chord's third (B in G) puts its third partial
+        # (F#) on a dropped tone of the old one (D F# A); the old chord's tones still lose.
+        assert gained > 1.5 * dropped, f"the new chord is not what sounds after {cut} s"
 
 
 def test_a_soundfont_given_in_the_options_is_used(tmp_path):

@@ -68,7 +68,11 @@ def test_interop_timeline_scored_and_kept(path: Path, stub, tmp_path):
     assert job.result.placements
     original = read_timeline(path, Fraction(rate))
     has_picture = any(t.find_clips() for t in original.video_tracks())
-    assert any("offline" in w for w in job.result.warnings) == has_picture
+    picture_warnings = [w for w in job.result.warnings if "dialogue not read" not in w]
+    assert any("offline" in w for w in picture_warnings) == has_picture
+    # Offline sound under a cue: no dialogue map for it, and the editor is told.
+    has_sound = any(t.find_clips() for t in original.audio_tracks())
+    assert any("dialogue not read" in w for w in job.result.warnings) == has_sound
     fps = Fraction(job.result.placements[0].rate.num, job.result.placements[0].rate.den)
     placed = sorted(p.record_start_frame for p in job.result.placements)
 

@@ -81,7 +81,7 @@ def test_open_gates_make_video_matter(model, text):
     assert (b - c).abs().max() > 1e-4
 
 
-def test_null_branch_shapes_and_no_video(model, text):
+def test_null_branch_shapes_and_video_by_guidance(model, text):
     ids, mask = text
     model.set_gates(0.7)
     with torch.no_grad():
@@ -93,14 +93,18 @@ def test_null_branch_shapes_and_no_video(model, text):
         assert both.text_mask.shape == (4, cond.text_mask.shape[1])
         assert torch.count_nonzero(both.text[2:]) == 0
         assert torch.count_nonzero(both.text_mask[2:]) == 0
-        memory = model._video_memory_for(both, b, None)
-        assert memory.tokens.shape == (4, 9, 768)
-        assert memory.present.tolist() == [1.0, 1.0, 0.0, 0.0]
+        # OSSL: the null rows see their cond row's video; the other mode: no video at all
+        ossl = model._video_memory_for(both, b, "ossl")
+        assert ossl.tokens.shape == (2, 9, 768) and ossl.rows.tolist() == [0, 1, 0, 1]
+        assert ossl.per_video == 2  # cond and null rows of a cue share one K/V
+        nulled = model._video_memory_for(both, b, "text-and-video-null")
+        assert nulled.rows.tolist() == [0, 1, -1, -1] and nulled.per_video == 1
         # the null rows do not see the video: swapping the video leaves their logits alone
         dec = decoder_ids(4)
+        gone = torch.tensor([1.0, 1.0, 0.0, 0.0])
         both.video = torch.cat([cond.video, cond.video])
-        null_a = model.forward_logits(both, dec, video_present=memory.present)[8:]
+        null_a = model.forward_logits(both, dec, video_present=gone)[8:]
         both.video = random_video(4, 9, seed=99)
-        null_b = model.forward_logits(both, dec, video_present=memory.present)[8:]
+        null_b = model.forward_logits(both, dec, video_present=gone)[8:]
     assert null_a.shape == (8, 6, 64)
     assert torch.equal(null_a, null_b)

@@ -20,7 +20,7 @@ from cuebridge.engine.models.musicgen.checkpoints import (
     missing_musicgen_files,
     save_adapter,
 )
-from cuebridge.engine.models.musicgen.modeling import VideoAdapterConfig
+from cuebridge.engine.models.musicgen.modeling import VideoAdapterConfig, adapter_modules
 from tests.musicgen.helpers import random_video
 from tests.musicgen.tiny import tiny_musicgen, tiny_musicgen_video
 
@@ -79,7 +79,7 @@ def to_audiocraft(model) -> dict[str, torch.Tensor]:
         ours = f"decoder.model.decoder.layers.{i}."
         theirs = f"transformer.layers.{i}."
         for a, b in (("self_attn", "self_attn"), ("encoder_attn", "cross_attention"),
-                     ("encoder_attn.video.attn", "video_cross_attention")):  # fmt: skip
+                     ("encoder_attn.video.attn", "video_attention")):  # fmt: skip
             out[theirs + b + ".in_proj_weight"] = torch.cat(
                 [sd[ours + f"{a}.{p}_proj.weight"] for p in "qkv"]
             )
@@ -90,9 +90,10 @@ def to_audiocraft(model) -> dict[str, torch.Tensor]:
                 out[theirs + f"{b}.{n}"] = sd[ours + f"{a}.{n}"]
         out[theirs + "linear1.weight"] = sd[ours + "fc1.weight"]
         out[theirs + "linear2.weight"] = sd[ours + "fc2.weight"]
-        out[theirs + "video_proj.weight"] = sd[ours + "encoder_attn.video.proj.weight"]
-        out[theirs + "video_proj.bias"] = sd[ours + "encoder_attn.video.proj.bias"]
-        out[theirs + "video_gate"] = sd[ours + "encoder_attn.video.gate"].reshape(1)
+        # OSSL's adapter names (audiocraft/modules/adapted_transformer.py)
+        out[theirs + "video_projection_layer.weight"] = sd[ours + "encoder_attn.video.proj.weight"]
+        out[theirs + "video_projection_layer.bias"] = sd[ours + "encoder_attn.video.proj.bias"]
+        out[theirs + "video_attention_scale"] = sd[ours + "encoder_attn.video.gate"].reshape(1)
     return {k: v.clone() for k, v in out.items()}
 
 
@@ -171,3 +172,146 @@ def test_load_from_the_hugging_face_cache_offline(tmp_path, tokenizer):
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split() == ["facebook/musicgen-tiny", "4"]
+
+
+# An OSSL checkpoint built from the documented names and shapes, against OSSL's math --------
+
+
+def ossl_checkpoint(config, text_dim: int, seed: int) -> dict[str, torch.Tensor]:
+    """The LM state dict OSSL's train.py saves (audiocraft names + OSSL's adapter), random
+    values, shapes as OSSL's code makes them (d_model = 1536 there; the tiny model's here)."""
+    g = torch.Generator().manual_seed(seed)
+    d, ffn, card = config.hidden_size, config.ffn_dim, config.vocab_size
+
+    def r(*shape, scale=0.2):
+        return torch.randn(*shape, generator=g) * scale
+
+    sd = {"condition_provider.conditioners.description.output_proj.weight": r(d, text_dim),
+          "condition_provider.conditioners.description.output_proj.bias": r(d),
+          "out_norm.weight": 1 + r(d), "out_norm.bias": r(d)}  # fmt: skip
+    for k in range(config.num_codebooks):
+        sd[f"emb.{k}.weight"] = r(card + 1, d, scale=1.0)
+        sd[f"linears.{k}.weight"] = r(card, d)
+    for i in range(config.num_hidden_layers):
+        p = f"transformer.layers.{i}."
+        for attn in ("self_attn", "cross_attention", "video_attention"):
+            sd[p + attn + ".in_proj_weight"] = r(3 * d, d)  # bias-free, as MusicGen's
+            sd[p + attn + ".out_proj.weight"] = r(d, d)
+        for norm in ("norm1", "norm_cross", "norm2"):
+            sd[p + norm + ".weight"], sd[p + norm + ".bias"] = 1 + r(d), r(d)
+        sd[p + "linear1.weight"], sd[p + "linear2.weight"] = r(ffn, d), r(d, ffn)
+        sd[p + "video_projection_layer.weight"] = r(d, 768, scale=0.05)  # Linear(768, d_model)
+        sd[p + "video_projection_layer.bias"] = r(d)
+        sd[p + "video_attention_scale"] = torch.tensor([0.8 + 0.3 * i])  # nn.Parameter([0.0])
+    return sd
+
+
+def mha(x, y, in_proj, out_proj, heads, causal=False):
+    """nn.MultiheadAttention's math with a packed in_proj and no biases, written out."""
+    q, k, v = (t @ w.T for t, w in zip((x, y, y), in_proj.chunk(3), strict=True))
+    split = lambda t: t.view(t.shape[0], t.shape[1], heads, -1).transpose(1, 2)  # noqa: E731
+    q, k, v = split(q), split(k), split(v)
+    scores = q @ k.transpose(-1, -2) / q.shape[-1] ** 0.5
+    if causal:
+        scores = scores.masked_fill(torch.ones_like(scores, dtype=torch.bool).triu(1), -torch.inf)
+    out = (scores.softmax(-1) @ v).transpose(1, 2).reshape(x.shape)
+    return out @ out_proj.T
+
+
+def ossl_reference_logits(sd, config, text_hidden, codes, video):
+    """OSSL's LM forward (norm_first, sinusoidal positions, as audiocraft's MusicGen):
+    per layer x + self_attn(norm1 x); x + text_xattn(norm_cross x) + scale * video_attn(
+    norm_cross x, video_projection_layer(video)); x + linear2(gelu(linear1(norm2 x)))."""
+    d, heads = config.hidden_size, config.num_attention_heads
+    b, k, length = codes.shape
+    norm = lambda t, n: torch.nn.functional.layer_norm(t, (d,), sd[n + ".weight"],  # noqa: E731
+                                                       sd[n + ".bias"], 1e-5)  # fmt: skip
+    x = sum(sd[f"emb.{cb}.weight"][codes[:, cb]] for cb in range(k))
+    half = d // 2  # audiocraft's create_sin_embedding, max_period 10000
+    phase = torch.arange(length)[:, None] / 10000 ** (torch.arange(half)[None] / (half - 1))
+    x = x + torch.cat([phase.cos(), phase.sin()], dim=-1)
+    prefix = "condition_provider.conditioners.description.output_proj"
+    text = text_hidden @ sd[prefix + ".weight"].T + sd[prefix + ".bias"]
+    for i in range(config.num_hidden_layers):
+        p = f"transformer.layers.{i}."
+        h = norm(x, p + "norm1")
+        x = x + mha(h, h, sd[p + "self_attn.in_proj_weight"], sd[p + "self_attn.out_proj.weight"],
+                    heads, causal=True)  # fmt: skip
+        h = norm(x, p + "norm_cross")
+        vid = (
+            video @ sd[p + "video_projection_layer.weight"].T
+            + sd[p + "video_projection_layer.bias"]
+        )
+        text_out = mha(h, text, sd[p + "cross_attention.in_proj_weight"],
+                       sd[p + "cross_attention.out_proj.weight"], heads)  # fmt: skip
+        video_out = mha(h, vid, sd[p + "video_attention.in_proj_weight"],
+                        sd[p + "video_attention.out_proj.weight"], heads)  # fmt: skip
+        x = x + text_out + sd[p + "video_attention_scale"] * video_out
+        h = norm(x, p + "norm2")
+        ff = torch.nn.functional.gelu(h @ sd[p + "linear1.weight"].T) @ sd[p + "linear2.weight"].T
+        x = x + ff
+    x = norm(x, "out_norm")
+    return torch.stack([x @ sd[f"linears.{cb}.weight"].T for cb in range(k)], dim=1)
+
+
+def test_ossl_checkpoint_gives_the_logits_of_ossl_math(tokenizer, tmp_path):
+    """An OSSL training checkpoint (model_state_dict, OSSL's adapter names) loads, and the
+    model's logits equal a reference written from OSSL's documented layer math."""
+    model = tiny_musicgen_video(seed=0)
+    config = model.musicgen.config.decoder
+    text_dim = model.musicgen.config.text_encoder.d_model
+    sd = ossl_checkpoint(config, text_dim, seed=11)
+    torch.save({"epoch": 3, "model_state_dict": sd, "optimizer_state_dict": {},
+                "val_loss": 5.1}, tmp_path / "multi3.pt")  # fmt: skip
+    missing = load_audiocraft_checkpoint(model, tmp_path / "multi3.pt")
+    assert not [k for k in missing if k.startswith("decoder.") and "embed_positions" not in k]
+    gates = [m.video.gate.item() for m in adapter_modules(model.musicgen)]
+    assert gates == pytest.approx([0.8, 1.1])
+    # same-length prompts: audiocraft attends over padded text positions, transformers masks them
+    enc = tokenizer(["tense strings", "calm piano"], padding=True, return_tensors="pt")
+    assert bool(enc["attention_mask"].all())
+    codes = torch.randint(0, 64, (2, 4, 7), generator=torch.Generator().manual_seed(4))
+    video = random_video(2, 9, seed=5)
+    with torch.no_grad():
+        cond = model.encode_text(enc["input_ids"], enc["attention_mask"])
+        cond.video = video
+        got = model.forward_logits(cond, codes.reshape(8, 7)).reshape(2, 4, 7, -1)
+        t5 = model.musicgen.text_encoder(**enc).last_hidden_state
+        expected = ossl_reference_logits(sd, config, t5, codes, video)
+        without_video = ossl_reference_logits(
+            {**sd, **{k: v * 0 for k, v in sd.items() if k.endswith("video_attention_scale")}},
+            config, t5, codes, video,
+        )  # fmt: skip
+    assert (expected - without_video).abs().max() > 0.1  # the video branch really counts
+    torch.testing.assert_close(got, expected, atol=2e-4, rtol=1e-4)
+
+
+def test_ossl_checkpoint_problems_are_named(tmp_path):
+    model = tiny_musicgen_video(seed=0)
+    config = model.musicgen.config.decoder
+    sd = ossl_checkpoint(config, model.musicgen.config.text_encoder.d_model, seed=1)
+    sd["transformer.layers.0.video_projection_layer.weight"] = torch.zeros(1536, 768)
+    torch.save({"model_state_dict": sd}, tmp_path / "medium.pt")
+    with pytest.raises(WeightsMissing, match="MusicGen-medium"):
+        load_audiocraft_checkpoint(model, tmp_path / "medium.pt")
+    sd = ossl_checkpoint(config, model.musicgen.config.text_encoder.d_model, seed=1)
+    sd["transformer.layers.1.video_gate"] = torch.zeros(1)  # a name OSSL never wrote
+    torch.save({"model_state_dict": sd}, tmp_path / "odd.pt")
+    with pytest.raises(WeightsMissing, match="video_gate"):
+        load_audiocraft_checkpoint(model, tmp_path / "odd.pt")
+
+
+def test_ossl_checkpoint_as_the_adapter_defaults_to_ossl_guidance(tmp_path, tokenizer):
+    folder = tmp_path / "musicgen-tiny"
+    tiny_musicgen(seed=0).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    model = tiny_musicgen_video(seed=0)
+    sd = ossl_checkpoint(model.musicgen.config.decoder,
+                         model.musicgen.config.text_encoder.d_model, seed=2)  # fmt: skip
+    torch.save({"epoch": 0, "model_state_dict": sd}, tmp_path / "multi0.pt")
+    loaded = load_musicgen_video(str(folder), str(tmp_path / "multi0.pt"), "cpu")
+    assert loaded.guidance == "ossl"
+    assert loaded.identity["adapter"].startswith("ossl:multi0.pt@")
+    assert loaded.model.video_is_used()
+    plain = load_musicgen_video(str(folder), "", "cpu")
+    assert plain.guidance == "text-and-video-null"

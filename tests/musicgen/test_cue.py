@@ -158,3 +158,16 @@ def test_one_unreadable_picture_does_not_stop_the_others(tmp_path):
     assert ok.num_samples == 24000 and read_wav(ok.audio_path)[0].shape == (24000, 1)
     assert isinstance(broken, CueError)
     assert "'broken'" in str(broken) and "moov atom" in str(broken)
+
+
+def test_guidance_is_chosen_per_job_and_recorded(cue_model, tmp_path):
+    seg = Segment("sc9", Rate(24), 12, mood="tense")
+    default = cue_model.generate_batch([seg], GenerationOptions(top_k=20), tmp_path / "a")[0]
+    assert default.metadata["guidance"] == "text-and-video-null"  # not OSSL weights: as before
+    ossl = GenerationOptions(top_k=20, extra={"guidance": "ossl"})
+    cue = cue_model.generate_batch([seg], ossl, tmp_path / "b")[0]
+    assert cue.metadata["guidance"] == "ossl"
+    assert not np.array_equal(read_wav(cue.audio_path)[0], read_wav(default.audio_path)[0])
+    bad = GenerationOptions(extra={"guidance": "video-only"})
+    err = cue_model.generate_batch([seg], bad, tmp_path / "c")[0]
+    assert isinstance(err, CueError) and "guidance 'video-only'" in str(err)

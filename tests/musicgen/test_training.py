@@ -85,7 +85,7 @@ def test_cli_trains_from_a_checkpoint_folder(tmp_path, tokenizer):
          "--max-steps", "3", "--eval-every", "3", "--warmup-steps", "1", "--batch-size", "2"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "3 steps, best validation cross-entropy" in result.output
+    assert "recipe default: 3 steps, best validation cross-entropy" in result.output
     assert (tmp_path / "run/best/adapter.safetensors").is_file()
     missing = CliRunner().invoke(
         train_adapter_command, [str(data), "--musicgen", str(tmp_path / "nope"), "--out", "x"]

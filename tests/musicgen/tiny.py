@@ -117,3 +117,23 @@ def tiny_cue_model(seed: int = 0, window_s: float = 30.0, stride_s: float = 18.0
         video_tokens=video_tokens,
         identity={"musicgen": f"tiny-random(seed={seed})"},
     )
+
+
+TINY_VIVIT = dict(  # ViViT's layout, shrunk; hidden 768 as ViViT-B so the adapter fits
+    image_size=32,
+    num_frames=4,
+    tubelet_size=[2, 8, 8],
+    hidden_size=768,
+    num_hidden_layers=1,
+    num_attention_heads=4,
+    intermediate_size=64,
+)
+TINY_VIVIT_TOKENS = (4 // 2) * (32 // 8) ** 2 + 1  # tubelets plus the CLS token
+
+
+def tiny_vivit(seed: int = 0):
+    """A tiny random VivitModel (google/vivit-b-16x2-kinetics400 layout), built in code."""
+    from transformers import VivitConfig, VivitModel
+
+    torch.manual_seed(seed)
+    return VivitModel(VivitConfig(**TINY_VIVIT)).eval()

@@ -187,3 +187,12 @@ def test_progress_names_each_cue_by_its_state(plugin):
     job["cues"][1]["state"] = "SEGMENT_STATE_FAILED"
     assert plugin.progress_text(job) == "done 'calm'; failed 'chase'"
     assert plugin.progress_text({"message": "queued"}) == "queued"
+
+
+def test_the_report_says_dialogue_was_read(plugin):
+    def cue(speech):
+        return {"cue": {"metadata": {"dialogue.speech_s": speech}}}
+
+    note = plugin.dialogue_note([cue("[[1.0, 2.2], [3.6, 5.6]]"), cue("[]"), {"cue": {}}])
+    assert note == "; dialogue read: 2 line(s) under 1 cue(s), the music dips and thins there"
+    assert plugin.dialogue_note([cue("[]"), cue("{damaged")]) == ""

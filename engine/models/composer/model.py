@@ -1,9 +1,10 @@
 """The `composer` cue model: the offline default that a fresh machine runs.
 
-It scores a segment with `composer.score` (harmony on the cuts, accents on the hit
-points, a cadence at the end), renders the score through the best General MIDI SoundFont on the
-machine (`soundfont`, `fonts`), puts it in a hall that suits its style and delivers it at a
-target loudness (`engine.mastering`), and writes two files per cue into the output folder:
+It scores a segment with `composer.score` (a style from the words or the feel, phrases and
+sections, harmony on the strong cuts, accents on the hit points, room for dialogue, a cadence
+into the out point), renders the score through the best General MIDI SoundFont on the machine
+(`soundfont`, `fonts`), puts it in a hall that suits its style and delivers it at a target
+loudness (`engine.mastering`), and writes two files per cue into the output folder:
 
 * `<segment id>.wav`: 48 kHz, 24-bit PCM, stereo (instruments in their orchestral seats),
   exactly as many samples as the segment lasts; at the target integrated loudness (default -24
@@ -13,7 +14,7 @@ target loudness (`engine.mastering`), and writes two files per cue into the outp
 
 The feel comes, in order of precedence, from the `feel` argument (a picture analysis), from
 `options.extra["valence"]` / `["arousal"]` (numbers in [-1, 1]), or from the segment's mood and
-prompt words.
+prompt words (`composer/words.py` says how words become a feel and a style).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import io
 import os
 import wave
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +40,7 @@ from cuebridge.engine.audio import (
 )
 from cuebridge.engine.cue import SAMPLE_RATE, SAMPLE_WIDTH_BYTES, Cue, cue_file_stem
 from cuebridge.engine.errors import CueError
+from cuebridge.engine.mix import duck_under_speech
 from cuebridge.engine.models.base import CueModel, ModelStatus, ShouldStop
 from cuebridge.engine.models.composer.fonts import advice
 from cuebridge.engine.models.composer.score import (
@@ -136,16 +139,28 @@ class ComposerModel(CueModel):
 
         midi, plan = compose_segment(segment, feel)
         num_samples = segment.rate.samples(segment.duration_frames, SAMPLE_RATE)
-        if not options.stems and num_samples > LONG_CUE_S * SAMPLE_RATE:
+        reference = None
+        if not options.stems and not segment.speech and num_samples > LONG_CUE_S * SAMPLE_RATE:
             audio = None  # rendered, finished and written in blocks, below
-            sections = {}
+            sections, dialogue = {}, {}
         elif options.stems:
-            audio, sections, level = _render_stems(midi, num_samples, font, feel, plan, target)
+            audio, sections, level, dialogue = _render_stems(
+                segment, options, midi, num_samples, font, feel, plan, target
+            )
         else:
             audio = render_midi(midi, num_samples, font)
-            audio = mastering.add_space(audio, feel.arousal)
-            audio = fade_out(fade_in(audio, 0.003), plan.fade_s)
-            audio, level = mastering.deliver(audio, target)
+            # The level is that of the same cue written without the dialogue, so what the
+            # composer leaves out under the lines, and the dip after, only take away
+            # (engine/mix.py).
+            plain = _without_dialogue(segment, feel, midi, audio, font)
+            audio = fade_out(fade_in(mastering.add_space(audio, feel.arousal), 0.003), plan.fade_s)
+            if plain is not audio:  # the composer left room for the lines: measure without
+                reference = mastering.add_space(plain, feel.arousal)
+                reference = fade_out(fade_in(reference, 0.003), plan.fade_s)
+            audio, level = mastering.deliver(audio, target, reference=reference)
+            audio, dialogue = duck_under_speech(audio, segment, options)
+            if dialogue:  # the dips only take away: say what the delivered cue measures
+                level = mastering.measure(audio)
             sections = {}
 
         out_dir = Path(out_dir)
@@ -177,6 +192,7 @@ class ComposerModel(CueModel):
             "feel_source": source,
             "tempo_bpm": f"{plan.tempo_bpm:.1f}",
             "key": plan.key.name,
+            "style": plan.style.name,
             "meter": plan.meter_name,
             "seed": str(segment.seed),
             "cuts_honoured": ",".join(f"{t:.3f}" for t in plan.cuts_s),
@@ -190,6 +206,7 @@ class ComposerModel(CueModel):
             **({"stems": ",".join(stem_paths)} if stem_paths else {}),
             "engine_version": engine.__version__,
             **picture,
+            **dialogue,
         }
         return Cue(
             warnings=[w for w in picture.get("picture.warnings", "").split(" | ") if w],
@@ -232,21 +249,61 @@ class ComposerModel(CueModel):
             w * words.arousal + (1 - w) * pic.arousal,
             accent_times_s=tuple(pic.motion_peaks_s),
             extra_cut_times_s=tuple(pic.cuts_s),
+            style=words.style,  # the editor's named style wins over the nearest to the blend
+            cut_weights=picture_change_at_cuts(pic, [*segment.cut_times_s(), *pic.cuts_s]),
         )
         return blended, "picture+words" if w else "picture", meta
 
 
-def _render_stems(midi, num_samples: int, font: str, feel: Feel, plan, target: float):
-    """The mix as the sum of its sections, each rendered, put in the hall and faded alone (all
-    linear), then one plain gain for all: the stems sum back to the mix exactly."""
+def _without_dialogue(segment: Segment, feel: Feel, midi, audio, font: str):
+    """The cue as written with no speech map: rendered only when the composer wrote the speech
+    version differently (the same notes give the same audio)."""
+    if not segment.speech:
+        return audio
+    plain, _ = compose_segment(replace(segment, speech=()), feel)
+    if _midi_bytes(plain) == _midi_bytes(midi):
+        return audio
+    return render_midi(plain, len(audio), font)
+
+
+def _midi_bytes(midi) -> bytes:
+    buffer = io.BytesIO()
+    midi.write(buffer)
+    return buffer.getvalue()
+
+
+def picture_change_at_cuts(pic, cuts_s: list[float]) -> tuple[tuple[float, float], ...]:
+    """(cut, factor in [0.75, 1.5]) from the picture's motion either side of each cut: a still
+    shot cutting to a busy one (or back) is a bigger change than two alike; 1.0 without motion."""
+    motion = pic.motion
+    if not motion or max(e for _, e in motion) <= 0:
+        return ()
+    out = []
+    for cut in cuts_s:
+        before = [e for t, e in motion if cut - 2.0 <= t < cut - 1e-6]
+        after = [e for t, e in motion if cut - 1e-6 <= t < cut + 2.0]
+        if not before or not after:
+            continue
+        a, b = sum(before) / len(before), sum(after) / len(after)
+        contrast = abs(a - b) / max(a, b, 1e-6)  # 0 alike .. 1 from stillness to motion
+        out.append((cut, round(0.75 + 0.75 * contrast, 3)))
+    return tuple(out)
+
+
+def _render_stems(segment, options, midi, num_samples: int, font: str, feel: Feel, plan, target):
+    """The mix as the sum of its sections, each rendered, put in the hall, faded and dipped
+    under the dialogue alone (all linear), then one plain gain for all: the stems sum back to
+    the mix exactly."""
     sections = render_sections(midi, num_samples, font)
+    dialogue: dict[str, str] = {}
     for name, part in sections.items():
         part = mastering.add_space(part, feel.arousal)
-        sections[name] = fade_out(fade_in(part, 0.003), plan.fade_s)
+        part = fade_out(fade_in(part, 0.003), plan.fade_s)
+        sections[name], dialogue = duck_under_speech(part, segment, options)
     mix = np.sum(list(sections.values()), axis=0, dtype=np.float32)
     mix, level = mastering.deliver(mix, target, limit=False)
     gain = mastering.gain_factor(level["gain_db"])
-    return mix, {name: part * gain for name, part in sections.items()}, level
+    return mix, {name: part * gain for name, part in sections.items()}, level, dialogue
 
 
 def _slug(name: str) -> str:

@@ -11,7 +11,8 @@ Where weights may come from:
 - an audiocraft-format LM checkpoint (`state_dict.bin`, as audiocraft's MusicGen saves it), whose
   decoder weights are mapped onto a transformers model of the same size (see `AUDIOCRAFT_KEYS`);
 - an adapter folder: adapter.safetensors + adapter_config.json (see musicgen_video.save_adapter),
-  or adapter weights saved by the OSSL training code (audiocraft naming; see `OSSL_ADAPTER_KEYS`).
+  or adapter weights saved by the OSSL training code (audiocraft naming; see `OSSL_ADAPTER_KEYS`);
+- an OSSL training checkpoint (`multi{epoch}.pt`: the whole LM, adapter included) as the adapter.
 
 Key mapping, audiocraft LM -> transformers (`MusicgenForConditionalGeneration`), the same
 renames transformers' own conversion script applies:
@@ -30,17 +31,19 @@ renames transformers' own conversion script applies:
     condition_provider.conditioners.description.output_proj
                                                     enc_to_dec_proj
 
-OSSL adapter weights, audiocraft naming -> ours (per layer i; `OSSL_ADAPTER_KEYS` lists the
-accepted spellings, because the public OSSL code could not be checked from this offline machine;
-extend the table if a checkpoint uses another name — the importer names every key it could not
-place):
+OSSL adapter weights, as OSSL's audiocraft/modules/adapted_transformer.py names them (per
+decoder layer i; the LM state dict is saved under `model_state_dict` by its train.py):
 
-    transformer.layers.{i}.video_proj.{weight,bias}       ...encoder_attn.video.proj.*
-    transformer.layers.{i}.video_cross_attention.in_proj_weight
+    transformer.layers.{i}.video_projection_layer.{weight,bias}   Linear(768 -> d_model)
+                                                          ...encoder_attn.video.proj.*
+    transformer.layers.{i}.video_attention.in_proj_weight         [3 * d_model, d_model], no bias
                                                           ...encoder_attn.video.attn.{q,k,v}_proj
-    transformer.layers.{i}.video_cross_attention.out_proj.weight
+    transformer.layers.{i}.video_attention.out_proj.weight        [d_model, d_model], no bias
                                                           ...encoder_attn.video.attn.out_proj
-    transformer.layers.{i}.video_gate                     ...encoder_attn.video.gate
+    transformer.layers.{i}.video_attention_scale                  [1], starts at 0
+                                                          ...encoder_attn.video.gate
+
+OSSL hard-codes d_model = 1536, so its checkpoints fit MusicGen-medium only.
 """
 
 from __future__ import annotations
@@ -110,6 +113,8 @@ def missing_musicgen_files(ref: str) -> list[str]:
 
 def missing_adapter_files(folder: str) -> list[str]:
     path = Path(folder).expanduser()
+    if path.is_file():
+        return []  # an OSSL training checkpoint (multi{epoch}.pt); read when loading
     if not path.is_dir():
         return [f"{path} (no such folder; set CUEBRIDGE_MUSICGEN_ADAPTER to an adapter folder)"]
     return [
@@ -135,6 +140,7 @@ class LoadedMusicgen:
     model: MusicgenVideo
     tokenizer: object  # a transformers tokenizer for the T5 text encoder
     identity: dict[str, str]  # what was loaded, for cue metadata
+    guidance: str = "text-and-video-null"  # the guidance the loaded adapter is meant for
 
 
 def pick_dtype(device: str) -> torch.dtype:
@@ -162,18 +168,37 @@ def load_musicgen_video(
             "MusicGen weights missing: " + "; ".join(missing) + ". " + how_to_get_musicgen(ref)
         )
     dtype = dtype or pick_dtype(device)
+    # use_kernels=False: from 5.25 transformers defaults to fetching hub kernels (a download,
+    # and the `kernels` package); this engine never downloads at run time.
     musicgen = MusicgenForConditionalGeneration.from_pretrained(
-        ref, local_files_only=True, dtype=dtype
+        ref, local_files_only=True, dtype=dtype, use_kernels=False
     )
     tokenizer = AutoTokenizer.from_pretrained(ref, local_files_only=True)
     adapter = VideoAdapterConfig()
-    if adapter_folder:
+    ossl = bool(adapter_folder) and Path(adapter_folder).expanduser().is_file()
+    if adapter_folder and not ossl:
         adapter = read_adapter_config(adapter_folder)
     model = MusicgenVideo.from_musicgen(musicgen.to(device), adapter)
     identity = {"musicgen": str(ref), "dtype": str(dtype).removeprefix("torch.")}
-    if adapter_folder:
+    guidance = "text-and-video-null"
+    if ossl:  # OSSL's multi{epoch}.pt: its LM (adapter included) over this MusicGen
+        path = Path(adapter_folder).expanduser()
+        load_audiocraft_checkpoint(model, path)
+        identity["adapter"] = f"ossl:{path.name}@{_sha256(path)}"
+        guidance = "ossl"  # OSSL's weights, OSSL's guidance: the same music as its code
+    elif adapter_folder:
         identity["adapter"] = load_adapter(model, adapter_folder)
-    return LoadedMusicgen(model, tokenizer, identity)
+    return LoadedMusicgen(model, tokenizer, identity, guidance)
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:12]
 
 
 def read_adapter_config(folder: str | Path):
@@ -222,10 +247,10 @@ AUDIOCRAFT_KEYS = (  # (audiocraft fragment, transformers fragment), applied in 
     ("norm2", "final_layer_norm"),
 )
 
-OSSL_ADAPTER_KEYS = {  # accepted audiocraft-side spellings -> our sub-module name
-    "proj": ("video_proj", "video_linear", "video_projection", "visual_proj"),
-    "attn": ("video_cross_attention", "video_attention", "video_attn", "visual_cross_attention"),
-    "gate": ("video_gate", "video_scale", "video_alpha", "gate", "alpha"),
+OSSL_ADAPTER_KEYS = {  # OSSL's per-layer parameter names -> our sub-module name
+    "video_projection_layer": "proj",
+    "video_attention": "attn",
+    "video_attention_scale": "gate",
 }
 
 
@@ -271,8 +296,7 @@ def import_audiocraft_lm(state: dict[str, torch.Tensor]) -> dict[str, torch.Tens
 
 
 def _is_ossl_adapter_key(key: str) -> bool:
-    names = [n for group in OSSL_ADAPTER_KEYS.values() for n in group]
-    return bool(re.match(rf"transformer\.layers\.\d+\.({'|'.join(names)})(\.|$)", key))
+    return bool(re.match(rf"transformer\.layers\.\d+\.({'|'.join(OSSL_ADAPTER_KEYS)})(\.|$)", key))
 
 
 def import_ossl_adapter(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -280,21 +304,26 @@ def import_ossl_adapter(state: dict[str, torch.Tensor]) -> dict[str, torch.Tenso
     out: dict[str, torch.Tensor] = {}
     for key, value in state.items():
         m = re.match(r"transformer\.layers\.(\d+)\.([A-Za-z_]+)(?:\.(.*))?$", key)
-        if not m:
-            raise KeyError(f"adapter key not in OSSL/audiocraft naming: {key}")
-        layer, name, rest = m.group(1), m.group(2), m.group(3) or ""
+        if not m or m.group(2) not in OSSL_ADAPTER_KEYS:
+            raise KeyError(
+                f"adapter key not in OSSL's naming: {key} (expected transformer.layers.N."
+                f"{{{', '.join(OSSL_ADAPTER_KEYS)}}})"
+            )
+        layer, ours, rest = m.group(1), OSSL_ADAPTER_KEYS[m.group(2)], m.group(3) or ""
         base = f"{DECODER}.layers.{layer}.encoder_attn.video."
-        if name in OSSL_ADAPTER_KEYS["proj"]:
+        if ours == "proj" and rest in ("weight", "bias"):
             out[base + "proj." + rest] = value
-        elif name in OSSL_ADAPTER_KEYS["attn"]:
-            if rest == "in_proj_weight":
-                out.update(_split_in_proj(base + "attn.in_proj_weight", value))
-            else:
-                out[base + "attn." + rest] = value
-        elif name in OSSL_ADAPTER_KEYS["gate"] and rest == "":
+        elif ours == "attn" and rest == "in_proj_weight":
+            out.update(_split_in_proj(base + "attn.in_proj_weight", value))
+        elif ours == "attn" and rest == "out_proj.weight":
+            out[base + "attn.out_proj.weight"] = value
+        elif ours == "attn" and rest in ("in_proj_bias", "out_proj.bias"):
+            if bool(value.abs().max() > 0):  # MusicGen's attention has none; zeros are harmless
+                raise KeyError(f"{key}: non-zero attention bias; MusicGen's attention has none")
+        elif ours == "gate" and rest == "" and value.numel() == 1:
             out[base + "gate"] = value.reshape(())
         else:
-            raise KeyError(f"adapter key not understood: {key} (see OSSL_ADAPTER_KEYS)")
+            raise KeyError(f"adapter key not understood: {key} {tuple(value.shape)}")
     return out
 
 
@@ -321,7 +350,20 @@ def load_audiocraft_checkpoint(
     for wrapper in ("model", "model_state_dict"):
         if isinstance(state, dict) and isinstance(state.get(wrapper), dict):
             state = state[wrapper]
-    mapped = import_audiocraft_lm(state)
+    if not isinstance(state, dict):
+        raise WeightsMissing(f"{path}: holds no state dict (got {type(state).__name__})")
+    try:
+        mapped = import_audiocraft_lm(state)
+    except KeyError as exc:
+        raise WeightsMissing(f"{path}: {exc.args[0]}") from exc
+    own = model.musicgen.state_dict()
+    wrong = [f"{k} {tuple(v.shape)} (model: {tuple(own[k].shape)})"
+             for k, v in mapped.items() if k in own and own[k].shape != v.shape]  # fmt: skip
+    if wrong:
+        raise WeightsMissing(
+            f"{path}: shapes do not fit this MusicGen: {wrong[:3]}. OSSL's adapter is built for "
+            "MusicGen-medium (d_model 1536): load it over facebook/musicgen-medium."
+        )
     result = model.musicgen.load_state_dict(mapped, strict=False)
     if result.unexpected_keys:
         raise WeightsMissing(f"{path}: keys that fit no parameter: {result.unexpected_keys[:5]}")

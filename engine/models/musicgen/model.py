@@ -33,6 +33,7 @@ import numpy as np
 from cuebridge.engine.audio import musical_ending, normalise_peak, resample, sync_score, write_wav
 from cuebridge.engine.cue import SAMPLE_RATE, Cue
 from cuebridge.engine.errors import CueError
+from cuebridge.engine.mix import duck_under_speech
 from cuebridge.engine.models.base import CueModel, ModelStatus
 from cuebridge.engine.segment import GenerationOptions, Segment
 from cuebridge.engine.settings import EngineSettings
@@ -54,12 +55,16 @@ ENDING_TAIL_S = 0.5  # generated past the end so EnCodec's last frames are not e
 @dataclass
 class MusicgenVideoSettings:
     musicgen: str = ""  # folder or Hugging Face id (in the local cache) of a MusicGen checkpoint
-    adapter: str = ""  # folder with adapter.safetensors + adapter_config.json; "" = gates at 0
+    adapter: str = ""  # folder with adapter.safetensors + adapter_config.json, or an OSSL
+    # training checkpoint file (multi{epoch}.pt); "" = gates at 0
     vivit: str = ""  # folder of google/vivit-b-16x2-kinetics400
     device: str = "auto"  # cuda, mps, cpu or auto
     batch_rows: int = 0  # cues decoded together (guidance doubles it); 0 = sized to memory
     window_s: float = 30.0
     stride_s: float = 18.0
+    # classifier-free guidance: "ossl" (video in both halves, as OSSL), "text-and-video-null",
+    # or "auto": "ossl" for OSSL checkpoints, else "text-and-video-null" (see GUIDANCE_MODES)
+    guidance: str = "auto"
 
     @classmethod
     def from_engine(cls, settings: EngineSettings) -> MusicgenVideoSettings:
@@ -68,6 +73,7 @@ class MusicgenVideoSettings:
             adapter=settings.musicgen_adapter,
             vivit=settings.vivit,
             device=settings.device,
+            guidance=settings.musicgen_guidance,
         )
 
 
@@ -98,6 +104,24 @@ def build_prompt(segment: Segment, options: GenerationOptions) -> str:
     if genre:
         caption = f"{caption} {genre}.".strip() if caption else f"{genre}."
     return OSSL_TEMPLATE.format(mood=mood, caption=caption).strip()
+
+
+def shared_video_batch(tokens: list, keys: list, model: MusicgenVideo):
+    """Per-row tokens, rows with the same key showing the same video (takes of one segment)
+    -> distinct videos padded [U, T, 768], mask [U, T], present [B], rows [B] (row -> video),
+    so the model computes each video's K/V once."""
+    import torch
+
+    first: dict = {}
+    for i, k in enumerate(keys):
+        first.setdefault(k, i)
+    order = list(first)
+    video, mask, _ = video_batch([tokens[first[k]] for k in order], model)
+    if video is None:
+        return None, None, None, None
+    rows = torch.tensor([order.index(k) for k in keys], dtype=torch.long)
+    present = torch.tensor([0.0 if t is None else 1.0 for t in tokens])
+    return video, mask, present, rows
 
 
 def video_batch(tokens: list, model: MusicgenVideo):
@@ -241,6 +265,7 @@ class MusicgenVideoModel(CueModel):
             loaded = load_musicgen_video(s.musicgen, s.adapter, status.device)
             self._model, self._tokenizer = loaded.model, loaded.tokenizer
             self._identity.update(loaded.identity)
+            self._identity["guidance"] = loaded.guidance
             if self._video_tokens is None:
                 self._video_tokens = self._vivit_tokens(status.device)
             return self._model
@@ -260,10 +285,12 @@ class MusicgenVideoModel(CueModel):
             raise CueError(f"{NAME}: {exc}") from exc
         self._identity["vivit"] = str(self.settings.vivit)
 
+        from cuebridge.engine.models.musicgen.features import segment_features
+
         def tokens(segment: Segment):
             if not any(m.path for m in segment.media):
                 return None  # offline media: this cue is text-conditioned only
-            return vivit.tokens(segment)
+            return segment_features(vivit, segment)  # what extract-features writes
 
         return tokens
 
@@ -326,10 +353,12 @@ class MusicgenVideoModel(CueModel):
             frames = max(frames_of[r.seg_index] for r in chunk)
             texts = [prompts[r.seg_index] for r in chunk]
             video = [videos[r.seg_index] for r in chunk]
+            keys = [r.seg_index for r in chunk]
             with self._decode_lock:
                 audio = self._sample(
-                    model, texts, video, [r.seed for r in chunk], frames, options, should_stop
-                )
+                    model, texts, video, [r.seed for r in chunk], frames, options, should_stop,
+                    keys,
+                )  # fmt: skip
             for r, a in zip(chunk, audio, strict=True):
                 waves[(r.seg_index, r.take)] = a
         for i in good:
@@ -348,6 +377,10 @@ class MusicgenVideoModel(CueModel):
     def _check(self, seg: Segment, options: GenerationOptions) -> str:
         if seg.duration_frames <= 0:
             return f"segment {seg.id!r}: duration is {seg.duration_frames} frames; mark a range"
+        try:
+            self.guidance(options)
+        except CueError as exc:
+            return f"segment {seg.id!r}: {exc}"
         if options.guidance_scale < 0 or options.temperature < 0 or options.top_k < 0:
             got = f"{options.guidance_scale}, {options.temperature}, {options.top_k}"
             return f"segment {seg.id!r}: guidance, temperature, top_k must be >= 0 (got {got})"
@@ -368,8 +401,21 @@ class MusicgenVideoModel(CueModel):
         per_row += 2 * cfg.num_hidden_layers * 3137 * cfg.hidden_size * 2 * 2  # video K/V
         return int(max(1, min(32, 0.5 * free // per_row)))
 
+    def guidance(self, options: GenerationOptions) -> str:
+        """The job's guidance (options.extra["guidance"]), else the setting; "auto" = what the
+        loaded weights were made for ("ossl" for OSSL checkpoints)."""
+        from cuebridge.engine.models.musicgen.modeling import GUIDANCE_MODES
+
+        chosen = options.extra.get("guidance", "").strip() or self.settings.guidance
+        if chosen == "auto":
+            chosen = self._identity.get("guidance", "text-and-video-null")
+        if chosen not in GUIDANCE_MODES:
+            raise CueError(f"{NAME}: guidance {chosen!r} is not one of "
+                           f"{', '.join(GUIDANCE_MODES)} (or auto)")  # fmt: skip
+        return chosen
+
     def _sample(
-        self, model, prompts, videos, seeds, frames, options, should_stop=None
+        self, model, prompts, videos, seeds, frames, options, should_stop=None, keys=None
     ) -> list[np.ndarray]:
         """Codes -> 32 kHz audio for a batch of takes, all `frames` long."""
         import torch
@@ -379,8 +425,12 @@ class MusicgenVideoModel(CueModel):
         enc = self._tokenizer(prompts, padding=True, return_tensors="pt")
         with torch.inference_mode():
             cond = model.encode_text(enc["input_ids"], enc["attention_mask"])
-            cond.video, cond.video_mask, cond.video_present = video_batch(videos, model)
+            keys = list(range(len(videos))) if keys is None else keys
+            cond.video, cond.video_mask, cond.video_present, cond.video_rows = shared_video_batch(
+                videos, keys, model
+            )
             sampling = SamplingConfig(
+                guidance=self.guidance(options),
                 guidance_scale=float(options.guidance_scale),
                 top_k=int(options.top_k),
                 temperature=float(options.temperature),
@@ -429,6 +479,8 @@ class MusicgenVideoModel(CueModel):
         best = int(np.argmax(scores)) if len(scores) > 1 else 0
         base = _safe_name(seg.id)
         path = out_dir / f"{base}.{NAME}.wav"
+        # The take is chosen on the music alone; the dip under dialogue is a mix move after it.
+        finished[best], dialogue = duck_under_speech(finished[best], seg, options)
         write_wav(path, finished[best], SAMPLE_RATE)
         others = []
         for t, a in enumerate(finished):
@@ -442,6 +494,7 @@ class MusicgenVideoModel(CueModel):
             "seed": str(seg.seed + best),
             "base_seed": str(seg.seed),
             "guidance_scale": str(options.guidance_scale),
+            "guidance": self.guidance(options),
             "top_k": str(options.top_k),
             "temperature": str(options.temperature),
             "takes": str(len(finished)),
@@ -451,5 +504,6 @@ class MusicgenVideoModel(CueModel):
             "ending": f"fade {fades[best]:.3f} s from the last beat",
             "video": self._video_note(),
             "weights": json.dumps(self._identity, sort_keys=True),
+            **dialogue,
         }
         return Cue(seg.id, str(path), num_samples, SAMPLE_RATE, model=NAME, metadata=metadata)

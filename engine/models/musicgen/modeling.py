@@ -4,15 +4,17 @@ Read top to bottom like a transformers model file:
 
 1. `VideoAdapterConfig`: the adapter's few hyper-parameters (saved as a small JSON file).
 2. `VideoCrossAttention`: per decoder layer, Linear(768 -> d_model) over the ViViT tokens, then a
-   cross-attention (transformers' own `MusicgenAttention`) whose output is multiplied by a
-   learnable scalar gate initialised at 0.
+   bias-free multi-head cross-attention whose output is multiplied by a learnable scalar gate
+   initialised at 0 (OSSL's video_projection_layer, video_attention, video_attention_scale).
+   Rows that share a video share its K/V; rows whose video term is discarded compute nothing.
 3. `MusicgenTextVideoAttention`: replaces each layer's `encoder_attn`. It *is* the text
    cross-attention (a `MusicgenAttention` subclass, so checkpoint keys and transformers'
    `generate()` are untouched) and adds the gated video attention computed from the same normed
    queries, before the layer's residual. With every gate at 0 the output is bit-identical.
 4. `MusicgenVideo`: the wrapped model; conditioning (T5 text -> enc_to_dec_proj, video tokens),
-   classifier-free guidance with a null branch for text *and* video, the delay-pattern decode
-   loop with per-cue seeds, windowed continuation for long cues, EnCodec decoding.
+   classifier-free guidance (OSSL's: only the text nulled; or text and video nulled, see
+   GUIDANCE_MODES), the delay-pattern decode loop with per-cue seeds, windowed continuation for
+   long cues, EnCodec decoding.
 
 The video memory reaches the layers through `MusicgenVideo.video_memory(...)`, a context that
 sets it on every adapter module, so the decoder's forward signature (and therefore
@@ -36,6 +38,10 @@ from transformers.cache_utils import DynamicCache, EncoderDecoderCache, StaticCa
 from transformers.models.musicgen.modeling_musicgen import MusicgenAttention
 
 from cuebridge.engine.errors import CueCancelled
+
+# The oldest transformers whose APIs this file uses (MusicGen's `cache=` argument arrived in
+# 5.24.0; 5.23 has only past_key_values=). pyproject's musicgen extra says the same.
+MIN_TRANSFORMERS = "5.24.0"
 
 ADAPTER_KEY_MARK = ".encoder_attn.video."  # every adapter parameter has this in its key
 
@@ -69,56 +75,126 @@ class SamplingConfig:
     temperature: float = 1.0
     window_frames: int = 1500  # 30 s at 50 frames/s: what MusicGen was trained on
     stride_frames: int = 900  # new frames per extra window (audiocraft's extend_stride 18 s)
+    guidance: str = "ossl"  # see GUIDANCE_MODES
+
+    def __post_init__(self) -> None:
+        if self.guidance not in GUIDANCE_MODES:
+            raise ValueError(f"guidance {self.guidance!r}: use one of {', '.join(GUIDANCE_MODES)}")
 
 
 # 2. The video cross-attention ----------------------------------------------------------------
 
+GUIDANCE_MODES = ("ossl", "text-and-video-null")
+"""Classifier-free guidance, two ways to build the unconditional half of the batch:
+
+- "ossl": only the text is nulled; the video stays in BOTH halves, as OSSL's lm.py duplicates
+  the video features into the cond and uncond batches. Guidance then pushes away from "this
+  picture, no words" towards "this picture, these words": the video shapes both halves and
+  guidance amplifies the text only. Same weights, same music as OSSL.
+- "text-and-video-null": text AND video nulled (the video term is skipped in the unconditional
+  rows). Guidance amplifies the video's effect too (about 3x in logit space at guidance 3):
+  stronger picture following than the adapter was trained for; cuebridge's behaviour before
+  OSSL checkpoints could be loaded.
+"""
+
 
 @dataclass
 class VideoMemory:
-    """The video tokens of a batch, as the adapter layers see them during one forward/decode."""
+    """The video tokens of a batch, as the adapter layers see them during one forward/decode.
 
-    tokens: torch.Tensor  # [B, T, video_dim]
-    present: torch.Tensor  # [B] 1.0 = use the video, 0.0 = the null branch of guidance
-    attention_mask: torch.Tensor | None = None  # additive [B, 1, 1, T]; None = all valid
-    # Holds each layer's projected video K/V after the first decode step (None when training).
-    cache: EncoderDecoderCache | None = None
+    `tokens` holds each distinct video once; `rows` says which one every batch row attends to
+    (-1: none, its video term is 0 and not computed). Rows sharing a video (best-of-N takes of
+    one segment, the cond and uncond halves under "ossl" guidance) share its K/V: the
+    projection, K and V are computed once per distinct video, and the queries of the rows that
+    share it are folded into one attention call."""
+
+    tokens: torch.Tensor  # [U, T, video_dim]
+    rows: torch.Tensor  # [B] long, index into tokens or -1
+    mask: torch.Tensor | None = None  # [U, T] bool, True = a real token; None = all real
+    # Each layer's (K, V) [U, heads, T, head_dim], kept for a whole decode; None = recompute
+    # every call (training, where gradients flow through them).
+    kv: dict[int, tuple[torch.Tensor, torch.Tensor]] | None = None
+
+    def __post_init__(self) -> None:
+        rows = self.rows.to(torch.long)
+        active = (rows >= 0).nonzero().flatten()
+        u = self.tokens.shape[0]
+        counts = torch.bincount(rows[active], minlength=u) if active.numel() else None
+        n = int(counts.max()) if counts is not None and active.numel() else 0
+        # slot (video v, j-th row of v) <- batch row; every video gets n slots, spare slots
+        # repeat a real row and are dropped after the attention
+        order = active[torch.argsort(rows[active], stable=True)]
+        slot_rows, src, dst, pos = [], [], [], 0
+        for v in range(u):
+            c = int(counts[v]) if counts is not None else 0
+            mine = order[pos : pos + c].tolist()
+            pos += c
+            for j in range(n):
+                src.append(len(slot_rows)) if j < c else None
+                dst.append(mine[j]) if j < c else None
+                slot_rows.append(mine[j] if j < c else (mine[0] if mine else 0))
+        device = self.tokens.device
+        self.per_video = n  # rows folded into one attention per video
+        self.slot_rows = torch.tensor(slot_rows, dtype=torch.long, device=device)
+        self.slot_src = torch.tensor(src, dtype=torch.long, device=device)
+        self.slot_dst = torch.tensor(dst, dtype=torch.long, device=device)
+        self.slot_inverse = torch.argsort(self.slot_dst)  # row -> slot, when no slot is spare
+
+
+class VideoProjections(nn.Module):
+    """q/k/v/out projections of the video attention (no biases, like MusicGen's attention and
+    OSSL's `video_attention`, whose packed in_proj_weight splits into q, k, v)."""
+
+    def __init__(self, hidden: int):
+        super().__init__()
+        # k, v, q, out: MusicgenAttention's order, so seeded initialisations draw the same values
+        self.k_proj = nn.Linear(hidden, hidden, bias=False)
+        self.v_proj = nn.Linear(hidden, hidden, bias=False)
+        self.q_proj = nn.Linear(hidden, hidden, bias=False)
+        self.out_proj = nn.Linear(hidden, hidden, bias=False)
 
 
 class VideoCrossAttention(nn.Module):
-    """Linear(768 -> d_model) over the video tokens, cross-attention, times a scalar gate."""
+    """Linear(768 -> d_model) over the video tokens, cross-attention, times a scalar gate:
+    OSSL's `video_projection_layer`, `video_attention` and `video_attention_scale`."""
 
     def __init__(self, config: MusicgenDecoderConfig, adapter: VideoAdapterConfig, layer_idx: int):
         super().__init__()
         self.layer_idx = layer_idx
+        self.heads = config.num_attention_heads
         self.proj = nn.Linear(adapter.video_dim, config.hidden_size)
-        self.attn = MusicgenAttention(
-            config.hidden_size,
-            config.num_attention_heads,
-            dropout=config.attention_dropout,
-            is_decoder=True,
-            bias=False,  # like MusicGen's own cross-attention
-            config=config,
-            layer_idx=layer_idx,
-        )
+        self.attn = VideoProjections(config.hidden_size)
         self.gate = nn.Parameter(torch.full((), float(adapter.gate_init)))
 
+    def _keys_values(self, memory: VideoMemory, dtype: torch.dtype):
+        if memory.kv is not None and self.layer_idx in memory.kv:
+            return memory.kv[self.layer_idx]
+        video = self.proj(memory.tokens.to(dtype))  # [U, T, d]
+        u, t, d = video.shape
+        split = lambda x: x.view(u, t, self.heads, d // self.heads).transpose(1, 2)  # noqa: E731
+        kv = split(self.attn.k_proj(video)), split(self.attn.v_proj(video))
+        if memory.kv is not None:
+            memory.kv[self.layer_idx] = kv
+        return kv
+
     def forward(self, hidden_states: torch.Tensor, memory: VideoMemory) -> torch.Tensor:
-        cache = memory.cache
-        if cache is not None and cache.is_updated.get(self.layer_idx):
-            # K/V come from the cache; the attention only needs *a* key_value_states to know it
-            # is a cross-attention, so skip re-projecting 3137 tokens every step.
-            video = hidden_states[:, :1]
-        else:
-            video = self.proj(memory.tokens.to(hidden_states.dtype))
-        out, _ = self.attn(
-            hidden_states,
-            key_value_states=video,
-            attention_mask=memory.attention_mask,
-            past_key_values=cache,
-        )
-        scale = self.gate * memory.present.to(out.dtype)[:, None, None]
-        return out * scale
+        b, length, d = hidden_states.shape
+        u, n, h = memory.tokens.shape[0], memory.per_video, self.heads
+        if n == 0:
+            return torch.zeros_like(hidden_states)
+        k, v = self._keys_values(memory, hidden_states.dtype)
+        # Fold the rows that share a video into its query axis: [U, H, n * L, hd].
+        x = hidden_states.index_select(0, memory.slot_rows)
+        q = self.attn.q_proj(x).view(u, n, length, h, d // h).permute(0, 3, 1, 2, 4)
+        q = q.reshape(u, h, n * length, d // h)
+        mask = None if memory.mask is None else memory.mask[:, None, None, :]
+        out = nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+        out = out.view(u, h, n, length, d // h).permute(0, 2, 3, 1, 4).reshape(u * n, length, d)
+        out = self.attn.out_proj(out) * self.gate.to(out.dtype)
+        if memory.slot_src.numel() == b and n * u == b:
+            return out.index_select(0, memory.slot_inverse)  # every slot is a row
+        kept = out.index_select(0, memory.slot_src)
+        return torch.zeros_like(hidden_states).index_copy(0, memory.slot_dst, kept)
 
 
 # 3. Text cross-attention with the video attention beside it ----------------------------------
@@ -186,6 +262,9 @@ class Conditioning:
     video: torch.Tensor | None = None  # [B, T, video_dim]
     video_mask: torch.Tensor | None = None  # [B, T] 1 = token, 0 = padding
     video_present: torch.Tensor | None = None  # [B] 0 = this cue has no picture: text only
+    # [B] which row of `video` each row shows (takes of one segment share one video, so its
+    # K/V are computed once); None = row i shows video i
+    video_rows: torch.Tensor | None = None
 
     @property
     def batch_size(self) -> int:
@@ -195,6 +274,10 @@ class Conditioning:
         def pick(t: torch.Tensor | None) -> torch.Tensor | None:
             return None if t is None else t.index_select(0, torch.as_tensor(rows, device=t.device))
 
+        if self.video_rows is not None:  # the distinct videos stay; only the row map is picked
+            rows = pick(self.text), pick(self.text_mask)
+            return Conditioning(*rows, self.video, self.video_mask, pick(self.video_present),
+                                pick(self.video_rows))  # fmt: skip
         return Conditioning(
             pick(self.text),
             pick(self.text_mask),
@@ -305,25 +388,32 @@ class MusicgenVideo:
                 m.video_memory = None
 
     def _video_memory_for(
-        self, cond: Conditioning, null_rows: int, cache: EncoderDecoderCache | None
+        self,
+        cond: Conditioning,
+        null_rows: int,
+        guidance: str = "ossl",
+        kv: dict | None = None,
     ) -> VideoMemory | None:
-        """Video memory for [cond rows; null rows]: null rows get present = 0 (no video term)."""
+        """Video memory for [cond rows; null rows]. Under "ossl" guidance a null row shows its
+        cond row's video; under "text-and-video-null" it shows none (and costs nothing)."""
         if cond.video is None:
             return None
         video = cond.video.to(self.device)
-        b = video.shape[0]
-        present = torch.zeros(b + null_rows, device=self.device)
-        present[:b] = 1.0 if cond.video_present is None else cond.video_present.to(self.device)
+        b = cond.batch_size - null_rows  # the cond rows; video_rows/present describe them
+        rows = (
+            torch.arange(b, device=self.device)
+            if cond.video_rows is None
+            else cond.video_rows[:b].to(self.device, torch.long)
+        )
+        if cond.video_present is not None:
+            rows = torch.where(cond.video_present[:b].to(self.device) > 0, rows, -1)
         if null_rows:
-            video = torch.cat([video, video[:null_rows]], dim=0)  # contents unused: gated off
-        additive = None
-        if cond.video_mask is not None:
-            vm = cond.video_mask.to(self.device).bool()
-            if null_rows:
-                vm = torch.cat([vm, vm[:null_rows]], dim=0)
-            additive = torch.zeros(vm.shape, dtype=self.dtype, device=self.device)
-            additive = additive.masked_fill(~vm, torch.finfo(self.dtype).min)[:, None, None, :]
-        return VideoMemory(video, present, additive, cache)
+            if guidance not in GUIDANCE_MODES:
+                raise ValueError(f"guidance {guidance!r}: use one of {', '.join(GUIDANCE_MODES)}")
+            null = rows[:null_rows] if guidance == "ossl" else torch.full_like(rows[:null_rows], -1)
+            rows = torch.cat([rows, null])
+        mask = None if cond.video_mask is None else cond.video_mask.to(self.device).bool()
+        return VideoMemory(video, rows, mask, kv)
 
     # -- teacher-forced forward (tests, training) --
 
@@ -334,9 +424,10 @@ class MusicgenVideo:
         video_present: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Logits [B * K, L, V] of the decoder, conditioned on text and (optionally) video."""
-        memory = self._video_memory_for(cond, 0, None)
-        if memory is not None and video_present is not None:
-            memory.present = video_present.to(self.device, torch.float32)
+        if video_present is not None:
+            cond = Conditioning(cond.text, cond.text_mask, cond.video, cond.video_mask,
+                                video_present, cond.video_rows)  # fmt: skip
+        memory = self._video_memory_for(cond, 0)
         with self.video_memory(memory):
             out = self.musicgen.decoder(
                 input_ids=decoder_input_ids.to(self.device),
@@ -348,11 +439,13 @@ class MusicgenVideo:
 
     def with_null_branch(self, cond: Conditioning) -> tuple[Conditioning, int]:
         """The 2B guidance batch [cond; null]: null text is zeros with a zero mask (as transformers
-        builds it when it encodes text itself), null video is the video term gated off."""
+        builds it when it encodes text itself). The video rows are those of the cond half; what
+        the null rows see of the video is the guidance mode's choice (`_video_memory_for`)."""
         b = cond.batch_size
         text = torch.cat([cond.text, torch.zeros_like(cond.text)], dim=0)
         mask = torch.cat([cond.text_mask, torch.zeros_like(cond.text_mask)], dim=0)
-        return Conditioning(text, mask, cond.video, cond.video_mask, cond.video_present), b
+        return Conditioning(text, mask, cond.video, cond.video_mask, cond.video_present,
+                            cond.video_rows), b  # fmt: skip
 
     # -- the decode loop --
 
@@ -365,6 +458,8 @@ class MusicgenVideo:
         generators: Sequence[torch.Generator],
         prompt: torch.Tensor | None = None,  # [B, K, P] known frames to continue from
         should_stop: Callable[[], bool] | None = None,  # checked every step: a cancel lands now
+        video_kv: dict | None = None,  # the video K/V of an earlier window of the same cues
+        on_step: Callable[[int], None] | None = None,  # after each step (benches time prefill)
     ) -> torch.Tensor:
         """Sample [B, K, num_frames] EnCodec codes with MusicGen's delay pattern [0, 1, .., K-1].
 
@@ -390,8 +485,8 @@ class MusicgenVideo:
             for cb in range(k):
                 seq[:, cb, 1 + cb : 1 + cb + p] = prompt[:, cb].to(self.device)
         cache = self._new_cache(steps + 1)
-        video_cache = EncoderDecoderCache(DynamicCache(), DynamicCache())
-        memory = self._video_memory_for(run, null_rows, video_cache)
+        kv = {} if video_kv is None else video_kv
+        memory = self._video_memory_for(run, null_rows, sampling.guidance, kv)
         with self.video_memory(memory):
             start = 0
             for s in range(p, steps):
@@ -411,6 +506,8 @@ class MusicgenVideo:
                 valid = (f >= 0) & (f < num_frames)
                 nxt = torch.where(valid[None, :], nxt, torch.full_like(nxt, pad))
                 seq[:, :, s + 1] = torch.where(keep_prompt[None, :], seq[:, :, s + 1], nxt)
+                if on_step is not None:
+                    on_step(s)
         return torch.stack([seq[:, cb, 1 + cb : 1 + cb + num_frames] for cb in range(k)], dim=1)
 
     def _new_cache(self, length: int) -> EncoderDecoderCache:
@@ -441,7 +538,7 @@ class MusicgenVideo:
             input_ids=ids,
             encoder_hidden_states=run.text,
             encoder_attention_mask=run.text_mask,
-            past_key_values=cache,
+            cache=cache,  # transformers >= 5.24 (past_key_values= is deprecated, gone in 5.40)
             use_cache=True,
         )
         return out.logits[:, -1].reshape(-1, k, out.logits.shape[-1]).float()
@@ -459,14 +556,18 @@ class MusicgenVideo:
         codes are decoded in one piece afterwards, so no seam exists in the audio domain."""
         generators = [make_generator(seed, self.device) for seed in seeds]
         window = min(sampling.window_frames, num_frames)
-        codes = self.generate_codes(cond, window, sampling, generators, should_stop=should_stop)
+        kv: dict = {}  # the video K/V do not change between windows: computed once per cue
+        codes = self.generate_codes(
+            cond, window, sampling, generators, should_stop=should_stop, video_kv=kv
+        )
         keep = max(1, sampling.window_frames - sampling.stride_frames)
         while codes.shape[-1] < num_frames:
             tail = codes[..., -keep:]
             todo = min(num_frames - codes.shape[-1], sampling.window_frames - keep)
             more = self.generate_codes(
-                cond, keep + todo, sampling, generators, prompt=tail, should_stop=should_stop
-            )
+                cond, keep + todo, sampling, generators, prompt=tail, should_stop=should_stop,
+                video_kv=kv,
+            )  # fmt: skip
             codes = torch.cat([codes, more[..., keep:]], dim=-1)
         return codes
 

@@ -5,6 +5,14 @@ a cosine schedule with linear warm-up, gradient clipping at 1.0, cross-entropy o
 codes (all codebooks, delay pattern), early stopping on the validation cross-entropy.
 Checkpoints are resumable: `last/` holds the adapter plus trainer_state.pt (optimizer,
 schedule, step, best loss, RNG); `best/` holds the adapter with the lowest validation loss.
+
+Recipes (`RECIPES`): "default" (this project's: batch 4, 100 warm-up steps, validation every 200
+steps, patience 5 validations) and "ossl", OSSL's train.py as published: AdamW lr 1e-4, batch 1,
+10 warm-up steps then transformers' cosine schedule, gradient clipping at 1, validation once per
+epoch, early stop after 3 epochs without improvement, adapter weights xavier-uniform (packed
+in_proj as OSSL holds it), biases 0, scales 0; its data (training_data.OSSL_AUDIO): audio
+peak-normalised and padded/cut to 30 s. OSSL sizes the cosine for epochs * batches / 8 steps
+(its grad_acc constant) although it steps every batch; the preset keeps that.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ from pathlib import Path
 
 import torch
 from tqdm.auto import tqdm
+from transformers import get_cosine_schedule_with_warmup
 
 from cuebridge.engine.models.musicgen.checkpoints import save_adapter
 from cuebridge.engine.models.musicgen.modeling import MusicgenVideo, codes_loss
@@ -27,15 +36,53 @@ from cuebridge.engine.models.musicgen.training_data import Clip
 @dataclass
 class TrainConfig:
     lr: float = 1e-4
-    weight_decay: float = 0.01
+    weight_decay: float = 0.01  # torch's AdamW default, as OSSL
     warmup_steps: int = 100
-    max_steps: int = 10_000
+    max_steps: int = 10_000  # used when epochs == 0
     batch_size: int = 4
     grad_clip: float = 1.0
-    eval_every: int = 200
-    patience: int = 5  # evaluations without improvement before stopping
+    eval_every: int = 200  # steps between validations; 0 = once per epoch
+    patience: int = 5  # validations without improvement before stopping
+    epochs: int = 0  # > 0: train for this many epochs (max_steps is then epochs * batches)
+    schedule_divisor: int = 1  # the cosine spans total steps / this (OSSL: 8)
+    # "ossl": re-initialise the adapter as OSSL's train.py does, and use its schedule
+    # (transformers' cosine, warm-up from 0); "keep": this project's warm-up from lr/warmup
+    init: str = "keep"
     seed: int = 0
     progress: bool = True
+
+
+def ossl_recipe(**overrides) -> TrainConfig:
+    """OSSL's train.py hyper-parameters (see the module doc); overrides for tests and tweaks."""
+    values = dict(lr=1e-4, weight_decay=0.01, warmup_steps=10, batch_size=1, grad_clip=1.0,
+                  eval_every=0, patience=3, epochs=100, schedule_divisor=8,
+                  init="ossl")  # fmt: skip
+    values.update(overrides)
+    return TrainConfig(**values)
+
+
+RECIPES = {"default": TrainConfig, "ossl": ossl_recipe}
+
+
+def ossl_init(model: MusicgenVideo, seed: int = 0) -> None:
+    """OSSL's adapter initialisation: every video weight xavier-uniform in OSSL's own shapes
+    (the packed [3d, d] in_proj_weight, then split into q, k, v), biases 0, scales 0."""
+    from cuebridge.engine.models.musicgen.modeling import adapter_modules
+
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for m in adapter_modules(model.musicgen):
+            v = m.video
+            d = v.attn.q_proj.weight.shape[0]
+            packed = torch.empty(3 * d, d)
+            torch.nn.init.xavier_uniform_(packed, generator=g)
+            qkv = (v.attn.q_proj, v.attn.k_proj, v.attn.v_proj)
+            for part, w in zip(packed.chunk(3), qkv, strict=True):
+                w.weight.copy_(part)
+            for w in (v.proj.weight, v.attn.out_proj.weight):
+                w.copy_(torch.nn.init.xavier_uniform_(torch.empty(w.shape), generator=g))
+            v.proj.bias.zero_()
+            v.gate.zero_()
 
 
 @dataclass
@@ -122,11 +169,19 @@ def train_adapter(
     out_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(config.seed)
     random.seed(config.seed)
+    if config.init == "ossl":
+        ossl_init(model, config.seed)
     params = freeze_all_but_adapter(model)
     optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: cosine_with_warmup(s, config.warmup_steps, config.max_steps)
-    )
+    per_epoch = math.ceil(len(train) / config.batch_size)
+    total = config.epochs * per_epoch if config.epochs > 0 else config.max_steps
+    span = max(1, total // max(1, config.schedule_divisor))
+    if config.init == "ossl":  # OSSL's: transformers' schedule (warm-up from lr 0)
+        scheduler = get_cosine_schedule_with_warmup(optimizer, config.warmup_steps, span)
+    else:
+        scheduler = torch.optim.lr_scheduler.LambdaLR(
+            optimizer, lambda s: cosine_with_warmup(s, config.warmup_steps, span)
+        )
     step, best, bad_evals, history = 0, float("inf"), 0, []
     last = out_dir / "last"
     if resume and (last / "trainer_state.pt").is_file():
@@ -142,8 +197,8 @@ def train_adapter(
         history = state["history"]
     (out_dir / "train_config.json").write_text(json.dumps(asdict(config)))
     stopped = False
-    bar = tqdm(total=config.max_steps, initial=step, disable=not config.progress, desc="adapter")
-    while step < config.max_steps and not stopped:
+    bar = tqdm(total=total, initial=step, disable=not config.progress, desc="adapter")
+    while step < total and not stopped:
         order = list(range(len(train)))
         random.shuffle(order)
         for i in range(0, len(order), config.batch_size):
@@ -159,7 +214,9 @@ def train_adapter(
             step += 1
             bar.update(1)
             bar.set_postfix(loss=f"{loss.item():.3f}")
-            if step % config.eval_every == 0 or step >= config.max_steps:
+            end_of_epoch = i + config.batch_size >= len(order)
+            due = step % config.eval_every == 0 if config.eval_every > 0 else end_of_epoch
+            if due or step >= total:
                 val = validation_loss(model, tokenizer, valid, config.batch_size)
                 history.append(val)
                 bar.set_postfix(loss=f"{loss.item():.3f}", val=f"{val:.3f}")
@@ -172,7 +229,7 @@ def train_adapter(
                 _save_state(last, model, optimizer, scheduler, state)
                 if bad_evals >= config.patience:
                     stopped = True
-            if stopped or step >= config.max_steps:
+            if stopped or step >= total:
                 break
     bar.close()
     return TrainResult(step, best, history, stopped)

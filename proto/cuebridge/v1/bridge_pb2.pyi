@@ -34,7 +34,7 @@ class SegmentSelection(_message.Message):
     def __init__(self, mode: _Optional[_Union[SegmentMode, str]] = ..., range: _Optional[str] = ..., min_scene_s: _Optional[float] = ..., max_scene_s: _Optional[float] = ...) -> None: ...
 
 class ScoreRequest(_message.Message):
-    __slots__ = ("timeline_path", "output_path", "force", "selection", "rate", "media_dirs", "require_media", "prompt", "mood", "seed", "generation", "cue_dir", "track_name", "fresh")
+    __slots__ = ("timeline_path", "output_path", "force", "selection", "rate", "media_dirs", "require_media", "prompt", "mood", "seed", "generation", "cue_dir", "track_name", "fresh", "dialogue_tracks", "no_dialogue")
     TIMELINE_PATH_FIELD_NUMBER: _ClassVar[int]
     OUTPUT_PATH_FIELD_NUMBER: _ClassVar[int]
     FORCE_FIELD_NUMBER: _ClassVar[int]
@@ -49,6 +49,8 @@ class ScoreRequest(_message.Message):
     CUE_DIR_FIELD_NUMBER: _ClassVar[int]
     TRACK_NAME_FIELD_NUMBER: _ClassVar[int]
     FRESH_FIELD_NUMBER: _ClassVar[int]
+    DIALOGUE_TRACKS_FIELD_NUMBER: _ClassVar[int]
+    NO_DIALOGUE_FIELD_NUMBER: _ClassVar[int]
     timeline_path: str
     output_path: str
     force: bool
@@ -63,7 +65,9 @@ class ScoreRequest(_message.Message):
     cue_dir: str
     track_name: str
     fresh: bool
-    def __init__(self, timeline_path: _Optional[str] = ..., output_path: _Optional[str] = ..., force: _Optional[bool] = ..., selection: _Optional[_Union[SegmentSelection, _Mapping]] = ..., rate: _Optional[_Union[_engine_pb2.Rate, _Mapping]] = ..., media_dirs: _Optional[_Iterable[str]] = ..., require_media: _Optional[bool] = ..., prompt: _Optional[str] = ..., mood: _Optional[str] = ..., seed: _Optional[int] = ..., generation: _Optional[_Union[_engine_pb2.GenerationOptions, _Mapping]] = ..., cue_dir: _Optional[str] = ..., track_name: _Optional[str] = ..., fresh: _Optional[bool] = ...) -> None: ...
+    dialogue_tracks: _containers.RepeatedScalarFieldContainer[str]
+    no_dialogue: bool
+    def __init__(self, timeline_path: _Optional[str] = ..., output_path: _Optional[str] = ..., force: _Optional[bool] = ..., selection: _Optional[_Union[SegmentSelection, _Mapping]] = ..., rate: _Optional[_Union[_engine_pb2.Rate, _Mapping]] = ..., media_dirs: _Optional[_Iterable[str]] = ..., require_media: _Optional[bool] = ..., prompt: _Optional[str] = ..., mood: _Optional[str] = ..., seed: _Optional[int] = ..., generation: _Optional[_Union[_engine_pb2.GenerationOptions, _Mapping]] = ..., cue_dir: _Optional[str] = ..., track_name: _Optional[str] = ..., fresh: _Optional[bool] = ..., dialogue_tracks: _Optional[_Iterable[str]] = ..., no_dialogue: _Optional[bool] = ...) -> None: ...
 
 class CuePlacement(_message.Message):
     __slots__ = ("segment_id", "name", "track_name", "track_index", "rate", "record_start_frame", "record_duration_frames", "global_start_frame", "record_in_timecode", "record_out_timecode", "cue", "reused")

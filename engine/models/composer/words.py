@@ -1,0 +1,358 @@
+"""Words -> feel: how an editor's mood and prompt become valence, arousal and a style.
+
+A prompt becomes a feel in five steps (all deterministic, no network, no weights):
+
+1. **Phrases.** Multi-word film phrases ("first kiss", "the heist goes wrong", "car chase",
+   "jump scare") are matched first on the lower-cased text; each names a style and a point on
+   the circumplex.
+2. **Valence: VADER.** The whole text goes through VADER (vaderSentiment, MIT licence: its
+   7,500-word valence lexicon ships inside the package), which handles negation ("not happy"),
+   intensifiers ("very", "barely"), contrast ("but") and capitals.
+3. **Style and arousal words.** Each word (and its stem: "chasing" -> "chase", "terrified" ->
+   "terrify") votes for styles through two lexicons: a short table of scoring words written for
+   film music (`STYLE_WORDS`), and the Empath lexicon's categories (empath, MIT licence, 194
+   categories of ~100 words each, shipped in the package: "monster", "fear" -> horror; "fight",
+   "vehicle" -> action; "love", "affection" -> romance ...). A negator up to three words before
+   a word flips its vote away; an intensifier before it doubles it.
+4. **Arousal** comes from the styles voted for (each style sits at a point of the circumplex),
+   pulled by explicit tempo words ("slow", "frantic", "still") and intensifiers.
+5. **Mood words count twice** (the editor's mood field is their intent, the prompt describes).
+   No known word at all gives the neutral feel with no style.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from cuebridge.engine.models.composer.styles import STYLES
+
+# Film phrases first: (words that must all appear in order, style, valence, arousal).
+PHRASES: tuple[tuple[str, str, float, float], ...] = (
+    ("first kiss", "romance", 0.8, 0.1),
+    ("falling in love", "romance", 0.8, 0.0),
+    ("love scene", "romance", 0.7, -0.1),
+    ("goes wrong", "suspense", -0.5, 0.6),
+    ("went wrong", "suspense", -0.5, 0.6),
+    ("heist", "suspense", -0.2, 0.55),
+    ("car chase", "action", -0.1, 0.95),
+    ("on the run", "action", -0.3, 0.85),
+    ("jump scare", "horror", -0.9, 0.8),
+    ("haunted house", "horror", -0.8, 0.4),
+    ("final battle", "action", -0.2, 0.95),
+    ("last stand", "triumph", 0.3, 0.8),
+    ("saves the day", "triumph", 0.8, 0.7),
+    ("victory lap", "triumph", 0.9, 0.6),
+    ("coming home", "pastoral", 0.6, -0.4),
+    ("at dawn", "pastoral", 0.5, -0.4),
+    ("sunrise", "wonder", 0.6, -0.1),
+    ("first sight", "wonder", 0.7, 0.0),
+    ("end credits", "triumph", 0.5, 0.3),
+    ("funeral", "grief", -0.85, -0.55),
+    ("says goodbye", "grief", -0.6, -0.4),
+    ("time is running out", "suspense", -0.5, 0.75),
+    ("running out of time", "suspense", -0.5, 0.75),
+    ("ticking clock", "suspense", -0.4, 0.6),
+    ("pratfall", "comedy", 0.7, 0.5),
+    ("slapstick", "comedy", 0.7, 0.6),
+    ("who did it", "mystery", -0.2, -0.1),
+    ("crime scene", "mystery", -0.4, 0.0),
+)
+
+# Scoring words for film music: word -> (style, valence, arousal).
+STYLE_WORDS: dict[str, tuple[str, float, float]] = {
+    "suspense": ("suspense", -0.4, 0.5),
+    "suspenseful": ("suspense", -0.4, 0.5),
+    "tense": ("suspense", -0.5, 0.6),
+    "tension": ("suspense", -0.5, 0.6),
+    "thriller": ("suspense", -0.4, 0.6),
+    "dread": ("suspense", -0.7, 0.3),
+    "stalk": ("suspense", -0.6, 0.45),
+    "anxious": ("suspense", -0.6, 0.6),
+    "nervous": ("suspense", -0.5, 0.5),
+    "ominous": ("suspense", -0.6, 0.3),
+    "menacing": ("suspense", -0.7, 0.5),
+    "sneak": ("suspense", -0.3, 0.35),
+    "hide": ("suspense", -0.4, 0.4),
+    "hiding": ("suspense", -0.4, 0.4),
+    "lurk": ("suspense", -0.6, 0.4),
+    "footsteps": ("suspense", -0.4, 0.4),
+    "basement": ("suspense", -0.4, 0.3),
+    "hostage": ("suspense", -0.7, 0.6),
+    "horror": ("horror", -0.9, 0.6),
+    "scary": ("horror", -0.8, 0.7),
+    "terror": ("horror", -0.9, 0.8),
+    "creepy": ("horror", -0.7, 0.3),
+    "eerie": ("horror", -0.6, 0.0),
+    "monster": ("horror", -0.8, 0.6),
+    "ghost": ("horror", -0.7, 0.2),
+    "haunt": ("horror", -0.7, 0.3),
+    "blood": ("horror", -0.8, 0.6),
+    "scream": ("horror", -0.8, 0.8),
+    "nightmare": ("horror", -0.8, 0.6),
+    "action": ("action", 0.0, 0.9),
+    "chase": ("action", -0.1, 0.95),
+    "fight": ("action", -0.3, 0.9),
+    "battle": ("action", -0.2, 0.95),
+    "escape": ("action", -0.2, 0.85),
+    "race": ("action", 0.1, 0.9),
+    "explosion": ("action", -0.2, 1.0),
+    "pursuit": ("action", -0.1, 0.9),
+    "comedy": ("comedy", 0.7, 0.5),
+    "funny": ("comedy", 0.7, 0.5),
+    "playful": ("comedy", 0.7, 0.45),
+    "whimsical": ("comedy", 0.6, 0.3),
+    "quirky": ("comedy", 0.5, 0.4),
+    "silly": ("comedy", 0.6, 0.5),
+    "mischief": ("comedy", 0.4, 0.5),
+    "clumsy": ("comedy", 0.4, 0.4),
+    "clown": ("comedy", 0.6, 0.5),
+    "slip": ("comedy", 0.4, 0.5),
+    "banana": ("comedy", 0.5, 0.4),
+    "prank": ("comedy", 0.5, 0.5),
+    "gag": ("comedy", 0.5, 0.5),
+    "joke": ("comedy", 0.6, 0.4),
+    "romance": ("romance", 0.75, -0.1),
+    "romantic": ("romance", 0.7, -0.1),
+    "love": ("romance", 0.8, 0.0),
+    "kiss": ("romance", 0.8, 0.1),
+    "tender": ("romance", 0.6, -0.4),
+    "longing": ("romance", 0.2, -0.3),
+    "reunion": ("romance", 0.8, 0.2),
+    "embrace": ("romance", 0.7, 0.0),
+    "grief": ("grief", -0.85, -0.5),
+    "sad": ("grief", -0.75, -0.45),
+    "sadness": ("grief", -0.75, -0.45),
+    "mourn": ("grief", -0.85, -0.5),
+    "loss": ("grief", -0.7, -0.4),
+    "tragic": ("grief", -0.8, -0.2),
+    "melancholy": ("grief", -0.55, -0.45),
+    "melancholic": ("grief", -0.55, -0.45),
+    "somber": ("grief", -0.6, -0.5),
+    "sombre": ("grief", -0.6, -0.5),
+    "lonely": ("grief", -0.6, -0.4),
+    "death": ("grief", -0.8, -0.3),
+    "bury": ("grief", -0.8, -0.4),
+    "burial": ("grief", -0.8, -0.4),
+    "grave": ("grief", -0.7, -0.4),
+    "cemetery": ("grief", -0.6, -0.4),
+    "farewell": ("grief", -0.4, -0.4),
+    "tears": ("grief", -0.6, -0.3),
+    "wonder": ("wonder", 0.6, 0.2),
+    "magic": ("wonder", 0.6, 0.3),
+    "magical": ("wonder", 0.6, 0.3),
+    "awe": ("wonder", 0.6, 0.3),
+    "dreamy": ("wonder", 0.4, -0.4),
+    "discovery": ("wonder", 0.6, 0.3),
+    "stars": ("wonder", 0.5, 0.0),
+    "fantasy": ("wonder", 0.5, 0.3),
+    "triumph": ("triumph", 0.8, 0.8),
+    "triumphant": ("triumph", 0.8, 0.8),
+    "victory": ("triumph", 0.8, 0.8),
+    "victorious": ("triumph", 0.8, 0.8),
+    "heroic": ("triumph", 0.6, 0.8),
+    "hero": ("triumph", 0.6, 0.7),
+    "epic": ("triumph", 0.4, 0.85),
+    "majestic": ("triumph", 0.6, 0.5),
+    "uplifting": ("triumph", 0.75, 0.55),
+    "calm": ("pastoral", 0.4, -0.7),
+    "peaceful": ("pastoral", 0.6, -0.7),
+    "serene": ("pastoral", 0.6, -0.75),
+    "pastoral": ("pastoral", 0.6, -0.5),
+    "gentle": ("pastoral", 0.5, -0.5),
+    "quiet": ("pastoral", 0.2, -0.6),
+    "meadow": ("pastoral", 0.6, -0.5),
+    "countryside": ("pastoral", 0.6, -0.5),
+    "relaxed": ("pastoral", 0.5, -0.7),
+    "nostalgic": ("pastoral", 0.1, -0.4),
+    "mystery": ("mystery", -0.2, -0.1),
+    "mysterious": ("mystery", -0.2, -0.1),
+    "detective": ("mystery", -0.2, 0.1),
+    "secret": ("mystery", -0.2, 0.0),
+    "investigate": ("mystery", -0.1, 0.1),
+    "clue": ("mystery", -0.1, 0.0),
+    "noir": ("mystery", -0.4, 0.0),
+    "dark": ("mystery", -0.6, 0.1),
+    "shadow": ("mystery", -0.4, 0.0),
+    "puzzle": ("mystery", 0.0, 0.0),
+    "strange": ("mystery", -0.3, 0.0),
+}
+
+# Empath categories -> the style they vote for.
+EMPATH_STYLES: dict[str, str] = {
+    "horror": "horror",
+    "monster": "horror",
+    "fear": "horror",
+    "torment": "horror",
+    "nervousness": "suspense",
+    "anticipation": "suspense",
+    "prison": "suspense",
+    "terrorism": "suspense",
+    "fight": "action",
+    "violence": "action",
+    "war": "action",
+    "weapon": "action",
+    "vehicle": "action",
+    "driving": "action",
+    "aggression": "action",
+    "rage": "action",
+    "kill": "action",
+    "fun": "comedy",
+    "ridicule": "comedy",
+    "childish": "comedy",
+    "toy": "comedy",
+    "party": "comedy",
+    "love": "romance",
+    "affection": "romance",
+    "lust": "romance",
+    "attractive": "romance",
+    "wedding": "romance",
+    "sadness": "grief",
+    "suffering": "grief",
+    "death": "grief",
+    "disappointment": "grief",
+    "magic": "wonder",
+    "divine": "wonder",
+    "legend": "wonder",
+    "beauty": "wonder",
+    "ocean": "wonder",
+    "achievement": "triumph",
+    "heroic": "triumph",
+    "celebration": "triumph",
+    "strength": "triumph",
+    "royalty": "triumph",
+    "rural": "pastoral",
+    "farming": "pastoral",
+    "plant": "pastoral",
+    "leisure": "pastoral",
+    "contentment": "pastoral",
+    "sleep": "pastoral",
+    "hiking": "pastoral",
+    "deception": "mystery",
+    "crime": "mystery",
+    "stealing": "mystery",
+    "confusion": "mystery",
+    "anonymity": "mystery",
+}
+EMPATH_WEIGHT = 0.35  # a category member is weaker evidence than a scoring word
+
+# Words that move arousal without naming a style.
+AROUSAL_WORDS: dict[str, float] = {
+    "slow": -0.5,
+    "still": -0.6,
+    "stillness": -0.6,
+    "soft": -0.4,
+    "hush": -0.6,
+    "lullaby": -0.7,
+    "fast": 0.6,
+    "frantic": 0.9,
+    "urgent": 0.8,
+    "driving": 0.7,
+    "energetic": 0.8,
+    "exciting": 0.8,
+    "intense": 0.8,
+    "explosive": 0.95,
+    "wild": 0.8,
+    "panic": 0.9,
+    "rush": 0.8,
+    "build": 0.4,
+}
+_SUFFIXES = ("ingly", "ness", "ing", "ful", "ous", "ied", "ies", "ed", "ly", "er", "es", "s", "y")
+
+
+def stem(word: str) -> str:
+    """A crude English stem, the same for a lexicon word and a prompt word ("chasing" and
+    "chased" -> "chas", "terrified" -> "terrif")."""
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)].rstrip("e") or word
+    return word.rstrip("e") if len(word) > 3 else word
+
+
+@functools.lru_cache(maxsize=1)
+def _vader():
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    return SentimentIntensityAnalyzer()
+
+
+@functools.lru_cache(maxsize=1)
+def _negators_and_boosters() -> tuple[frozenset[str], dict[str, float]]:
+    from vaderSentiment.vaderSentiment import BOOSTER_DICT, NEGATE
+
+    return frozenset(NEGATE), dict(BOOSTER_DICT)
+
+
+@functools.lru_cache(maxsize=1)
+def _style_index() -> dict[str, list[tuple[str, float, float, float]]]:
+    """stem -> [(style, valence, arousal, weight)] from the scoring words and Empath."""
+    from empath import Empath
+
+    index: dict[str, list[tuple[str, float, float, float]]] = {}
+    for word, (style, v, a) in STYLE_WORDS.items():
+        index.setdefault(stem(word), []).append((style, v, a, 1.0))
+    cats = Empath().cats
+    for category, style in sorted(EMPATH_STYLES.items()):
+        centre = STYLES[style]
+        for word in cats.get(category, ()):
+            if " " in word or "_" in word:
+                continue
+            entry = (style, centre.valence, centre.arousal, EMPATH_WEIGHT)
+            index.setdefault(stem(word), []).append(entry)
+    return index
+
+
+def analyse_words(prompt: str = "", mood: str = "") -> tuple[float, float, str] | None:
+    """(valence, arousal, style) of the words, or None when no word is known."""
+    votes: dict[str, float] = {}
+    points: list[tuple[float, float, float]] = []  # (valence, arousal, weight)
+    text_valences: list[tuple[float, float]] = []  # (valence, weight) per text
+    negators, boosters = _negators_and_boosters()
+    index = _style_index()
+    for text, weight in ((mood, 2.0), (prompt, 1.0)):
+        text = text.strip()
+        if not text:
+            continue
+        found: list[tuple[float, float, float]] = []
+        lowered = " " + re.sub(r"[^a-z' ]+", " ", text.lower()) + " "
+        for phrase, style, v, a in PHRASES:
+            if f" {phrase} " in lowered:
+                votes[style] = votes.get(style, 0.0) + 1.5 * weight
+                found.append((v, a, 1.5 * weight))
+        tokens = lowered.split()
+        for i, token in enumerate(tokens):
+            before = tokens[max(0, i - 3) : i]
+            negated = any(t in negators or t.endswith("n't") for t in before)
+            boost = 1.0 + sum(2.0 * abs(boosters.get(t, 0.0)) for t in before[-1:])
+            for style, v, a, w in index.get(stem(token), ()):
+                w *= weight * boost
+                if negated:  # "not scary": away from the style, valence and arousal softened
+                    votes[style] = votes.get(style, 0.0) - 0.5 * w
+                    found.append((-0.5 * v, -0.3 * a, w))
+                else:
+                    votes[style] = votes.get(style, 0.0) + w
+                    found.append((v, a, w))
+            if token in AROUSAL_WORDS:
+                a = AROUSAL_WORDS[token] * (-0.5 if negated else 1.0)
+                found.append((0.0, a, 1.5 * weight))
+        # VADER reads negation and degree in context: it decides most of a text's valence.
+        compound = _vader().polarity_scores(text)["compound"]
+        lexical = [(v, w) for v, _, w in found if v != 0.0]
+        lex_v = sum(v * w for v, w in lexical) / sum(w for _, w in lexical) if lexical else None
+        if compound != 0.0 and lex_v is not None:
+            text_valences.append((0.65 * compound + 0.35 * lex_v, weight))
+        elif compound != 0.0:
+            text_valences.append((compound, weight))
+        elif lex_v is not None:
+            text_valences.append((lex_v, weight))
+        points.extend(found)
+    if not points and not text_valences:
+        return None
+    valence = 0.0
+    if text_valences:
+        valence = sum(v * w for v, w in text_valences) / sum(w for _, w in text_valences)
+    total = sum(w for _, _, w in points)
+    arousal = sum(a * w for _, a, w in points) / total if total > 0 else 0.0
+    best = max(sorted(votes), key=lambda s: votes[s], default="")
+    style = best if best and votes[best] > 0 else ""
+    return round(valence, 3), round(arousal, 3), style

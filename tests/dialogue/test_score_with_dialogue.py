@@ -1,0 +1,111 @@
+"""A scene with dialogue scored over the real gRPC services: the speech map travels to the engine,
+the cue dips under it, the new timeline records it, FCP 7 XML carries the dip as keyframes."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import opentimelineio as otio
+import pytest
+
+from cuebridge.engine.audio import read_wav
+from cuebridge.v1 import bridge_pb2 as bpb
+from cuebridge.v1 import engine_pb2 as pb
+from tests.dialogue.scene import audio_clip, dialogue_file, scene_timeline
+from tests.integration.helpers import run_score
+
+LENGTH = 13 * 24
+
+
+@pytest.fixture(scope="module")
+def scene(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("scene")
+    path, truth = dialogue_file(folder, "dialogue.wav")
+    timeline = scene_timeline({"A1 Dialogue": [audio_clip(path, 0, LENGTH, 14 * 24)]}, LENGTH)
+    src = folder / "scene.otio"
+    otio.adapters.write_to_file(timeline, str(src))
+    return src, truth
+
+
+def _score(bridge, src, out, **fields):
+    out.parent.mkdir(parents=True, exist_ok=True)
+    request = bpb.ScoreRequest(
+        timeline_path=str(src), output_path=str(out), cue_dir=str(out.parent / "cues"), **fields
+    )
+    job, _ = run_score(bridge, request)
+    assert job.state == pb.JOB_STATE_SUCCEEDED, job.message
+    return job
+
+
+def test_scored_cue_records_and_dips_under_the_dialogue(bridge, scene, tmp_path):
+    src, truth = scene
+    job = _score(bridge, src, tmp_path / "a" / "scored.otio")
+    [placement] = job.result.placements
+    speech = json.loads(placement.cue.metadata["dialogue.speech_s"])
+    assert len(speech) == len(truth)
+    for (a, b), (ta, tb) in zip(speech, truth, strict=True):
+        assert abs(a - ta) <= 0.1 and abs(b - tb) <= 0.1
+    # The new timeline keeps the speech map on the cue clip, and its dip as keyframes.
+    scored = otio.adapters.read_from_file(str(tmp_path / "a" / "scored.otio"))
+    [clip] = [c for t in scored.audio_tracks() if t.name == "Score" for c in t.find_clips()]
+    assert json.loads(clip.metadata["cuebridge"]["dialogue.speech_s"]) == speech
+    assert "fcp_xml" in clip.metadata
+
+    plain = _score(bridge, src, tmp_path / "b" / "scored.otio", no_dialogue=True)
+    [flat] = plain.result.placements
+    assert json.loads(flat.cue.metadata["dialogue.speech_s"]) == []
+    ducked, rate = read_wav(placement.cue.audio_path)
+    free, _ = read_wav(flat.cue.audio_path)
+
+    def rms_db(x, a, b):
+        piece = x[round(a * rate) : round(b * rate)]
+        return 10 * np.log10(np.mean(piece**2) + 1e-20)
+
+    # Whatever the composer writes under speech, the mix takes at least the dip off it.
+    under = [rms_db(ducked, a, b) - rms_db(free, a, b) for a, b in speech]
+    assert max(under) <= -5.5, under
+
+
+def test_fcp7_xml_carries_the_dip_as_audio_level_keyframes(bridge, scene, tmp_path):
+    src, _ = scene
+    out = tmp_path / "scored.xml"
+    job = _score(bridge, src, out)
+    [placement] = job.result.placements
+    points = json.loads(placement.cue.metadata["dialogue.level_keyframes"])
+    root = ET.parse(out).getroot()
+    [effect] = [e for e in root.iter("effect") if (e.findtext("effectid") or "") == "audiolevels"]
+    keys = [(int(k.findtext("when")), float(k.findtext("value"))) for k in effect.iter("keyframe")]
+    assert len(keys) == len(points)
+    assert min(v for _, v in keys) == pytest.approx(10 ** (-6 / 20), abs=1e-4)
+    assert keys[0] == (0, 1.0)
+    # OTIO's own FCP 7 XML reader reads it back as the clip's effect.
+    back = otio.adapters.read_from_file(str(out))
+    names = [e.name for t in back.audio_tracks() for c in t.find_clips() for e in c.effects]
+    assert "Audio Levels" in names
+
+
+def test_duck_off_and_bad_tracks(bridge, scene, tmp_path):
+    src, _ = scene
+    job = _score(
+        bridge,
+        src,
+        tmp_path / "scored.otio",
+        generation=pb.GenerationOptions(extra={"duck": "off"}),
+    )
+    meta = job.result.placements[0].cue.metadata
+    assert meta["dialogue.duck_db"] == "off" and "dialogue.level_keyframes" not in meta
+    import grpc
+
+    with pytest.raises(grpc.RpcError) as err:
+        bridge.StartScore(
+            bpb.ScoreRequest(
+                timeline_path=str(src),
+                output_path=str(tmp_path / "x.otio"),
+                dialogue_tracks=["A9"],
+            ),
+            timeout=60,
+        )
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "A9" in err.value.details() and "A1 'A1 Dialogue'" in err.value.details()

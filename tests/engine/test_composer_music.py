@@ -1,0 +1,192 @@
+"""The composer writes like a film composer: the issue-10 measures on a few small cases."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from cuebridge.engine.audio import normalise_loudness
+from cuebridge.engine.cue import SAMPLE_RATE
+from cuebridge.engine.models.composer import metrics
+from cuebridge.engine.models.composer.score import (
+    COMPOSER_VERSION,
+    STYLES,
+    compose,
+    feel_from_words,
+)
+from cuebridge.engine.models.composer.soundfont import render_midi
+
+
+def _irregular_cuts(duration: float, seed: int = 0) -> list[float]:
+    rng, cuts, t = random.Random(seed), [], 0.0
+    while (t := t + rng.uniform(1, 9)) < duration - 0.5:
+        cuts.append(round(t * 24) / 24)
+    return cuts
+
+
+def _score(mood: str, duration: float, cuts: list[float], seed: int = 0, speech=()):
+    return compose(duration, cuts, [duration * 0.37], feel_from_words("", mood), seed, speech)
+
+
+def test_version_bumped_and_ten_styles():
+    assert COMPOSER_VERSION != "1"
+    assert len(STYLES) >= 8
+    for name in ("suspense", "horror", "action", "comedy", "romance", "grief", "wonder"):
+        assert name in STYLES
+
+
+@pytest.mark.parametrize(
+    ("prompt", "style"),
+    [
+        ("first kiss on the rooftop", "romance"),
+        ("the heist goes wrong", "suspense"),
+        ("a monster in the cellar", "horror"),
+        ("chasing the thief across the rooftops", "action"),
+        ("a clumsy waiter drops everything", "comedy"),
+        ("her father's funeral", "grief"),
+    ],
+)
+def test_free_text_finds_its_style(prompt, style):
+    assert feel_from_words(prompt, "").style == style
+
+
+def test_words_read_negation_intensity_and_phrases():
+    happy, not_happy = feel_from_words("happy", ""), feel_from_words("not happy", "")
+    assert happy.valence > 0 > not_happy.valence
+    assert feel_from_words("very happy", "").valence > happy.valence
+    kiss, heist = (
+        feel_from_words("first kiss on the rooftop"),
+        feel_from_words("the heist goes wrong"),
+    )
+    assert kiss.valence > 0.3 > heist.valence and heist.arousal > kiss.arousal
+    assert feel_from_words("terrified", "").style == "horror"  # a stem of a lexicon word
+
+
+def test_contrasting_moods_differ_on_at_least_three_measures():
+    cuts = _irregular_cuts(60.0)
+    horror, _ = _score("horror", 60.0, cuts)
+    comedy, _ = _score("playful comedy", 60.0, cuts)
+    tempo = [metrics.tempo_stats(m)["bpm"] for m in (horror, comedy)]
+    density = [metrics.notes_per_second(m, 60.0) for m in (horror, comedy)]
+    register = [metrics.mean_register(m) for m in (horror, comedy)]
+    a, b = metrics.instrumentation(horror), metrics.instrumentation(comedy)
+    differs = [
+        max(tempo) / min(tempo) >= 1.15,
+        max(density) / min(density) >= 1.4,
+        abs(register[0] - register[1]) >= 3,
+        len(a & b) / len(a | b) <= 0.5,
+        metrics.has_percussion(horror) != metrics.has_percussion(comedy),
+    ]
+    assert sum(differs) >= 3, differs
+
+
+def test_horror_has_no_march_comedy_no_choir_grief_no_drums():
+    cuts = _irregular_cuts(60.0)
+    horror, _ = _score("horror", 60.0, cuts)
+    snares = [n for i in horror.instruments if i.is_drum for n in i.notes if n.pitch in (38, 40)]
+    assert not snares and not metrics.has_percussion(horror)
+    comedy, _ = _score("playful comedy", 60.0, cuts)
+    assert not {i.program for i in comedy.instruments if not i.is_drum} & {52, 53, 54}
+    grief, _ = _score("sad funeral", 60.0, cuts)
+    assert not metrics.has_percussion(grief)
+    assert metrics.crashes_per_minute(grief, 60.0) == 0
+
+
+def test_a_150_s_cue_has_form_clean_writing_and_a_steady_pulse():
+    cuts = _irregular_cuts(150.0, seed=4)
+    for mood in ("action chase", "romantic", "mysterious"):
+        midi, plan = _score(mood, 150.0, cuts, seed=1)
+        distinct, rhythms, bars = metrics.melody_bars(midi)
+        assert distinct >= 0.4 and rhythms >= 4, (mood, distinct, rhythms)
+        parallels, pairs = metrics.outer_voice_parallels(midi)
+        assert parallels <= max(1, 0.02 * pairs), (mood, parallels, pairs)
+        clashes, counted = metrics.melody_clashes(midi)
+        assert clashes <= 0.03 * counted, (mood, clashes, counted)
+        tempo = metrics.tempo_stats(midi)
+        assert tempo["tempo_ratio"] <= 1.15 and tempo["jumps_gt5"] <= 0.1
+        assert metrics.crashes_per_minute(midi, 150.0) <= 4
+        assert len({p.section for p in plan.phrases}) == 3  # A B A'
+
+
+def test_cuts_every_two_seconds_are_not_over_marked():
+    cuts = [2.0 * i for i in range(1, 60)]
+    action, plan = _score("action chase", 120.0, cuts)
+    assert metrics.crashes_per_minute(action, 120.0) <= 4
+    assert len(plan.cuts_s) <= len(cuts) / 2  # close cuts pass; a phrase carries across them
+    tender, plan = _score("calm pastoral", 120.0, cuts)
+    assert plan.cuts_s == []  # a calm style holds its chord across short shots
+    assert 60 * len(metrics.chord_changes(tender)) / 120.0 <= 16
+
+
+def test_key_comes_from_the_mood_as_well_as_the_seed():
+    for seed in range(4):
+        keys = set()
+        for mood in ("horror", "triumphant", "sad funeral", "calm pastoral"):
+            plan = _score(mood, 10.0, [], seed)[1]
+            assert plan.key.tonic in plan.style.tonics  # the style's keys, the seed picks one
+            keys.add(plan.key.name)
+        assert len(keys) >= 3
+
+
+def test_a_building_style_has_a_loudness_range_of_at_least_4_lu():
+    midi, plan = _score("triumphant", 120.0, _irregular_cuts(120.0, 2))
+    audio = render_midi(midi, round(120.0 * SAMPLE_RATE))
+    audio = normalise_loudness(audio, -18.0, -1.0)
+    assert metrics.loudness_range(audio, SAMPLE_RATE) >= 4.0
+
+
+def test_the_end_sounds_into_the_out_point_and_humanising_spares_the_marks():
+    midi, plan = _score("action chase", 30.0, [7.0, 15.5, 22.25])
+    assert metrics.ending_gap_s(midi, 30.0) <= 0.002
+    expression = [c for i in midi.instruments for c in i.control_changes if c.number == 11]
+    assert any(c.time > plan.grid.time_of(plan.final_start) for c in expression)
+    melody = metrics.part(midi, "Melody")
+    off_grid = [n for n in melody.notes if min(abs(n.start - b) for b in midi.get_beats()) > 1e-3]
+    beats_8th = np.concatenate(
+        [midi.get_beats(), (midi.get_beats()[1:] + midi.get_beats()[:-1]) / 2]
+    )
+    loose = [n for n in off_grid if np.min(np.abs(beats_8th - n.start)) > 1e-3]
+    assert loose  # the tune breathes a little
+    accents = [
+        n for name in ("Hit accents", "Timpani") if (p := metrics.part(midi, name)) for n in p.notes
+    ]
+    for t in (*plan.hits_s, *plan.cuts_s):
+        near = [n for n in accents if abs(n.start - t) < 0.02]
+        assert all(abs(n.start - t) < 1e-3 for n in near)
+
+
+def test_under_dialogue_the_melody_rests_and_the_voice_band_empties():
+    speech = [(8.0, 14.0), (18.0, 24.0)]
+    plain, _ = _score("romantic", 30.0, [5.0, 12.5, 21.0], seed=3)
+    spoken, _ = _score("romantic", 30.0, [5.0, 12.5, 21.0], seed=3, speech=speech)
+
+    def in_speech(midi):
+        return sum(
+            1
+            for n in metrics.part(midi, "Melody").notes
+            if any(a <= n.start < b for a, b in speech)
+        )
+
+    assert in_speech(spoken) <= in_speech(plain) / 2
+    # The accompaniment stays: the pad and bass play the same notes, softer only under speech.
+    for name in ("Pad", "Bass"):
+        before = [(round(n.start, 3), n.pitch) for n in metrics.part(plain, name).notes]
+        after = [(round(n.start, 3), n.pitch) for n in metrics.part(spoken, name).notes]
+        assert before == after
+
+    def band_db(midi, inside: bool) -> float:
+        mono = render_midi(midi, 30 * SAMPLE_RATE).mean(axis=1)
+        mask = np.zeros(len(mono), bool)
+        for a, b in speech:
+            mask[int(a * SAMPLE_RATE) : int(b * SAMPLE_RATE)] = True
+        if not inside:
+            mask = ~mask
+            mask[-SAMPLE_RATE:] = False
+        spec = np.abs(np.fft.rfft(mono[mask])) ** 2
+        freqs = np.fft.rfftfreq(int(mask.sum()), 1 / SAMPLE_RATE)
+        return 10 * np.log10(spec[(freqs > 300) & (freqs < 3400)].sum())
+
+    assert band_db(plain, True) - band_db(spoken, True) >= 6.0
+    assert abs(band_db(plain, False) - band_db(spoken, False)) <= 1.0
