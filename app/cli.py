@@ -154,6 +154,26 @@ def main() -> None:
     help="PEM certificate; with --tls-key, needed to listen beyond 127.0.0.1.",
 )
 @click.option("--tls-key", type=click.Path(dir_okay=False, path_type=Path), help="PEM key.")
+@click.option(
+    "--ray",
+    "ray_address",
+    metavar="ADDRESS",
+    help="Run the models on a Ray cluster: its head's HOST:PORT, `auto` on a machine of the "
+    "cluster, or `local` for this machine alone. Needs cuebridge[ray].",
+)
+@click.option(
+    "--ray-cpus-per-replica",
+    type=click.FloatRange(min=0.01),
+    default=1.0,
+    show_default=True,
+    help="CPUs each composer replica takes on the cluster (GPU models take one GPU each).",
+)
+@click.option(
+    "--ray-replicas",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Replicas per model (default: as many as the cluster's GPUs or CPUs allow).",
+)
 def serve(
     host: str,
     port: int,
@@ -166,13 +186,19 @@ def serve(
     tls_key: Path | None,
     engine_ca: Path | None,
     keep_days: float,
+    ray_address: str | None = None,
+    ray_cpus_per_replica: float = 1.0,
+    ray_replicas: int = 0,
 ) -> None:
     """Host the Bridge and the CueEngine services over gRPC until stopped."""
     from cuebridge.app.host import start_server
     from cuebridge.bridge.security import SecurityError, load_or_create_token, token_path
+    from cuebridge.engine.ray_pool import RayPlan, RayUnavailable
 
     if bool(tls_cert) != bool(tls_key):
         _fail("give both --tls-cert and --tls-key, or neither")
+    if ray_address and engine:
+        _fail("--ray runs this server's own engine on a cluster; --engine uses another: pick one")
     try:
         token = load_or_create_token()  # every call must carry it; plugins read the file
         server = start_server(
@@ -187,7 +213,11 @@ def serve(
             token=token,
             http_port=None if no_http else http_port,
             tls=(tls_cert, tls_key) if tls_cert and tls_key else None,
+            ray=ray_address,
+            ray_plan=RayPlan(ray_cpus_per_replica, ray_replicas),
         )
+    except RayUnavailable as exc:
+        _fail(str(exc), EXIT_ENGINE)
     except (OSError, SecurityError) as exc:
         _fail(str(exc))
     click.echo(f"cuebridge serving on {server.address} (Ctrl-C to stop)", err=True)
@@ -492,6 +522,182 @@ def report_score(job: bpb.ScoreJob, as_json: bool) -> int:
     if result.cue_sheet_path:
         click.echo(f"cue sheet {result.cue_sheet_path}")
     return code
+
+
+# Scores a batch keeps in flight on the engine at once (its limit is 64 jobs): enough to keep
+# every replica of a cluster busy, few enough to leave room for other users.
+BATCH_IN_FLIGHT = 16
+
+
+@main.command()
+@click.argument("reels", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the scored timelines (<reel>.scored.<ext>) and their cues (<reel>_cues/).",
+)
+@click.option(
+    "--segments",
+    "mode",
+    type=click.Choice(list(MODES)),
+    default="markers",
+    show_default=True,
+    help="What to score in every reel.",
+)
+@click.option("--rate", type=RATE, help="Frame rate for EDLs (24, 25, 29.97, 30000/1001).")
+@click.option(
+    "--media-dir",
+    "media_dirs",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Folder to search for media (repeatable).",
+)
+@click.option("--mood", default="", help="Mood for every cue (e.g. tense, warm, epic).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Base seed.")
+@click.option("--model", default="", help="Model name (see `cuebridge models`).")
+@click.option("--force", is_flag=True, help="Replace existing scored timelines in --out.")
+@click.option("--fresh", is_flag=True, help="Make every cue again, even unchanged ones.")
+@click.option("--engine", metavar="HOST:PORT", help="Use a running CueEngine (a Ray head, say).")
+@ENGINE_CA
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def batch(
+    reels: tuple[Path, ...],
+    out_dir: Path,
+    mode: str,
+    rate: Fraction | None,
+    media_dirs: tuple[Path, ...],
+    mood: str,
+    seed: int,
+    model: str,
+    force: bool,
+    fresh: bool,
+    engine: str | None,
+    engine_ca: Path | None,
+    as_json: bool,
+) -> None:
+    """Score many REELS into --out as one stream of jobs; a summary table at the end.
+
+    Exit status: 0 when every cue of every reel was placed, 3 when some cues failed, 4 when a
+    reel could not be scored at all (its line says why), 130 when interrupted.
+    """
+    stems = [r.stem for r in reels]
+    twice = sorted({s for s in stems if stems.count(s) > 1})
+    if twice:
+        _fail(f"reels share a name ({', '.join(twice)}): their outputs would collide in {out_dir}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    requests = [
+        bpb.ScoreRequest(
+            timeline_path=str(reel.resolve()),
+            output_path=str((out_dir / default_output(reel).name).resolve()),
+            force=force,
+            selection=bpb.SegmentSelection(mode=MODES[mode]),
+            rate=_rate_pb(rate),
+            media_dirs=[str(d.resolve()) for d in media_dirs],
+            mood=mood,
+            seed=seed,
+            generation=pb.GenerationOptions(model=model),
+            cue_dir=str((out_dir / f"{reel.stem}_cues").resolve()),
+            fresh=fresh,
+        )
+        for reel in reels
+    ]
+    with bridge_stub(engine, engine_ca) as stub:
+        finals = _run_batch(stub, requests, as_json)
+    rows = [_batch_row(reel, final) for reel, final in zip(reels, finals, strict=True)]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+    else:
+        _print_batch_table(rows)
+    if any(r["state"] == "interrupted" for r in rows):
+        sys.exit(EXIT_INTERRUPTED)
+    if any(r["state"] not in ("succeeded", "partial") for r in rows):
+        sys.exit(EXIT_FAILED)
+    sys.exit(EXIT_PARTIAL if any(r["failed"] for r in rows) else EXIT_OK)
+
+
+def _run_batch(
+    stub: bpb_grpc.BridgeStub, requests: list[bpb.ScoreRequest], quiet: bool
+) -> list[bpb.ScoreJob | str]:
+    """Each reel's last state (or why it was refused), keeping BATCH_IN_FLIGHT on the engine."""
+    finals: list[bpb.ScoreJob | str] = [""] * len(requests)
+    started: dict[int, str] = {}  # reel index -> score id, in flight
+    upcoming = iter(range(len(requests)))
+    try:
+        for i in upcoming:
+            if len(started) >= BATCH_IN_FLIGHT:
+                oldest = min(started)
+                finals[oldest] = _follow_score(stub, started.pop(oldest))
+                _say_reel(requests[oldest], finals[oldest], quiet)
+            try:
+                started[i] = stub.StartScore(requests[i]).id
+            except grpc.RpcError as exc:
+                finals[i] = exc.details() or str(exc.code())
+                _say_reel(requests[i], finals[i], quiet)
+        for i in sorted(started):
+            finals[i] = _follow_score(stub, started[i])
+            _say_reel(requests[i], finals[i], quiet)
+            del started[i]
+    except KeyboardInterrupt:
+        for i, score_id in started.items():
+            with contextlib.suppress(grpc.RpcError):
+                stub.CancelScore(bpb.ScoreRef(score_id=score_id), timeout=10)
+            finals[i] = "interrupted"
+        for i, final in enumerate(finals):
+            finals[i] = final or "interrupted"
+    return finals
+
+
+def _follow_score(stub: bpb_grpc.BridgeStub, score_id: str) -> bpb.ScoreJob:
+    for event in stub.WatchScore(bpb.ScoreRef(score_id=score_id)):
+        job = event.score
+    return job
+
+
+def _say_reel(request: bpb.ScoreRequest, final: bpb.ScoreJob | str, quiet: bool) -> None:
+    if not quiet:
+        message = final if isinstance(final, str) else final.message
+        click.echo(f"{Path(request.timeline_path).name}: {message}", err=True)
+
+
+STATE_WORDS = {
+    pb.JOB_STATE_SUCCEEDED: "succeeded",
+    pb.JOB_STATE_PARTIAL: "partial",
+    pb.JOB_STATE_FAILED: "failed",
+    pb.JOB_STATE_CANCELLED: "cancelled",
+}
+
+
+def _batch_row(reel: Path, final: bpb.ScoreJob | str) -> dict:
+    if isinstance(final, str):  # refused before any cue was made, or interrupted
+        state = "interrupted" if final == "interrupted" else "refused"
+        return {"reel": str(reel), "state": state, "cues": 0, "placed": 0, "failed": 0,
+                "output": "", "message": final}  # fmt: skip
+    placed = len(final.result.placements)
+    failed = len(final.result.failed) if final.HasField("result") else final.failed
+    return {
+        "reel": str(reel),
+        "state": STATE_WORDS.get(final.state, "failed"),
+        "cues": final.total,
+        "placed": placed,
+        "failed": failed,
+        "output": final.result.output_path,
+        "message": final.message,
+    }
+
+
+def _print_batch_table(rows: list[dict]) -> None:
+    width = max(len(Path(r["reel"]).name) for r in rows)
+    click.echo(f"{'reel':<{width}}  {'state':<11} {'cues':>5} {'placed':>6} {'failed':>6}  output")
+    for r in rows:
+        click.echo(
+            f"{Path(r['reel']).name:<{width}}  {r['state']:<11} {r['cues']:>5} {r['placed']:>6} "
+            f"{r['failed']:>6}  {r['output'] or r['message']}"
+        )
+    total = sum(r["cues"] for r in rows)
+    placed = sum(r["placed"] for r in rows)
+    click.echo(f"{len(rows)} reel(s): {placed}/{total} cue(s) placed")
 
 
 @main.command("convert")

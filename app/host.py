@@ -30,6 +30,8 @@ from cuebridge.bridge.security import (
 )
 from cuebridge.bridge.service import BridgeService
 from cuebridge.engine.jobs import EngineLimits, JobQueue
+from cuebridge.engine.ray_pool import RayPlan, ray_registry, release_replicas
+from cuebridge.engine.ray_pool import connect as connect_ray
 from cuebridge.engine.registry import ModelRegistry
 from cuebridge.engine.service import CueEngineService
 from cuebridge.engine.store import JobStore
@@ -83,6 +85,7 @@ class RunningServer:
             self.http.stop()
         if self.jobs is not None:
             self.jobs.close(drain_s=max(grace, 0.1) * 5)
+            release_replicas(self.jobs.registry)  # a Ray cluster's GPUs go back to it
         self.server.stop(grace).wait()
         self.engine_channel.close()
         if self.jobs is not None:
@@ -109,6 +112,8 @@ def start_server(
     tls: tuple[Path, Path] | None = None,
     engine_ca: Path | None = None,
     keep_days: float = 30.0,
+    ray: str | None = None,
+    ray_plan: RayPlan | None = None,
 ) -> RunningServer:
     """Start serving; port 0 picks a free one (tests). Returns once the port is bound.
 
@@ -117,11 +122,17 @@ def start_server(
     forgetting finished jobs older than `keep_days` and cached cues whose files are gone.
     Security (bridge/security.py): with `token` every call but health and reflection needs it;
     `http_port` starts the HTTP/JSON gateway beside gRPC (0: a free port; needs the token);
+    `ray`: a Ray cluster address ("auto", "local", HOST:PORT) whose workers run the models
+    (engine/ray_pool.py); jobs, the cue cache and the store stay here.
     `tls` = (cert, key) PEM files, required to listen beyond loopback. `engine_ca`: the PEM
     certificate (or CA) of a remote engine that serves TLS; the bridge then talks TLS to it.
     """
     check_bind(host, tls, token_on=token is not None)
     memory.limit_arenas()
+    settings = engine_settings(state_dir)
+    if ray is not None and engine_target is None and registry is None:
+        connect_ray(ray)  # before binding: a cluster that cannot be joined leaves nothing open
+        registry = ray_registry(settings, ray_plan or RayPlan())
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=SERVER_THREADS),
         options=CHANNEL_OPTIONS,
@@ -139,7 +150,6 @@ def start_server(
     internal = internal_target(server, host, bound, tls)  # how this process calls itself
     names = [BRIDGE_SERVICE]
     jobs = None
-    settings = engine_settings(state_dir)
     state = settings.state_dir
     if engine_target is None:
         jobs = JobQueue(
@@ -164,7 +174,8 @@ def start_server(
     scores = ScoreStore(state / "bridge.sqlite3") if resume else None
     if scores is not None:
         scores.prune(keep_days)
-    bridge = BridgeService(channel, engine_target, scores)
+    # A remote engine may not share our disk: the bridge fetches cue bytes and writes them.
+    bridge = BridgeService(channel, engine_target, scores, fetch_cues=jobs is None)
     bridge_pb2_grpc.add_BridgeServicer_to_server(bridge, server)
 
     health_servicer = health.HealthServicer()

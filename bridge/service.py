@@ -17,6 +17,7 @@ from pathlib import Path
 import grpc
 
 from cuebridge.bridge.cue_sheet import cue_sheet_path
+from cuebridge.bridge.cue_transfer import fetch_cues
 from cuebridge.bridge.destinations import require_absolute
 from cuebridge.bridge.dialogue import DialogueChoice
 from cuebridge.bridge.errors import BridgeError
@@ -191,8 +192,12 @@ class BridgeService(bpb_grpc.BridgeServicer):
         engine_channel: grpc.Channel,
         engine_target: str,
         store: ScoreStore | None = None,
+        fetch_cues: bool = False,
     ):
         self.engine = pb_grpc.CueEngineStub(engine_channel)
+        # True for an engine in another process (maybe another machine): it writes cues into
+        # its own folder and the bridge fetches their bytes (bridge/cue_transfer.py).
+        self.fetch_cues = fetch_cues
         self.engine_target = engine_target
         self.store = store  # None: scores live in memory only (a bridge inside one CLI run)
         self._runs: dict[str, ScoreRun] = {}
@@ -252,7 +257,7 @@ class BridgeService(bpb_grpc.BridgeServicer):
         submit = pb.SubmitJobRequest(
             segments=[segment_to_pb(s.segment) for s in prepared.segments],
             options=request.generation,
-            output_dir=str(prepared.cue_dir.resolve()),
+            output_dir="" if self.fetch_cues else str(prepared.cue_dir.resolve()),
             fresh=request.fresh,
         )
         return self.engine.SubmitJob(submit, timeout=60)
@@ -419,6 +424,10 @@ class BridgeService(bpb_grpc.BridgeServicer):
     def _conclude(self, run: ScoreRun, job: pb.Job) -> None:
         cues = {r.segment_id: r.cue for r in job.segments if r.state == pb.SEGMENT_STATE_DONE}
         failed = [r for r in job.segments if r.state == pb.SEGMENT_STATE_FAILED]
+        if self.fetch_cues:
+            run.changed(message=f"fetching {len(cues)} cue(s) from the engine")
+            cues, lost = fetch_cues(self.engine, job.id, cues, run.prepared.cue_dir)
+            failed += lost
         reused = {r.segment_id for r in job.segments if r.reused}
         warnings = list(run.prepared.warnings)
         names = {s.segment.id: s.segment.name or s.segment.id for s in run.prepared.segments}

@@ -155,7 +155,7 @@ class JobQueue:
                 ) from exc
             self._forget_old_jobs()
             self._jobs[job_id] = job
-            self._queue_for(status.device).put(job)
+            self._queue_for(status.device, model.concurrent_jobs).put(job)
         return job
 
     def _forget_old_jobs(self) -> None:
@@ -240,12 +240,13 @@ class JobQueue:
             _remove_partial_files(job.output_dir)
             self.store.claim(job.id)
             try:
-                device = self.registry.get(job.model).status().device
+                model = self.registry.get(job.model)
+                device, workers = model.status().device, model.concurrent_jobs
             except Exception:  # the model is gone: the job ends with the reason per segment
-                device = "cpu"
+                device, workers = "cpu", 1
             with self._lock:
                 self._jobs[job.id] = job
-                self._queue_for(device).put(job)
+                self._queue_for(device, workers).put(job)
             resumed.append(job.id)
         return resumed
 
@@ -254,7 +255,8 @@ class JobQueue:
         self._stopping.set()
         with self._lock:
             for q in self._queues.values():
-                q.put(None)
+                for _ in self._workers:  # one stop per worker; spare ones are never read
+                    q.put(None)
             workers, self._workers = self._workers, []
         for w in workers:
             w.join(timeout=drain_s)
@@ -264,16 +266,18 @@ class JobQueue:
 
     # -- workers ----------------------------------------------------------------------------
 
-    def _queue_for(self, device: str) -> queue.Queue[Job | None]:
-        # Caller holds self._lock. One worker per device: a GPU runs one job at a time.
+    def _queue_for(self, device: str, workers: int = 1) -> queue.Queue[Job | None]:
+        # Caller holds self._lock. One worker per device: a GPU runs one job at a time; a model
+        # spread over a cluster (engine/ray_pool.py) takes `workers` jobs at once.
         if device not in self._queues:
             q: queue.Queue[Job | None] = queue.Queue()
-            worker = threading.Thread(
-                target=self._work, args=(q,), name=f"cue-worker-{device}", daemon=True
-            )
             self._queues[device] = q
-            self._workers.append(worker)
-            worker.start()
+            for n in range(max(1, workers)):
+                worker = threading.Thread(
+                    target=self._work, args=(q,), name=f"cue-worker-{device}-{n}", daemon=True
+                )
+                self._workers.append(worker)
+                worker.start()
         return self._queues[device]
 
     def _work(self, q: queue.Queue[Job | None]) -> None:

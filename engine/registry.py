@@ -77,6 +77,11 @@ class ModelRegistry:
                 self._models[name] = self._entries[name].factory(self.settings)
             return self._models[name]
 
+    def loaded(self) -> list[CueModel]:
+        """The models built so far (to release what they hold when the engine stops)."""
+        with self._lock:
+            return list(self._models.values())
+
     def status(self, name: str) -> ModelStatus:
         entry = self._entries[name]
         try:

@@ -7,9 +7,11 @@ import threading
 import grpc
 
 from cuebridge import engine
+from cuebridge.engine.cue_files import cue_file_chunks
 from cuebridge.engine.errors import EngineBusy, JobRejected, ModelNotReady
 from cuebridge.engine.jobs import Job, JobQueue
 from cuebridge.engine.registry import ModelRegistry
+from cuebridge.engine.states import SegmentState
 from cuebridge.engine.wire import (
     cue_to_pb,
     job_state_to_pb,
@@ -106,6 +108,25 @@ class CueEngineService(pb_grpc.CueEngineServicer):
 
     def GetEngineInfo(self, request: pb.EngineInfoRequest, context) -> pb.EngineInfo:
         return engine_info(self.jobs.registry)
+
+    def ReadCueFiles(self, request: pb.CueFilesRequest, context: grpc.ServicerContext):
+        job = self._job(request, context)
+        with job.cond:
+            run = next((r for r in job.runs if r.segment.id == request.segment_id), None)
+            cue = run.cue if run is not None and run.state == SegmentState.DONE else None
+        if cue is None:
+            context.abort(
+                grpc.StatusCode.NOT_FOUND,
+                f"job {job.id} has no finished cue for segment {request.segment_id!r}",
+            )
+        try:
+            yield from cue_file_chunks(cue)
+        except OSError as exc:
+            context.abort(
+                grpc.StatusCode.DATA_LOSS,
+                f"the cue file {exc.filename} of segment {request.segment_id!r} cannot be read on "
+                f"the engine ({exc.strerror or exc}): score again with --fresh",
+            )
 
     def _job(self, request: pb.JobRef, context: grpc.ServicerContext) -> Job:
         try:

@@ -31,6 +31,9 @@ class CueModel(ABC):
     name: str
     # Segments the job queue hands over at once (generate_batch); a cancel lands between batches.
     batch_size: int = 1
+    # Jobs the queue runs on this model at once: 1 for a model on this machine's device; a model
+    # whose batches fan out over a cluster takes several, so one short job never idles it.
+    concurrent_jobs: int = 1
 
     @abstractmethod
     def status(self) -> ModelStatus: ...

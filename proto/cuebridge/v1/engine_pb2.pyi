@@ -249,3 +249,23 @@ class EngineInfo(_message.Message):
     models: _containers.RepeatedCompositeFieldContainer[ModelInfo]
     default_model: str
     def __init__(self, version: _Optional[str] = ..., models: _Optional[_Iterable[_Union[ModelInfo, _Mapping]]] = ..., default_model: _Optional[str] = ...) -> None: ...
+
+class CueFilesRequest(_message.Message):
+    __slots__ = ("job_id", "segment_id")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    SEGMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    segment_id: str
+    def __init__(self, job_id: _Optional[str] = ..., segment_id: _Optional[str] = ...) -> None: ...
+
+class CueFileChunk(_message.Message):
+    __slots__ = ("kind", "size", "sha256", "data")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    SHA256_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    kind: str
+    size: int
+    sha256: str
+    data: bytes
+    def __init__(self, kind: _Optional[str] = ..., size: _Optional[int] = ..., sha256: _Optional[str] = ..., data: _Optional[bytes] = ...) -> None: ...

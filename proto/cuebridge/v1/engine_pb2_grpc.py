@@ -59,6 +59,11 @@ class CueEngineStub:
                 request_serializer=cuebridge_dot_v1_dot_engine__pb2.EngineInfoRequest.SerializeToString,
                 response_deserializer=cuebridge_dot_v1_dot_engine__pb2.EngineInfo.FromString,
                 _registered_method=True)
+        self.ReadCueFiles = channel.unary_stream(
+                '/cuebridge.v1.CueEngine/ReadCueFiles',
+                request_serializer=cuebridge_dot_v1_dot_engine__pb2.CueFilesRequest.SerializeToString,
+                response_deserializer=cuebridge_dot_v1_dot_engine__pb2.CueFileChunk.FromString,
+                _registered_method=True)
 
 
 class CueEngineServicer:
@@ -94,6 +99,13 @@ class CueEngineServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReadCueFiles(self, request, context):
+        """The files of a finished cue (DONE), for a bridge that does not share the engine's disk.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CueEngineServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -121,6 +133,11 @@ def add_CueEngineServicer_to_server(servicer, server):
                     servicer.GetEngineInfo,
                     request_deserializer=cuebridge_dot_v1_dot_engine__pb2.EngineInfoRequest.FromString,
                     response_serializer=cuebridge_dot_v1_dot_engine__pb2.EngineInfo.SerializeToString,
+            ),
+            'ReadCueFiles': grpc.unary_stream_rpc_method_handler(
+                    servicer.ReadCueFiles,
+                    request_deserializer=cuebridge_dot_v1_dot_engine__pb2.CueFilesRequest.FromString,
+                    response_serializer=cuebridge_dot_v1_dot_engine__pb2.CueFileChunk.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -258,6 +275,33 @@ class CueEngine:
             '/cuebridge.v1.CueEngine/GetEngineInfo',
             cuebridge_dot_v1_dot_engine__pb2.EngineInfoRequest.SerializeToString,
             cuebridge_dot_v1_dot_engine__pb2.EngineInfo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReadCueFiles(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/cuebridge.v1.CueEngine/ReadCueFiles',
+            cuebridge_dot_v1_dot_engine__pb2.CueFilesRequest.SerializeToString,
+            cuebridge_dot_v1_dot_engine__pb2.CueFileChunk.FromString,
             options,
             channel_credentials,
             insecure,

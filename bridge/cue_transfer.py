@@ -1,0 +1,162 @@
+"""Cue files fetched from an engine on another machine, written where the editor asked.
+
+A bridge whose engine runs in its own process (the default) lets the engine write the cues
+straight into the cue folder: no copy. A bridge pointed at a remote engine (`--engine`, a Ray
+head) cannot assume the two share a disk, so it asks the engine for each finished cue's bytes
+(CueEngine.ReadCueFiles: checksummed chunks) and writes them itself, atomically: a temp file in
+the cue folder, its sha256 and size checked, fsync, then a rename over the cue's name. A file
+that arrives damaged is fetched once more before the segment is reported as failed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import grpc
+
+from cuebridge.contract import cue_file_stem
+from cuebridge.v1 import engine_pb2 as pb
+from cuebridge.v1 import engine_pb2_grpc as pb_grpc
+
+log = logging.getLogger(__name__)
+
+ATTEMPTS = 2
+PARALLEL_FETCHES = 4  # a few streams at once hide the round trips; the network does the rest
+SUFFIXES = {"audio": ".wav", "midi": ".mid"}
+
+
+class DamagedTransfer(Exception):
+    """The bytes that arrived are not the file the engine described."""
+
+
+def fetch_cues(
+    engine: pb_grpc.CueEngineStub, job_id: str, cues: dict[str, pb.Cue], cue_dir: Path
+) -> tuple[dict[str, pb.Cue], list[pb.SegmentResult]]:
+    """Each cue's files into cue_dir: the cues with local paths, and the segments that failed."""
+    cue_dir.mkdir(parents=True, exist_ok=True)
+    fetched: dict[str, pb.Cue] = {}
+    failed: list[pb.SegmentResult] = []
+    with ThreadPoolExecutor(PARALLEL_FETCHES, thread_name_prefix="cue-fetch") as pool:
+        futures = {
+            sid: pool.submit(fetch_cue, engine, job_id, cue, cue_dir) for sid, cue in cues.items()
+        }
+        for sid, future in futures.items():
+            try:
+                fetched[sid] = future.result()
+            except (grpc.RpcError, DamagedTransfer, OSError) as exc:
+                failed.append(
+                    pb.SegmentResult(
+                        segment_id=sid, state=pb.SEGMENT_STATE_FAILED, error=_problem(exc, cue_dir)
+                    )
+                )
+    return fetched, failed
+
+
+def fetch_cue(
+    engine: pb_grpc.CueEngineStub, job_id: str, cue: pb.Cue, cue_dir: Path, timeout: float = 600
+) -> pb.Cue:
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            paths = _fetch_once(engine, job_id, cue.segment_id, cue_dir, timeout)
+            break
+        except DamagedTransfer as exc:
+            if attempt == ATTEMPTS:
+                raise
+            log.warning("cue %s arrived damaged (%s): fetching it again", cue.segment_id, exc)
+    local = pb.Cue()
+    local.CopyFrom(cue)
+    local.audio_path = str(paths.get("audio", ""))
+    local.midi_path = str(paths.get("midi", ""))
+    return local
+
+
+def _fetch_once(
+    engine: pb_grpc.CueEngineStub, job_id: str, segment_id: str, cue_dir: Path, timeout: float
+) -> dict[str, Path]:
+    stem = cue_file_stem(segment_id)
+    written: dict[str, Path] = {}
+    current: _IncomingFile | None = None
+    try:
+        request = pb.CueFilesRequest(job_id=job_id, segment_id=segment_id)
+        for chunk in engine.ReadCueFiles(request, timeout=timeout):
+            if chunk.kind:
+                if current is not None:
+                    written[current.kind] = current.commit()
+                suffix = SUFFIXES.get(chunk.kind)
+                if suffix is None:
+                    raise DamagedTransfer(f"unknown file kind {chunk.kind!r}")
+                current = _IncomingFile(chunk.kind, cue_dir / f"{stem}{suffix}", chunk)
+            elif current is None:
+                raise DamagedTransfer("data before the file was named")
+            else:
+                current.write(chunk.data)
+        if current is not None:
+            written[current.kind] = current.commit()
+            current = None
+    finally:
+        if current is not None:
+            current.discard()
+    if "audio" not in written:
+        raise DamagedTransfer("the engine sent no audio file")
+    return written
+
+
+class _IncomingFile:
+    def __init__(self, kind: str, target: Path, header: pb.CueFileChunk):
+        self.kind, self.target = kind, target
+        self.size, self.sha256 = header.size, header.sha256
+        self.tmp = target.parent / f".{target.name}.{uuid.uuid4().hex[:8]}.tmp"
+        self.file = open(self.tmp, "wb")
+        self.digest = hashlib.sha256()
+        self.written = 0
+
+    def write(self, data: bytes) -> None:
+        self.file.write(data)
+        self.digest.update(data)
+        self.written += len(data)
+
+    def commit(self) -> Path:
+        if self.written != self.size or self.digest.hexdigest() != self.sha256:
+            self.discard()
+            raise DamagedTransfer(
+                f"{self.target.name}: {self.written} of {self.size} bytes, checksum "
+                f"{'matches' if self.digest.hexdigest() == self.sha256 else 'differs'}"
+            )
+        self.file.flush()
+        os.fsync(self.file.fileno())
+        self.file.close()
+        os.replace(self.tmp, self.target)
+        _fsync_dir(self.target.parent)
+        return self.target
+
+    def discard(self) -> None:
+        self.file.close()
+        self.tmp.unlink(missing_ok=True)
+
+
+def _fsync_dir(folder: Path) -> None:
+    # The rename itself survives a power cut only once its folder is on disk (POSIX).
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # Windows cannot open a folder; its renames are durable enough
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _problem(exc: Exception, cue_dir: Path) -> str:
+    if isinstance(exc, grpc.RpcError):
+        return f"the cue could not be fetched from the engine: {exc.details()}"
+    if isinstance(exc, OSError):
+        return (
+            f"cannot write the cue into {cue_dir}: {exc.strerror or exc}; free some space or "
+            "choose another --cue-dir"
+        )
+    return f"the cue arrived damaged twice from the engine ({exc}): score again"
