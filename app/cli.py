@@ -310,7 +310,23 @@ def _score_options(f):
         click.option(
             "--soundfont",
             type=click.Path(dir_okay=False, path_type=Path),
-            help="A better General MIDI SoundFont (.sf2) for the composer.",
+            help="A General MIDI SoundFont (.sf2/.sf3) for the composer; default: the best "
+            "installed (see `cuebridge models`).",
+        ),
+        click.option(
+            "--loudness",
+            type=click.FloatRange(-40.0, -9.0),
+            default=-24.0,
+            show_default=True,
+            metavar="LUFS",
+            help="Integrated loudness of every cue (EBU R128 / BS.1770), true peak <= -1 dBTP. "
+            "-24 sits level with dialogue-normalised programme; pull it under speech.",
+        ),
+        click.option(
+            "--stems",
+            is_flag=True,
+            help="Also write per-section WAVs (strings, winds and brass, percussion, keys and "
+            'other) that sum to each cue, on tracks under Score ("Score - Strings", ...).',
         ),
         click.option(
             "--cue-dir",
@@ -378,6 +394,8 @@ def score(
     seed: int,
     model: str,
     soundfont: Path | None,
+    loudness: float,
+    stems: bool,
     cue_dir: Path | None,
     track_name: str,
     dialogue_tracks: str,
@@ -410,6 +428,8 @@ def score(
         generation=pb.GenerationOptions(
             model=model,
             soundfont=str(soundfont.resolve()) if soundfont else "",
+            loudness_lufs=loudness,
+            stems=stems,
             extra={"duck": duck} if duck else {},
         ),
         cue_dir=str(cue_dir.resolve()) if cue_dir else "",
@@ -418,6 +438,8 @@ def score(
         dialogue_tracks=[t.strip() for t in dialogue_tracks.split(",") if t.strip()],
         no_dialogue=no_dialogue,
     )
+    if not engine:  # the in-process engine: ask it before the bridge claims any folder
+        _require_default_model(model)
     sys.exit(run_score(request, engine, as_json, engine_ca))
 
 
@@ -497,6 +519,8 @@ def report_score(job: bpb.ScoreJob, as_json: bool) -> int:
     for f in result.failed:
         click.secho(f"failed: {f.segment_id}: {f.error}", fg="red", err=True)
     click.echo(f"wrote {result.output_path}")
+    if result.cue_sheet_path:
+        click.echo(f"cue sheet {result.cue_sheet_path}")
     return code
 
 
@@ -748,6 +772,27 @@ def inspect(
         )
 
 
+@main.command("cuesheet")
+@click.argument("scored", type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CSV to write. Default: <scored>.cuesheet.csv beside the timeline.",
+)
+@click.option("--force", is_flag=True, help="Replace an existing cue sheet.")
+def cuesheet_cmd(scored: Path, output: Path | None, force: bool) -> None:
+    """Write the music cue sheet (CSV) of a scored timeline: cue, in/out, duration, usage ..."""
+    from cuebridge.bridge.cue_sheet import cue_sheet_for
+    from cuebridge.bridge.errors import BridgeError
+
+    try:
+        out = cue_sheet_for(scored, output, force=force)
+    except BridgeError as exc:
+        _fail(str(exc))
+    click.echo(f"wrote {out}")
+
+
 @main.command()
 @click.option("--engine", metavar="HOST:PORT", help="Ask a running engine instead.")
 @ENGINE_CA
@@ -833,6 +878,7 @@ def demo(folder: Path | None, rate: Fraction, force: bool) -> None:
     output = folder / "demo.scored.otio"
     if output.exists() and not force:
         _fail(f"{output} already exists: pass --force to make the demo again, or another FOLDER")
+    _require_default_model()  # before any file is written: no half-made demo
     folder.mkdir(parents=True, exist_ok=True)
     click.echo(f"making a {float(rate):g} fps demo film in {folder} ...", err=True)
     film = make_demo_film(folder, rate=rate)
@@ -869,6 +915,20 @@ def demo(folder: Path | None, rate: Fraction, force: bool) -> None:
         "are in cues/."
     )
     sys.exit(code)
+
+
+def _require_default_model(name: str = "") -> None:
+    """Exit 5 with the fix, before anything is written, when the model this machine would
+    score with (`name`, or the default) cannot make a cue."""
+    from cuebridge.app.settings import engine_settings
+    from cuebridge.engine.registry import ModelRegistry
+    from cuebridge.engine.service import engine_info
+
+    info = engine_info(ModelRegistry(settings=engine_settings()))
+    wanted = [m for m in info.models if m.name == name] if name else info.models
+    if wanted and not any(m.ready for m in wanted):
+        reasons = "; ".join(f"{m.name}: {m.reason}" for m in wanted)
+        _fail(f"model not ready: {reasons}", EXIT_ENGINE)
 
 
 def _register_training() -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import opentimelineio as otio
 
+from cuebridge.bridge.cue_sheet import cue_sheet_path, write_cue_sheet
 from cuebridge.bridge.destinations import check_cue_folder
 from cuebridge.bridge.dialogue import DialogueChoice, with_dialogue
 from cuebridge.bridge.errors import BridgeError, TimelineError
@@ -30,6 +31,7 @@ from cuebridge.bridge.segments import (
     select,
     study,
 )
+from cuebridge.bridge.stem_tracks import add_stem_tracks
 from cuebridge.bridge.timeline_io import (
     SCORE_SUFFIXES,
     check_output,
@@ -175,6 +177,7 @@ def finish(prepared: PreparedScore, cues: dict[str, Cue]) -> list[Placement]:
     """Place the cues that were made and write the new timeline; the input is never touched."""
     scored = [(s, cues[s.segment.id]) for s in prepared.segments if s.segment.id in cues]
     placements = place_cues(prepared.timeline, prepared.facts, scored, prepared.options.track_name)
+    add_stem_tracks(prepared.timeline, placements, prepared.facts.rate)
     opts = prepared.options
     write_timeline(
         prepared.timeline,
@@ -183,6 +186,7 @@ def finish(prepared: PreparedScore, cues: dict[str, Cue]) -> list[Placement]:
         protect=(Path(opts.timeline_path),),
         allowed=SCORE_SUFFIXES,
     )
+    write_cue_sheet(prepared.timeline, cue_sheet_path(opts.output_path), opts.track_name)
     return placements
 
 

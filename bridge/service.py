@@ -16,6 +16,7 @@ from pathlib import Path
 
 import grpc
 
+from cuebridge.bridge.cue_sheet import cue_sheet_path
 from cuebridge.bridge.cue_transfer import fetch_cues
 from cuebridge.bridge.destinations import require_absolute
 from cuebridge.bridge.dialogue import DialogueChoice
@@ -454,6 +455,7 @@ class BridgeService(bpb_grpc.BridgeServicer):
             ],
             warnings=warnings,
             failed=failed,
+            cue_sheet_path=str(cue_sheet_path(run.prepared.options.output_path)),
         )
         state = pb.JOB_STATE_PARTIAL if failed else pb.JOB_STATE_SUCCEEDED
         message = f"wrote {result.output_path} with {len(placements)} cue(s)"

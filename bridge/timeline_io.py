@@ -18,6 +18,7 @@ import opentimelineio as otio
 
 from cuebridge.bridge.destinations import check_folder_writable
 from cuebridge.bridge.errors import TimelineError
+from cuebridge.bridge.provenance import carry_for
 from cuebridge.bridge.timeline_guard import check_json_file, check_times, read_otioz_content
 
 # Formats OpenTimelineIO can read (with the adapter plugins cuebridge depends on), by suffix.
@@ -138,6 +139,7 @@ def _fit_for(suffix: str, timeline: otio.schema.Timeline) -> otio.schema.Timelin
                     otio.opentime.RationalTime(-start.value, start.rate),
                     track.available_range().duration,
                 )
+    carry_for(suffix, timeline)  # the Score track's name and the cues' provenance
     return timeline
 
 

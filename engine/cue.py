@@ -21,6 +21,8 @@ class Cue:
     midi_path: str = ""
     model: str = ""
     metadata: dict[str, str] = field(default_factory=dict)
+    # Per-section WAVs that sum to the mix ("Strings" -> path), when stems were asked for.
+    stem_paths: dict[str, str] = field(default_factory=dict)
     # What the editor should hear about though the cue was made (e.g. a clip whose picture
     # could not be read, so the cue follows the cuts alone). Reported with the segment.
     warnings: list[str] = field(default_factory=list)

@@ -492,21 +492,11 @@ def _copy_cue(cue: Cue, out_dir: Path, segment_id: str) -> Cue:
     paths = {}
     for attr in ("audio_path", "midi_path"):
         src = getattr(cue, attr)
-        if not src:
-            paths[attr] = ""
-            continue
-        dst = out_dir / f"{stem}{Path(src).suffix}"
-        if Path(src).resolve() != dst.resolve():
-            tmp = out_dir / f".{dst.name}.{uuid.uuid4().hex[:8]}.tmp"
-            try:
-                try:
-                    os.link(src, tmp)
-                except OSError:
-                    shutil.copyfile(src, tmp)
-                os.replace(tmp, dst)
-            finally:
-                tmp.unlink(missing_ok=True)
-        paths[attr] = str(dst)
+        paths[attr] = _link_into(src, out_dir / f"{stem}{Path(src).suffix}") if src else ""
+    stems = {}
+    cached_stem = Path(cue.audio_path).stem
+    for name, src in cue.stem_paths.items():  # `<stem>.<section>.wav`, beside the audio
+        stems[name] = _link_into(src, out_dir / f"{stem}{Path(src).name[len(cached_stem) :]}")
     metadata = {**cue.metadata, "segment_id": segment_id}
     return Cue(
         segment_id,
@@ -516,8 +506,23 @@ def _copy_cue(cue: Cue, out_dir: Path, segment_id: str) -> Cue:
         paths["midi_path"],
         cue.model,
         metadata,
+        stem_paths=stems,
         warnings=list(cue.warnings),
     )
+
+
+def _link_into(src: str, dst: Path) -> str:
+    if Path(src).resolve() != dst.resolve():
+        tmp = dst.with_name(f".{dst.name}.{uuid.uuid4().hex[:8]}.tmp")
+        try:
+            try:
+                os.link(src, tmp)
+            except OSError:
+                shutil.copyfile(src, tmp)
+            os.replace(tmp, dst)
+        finally:
+            tmp.unlink(missing_ok=True)
+    return str(dst)
 
 
 def _remove_partial_files(out_dir: Path) -> None:

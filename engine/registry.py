@@ -45,8 +45,7 @@ BUILTIN_MODELS = (
 FALLBACK_MODEL = "composer"
 # What to do when a model's package is missing, by the module that failed to import.
 INSTALL_HINTS = {
-    "tinysoundfont": "pip install --no-deps tinysoundfont==0.3.7 (its only dependency, PyAudio, "
-    "is for live playback, which cuebridge never does)",
+    "midirenderer": "pip install midirenderer (or pip install --no-deps tinysoundfont==0.3.7)",
     "torch": 'pip install "cuebridge[musicgen]" torch==2.13.0',
     "transformers": 'pip install "cuebridge[musicgen]"',
 }

@@ -78,9 +78,11 @@ class GenerationOptions:
     """Per-job knobs; a model ignores what does not apply to it."""
 
     model: str = ""  # "" = the engine's default model
-    soundfont: str = ""  # path to a .sf2; "" = the bundled General MIDI font
+    soundfont: str = ""  # path to a .sf2/.sf3; "" = the best General MIDI font installed
     guidance_scale: float = 3.0
     top_k: int = 250
     temperature: float = 1.0
     takes: int = 1  # best-of-N
     extra: dict[str, str] = field(default_factory=dict)
+    loudness_lufs: float = 0.0  # delivered integrated loudness; 0 = the default (-24 LUFS)
+    stems: bool = False  # also write per-section WAVs that sum to the mix

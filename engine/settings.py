@@ -20,3 +20,8 @@ class EngineSettings:
     @property
     def picture_cache(self) -> Path | None:
         return self.state_dir / "picture-cache" if self.state_dir else None
+
+    @property
+    def soundfont_dir(self) -> Path | None:
+        """General MIDI fonts the user put here win over the ones installed on the machine."""
+        return self.state_dir / "soundfonts" if self.state_dir else None

@@ -56,6 +56,8 @@ def options_from_pb(msg: pb.GenerationOptions) -> GenerationOptions:
         temperature=msg.temperature or defaults.temperature,
         takes=max(1, msg.takes),
         extra=dict(msg.extra),
+        loudness_lufs=msg.loudness_lufs,
+        stems=msg.stems,
     )
 
 
@@ -68,6 +70,7 @@ def cue_to_pb(cue: Cue) -> pb.Cue:
 def cue_from_pb(msg: pb.Cue) -> Cue:
     values = {f.name: getattr(msg, f.name) for f in fields(Cue) if f.name != "warnings"}
     values["metadata"] = dict(msg.metadata)
+    values["stem_paths"] = dict(msg.stem_paths)
     return Cue(**values)
 
 

@@ -2,12 +2,13 @@
 
 It scores a segment with `composer.score` (a style from the words or the feel, phrases and
 sections, harmony on the strong cuts, accents on the hit points, room for dialogue, a cadence
-into the out point), renders the score through a General MIDI SoundFont with
-TinySoundFont, and writes two files per cue into the output folder:
+into the out point), renders the score through the best General MIDI SoundFont on the machine
+(`soundfont`, `fonts`), puts it in a hall that suits its style and delivers it at a target
+loudness (`engine.mastering`), and writes two files per cue into the output folder:
 
-* `<segment id>.wav`: 48 kHz, 24-bit PCM, stereo (the instruments are panned), exactly as many
-  samples as the segment lasts; levelled to an RMS target that rises with arousal (-24 dBFS
-  when still to -16 when driving), never peaking above -1 dBFS, with a short fade at the end;
+* `<segment id>.wav`: 48 kHz, 24-bit PCM, stereo (instruments in their orchestral seats),
+  exactly as many samples as the segment lasts; at the target integrated loudness (default -24
+  LUFS, `GenerationOptions.loudness_lufs`), true peak at or below -1 dBTP, a short fade at the end;
 * `<segment id>.mid`: the score with its tempo map and time signatures, for a composer to take
   further in a DAW.
 
@@ -21,21 +22,27 @@ from __future__ import annotations
 import importlib.metadata
 import io
 import os
+import wave
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+
 from cuebridge import engine
+from cuebridge.engine import mastering
 from cuebridge.engine.audio import (
     fade_in,
     fade_out,
-    normalise_loudness,
+    to_pcm24,
     write_bytes_atomic,
     write_wav,
 )
-from cuebridge.engine.cue import SAMPLE_RATE, Cue, cue_file_stem
+from cuebridge.engine.cue import SAMPLE_RATE, SAMPLE_WIDTH_BYTES, Cue, cue_file_stem
 from cuebridge.engine.errors import CueError
 from cuebridge.engine.mix import duck_under_speech
 from cuebridge.engine.models.base import CueModel, ModelStatus, ShouldStop
+from cuebridge.engine.models.composer.fonts import advice
 from cuebridge.engine.models.composer.score import (
     COMPOSER_VERSION,
     NEUTRAL,
@@ -45,7 +52,10 @@ from cuebridge.engine.models.composer.score import (
 )
 from cuebridge.engine.models.composer.soundfont import (
     load_soundfont,
+    render_blocks,
     render_midi,
+    render_sections,
+    renderer_version,
     resolve_soundfont,
     soundfont_problem,
 )
@@ -55,38 +65,58 @@ from cuebridge.engine.settings import EngineSettings
 DESCRIPTION = (
     "Offline default: a cut-aware symbolic composer rendered through a General MIDI SoundFont"
 )
-PEAK_CEILING_DB = -1.0
+MASTERING_VERSION = "hall+r128 1"  # bump when the space or the level chain changes
+# Longer cues are rendered, finished and written in blocks, the hall on a second core: memory
+# stays bounded whatever the length (a whole 10-minute cue in memory took over 1 GB).
+LONG_CUE_S = 10
+_BLOCK = 1 << 18  # frames per block (5.5 s)
 WORDS_WEIGHT = 0.6  # the editor's mood words against the picture's feel, when both speak
 
 
 class ComposerModel(CueModel):
     name = "composer"
 
-    def __init__(self, soundfont: str | Path | None = None, picture_cache: Path | None = None):
-        self.soundfont = str(soundfont) if soundfont else ""  # "" = the bundled GM font
+    def __init__(
+        self,
+        soundfont: str | Path | None = None,
+        picture_cache: Path | None = None,
+        font_dir: Path | None = None,
+    ):
+        self.soundfont = str(soundfont) if soundfont else ""  # "" = the best GM font installed
+        self.font_dir = font_dir  # the user's own fonts, preferred to those installed
         # Picture analyses are cached on disk (None: in memory only): re-scoring an unchanged
         # segment decodes nothing.
         self.picture_cache = picture_cache
 
     @classmethod
     def from_settings(cls, settings: EngineSettings) -> ComposerModel:
-        return cls(picture_cache=settings.picture_cache)
+        return cls(picture_cache=settings.picture_cache, font_dir=settings.soundfont_dir)
 
     def identity(self) -> str:
         """What, besides the options, decides this model's output (the engine's cue cache key):
         the composer's rules, the synthesiser, and the default font file."""
-        font = resolve_soundfont(self.soundfont)
+        font = resolve_soundfont(self.soundfont, self.font_dir)
         try:
             stat = font.stat()
             font_id = f"{font.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
         except OSError:
             font_id = f"{font}:missing"
-        synth = importlib.metadata.version("tinysoundfont")
-        return f"composer-rules {COMPOSER_VERSION}; tinysoundfont {synth}; font {font_id}"
+        effects = importlib.metadata.version("pedalboard")
+        return (
+            f"composer-rules {COMPOSER_VERSION}; {renderer_version()}; font {font_id}; "
+            f"mastering {MASTERING_VERSION} pedalboard {effects}"
+        )
 
     def status(self) -> ModelStatus:
-        problem = soundfont_problem(self.soundfont)
-        return ModelStatus(self.name, DESCRIPTION, ready=not problem, reason=problem)
+        problem = soundfont_problem(self.soundfont, self.font_dir)
+        if problem:
+            return ModelStatus(self.name, DESCRIPTION, ready=False, reason=problem)
+        font = resolve_soundfont(self.soundfont, self.font_dir)
+        better = advice(font, self.font_dir)
+        description = f"{DESCRIPTION}; plays {font} through {renderer_version()}"
+        return ModelStatus(
+            self.name, description + (f". Better: {better}" if better else ""), ready=True
+        )
 
     def generate(
         self,
@@ -98,27 +128,59 @@ class ComposerModel(CueModel):
         feel: Feel | None = None,
     ) -> Cue:
         _check_segment(segment)
-        font = options.soundfont or self.soundfont
-        load_soundfont(font)  # fail before composing when the font is unusable
+        target = options.loudness_lufs or mastering.DEFAULT_LOUDNESS_LUFS
+        if problem := mastering.check_loudness(target):
+            raise CueError(f"segment {segment.id!r}: {problem}")
+        font = str(resolve_soundfont(options.soundfont or self.soundfont, self.font_dir))
+        if problem := soundfont_problem(font):  # fail before composing, with the fix
+            raise CueError(problem)
+        load_soundfont(font)
         feel, source, picture = self._choose_feel(segment, options, feel)
 
         midi, plan = compose_segment(segment, feel)
         num_samples = segment.rate.samples(segment.duration_frames, SAMPLE_RATE)
-        audio = render_midi(midi, num_samples, font)
-        # The level is that of the same cue written without the dialogue, so what the composer
-        # leaves out under the lines, and the dip after, only take away (engine/mix.py).
-        reference = _without_dialogue(segment, feel, midi, audio, font)
-        audio = normalise_loudness(audio, -20.0 + 4.0 * feel.arousal, PEAK_CEILING_DB, reference)
-        audio, dialogue = duck_under_speech(audio, segment, options)
-        audio = fade_out(fade_in(audio, 0.003), plan.fade_s)
+        reference = None
+        if not options.stems and not segment.speech and num_samples > LONG_CUE_S * SAMPLE_RATE:
+            audio = None  # rendered, finished and written in blocks, below
+            sections, dialogue = {}, {}
+        elif options.stems:
+            audio, sections, level, dialogue = _render_stems(
+                segment, options, midi, num_samples, font, feel, plan, target
+            )
+        else:
+            audio = render_midi(midi, num_samples, font)
+            # The level is that of the same cue written without the dialogue, so what the
+            # composer leaves out under the lines, and the dip after, only take away
+            # (engine/mix.py).
+            plain = _without_dialogue(segment, feel, midi, audio, font)
+            audio = fade_out(fade_in(mastering.add_space(audio, feel.arousal), 0.003), plan.fade_s)
+            if plain is not audio:  # the composer left room for the lines: measure without
+                reference = mastering.add_space(plain, feel.arousal)
+                reference = fade_out(fade_in(reference, 0.003), plan.fade_s)
+            audio, level = mastering.deliver(audio, target, reference=reference)
+            audio, dialogue = duck_under_speech(audio, segment, options)
+            if dialogue:  # the dips only take away: say what the delivered cue measures
+                level = mastering.measure(audio)
+            sections = {}
 
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         stem = cue_file_stem(segment.id)
         wav_path, midi_path = out_dir / f"{stem}.wav", out_dir / f"{stem}.mid"
+        stem_paths = {}
+        for name, part in sections.items():  # before the pair: a cue on disk has its stems
+            path = out_dir / f"{stem}.{_slug(name)}.wav"
+            write_wav(path, part)
+            stem_paths[name] = str(path)
         buffer = io.BytesIO()
         midi.write(buffer)
-        _write_pair(wav_path, audio, midi_path, buffer.getvalue())
+        if audio is None:
+            level = _stream_long_cue(midi, num_samples, font, feel, plan, target, out_dir, stem)
+            raw = _raw_path(out_dir, stem)
+            gain = level.pop("pending_gain_db")
+            _write_pair(wav_path, raw, midi_path, buffer.getvalue(), gain)
+        else:
+            _write_pair(wav_path, audio, midi_path, buffer.getvalue())
 
         metadata = {
             "model": self.name,
@@ -137,6 +199,11 @@ class ComposerModel(CueModel):
             "cuts_merged": ",".join(f"{t:.3f}" for t in plan.merged_cuts_s),
             "chords": " ".join(slot.chord.symbol for slot in plan.chords),
             "soundfont": str(resolve_soundfont(font)),
+            "renderer": renderer_version(),
+            "loudness_target_lufs": f"{target:.1f}",
+            "loudness_lufs": f"{level['loudness_lufs']:.2f}",
+            "true_peak_dbtp": f"{level['true_peak_dbtp']:.2f}",
+            **({"stems": ",".join(stem_paths)} if stem_paths else {}),
             "engine_version": engine.__version__,
             **picture,
             **dialogue,
@@ -150,6 +217,7 @@ class ComposerModel(CueModel):
             midi_path=str(midi_path),
             model=self.name,
             metadata=metadata,
+            stem_paths=stem_paths,
         )
 
     def _choose_feel(
@@ -222,18 +290,113 @@ def picture_change_at_cuts(pic, cuts_s: list[float]) -> tuple[tuple[float, float
     return tuple(out)
 
 
-def _write_pair(wav_path: Path, audio, midi_path: Path, midi_bytes: bytes) -> None:
-    """Both files land, or neither: a cue is never half-written beside its MIDI."""
+def _render_stems(segment, options, midi, num_samples: int, font: str, feel: Feel, plan, target):
+    """The mix as the sum of its sections, each rendered, put in the hall, faded and dipped
+    under the dialogue alone (all linear), then one plain gain for all: the stems sum back to
+    the mix exactly."""
+    sections = render_sections(midi, num_samples, font)
+    dialogue: dict[str, str] = {}
+    for name, part in sections.items():
+        part = mastering.add_space(part, feel.arousal)
+        part = fade_out(fade_in(part, 0.003), plan.fade_s)
+        sections[name], dialogue = duck_under_speech(part, segment, options)
+    mix = np.sum(list(sections.values()), axis=0, dtype=np.float32)
+    mix, level = mastering.deliver(mix, target, limit=False)
+    gain = mastering.gain_factor(level["gain_db"])
+    return mix, {name: part * gain for name, part in sections.items()}, level, dialogue
+
+
+def _slug(name: str) -> str:
+    return "-".join(w for w in name.lower().split() if w != "and")
+
+
+def _raw_path(out_dir: Path, stem: str) -> Path:
+    return out_dir / f".{stem}.raw.tmp"
+
+
+def _stream_long_cue(midi, num_samples, font, feel, plan, target, out_dir, stem) -> dict:
+    """Render, hall, fades and loudness over blocks into a raw float32 file beside the cue
+    (`_raw_path`), which `_write_pair` turns into the WAV. Returns the measured level.
+
+    The synthesiser renders the next block while a worker thread puts the last one in the
+    hall, measures and writes it (pedalboard and numpy release the GIL): two cores at work on
+    one cue, and at most two blocks in flight."""
+    reverb = mastering.hall(feel.arousal)
+    meter = mastering.LoudnessStream()
+    n_in, n_out = round(0.003 * SAMPLE_RATE), min(num_samples, round(plan.fade_s * SAMPLE_RATE))
+    raw = _raw_path(out_dir, stem)
+
+    def finish(fh, block: np.ndarray, start: int) -> None:
+        wet = reverb.process(np.ascontiguousarray(block.T), SAMPLE_RATE, reset=start == 0)
+        gains = _fade_gains(start, len(block), num_samples, n_in, n_out)
+        wet = np.ascontiguousarray(wet.T) * gains[:, None]
+        meter.add(wet)
+        fh.write(wet.astype(np.float32).tobytes())
+
+    try:
+        with open(raw, "w+b") as fh, ThreadPoolExecutor(1, "cue-hall") as worker:
+            pending, start = None, 0
+            for block in render_blocks(midi, num_samples, font, _BLOCK):
+                if pending is not None:
+                    pending.result()  # in order, and never more than two blocks in memory
+                pending = worker.submit(finish, fh, block, start)
+                start += len(block)
+            if pending is not None:
+                pending.result()
+            return mastering.deliver_file(fh, num_samples, meter.integrated(), target)
+    except BaseException:
+        raw.unlink(missing_ok=True)
+        raise
+
+
+def _fade_gains(start: int, length: int, total: int, n_in: int, n_out: int) -> np.ndarray:
+    """The gains `fade_in` and `fade_out` give samples start..start+length of a cue."""
+    k = np.arange(start, start + length)
+    gains = np.ones(length, np.float32)
+    if n_in > 1:
+        head = k < n_in
+        gains[head] *= (k[head] / (n_in - 1)).astype(np.float32)
+    if n_out > 1:
+        tail = k >= total - n_out
+        j = k[tail] - (total - n_out)
+        gains[tail] *= (0.5 + 0.5 * np.cos(np.pi * j / (n_out - 1))).astype(np.float32)
+    return gains
+
+
+def _write_pair(
+    wav_path: Path, audio, midi_path: Path, midi_bytes: bytes, gain_db: float = 0.0
+) -> None:
+    """Both files land, or neither: a cue is never half-written beside its MIDI. `audio` is an
+    array, or the path of a raw float32 stereo file, written out block by block (with a plain
+    gain of `gain_db`)."""
     wav_tmp = wav_path.with_name(f".{wav_path.name}.pair.tmp")
     midi_tmp = midi_path.with_name(f".{midi_path.name}.pair.tmp")
     try:
-        write_wav(wav_tmp, audio)
+        if isinstance(audio, Path):
+            _wav_from_raw(wav_tmp, audio, gain_db)
+        else:
+            write_wav(wav_tmp, audio)
         write_bytes_atomic(midi_tmp, midi_bytes)
         os.replace(wav_tmp, wav_path)
         os.replace(midi_tmp, midi_path)
     finally:
         wav_tmp.unlink(missing_ok=True)
         midi_tmp.unlink(missing_ok=True)
+        if isinstance(audio, Path):
+            audio.unlink(missing_ok=True)
+
+
+def _wav_from_raw(wav_path: Path, raw: Path, gain_db: float = 0.0) -> None:
+    frames = raw.stat().st_size // 8
+    gain = mastering.gain_factor(gain_db)
+    with open(raw, "rb") as fh, wave.open(str(wav_path), "wb") as w:
+        w.setnchannels(2)
+        w.setsampwidth(SAMPLE_WIDTH_BYTES)
+        w.setframerate(SAMPLE_RATE)
+        for _, block in mastering.file_chunks(fh, frames):
+            w.writeframes(to_pcm24(block * gain if gain_db else block))
+    with open(wav_path, "rb") as fh:
+        os.fsync(fh.fileno())
 
 
 def _feel_from_options(segment: Segment, options: GenerationOptions) -> Feel:

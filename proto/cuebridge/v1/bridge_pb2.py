@@ -25,15 +25,15 @@ _sym_db = _symbol_database.Default()
 from cuebridge.v1 import engine_pb2 as cuebridge_dot_v1_dot_engine__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x63uebridge/v1/bridge.proto\x12\x0c\x63uebridge.v1\x1a\x19\x63uebridge/v1/engine.proto\"t\n\x10SegmentSelection\x12\'\n\x04mode\x18\x01 \x01(\x0e\x32\x19.cuebridge.v1.SegmentMode\x12\r\n\x05range\x18\x02 \x01(\t\x12\x13\n\x0bmin_scene_s\x18\x03 \x01(\x01\x12\x13\n\x0bmax_scene_s\x18\x04 \x01(\x01\"\x8c\x03\n\x0cScoreRequest\x12\x15\n\rtimeline_path\x18\x01 \x01(\t\x12\x13\n\x0boutput_path\x18\x02 \x01(\t\x12\r\n\x05\x66orce\x18\x03 \x01(\x08\x12\x31\n\tselection\x18\x04 \x01(\x0b\x32\x1e.cuebridge.v1.SegmentSelection\x12 \n\x04rate\x18\x05 \x01(\x0b\x32\x12.cuebridge.v1.Rate\x12\x12\n\nmedia_dirs\x18\x06 \x03(\t\x12\x15\n\rrequire_media\x18\x07 \x01(\x08\x12\x0e\n\x06prompt\x18\x08 \x01(\t\x12\x0c\n\x04mood\x18\t \x01(\t\x12\x0c\n\x04seed\x18\n \x01(\x04\x12\x33\n\ngeneration\x18\x0b \x01(\x0b\x32\x1f.cuebridge.v1.GenerationOptions\x12\x0f\n\x07\x63ue_dir\x18\x0c \x01(\t\x12\x12\n\ntrack_name\x18\r \x01(\t\x12\r\n\x05\x66resh\x18\x0e \x01(\x08\x12\x17\n\x0f\x64ialogue_tracks\x18\x0f \x03(\t\x12\x13\n\x0bno_dialogue\x18\x10 \x01(\x08\"\xbc\x02\n\x0c\x43uePlacement\x12\x12\n\nsegment_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x12\n\ntrack_name\x18\x03 \x01(\t\x12\x13\n\x0btrack_index\x18\x04 \x01(\x05\x12 \n\x04rate\x18\x05 \x01(\x0b\x32\x12.cuebridge.v1.Rate\x12\x1a\n\x12record_start_frame\x18\x06 \x01(\x03\x12\x1e\n\x16record_duration_frames\x18\x07 \x01(\x03\x12\x1a\n\x12global_start_frame\x18\x08 \x01(\x03\x12\x1a\n\x12record_in_timecode\x18\t \x01(\t\x12\x1b\n\x13record_out_timecode\x18\n \x01(\t\x12\x1e\n\x03\x63ue\x18\x0b \x01(\x0b\x32\x11.cuebridge.v1.Cue\x12\x0e\n\x06reused\x18\x0c \x01(\x08\"\x91\x01\n\x0bScoreResult\x12\x13\n\x0boutput_path\x18\x01 \x01(\t\x12.\n\nplacements\x18\x02 \x03(\x0b\x32\x1a.cuebridge.v1.CuePlacement\x12\x10\n\x08warnings\x18\x03 \x03(\t\x12+\n\x06\x66\x61iled\x18\x04 \x03(\x0b\x32\x1b.cuebridge.v1.SegmentResult\"\xcf\x01\n\x08ScoreJob\x12\n\n\x02id\x18\x01 \x01(\t\x12%\n\x05state\x18\x02 \x01(\x0e\x32\x16.cuebridge.v1.JobState\x12\r\n\x05total\x18\x03 \x01(\x05\x12\x0c\n\x04\x64one\x18\x04 \x01(\x05\x12\x0e\n\x06\x66\x61iled\x18\x05 \x01(\x05\x12\x0f\n\x07message\x18\x06 \x01(\t\x12)\n\x06result\x18\x07 \x01(\x0b\x32\x19.cuebridge.v1.ScoreResult\x12\'\n\x04\x63ues\x18\x08 \x03(\x0b\x32\x19.cuebridge.v1.CueProgress\"\x85\x01\n\x0b\x43ueProgress\x12\x12\n\nsegment_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12)\n\x05state\x18\x03 \x01(\x0e\x32\x1a.cuebridge.v1.SegmentState\x12\x1a\n\x12record_start_frame\x18\x04 \x01(\x03\x12\r\n\x05\x65rror\x18\x05 \x01(\t\"\x1c\n\x08ScoreRef\x12\x10\n\x08score_id\x18\x01 \x01(\t\"a\n\nScoreEvent\x12%\n\x05score\x18\x01 \x01(\x0b\x32\x16.cuebridge.v1.ScoreJob\x12,\n\x07segment\x18\x02 \x01(\x0b\x32\x1b.cuebridge.v1.SegmentResult\"\x90\x01\n\x0eInspectRequest\x12\x15\n\rtimeline_path\x18\x01 \x01(\t\x12\x31\n\tselection\x18\x02 \x01(\x0b\x32\x1e.cuebridge.v1.SegmentSelection\x12 \n\x04rate\x18\x03 \x01(\x0b\x32\x12.cuebridge.v1.Rate\x12\x12\n\nmedia_dirs\x18\x04 \x03(\t\"\xba\x01\n\x0eSegmentPreview\x12&\n\x07segment\x18\x01 \x01(\x0b\x32\x15.cuebridge.v1.Segment\x12\x1a\n\x12record_start_frame\x18\x02 \x01(\x03\x12\x1a\n\x12record_in_timecode\x18\x03 \x01(\t\x12\x1b\n\x13record_out_timecode\x18\x04 \x01(\t\x12\x14\n\x0cmedia_online\x18\x05 \x01(\x05\x12\x15\n\rmedia_offline\x18\x06 \x01(\x05\"\xe1\x01\n\x0cTimelineInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12 \n\x04rate\x18\x02 \x01(\x0b\x32\x12.cuebridge.v1.Rate\x12\x17\n\x0f\x64uration_frames\x18\x03 \x01(\x03\x12\x1a\n\x12global_start_frame\x18\x04 \x01(\x03\x12\x14\n\x0cvideo_tracks\x18\x05 \x01(\x05\x12\x14\n\x0c\x61udio_tracks\x18\x06 \x01(\x05\x12.\n\x08segments\x18\x07 \x03(\x0b\x32\x1c.cuebridge.v1.SegmentPreview\x12\x10\n\x08warnings\x18\x08 \x03(\t\"j\n\x0e\x43onvertRequest\x12\x12\n\ninput_path\x18\x01 \x01(\t\x12\x13\n\x0boutput_path\x18\x02 \x01(\t\x12\r\n\x05\x66orce\x18\x03 \x01(\x08\x12 \n\x04rate\x18\x04 \x01(\x0b\x32\x12.cuebridge.v1.Rate\"&\n\x0f\x43onvertResponse\x12\x13\n\x0boutput_path\x18\x01 \x01(\t*\x8e\x01\n\x0bSegmentMode\x12\x1c\n\x18SEGMENT_MODE_UNSPECIFIED\x10\x00\x12\x18\n\x14SEGMENT_MODE_MARKERS\x10\x01\x12\x16\n\x12SEGMENT_MODE_RANGE\x10\x02\x12\x16\n\x12SEGMENT_MODE_WHOLE\x10\x03\x12\x17\n\x13SEGMENT_MODE_SCENES\x10\x04\x32\xe8\x03\n\x06\x42ridge\x12@\n\nStartScore\x12\x1a.cuebridge.v1.ScoreRequest\x1a\x16.cuebridge.v1.ScoreJob\x12@\n\nWatchScore\x12\x16.cuebridge.v1.ScoreRef\x1a\x18.cuebridge.v1.ScoreEvent0\x01\x12:\n\x08GetScore\x12\x16.cuebridge.v1.ScoreRef\x1a\x16.cuebridge.v1.ScoreJob\x12=\n\x0b\x43\x61ncelScore\x12\x16.cuebridge.v1.ScoreRef\x1a\x16.cuebridge.v1.ScoreJob\x12K\n\x0fInspectTimeline\x12\x1c.cuebridge.v1.InspectRequest\x1a\x1a.cuebridge.v1.TimelineInfo\x12\x46\n\x07\x43onvert\x12\x1c.cuebridge.v1.ConvertRequest\x1a\x1d.cuebridge.v1.ConvertResponse\x12J\n\rGetEngineInfo\x12\x1f.cuebridge.v1.EngineInfoRequest\x1a\x18.cuebridge.v1.EngineInfob\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x63uebridge/v1/bridge.proto\x12\x0c\x63uebridge.v1\x1a\x19\x63uebridge/v1/engine.proto\"t\n\x10SegmentSelection\x12\'\n\x04mode\x18\x01 \x01(\x0e\x32\x19.cuebridge.v1.SegmentMode\x12\r\n\x05range\x18\x02 \x01(\t\x12\x13\n\x0bmin_scene_s\x18\x03 \x01(\x01\x12\x13\n\x0bmax_scene_s\x18\x04 \x01(\x01\"\x8c\x03\n\x0cScoreRequest\x12\x15\n\rtimeline_path\x18\x01 \x01(\t\x12\x13\n\x0boutput_path\x18\x02 \x01(\t\x12\r\n\x05\x66orce\x18\x03 \x01(\x08\x12\x31\n\tselection\x18\x04 \x01(\x0b\x32\x1e.cuebridge.v1.SegmentSelection\x12 \n\x04rate\x18\x05 \x01(\x0b\x32\x12.cuebridge.v1.Rate\x12\x12\n\nmedia_dirs\x18\x06 \x03(\t\x12\x15\n\rrequire_media\x18\x07 \x01(\x08\x12\x0e\n\x06prompt\x18\x08 \x01(\t\x12\x0c\n\x04mood\x18\t \x01(\t\x12\x0c\n\x04seed\x18\n \x01(\x04\x12\x33\n\ngeneration\x18\x0b \x01(\x0b\x32\x1f.cuebridge.v1.GenerationOptions\x12\x0f\n\x07\x63ue_dir\x18\x0c \x01(\t\x12\x12\n\ntrack_name\x18\r \x01(\t\x12\r\n\x05\x66resh\x18\x0e \x01(\x08\x12\x17\n\x0f\x64ialogue_tracks\x18\x0f \x03(\t\x12\x13\n\x0bno_dialogue\x18\x10 \x01(\x08\"\xbc\x02\n\x0c\x43uePlacement\x12\x12\n\nsegment_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x12\n\ntrack_name\x18\x03 \x01(\t\x12\x13\n\x0btrack_index\x18\x04 \x01(\x05\x12 \n\x04rate\x18\x05 \x01(\x0b\x32\x12.cuebridge.v1.Rate\x12\x1a\n\x12record_start_frame\x18\x06 \x01(\x03\x12\x1e\n\x16record_duration_frames\x18\x07 \x01(\x03\x12\x1a\n\x12global_start_frame\x18\x08 \x01(\x03\x12\x1a\n\x12record_in_timecode\x18\t \x01(\t\x12\x1b\n\x13record_out_timecode\x18\n \x01(\t\x12\x1e\n\x03\x63ue\x18\x0b \x01(\x0b\x32\x11.cuebridge.v1.Cue\x12\x0e\n\x06reused\x18\x0c \x01(\x08\"\xa9\x01\n\x0bScoreResult\x12\x13\n\x0boutput_path\x18\x01 \x01(\t\x12.\n\nplacements\x18\x02 \x03(\x0b\x32\x1a.cuebridge.v1.CuePlacement\x12\x10\n\x08warnings\x18\x03 \x03(\t\x12+\n\x06\x66\x61iled\x18\x04 \x03(\x0b\x32\x1b.cuebridge.v1.SegmentResult\x12\x16\n\x0e\x63ue_sheet_path\x18\x05 \x01(\t\"\xcf\x01\n\x08ScoreJob\x12\n\n\x02id\x18\x01 \x01(\t\x12%\n\x05state\x18\x02 \x01(\x0e\x32\x16.cuebridge.v1.JobState\x12\r\n\x05total\x18\x03 \x01(\x05\x12\x0c\n\x04\x64one\x18\x04 \x01(\x05\x12\x0e\n\x06\x66\x61iled\x18\x05 \x01(\x05\x12\x0f\n\x07message\x18\x06 \x01(\t\x12)\n\x06result\x18\x07 \x01(\x0b\x32\x19.cuebridge.v1.ScoreResult\x12\'\n\x04\x63ues\x18\x08 \x03(\x0b\x32\x19.cuebridge.v1.CueProgress\"\x85\x01\n\x0b\x43ueProgress\x12\x12\n\nsegment_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12)\n\x05state\x18\x03 \x01(\x0e\x32\x1a.cuebridge.v1.SegmentState\x12\x1a\n\x12record_start_frame\x18\x04 \x01(\x03\x12\r\n\x05\x65rror\x18\x05 \x01(\t\"\x1c\n\x08ScoreRef\x12\x10\n\x08score_id\x18\x01 \x01(\t\"a\n\nScoreEvent\x12%\n\x05score\x18\x01 \x01(\x0b\x32\x16.cuebridge.v1.ScoreJob\x12,\n\x07segment\x18\x02 \x01(\x0b\x32\x1b.cuebridge.v1.SegmentResult\"\x90\x01\n\x0eInspectRequest\x12\x15\n\rtimeline_path\x18\x01 \x01(\t\x12\x31\n\tselection\x18\x02 \x01(\x0b\x32\x1e.cuebridge.v1.SegmentSelection\x12 \n\x04rate\x18\x03 \x01(\x0b\x32\x12.cuebridge.v1.Rate\x12\x12\n\nmedia_dirs\x18\x04 \x03(\t\"\xba\x01\n\x0eSegmentPreview\x12&\n\x07segment\x18\x01 \x01(\x0b\x32\x15.cuebridge.v1.Segment\x12\x1a\n\x12record_start_frame\x18\x02 \x01(\x03\x12\x1a\n\x12record_in_timecode\x18\x03 \x01(\t\x12\x1b\n\x13record_out_timecode\x18\x04 \x01(\t\x12\x14\n\x0cmedia_online\x18\x05 \x01(\x05\x12\x15\n\rmedia_offline\x18\x06 \x01(\x05\"\xe1\x01\n\x0cTimelineInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12 \n\x04rate\x18\x02 \x01(\x0b\x32\x12.cuebridge.v1.Rate\x12\x17\n\x0f\x64uration_frames\x18\x03 \x01(\x03\x12\x1a\n\x12global_start_frame\x18\x04 \x01(\x03\x12\x14\n\x0cvideo_tracks\x18\x05 \x01(\x05\x12\x14\n\x0c\x61udio_tracks\x18\x06 \x01(\x05\x12.\n\x08segments\x18\x07 \x03(\x0b\x32\x1c.cuebridge.v1.SegmentPreview\x12\x10\n\x08warnings\x18\x08 \x03(\t\"j\n\x0e\x43onvertRequest\x12\x12\n\ninput_path\x18\x01 \x01(\t\x12\x13\n\x0boutput_path\x18\x02 \x01(\t\x12\r\n\x05\x66orce\x18\x03 \x01(\x08\x12 \n\x04rate\x18\x04 \x01(\x0b\x32\x12.cuebridge.v1.Rate\"&\n\x0f\x43onvertResponse\x12\x13\n\x0boutput_path\x18\x01 \x01(\t*\x8e\x01\n\x0bSegmentMode\x12\x1c\n\x18SEGMENT_MODE_UNSPECIFIED\x10\x00\x12\x18\n\x14SEGMENT_MODE_MARKERS\x10\x01\x12\x16\n\x12SEGMENT_MODE_RANGE\x10\x02\x12\x16\n\x12SEGMENT_MODE_WHOLE\x10\x03\x12\x17\n\x13SEGMENT_MODE_SCENES\x10\x04\x32\xe8\x03\n\x06\x42ridge\x12@\n\nStartScore\x12\x1a.cuebridge.v1.ScoreRequest\x1a\x16.cuebridge.v1.ScoreJob\x12@\n\nWatchScore\x12\x16.cuebridge.v1.ScoreRef\x1a\x18.cuebridge.v1.ScoreEvent0\x01\x12:\n\x08GetScore\x12\x16.cuebridge.v1.ScoreRef\x1a\x16.cuebridge.v1.ScoreJob\x12=\n\x0b\x43\x61ncelScore\x12\x16.cuebridge.v1.ScoreRef\x1a\x16.cuebridge.v1.ScoreJob\x12K\n\x0fInspectTimeline\x12\x1c.cuebridge.v1.InspectRequest\x1a\x1a.cuebridge.v1.TimelineInfo\x12\x46\n\x07\x43onvert\x12\x1c.cuebridge.v1.ConvertRequest\x1a\x1d.cuebridge.v1.ConvertResponse\x12J\n\rGetEngineInfo\x12\x1f.cuebridge.v1.EngineInfoRequest\x1a\x18.cuebridge.v1.EngineInfob\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'cuebridge.v1.bridge_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SEGMENTMODE']._serialized_start=2242
-  _globals['_SEGMENTMODE']._serialized_end=2384
+  _globals['_SEGMENTMODE']._serialized_start=2266
+  _globals['_SEGMENTMODE']._serialized_end=2408
   _globals['_SEGMENTSELECTION']._serialized_start=70
   _globals['_SEGMENTSELECTION']._serialized_end=186
   _globals['_SCOREREQUEST']._serialized_start=189
@@ -41,25 +41,25 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CUEPLACEMENT']._serialized_start=588
   _globals['_CUEPLACEMENT']._serialized_end=904
   _globals['_SCORERESULT']._serialized_start=907
-  _globals['_SCORERESULT']._serialized_end=1052
-  _globals['_SCOREJOB']._serialized_start=1055
-  _globals['_SCOREJOB']._serialized_end=1262
-  _globals['_CUEPROGRESS']._serialized_start=1265
-  _globals['_CUEPROGRESS']._serialized_end=1398
-  _globals['_SCOREREF']._serialized_start=1400
-  _globals['_SCOREREF']._serialized_end=1428
-  _globals['_SCOREEVENT']._serialized_start=1430
-  _globals['_SCOREEVENT']._serialized_end=1527
-  _globals['_INSPECTREQUEST']._serialized_start=1530
-  _globals['_INSPECTREQUEST']._serialized_end=1674
-  _globals['_SEGMENTPREVIEW']._serialized_start=1677
-  _globals['_SEGMENTPREVIEW']._serialized_end=1863
-  _globals['_TIMELINEINFO']._serialized_start=1866
-  _globals['_TIMELINEINFO']._serialized_end=2091
-  _globals['_CONVERTREQUEST']._serialized_start=2093
-  _globals['_CONVERTREQUEST']._serialized_end=2199
-  _globals['_CONVERTRESPONSE']._serialized_start=2201
-  _globals['_CONVERTRESPONSE']._serialized_end=2239
-  _globals['_BRIDGE']._serialized_start=2387
-  _globals['_BRIDGE']._serialized_end=2875
+  _globals['_SCORERESULT']._serialized_end=1076
+  _globals['_SCOREJOB']._serialized_start=1079
+  _globals['_SCOREJOB']._serialized_end=1286
+  _globals['_CUEPROGRESS']._serialized_start=1289
+  _globals['_CUEPROGRESS']._serialized_end=1422
+  _globals['_SCOREREF']._serialized_start=1424
+  _globals['_SCOREREF']._serialized_end=1452
+  _globals['_SCOREEVENT']._serialized_start=1454
+  _globals['_SCOREEVENT']._serialized_end=1551
+  _globals['_INSPECTREQUEST']._serialized_start=1554
+  _globals['_INSPECTREQUEST']._serialized_end=1698
+  _globals['_SEGMENTPREVIEW']._serialized_start=1701
+  _globals['_SEGMENTPREVIEW']._serialized_end=1887
+  _globals['_TIMELINEINFO']._serialized_start=1890
+  _globals['_TIMELINEINFO']._serialized_end=2115
+  _globals['_CONVERTREQUEST']._serialized_start=2117
+  _globals['_CONVERTREQUEST']._serialized_end=2223
+  _globals['_CONVERTRESPONSE']._serialized_start=2225
+  _globals['_CONVERTRESPONSE']._serialized_end=2263
+  _globals['_BRIDGE']._serialized_start=2411
+  _globals['_BRIDGE']._serialized_end=2899
 # @@protoc_insertion_point(module_scope)

@@ -98,16 +98,18 @@ class CuePlacement(_message.Message):
     def __init__(self, segment_id: _Optional[str] = ..., name: _Optional[str] = ..., track_name: _Optional[str] = ..., track_index: _Optional[int] = ..., rate: _Optional[_Union[_engine_pb2.Rate, _Mapping]] = ..., record_start_frame: _Optional[int] = ..., record_duration_frames: _Optional[int] = ..., global_start_frame: _Optional[int] = ..., record_in_timecode: _Optional[str] = ..., record_out_timecode: _Optional[str] = ..., cue: _Optional[_Union[_engine_pb2.Cue, _Mapping]] = ..., reused: _Optional[bool] = ...) -> None: ...
 
 class ScoreResult(_message.Message):
-    __slots__ = ("output_path", "placements", "warnings", "failed")
+    __slots__ = ("output_path", "placements", "warnings", "failed", "cue_sheet_path")
     OUTPUT_PATH_FIELD_NUMBER: _ClassVar[int]
     PLACEMENTS_FIELD_NUMBER: _ClassVar[int]
     WARNINGS_FIELD_NUMBER: _ClassVar[int]
     FAILED_FIELD_NUMBER: _ClassVar[int]
+    CUE_SHEET_PATH_FIELD_NUMBER: _ClassVar[int]
     output_path: str
     placements: _containers.RepeatedCompositeFieldContainer[CuePlacement]
     warnings: _containers.RepeatedScalarFieldContainer[str]
     failed: _containers.RepeatedCompositeFieldContainer[_engine_pb2.SegmentResult]
-    def __init__(self, output_path: _Optional[str] = ..., placements: _Optional[_Iterable[_Union[CuePlacement, _Mapping]]] = ..., warnings: _Optional[_Iterable[str]] = ..., failed: _Optional[_Iterable[_Union[_engine_pb2.SegmentResult, _Mapping]]] = ...) -> None: ...
+    cue_sheet_path: str
+    def __init__(self, output_path: _Optional[str] = ..., placements: _Optional[_Iterable[_Union[CuePlacement, _Mapping]]] = ..., warnings: _Optional[_Iterable[str]] = ..., failed: _Optional[_Iterable[_Union[_engine_pb2.SegmentResult, _Mapping]]] = ..., cue_sheet_path: _Optional[str] = ...) -> None: ...
 
 class ScoreJob(_message.Message):
     __slots__ = ("id", "state", "total", "done", "failed", "message", "result", "cues")

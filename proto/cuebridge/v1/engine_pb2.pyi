@@ -98,7 +98,7 @@ class FrameRange(_message.Message):
     def __init__(self, start_frame: _Optional[int] = ..., end_frame: _Optional[int] = ...) -> None: ...
 
 class GenerationOptions(_message.Message):
-    __slots__ = ("model", "soundfont", "guidance_scale", "top_k", "temperature", "takes", "extra")
+    __slots__ = ("model", "soundfont", "guidance_scale", "top_k", "temperature", "takes", "extra", "loudness_lufs", "stems")
     class ExtraEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -113,6 +113,8 @@ class GenerationOptions(_message.Message):
     TEMPERATURE_FIELD_NUMBER: _ClassVar[int]
     TAKES_FIELD_NUMBER: _ClassVar[int]
     EXTRA_FIELD_NUMBER: _ClassVar[int]
+    LOUDNESS_LUFS_FIELD_NUMBER: _ClassVar[int]
+    STEMS_FIELD_NUMBER: _ClassVar[int]
     model: str
     soundfont: str
     guidance_scale: float
@@ -120,11 +122,20 @@ class GenerationOptions(_message.Message):
     temperature: float
     takes: int
     extra: _containers.ScalarMap[str, str]
-    def __init__(self, model: _Optional[str] = ..., soundfont: _Optional[str] = ..., guidance_scale: _Optional[float] = ..., top_k: _Optional[int] = ..., temperature: _Optional[float] = ..., takes: _Optional[int] = ..., extra: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    loudness_lufs: float
+    stems: bool
+    def __init__(self, model: _Optional[str] = ..., soundfont: _Optional[str] = ..., guidance_scale: _Optional[float] = ..., top_k: _Optional[int] = ..., temperature: _Optional[float] = ..., takes: _Optional[int] = ..., extra: _Optional[_Mapping[str, str]] = ..., loudness_lufs: _Optional[float] = ..., stems: _Optional[bool] = ...) -> None: ...
 
 class Cue(_message.Message):
-    __slots__ = ("segment_id", "audio_path", "sample_rate", "num_samples", "midi_path", "model", "metadata")
+    __slots__ = ("segment_id", "audio_path", "sample_rate", "num_samples", "midi_path", "model", "metadata", "stem_paths")
     class MetadataEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    class StemPathsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
         VALUE_FIELD_NUMBER: _ClassVar[int]
@@ -138,6 +149,7 @@ class Cue(_message.Message):
     MIDI_PATH_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     METADATA_FIELD_NUMBER: _ClassVar[int]
+    STEM_PATHS_FIELD_NUMBER: _ClassVar[int]
     segment_id: str
     audio_path: str
     sample_rate: int
@@ -145,7 +157,8 @@ class Cue(_message.Message):
     midi_path: str
     model: str
     metadata: _containers.ScalarMap[str, str]
-    def __init__(self, segment_id: _Optional[str] = ..., audio_path: _Optional[str] = ..., sample_rate: _Optional[int] = ..., num_samples: _Optional[int] = ..., midi_path: _Optional[str] = ..., model: _Optional[str] = ..., metadata: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    stem_paths: _containers.ScalarMap[str, str]
+    def __init__(self, segment_id: _Optional[str] = ..., audio_path: _Optional[str] = ..., sample_rate: _Optional[int] = ..., num_samples: _Optional[int] = ..., midi_path: _Optional[str] = ..., model: _Optional[str] = ..., metadata: _Optional[_Mapping[str, str]] = ..., stem_paths: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class SegmentResult(_message.Message):
     __slots__ = ("segment_id", "state", "cue", "error", "warnings", "reused")
