@@ -142,7 +142,8 @@ class ComposerModel(CueModel):
         reference = None
         if not options.stems and not segment.speech and num_samples > LONG_CUE_S * SAMPLE_RATE:
             audio = None  # rendered, finished and written in blocks, below
-            sections, dialogue = {}, {}
+            sections = {}
+            _, dialogue = duck_under_speech(np.zeros(0, np.float32), segment, options)  # no speech
         elif options.stems:
             audio, sections, level, dialogue = _render_stems(
                 segment, options, midi, num_samples, font, feel, plan, target
@@ -159,7 +160,7 @@ class ComposerModel(CueModel):
                 reference = fade_out(fade_in(reference, 0.003), plan.fade_s)
             audio, level = mastering.deliver(audio, target, reference=reference)
             audio, dialogue = duck_under_speech(audio, segment, options)
-            if dialogue:  # the dips only take away: say what the delivered cue measures
+            if segment.speech:  # the dips only take away: say what the delivered cue measures
                 level = mastering.measure(audio)
             sections = {}
 
