@@ -357,7 +357,7 @@ class JobQueue:
                 job._changed(i)
         for i in todo:
             self.store.segment_started(job.id, i, SegmentState.RUNNING)
-        if len(todo) > 1:
+        if model.wants_batch([job.runs[i].segment for i in todo]):
             segments = [job.runs[i].segment for i in todo]
             try:
                 cues = model.generate_batch(

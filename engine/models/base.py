@@ -51,6 +51,11 @@ class CueModel(ABC):
         A model that can stop mid-cue checks `should_stop()` while it works and raises
         CueCancelled once it is true; a fast model may ignore it and finish the cue."""
 
+    def wants_batch(self, segments: list[Segment]) -> bool:
+        """Whether these segments are better made together (generate_batch) than one by one;
+        one by one, each cue is recorded the moment it is made."""
+        return len(segments) > 1
+
     def generate_batch(
         self,
         segments: list[Segment],

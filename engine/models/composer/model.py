@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import importlib.metadata
 import io
+import multiprocessing
 import os
+import threading
 import wave
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -39,7 +41,7 @@ from cuebridge.engine.audio import (
     write_wav,
 )
 from cuebridge.engine.cue import SAMPLE_RATE, SAMPLE_WIDTH_BYTES, Cue, cue_file_stem
-from cuebridge.engine.errors import CueError
+from cuebridge.engine.errors import CueCancelled, CueError
 from cuebridge.engine.mix import duck_under_speech
 from cuebridge.engine.models.base import CueModel, ModelStatus, ShouldStop
 from cuebridge.engine.models.composer.fonts import advice
@@ -87,6 +89,56 @@ class ComposerModel(CueModel):
         # Picture analyses are cached on disk (None: in memory only): re-scoring an unchanged
         # segment decodes nothing.
         self.picture_cache = picture_cache
+        self._pool: ProcessPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
+
+    # A cue's synthesis holds the GIL, so a long batch (a feature's scenes) is made in worker
+    # processes, one per core; short batches stay in this process (a worker's start-up and its
+    # own copy of the font cost seconds). Each worker makes the same bytes as this process.
+    batch_size = 8
+    PARALLEL_MIN_SEGMENTS = 4
+    PARALLEL_MIN_MUSIC_S = 300.0
+
+    def wants_batch(self, segments: list[Segment]) -> bool:
+        return (
+            (os.cpu_count() or 1) > 1
+            and len(segments) >= self.PARALLEL_MIN_SEGMENTS
+            and sum(s.duration_s for s in segments) >= self.PARALLEL_MIN_MUSIC_S
+        )
+
+    def generate_batch(
+        self,
+        segments: list[Segment],
+        options: GenerationOptions,
+        out_dir: Path,
+        should_stop: ShouldStop | None = None,
+    ) -> list[Cue | Exception]:
+        if not self.wants_batch(segments):
+            return super().generate_batch(segments, options, out_dir, should_stop)
+        pool = self._workers(min(len(segments), os.cpu_count() or 1))
+        futures = [pool.submit(_generate_in_worker, s, options, str(out_dir)) for s in segments]
+        results: list[Cue | Exception] = []
+        for future in futures:
+            if should_stop is not None and should_stop():
+                for f in futures:
+                    f.cancel()
+                raise CueCancelled("the job was cancelled")
+            try:
+                results.append(future.result())
+            except CueError as exc:
+                results.append(exc)
+        return results
+
+    def _workers(self, count: int) -> ProcessPoolExecutor:
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(
+                    count,
+                    mp_context=multiprocessing.get_context("spawn"),  # never fork gRPC threads
+                    initializer=_start_worker,
+                    initargs=(self.soundfont, self.picture_cache, self.font_dir),
+                )
+            return self._pool
 
     @classmethod
     def from_settings(cls, settings: EngineSettings) -> ComposerModel:
@@ -426,3 +478,16 @@ def _check_segment(segment: Segment) -> None:
             "a range of at least one frame. Mark an in and an out point (or a marker with a "
             "duration) around the scene."
         )
+
+
+_WORKER_MODEL: ComposerModel | None = None
+
+
+def _start_worker(soundfont: str, picture_cache: Path | None, font_dir: Path | None) -> None:
+    global _WORKER_MODEL  # one model per worker process, made once
+    _WORKER_MODEL = ComposerModel(soundfont, picture_cache, font_dir)
+
+
+def _generate_in_worker(segment: Segment, options: GenerationOptions, out_dir: str) -> Cue:
+    assert _WORKER_MODEL is not None
+    return _WORKER_MODEL.generate(segment, options, Path(out_dir))
