@@ -351,13 +351,9 @@ class JobQueue:
     def _score(self, job: Job, model: CueModel, indices: list[int]) -> None:
         keys = {i: self._key(job, model, i) for i in indices}
         todo = [i for i in indices if job.fresh or not keys[i] or not self._reuse(job, i, keys[i])]
-        with job.cond:
-            for i in todo:
-                job.runs[i].state = SegmentState.RUNNING
-                job._changed(i)
-        for i in todo:
-            self.store.segment_started(job.id, i, SegmentState.RUNNING)
         if model.wants_batch([job.runs[i].segment for i in todo]):
+            # Handed to the model together, so started together: a restart makes these again.
+            self._started(job, todo)
             segments = [job.runs[i].segment for i in todo]
             try:
                 cues = model.generate_batch(
@@ -375,12 +371,23 @@ class JobQueue:
                         self._keep(job, i, result, keys[i])
                 return
         for i in todo:
-            if job.cancel_requested.is_set():
+            if job.cancel_requested.is_set() or self._stopping.is_set():
                 return
             self._score_one(job, model, i, keys[i])
 
+    def _started(self, job: Job, indices: list[int]) -> None:
+        """Mark segments running and count the start in the store (a restart reads the count)."""
+        with job.cond:
+            for i in indices:
+                job.runs[i].state = SegmentState.RUNNING
+                job._changed(i)
+        for i in indices:
+            self.store.segment_started(job.id, i, SegmentState.RUNNING)
+
     def _score_one(self, job: Job, model: CueModel, i: int, key: str) -> None:
         segment = job.runs[i].segment
+        if job.runs[i].state != SegmentState.RUNNING:  # a failed batch already counted it
+            self._started(job, [i])
         try:
             cue = model.generate(segment, job.options, job.output_dir, self._stop_hook(job))
         except CueCancelled:
