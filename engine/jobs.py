@@ -283,7 +283,7 @@ class JobQueue:
     def _work(self, q: queue.Queue[Job | None]) -> None:
         while (job := q.get()) is not None and not self._stopping.is_set():
             try:
-                self._run(job)
+                self._turn(job, q)
             except Exception as exc:  # a bug must not kill the worker and strand later jobs
                 log.exception("job %s crashed", job.id)
                 self._suspect = f"job {job.id} crashed: {exc!r}"  # health probes the store
@@ -325,11 +325,14 @@ class JobQueue:
             self._suspect = ""
         return ""
 
-    def _run(self, job: Job) -> None:
-        with job.cond:
-            job.state = JobState.RUNNING
-            job._changed(-1)
-        self.store.set_job_state(job.id, job.state)
+    def _turn(self, job: Job, q: queue.Queue[Job | None]) -> None:
+        """One batch of the job, then the job goes to the back of its queue: a 400-cue score
+        shares the device with an editor's one-cue request instead of holding it to its end."""
+        if job.state == JobState.QUEUED:
+            with job.cond:
+                job.state = JobState.RUNNING
+                job._changed(-1)
+            self.store.set_job_state(job.id, job.state)
         try:
             model = self.registry.get(job.model)
             job.output_dir.mkdir(parents=True, exist_ok=True)
@@ -339,14 +342,17 @@ class JobQueue:
                     self._record(job, i, error=_problem(exc, job))
             self._finish(job)
             return
-        batch_size = max(1, model.batch_size)
         pending = [i for i, r in enumerate(job.runs) if r.state == SegmentState.PENDING]
-        for start in range(0, len(pending), batch_size):
-            if job.cancel_requested.is_set() or self._stopping.is_set():
-                break
-            self._score(job, model, pending[start : start + batch_size])
-        if not self._stopping.is_set():  # a stopping engine leaves the rest for its next start
+        if pending and not (job.cancel_requested.is_set() or self._stopping.is_set()):
+            self._score(job, model, pending[: max(1, model.batch_size)])
+        if self._stopping.is_set():
+            return  # a stopping engine leaves the rest for its next start
+        if job.cancel_requested.is_set() or not any(
+            r.state == SegmentState.PENDING for r in job.runs
+        ):
             self._finish(job)
+        else:
+            q.put(job)
 
     def _score(self, job: Job, model: CueModel, indices: list[int]) -> None:
         keys = {i: self._key(job, model, i) for i in indices}

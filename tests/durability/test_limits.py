@@ -122,3 +122,36 @@ def test_finished_scores_beyond_the_kept_number_leave_the_bridge(demo24, tmp_pat
             assert all(run.prepared.timeline is None for run in runs.values())
     finally:
         server.stop(0)
+
+
+def test_a_one_cue_request_is_not_held_behind_a_long_score(tmp_path):
+    """Jobs take turns a batch at a time: an editor's single cue, sent after a studio's long
+    batch, is made while that batch still has most of its cues to go."""
+    from cuebridge.engine.jobs import JobQueue
+    from cuebridge.engine.registry import ModelRegistry
+    from cuebridge.engine.segment import GenerationOptions, Rate, Segment
+    from cuebridge.engine.store import JobStore
+
+    jobs = JobQueue(ModelRegistry(), tmp_path / "cues", JobStore(tmp_path / "engine.sqlite3"))
+    model = jobs.registry.get(jobs.registry.default_name())
+    cues = 3 * model.batch_size  # three turns of the long job
+    long = jobs.submit(
+        [Segment(id=f"l{i}", rate=Rate(24), duration_frames=48, seed=i) for i in range(cues)],
+        GenerationOptions(),
+        tmp_path / "long",
+    )
+    short = jobs.submit(
+        [Segment(id="one", rate=Rate(24), duration_frames=48, seed=99)],
+        GenerationOptions(),
+        tmp_path / "short",
+    )
+    try:
+        for _ in jobs.watch(short.id):
+            pass
+        assert short.done == 1
+        assert long.done <= 2 * model.batch_size < cues  # the long job was not run to its end
+        for _ in jobs.watch(long.id):
+            pass
+        assert long.done == cues and long.failed == 0
+    finally:
+        jobs.close()
