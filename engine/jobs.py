@@ -116,32 +116,21 @@ class JobQueue:
         fresh: bool = False,
     ) -> Job:
         self._check(segments)
+        with self._lock:
+            self._check_room(len(segments))  # before the model is asked: retries stay cheap
         model_name = options.model or self.registry.default_name()
         try:
-            model = self.registry.get(model_name)
+            status = self.registry.status(model_name)
         except KeyError as exc:
             raise JobRejected(str(exc.args[0])) from exc
-        status = model.status()
         if not status.ready:
             raise ModelNotReady(f"model {model_name!r} is not ready: {status.reason}")
+        model = self.registry.get(model_name)
         job_id = uuid.uuid4().hex[:12]
         out = Path(output_dir) if output_dir else self.output_root / job_id
         job = Job(job_id, model_name, options, out, [SegmentRun(s) for s in segments], fresh)
         with self._lock:
-            if self._stopping.is_set():
-                raise EngineBusy("the engine is shutting down; send the job again once it is up")
-            active = [j for j in self._jobs.values() if not j.finished]
-            if len(active) >= self.limits.max_jobs:
-                raise EngineBusy(
-                    f"{len(active)} jobs are already queued or running (the limit is "
-                    f"{self.limits.max_jobs}); try again when one has finished"
-                )
-            waiting = sum(j.pending for j in active)
-            if waiting + len(segments) > self.limits.max_queued_segments:
-                raise EngineBusy(
-                    f"{waiting} segments are already waiting; {len(segments)} more "
-                    f"would pass the limit of {self.limits.max_queued_segments}"
-                )
+            self._check_room(len(segments))
             try:
                 self.store.add_job(
                     job.id, model_name, options, out, fresh, job.state, segments,
@@ -157,6 +146,23 @@ class JobQueue:
             self._jobs[job_id] = job
             self._queue_for(status.device, model.concurrent_jobs).put(job)
         return job
+
+    def _check_room(self, segments: int) -> None:
+        """Raise EngineBusy when the engine is stopping or full. Caller holds self._lock."""
+        if self._stopping.is_set():
+            raise EngineBusy("the engine is shutting down; send the job again once it is up")
+        active = [j for j in self._jobs.values() if not j.finished]
+        if len(active) >= self.limits.max_jobs:
+            raise EngineBusy(
+                f"{len(active)} jobs are already queued or running (the limit is "
+                f"{self.limits.max_jobs}); try again when one has finished"
+            )
+        waiting = sum(j.pending for j in active)
+        if waiting + segments > self.limits.max_queued_segments:
+            raise EngineBusy(
+                f"{waiting} segments are already waiting; {segments} more "
+                f"would pass the limit of {self.limits.max_queued_segments}"
+            )
 
     def _forget_old_jobs(self) -> None:
         # Caller holds self._lock. A server that runs for weeks must not grow with every job.

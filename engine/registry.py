@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -43,6 +44,10 @@ BUILTIN_MODELS = (
 )
 
 FALLBACK_MODEL = "composer"
+# A ready model's status is reused this long: asking reads the disk (fonts, weights, packages)
+# and every SubmitJob asks, so a burst of clients would otherwise spend the engine's CPU there.
+# A not-ready answer is never reused: a fix the user just made shows at the next call.
+READY_STATUS_TTL_S = 2.0
 # What to do when a model's package is missing, by the module that failed to import.
 INSTALL_HINTS = {
     "midirenderer": "pip install midirenderer (or pip install --no-deps tinysoundfont==0.3.7)",
@@ -64,14 +69,19 @@ class ModelRegistry:
         self._order = [e.name for e in entries]
         self._models: dict[str, CueModel] = {}
         self._lock = threading.Lock()
+        self._ready: dict[str, tuple[float, ModelStatus]] = {}  # name -> (when, ready status)
 
     def names(self) -> list[str]:
         return list(self._order)
 
-    def get(self, name: str) -> CueModel:
+    def _entry(self, name: str) -> ModelEntry:
         if name not in self._entries:
             known = ", ".join(self._order)
             raise KeyError(f"unknown model {name!r}; known models: {known}")
+        return self._entries[name]
+
+    def get(self, name: str) -> CueModel:
+        self._entry(name)
         with self._lock:
             if name not in self._models:
                 self._models[name] = self._entries[name].factory(self.settings)
@@ -83,9 +93,17 @@ class ModelRegistry:
             return list(self._models.values())
 
     def status(self, name: str) -> ModelStatus:
-        entry = self._entries[name]
+        entry = self._entry(name)
+        seen = self._ready.get(name)
+        if seen and time.monotonic() - seen[0] < READY_STATUS_TTL_S:
+            return seen[1]
         try:
-            return self.get(name).status()
+            status = self.get(name).status()
+            if status.ready:
+                self._ready[name] = (time.monotonic(), status)
+            else:
+                self._ready.pop(name, None)
+            return status
         except ModuleNotFoundError as exc:
             hint = INSTALL_HINTS.get((exc.name or "").split(".")[0], f"pip install {exc.name}")
             reason = f"missing package {exc.name!r}: {hint}"
