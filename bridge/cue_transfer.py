@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 ATTEMPTS = 2
 PARALLEL_FETCHES = 4  # a few streams at once hide the round trips; the network does the rest
 SUFFIXES = {"audio": ".wav", "midi": ".mid"}
+STEM = "stem:"  # a stem's kind is "stem:<section>", e.g. "stem:Winds and Brass"
 
 
 class DamagedTransfer(Exception):
@@ -72,6 +74,10 @@ def fetch_cue(
     local.CopyFrom(cue)
     local.audio_path = str(paths.get("audio", ""))
     local.midi_path = str(paths.get("midi", ""))
+    local.stem_paths.clear()
+    for kind, path in paths.items():
+        if kind.startswith(STEM):
+            local.stem_paths[kind.removeprefix(STEM)] = str(path)
     return local
 
 
@@ -87,9 +93,7 @@ def _fetch_once(
             if chunk.kind:
                 if current is not None:
                     written[current.kind] = current.commit()
-                suffix = SUFFIXES.get(chunk.kind)
-                if suffix is None:
-                    raise DamagedTransfer(f"unknown file kind {chunk.kind!r}")
+                suffix = _suffix(chunk.kind)
                 current = _IncomingFile(chunk.kind, cue_dir / f"{stem}{suffix}", chunk)
             elif current is None:
                 raise DamagedTransfer("data before the file was named")
@@ -104,6 +108,17 @@ def _fetch_once(
     if "audio" not in written:
         raise DamagedTransfer("the engine sent no audio file")
     return written
+
+
+def _suffix(kind: str) -> str:
+    """The file name's ending after the cue's stem: ".wav", ".mid", ".winds-and-brass.wav"."""
+    if kind.startswith(STEM):
+        slug = re.sub(r"[^a-z0-9]+", "-", kind.removeprefix(STEM).lower()).strip("-")
+        if slug:
+            return f".{slug}.wav"
+    elif kind in SUFFIXES:
+        return SUFFIXES[kind]
+    raise DamagedTransfer(f"unknown file kind {kind!r}")
 
 
 class _IncomingFile:

@@ -17,8 +17,11 @@ CHUNK_BYTES = 1024 * 1024  # well under gRPC's message limit; a cue of minutes i
 
 
 def cue_file_chunks(cue: Cue, chunk_bytes: int = CHUNK_BYTES) -> Iterator[pb.CueFileChunk]:
-    """The cue's WAV, then its MIDI (when it has one). Raises OSError for a file gone missing."""
-    for kind, path in (("audio", cue.audio_path), ("midi", cue.midi_path)):
+    """The cue's WAV, then its MIDI (when it has one), then each stem as kind "stem:<section>".
+    Raises OSError for a file gone missing."""
+    files = [("audio", cue.audio_path), ("midi", cue.midi_path)]
+    files += [(f"stem:{section}", path) for section, path in cue.stem_paths.items()]
+    for kind, path in files:
         if not path:
             continue
         with open(path, "rb") as f:

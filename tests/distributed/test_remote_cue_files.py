@@ -29,7 +29,7 @@ def _sha(path: str | Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def test_a_remote_engine_delivers_every_cue_into_the_bridges_own_folder(tmp_path):
+def test_a_remote_engine_delivers_every_cue_and_its_stems_into_the_bridges_own_folder(tmp_path):
     engine_side, bridge_side = tmp_path / "engine-machine", tmp_path / "editor-machine"
     engine = start_server(
         "127.0.0.1", 0, state_dir=engine_side / "state", output_root=engine_side / "cues"
@@ -47,6 +47,7 @@ def test_a_remote_engine_delivers_every_cue_into_the_bridges_own_folder(tmp_path
                     timeline_path=str(timeline),
                     output_path=str(bridge_side / "reel1_scored.otio"),
                     cue_dir=str(cue_dir),
+                    generation=pb.GenerationOptions(stems=True),  # stems travel too
                 ),
             )
         engine_cues = {
@@ -67,6 +68,10 @@ def test_a_remote_engine_delivers_every_cue_into_the_bridges_own_folder(tmp_path
         assert _sha(local) == _sha(remote.audio_path)  # the very bytes the engine made
         assert _sha(p.cue.midi_path) == _sha(remote.midi_path)
         assert wav_facts(local)[2] == p.cue.num_samples
+        assert p.cue.stem_paths and set(p.cue.stem_paths) == set(remote.stem_paths)
+        for section, path in p.cue.stem_paths.items():
+            assert Path(path).parent == cue_dir
+            assert _sha(path) == _sha(remote.stem_paths[section])
     assert not list(cue_dir.glob(".*.tmp"))  # no temp file left behind
     # The written timeline points at the bridge's copies.
     scored = otio.adapters.read_from_file(str(bridge_side / "reel1_scored.otio"))

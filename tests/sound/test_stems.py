@@ -91,3 +91,38 @@ def test_stem_tracks_sit_under_score_exact_to_the_frame(stem_score, suffix):
             )
             seen += 1
     assert seen == sum(len(p["cue"]["stem_paths"]) for p in placements.values())
+
+
+# FCPXML and AAF carry the stems as audio lanes/slots but their OTIO adapters drop track names
+# (FCPXML lanes are unnamed; AAF slots read back as "Sequence"): each stem clip is found by its
+# name and file instead, and must sit on the cue's frames, on a track after the full mix's.
+@pytest.mark.parametrize("suffix", [".fcpxml", ".aaf"])
+def test_stem_clips_sit_under_the_mix_exact_to_the_frame_in_fcpxml_and_aaf(stem_score, suffix):
+    result, tmp = stem_score
+    out = tmp / f"stems{suffix}"
+    done = CliRunner().invoke(main, ["convert", result["output_path"], str(out), "--force"])
+    assert done.exit_code == EXIT_OK, done.output
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        timeline = otio.adapters.read_from_file(str(out))
+    placements = {p["name"]: p for p in result["placements"]}
+    mix_track = stem_tracks = 0
+    seen = set()
+    for n, track in enumerate(timeline.audio_tracks()):
+        for clip in track.find_clips():
+            name, _, section = clip.name.partition(" - ")
+            if name not in placements:
+                continue
+            p = placements[name]
+            start = round(clip.range_in_parent().start_time.rescaled_to(24).value)
+            assert start == int(p["record_start_frame"]), (suffix, clip.name)
+            assert round(clip.duration().rescaled_to(24).value) == int(p["record_duration_frames"])
+            wanted = p["cue"]["stem_paths"][section] if section else p["cue"]["audio_path"]
+            assert clip.media_reference.target_url.endswith(wanted.split("/")[-1])
+            if section:
+                stem_tracks = max(stem_tracks, n)
+                seen.add((name, section))
+            else:
+                mix_track = n
+    assert seen == {(p["name"], s) for p in placements.values() for s in p["cue"]["stem_paths"]}
+    assert mix_track < stem_tracks
