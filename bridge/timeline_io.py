@@ -18,7 +18,7 @@ import opentimelineio as otio
 
 from cuebridge.bridge.destinations import check_folder_writable
 from cuebridge.bridge.errors import TimelineError
-from cuebridge.bridge.provenance import carry_for
+from cuebridge.bridge.provenance import carry_for, spell_aaf, spell_fcpxml
 from cuebridge.bridge.timeline_guard import check_json_file, check_times, read_otioz_content
 
 # Formats OpenTimelineIO can read (with the adapter plugins cuebridge depends on), by suffix.
@@ -102,6 +102,10 @@ def write_timeline(
             otio.adapters.write_to_file(
                 _fit_for(suffix, timeline), str(tmp), **WRITE_ARGS.get(suffix, {})
             )
+        if suffix == ".fcpxml":
+            spell_fcpxml(tmp, timeline)
+        elif suffix == ".aaf":
+            spell_aaf(tmp, timeline)
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import warnings
+from pathlib import Path
 
 import opentimelineio as otio
 import pytest
@@ -58,3 +59,64 @@ def test_the_score_track_and_the_cue_provenance_survive(scored, suffix):
         start = clip.range_in_parent().start_time.rescaled_to(24).value
         assert round(start) == int(p["record_start_frame"])
         assert round(clip.duration().rescaled_to(24).value) == int(p["record_duration_frames"])
+
+
+def test_fcpxml_gives_each_cue_the_score_role_and_its_provenance_as_a_note(scored):
+    """FCPXML lanes have no names: FCP sorts audio by role, and shows a clip's note."""
+    import xml.etree.ElementTree as ET
+
+    result, tmp = scored
+    out = tmp / "again.fcpxml"
+    done = CliRunner().invoke(main, ["convert", result["output_path"], str(out), "--force"])
+    assert done.exit_code == EXIT_OK, done.output
+    text = out.read_text()
+    assert text.startswith('<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE fcpxml>')
+    root = ET.fromstring(text)
+    assets = {a.get("id"): a.get("src") for a in root.iter("asset")}
+    notes = {}
+    for clip in root.iter("clip"):
+        for audio in clip.iter("audio"):
+            if audio.get("role"):
+                notes[assets[audio.get("ref")]] = (audio.get("role"), clip.findtext("note"))
+                assert list(clip)[0].tag == "note"  # where FCPXML's DTD puts it
+    assert len(notes) == len(result["placements"])
+    for p in result["placements"]:
+        meta = p["cue"]["metadata"]
+        role, note = notes[Path(p["cue"]["audio_path"]).resolve().as_uri()]
+        assert role == "music.Score"
+        for field in (f"prompt: {meta['prompt']}", f"mood: {meta['mood']}", "model: composer"):
+            assert field in note
+        assert f"seed: {meta['seed']}" in note
+    # Still a timeline OTIO reads, the cues on their frames.
+    back = _read(out)  # held: a clip's parents live as long as their timeline
+    clips = {c.name: c for t in back.audio_tracks() for c in t.find_clips()}
+    for p in result["placements"]:
+        clip = clips[p["name"]]
+        start = clip.range_in_parent().start_time.rescaled_to(24).value
+        assert round(start) == int(p["record_start_frame"])
+
+
+def test_aaf_names_the_score_slot_and_gives_each_master_clip_its_provenance(scored):
+    """Avid reads slot names and master-clip user comments (the bin's columns)."""
+    import aaf2
+
+    result, tmp = scored
+    out = tmp / "again.aaf"
+    done = CliRunner().invoke(main, ["convert", result["output_path"], str(out), "--force"])
+    assert done.exit_code == EXIT_OK, done.output
+    with aaf2.open(str(out), "r") as f:
+        [composition] = list(f.content.compositionmobs())
+        assert "Score" in [slot.name for slot in composition.slots]
+    # The OTIO AAF reader gives the comments back, and the cues sit on their frames.
+    back = _read(out)  # held: a clip's parents live as long as their timeline
+    clips = {c.name: c for t in back.audio_tracks() for c in t.find_clips()}
+    for p in result["placements"]:
+        meta, clip = p["cue"]["metadata"], clips[p["name"]]
+        assert provenance_from(clip) == {
+            "prompt": meta["prompt"],
+            "mood": meta["mood"],
+            "seed": meta["seed"],
+            "model": "composer",
+        }
+        start = clip.range_in_parent().start_time.rescaled_to(24).value
+        assert round(start) == int(p["record_start_frame"])
