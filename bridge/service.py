@@ -119,23 +119,32 @@ class ScoreRun:
     result: bpb.ScoreResult | None = None
     events: list[pb.SegmentResult | None] = field(default_factory=list)
     cond: threading.Condition = field(default_factory=threading.Condition)
+    _snapshot: tuple[tuple, bpb.ScoreJob] | None = field(default=None, repr=False)
 
     @property
     def finished(self) -> bool:
         return self.state in FINAL_JOB_STATES
 
     def snapshot(self) -> bpb.ScoreJob:
+        """The score as it stands. Built once per change and shared by every caller (gRPC only
+        reads it): hundreds of editors polling a 400-cue score each second would otherwise
+        rebuild it hundreds of times a second, and slow every other call with it."""
         with self.cond:
-            return bpb.ScoreJob(
-                id=self.id,
-                state=self.state,
-                total=self.total,
-                done=self.done,
-                failed=self.failed,
-                message=self.message,
-                result=self.result,
-                cues=self._cues(),
-            )
+            key = (len(self.events), self.state, self.done, self.failed, self.message,
+                   id(self.result), self.prepared is None)  # fmt: skip
+            if self._snapshot is None or self._snapshot[0] != key:
+                message = bpb.ScoreJob(
+                    id=self.id,
+                    state=self.state,
+                    total=self.total,
+                    done=self.done,
+                    failed=self.failed,
+                    message=self.message,
+                    result=self.result,
+                    cues=self._cues(),
+                )
+                self._snapshot = (key, message)
+            return self._snapshot[1]
 
     def _cues(self) -> list[bpb.CueProgress]:
         # Per-cue state from the engine's segment events, so plugins can name the cue in progress.
