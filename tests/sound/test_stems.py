@@ -57,16 +57,20 @@ def stem_score(demo_films, tmp_path_factory):
     return json.loads(done.stdout)["result"], tmp
 
 
-# Every writer that carries several named audio tracks; FCPXML and AAF are checked for frames.
-@pytest.mark.parametrize("suffix", [".otio", ".otioz", ".xml"])
-def test_stem_tracks_sit_under_score_exact_to_the_frame(stem_score, suffix):
-    result, tmp = stem_score
-    out = tmp / f"stems{suffix}"
+def _converted(result: dict, out) -> otio.schema.Timeline:
+    """The scored timeline converted to `out` with the CLI, read back."""
     done = CliRunner().invoke(main, ["convert", result["output_path"], str(out), "--force"])
     assert done.exit_code == EXIT_OK, done.output
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        timeline = otio.adapters.read_from_file(str(out))
+        return otio.adapters.read_from_file(str(out))
+
+
+# Every writer that carries several named audio tracks; FCPXML and AAF are checked for frames.
+@pytest.mark.parametrize("suffix", [".otio", ".otioz", ".xml"])
+def test_stem_tracks_sit_under_score_exact_to_the_frame(stem_score, suffix):
+    result, tmp = stem_score
+    timeline = _converted(result, tmp / f"stems{suffix}")
     names = [t.name for t in timeline.audio_tracks()]
     i = names.index("Score")
     stem_names = [n for n in names[i + 1 :] if n.startswith("Score - ")]
@@ -99,12 +103,7 @@ def test_stem_tracks_sit_under_score_exact_to_the_frame(stem_score, suffix):
 @pytest.mark.parametrize("suffix", [".fcpxml", ".aaf"])
 def test_stem_clips_sit_under_the_mix_exact_to_the_frame_in_fcpxml_and_aaf(stem_score, suffix):
     result, tmp = stem_score
-    out = tmp / f"stems{suffix}"
-    done = CliRunner().invoke(main, ["convert", result["output_path"], str(out), "--force"])
-    assert done.exit_code == EXIT_OK, done.output
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        timeline = otio.adapters.read_from_file(str(out))
+    timeline = _converted(result, tmp / f"stems{suffix}")
     placements = {p["name"]: p for p in result["placements"]}
     mix_track = stem_tracks = 0
     seen = set()

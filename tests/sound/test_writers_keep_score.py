@@ -35,6 +35,21 @@ def _read(path):
         return otio.adapters.read_from_file(str(path))
 
 
+def _assert_kept(clip: otio.schema.Clip, placement: dict) -> None:
+    """The cue clip read back has its provenance and sits on the placement's frames."""
+    meta = placement["cue"]["metadata"]
+    assert provenance_from(clip) == {
+        "prompt": meta["prompt"],
+        "mood": meta["mood"],
+        "seed": meta["seed"],
+        "model": "composer",
+    }
+    start = clip.range_in_parent().start_time.rescaled_to(24).value
+    assert round(start) == int(placement["record_start_frame"])
+    duration = round(clip.duration().rescaled_to(24).value)
+    assert duration == int(placement["record_duration_frames"])
+
+
 # Formats whose OpenTimelineIO writer can carry a track name and free text per clip.
 @pytest.mark.parametrize("suffix", [".otio", ".otioz", ".xml"])
 def test_the_score_track_and_the_cue_provenance_survive(scored, suffix):
@@ -49,16 +64,7 @@ def test_the_score_track_and_the_cue_provenance_survive(scored, suffix):
     placements = sorted(result["placements"], key=lambda p: int(p["record_start_frame"]))
     assert len(clips) == len(placements)
     for clip, p in zip(clips, placements, strict=True):
-        meta = p["cue"]["metadata"]
-        assert provenance_from(clip) == {
-            "prompt": meta["prompt"],
-            "mood": meta["mood"],
-            "seed": meta["seed"],
-            "model": "composer",
-        }
-        start = clip.range_in_parent().start_time.rescaled_to(24).value
-        assert round(start) == int(p["record_start_frame"])
-        assert round(clip.duration().rescaled_to(24).value) == int(p["record_duration_frames"])
+        _assert_kept(clip, p)
 
 
 def test_fcpxml_gives_each_cue_the_score_role_and_its_provenance_as_a_note(scored):
@@ -111,12 +117,4 @@ def test_aaf_names_the_score_slot_and_gives_each_master_clip_its_provenance(scor
     back = _read(out)  # held: a clip's parents live as long as their timeline
     clips = {c.name: c for t in back.audio_tracks() for c in t.find_clips()}
     for p in result["placements"]:
-        meta, clip = p["cue"]["metadata"], clips[p["name"]]
-        assert provenance_from(clip) == {
-            "prompt": meta["prompt"],
-            "mood": meta["mood"],
-            "seed": meta["seed"],
-            "model": "composer",
-        }
-        start = clip.range_in_parent().start_time.rescaled_to(24).value
-        assert round(start) == int(p["record_start_frame"])
+        _assert_kept(clips[p["name"]], p)
