@@ -30,7 +30,7 @@ from cuebridge.bridge.security import (
 )
 from cuebridge.bridge.service import BridgeService
 from cuebridge.engine.jobs import EngineLimits, JobQueue
-from cuebridge.engine.ray_pool import RayPlan, ray_registry, release_replicas
+from cuebridge.engine.ray_pool import RayPlan, ray_registry
 from cuebridge.engine.ray_pool import connect as connect_ray
 from cuebridge.engine.registry import ModelRegistry
 from cuebridge.engine.service import CueEngineService
@@ -85,7 +85,7 @@ class RunningServer:
             self.http.stop()
         if self.jobs is not None:
             self.jobs.close(drain_s=max(grace, 0.1) * 5)
-            release_replicas(self.jobs.registry)  # a Ray cluster's GPUs go back to it
+            self.jobs.registry.close()  # Ray replicas and worker processes go back
         self.server.stop(grace).wait()
         self.engine_channel.close()
         if self.jobs is not None:

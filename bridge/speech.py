@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import json
-import multiprocessing
 import os
 import tempfile
 import threading
@@ -30,6 +29,8 @@ from pathlib import Path
 import av
 import numpy as np
 import platformdirs
+
+from cuebridge.worker_process import spawn_pool
 
 SAMPLE_RATE = 16_000
 ONSET, OFFSET = 0.5, 0.4
@@ -120,7 +121,7 @@ def _vad_process() -> ProcessPoolExecutor:
     global _VAD_PROCESS
     with _VAD_LOCK:
         if _VAD_PROCESS is None:
-            _VAD_PROCESS = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+            _VAD_PROCESS = spawn_pool(1)
         return _VAD_PROCESS
 
 

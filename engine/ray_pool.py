@@ -258,7 +258,7 @@ class RayCueModel(CueModel):
             for i, r in enumerate(results)
         ]
 
-    def release(self) -> None:
+    def close(self) -> None:
         """Stop the replicas, freeing their GPUs and CPUs on the cluster (a head that exits
         frees them anyway: they belong to its Ray driver)."""
         ray = import_ray()
@@ -276,12 +276,6 @@ class RayCueModel(CueModel):
             ]
             log.info("%d Ray replica(s) of %s started", self.count, self.name)
         return self.replicas
-
-
-def release_replicas(registry: ModelRegistry) -> None:
-    for model in registry.loaded():
-        if isinstance(model, RayCueModel):
-            model.release()
 
 
 _ACTOR = None

@@ -87,6 +87,12 @@ class ModelRegistry:
                 self._models[name] = self._entries[name].factory(self.settings)
             return self._models[name]
 
+    def close(self) -> None:
+        """What each loaded model holds outside this process goes back when the engine stops:
+        a Ray cluster's replicas (their CPUs and GPUs), the composer's worker processes."""
+        for model in self.loaded():
+            model.close()
+
     def loaded(self) -> list[CueModel]:
         """The models built so far (to release what they hold when the engine stops)."""
         with self._lock:

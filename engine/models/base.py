@@ -73,6 +73,11 @@ class CueModel(ABC):
                 results.append(exc)
         return results
 
+    def close(self) -> None:
+        """Let go of what the model holds outside this process (worker processes, a cluster's
+        replicas) when the engine stops. Most models hold nothing there."""
+        return None
+
     def identity(self) -> str:
         """What distinguishes this model's cues beyond its name (weights, rules version): part of
         the cue cache key, so a change here makes cues again."""

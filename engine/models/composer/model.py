@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import importlib.metadata
 import io
-import multiprocessing
 import os
 import threading
 import wave
@@ -63,6 +62,7 @@ from cuebridge.engine.models.composer.soundfont import (
 )
 from cuebridge.engine.segment import GenerationOptions, Segment
 from cuebridge.engine.settings import EngineSettings
+from cuebridge.worker_process import spawn_pool
 
 DESCRIPTION = (
     "Offline default: a cut-aware symbolic composer rendered through a General MIDI SoundFont"
@@ -132,13 +132,16 @@ class ComposerModel(CueModel):
     def _workers(self, count: int) -> ProcessPoolExecutor:
         with self._pool_lock:
             if self._pool is None:
-                self._pool = ProcessPoolExecutor(
-                    count,
-                    mp_context=multiprocessing.get_context("spawn"),  # never fork gRPC threads
-                    initializer=_start_worker,
-                    initargs=(self.soundfont, self.picture_cache, self.font_dir),
+                self._pool = spawn_pool(
+                    count, _start_worker, (self.soundfont, self.picture_cache, self.font_dir)
                 )
             return self._pool
+
+    def close(self) -> None:
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
 
     @classmethod
     def from_settings(cls, settings: EngineSettings) -> ComposerModel:
