@@ -213,6 +213,20 @@
     return cb.sequence.joinPath(folder || home, "cuebridge cues");
   }
 
+  /** What every request from the panel needs: the host, the bridge, and where files go. */
+  async function requestContext() {
+    const { ppro, uxp } = state.host;
+    const project = await ppro.Project.getActiveProject();
+    const temp = await uxp.storage.localFileSystem.getTemporaryFolder();
+    return {
+      ppro,
+      client: client(),
+      files: uxpFiles(state.host),
+      workDir: temp.nativePath,
+      cueRoot: cueRoot(project && project.path),
+    };
+  }
+
   async function onScore() {
     showNotice("");
     $("results").textContent = "";
@@ -220,15 +234,8 @@
     state.control = control;
     setRunning(true);
     try {
-      const { ppro, uxp } = state.host;
-      const project = await ppro.Project.getActiveProject();
-      const temp = await uxp.storage.localFileSystem.getTemporaryFolder();
       const outcome = await cb.score.scoreActiveSequence({
-        ppro,
-        client: client(),
-        files: uxpFiles(state.host),
-        workDir: temp.nativePath,
-        cueRoot: cueRoot(project && project.path),
+        ...(await requestContext()),
         choices: {
           prompt: $("prompt").value,
           mood: $("mood").value,
@@ -275,15 +282,8 @@
     state.control = control;
     setRunning(true);
     try {
-      const { ppro, uxp } = state.host;
-      const project = await ppro.Project.getActiveProject();
-      const temp = await uxp.storage.localFileSystem.getTemporaryFolder();
       const out = await cb.score.anotherTake({
-        ppro,
-        client: client(),
-        files: uxpFiles(state.host),
-        workDir: temp.nativePath,
-        cueRoot: cueRoot(project && project.path),
+        ...(await requestContext()),
         cues: state.cues,
         chosen: state.chosen,
         choices: { model: $("model").value, audition: $("audition").checked },
