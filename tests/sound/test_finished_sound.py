@@ -156,3 +156,14 @@ def test_the_hall_adds_a_tail_after_the_last_note_and_widens_the_image():
         return level(x[:, 0] - x[:, 1]) - level(x[:, 0] + x[:, 1])
 
     assert side_over_mid(wet) > side_over_mid(dry) + 6
+
+
+def test_an_installed_sf3_the_renderer_cannot_read_is_named_with_the_fix(tmp_path, monkeypatch):
+    """A plain install plays .sf2 only: a MuseScore .sf3 already on the machine is pointed out,
+    with the command that makes it playable, instead of advice to install it again."""
+    sf3 = tmp_path / "MuseScore_General.sf3"
+    sf3.write_bytes(b"sfbk")
+    monkeypatch.setattr(fonts, "search_dirs", lambda: [tmp_path])
+    said = fonts.advice(fonts.BUNDLED_SOUNDFONT, None, reads_sf3=False, sf3_fix="pip install X")
+    assert str(sf3) in said and "reads only .sf2" in said and said.endswith("pip install X")
+    assert fonts.advice(sf3, None) == ""  # a renderer that reads it: nothing better to get

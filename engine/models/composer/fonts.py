@@ -98,8 +98,16 @@ def best_font(allow_sf3: bool = True, user_dir: Path | None = None) -> Path:
     return installed_fonts(allow_sf3, user_dir)[0]
 
 
-def advice(in_use: Path, user_dir: Path | None = None) -> str:
-    """How to get a better font than `in_use`, or "" when it is already one of the best."""
+def advice(
+    in_use: Path, user_dir: Path | None = None, reads_sf3: bool = True, sf3_fix: str = ""
+) -> str:
+    """How to get a better font than `in_use`, or "" when it is already one of the best.
+    A renderer that cannot read .sf3 (`reads_sf3` False) is told of a better .sf3 already on
+    the machine and `sf3_fix`, the command that makes it playable."""
+    if not reads_sf3:
+        best = best_font(allow_sf3=True, user_dir=user_dir)
+        if best.suffix.lower() == ".sf3" and best != in_use:
+            return f"{best} is installed, but this renderer reads only .sf2 fonts: {sf3_fix}"
     if in_use.name in _NAMED[:3] or (user_dir is not None and in_use.parent == user_dir):
         return ""
     if sys.platform.startswith("linux"):
@@ -108,5 +116,5 @@ def advice(in_use: Path, user_dir: Path | None = None) -> str:
         how = "install MuseScore 4 (musescore.org; its MS Basic.sf3 is found automatically)"
     return (
         f"for real orchestral instruments: {how}, or put any General MIDI .sf2/.sf3 in "
-        f"{user_dir or 'the soundfonts folder in cuebridge data folder'}"
+        f"{user_dir or 'the soundfonts folder in the cuebridge data folder'}"
     )

@@ -52,10 +52,12 @@ from cuebridge.engine.models.composer.score import (
     feel_from_words,
 )
 from cuebridge.engine.models.composer.soundfont import (
+    FIX_TINYSOUNDFONT,
     load_soundfont,
     render_blocks,
     render_midi,
     render_sections,
+    renderer,
     renderer_version,
     resolve_soundfont,
     soundfont_problem,
@@ -167,7 +169,7 @@ class ComposerModel(CueModel):
         if problem:
             return ModelStatus(self.name, DESCRIPTION, ready=False, reason=problem)
         font = resolve_soundfont(self.soundfont, self.font_dir)
-        better = advice(font, self.font_dir)
+        better = advice(font, self.font_dir, renderer() == "tinysoundfont", FIX_TINYSOUNDFONT)
         description = f"{DESCRIPTION}; plays {font} through {renderer_version()}"
         return ModelStatus(
             self.name, description + (f". Better: {better}" if better else ""), ready=True
