@@ -220,19 +220,6 @@ def words_table(previous) -> None:
         )
 
 
-def _band_db(audio: np.ndarray, inside: bool) -> float:
-    mono = audio.mean(axis=1)
-    mask = np.zeros(len(mono), bool)
-    for a, b in SPEECH:
-        mask[int(a * SAMPLE_RATE) : int(b * SAMPLE_RATE)] = True
-    if not inside:
-        mask = ~mask
-        mask[-SAMPLE_RATE:] = False
-    spec = np.abs(np.fft.rfft(mono[mask])) ** 2
-    freqs = np.fft.rfftfreq(int(mask.sum()), 1 / SAMPLE_RATE)
-    return float(10 * np.log10(spec[(freqs > 300) & (freqs < 3400)].sum() + 1e-20))
-
-
 def speech_table() -> None:
     """The new composer with and without dialogue (the previous one ignores it): 30 s cues,
     lines at 8-14 s and 18-24 s, rendered without levelling."""
@@ -248,8 +235,11 @@ def speech_table() -> None:
             mel = m.part(midi, "Melody")
             return sum(1 for n in mel.notes if any(x <= n.start < y for x, y in SPEECH))
 
-        drop = _band_db(a, True) - _band_db(b, True)
-        outside = _band_db(a, False) - _band_db(b, False)
+        def band(audio, inside: bool) -> float:
+            return m.speech_band_db(audio, SAMPLE_RATE, SPEECH, inside)
+
+        drop = band(a, True) - band(b, True)
+        outside = band(a, False) - band(b, False)
         print(
             f"  {mood:16s} {drop:11.1f} dB {outside:11.2f} dB {count(plain):6d} -> {count(spoken)}"
         )

@@ -177,16 +177,8 @@ def test_under_dialogue_the_melody_rests_and_the_voice_band_empties():
         assert before == after
 
     def band_db(midi, inside: bool) -> float:
-        mono = render_midi(midi, 30 * SAMPLE_RATE).mean(axis=1)
-        mask = np.zeros(len(mono), bool)
-        for a, b in speech:
-            mask[int(a * SAMPLE_RATE) : int(b * SAMPLE_RATE)] = True
-        if not inside:
-            mask = ~mask
-            mask[-SAMPLE_RATE:] = False
-        spec = np.abs(np.fft.rfft(mono[mask])) ** 2
-        freqs = np.fft.rfftfreq(int(mask.sum()), 1 / SAMPLE_RATE)
-        return 10 * np.log10(spec[(freqs > 300) & (freqs < 3400)].sum())
+        audio = render_midi(midi, 30 * SAMPLE_RATE)
+        return metrics.speech_band_db(audio, SAMPLE_RATE, speech, inside)
 
     assert band_db(plain, True) - band_db(spoken, True) >= 6.0
     assert abs(band_db(plain, False) - band_db(spoken, False)) <= 1.0

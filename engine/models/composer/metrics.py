@@ -197,3 +197,20 @@ def integrated_loudness(audio: np.ndarray, rate: int) -> float:
     import pyloudnorm
 
     return float(pyloudnorm.Meter(rate).integrated_loudness(audio))
+
+
+def speech_band_db(
+    audio: np.ndarray, rate: int, speech: list[tuple[float, float]], inside: bool
+) -> float:
+    """Energy in the speech band (300 Hz-3.4 kHz) during the lines, or outside them (the last
+    second, the ending, left out), in dB."""
+    mono = audio.mean(axis=1) if audio.ndim == 2 else audio
+    mask = np.zeros(len(mono), bool)
+    for a, b in speech:
+        mask[int(a * rate) : int(b * rate)] = True
+    if not inside:
+        mask = ~mask
+        mask[-rate:] = False
+    spec = np.abs(np.fft.rfft(mono[mask])) ** 2
+    freqs = np.fft.rfftfreq(int(mask.sum()), 1 / rate)
+    return float(10 * np.log10(spec[(freqs > 300) & (freqs < 3400)].sum() + 1e-20))
