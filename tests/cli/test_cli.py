@@ -8,19 +8,8 @@ from pathlib import Path
 
 import opentimelineio as otio
 import pytest
-from click.testing import CliRunner
 
-from cuebridge.app.cli import EXIT_BAD_INPUT, EXIT_OK, main
-
-
-@pytest.fixture
-def cli():
-    runner = CliRunner()
-
-    def run(*args: str):
-        return runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
-
-    return run
+from cuebridge.app.cli import EXIT_BAD_INPUT, EXIT_OK
 
 
 def test_score_json_result_and_default_output_name(cli, demo24, tmp_path):

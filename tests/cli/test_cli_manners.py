@@ -17,20 +17,8 @@ import termios
 from pathlib import Path
 
 import opentimelineio as otio
-import pytest
-from click.testing import CliRunner
 
-from cuebridge.app.cli import EXIT_OK, main
-
-
-@pytest.fixture
-def cli():
-    runner = CliRunner()
-
-    def run(*args):
-        return runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
-
-    return run
+from cuebridge.app.cli import EXIT_OK
 
 
 def test_json_keeps_the_progress_bar_on_a_terminal_stderr(demo24, tmp_path):

@@ -6,22 +6,8 @@ import errno
 import shutil
 from types import SimpleNamespace
 
-import pytest
-from click.testing import CliRunner
-
-from cuebridge.app.cli import EXIT_BAD_INPUT, main
+from cuebridge.app.cli import EXIT_BAD_INPUT
 from cuebridge.engine.jobs import _problem
-
-
-@pytest.fixture
-def cli():
-    runner = CliRunner()
-
-    def run(*args):
-        # catch_exceptions=False: a traceback fails the test instead of becoming exit 1
-        return runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
-
-    return run
 
 
 def test_score_into_an_unwritable_folder_is_refused_before_any_cue(cli, demo24, tmp_path):

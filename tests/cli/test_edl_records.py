@@ -12,9 +12,8 @@ from pathlib import Path
 
 import opentimelineio as otio
 import pytest
-from click.testing import CliRunner
 
-from cuebridge.app.cli import EXIT_OK, main
+from cuebridge.app.cli import EXIT_OK
 
 AVID_EDL = """TITLE: AVID_CUT
 FCM: NON-DROP FRAME
@@ -29,16 +28,6 @@ FCM: NON-DROP FRAME
 * FROM CLIP NAME: Shot_C
 """
 HOUR = 24 * 3600
-
-
-@pytest.fixture
-def cli():
-    runner = CliRunner()
-
-    def run(*args):
-        return runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
-
-    return run
 
 
 @pytest.fixture
