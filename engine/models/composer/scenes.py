@@ -1,0 +1,166 @@
+"""Reading a scene by meaning: the style of a description from its nearest written examples.
+
+An editor types what happens on screen ("she finds the letter under the floorboards"), often
+with no mood word. `scenes.tsv` beside this module holds scene descriptions written as a film
+composer would score them, each with its style. A description is embedded with WordLlama (MIT;
+its 256-dimension weights and tokenizer ship inside the wheel, numpy + tokenizers, no torch) and
+given the style whose examples it sits nearest: the cosine to each style's centroid, after the
+examples' common direction is taken away (every sentence shares "the", "a", "she": without
+centring those decide). A scoring word the editor did write ("tense", "funeral") adds a little
+(`STYLE_WORD_WEIGHT`): the meaning decides, the word tips a close call.
+
+Settings were chosen by leave-one-out on the examples alone (`bench/bench_scenes.py --loo`); the
+held-out set in tests/data/scenes/ only measures.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+EXAMPLES_PATH = Path(__file__).with_name("scenes.tsv")
+STYLE_WORD_WEIGHT = 0.1  # per scoring word or film phrase, against cosines of about 0.1-0.4
+DECIDING_WORDS = 3  # at most this many words are named as having decided the style
+
+# Styles a composer would never give a scene of the other's feel: a frightening scene scored as
+# romance, comedy or pastoral; a tender one (love, loss, calm) as action or horror; a grieving
+# one as comedy or triumph. The reader is measured against these (tests, bench_scenes).
+_FRIGHTENING, _TENDER = ("horror", "suspense"), ("romance", "grief", "pastoral")
+OPPOSITE_FEEL: frozenset[frozenset[str]] = frozenset(
+    {frozenset((a, b)) for a in _FRIGHTENING for b in ("romance", "comedy", "pastoral")}
+    | {frozenset((a, b)) for a in _TENDER for b in ("action", "horror")}
+    | {frozenset(("grief", b)) for b in ("comedy", "triumph")}
+)
+
+
+def opposite_feel(wanted: str, got: str) -> bool:
+    """True when a scene a composer would score as `wanted` got a style of the opposite feel."""
+    return frozenset((wanted, got)) in OPPOSITE_FEEL
+
+
+# Words that say nothing about a scene: a description made only of these (and numbers or
+# timecodes) is no description ("Cue at 01:00:24:00", "scene 12 take 3", "untitled").
+_EMPTY_WORDS = frozenset(
+    "a an the of to in on at by for with from into onto as and or but is are was were be been "
+    "his her their its he she they it them him we you i me my our your this that these those "
+    "there here up down out over off all every while when who which what where before after "
+    "than then just cue cues scene scenes shot shots take takes reel music score scoring temp "
+    "untitled new final draft version v sc tk part act chapter intro outro montage sequence "
+    "marker clip nothing something placeholder tbd tba todo test xxx".split()
+)
+_STOP_WORDS = _EMPTY_WORDS - {"intro", "outro", "montage"}
+
+
+def load_examples(path: Path = EXAMPLES_PATH) -> list[tuple[str, str]]:
+    """(style, description) rows of a tab-separated file; lines starting with # are notes."""
+    rows = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        style, sep, text = line.partition("\t")
+        if not sep or not text.strip():
+            raise ValueError(f"{path}:{number}: expected 'style<TAB>description'")
+        rows.append((style.strip(), text.strip()))
+    return rows
+
+
+def content_words(text: str) -> list[str]:
+    """The words of a description that can carry its meaning, in order."""
+    return [w for w in re.findall(r"[a-z][a-z'-]*", text.lower()) if w not in _EMPTY_WORDS]
+
+
+@functools.lru_cache(maxsize=1)
+def _model():
+    import wordllama
+    from wordllama import WordLlama
+
+    # The weights and tokenizer ship in the package's own folder; WordLlama looks for the
+    # tokenizer under a misspelt path there and would go to the network without these two.
+    return WordLlama.load(cache_dir=Path(wordllama.__file__).parent, disable_download=True)
+
+
+def embed(texts: list[str]) -> np.ndarray:
+    """Un-normalised WordLlama embeddings, one row per text (float32)."""
+    return np.asarray(_model().embed(list(texts), norm=False), dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class SceneReading:
+    style: str
+    scores: dict[str, float]  # style -> score (cosine to its centroid plus word tips)
+    decided_by: tuple[str, ...]  # the words of the text that most moved it to this style
+    nearest: str  # the example nearest to the text, of the chosen style
+
+
+class SceneReader:
+    """Styles of descriptions by their nearest examples."""
+
+    def __init__(self, examples: list[tuple[str, str]], style_words: dict[str, str] | None = None):
+        self.styles = sorted({s for s, _ in examples})
+        self.texts = [t for _, t in examples]
+        self.labels = np.array([self.styles.index(s) for s, _ in examples])
+        raw = embed(self.texts)
+        self.centre = raw.mean(axis=0)
+        self.vectors = self._normalise(raw)
+        self.centroids = self._normalise(
+            np.stack([self.vectors[self.labels == i].mean(axis=0) for i in range(len(self.styles))])
+        )
+        self.style_words = {k: v for k, v in (style_words or {}).items() if v in self.styles}
+
+    def _normalise(self, raw: np.ndarray) -> np.ndarray:
+        centred = raw - self.centre
+        norms = np.linalg.norm(centred, axis=1, keepdims=True)
+        return centred / np.where(norms > 0, norms, 1.0)
+
+    def _word_tips(self, text: str) -> np.ndarray:
+        tips = np.zeros(len(self.styles), dtype=np.float32)
+        lowered = " " + " ".join(re.findall(r"[a-z']+", text.lower())) + " "
+        for phrase, style in self.style_words.items():
+            if f" {phrase} " in lowered:
+                tips[self.styles.index(style)] += STYLE_WORD_WEIGHT
+        return tips
+
+    def score(self, texts: list[str]) -> np.ndarray:
+        """(len(texts), styles) scores; higher is nearer."""
+        cosines = self._normalise(embed(texts)) @ self.centroids.T
+        return cosines + np.stack([self._word_tips(t) for t in texts])
+
+    def read(self, text: str) -> SceneReading | None:
+        """The style of one description, or None when it has no word that can mean anything."""
+        words = content_words(text)
+        if not words:
+            return None
+        # The text, then the text without each of its meaning words in turn: what a word
+        # takes away from the winning style is how much it decided it.
+        meaningful = [w for w in dict.fromkeys(words) if w not in _STOP_WORDS]
+        variants = [text] + [_without(text, w) for w in meaningful]
+        scores = self.score(variants)
+        best = int(np.argmax(scores[0]))
+        drops = scores[0, best] - scores[1:, best]
+        ranked = sorted(zip(meaningful, drops, strict=True), key=lambda p: -p[1])
+        decided = tuple(w for w, d in ranked[:DECIDING_WORDS] if d > 0) or tuple(meaningful[:1])
+        own = np.flatnonzero(self.labels == best)
+        vector = self._normalise(embed([text]))[0]
+        nearest = self.texts[int(own[np.argmax(self.vectors[own] @ vector)])]
+        return SceneReading(
+            style=self.styles[best],
+            scores={s: round(float(v), 4) for s, v in zip(self.styles, scores[0], strict=True)},
+            decided_by=decided,
+            nearest=nearest,
+        )
+
+
+def _without(text: str, word: str) -> str:
+    return re.sub(rf"\b{re.escape(word)}\b", " ", text, flags=re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=1)
+def reader() -> SceneReader:
+    """The reader over the shipped examples, built once per process (about 0.4 s)."""
+    from cuebridge.engine.models.composer.words import scoring_words
+
+    return SceneReader(load_examples(), scoring_words())
