@@ -114,3 +114,24 @@ def test_the_shared_mood_vocabulary_names_the_composers_styles():
 
     assert set(STYLE_NAMES) == set(STYLES)
     assert {m.style for m in MOODS.values()} == set(STYLES)
+
+
+def test_the_cue_says_what_was_understood(tmp_path):
+    from cuebridge.engine.models.composer.model import ComposerModel
+    from cuebridge.engine.segment import GenerationOptions, Rate, Segment
+
+    model = ComposerModel()
+    prompt = "the coffin is lowered while the widow holds the boy's hand"
+    cue = model.generate(
+        Segment("cue-1", Rate(24), 48, prompt=prompt), GenerationOptions(), tmp_path
+    )
+    assert cue.metadata["feel.style"] == cue.metadata["style"] == "grief"
+    words = cue.metadata["feel.decided_by"].split(", ")
+    assert words and all(w in prompt for w in words)
+    cue = model.generate(
+        Segment("cue-2", Rate(24), 48, prompt=prompt, mood="playful"), GenerationOptions(), tmp_path
+    )
+    assert (cue.metadata["feel.style"], cue.metadata["feel.decided_by"]) == (
+        "comedy",
+        "mood: playful",
+    )

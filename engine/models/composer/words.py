@@ -438,3 +438,30 @@ def analyse_words(prompt: str = "", mood: str = "") -> tuple[float, float, str] 
     """(valence, arousal, style) of the words, or None when they say nothing."""
     found = read_words(prompt, mood)
     return None if found is None else (found.valence, found.arousal, found.style)
+
+
+def decided_by(prompt: str, mood: str, source: str) -> tuple[str, ...]:
+    """What decided a cue's style, for its metadata and the editor: the mood or the prompt's
+    words when the words spoke (`source` is the composer's feel source), else the source."""
+    if source in ("words", "picture+words"):
+        found = read_words(prompt, mood)
+        if found is not None:
+            return found.decided_by
+    return {
+        "picture": ("picture",),
+        "options": ("valence/arousal",),
+        "given": ("given feel",),
+    }.get(source, ("no words: the nearest style to a neutral feel",))
+
+
+@functools.lru_cache(maxsize=1)
+def words_version() -> str:
+    """What decides how words are read (part of the composer's cue cache key): the reader's
+    version and its examples, so a change to either makes cues again."""
+    import hashlib
+    import importlib.metadata
+
+    from cuebridge.engine.models.composer.scenes import EXAMPLES_PATH
+
+    digest = hashlib.sha256(EXAMPLES_PATH.read_bytes()).hexdigest()[:12]
+    return f"words 2 scenes {digest} wordllama {importlib.metadata.version('wordllama')}"
