@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 import click
 
-from cuebridge.moods import MOODS, STYLE_NAMES
+from cuebridge.moods import MOODS, STYLE_NAMES, listed
 
 
 @click.command("moods")
@@ -19,9 +19,7 @@ def moods_command(as_json: bool) -> None:
     Use one with --mood (cues whose marker sets none) or as `mood: tense` in a marker's comment;
     anything else is refused. A scene described in the prompt needs no mood."""
     if as_json:
-        rows = [
-            {"name": m.name, "style": m.style, "description": m.description} for m in _ordered()
-        ]
+        rows = [{"name": m.name, "style": m.style, "description": m.description} for m in listed()]
         click.echo(json.dumps(rows, indent=2))
         return
     for style in STYLE_NAMES:
@@ -30,14 +28,10 @@ def moods_command(as_json: bool) -> None:
         click.echo(f"{'':9s} also: {', '.join(words)}")
 
 
-def _ordered():
-    return sorted(MOODS.values(), key=lambda m: (STYLE_NAMES.index(m.style), m.name != m.style))
-
-
 def feel_note(metadata: Mapping[str, str]) -> str:
-    """ "[grief: coffin, widow]" for a cue's line: its style and what decided it ("" if unknown)."""
+    """What a cue's line says was understood: "grief (coffin, widow)", "" when not known."""
     style = metadata.get("feel.style", "")
     if not style:
         return ""
     why = metadata.get("feel.decided_by", "")
-    return f"[{style}: {why}]" if why else f"[{style}]"
+    return f"{style} ({why})" if why else style

@@ -70,6 +70,7 @@ _FEELINGS: dict[str, tuple[str, float, float, str]] = {
     "whimsical": ("comedy", 0.6, 0.3, "comedy, gentle and fanciful"),
     "quirky": ("comedy", 0.5, 0.4, "comedy, odd and charming"),
     "silly": ("comedy", 0.6, 0.55, "comedy, broad"),
+    "romantic": ("romance", 0.7, -0.1, "romance"),
     "tender": ("romance", 0.6, -0.4, "romance, soft and close"),
     "warm": ("romance", 0.7, -0.2, "romance, glowing"),
     "loving": ("romance", 0.8, 0.0, "romance"),
@@ -110,6 +111,11 @@ MOODS: dict[str, Mood] = {
     **{name: Mood(name, name, _STYLE_DESCRIPTIONS[name]) for name in STYLE_NAMES},
     **{name: Mood(name, s, d, v, a) for name, (s, v, a, d) in _FEELINGS.items()},
 }
+
+
+def listed() -> list[Mood]:
+    """Every mood, for a list or a picker: each style, then the feeling words that score as it."""
+    return sorted(MOODS.values(), key=lambda m: (STYLE_NAMES.index(m.style), m.name != m.style))
 
 
 class UnknownMood(ValueError):

@@ -156,11 +156,3 @@ class SceneReader:
 
 def _without(text: str, word: str) -> str:
     return re.sub(rf"\b{re.escape(word)}\b", " ", text, flags=re.IGNORECASE)
-
-
-@functools.lru_cache(maxsize=1)
-def reader() -> SceneReader:
-    """The reader over the shipped examples, built once per process (about 0.4 s)."""
-    from cuebridge.engine.models.composer.words import scoring_words
-
-    return SceneReader(load_examples(), scoring_words())
