@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from cuebridge.engine.models.composer import scenes
-from cuebridge.engine.models.composer.words import analyse_words
+from cuebridge.engine.models.composer.words import analyse_words, scene_reader
 
 ROOT = Path(__file__).resolve().parents[1]
 PREVIOUS = "5504f36"  # main before the scene reader
@@ -80,19 +80,19 @@ def confusion(name: str, rows: list[tuple[str, str]], got: list[str]) -> None:
         print(f"{wanted:10s}" + "".join(f"{n:7d}" for n in counts))
 
 
-def leave_one_out() -> float:
-    """Each example classified by the centroids of all the others (no word tips)."""
+def leave_one_out() -> tuple[float, int]:
+    """Each example classified by the reader built on all the others (centroids and word
+    tips as in use): the only figure settings were chosen on."""
     examples = scenes.load_examples()
-    reader = scenes.SceneReader(examples)
-    right = 0
-    for i in range(len(examples)):
-        keep = np.arange(len(examples)) != i
-        centroids = np.stack(
-            [reader.vectors[keep & (reader.labels == c)].mean(0) for c in range(len(reader.styles))]
-        )
-        centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
-        right += int(np.argmax(centroids @ reader.vectors[i]) == reader.labels[i])
-    return right / len(examples)
+    reader = scene_reader()
+    right = opposite = 0
+    for i, (wanted, text) in enumerate(examples):
+        centroids = reader.centroids_without(i)
+        scores = reader.vectors[i] @ centroids.T + reader._word_tips(text)
+        got = reader.styles[int(np.argmax(scores))]
+        right += got == wanted
+        opposite += scenes.opposite_feel(wanted, got)
+    return right / len(examples), opposite
 
 
 def main() -> None:
@@ -126,7 +126,9 @@ def main() -> None:
         f"{1000 * old_s / len(rows):10.2f} {1000 * new_s / len(rows):10.2f}"
     )
     if args.loo:
-        print(f"{'leave-one-out on the examples (new)':44s} {'':10s} {100 * leave_one_out():9.1f}%")
+        right, opposite = leave_one_out()
+        print(f"{'leave-one-out on the examples (new)':44s} {'':10s} {100 * right:9.1f}%")
+        print(f"{'  ... of them on an opposite-feel style':44s} {'':10s} {opposite:10d}")
 
 
 if __name__ == "__main__":

@@ -51,6 +51,7 @@ _STYLE_DESCRIPTIONS = {
 # Feeling words -> (style, valence, arousal, description).
 _FEELINGS: dict[str, tuple[str, float, float, str]] = {
     "tense": ("suspense", -0.5, 0.6, "suspense, tight and pulsing"),
+    "suspenseful": ("suspense", -0.4, 0.5, "suspense"),
     "anxious": ("suspense", -0.6, 0.6, "suspense, restless"),
     "nervous": ("suspense", -0.5, 0.5, "suspense, uneasy"),
     "ominous": ("suspense", -0.6, 0.3, "suspense, slow and threatening"),
@@ -90,6 +91,8 @@ _FEELINGS: dict[str, tuple[str, float, float, str]] = {
     "ethereal": ("wonder", 0.4, -0.2, "wonder, airy"),
     "hopeful": ("wonder", 0.6, 0.1, "wonder, looking up"),
     "epic": ("triumph", 0.4, 0.85, "triumph, huge"),
+    "triumphant": ("triumph", 0.8, 0.8, "triumph"),
+    "victorious": ("triumph", 0.8, 0.8, "triumph, the battle won"),
     "heroic": ("triumph", 0.6, 0.8, "triumph, a hero's theme"),
     "uplifting": ("triumph", 0.75, 0.55, "triumph, rising"),
     "majestic": ("triumph", 0.6, 0.5, "triumph, stately"),

@@ -24,6 +24,7 @@ import numpy as np
 
 EXAMPLES_PATH = Path(__file__).with_name("scenes.tsv")
 STYLE_WORD_WEIGHT = 0.1  # per scoring word or film phrase, against cosines of about 0.1-0.4
+ANCHOR_WEIGHT = 0.3  # a style's scoring word counts as 0.3 of one of its written scenes
 DECIDING_WORDS = 3  # at most this many words are named as having decided the style
 
 # Styles a composer would never give a scene of the other's feel: a frightening scene scored as
@@ -106,10 +107,24 @@ class SceneReader:
         raw = embed(self.texts)
         self.centre = raw.mean(axis=0)
         self.vectors = self._normalise(raw)
-        self.centroids = self._normalise(
-            np.stack([self.vectors[self.labels == i].mean(axis=0) for i in range(len(self.styles))])
-        )
         self.style_words = {k: v for k, v in (style_words or {}).items() if v in self.styles}
+        # The style's own words ("tense", "funeral") stand beside its scenes, lighter than one.
+        words = sorted(self.style_words)
+        self.anchors = self._normalise(embed(words)) if words else np.zeros((0, raw.shape[1]))
+        self.anchor_labels = np.array([self.styles.index(self.style_words[w]) for w in words])
+        self.centroids = self.centroids_without(None)
+
+    def centroids_without(self, left_out: int | None) -> np.ndarray:
+        """Each style's centroid: its examples (less one, for leave-one-out) and its words."""
+        keep = np.arange(len(self.texts)) != (-1 if left_out is None else left_out)
+        rows = []
+        for i in range(len(self.styles)):
+            own = self.vectors[keep & (self.labels == i)]
+            anchors = self.anchors[self.anchor_labels == i] if len(self.anchors) else self.anchors
+            total = own.sum(axis=0) + ANCHOR_WEIGHT * anchors.sum(axis=0)
+            rows.append(total / (len(own) + ANCHOR_WEIGHT * len(anchors)))
+        centroids = np.stack(rows)
+        return centroids / np.linalg.norm(centroids, axis=1, keepdims=True)
 
     def _normalise(self, raw: np.ndarray) -> np.ndarray:
         centred = raw - self.centre
