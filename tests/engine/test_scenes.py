@@ -8,16 +8,19 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from cuebridge.engine.models.composer import scenes
 from cuebridge.engine.models.composer.styles import STYLES
 from cuebridge.engine.models.composer.words import read_words
 
-HELDOUT = Path(__file__).resolve().parents[1] / "data" / "scenes" / "heldout.tsv"
-# Reached on the held-out set when the reader was written (bench/bench_scenes.py): 57.7 % and
-# 26 of 220 on an opposite-feel style. Issue 19's goals are 85 % and none: NOT met yet; these
-# floors only keep the reader from getting worse.
-HELDOUT_FLOOR = 0.55
-OPPOSITE_CEILING = 26
+DATA = Path(__file__).resolve().parents[1] / "data" / "scenes"
+HELDOUT = DATA / "heldout.tsv"
+# (set, share on the composer's style at least, descriptions on an opposite-feel style at most):
+# what the reader reached when it was written (bench/bench_scenes.py: 60.9 % and 23; 65.5 % and
+# 20 on heldout2, written after the examples grew and before the reader ran on it). Issue 19's
+# goals are 85 % and none: NOT met yet; these bounds only keep the reader from getting worse.
+HELDOUT_BOUNDS = ((HELDOUT, 0.58, 23), (DATA / "heldout2.tsv", 0.62, 20))
 
 
 def test_examples_cover_every_style_with_thirty_descriptions():
@@ -28,24 +31,26 @@ def test_examples_cover_every_style_with_thirty_descriptions():
     assert min(counts.values()) >= 30
 
 
-def test_heldout_set_is_apart_from_the_examples():
+@pytest.mark.parametrize(("path", "floor", "ceiling"), HELDOUT_BOUNDS, ids=lambda v: str(v)[-13:])
+def test_heldout_set_is_apart_from_the_examples(path, floor, ceiling):
     examples = {t.lower() for _, t in scenes.load_examples()}
-    heldout = scenes.load_examples(HELDOUT)
+    heldout = scenes.load_examples(path)
     assert len(heldout) >= 200
     assert {s for s, _ in heldout} <= set(STYLES)
     assert not examples & {t.lower() for _, t in heldout}
 
 
-def test_heldout_accuracy_and_no_more_opposite_feel_than_measured():
-    rows = scenes.load_examples(HELDOUT)
+@pytest.mark.parametrize(("path", "floor", "ceiling"), HELDOUT_BOUNDS, ids=lambda v: str(v)[-13:])
+def test_heldout_accuracy_and_no_more_opposite_feel_than_measured(path, floor, ceiling):
+    rows = scenes.load_examples(path)
     got = [read_words(text, "") for _, text in rows]
     styles = [g.style if g else "" for g in got]
     right = sum(w == g for (w, _), g in zip(rows, styles, strict=True)) / len(rows)
     opposite = [
         (w, g, t) for (w, t), g in zip(rows, styles, strict=True) if scenes.opposite_feel(w, g)
     ]
-    assert right >= HELDOUT_FLOOR, f"{right:.1%} of the held-out set"
-    assert len(opposite) <= OPPOSITE_CEILING, opposite
+    assert right >= floor, f"{right:.1%} of {path.name}"
+    assert len(opposite) <= ceiling, opposite
 
 
 def test_opposite_feel_pairs_are_the_composers():
