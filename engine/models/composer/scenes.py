@@ -7,7 +7,8 @@ its 256-dimension weights and tokenizer ship inside the wheel, numpy + tokenizer
 given the style whose examples it sits nearest: the cosine to each style's centroid, after the
 examples' common direction is taken away (every sentence shares "the", "a", "she": without
 centring those decide). A scoring word the editor did write ("tense", "funeral") adds a little
-(`STYLE_WORD_WEIGHT`): the meaning decides, the word tips a close call.
+(`STYLE_WORD_WEIGHT`, more for a word of the mood vocabulary): the meaning decides, the word
+tips a close call.
 
 Settings were chosen by leave-one-out on the examples alone (`bench/bench_scenes.py --loo`); the
 held-out set in tests/data/scenes/ only measures.
@@ -24,6 +25,7 @@ import numpy as np
 
 EXAMPLES_PATH = Path(__file__).with_name("scenes.tsv")
 STYLE_WORD_WEIGHT = 0.1  # per scoring word or film phrase, against cosines of about 0.1-0.4
+MOOD_WORD_WEIGHT = 0.2  # a word of the mood vocabulary in the prompt: the editor said the mood
 ANCHOR_WEIGHT = 0.3  # a style's scoring word counts as 0.3 of one of its written scenes
 DECIDING_WORDS = 3  # at most this many words are named as having decided the style
 
@@ -53,7 +55,11 @@ _EMPTY_WORDS = frozenset(
     "untitled new final draft version v sc tk part act chapter intro outro montage sequence "
     "marker clip nothing something placeholder tbd tba todo test xxx".split()
 )
-_STOP_WORDS = _EMPTY_WORDS - {"intro", "outro", "montage"}
+# ... and words that never decide a style on their own (not named as having decided it).
+_STOP_WORDS = (_EMPTY_WORDS - {"intro", "outro", "montage"}) | frozenset(
+    "under through across behind beside around near against along toward towards between "
+    "inside outside above below onto without again very".split()
+)
 
 
 def load_examples(path: Path = EXAMPLES_PATH) -> list[tuple[str, str]]:
@@ -100,7 +106,12 @@ class SceneReading:
 class SceneReader:
     """Styles of descriptions by their nearest examples."""
 
-    def __init__(self, examples: list[tuple[str, str]], style_words: dict[str, str] | None = None):
+    def __init__(
+        self,
+        examples: list[tuple[str, str]],
+        style_words: dict[str, str] | None = None,
+        mood_words: frozenset[str] = frozenset(),
+    ):
         self.styles = sorted({s for s, _ in examples})
         self.texts = [t for _, t in examples]
         self.labels = np.array([self.styles.index(s) for s, _ in examples])
@@ -108,6 +119,7 @@ class SceneReader:
         self.centre = raw.mean(axis=0)
         self.vectors = self._normalise(raw)
         self.style_words = {k: v for k, v in (style_words or {}).items() if v in self.styles}
+        self.mood_words = mood_words
         # The style's own words ("tense", "funeral") stand beside its scenes, lighter than one.
         words = sorted(self.style_words)
         self.anchors = self._normalise(embed(words)) if words else np.zeros((0, raw.shape[1]))
@@ -136,7 +148,8 @@ class SceneReader:
         lowered = " " + " ".join(re.findall(r"[a-z']+", text.lower())) + " "
         for phrase, style in self.style_words.items():
             if f" {phrase} " in lowered:
-                tips[self.styles.index(style)] += STYLE_WORD_WEIGHT
+                weight = MOOD_WORD_WEIGHT if phrase in self.mood_words else STYLE_WORD_WEIGHT
+                tips[self.styles.index(style)] += weight
         return tips
 
     def score(self, texts: list[str]) -> np.ndarray:

@@ -381,10 +381,15 @@ class WordsReading:
     decided_by: tuple[str, ...]  # "mood: tense", or the prompt's words that chose the style
 
 
+# Scoring words that are also everyday words of another sense ("the convoy tears through the
+# market", "a grave danger", "a slip of paper"): they do not tip the scene reader.
+AMBIGUOUS = frozenset({"tears", "grave", "slip"})
+
+
 def scoring_words() -> dict[str, str]:
     """Words and film phrases that name a style outright -> the style (they tip the reader)."""
     words = {phrase: style for phrase, style, _, _ in PHRASES}
-    words.update({word: style for word, (style, _, _) in STYLE_WORDS.items()})
+    words.update({w: style for w, (style, _, _) in STYLE_WORDS.items() if w not in AMBIGUOUS})
     words.update({name: mood.style for name, mood in MOODS.items()})
     return words
 
@@ -398,7 +403,7 @@ def scene_reader():
     """The scene reader over the shipped examples, built once per process (about 0.4 s)."""
     from cuebridge.engine.models.composer.scenes import SceneReader, load_examples
 
-    return SceneReader(load_examples(), scoring_words())
+    return SceneReader(load_examples(), scoring_words(), frozenset(MOODS))
 
 
 @functools.lru_cache(maxsize=256)
