@@ -8,6 +8,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from cuebridge.engine.models.composer import scenes
@@ -17,10 +18,10 @@ from cuebridge.engine.models.composer.words import read_words
 DATA = Path(__file__).resolve().parents[1] / "data" / "scenes"
 HELDOUT = DATA / "heldout.tsv"
 # (set, share on the composer's style at least, descriptions on an opposite-feel style at most):
-# what the reader reached when it was written (bench/bench_scenes.py: 61.4 % and 23; 65.0 % and
-# 20 on heldout2, written after the examples grew and before the reader ran on it). Issue 19's
+# what the reader reached when it was written (bench/bench_scenes.py: 60.9 % and 19; 64.5 % and
+# 17 on heldout2, written after the examples grew and before the reader ran on it). Issue 19's
 # goals are 85 % and none: NOT met yet; these bounds only keep the reader from getting worse.
-HELDOUT_BOUNDS = ((HELDOUT, 0.58, 23), (DATA / "heldout2.tsv", 0.62, 20))
+HELDOUT_BOUNDS = ((HELDOUT, 0.58, 19), (DATA / "heldout2.tsv", 0.62, 17))
 
 
 def test_examples_cover_every_style_with_thirty_descriptions():
@@ -140,3 +141,22 @@ def test_the_cue_says_what_was_understood(tmp_path):
         "comedy",
         "mood: playful",
     )
+
+
+def test_a_close_call_between_opposite_feels_hedges():
+    from cuebridge.engine.models.composer.words import scene_reader
+
+    reader = scene_reader()
+    scores = np.zeros(len(reader.styles))
+
+    def score(**by_style):
+        row = scores.copy()
+        for style, value in by_style.items():
+            row[reader.styles.index(style)] = value
+        return reader.styles[reader.choose(row)]
+
+    # horror just ahead of romance: mystery, wrong for neither, when it is next
+    assert score(horror=0.30, romance=0.29, mystery=0.2) == "mystery"
+    # a clear lead, or a close call between neighbours, is kept
+    assert score(horror=0.30, romance=0.30 - scenes.HEDGE_MARGIN - 0.01) == "horror"
+    assert score(horror=0.30, suspense=0.29, romance=0.28) == "horror"

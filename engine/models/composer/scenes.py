@@ -27,6 +27,8 @@ EXAMPLES_PATH = Path(__file__).with_name("scenes.tsv")
 STYLE_WORD_WEIGHT = 0.1  # per scoring word or film phrase, against cosines of about 0.1-0.4
 MOOD_WORD_WEIGHT = 0.2  # a word of the mood vocabulary in the prompt: the editor said the mood
 ANCHOR_WEIGHT = 0.3  # a style's scoring word counts as 0.3 of one of its written scenes
+HEDGE_MARGIN = 0.04  # a closer call between opposite feels hedges (leave-one-out: 54 -> 39
+# of 551 examples on an opposite-feel style, 53.0 -> 52.3 % on the style)
 DECIDING_WORDS = 3  # at most this many words are named as having decided the style
 
 # Styles a composer would never give a scene of the other's feel: a frightening scene scored as
@@ -157,6 +159,20 @@ class SceneReader:
         cosines = self._normalise(embed(texts)) @ self.centroids.T
         return cosines + np.stack([self._word_tips(t) for t in texts])
 
+    def choose(self, scores: np.ndarray) -> int:
+        """The style to score a text in: the nearest, unless the text reads almost as much as a
+        style of the opposite feel; then, as a composer hedging, the nearest style that is wrong
+        for neither (mystery between horror and romance), when there is one."""
+        order = [int(i) for i in np.argsort(-scores)]
+        first, second = (self.styles[i] for i in order[:2])
+        if scores[order[0]] - scores[order[1]] >= HEDGE_MARGIN or not opposite_feel(first, second):
+            return order[0]
+        for i in order[2:]:
+            style = self.styles[i]
+            if not opposite_feel(style, first) and not opposite_feel(style, second):
+                return i
+        return order[0]
+
     def read(self, text: str) -> SceneReading | None:
         """The style of one description, or None when it has no word that can mean anything."""
         words = content_words(text)
@@ -167,7 +183,7 @@ class SceneReader:
         meaningful = [w for w in dict.fromkeys(words) if w not in _STOP_WORDS]
         variants = [text] + [_without(text, w) for w in meaningful]
         scores = self.score(variants)
-        best = int(np.argmax(scores[0]))
+        best = self.choose(scores[0])
         drops = scores[0, best] - scores[1:, best]
         ranked = sorted(zip(meaningful, drops, strict=True), key=lambda p: -p[1])
         decided = tuple(w for w, d in ranked[:DECIDING_WORDS] if d > 0) or tuple(meaningful[:1])
