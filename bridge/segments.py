@@ -24,6 +24,7 @@ import opentimelineio as otio
 
 from cuebridge.bridge.errors import BridgeError
 from cuebridge.bridge.media import MediaLinker
+from cuebridge.moods import UnknownMood, check_mood
 
 HIT_POINT_FRAMES = 1  # markers this short are hit points, longer ones are cues
 
@@ -176,13 +177,14 @@ def select(
     """The segments to score, in timeline order, each with cuts, hit points and media."""
     if facts.duration <= 0:
         raise BridgeError(f"{source}: the timeline is empty (no clips): there is nothing to score")
+    _known_mood(defaults.mood, "")
     ranges = _RANGE_PICKERS[selection.mode](timeline, facts, selection, source)
     out = []
     for index, (start, length, name, origin, extra) in enumerate(ranges):
         if length <= 0:
             raise BridgeError(f"{source}: {origin} has zero length; give it a duration")
         prompt = extra.get("prompt") or defaults.prompt
-        mood = extra.get("mood") or defaults.mood
+        mood = _known_mood(extra.get("mood", ""), f"{source}: {origin}") or defaults.mood
         seed = (
             int(extra["seed"]) if "seed" in extra else _derived_seed(defaults.seed, start, length)
         )
@@ -201,6 +203,16 @@ def select(
         )
         out.append(TimelineSegment(segment, start, origin, offline))
     return out
+
+
+def _known_mood(mood: str, where: str) -> str:
+    """The mood as given, when the shared vocabulary knows it; refused before any music is
+    made otherwise, with the nearest mood and the list (cuebridge/moods.py)."""
+    try:
+        check_mood(mood, where)
+    except UnknownMood as exc:
+        raise BridgeError(str(exc)) from None
+    return mood.strip()
 
 
 def _derived_seed(base: int, start: int, length: int) -> int:

@@ -34,6 +34,7 @@ from cuebridge.bridge.scoring import (
 from cuebridge.bridge.segments import CueDefaults, SegmentMode, Selection, TimelineSegment
 from cuebridge.bridge.wire import rate_from_pb, rate_to_pb, segment_to_pb
 from cuebridge.contract import FINAL_JOB_STATES
+from cuebridge.moods import listed as listed_moods
 from cuebridge.v1 import bridge_pb2 as bpb
 from cuebridge.v1 import bridge_pb2_grpc as bpb_grpc
 from cuebridge.v1 import engine_pb2 as pb
@@ -361,6 +362,14 @@ class BridgeService(bpb_grpc.BridgeServicer):
             return self.engine.GetEngineInfo(request, timeout=30)
         except grpc.RpcError as exc:
             context.abort(exc.code(), self._engine_problem(exc))
+
+    def ListMoods(self, request: bpb.ListMoodsRequest, context) -> bpb.ListMoodsResponse:
+        return bpb.ListMoodsResponse(
+            moods=[
+                bpb.Mood(name=m.name, style=m.style, description=m.description)
+                for m in listed_moods()
+            ]
+        )
 
     # -- the engine's side of a score --------------------------------------------------------
 

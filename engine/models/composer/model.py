@@ -62,6 +62,7 @@ from cuebridge.engine.models.composer.soundfont import (
     resolve_soundfont,
     soundfont_problem,
 )
+from cuebridge.engine.models.composer.words import decided_by, words_version
 from cuebridge.engine.segment import GenerationOptions, Segment
 from cuebridge.engine.settings import EngineSettings
 from cuebridge.worker_process import spawn_pool
@@ -161,7 +162,7 @@ class ComposerModel(CueModel):
         effects = importlib.metadata.version("pedalboard")
         return (
             f"composer-rules {COMPOSER_VERSION}; {renderer_version()}; font {font_id}; "
-            f"mastering {MASTERING_VERSION} pedalboard {effects}"
+            f"mastering {MASTERING_VERSION} pedalboard {effects}; {words_version()}"
         )
 
     def status(self) -> ModelStatus:
@@ -251,6 +252,9 @@ class ComposerModel(CueModel):
             "tempo_bpm": f"{plan.tempo_bpm:.1f}",
             "key": plan.key.name,
             "style": plan.style.name,
+            # What was understood: the style and what decided it (scenes.py, words.py).
+            "feel.style": plan.style.name,
+            "feel.decided_by": ", ".join(decided_by(segment.prompt, segment.mood, source)),
             "meter": plan.meter_name,
             "seed": str(segment.seed),
             "cuts_honoured": ",".join(f"{t:.3f}" for t in plan.cuts_s),

@@ -224,3 +224,23 @@ class ConvertResponse(_message.Message):
     OUTPUT_PATH_FIELD_NUMBER: _ClassVar[int]
     output_path: str
     def __init__(self, output_path: _Optional[str] = ...) -> None: ...
+
+class Mood(_message.Message):
+    __slots__ = ("name", "style", "description")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    STYLE_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    style: str
+    description: str
+    def __init__(self, name: _Optional[str] = ..., style: _Optional[str] = ..., description: _Optional[str] = ...) -> None: ...
+
+class ListMoodsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListMoodsResponse(_message.Message):
+    __slots__ = ("moods",)
+    MOODS_FIELD_NUMBER: _ClassVar[int]
+    moods: _containers.RepeatedCompositeFieldContainer[Mood]
+    def __init__(self, moods: _Optional[_Iterable[_Union[Mood, _Mapping]]] = ...) -> None: ...

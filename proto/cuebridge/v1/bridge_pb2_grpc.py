@@ -70,6 +70,11 @@ class BridgeStub:
                 request_serializer=cuebridge_dot_v1_dot_engine__pb2.EngineInfoRequest.SerializeToString,
                 response_deserializer=cuebridge_dot_v1_dot_engine__pb2.EngineInfo.FromString,
                 _registered_method=True)
+        self.ListMoods = channel.unary_unary(
+                '/cuebridge.v1.Bridge/ListMoods',
+                request_serializer=cuebridge_dot_v1_dot_bridge__pb2.ListMoodsRequest.SerializeToString,
+                response_deserializer=cuebridge_dot_v1_dot_bridge__pb2.ListMoodsResponse.FromString,
+                _registered_method=True)
 
 
 class BridgeServicer:
@@ -117,6 +122,12 @@ class BridgeServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListMoods(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_BridgeServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -154,6 +165,11 @@ def add_BridgeServicer_to_server(servicer, server):
                     servicer.GetEngineInfo,
                     request_deserializer=cuebridge_dot_v1_dot_engine__pb2.EngineInfoRequest.FromString,
                     response_serializer=cuebridge_dot_v1_dot_engine__pb2.EngineInfo.SerializeToString,
+            ),
+            'ListMoods': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListMoods,
+                    request_deserializer=cuebridge_dot_v1_dot_bridge__pb2.ListMoodsRequest.FromString,
+                    response_serializer=cuebridge_dot_v1_dot_bridge__pb2.ListMoodsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -345,6 +361,33 @@ class Bridge:
             '/cuebridge.v1.Bridge/GetEngineInfo',
             cuebridge_dot_v1_dot_engine__pb2.EngineInfoRequest.SerializeToString,
             cuebridge_dot_v1_dot_engine__pb2.EngineInfo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListMoods(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cuebridge.v1.Bridge/ListMoods',
+            cuebridge_dot_v1_dot_bridge__pb2.ListMoodsRequest.SerializeToString,
+            cuebridge_dot_v1_dot_bridge__pb2.ListMoodsResponse.FromString,
             options,
             channel_credentials,
             insecure,
