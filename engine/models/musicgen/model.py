@@ -6,11 +6,12 @@ What it does with a segment:
 2. video: ViViT tokens of the segment's picture (cuebridge.engine.picture.vivit, imported lazily);
 3. codes: classifier-free guided sampling with the cue's seed, windows of 30 s re-prompted with
    their last 12 s for longer cues (see MusicgenVideo.generate_long);
-4. audio: EnCodec at 32 kHz -> 48 kHz (polyphase windowed-sinc) -> a musical ending: the last
-   beat before the end is found by onset tracking and the cue rings out from it in a
-   raised-cosine fade that reaches silence on the segment's last sample;
-5. best-of-N: N takes in one batch, ranked by how well their onsets land on the cuts and hit
-   points; the best is placed, the others kept beside it and listed in the metadata.
+4. best-of-N: N takes in one batch, ranked by how well their onsets land on the cuts and hit
+   points; the best is placed, the others kept beside it and listed in the metadata;
+5. the ending: the last beat before the end is found by onset tracking, and the cue rings out
+   from it in a raised-cosine fade that reaches silence on the segment's last sample;
+6. EnCodec's 32 kHz takes are finished by engine/cue_writer.py like every model's cue: 48 kHz,
+   `--loudness`, true peak <= -1 dBTP, the duck under speech, `<cue_file_stem>.wav`.
 
 Importing this module must not import torch: the engine's core install has none. torch and
 transformers are imported inside functions; musicgen_video.py (which needs them) loads lazily.
@@ -21,7 +22,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
-import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,10 +30,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from cuebridge.engine.audio import musical_ending, normalise_peak, resample, sync_score, write_wav
+from cuebridge.engine.audio import ending_fade_s, sync_score
 from cuebridge.engine.cue import SAMPLE_RATE, Cue
+from cuebridge.engine.cue_writer import Performance, write_cue
 from cuebridge.engine.errors import CueError
-from cuebridge.engine.mix import duck_under_speech
 from cuebridge.engine.models.base import CueModel, ModelStatus
 from cuebridge.engine.segment import GenerationOptions, Segment
 from cuebridge.engine.settings import EngineSettings
@@ -145,10 +145,6 @@ def video_batch(tokens: list, model: MusicgenVideo):
 
 
 # The cue model -------------------------------------------------------------------------------
-
-
-def _safe_name(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._") or "cue"
 
 
 @dataclass
@@ -464,46 +460,37 @@ class MusicgenVideoModel(CueModel):
         return "vivit" if self._model.video_is_used() else "unused (adapter gates at 0)"
 
     def _finish(self, seg, options, prompt, takes_audio, out_dir: Path) -> Cue:
-        """48 kHz, exact length, musical ending, best take placed, the others kept."""
-
-        model = self._model
-        num_samples = seg.rate.samples(seg.duration_frames, SAMPLE_RATE)
+        """The best take placed (its onsets nearest the cuts and hit points), the others kept;
+        engine/cue_writer.py finishes them all like any model's cue (48 kHz, exact length,
+        the ending fade from the last beat, --loudness, true peak, the duck, the names)."""
+        rate = self._model.sampling_rate
+        end_s = seg.rate.samples(seg.duration_frames, SAMPLE_RATE) / SAMPLE_RATE
         targets = [t for t in seg.cut_times_s() + seg.hit_times_s() if t < seg.duration_s]
-        finished, scores, fades = [], [], []
-        for a in takes_audio:
-            hi = resample(np.asarray(a, np.float64), model.sampling_rate, SAMPLE_RATE)
-            hi, fade = musical_ending(normalise_peak(hi, -1.0), SAMPLE_RATE, num_samples)
-            finished.append(hi)
-            fades.append(fade)
-            scores.append(sync_score(hi, SAMPLE_RATE, targets))
+        takes = [np.asarray(a, np.float32).reshape(-1, 1) for a in takes_audio]
+        scores = [sync_score(a[: round(end_s * rate), 0], rate, targets) for a in takes]
         best = int(np.argmax(scores)) if len(scores) > 1 else 0
-        base = _safe_name(seg.id)
-        path = out_dir / f"{base}.{NAME}.wav"
+        fade_s = ending_fade_s(takes[best][:, 0], rate, end_s)
+        performance = Performance(
+            audio=takes[best],
+            sample_rate=rate,
+            takes=[a for t, a in enumerate(takes) if t != best],
+            fade_out_s=fade_s,
+            dc_block=True,
+            facts={
+                "prompt": prompt,
+                "seed": str(seg.seed + best),
+                "base_seed": str(seg.seed),
+                "guidance_scale": str(options.guidance_scale),
+                "guidance": self.guidance(options),
+                "top_k": str(options.top_k),
+                "temperature": str(options.temperature),
+                "takes": str(len(takes)),
+                "take_scores": json.dumps([round(s, 4) for s in scores]),
+                "chosen_take": str(best + 1),
+                "ending": f"fade {fade_s:.3f} s from the last beat",
+                "video": self._video_note(),
+                "weights": json.dumps(self._identity, sort_keys=True),
+            },
+        )
         # The take is chosen on the music alone; the dip under dialogue is a mix move after it.
-        finished[best], dialogue = duck_under_speech(finished[best], seg, options)
-        write_wav(path, finished[best], SAMPLE_RATE)
-        others = []
-        for t, a in enumerate(finished):
-            if t != best:
-                other = out_dir / f"{base}.{NAME}.take{t + 1}.wav"
-                write_wav(other, a, SAMPLE_RATE)
-                others.append(str(other))
-        metadata = {
-            "model": NAME,
-            "prompt": prompt,
-            "seed": str(seg.seed + best),
-            "base_seed": str(seg.seed),
-            "guidance_scale": str(options.guidance_scale),
-            "guidance": self.guidance(options),
-            "top_k": str(options.top_k),
-            "temperature": str(options.temperature),
-            "takes": str(len(finished)),
-            "take_scores": json.dumps([round(s, 4) for s in scores]),
-            "chosen_take": str(best + 1),
-            "other_takes": json.dumps(others),
-            "ending": f"fade {fades[best]:.3f} s from the last beat",
-            "video": self._video_note(),
-            "weights": json.dumps(self._identity, sort_keys=True),
-            **dialogue,
-        }
-        return Cue(seg.id, str(path), num_samples, SAMPLE_RATE, model=NAME, metadata=metadata)
+        return write_cue(NAME, seg, options, performance, out_dir)
