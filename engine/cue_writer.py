@@ -174,6 +174,7 @@ class _Shaper:
         self.n_out = min(num_samples, round(p.fade_out_s * SAMPLE_RATE))
 
     def shape(self, block: np.ndarray, last: bool) -> np.ndarray:
+        given = block
         block = np.ascontiguousarray(block, np.float32)
         if self.high_pass is not None and len(block):
             if self.high_pass_state is None:  # settled on the first sample: no step at the start
@@ -189,13 +190,27 @@ class _Shaper:
             pad = np.zeros((self.total - self.done - len(block), block.shape[1]), np.float32)
             block = np.concatenate([block, pad])
         if self.reverb is not None and len(block):
-            wet = self.reverb.process(block.T.copy(), SAMPLE_RATE, reset=self.done == 0)
+            wet = self.reverb.process(
+                np.ascontiguousarray(block.T), SAMPLE_RATE, reset=self.done == 0
+            )
             block = np.ascontiguousarray(wet.T)
-        block = (
-            block * fade_gains(self.done, len(block), self.total, self.n_in, self.n_out)[:, None]
-        )
+        if block is given or block.base is given:  # the fades work in place: not on the model's
+            block = block.copy()
+        self._fade(block)
         self.done += len(block)
         return block
+
+    def _fade(self, block: np.ndarray) -> None:
+        """The fades, in place, on the samples of this block they reach (most have none)."""
+        start, stop = self.done, self.done + len(block)
+        head = min(stop, self.n_in)
+        if head > start:
+            gains = fade_gains(start, head - start, self.total, self.n_in, 0)
+            block[: head - start] *= gains[:, None]
+        tail = max(start, self.total - self.n_out)
+        if stop > tail and self.n_out:
+            gains = fade_gains(tail, stop - tail, self.total, 0, self.n_out)
+            block[tail - start :] *= gains[:, None]
 
 
 def fade_gains(start: int, length: int, total: int, n_in: int, n_out: int) -> np.ndarray:
