@@ -35,6 +35,7 @@ from cuebridge.engine.cue import SAMPLE_RATE, Cue
 from cuebridge.engine.cue_writer import Performance, write_cue
 from cuebridge.engine.errors import CueError
 from cuebridge.engine.models.base import CueModel, ModelStatus
+from cuebridge.engine.models.musicgen.checkpoints import MUSICGEN_LICENCE
 from cuebridge.engine.segment import GenerationOptions, Segment
 from cuebridge.engine.settings import EngineSettings
 
@@ -44,7 +45,10 @@ if TYPE_CHECKING:
     from cuebridge.engine.models.musicgen.modeling import MusicgenVideo
 
 NAME = "musicgen-video"
-DESCRIPTION = "MusicGen with the OSSL video adapter (transformers; local weights)"
+DESCRIPTION = (
+    "MusicGen with the OSSL video adapter (transformers; local weights). Licence: MusicGen's "
+    "weights are CC-BY-NC 4.0, so its cues are for non-commercial use only"
+)
 OSSL_TEMPLATE = "a film soundtrack for a {mood} scene. {caption}"
 ENDING_TAIL_S = 0.5  # generated past the end so EnCodec's last frames are not edge frames
 
@@ -65,10 +69,12 @@ class MusicgenVideoSettings:
     # classifier-free guidance: "ossl" (video in both halves, as OSSL), "text-and-video-null",
     # or "auto": "ossl" for OSSL checkpoints, else "text-and-video-null" (see GUIDANCE_MODES)
     guidance: str = "auto"
+    threads: int = 0  # torch's CPU threads; 0 = one per core given to the engine
 
     @classmethod
     def from_engine(cls, settings: EngineSettings) -> MusicgenVideoSettings:
         return cls(
+            threads=settings.cpu_threads,
             musicgen=settings.musicgen,
             adapter=settings.musicgen_adapter,
             vivit=settings.vivit,
@@ -87,6 +93,46 @@ def resolve_device(setting: str) -> str:
             return "mps"
         return "cpu"
     return setting
+
+
+def device_problem(setting: str) -> str:
+    """Why the configured device cannot run the model here (with the fix), or ""."""
+    import torch
+
+    if setting in ("", "auto", "cpu"):
+        return ""
+    try:
+        kind = torch.device(setting).type
+    except (RuntimeError, ValueError) as exc:
+        return (
+            f"device {setting!r} is not a torch device ({exc}); set CUEBRIDGE_DEVICE to "
+            "cuda, mps, cpu or auto"
+        )
+    if kind == "cuda":
+        if not torch.cuda.is_available():
+            build = (
+                "a CPU-only build of torch" if torch.version.cuda is None else "no CUDA GPU visible"
+            )
+            return (
+                f"device {setting!r}: {build} ({torch.__version__}); set CUEBRIDGE_DEVICE=cpu "
+                "(or auto), or install a CUDA build of torch on a machine with an NVIDIA GPU"
+            )
+        index = torch.device(setting).index
+        if index is not None and index >= torch.cuda.device_count():
+            return (
+                f"device {setting!r}: only {torch.cuda.device_count()} CUDA device(s) here; "
+                "set CUEBRIDGE_DEVICE=cuda:0 (or auto)"
+            )
+    elif kind == "mps":
+        mps = getattr(torch.backends, "mps", None)
+        if not (mps and mps.is_available()):
+            return (
+                f"device {setting!r}: Apple's MPS is not available here; set "
+                "CUEBRIDGE_DEVICE=cpu or auto"
+            )
+    elif kind != "cpu":
+        return f"device {setting!r}: not supported; set CUEBRIDGE_DEVICE to cuda, mps, cpu or auto"
+    return ""
 
 
 def torch_available() -> bool:
@@ -180,22 +226,23 @@ class MusicgenVideoModel(CueModel):
         self._lock = threading.Lock()
         # The video memory is lent to the model's layers during a decode: one decode at a time.
         self._decode_lock = threading.Lock()
+        self._tokenizer_checked: dict[str, str] = {}
 
     def identity(self) -> str:
         """What distinguishes this model's cues beyond its name, known before loading: the
-        configured weights (a retrained adapter file changes it) and any identity given."""
+        configured weights by content (the adapter file or folder hashed, so replacing it in
+        place makes new cues; MusicGen's files by name, size, mtime and safetensors header), the
+        settings and any identity given."""
         from dataclasses import asdict
 
-        from cuebridge.engine.cue_key import file_identity
+        from cuebridge.engine.models.musicgen.checkpoints import adapter_identity, weights_identity
 
-        adapter = (
-            Path(self.settings.adapter) / "adapter.safetensors" if self.settings.adapter else ""
-        )
         return json.dumps(
             {
                 "settings": asdict(self.settings),
                 "given": self._given_identity,
-                "adapter": file_identity(str(adapter)),
+                "adapter": adapter_identity(self.settings.adapter),
+                "musicgen": weights_identity(self.settings.musicgen),
             },
             sort_keys=True,
         )
@@ -203,7 +250,6 @@ class MusicgenVideoModel(CueModel):
     # -- readiness --
 
     def status(self) -> ModelStatus:
-        device = self.settings.device
         if not torch_available():
             return self._not_ready("torch/transformers not installed: install cuebridge[musicgen]")
         if self._model is not None:
@@ -239,11 +285,20 @@ class MusicgenVideoModel(CueModel):
                 )
         if missing:
             return self._not_ready("missing: " + "; ".join(missing))
-        try:
-            device = resolve_device(s.device)
-        except Exception as exc:  # noqa: BLE001 - report, do not crash the engine
-            return self._not_ready(f"device {s.device!r}: {exc}")
-        return ModelStatus(NAME, DESCRIPTION, True, "", device)
+        if problem := device_problem(s.device):
+            return self._not_ready(problem)
+        if problem := self._tokenizer_problem(s.musicgen):
+            return self._not_ready(problem)
+        return ModelStatus(NAME, DESCRIPTION, True, "", resolve_device(s.device))
+
+    def _tokenizer_problem(self, ref: str) -> str:
+        """checkpoints.tokenizer_problem, asked once per version of the checkpoint's files."""
+        from cuebridge.engine.models.musicgen.checkpoints import tokenizer_problem, weights_identity
+
+        key = weights_identity(ref)
+        if key not in self._tokenizer_checked:
+            self._tokenizer_checked[key] = tokenizer_problem(ref)
+        return self._tokenizer_checked[key]
 
     def _not_ready(self, reason: str) -> ModelStatus:
         return ModelStatus(NAME, DESCRIPTION, False, reason, self.settings.device)
@@ -418,6 +473,8 @@ class MusicgenVideoModel(CueModel):
 
         from cuebridge.engine.models.musicgen.modeling import SamplingConfig
 
+        if self.settings.threads > 0 and torch.get_num_threads() != self.settings.threads:
+            torch.set_num_threads(self.settings.threads)  # the engine's share of the cores
         enc = self._tokenizer(prompts, padding=True, return_tensors="pt")
         with torch.inference_mode():
             cond = model.encode_text(enc["input_ids"], enc["attention_mask"])
@@ -490,6 +547,7 @@ class MusicgenVideoModel(CueModel):
                 "ending": f"fade {fade_s:.3f} s from the last beat",
                 "video": self._video_note(),
                 "weights": json.dumps(self._identity, sort_keys=True),
+                "weights_licence": MUSICGEN_LICENCE,
             },
         )
         # The take is chosen on the music alone; the dip under dialogue is a mix move after it.
