@@ -239,7 +239,8 @@ class MusicgenVideoModel(CueModel):
 
         return json.dumps(
             {
-                "settings": asdict(self.settings),
+                # threads change how fast, not what: the same cue from any thread count
+                "settings": {k: v for k, v in asdict(self.settings).items() if k != "threads"},
                 "given": self._given_identity,
                 "adapter": adapter_identity(self.settings.adapter),
                 "musicgen": weights_identity(self.settings.musicgen),
