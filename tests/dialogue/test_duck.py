@@ -68,12 +68,15 @@ def test_keyframes_follow_the_curve():
 
 
 def test_composer_cue_dips_exactly_under_speech_and_nowhere_else(tmp_path):
-    """The dip comes after the level is set: against the same cue with the dip off, the music
-    between lines is the same, under speech it is the depth lower, the voice band more."""
+    """The dip comes after the level is set: against the same cue with the dip off (the
+    arrangement still thinned under the lines), the music between lines is the same, under
+    speech it is the depth lower, the voice band more."""
     seg = Segment("cue-001", Rate(24), 12 * 24, mood="warm", seed=5, speech=((48, 96), (168, 216)))
     model = ComposerModel()
     on = model.generate(seg, GenerationOptions(), tmp_path / "on")
-    off = model.generate(seg, GenerationOptions(extra={"duck": "off"}), tmp_path / "off")
+    off = model.generate(
+        seg, GenerationOptions(extra={"duck": "off", "thin": "on"}), tmp_path / "off"
+    )
     a, _ = read_wav(on.audio_path)
     b, _ = read_wav(off.audio_path)
     gain = gain_curve(len(b), seg.speech_times_s(), DUCK_DB)
