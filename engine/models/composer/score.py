@@ -941,8 +941,8 @@ def _lift_beats(plan: CuePlan, beat: float) -> float:
 def _bass_pitch(plan: CuePlan, slot: ChordSlot, near: int) -> int:
     style, key = plan.style, plan.key
     pc = slot.chord.root
-    if style.harmony == "pedal" and key.tonic in slot.chord.pitch_classes:
-        pc = key.tonic  # the tonic pedal under every chord that holds it
+    if style.harmony == "pedal" and key.tonic in slot.chord.pitch_classes and not slot.at_cut:
+        pc = key.tonic  # the tonic pedal under every chord that holds it; a cut leaves it
     return _nearest(pc, near, style.bass_low, style.bass_low + 17)
 
 
@@ -1332,8 +1332,11 @@ def percussion_voice(plan: CuePlan, rng: random.Random) -> list[NoteB]:
                 if o < bar.beats
             ]
         elif kind == "light":
+            # On the beats, the downbeat strongest: on the off-beats a listener tapped along
+            # with the woodblock, half a beat from the written pulse.
             notes += [
-                NoteB(b + o + 0.5, b + o + 0.7, WOODBLOCK, _vel(v - 10)) for o in range(bar.beats)
+                NoteB(b + o, b + o + 0.2, WOODBLOCK, _vel(v - 10 + 10 * (o == 0)))
+                for o in range(bar.beats)
             ]
             if index % 2 == 0:
                 notes.append(NoteB(b, b + 1, TRIANGLE, _vel(v - 15)))
