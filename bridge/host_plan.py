@@ -69,19 +69,26 @@ def plan_placement(request: bpb.PlanRequest, result: bpb.ScoreResult) -> bpb.Pla
     base = request.track_name or DEFAULT_LANE
 
     clips = []
+    only = set(request.segment_ids)
     for p in sorted(result.placements, key=lambda p: (p.record_start_frame, p.track_index)):
+        if only and p.segment_id not in only:
+            continue
         p_rate = Fraction(p.rate.num, p.rate.den) if p.rate.num and p.rate.den else rate.rate
         offset = rescale(p.record_start_frame, p_rate, rate.rate)
         # The end rescaled on its own: rounding start and length apart could overlap the next cue.
         end = rescale(p.record_start_frame + p.record_duration_frames, p_rate, rate.rate)
         clips.append((p, offset, end - offset))
-    lanes = _choose_lanes(request, base, host, [(p.track_name, o, n) for p, o, n in clips], start)
+    # The bridge already put overlapping cues on further lanes: keep its grouping, by rank.
+    rank = {t: n for n, t in enumerate(sorted({p.track_index for p, _, _ in clips}), start=1)}
+    lanes = _choose_lanes(
+        request, base, host, [(rank[p.track_index], o, n) for p, o, n in clips], start
+    )
 
     taken = set(request.marker_frames)
     out = []
     by_lane: dict[str, list[bpb.PlannedClip]] = {}
     for p, offset, length in clips:
-        lane = lanes[p.track_name or base]
+        lane = lanes[rank[p.track_index]]
         wav_rate = _wav_rate(media_rates.get(p.cue.audio_path, ""), rate, p.cue.audio_path)
         source_out = _source_frames(length, rate.rate, wav_rate, p.cue, host)
         feel = cue_feel(p.cue)
@@ -127,17 +134,17 @@ def is_lane_name(name: str, base: str = DEFAULT_LANE) -> bool:
     return name == base or re.fullmatch(re.escape(base) + r" \(?\d+\)?", name or "") is not None
 
 
-def _choose_lanes(request, base: str, host: str, cues, start: int) -> dict[str, bpb.PlannedLane]:
-    # The bridge already put overlapping cues on further lanes ("Score", "Score 2" ...): keep them.
-    spans: dict[str, list[tuple[int, int]]] = {}
-    for name, offset, length in cues:
-        spans.setdefault(name or base, []).append((start + offset, start + offset + length))
+def _choose_lanes(request, base: str, host: str, cues, start: int) -> dict[int, bpb.PlannedLane]:
+    """cues: (lane rank, offset, length). Lane 1 is "Score", lane 2 "Score 2" ..."""
+    spans: dict[int, list[tuple[int, int]]] = {}
+    for n, offset, length in cues:
+        spans.setdefault(n, []).append((start + offset, start + offset + length))
     tracks = sorted(request.audio_tracks, key=lambda t: t.index)
     names = {t.name for t in tracks}
     next_index = (max((t.index for t in tracks), default=FIRST_INDEX[host] - 1)) + 1
-    chosen: dict[str, bpb.PlannedLane] = {}
+    chosen: dict[int, bpb.PlannedLane] = {}
     used: set[int] = set()
-    for wanted in sorted(spans, key=_lane_order):
+    for wanted in sorted(spans):
         free = [
             t
             for t in tracks
@@ -161,14 +168,7 @@ def _choose_lanes(request, base: str, host: str, cues, start: int) -> dict[str, 
     return chosen
 
 
-def _lane_order(name: str) -> tuple[int, str]:
-    m = re.search(r"(\d+)\)?$", name)
-    return (int(m.group(1)) if m else 1, name)
-
-
-def _lane_name(wanted: str, base: str) -> str:
-    # The bridge names lanes after the request's track name; a plugin's own base wins here.
-    n = _lane_order(wanted)[0]
+def _lane_name(n: int, base: str) -> str:
     return base if n == 1 else f"{base} {n}"
 
 

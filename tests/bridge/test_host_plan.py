@@ -24,6 +24,7 @@ def _result(*cues, rate=(24, 1)):
             segment_id=seg,
             name=seg,
             track_name=lane,
+            track_index=int(lane.rsplit(" ", 1)[1]) if " " in lane else 1,
             rate=pb.Rate(num=rate[0], den=rate[1]),
             record_start_frame=start,
             record_duration_frames=length,
@@ -145,3 +146,50 @@ def test_timecodes_round_trip_drop_frame():
         parse_timecode("1:00", rate)
     with pytest.raises(BridgeError, match="drop-frame"):
         parse_timecode("01:00:00;00", parse_rate("25"))
+
+
+@pytest.mark.parametrize(
+    ("text", "rate", "frame"),
+    [
+        ("01:00:00:00", "24", 86400),
+        ("01:00:00:00", "29.97", 108000),
+        ("01:00:00;00", "29.97", 107892),  # a ';' is drop-frame even without " DF"
+        ("01:00:10;00", "29.97 DF", 108192),
+        ("00:01:00;02", "29.97 DF", 1800),
+        ("00:10:00;00", "29.97 DF", 17982),
+        ("00:01:00;04", "59.94 DF", 3600),
+        ("01:00:00:00", "23.976", 86400),
+    ],
+)
+def test_timecodes_as_hosts_write_them(text, rate, frame):
+    assert parse_timecode(text, parse_rate(rate)) == frame
+
+
+@pytest.mark.parametrize(
+    ("text", "rate"),
+    [
+        ("24", Fraction(24)), ("24.000", Fraction(24)), ("25", Fraction(25)),
+        ("23.976", Fraction(24000, 1001)), ("23.98", Fraction(24000, 1001)),
+        ("29.97", Fraction(30000, 1001)), ("59.94", Fraction(60000, 1001)),
+        ("30000/1001", Fraction(30000, 1001)), ("12.5", Fraction(25, 2)),
+    ],
+)  # fmt: skip
+def test_rates_as_hosts_write_them_become_exact(text, rate):
+    assert parse_rate(text).rate == rate
+
+
+def test_source_frames_follow_resolves_rounding_so_no_cue_lands_short():
+    """Resolve floors an item's frames to timeline frames when the rates differ
+    (davinci-resolve-mcp api-limitations.md, "AppendToTimeline with mixed-fps sources")."""
+    for timeline, wav in (("29.97", "24"), ("25", "24"), ("24", "29.97")):
+        for length in (1, 2, 47, 150, 399):
+            req = _request([], timeline_rate=timeline)
+            req.media.add(audio_path="/cues/a.wav", rate=wav)
+            t, w = parse_rate(timeline).rate, parse_rate(wav).rate
+            result = _result(("a", "Score", 0, length), rate=(t.numerator, t.denominator))
+            result.placements[0].cue.num_samples = 48000 * 60  # room to spare
+            (clip,) = plan_placement(req, result).clips
+            landed = int(clip.source_out * t / w)
+            assert landed >= length  # never a frame short (one long where no count is exact)
+            assert int((clip.source_out - 1) * t / w) < length  # and no more than needed
+            assert clip.record_end_frame - clip.record_frame == landed  # the plan says so
