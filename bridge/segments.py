@@ -9,7 +9,9 @@ Marker convention (what editors type):
   empty); `mood: tense` / `seed: 7` lines in the comment, or metadata["cuebridge"]["mood"/"seed"],
   set the mood and the seed;
 - a marker WITHOUT a duration, or of one frame (Resolve's plain markers last one frame), on the
-  timeline or on a clip, is a hit point: the cue over it accents that frame.
+  timeline or on a clip, is a hit point: the cue over it accents that frame;
+- a marker named "Score: ..." is a plugin's record of a placed cue: neither.
+The rule itself is the contract's `marker_kind` (proto/cuebridge/contract.py).
 """
 
 from __future__ import annotations
@@ -24,9 +26,9 @@ import opentimelineio as otio
 
 from cuebridge.bridge.errors import BridgeError
 from cuebridge.bridge.media import MediaLinker
+from cuebridge.contract import marker_kind
 from cuebridge.moods import UnknownMood, check_mood
-
-HIT_POINT_FRAMES = 1  # markers this short are hit points, longer ones are cues
+from cuebridge.v1.bridge_pb2 import MARKER_KIND_CUE, MARKER_KIND_HIT_POINT
 
 
 @dataclass(frozen=True)
@@ -144,7 +146,7 @@ def study(timeline: otio.schema.Timeline, rate: Fraction) -> TimelineFacts:
 def _zero_markers(item, rate: Fraction, offset: int = 0, trim=None) -> list[int]:
     out = []
     for m in item.markers:
-        if frames(m.marked_range.duration, rate) > HIT_POINT_FRAMES:
+        if marker_kind(m.name, frames(m.marked_range.duration, rate)) != MARKER_KIND_HIT_POINT:
             continue
         f = frames(m.marked_range.start_time, rate)
         if trim is not None:  # clip markers count in the clip's source time
@@ -226,8 +228,8 @@ def _markers(timeline, facts: TimelineFacts, selection: Selection, source: str):
     for marker in timeline.tracks.markers:
         rng = marker.marked_range
         length = frames(rng.duration, facts.rate)
-        if length <= HIT_POINT_FRAMES:
-            continue  # a hit point, not a cue
+        if marker_kind(marker.name, length) != MARKER_KIND_CUE:
+            continue  # a hit point, or a plugin's record of a placed cue
         start = frames(rng.start_time, facts.rate)
         origin = f"marker {marker.name!r} at {facts.timecode(start)}"
         if start < 0 or start + length > facts.duration:
