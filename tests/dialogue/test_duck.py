@@ -90,7 +90,9 @@ def test_composer_cue_dips_exactly_under_speech_and_nowhere_else(tmp_path):
             np.mean(speech_band(a)[piece] ** 2) / np.mean(speech_band(b)[piece] ** 2)
         )
         assert DUCK_DB + BAND_EXTRA_DB - 0.2 <= broad <= DUCK_DB + 0.2
-        assert band == pytest.approx(DUCK_DB + BAND_EXTRA_DB, abs=0.3)
+        # the voice band 3 dB further, within what the band split leaves of the music (which
+        # depends on the style the mood reads as)
+        assert DUCK_DB + BAND_EXTRA_DB - 0.5 <= band <= DUCK_DB + BAND_EXTRA_DB + 0.5, band
     assert on.metadata["dialogue.speech_s"] == json.dumps([[2.0, 4.0], [7.0, 9.0]])
     assert on.metadata["dialogue.duck_db"] == "-6"
     assert on.metadata["dialogue.band_db"] == "-9"

@@ -196,7 +196,7 @@ class ComposerModel(CueModel):
         )
         if options.stems:
             performance.parts = render_sections(midi, num_samples, font)
-        elif num_samples > LONG_CUE_S * SAMPLE_RATE and not segment.speech:
+        elif num_samples > LONG_CUE_S * SAMPLE_RATE and not written.speech:
             # Rendered, finished and written in blocks: memory stays bounded whatever the length.
             performance.audio = lambda: render_blocks(midi, num_samples, font, _BLOCK)
         else:
