@@ -129,8 +129,12 @@ def main() -> None:
     load_soundfont(font)
     model = ComposerModel(font)
     groups = {
-        f"1 x {long_s} s": [Segment("long", Rate(24), long_s * 24, tuple(range(240, long_s * 24, 480)),
-                                    mood="tense", seed=1)],
+        f"1 x {long_s} s": [
+            Segment(
+                "long", Rate(24), long_s * 24, tuple(range(240, long_s * 24, 480)),
+                mood="tense", seed=1,
+            )  # fmt: skip
+        ],
         f"{shorts} x {short_s} s": [Segment(f"s{i}", Rate(24), short_s * 24, (short_s * 12,),
                                             mood=("calm", "action")[i % 2], seed=i)
                                     for i in range(shorts)],
