@@ -59,6 +59,8 @@ class Listeners:
     def __init__(self) -> None:
         self.beat_rnn = RNNBeatProcessor()
         self.beat_dbn = DBNBeatTrackingProcessor(fps=100, min_bpm=40, max_bpm=220)
+        # madmom's strongest chord recogniser (CNN features + CRF); its deep-chroma one is a
+        # hundred times faster but placed changes up to 0.6 s away on a cue tried.
         self.chord_cnn = CNNChordFeatureProcessor()
         self.chord_crf = CRFChordRecognitionProcessor()
         from basic_pitch import ICASSP_2022_MODEL_PATH
@@ -76,7 +78,6 @@ class Listeners:
             ("chords", lambda: self._chords(mono44, cue)),
             ("onsets", lambda: self._onsets(mono44, cue)),
             ("melody", lambda: self._melody(wav, cue)),
-            ("tags", lambda: {"tags": self._tags(wav)}),
         ):
             t0 = time.perf_counter()
             out.update(step())
@@ -163,7 +164,7 @@ class Listeners:
 
     # --- musicnn: what the cue sounds like -------------------------------------------------
 
-    def _tags(self, wav: str) -> list[float]:
+    def tags(self, wav: str) -> list[float]:
         from musicnn.extractor import extractor
 
         taggram, _tags = extractor(wav, model="MTT_musicnn", extract_features=False)
@@ -182,6 +183,10 @@ def main() -> None:
             file=sys.stderr,
             flush=True,
         )
+    # musicnn last: its TF1-style graph session leaves TensorFlow unable to run basic-pitch's
+    # eager SavedModel afterwards.
+    for cue, out in zip(cues, heard, strict=True):
+        out["tags"] = listeners.tags(cue["wav"])
     with open(target, "w") as fh:
         json.dump(heard, fh)
 
