@@ -16,6 +16,7 @@ from cuebridge.app.commands.extract_features import extract_features_command
 from cuebridge.app.commands.inspect import inspect
 from cuebridge.app.commands.install_plugin import install_plugin
 from cuebridge.app.commands.models import models
+from cuebridge.app.commands.moods import moods_command
 from cuebridge.app.commands.score import score
 from cuebridge.app.commands.serve import serve
 from cuebridge.app.commands.train_adapter import train_adapter_command
@@ -29,5 +30,5 @@ def main() -> None:
 
 # The training commands import no torch until they run; training needs cuebridge[musicgen].
 for command in (serve, score, batch, convert_cmd, inspect, cuesheet_cmd, models, install_plugin,
-                demo, train_adapter_command, extract_features_command):  # fmt: skip
+                demo, train_adapter_command, extract_features_command, moods_command):  # fmt: skip
     main.add_command(command)

@@ -26,6 +26,7 @@ from cuebridge.app.commands.common import (
     rate_pb,
     to_json,
 )
+from cuebridge.app.commands.moods import feel_note
 from cuebridge.bridge.timeline_io import SCORE_SUFFIXES
 from cuebridge.v1 import bridge_pb2 as bpb
 from cuebridge.v1 import engine_pb2 as pb
@@ -290,7 +291,8 @@ def report_score(job: bpb.ScoreJob, as_json: bool) -> int:
     for p in result.placements:
         click.echo(
             f"{p.record_in_timecode}-{p.record_out_timecode}  {p.track_name:<8} "
-            f"{p.name}  ->  {p.cue.audio_path}{'  (unchanged, reused)' if p.reused else ''}"
+            f"{p.name}  {feel_note(p.cue.metadata)}  ->  {p.cue.audio_path}"
+            f"{'  (unchanged, reused)' if p.reused else ''}"
         )
     spoken = [
         len(json.loads(p.cue.metadata.get("dialogue.speech_s") or "[]")) for p in result.placements
