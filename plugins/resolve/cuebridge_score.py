@@ -602,25 +602,9 @@ def finish_score(resolve, plan: Plan, job: Dict[str, Any]) -> Report:
     ranked = sum(p.get("rankedTakes") or 0 for p in placed)
     if ranked:
         message += f"; {ranked} more ranked take(s) wait, disabled, on the {TAKES_TRACK!r} tracks"
-    message += dialogue_note(placements)
+    if getattr(plan, "dialogue_note", ""):
+        message += "; " + plan.dialogue_note
     return Report(True, message, placed=placed, warnings=warnings, **facts)
-
-
-def dialogue_note(placements) -> str:
-    """ "; dialogue read: ..." when the engine made room for speech under some cue."""
-    cues = lines = 0
-    for p in placements:
-        text = ((p.get("cue") or {}).get("metadata") or {}).get("dialogue.speech_s") or "[]"
-        try:
-            spans = json.loads(text)
-        except ValueError:
-            spans = []
-        if spans:
-            cues += 1
-            lines += len(spans)
-    if not cues:
-        return ""
-    return f"; dialogue read: {lines} line(s) under {cues} cue(s), the music dips and thins there"
 
 
 class ScoreSession:
@@ -1003,6 +987,7 @@ def place_cues(resolve, plan: Plan, score_id, placements, warnings: List[str]):
         _forget(media_pool, new_media)
         raise
     warnings += list(answer.get("warnings") or [])
+    plan.dialogue_note = answer.get("dialogueNote") or ""  # the bridge's words, reported as is
     clips = list(answer.get("clips") or [])
     for c in clips:
         if c["name"]:

@@ -193,3 +193,19 @@ def test_source_frames_follow_resolves_rounding_so_no_cue_lands_short():
             assert landed >= length  # never a frame short (one long where no count is exact)
             assert int((clip.source_out - 1) * t / w) < length  # and no more than needed
             assert clip.record_end_frame - clip.record_frame == landed  # the plan says so
+
+
+def test_the_plan_says_what_dialogue_the_music_made_room_for():
+    result = _result(("a", "Score", 0, 48), ("b", "Score", 100, 48), ("c", "Score", 200, 48))
+    speech = {"a": "[[1.0, 2.2], [3.6, 5.6]]", "b": "[]", "c": "{damaged"}
+    for p in result.placements:
+        p.cue.metadata["dialogue.speech_s"] = speech[p.segment_id]
+    plan = plan_placement(_request([], timeline_rate="24"), result)
+    assert plan.dialogue_note == (
+        "dialogue read: 2 line(s) under 1 cue(s), the music dips and thins there"
+    )
+    assert len(plan.clips) == 3  # a damaged speech note costs the report line, not the cue
+
+    for p in result.placements:
+        p.cue.metadata["dialogue.speech_s"] = "[]"
+    assert plan_placement(_request([], timeline_rate="24"), result).dialogue_note == ""

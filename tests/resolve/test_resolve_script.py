@@ -136,10 +136,10 @@ def test_progress_names_each_cue_by_its_state(plugin):
     assert plugin.progress_text({"message": "queued"}) == "queued"
 
 
-def test_the_report_says_dialogue_was_read(plugin):
-    def cue(speech):
-        return {"cue": {"metadata": {"dialogue.speech_s": speech}}}
-
-    note = plugin.dialogue_note([cue("[[1.0, 2.2], [3.6, 5.6]]"), cue("[]"), {"cue": {}}])
-    assert note == "; dialogue read: 2 line(s) under 1 cue(s), the music dips and thins there"
-    assert plugin.dialogue_note([cue("[]"), cue("{damaged")]) == ""
+def test_the_dialogue_line_of_the_report_is_the_bridges():
+    """What the report says about dialogue is the plan's `dialogueNote`, shown as it comes:
+    the script reads no speech metadata (tests/bridge/test_host_plan.py holds the rule's cases)."""
+    text = SCRIPT.read_text(encoding="utf-8")
+    assert "speech_s" not in text and "dialogueNote" in text
+    tree = ast.parse(text)
+    assert "dialogue_note" not in {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
