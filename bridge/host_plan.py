@@ -288,4 +288,5 @@ def parse_times(request: bpb.TimeRequest) -> bpb.TimeAnswer:
         drop_frame=rate.drop_frame,
         frames=[parse_timecode(t, rate) for t in request.timecodes],
         timecodes=[timecode(f, rate) for f in request.frames],
+        marker_kinds=[marker_kind(m.name, round(m.duration_frames)) for m in request.markers],
     )

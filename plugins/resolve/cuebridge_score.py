@@ -44,8 +44,6 @@ CLIP_COLOR = "Orange"  # TimelineItem.SetClipColor names: Orange, Apricot, Yello
 MARKER_COLOR = "Cream"  # Timeline.AddMarker colours: Blue, Cyan, Green ... Sand, Cocoa, Cream
 ERROR_MARKER_COLOR = "Red"
 ERROR_MARKER_DATA = "cuebridge-error"
-# Resolve gives a plain marker a duration of one frame: only longer markers are cues.
-HIT_POINT_MAX_FRAMES = 1  # the contract's marker rule (PlacementPlan.hitPointMaxFrames)
 POLL_SECONDS = 0.5
 FINAL_STATES = (
     "JOB_STATE_SUCCEEDED",
@@ -227,8 +225,8 @@ class Bridge:
         """The placement plan: lanes, frames, markers and takes, in Resolve's terms."""
         return self.call("Bridge", "PlanPlacement", request)
 
-    def times(self, facts: Dict[str, Any], timecodes=(), frames=()) -> Dict[str, Any]:
-        """Rates and timecodes are read by the bridge (drop-frame included), never here."""
+    def times(self, facts: Dict[str, Any], timecodes=(), frames=(), markers=()) -> Dict[str, Any]:
+        """Rates, timecodes and what kind each marker is are the bridge's, never read here."""
         return self.call(
             "Bridge",
             "ParseTime",
@@ -237,6 +235,7 @@ class Bridge:
                 "dropFrame": facts["drop_frame"],
                 "timecodes": list(timecodes),
                 "frames": [str(int(f)) for f in frames],
+                "markers": list(markers),
             },
         )
 
@@ -349,15 +348,17 @@ def playhead(timeline, facts: Dict[str, Any]) -> int:
     return int(facts["bridge"].times(facts, timecodes=[text])["frames"][0])
 
 
-def cue_markers(timeline) -> List[Tuple[int, Dict[str, Any]]]:
-    """Timeline markers longer than one frame, by frame from the timeline start."""
-    markers = timeline.GetMarkers() or {}
-    cues = []
-    for frame, info in markers.items():
-        duration = float(info.get("duration", 0) or 0)
-        if duration > HIT_POINT_MAX_FRAMES and not str(info.get("name", "")).startswith("Score: "):
-            cues.append((int(round(float(frame))), info))
-    return sorted(cues, key=lambda c: c[0])
+def cue_markers(timeline, facts: Dict[str, Any]) -> List[Tuple[int, Dict[str, Any]]]:
+    """The timeline's cue markers (the bridge says which are cues), by frame from its start."""
+    markers = sorted((int(round(float(f))), m) for f, m in (timeline.GetMarkers() or {}).items())
+    if not markers:
+        return []
+    asked = [
+        {"name": str(m.get("name") or ""), "durationFrames": float(m.get("duration") or 0)}
+        for _, m in markers
+    ]
+    kinds = facts["bridge"].times(facts, markers=asked).get("markerKinds") or []
+    return [fm for n, fm in enumerate(markers) if kinds[n : n + 1] == ["MARKER_KIND_CUE"]]
 
 
 def marked_range(timeline) -> Optional[Tuple[int, int]]:
@@ -390,7 +391,7 @@ def marked_range(timeline) -> Optional[Tuple[int, int]]:
 def choose_selection(timeline, facts: Dict[str, Any], mode: str = "auto") -> Dict[str, Any]:
     """What to score: the in/out range, or the cue markers. `mode`: auto, range or markers."""
     marks = marked_range(timeline) if mode in ("auto", "range") else None
-    markers = cue_markers(timeline) if mode in ("auto", "markers") else []
+    markers = cue_markers(timeline, facts) if mode in ("auto", "markers") else []
     nothing = (
         "nothing to score: mark the scene with an in and an out point (I and O), or lay a "
         "marker with a duration over each scene (its name is the prompt), then press Score again"

@@ -8,7 +8,7 @@ from fractions import Fraction
 import pytest
 
 from cuebridge.bridge.errors import BridgeError
-from cuebridge.bridge.host_plan import plan_placement
+from cuebridge.bridge.host_plan import parse_times, plan_placement
 from cuebridge.bridge.host_time import parse_rate, parse_timecode, timecode
 from cuebridge.contract import marker_kind
 from cuebridge.v1 import bridge_pb2 as bpb
@@ -129,6 +129,20 @@ def test_marker_rule():
     assert marker_kind("boom", 1) == bpb.MARKER_KIND_HIT_POINT
     assert marker_kind("boom", 0) == bpb.MARKER_KIND_HIT_POINT
     assert marker_kind("chase", 2) == bpb.MARKER_KIND_CUE
+
+
+def test_parse_time_sorts_the_hosts_markers_by_the_marker_rule():
+    # As Resolve answers GetMarkers: a plain marker lasts one frame, durations come as floats.
+    request = bpb.TimeRequest(rate="29.97 DF")
+    for name, duration in [("chase", 48.0), ("boom", 1.0), ("Score: chase", 48.0), ("", 1.6)]:
+        request.markers.add(name=name, duration_frames=duration)
+    answer = parse_times(request)
+    assert list(answer.marker_kinds) == [
+        bpb.MARKER_KIND_CUE,
+        bpb.MARKER_KIND_HIT_POINT,
+        bpb.MARKER_KIND_PLACED,
+        bpb.MARKER_KIND_CUE,  # 1.6 frames rounds to 2: longer than a hit point
+    ]
 
 
 @pytest.mark.parametrize("text", ["24 DF", "fast", "0", "-5", "25 fps DF"])

@@ -62,6 +62,10 @@ def test_the_script_parses_no_timecode_and_chooses_no_lane():
         if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
     }
     assert {"plan", "times"} <= called
+    # The marker rule (what is a cue, a hit point, a placed record) is the contract's, asked of
+    # the bridge: the script holds no threshold and tests no marker name for the placed prefix.
+    text = SCRIPT.read_text(encoding="utf-8")
+    assert "HIT_POINT_MAX_FRAMES" not in text and 'startswith("Score' not in text
 
 
 def test_the_token_folder_rule_is_the_bridges(plugin, monkeypatch, tmp_path):

@@ -407,25 +407,37 @@ class PlacementPlan(_message.Message):
     def __init__(self, score_id: _Optional[str] = ..., rate: _Optional[_Union[_engine_pb2.Rate, _Mapping]] = ..., drop_frame: _Optional[bool] = ..., start_frame: _Optional[int] = ..., lanes: _Optional[_Iterable[_Union[PlannedLane, _Mapping]]] = ..., clips: _Optional[_Iterable[_Union[PlannedClip, _Mapping]]] = ..., warnings: _Optional[_Iterable[str]] = ..., hit_point_max_frames: _Optional[int] = ..., dialogue_note: _Optional[str] = ...) -> None: ...
 
 class TimeRequest(_message.Message):
-    __slots__ = ("rate", "timecodes", "frames", "drop_frame")
+    __slots__ = ("rate", "timecodes", "frames", "drop_frame", "markers")
     RATE_FIELD_NUMBER: _ClassVar[int]
     TIMECODES_FIELD_NUMBER: _ClassVar[int]
     FRAMES_FIELD_NUMBER: _ClassVar[int]
     DROP_FRAME_FIELD_NUMBER: _ClassVar[int]
+    MARKERS_FIELD_NUMBER: _ClassVar[int]
     rate: str
     timecodes: _containers.RepeatedScalarFieldContainer[str]
     frames: _containers.RepeatedScalarFieldContainer[int]
     drop_frame: bool
-    def __init__(self, rate: _Optional[str] = ..., timecodes: _Optional[_Iterable[str]] = ..., frames: _Optional[_Iterable[int]] = ..., drop_frame: _Optional[bool] = ...) -> None: ...
+    markers: _containers.RepeatedCompositeFieldContainer[HostMarker]
+    def __init__(self, rate: _Optional[str] = ..., timecodes: _Optional[_Iterable[str]] = ..., frames: _Optional[_Iterable[int]] = ..., drop_frame: _Optional[bool] = ..., markers: _Optional[_Iterable[_Union[HostMarker, _Mapping]]] = ...) -> None: ...
+
+class HostMarker(_message.Message):
+    __slots__ = ("name", "duration_frames")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    DURATION_FRAMES_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    duration_frames: float
+    def __init__(self, name: _Optional[str] = ..., duration_frames: _Optional[float] = ...) -> None: ...
 
 class TimeAnswer(_message.Message):
-    __slots__ = ("rate", "drop_frame", "frames", "timecodes")
+    __slots__ = ("rate", "drop_frame", "frames", "timecodes", "marker_kinds")
     RATE_FIELD_NUMBER: _ClassVar[int]
     DROP_FRAME_FIELD_NUMBER: _ClassVar[int]
     FRAMES_FIELD_NUMBER: _ClassVar[int]
     TIMECODES_FIELD_NUMBER: _ClassVar[int]
+    MARKER_KINDS_FIELD_NUMBER: _ClassVar[int]
     rate: _engine_pb2.Rate
     drop_frame: bool
     frames: _containers.RepeatedScalarFieldContainer[int]
     timecodes: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, rate: _Optional[_Union[_engine_pb2.Rate, _Mapping]] = ..., drop_frame: _Optional[bool] = ..., frames: _Optional[_Iterable[int]] = ..., timecodes: _Optional[_Iterable[str]] = ...) -> None: ...
+    marker_kinds: _containers.RepeatedScalarFieldContainer[MarkerKind]
+    def __init__(self, rate: _Optional[_Union[_engine_pb2.Rate, _Mapping]] = ..., drop_frame: _Optional[bool] = ..., frames: _Optional[_Iterable[int]] = ..., timecodes: _Optional[_Iterable[str]] = ..., marker_kinds: _Optional[_Iterable[_Union[MarkerKind, str]]] = ...) -> None: ...
