@@ -283,10 +283,12 @@ def _marker(
 
 def parse_times(request: bpb.TimeRequest) -> bpb.TimeAnswer:
     rate = parse_rate(request.rate or "24", request.drop_frame)
+    bases = list(request.lane_names) or [DEFAULT_LANE]
     return bpb.TimeAnswer(
         rate=pb.Rate(num=rate.rate.numerator, den=rate.rate.denominator),
         drop_frame=rate.drop_frame,
         frames=[parse_timecode(t, rate) for t in request.timecodes],
         timecodes=[timecode(f, rate) for f in request.frames],
         marker_kinds=[marker_kind(m.name, round(m.duration_frames)) for m in request.markers],
+        score_lanes=[any(is_lane_name(n, b) for b in bases) for n in request.track_names],
     )

@@ -225,7 +225,7 @@ class Bridge:
         """The placement plan: lanes, frames, markers and takes, in Resolve's terms."""
         return self.call("Bridge", "PlanPlacement", request)
 
-    def times(self, facts: Dict[str, Any], timecodes=(), frames=(), markers=()) -> Dict[str, Any]:
+    def times(self, facts, timecodes=(), frames=(), markers=(), tracks=(), lanes=()):
         """Rates, timecodes and what kind each marker is are the bridge's, never read here."""
         return self.call(
             "Bridge",
@@ -236,6 +236,8 @@ class Bridge:
                 "timecodes": list(timecodes),
                 "frames": [str(int(f)) for f in frames],
                 "markers": list(markers),
+                "trackNames": list(tracks),
+                "laneNames": list(lanes),
             },
         )
 
@@ -825,10 +827,6 @@ def takes_lane(plan: Plan, score_id, segment_id: str, path: str, item) -> Tuple[
     return int(clip["laneIndex"]), make_lanes(plan.timeline, lanes)
 
 
-def _is_score_track(name: str, track_name: str = TRACK_NAME) -> bool:
-    return name == track_name or re.match(re.escape(track_name) + r" \(?\d+\)?$", name) is not None
-
-
 def make_lanes(timeline, lanes: List[Dict[str, Any]]) -> List[int]:
     """The plan's new lanes, added past the last audio track and named; returns their indexes."""
     created = []
@@ -1063,14 +1061,15 @@ def _uid(timeline) -> str:
 # -- another take --------------------------------------------------------------------------------
 
 
-def _score_tracks(timeline) -> List[Tuple[int, str]]:
+def _score_tracks(timeline, facts: Dict[str, Any]) -> List[Tuple[int, str]]:
+    """The audio tracks that are Score lanes (preview ones too): which they are is the bridge's."""
     count = int(timeline.GetTrackCount("audio") or 0)
-    out = []
-    for index in range(1, count + 1):
-        name = timeline.GetTrackName("audio", index) or ""
-        if _is_score_track(name) or _is_score_track(name, PREVIEW_TRACK):
-            out.append((index, name))
-    return out
+    names = [timeline.GetTrackName("audio", i) or "" for i in range(1, count + 1)]
+    if not names:
+        return []
+    asked = facts["bridge"].times(facts, tracks=names, lanes=[TRACK_NAME, PREVIEW_TRACK])
+    lanes = asked.get("scoreLanes") or []
+    return [(n + 1, name) for n, name in enumerate(names) if lanes[n : n + 1] == [True]]
 
 
 def _cue_marker_data(timeline, facts: Dict[str, Any], start: int, end: int, path: str):
@@ -1092,7 +1091,7 @@ def _cue_marker_data(timeline, facts: Dict[str, Any], start: int, end: int, path
 
 def chosen_cue(resolve, timeline, facts: Dict[str, Any]) -> Dict[str, Any]:
     """The cue to take again: a selected clip on a Score track, else the one under the playhead."""
-    tracks = _score_tracks(timeline)
+    tracks = _score_tracks(timeline, facts)
     on_tracks = [
         (index, name, item)
         for index, name in tracks

@@ -145,6 +145,16 @@ def test_parse_time_sorts_the_hosts_markers_by_the_marker_rule():
     ]
 
 
+def test_parse_time_says_which_tracks_are_score_lanes():
+    names = ["Dialogue", "Score", "Score 2", "Score (3)", "Score (preview)", "Scored FX", "A1"]
+    answer = parse_times(bpb.TimeRequest(rate="24", track_names=names))
+    assert list(answer.score_lanes) == [False, True, True, True, False, False, False]
+    answer = parse_times(
+        bpb.TimeRequest(rate="24", track_names=names, lane_names=["Score", "Score (preview)"])
+    )
+    assert list(answer.score_lanes) == [False, True, True, True, True, False, False]
+
+
 @pytest.mark.parametrize("text", ["24 DF", "fast", "0", "-5", "25 fps DF"])
 def test_bad_rates_are_refused_with_what_to_write(text):
     with pytest.raises(BridgeError, match="rate"):

@@ -55,6 +55,7 @@ def test_the_script_parses_no_timecode_and_chooses_no_lane():
     assert not defined & {
         "parse_rate", "timecode", "frames_from_timecode", "rescale", "item_frames",
         "placed_frames", "choose_tracks", "_fit_lanes", "_marker_note", "_marker_data",
+        "_is_score_track", "is_lane_name", "cue_speech_lines", "dialogue_note",
     }  # fmt: skip
     called = {
         n.func.attr

@@ -407,18 +407,22 @@ class PlacementPlan(_message.Message):
     def __init__(self, score_id: _Optional[str] = ..., rate: _Optional[_Union[_engine_pb2.Rate, _Mapping]] = ..., drop_frame: _Optional[bool] = ..., start_frame: _Optional[int] = ..., lanes: _Optional[_Iterable[_Union[PlannedLane, _Mapping]]] = ..., clips: _Optional[_Iterable[_Union[PlannedClip, _Mapping]]] = ..., warnings: _Optional[_Iterable[str]] = ..., hit_point_max_frames: _Optional[int] = ..., dialogue_note: _Optional[str] = ...) -> None: ...
 
 class TimeRequest(_message.Message):
-    __slots__ = ("rate", "timecodes", "frames", "drop_frame", "markers")
+    __slots__ = ("rate", "timecodes", "frames", "drop_frame", "markers", "track_names", "lane_names")
     RATE_FIELD_NUMBER: _ClassVar[int]
     TIMECODES_FIELD_NUMBER: _ClassVar[int]
     FRAMES_FIELD_NUMBER: _ClassVar[int]
     DROP_FRAME_FIELD_NUMBER: _ClassVar[int]
     MARKERS_FIELD_NUMBER: _ClassVar[int]
+    TRACK_NAMES_FIELD_NUMBER: _ClassVar[int]
+    LANE_NAMES_FIELD_NUMBER: _ClassVar[int]
     rate: str
     timecodes: _containers.RepeatedScalarFieldContainer[str]
     frames: _containers.RepeatedScalarFieldContainer[int]
     drop_frame: bool
     markers: _containers.RepeatedCompositeFieldContainer[HostMarker]
-    def __init__(self, rate: _Optional[str] = ..., timecodes: _Optional[_Iterable[str]] = ..., frames: _Optional[_Iterable[int]] = ..., drop_frame: _Optional[bool] = ..., markers: _Optional[_Iterable[_Union[HostMarker, _Mapping]]] = ...) -> None: ...
+    track_names: _containers.RepeatedScalarFieldContainer[str]
+    lane_names: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, rate: _Optional[str] = ..., timecodes: _Optional[_Iterable[str]] = ..., frames: _Optional[_Iterable[int]] = ..., drop_frame: _Optional[bool] = ..., markers: _Optional[_Iterable[_Union[HostMarker, _Mapping]]] = ..., track_names: _Optional[_Iterable[str]] = ..., lane_names: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class HostMarker(_message.Message):
     __slots__ = ("name", "duration_frames")
@@ -429,15 +433,17 @@ class HostMarker(_message.Message):
     def __init__(self, name: _Optional[str] = ..., duration_frames: _Optional[float] = ...) -> None: ...
 
 class TimeAnswer(_message.Message):
-    __slots__ = ("rate", "drop_frame", "frames", "timecodes", "marker_kinds")
+    __slots__ = ("rate", "drop_frame", "frames", "timecodes", "marker_kinds", "score_lanes")
     RATE_FIELD_NUMBER: _ClassVar[int]
     DROP_FRAME_FIELD_NUMBER: _ClassVar[int]
     FRAMES_FIELD_NUMBER: _ClassVar[int]
     TIMECODES_FIELD_NUMBER: _ClassVar[int]
     MARKER_KINDS_FIELD_NUMBER: _ClassVar[int]
+    SCORE_LANES_FIELD_NUMBER: _ClassVar[int]
     rate: _engine_pb2.Rate
     drop_frame: bool
     frames: _containers.RepeatedScalarFieldContainer[int]
     timecodes: _containers.RepeatedScalarFieldContainer[str]
     marker_kinds: _containers.RepeatedScalarFieldContainer[MarkerKind]
-    def __init__(self, rate: _Optional[_Union[_engine_pb2.Rate, _Mapping]] = ..., drop_frame: _Optional[bool] = ..., frames: _Optional[_Iterable[int]] = ..., timecodes: _Optional[_Iterable[str]] = ..., marker_kinds: _Optional[_Iterable[_Union[MarkerKind, str]]] = ...) -> None: ...
+    score_lanes: _containers.RepeatedScalarFieldContainer[bool]
+    def __init__(self, rate: _Optional[_Union[_engine_pb2.Rate, _Mapping]] = ..., drop_frame: _Optional[bool] = ..., frames: _Optional[_Iterable[int]] = ..., timecodes: _Optional[_Iterable[str]] = ..., marker_kinds: _Optional[_Iterable[_Union[MarkerKind, str]]] = ..., score_lanes: _Optional[_Iterable[bool]] = ...) -> None: ...
