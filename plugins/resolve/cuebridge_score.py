@@ -413,14 +413,12 @@ def choose_selection(timeline, facts: Dict[str, Any], mode: str = "auto") -> Dic
         return {
             "mode": "SEGMENT_MODE_RANGE",
             "range": text,
-            "ranges": [(mark_in, mark_out + 1 - mark_in)],
             "describe": "the marked range " + text,
         }
     if markers:
         return {
             "mode": "SEGMENT_MODE_MARKERS",
             "range": "",
-            "ranges": [(f, int(round(float(m["duration"])))) for f, m in markers],
             "describe": f"{len(markers)} cue marker(s)",
         }
     raise ScoreProblem(nothing)
@@ -1147,7 +1145,6 @@ def take_selection(take: Dict[str, Any], facts: Dict[str, Any]) -> Dict[str, Any
     return {
         "mode": "SEGMENT_MODE_RANGE",
         "range": text,
-        "ranges": [(take["start"] - facts["start"], take["end"] - take["start"])],
         "describe": "another take of {!r} ({})".format(take["name"], text),
     }
 
