@@ -1220,11 +1220,13 @@ def fix_parallels(melody: list[NoteB], bass: list[NoteB], plan: CuePlan) -> list
     bass_starts = [n.start for n in bass_notes]
 
     def bass_at(beat: float) -> int | None:
-        """The bass note starting with this one: within a listener's "together" (25 ms at
-        the fastest tempo is about 0.06 beat), as the measure counts it."""
-        j = bisect.bisect_left(bass_starts, beat - 0.06)
-        if j < len(bass_starts) and abs(bass_starts[j] - beat) <= 0.06:
-            return bass_notes[j].pitch
+        """The bass note starting with this one: within a listener's "together" (25 ms), as
+        the measure (metrics.outer_voice_parallels) counts it."""
+        j = bisect.bisect_left(bass_starts, beat - 0.1)
+        t = plan.grid.time_of(beat)
+        for k in range(j, min(j + 3, len(bass_starts))):
+            if abs(plan.grid.time_of(bass_starts[k]) - t) <= 0.025:
+                return bass_notes[k].pitch
         return None
 
     out = sorted(melody, key=lambda n: n.start)
@@ -1241,7 +1243,7 @@ def fix_parallels(melody: list[NoteB], bass: list[NoteB], plan: CuePlan) -> list
                 chord = _chord_at(plan.chords, cur.start).chord
                 options = [
                     p
-                    for p in range(cur.pitch - 5, cur.pitch + 6)
+                    for p in range(cur.pitch - 7, cur.pitch + 8)  # a fourth away may be all
                     if p % 12 in chord.pitch_classes and (p - b1) % 12 not in (0, 7)
                 ]
                 if not options:  # no other chord tone: stay put (oblique motion)
@@ -1404,7 +1406,8 @@ def accent_voices(plan: CuePlan, crashes: list[float]) -> dict[str, list[NoteB]]
         v = _vel(70 + 30 * plan.intensity(beat))
         if energetic or style.name in ("suspense", "horror"):
             timpani.append(NoteB(beat, beat + 1, root, v, True))
-            voicing = _voice_lead(chord, (52, 57, 60), 45, 67)
+            # mid-register, as the gestures: a low stab muddied the new chord for a listener
+            voicing = _voice_lead(chord, (60, 64, 67), 55, 76)
             stabs.extend(NoteB(beat, beat + 0.5, p, _vel(v - 5), True) for p in voicing)
             if style.percussion not in ("none", "light"):
                 drums.append(NoteB(beat, beat + 0.5, KICK, v, True))
