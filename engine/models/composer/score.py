@@ -1530,8 +1530,19 @@ def score_from_plan(plan: CuePlan) -> pretty_midi.PrettyMIDI:
     programs = _programs(plan.style)
     midi = pretty_midi.PrettyMIDI(resolution=960, initial_tempo=NOMINAL_BPM)
     end = plan.release_beat  # no note sounds into the out point: the tail does
+    # ...except an editor's hit point inside the ring: its accent is a promise, so it sounds,
+    # released by the out point.
+    late_hits = [grid.beat_of(t) for t in plan.hits_s if grid.beat_of(t) >= end - 1e-6]
     for name, notes in voices.items():
-        notes = [n for n in notes if n.start < end - 1e-6 and n.end > n.start]
+        notes = [
+            NoteB(n.start, min(n.end, end), n.pitch, n.velocity, n.exact)
+            if n.start < end - 1e-6
+            else NoteB(n.start, min(n.end, plan.end_beat), n.pitch, n.velocity, n.exact)
+            for n in notes
+            if n.start < end - 1e-6
+            or (name in _EXACT_PARTS and any(abs(n.start - h) <= 1e-6 for h in late_hits))
+        ]
+        notes = [n for n in notes if n.end > n.start]
         if not notes:
             continue
         drum = name in _DRUM_PARTS
@@ -1539,7 +1550,7 @@ def score_from_plan(plan: CuePlan) -> pretty_midi.PrettyMIDI:
             programs[name], is_drum=drum, name=part_name(name, programs[name], drum)
         )
         for n in sorted(notes, key=lambda n: (n.start, n.pitch)):
-            inst.notes.append(pretty_midi.Note(_vel(n.velocity), n.pitch, n.start, min(n.end, end)))
+            inst.notes.append(pretty_midi.Note(_vel(n.velocity), n.pitch, n.start, n.end))
         midi.instruments.append(inst)
         plan.notes[name] = len(inst.notes)
 
@@ -1572,9 +1583,20 @@ def _button(plan: CuePlan, voices: dict[str, list[NoteB]]) -> dict[str, list[Not
         return voices
     b, end = plan.button_beat, plan.release_beat
     tonic = plan.chords[-1].chord
-    out = {name: [n for n in notes if n.start < b - 1e-6] for name, notes in voices.items()}
+    hits = [plan.grid.beat_of(t) for t in plan.hits_s]
+
+    def kept(name: str, n: NoteB) -> bool:  # a hit point's accent outlives the button
+        return name in _EXACT_PARTS and any(abs(n.start - h) <= 1e-6 for h in hits)
+
+    out = {
+        name: [n for n in notes if n.start < b - 1e-6 or kept(name, n)]
+        for name, notes in voices.items()
+    }
     for name, notes in out.items():
-        out[name] = [NoteB(n.start, min(n.end, b), n.pitch, n.velocity, n.exact) for n in notes]
+        out[name] = [
+            n if kept(name, n) else NoteB(n.start, min(n.end, b), n.pitch, n.velocity, n.exact)
+            for n in notes
+        ]
 
     def last_pitches(name: str) -> list[int]:
         held = [n for n in voices.get(name, []) if n.start <= plan.final_start + 1e-6 <= n.end]
