@@ -137,7 +137,8 @@
       row.className = `cue${state.chosen === index ? " chosen" : ""}`;
       const title = document.createElement("div");
       const where = cue.audioTrack === null ? "not placed" : `A${cue.audioTrack + 1}`;
-      title.textContent = `${cue.name} (${where})`;
+      // Timecode and duration as the bridge wrote them for this sequence.
+      title.textContent = `${cue.name}: ${cue.timecode} (${cue.duration}), ${where}`;
       title.addEventListener("click", () => {
         state.chosen = state.chosen === index ? null : index;
         renderCues();
@@ -254,7 +255,7 @@
         setStatus("Cancelled: nothing was placed.");
       } else if (outcome.state === "ready") {
         state.cues = outcome.cues;
-        state.pending = outcome.placements;
+        state.pending = outcome.plan;
         state.chosen = null;
         setStatus(`${outcome.cues.length} cue(s) ready: play them below, then press Place.`, 1, 1);
         $("results").textContent = outcome.notes.join("\n");
@@ -262,7 +263,7 @@
         state.cues = outcome.cues || [];
         state.pending = null;
         state.chosen = null;
-        const lines = outcome.placed.map((p) => `A${p.audioTrack + 1}: ${p.name}`);
+        const lines = outcome.placed.map((p) => `A${p.audioTrack + 1} "${p.lane}": ${p.name}`);
         setStatus(`Placed ${outcome.placed.length} cue(s) for ${outcome.description}.`, 1, 1);
         $("results").textContent = [...lines, ...outcome.notes].join("\n");
       }
@@ -314,12 +315,15 @@
       const { ppro } = state.host;
       const project = await ppro.Project.getActiveProject();
       const seq = await project.getActiveSequence();
-      const placements = state.pending;
-      const { placed } = await cb.place.placeCues(ppro, project, seq, placements, {
+      // Planned again: the editor may have changed the tracks while auditioning.
+      const { client } = await requestContext();
+      const plan = await cb.place.askPlan(ppro, seq, client, state.pending.scoreId);
+      const { placed, notes } = await cb.place.placeCues(ppro, project, seq, plan, {
         files: uxpFiles(state.host),
       });
+      $("results").textContent = notes.join("\n");
       const takes = state.cues.map((c) => c.takes);
-      state.cues = cb.score.cueList(placements, placed);
+      state.cues = cb.score.cueList(plan, placed);
       state.cues.forEach((c, i) => (c.takes = takes[i].map((t, n) => ({ ...t, placed: n === 0 }))));
       state.pending = null;
       setStatus(`Placed ${placed.length} cue(s).`, 1, 1);

@@ -107,10 +107,20 @@ const TrackItemType = Object.freeze({
 });
 
 class AudioTrack {
-  constructor(index) {
+  constructor(index, version = "26.2.0", name = "") {
     this.index = index;
     this.items = [];
-    this.name = `A${index + 1}`;
+    // [ref AudioTrack] name: the track's name; Premiere names a new track "Audio N".
+    this.name = name || `Audio ${index + 1}`;
+    if (versionAtLeast(version, "26.3.0")) {
+      // [changelog 26.3.0] AudioTrack.createSetNameAction(name): an Action that renames the
+      // track when its transaction runs (made inside lockedAccess, like every create*Action).
+      this.createSetNameAction = (newName) => {
+        if (!world(this).locked) throw new Error("createSetNameAction outside project.lockedAccess");
+        if (typeof newName !== "string" || !newName) throw new TypeError("a track name is a string");
+        return new Action("setName", { track: this, name: newName });
+      };
+    }
   }
   async getTrackItems(type, includeEmpty) {
     // [ref AudioTrack] getTrackItems(trackItemType, includeEmptyTrackItems), Promise since 25.6.
@@ -121,6 +131,9 @@ class AudioTrack {
     return [...this.items];
   }
 }
+
+const worlds = new WeakMap();
+const world = (track) => worlds.get(track);
 
 class Marker {
   constructor({ name, startTicks, durationTicks }) {
@@ -273,6 +286,7 @@ const versionAtLeast = (version, want) => {
 /**
  * Build a fake host. `spec`: {name, timebase (ticks per frame), zeroTicks, endTicks, inTicks,
  * outTicks, markers: [{name, startTicks, durationTicks}], audioClips: [[[start, end], ...], ...],
+ * trackNames (the audio tracks' names, "Audio N" where absent),
  * projectPath, exports: {otio: true | "prepared/file.otio" | absent, xml: ...}, version
  * (Premiere's, "26.2.0" by default), playerTicks (the playhead)}.
  */
@@ -283,12 +297,18 @@ function createFakePremiere(spec) {
     transactions: [],
     imports: [],
     exports: [],
+    renames: [],
     locked: false,
     version,
   };
   const root = new FolderItem("root");
+  const newTrack = (i, name) => {
+    const track = new AudioTrack(i, version, name);
+    worlds.set(track, world);
+    return track;
+  };
   const tracks = (spec.audioClips || [[], [], []]).map((clips, i) => {
-    const track = new AudioTrack(i);
+    const track = newTrack(i, (spec.trackNames || [])[i]);
     track.items = clips.map(([a, b]) => new TrackItem(null, BigInt(a), BigInt(b)));
     return track;
   });
@@ -378,6 +398,7 @@ function createFakePremiere(spec) {
 
   function valid(action, count) {
     if (!(action instanceof Action)) return false;
+    if (action.kind === "setName") return tracks.includes(action.track);
     return (
       allItems().includes(action.item) &&
       action.time instanceof TickTime &&
@@ -390,9 +411,14 @@ function createFakePremiere(spec) {
   }
 
   function apply(action) {
+    if (action.kind === "setName") {
+      action.track.name = action.name;
+      world.renames.push({ audioTrack: action.track.index, name: action.name });
+      return;
+    }
     let index = action.audioIndex;
     if (action.kind === "insert" && index >= tracks.length) {
-      tracks.push(new AudioTrack(tracks.length));
+      tracks.push(newTrack(tracks.length));
       index = tracks.length - 1;
     }
     const length = wavTicks(action.item._mediaPath);
