@@ -97,18 +97,13 @@
     $("cancel").disabled = !running;
   }
 
-  /** Play a take in the panel, where the host can; otherwise say where the file is. */
+  /** Hear a take in the Source Monitor (UXP renders no <audio>). */
   async function play(path) {
-    const player = $("player");
-    if (!player || typeof player.play !== "function") {
-      showNotice(`This Premiere cannot play audio in a panel: the take is ${path}.`, "info");
-      return;
-    }
     try {
-      player.src = fileUrl(path);
-      await player.play();
+      await cb.audition.audition(state.host.ppro, path, { files: uxpFiles(state.host) });
+      showNotice(`Playing ${path} in the Source Monitor.`, "info");
     } catch (err) {
-      showNotice(`Cannot play ${path} here (${err && err.message}): open it from the bin.`, "info");
+      report(err);
     }
   }
 

@@ -298,6 +298,8 @@ function createFakePremiere(spec) {
     imports: [],
     exports: [],
     renames: [],
+    auditions: [],
+    monitor: null,
     locked: false,
     version,
   };
@@ -513,6 +515,23 @@ function createFakePremiere(spec) {
       },
     },
     ProjectConverter: converter,
+    // [ref SourceMonitor] openFilePath(filePath): Promise<boolean>, play(speed): Promise<boolean>,
+    // both since 25.6; the fake opens only files that exist and records what played.
+    SourceMonitor: versionAtLeast(version, "25.6.0")
+      ? {
+          async openFilePath(file) {
+            if (typeof file !== "string" || !fs.existsSync(file)) return false;
+            world.monitor = { open: file, playing: false };
+            return true;
+          },
+          async play(speed = 1.0) {
+            if (!world.monitor) return false;
+            world.monitor.playing = true;
+            world.auditions.push({ path: world.monitor.open, speed });
+            return true;
+          },
+        }
+      : undefined,
     Markers: {
       async getMarkers(owner) {
         if (owner !== sequence) throw new Error("markers of an unknown owner");
