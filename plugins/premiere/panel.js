@@ -399,6 +399,23 @@
       return;
     }
     await refreshModels();
+    await restoreCues();
+  }
+
+  /** The cues placed earlier on the active sequence, read back from its markers (a reload). */
+  async function restoreCues() {
+    try {
+      const { ppro } = state.host;
+      const project = await ppro.Project.getActiveProject();
+      const seq = project && (await project.getActiveSequence());
+      if (!seq) return;
+      state.cues = await cb.cue_store.restoreCues(ppro, seq);
+      if (state.cues.length) setStatus(`${state.cues.length} cue(s) placed earlier on "${seq.name}".`);
+    } catch (err) {
+      report(err);
+    } finally {
+      renderCues();
+    }
   }
 
   if (document.readyState === "loading") {

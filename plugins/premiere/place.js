@@ -17,6 +17,7 @@
 })(globalThis, function (need) {
   const { PanelError } = need("errors");
   const time = need("time");
+  const store = need("cue_store");
 
   // The reference names Constants.TrackItemType.CLIP without promising its value.
   const clipType = (ppro) => ppro.Constants.TrackItemType.CLIP;
@@ -210,7 +211,10 @@
         );
       }
     }
-    // 2. The other cues onto tracks that now exist, and the lanes' names where the host can set them.
+    // 2. The other cues onto tracks that now exist, the lanes' names where the host can set
+    // them, and the plan's marker on each cue, which keeps its takes with the sequence.
+    const kept = await store.openStore(ppro, seq);
+    const listed = store.cueList(plan, cues.map((c) => ({ audioTrack: c.track })));
     const rest = cues.filter((c) => !first.includes(c));
     const notes = [];
     const naming = [];
@@ -220,10 +224,12 @@
       if (typeof track.createSetNameAction === "function") naming.push({ track, name: lane.name });
       else notes.push(`Name audio track A${lane.index + 1} "${lane.name}" by hand (Premiere 26.3 names tracks from a panel), so the next score finds it.`);
     }
-    if (rest.length || naming.length) {
+    const marked = ((plan && plan.clips) || []).some((c) => c.marker && c.marker.name);
+    if (rest.length || naming.length || marked) {
       const { ok, why } = transact(project, label, () => [
         ...rest.map((c) => editor.createOverwriteItemAction(items.get(c.path), at(c), 0, c.track)),
         ...naming.map(({ track, name }) => track.createSetNameAction(name)),
+        ...store.addMarkerActions(ppro, kept, plan, listed),
       ]);
       if (!ok) {
         const undo = first.length ? ` Use Edit > Undo "${label}: new tracks" to take back the new track(s).` : "";
@@ -298,8 +304,11 @@
     const items = await importCues(ppro, project, [take.path]);
     const editor = await ppro.SequenceEditor.getEditor(seq);
     const span = { name: cue.name, path: take.path, track: cue.audioTrack, startTicks: BigInt(cue.startTicks) };
+    const kept = await store.openStore(ppro, seq);
+    const after = { ...cue, takes: cue.takes.map((t) => ({ ...t, placed: t === take })) };
     const { ok, why } = transact(project, label, () => [
       editor.createOverwriteItemAction(items.get(take.path), time.tickTimeAt(ppro, span.startTicks), 0, span.track),
+      ...store.updateActions(kept, after), // the marker keeps the takes and which one plays
     ]);
     if (!ok) {
       throw new PanelError(

@@ -14,6 +14,7 @@
   const { scoreRequest, waitForScore, progressText } = need("bridge_client");
   const { readSequence, chooseSelection, exportSequence, joinPath } = need("sequence");
   const { placeCues, placeTake, askPlan } = need("place");
+  const { cueList } = need("cue_store");
 
   function stamp(date = new Date()) {
     const p = (n) => String(n).padStart(2, "0");
@@ -117,30 +118,6 @@
     notes.push(...done.notes);
     const placed = done.placed;
     return { state, description, placed, notes, plan, cues: cueList(plan, placed) };
-  }
-
-  /** The panel's list of cues and their takes, from the bridge's plan (and where they went). */
-  function cueList(plan, placed) {
-    return ((plan && plan.clips) || []).map((c, i) => {
-      const takes = [{ path: c.audioPath, seed: c.seed || "", placed: Boolean(placed) }];
-      for (const other of c.takes || []) takes.push({ path: other, seed: "", ranked: true, placed: false });
-      return {
-        name: c.name || c.segmentId,
-        segmentId: c.segmentId,
-        rate: plan.rate,
-        startTicks: String(c.recordOffsetTicks || 0),
-        durationTicks: String(c.durationTicks || 0),
-        recordFrame: String(c.recordFrame || 0),
-        recordEndFrame: String(c.recordEndFrame || 0),
-        timecode: c.recordInTimecode || "",
-        duration: c.durationTimecode || "",
-        lane: c.lane,
-        prompt: c.prompt || "",
-        mood: c.mood || "",
-        audioTrack: placed && placed[i] ? placed[i].audioTrack : null,
-        takes,
-      };
-    });
   }
 
   function otherTakes(meta) {

@@ -17,6 +17,7 @@ const path = require("node:path");
 const { createClient } = require("../../plugins/premiere/bridge_client.js");
 const { scoreActiveSequence, anotherTake } = require("../../plugins/premiere/score.js");
 const { placeCues, placeTake } = require("../../plugins/premiere/place.js");
+const { restoreCues } = require("../../plugins/premiere/cue_store.js");
 const { createFakePremiere, nodeFiles } = require("./fake_premierepro.js");
 
 const NEEDED = ["CUEBRIDGE_URL", "CUEBRIDGE_TOKEN", "CUEBRIDGE_DEMO_TIMELINE", "CUEBRIDGE_DEMO_XML",
@@ -158,6 +159,50 @@ test("dialogue on A1 with a gap under the cue: no cue lands on A1, a named Score
   assert.deepEqual([...new Set(again.placed.map((p) => p.lane))], ["Score 2"]);
   assert.ok(fake.world.placements.every((p) => p.audioTrack !== 0));
   assert.equal(fake.tracks[3].name, "Score 2");
+});
+
+test("the takes are kept in the sequence's markers: a reloaded panel lists them and Another take works", async () => {
+  const fake = host({ otio: env.CUEBRIDGE_DEMO_TIMELINE });
+  const first = await run(fake, { stamp: "reload-first" });
+  assert.equal(first.state, "done");
+  // One "Score: <cue>" marker per placed cue, with the plan's note for the editor.
+  const written = (await fake.ppro.Markers.getMarkers(fake.sequence)).getMarkers().slice(described.markers.length);
+  assert.deepEqual(written.map((m) => m.getName()), first.cues.map((c) => `Score: ${c.name}`));
+  assert.ok(written.every((m) => /^prompt: /m.test(m.getComments()) && /^file: /m.test(m.getComments())));
+
+  // The panel is reloaded: it has nothing but the sequence.
+  const restored = await restoreCues(fake.ppro, fake.sequence);
+  const view = (cues) => cues.map((c) => [c.name, c.startTicks, c.durationTicks, c.audioTrack, c.timecode, c.duration,
+    c.takes.map((t) => [t.path, t.placed])]);
+  assert.deepEqual(view(restored), view(first.cues));
+
+  const work = path.join(env.CUEBRIDGE_WORK, "reload-take");
+  fs.mkdirSync(work, { recursive: true });
+  const out = await anotherTake({
+    ppro: fake.ppro,
+    client: createClient({ baseUrl: env.CUEBRIDGE_URL, token: env.CUEBRIDGE_TOKEN }),
+    files: nodeFiles,
+    workDir: work,
+    cueRoot: path.join(work, "cues"),
+    cues: restored,
+    chosen: 1,
+    pollMs: 200,
+  });
+  assert.equal(out.state, "done");
+  const marker = described.markers[1];
+  const here = fake.tracks[restored[1].audioTrack].items.find((i) => i._start === BigInt(marker.startTicks));
+  assert.equal(here.projectItem._mediaPath, out.take.path);
+  // Reloaded again: the cue lists both takes, the new one on the timeline, seeds kept.
+  const again = await restoreCues(fake.ppro, fake.sequence);
+  assert.deepEqual(again[1].takes.map((t) => [t.path, t.placed]), [
+    [first.cues[1].takes[0].path, false],
+    [out.take.path, true],
+  ]);
+  assert.equal(again[1].takes[1].seed, out.take.seed);
+  assert.deepEqual(view(again.filter((_, i) => i !== 1)), view(first.cues.filter((_, i) => i !== 1)));
+  // The placed markers are records, never scenes: the next Score still scores the same markers.
+  const second = await run(fake, { stamp: "reload-second" });
+  assert.equal(second.cues.length, described.markers.length);
 });
 
 test("a wrong token is refused with a message about the token, and nothing is placed", async () => {

@@ -136,16 +136,25 @@ const worlds = new WeakMap();
 const world = (track) => worlds.get(track);
 
 class Marker {
-  constructor({ name, startTicks, durationTicks }) {
+  constructor({ name, startTicks, durationTicks, comments = "", type = "Comment" }, owner = null) {
     this._name = name;
     this._start = BigInt(startTicks);
     this._duration = BigInt(durationTicks);
+    this._comments = comments;
+    this._type = type;
+    this._owner = owner;
   }
   getName() {
     return this._name;
   }
   getComments() {
-    return "";
+    return this._comments; // [ref Marker] getComments(): string
+  }
+  // [ref Marker] createSetCommentsAction(comments): an Action, applied by its transaction.
+  createSetCommentsAction(comments) {
+    if (this._owner && !this._owner.locked) throw new Error("createSetCommentsAction outside project.lockedAccess");
+    if (typeof comments !== "string") throw new TypeError("marker comments are a string");
+    return new Action("setComments", { marker: this, comments });
   }
   getType() {
     return "Comment";
@@ -315,6 +324,7 @@ function createFakePremiere(spec) {
     return track;
   });
   const allItems = () => root.children;
+  const markerList = (spec.markers || []).map((m) => new Marker(m, world));
 
   const sequence = {
     name: spec.name,
@@ -401,6 +411,10 @@ function createFakePremiere(spec) {
   function valid(action, count) {
     if (!(action instanceof Action)) return false;
     if (action.kind === "setName") return tracks.includes(action.track);
+    if (action.kind === "setComments") return markerList.includes(action.marker);
+    if (action.kind === "addMarker") {
+      return action.start instanceof TickTime && action.duration instanceof TickTime && action.start._ticks >= 0n;
+    }
     return (
       allItems().includes(action.item) &&
       action.time instanceof TickTime &&
@@ -416,6 +430,16 @@ function createFakePremiere(spec) {
     if (action.kind === "setName") {
       action.track.name = action.name;
       world.renames.push({ audioTrack: action.track.index, name: action.name });
+      return;
+    }
+    if (action.kind === "setComments") {
+      action.marker._comments = action.comments;
+      return;
+    }
+    if (action.kind === "addMarker") {
+      const { name, type, start, duration, comments } = action;
+      const marker = new Marker({ name, startTicks: start._ticks, durationTicks: duration._ticks, comments, type }, world);
+      markerList.push(marker);
       return;
     }
     let index = action.audioIndex;
@@ -535,8 +559,16 @@ function createFakePremiere(spec) {
     Markers: {
       async getMarkers(owner) {
         if (owner !== sequence) throw new Error("markers of an unknown owner");
-        const list = (spec.markers || []).map((m) => new Marker(m));
-        return { getMarkers: () => list };
+        return {
+          getMarkers: () => [...markerList],
+          // [ref Markers] createAddMarkerAction(name, markerType, startTime, duration, comments):
+          // an Action; the marker lives with the sequence (saved in the project), so a panel
+          // reload reads it back.
+          createAddMarkerAction(name, markerType, startTime, duration, comments) {
+            mustBeLocked("createAddMarkerAction");
+            return new Action("addMarker", { name, type: markerType, start: startTime, duration, comments });
+          },
+        };
       },
     },
     SequenceEditor: {

@@ -42,7 +42,7 @@ test("a sequence is read in whole frames at its exact rate", async () => {
   assert.deepEqual(facts.rate, { num: 30000, den: 1001 });
   assert.equal(facts.startFrame, 108000);
   assert.equal(facts.durationFrames, 900);
-  assert.deepEqual(facts.markers, [{ name: "m", startFrame: 210, durationFrames: 300 }]);
+  assert.deepEqual(facts.markers, [{ name: "m", startFrame: 210, durationFrames: 300, placed: false }]);
 });
 
 test("markers with a duration are scored as markers", () => {
