@@ -88,6 +88,9 @@
       startScore: (request) => call("Bridge", "StartScore", request),
       getScore: (scoreId) => call("Bridge", "GetScore", { scoreId }),
       cancelScore: (scoreId) => call("Bridge", "CancelScore", { scoreId }),
+      planPlacement: (request) => call("Bridge", "PlanPlacement", request),
+      parseTime: (request) => call("Bridge", "ParseTime", request),
+      listMoods: () => call("Bridge", "ListMoods", {}),
     };
   }
 

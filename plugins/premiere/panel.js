@@ -97,18 +97,13 @@
     $("cancel").disabled = !running;
   }
 
-  /** Play a take in the panel, where the host can; otherwise say where the file is. */
+  /** Hear a take in the Source Monitor (UXP renders no <audio>). */
   async function play(path) {
-    const player = $("player");
-    if (!player || typeof player.play !== "function") {
-      showNotice(`This Premiere cannot play audio in a panel: the take is ${path}.`, "info");
-      return;
-    }
     try {
-      player.src = fileUrl(path);
-      await player.play();
+      await cb.audition.audition(state.host.ppro, path, { files: uxpFiles(state.host) });
+      showNotice(`Playing ${path} in the Source Monitor.`, "info");
     } catch (err) {
-      showNotice(`Cannot play ${path} here (${err && err.message}): open it from the bin.`, "info");
+      report(err);
     }
   }
 
@@ -137,7 +132,8 @@
       row.className = `cue${state.chosen === index ? " chosen" : ""}`;
       const title = document.createElement("div");
       const where = cue.audioTrack === null ? "not placed" : `A${cue.audioTrack + 1}`;
-      title.textContent = `${cue.name} (${where})`;
+      // Timecode and duration as the bridge wrote them for this sequence.
+      title.textContent = `${cue.name}: ${cue.timecode} (${cue.duration}), ${where}`;
       title.addEventListener("click", () => {
         state.chosen = state.chosen === index ? null : index;
         renderCues();
@@ -254,7 +250,7 @@
         setStatus("Cancelled: nothing was placed.");
       } else if (outcome.state === "ready") {
         state.cues = outcome.cues;
-        state.pending = outcome.placements;
+        state.pending = outcome.plan;
         state.chosen = null;
         setStatus(`${outcome.cues.length} cue(s) ready: play them below, then press Place.`, 1, 1);
         $("results").textContent = outcome.notes.join("\n");
@@ -262,7 +258,7 @@
         state.cues = outcome.cues || [];
         state.pending = null;
         state.chosen = null;
-        const lines = outcome.placed.map((p) => `A${p.audioTrack + 1}: ${p.name}`);
+        const lines = outcome.placed.map((p) => `A${p.audioTrack + 1} "${p.lane}": ${p.name}`);
         setStatus(`Placed ${outcome.placed.length} cue(s) for ${outcome.description}.`, 1, 1);
         $("results").textContent = [...lines, ...outcome.notes].join("\n");
       }
@@ -314,12 +310,15 @@
       const { ppro } = state.host;
       const project = await ppro.Project.getActiveProject();
       const seq = await project.getActiveSequence();
-      const placements = state.pending;
-      const { placed } = await cb.place.placeCues(ppro, project, seq, placements, {
+      // Planned again: the editor may have changed the tracks while auditioning.
+      const { client } = await requestContext();
+      const plan = await cb.place.askPlan(ppro, seq, client, state.pending.scoreId);
+      const { placed, notes } = await cb.place.placeCues(ppro, project, seq, plan, {
         files: uxpFiles(state.host),
       });
+      $("results").textContent = notes.join("\n");
       const takes = state.cues.map((c) => c.takes);
-      state.cues = cb.score.cueList(placements, placed);
+      state.cues = cb.score.cueList(plan, placed);
       state.cues.forEach((c, i) => (c.takes = takes[i].map((t, n) => ({ ...t, placed: n === 0 }))));
       state.pending = null;
       setStatus(`Placed ${placed.length} cue(s).`, 1, 1);
@@ -400,6 +399,23 @@
       return;
     }
     await refreshModels();
+    await restoreCues();
+  }
+
+  /** The cues placed earlier on the active sequence, read back from its markers (a reload). */
+  async function restoreCues() {
+    try {
+      const { ppro } = state.host;
+      const project = await ppro.Project.getActiveProject();
+      const seq = project && (await project.getActiveSequence());
+      if (!seq) return;
+      state.cues = await cb.cue_store.restoreCues(ppro, seq);
+      if (state.cues.length) setStatus(`${state.cues.length} cue(s) placed earlier on "${seq.name}".`);
+    } catch (err) {
+      report(err);
+    } finally {
+      renderCues();
+    }
   }
 
   if (document.readyState === "loading") {

@@ -13,8 +13,8 @@
   const { PanelError } = need("errors");
   const { scoreRequest, waitForScore, progressText } = need("bridge_client");
   const { readSequence, chooseSelection, exportSequence, joinPath } = need("sequence");
-  const { placeCues, placeTake } = need("place");
-  const time = need("time");
+  const { placeCues, placeTake, askPlan } = need("place");
+  const { cueList } = need("cue_store");
 
   function stamp(date = new Date()) {
     const p = (n) => String(n).padStart(2, "0");
@@ -106,33 +106,18 @@
     const state = job.state === "JOB_STATE_PARTIAL" ? "partial" : "done";
     const dialogue = dialogueLine(placements);
     if (dialogue) notes.unshift(dialogue);
+    // The bridge plans every lane, tick and name for this sequence as it is now.
+    const plan = await askPlan(ppro, seq, client, started.id);
+    notes.push(...(plan.warnings || []));
     if (choices.audition) {
-      // Audition first: the editor plays each cue in the panel, then presses Place.
-      return { state: "ready", description, placed: [], notes, placements, cues: cueList(placements) };
+      // Audition first: the editor plays each cue, then presses Place.
+      return { state: "ready", description, placed: [], notes, plan, cues: cueList(plan) };
     }
-    onStatus({ message: `Placing ${placements.length} cue(s)…` });
-    const { placed } = await placeCues(ppro, project, seq, placements, { files });
-    return { state, description, placed, notes, placements, cues: cueList(placements, placed) };
-  }
-
-  /** The panel's list of cues and their takes, from the bridge's placements (and where they went). */
-  function cueList(placements, placed) {
-    return placements.map((p, i) => {
-      const meta = (p.cue && p.cue.metadata) || {};
-      const takes = [{ path: p.cue.audioPath, seed: meta.seed || "", placed: Boolean(placed) }];
-      for (const other of otherTakes(meta)) takes.push({ path: other, seed: "", ranked: true, placed: false });
-      return {
-        name: p.name || p.segmentId,
-        rate: p.rate,
-        startFrame: Number(p.recordStartFrame),
-        durationFrames: Number(p.recordDurationFrames),
-        prompt: meta.prompt || "",
-        mood: meta.mood || "",
-        audioTrack: placed && placed[i] ? placed[i].audioTrack : null,
-        placement: p,
-        takes,
-      };
-    });
+    onStatus({ message: `Placing ${plan.clips.length} cue(s)…` });
+    const done = await placeCues(ppro, project, seq, plan, { files });
+    notes.push(...done.notes);
+    const placed = done.placed;
+    return { state, description, placed, notes, plan, cues: cueList(plan, placed) };
   }
 
   function otherTakes(meta) {
@@ -150,8 +135,8 @@
     if (chosen !== null && chosen !== undefined && cues[chosen]) return cues[chosen];
     const ticks = BigInt((await seq.getPlayerPosition()).ticks);
     const hit = cues.find((c) => {
-      const a = time.framesToTicks(c.startFrame, c.rate);
-      const b = time.framesToTicks(c.startFrame + c.durationFrames, c.rate);
+      const a = BigInt(c.startTicks);
+      const b = a + BigInt(c.durationTicks);
       return a <= ticks && ticks < b;
     });
     if (!hit) {
@@ -190,8 +175,10 @@
     }
     const cue = await pickCue(ppro, seq, cues, chosen);
     const facts = await readSequence(ppro, seq);
-    const first = facts.startFrame + cue.startFrame;
-    const range = `${time.timecode(first, facts.rate)}-${time.timecode(first + cue.durationFrames, facts.rate)}`;
+    // The bridge writes the range's timecode from the plan's frames (its one timecode rule).
+    const rateText = `${facts.rate.num}/${facts.rate.den}`;
+    const answer = await client.parseTime({ rate: rateText, frames: [cue.recordFrame, cue.recordEndFrame] });
+    const range = answer.timecodes.join("-");
     onStatus({ message: `Another take of '${cue.name}': exporting "${facts.name}"…` });
     const stem = `${safeName(facts.name)}-${safeName(cue.name)}-${choices.stamp || stamp()}`;
     const exported = await exportSequence(ppro, seq, { folder: workDir, stem, files });

@@ -12,6 +12,7 @@
 })(globalThis, function (need) {
   const { PanelError } = need("errors");
   const time = need("time");
+  const { storedData } = need("cue_store");
 
   const MODES = {
     auto: "Markers or In/Out",
@@ -43,6 +44,8 @@
       name: m.getName(),
       startFrame: Number(time.ticksToFrames(m.getStart().ticks, rate)),
       durationFrames: Number(time.ticksToFrames(m.getDuration().ticks, rate)),
+      // The record of a cue the panel placed: never a scene to score.
+      placed: typeof m.getComments === "function" && storedData(m.getComments()) !== null,
     }));
     return {
       name: seq.name,
@@ -64,7 +67,7 @@
     return [inFrame, outFrame];
   }
 
-  const cueMarkers = (facts) => facts.markers.filter((m) => m.durationFrames > 0);
+  const cueMarkers = (facts) => facts.markers.filter((m) => m.durationFrames > 0 && !m.placed);
 
   /** The SegmentSelection to send for the panel's mode, or a PanelError saying what to mark. */
   function chooseSelection(mode, facts) {

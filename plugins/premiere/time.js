@@ -1,6 +1,7 @@
 /*
- * Frames, rates and Premiere ticks, exact: integer frames at a rational rate become integer
- * ticks (254016000000 per second) with BigInt arithmetic, never with accumulated floats.
+ * Reading Premiere's clock: a sequence timebase as an exact rate, a clip's ticks as whole
+ * frames (BigInt arithmetic, never accumulated floats), and the plan's ticks as a TickTime.
+ * Placement times come from the bridge's plan in ticks; nothing here chooses where a cue goes.
  *
  * Loaded by index.html as a plain script (registers window.cuebridge.time) and by node's test
  * runner with require() (module.exports); no bundler.
@@ -35,43 +36,33 @@
     return { num: TICKS_PER_SECOND / g, den: tpf / g };
   }
 
-  /** Ticks at frame `frames` (from the sequence's first frame): exact, or an error. */
-  function framesToTicks(frames, rate) {
-    const { num, den } = rateOf(rate);
-    const scaled = BigInt(frames) * TICKS_PER_SECOND * den;
-    if (scaled % num !== 0n) {
-      // Every NTSC and PAL rate divides evenly; a rate that does not cannot be placed exactly.
-      throw new Error(`frame ${frames} at ${num}/${den} fps does not fall on a whole tick`);
-    }
-    return scaled / num;
-  }
-
-  /** The frame nearest to `ticks` (a TickTime's ticks string) at `rate`. */
-  function ticksToFrames(ticks, rate) {
+  /** Whole frames at `rate` in `ticks` (a TickTime's ticks string): nearest, down or up. */
+  function ticksToFramesBy(ticks, rate, mode) {
     const { num, den } = rateOf(rate);
     const scaled = BigInt(ticks) * num;
     const unit = TICKS_PER_SECOND * den;
+    if (mode === "floor") return scaled >= 0n ? scaled / unit : -((-scaled + unit - 1n) / unit);
+    if (mode === "ceil") return scaled >= 0n ? (scaled + unit - 1n) / unit : -(-scaled / unit);
     const half = unit / 2n;
     return scaled >= 0n ? (scaled + half) / unit : -((-scaled + half) / unit);
   }
-
-  /** Seconds at frame `frames` as the double nearest the exact value (one rounding only). */
-  function framesToSeconds(frames, rate) {
-    const { num, den } = rateOf(rate);
-    return Number(BigInt(frames) * den) / Number(num);
-  }
+  const ticksToFrames = (ticks, rate) => ticksToFramesBy(ticks, rate, "nearest");
+  const ticksToFramesFloor = (ticks, rate) => ticksToFramesBy(ticks, rate, "floor");
+  const ticksToFramesCeil = (ticks, rate) => ticksToFramesBy(ticks, rate, "ceil");
 
   /**
-   * A TickTime for frame `frames`. createWithTicks takes the exact tick count as a string;
-   * hosts without it get createWithSeconds with the double nearest the exact time, which
-   * Premiere rounds back to the same tick (checked for 24 h of frames in the tests).
+   * A TickTime at `ticks` (the plan's exact tick count, an int64 string). createWithTicks takes
+   * it as a string; hosts without it get createWithSeconds with the double nearest the exact
+   * time, which Premiere rounds back to the same tick (checked for 3 h of frames in the tests).
    */
-  function tickTimeAt(ppro, frames, rate) {
-    const ticks = framesToTicks(frames, rate);
+  function tickTimeAt(ppro, ticks) {
+    const exact = BigInt(ticks);
     if (typeof ppro.TickTime.createWithTicks === "function") {
-      return ppro.TickTime.createWithTicks(ticks.toString());
+      return ppro.TickTime.createWithTicks(exact.toString());
     }
-    return ppro.TickTime.createWithSeconds(framesToSeconds(frames, rate));
+    const whole = exact / TICKS_PER_SECOND;
+    const part = exact % TICKS_PER_SECOND;
+    return ppro.TickTime.createWithSeconds(Number(whole) + Number(part) / Number(TICKS_PER_SECOND));
   }
 
   /** Non-drop timecode "HH:MM:SS:FF" for an absolute frame, as the bridge parses --range. */
@@ -93,9 +84,9 @@
     TICKS_PER_SECOND,
     rateOf,
     rateFromTimebase,
-    framesToTicks,
     ticksToFrames,
-    framesToSeconds,
+    ticksToFramesFloor,
+    ticksToFramesCeil,
     tickTimeAt,
     timecode,
   };

@@ -17,7 +17,7 @@ const path = require("node:path");
 const { createClient } = require("../../plugins/premiere/bridge_client.js");
 const { scoreActiveSequence, anotherTake } = require("../../plugins/premiere/score.js");
 const { placeCues, placeTake } = require("../../plugins/premiere/place.js");
-const time = require("../../plugins/premiere/time.js");
+const { restoreCues } = require("../../plugins/premiere/cue_store.js");
 const { createFakePremiere, nodeFiles } = require("./fake_premierepro.js");
 
 const NEEDED = ["CUEBRIDGE_URL", "CUEBRIDGE_TOKEN", "CUEBRIDGE_DEMO_TIMELINE", "CUEBRIDGE_DEMO_XML",
@@ -31,7 +31,7 @@ const env = process.env;
 const described = JSON.parse(fs.readFileSync(env.CUEBRIDGE_DEMO_SEQUENCE, "utf8"));
 const results = {};
 
-function host(exports) {
+function host(exports, more = {}) {
   return createFakePremiere({
     name: described.name,
     timebase: described.timebase,
@@ -44,6 +44,7 @@ function host(exports) {
     })),
     audioClips: [[], []],
     exports,
+    ...more,
   });
 }
 
@@ -69,7 +70,27 @@ function assertOnMarkers(fake) {
     described.markers.map((m) => m.startTicks),
   );
   for (const p of fake.world.placements) assert.ok(fs.existsSync(p.path), p.path);
-  assert.equal(fake.world.transactions.length, 1);
+  // Audio 1 and Audio 2 are not Score lanes: the bridge plans a new one, made by an insert past
+  // the last track, then the rest of the cues in a second undo step.
+  assert.deepEqual(fake.world.transactions.map((t) => t.undoString), [
+    "Score (cuebridge): new tracks",
+    "Score (cuebridge)",
+  ]);
+  assert.deepEqual([...new Set(fake.world.placements.map((p) => p.audioTrack))], [2]);
+}
+
+// Non-drop HH:MM:SS:FF at a whole rate: the test's own reckoning, to check the bridge's.
+function timecode(frame, fps) {
+  const two = (n) => String(n).padStart(2, "0");
+  const ff = frame % fps;
+  const s = Math.floor(frame / fps);
+  return `${two(Math.floor(s / 3600))}:${two(Math.floor(s / 60) % 60)}:${two(s % 60)}:${two(ff)}`;
+}
+
+// A length as the panel lists it, "m:ss.ff" (whole rates).
+function length(frames, fps) {
+  const s = Math.floor(frames / fps);
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}.${String(frames % fps).padStart(2, "0")}`;
 }
 
 test.after(() => fs.writeFileSync(env.CUEBRIDGE_RESULT, JSON.stringify(results, null, 2)));
@@ -101,6 +122,87 @@ test("a host without OTIO export sends FCP 7 XML, says so, and places the same c
   assert.deepEqual(fake.world.exports.map((e) => e.kind), ["xml"]);
   assertOnMarkers(fake);
   results.xml = { placements: fake.world.placements, notes: outcome.notes };
+});
+
+test("dialogue on A1 with a gap under the cue: no cue lands on A1, a named Score lane is made", async () => {
+  // A1 holds dialogue before and after the first cue, nothing under it: still not a Score lane.
+  const first = described.markers[0];
+  const a = BigInt(first.startTicks);
+  const b = a + BigInt(first.durationTicks);
+  const tpf = BigInt(described.timebase);
+  const dialogue = [[0n, a > tpf ? a - tpf : 0n], [b + tpf, b + 48n * tpf]].filter(([x, y]) => y > x);
+  const fake = host(
+    { otio: env.CUEBRIDGE_DEMO_TIMELINE },
+    { version: "26.3.0", trackNames: ["Dialogue", "Audio 2"], audioClips: [dialogue, []] },
+  );
+  const before = fake.tracks[0].items.map((i) => [i._start, i._end]);
+  const outcome = await run(fake, { stamp: "dialogue" });
+  assert.equal(outcome.state, "done");
+  assert.ok(fake.world.placements.length > 0);
+  assert.ok(fake.world.placements.every((p) => p.audioTrack !== 0), JSON.stringify(fake.world.placements));
+  assert.deepEqual(fake.tracks[0].items.map((i) => [i._start, i._end]), before);
+  assert.equal(fake.tracks[2].name, "Score"); // named by createSetNameAction (26.3)
+  assert.deepEqual(fake.world.renames, [{ audioTrack: 2, name: "Score" }]);
+  assert.deepEqual(outcome.placed.map((p) => p.lane), described.markers.map(() => "Score"));
+  // Each cue is listed with the timecode and duration the bridge wrote.
+  const fps = Number(254016000000n / tpf);
+  const zero = Number(BigInt(described.zeroTicks) / tpf);
+  assert.deepEqual(
+    outcome.cues.map((c) => [c.timecode, c.duration]),
+    described.markers.map((m) => [
+      timecode(zero + Number(BigInt(m.startTicks) / tpf), fps),
+      length(Number(BigInt(m.durationTicks) / tpf), fps),
+    ]),
+  );
+  // Scored again: the Score lane is busy under the cues now, so "Score 2" is made, never A1.
+  const again = await run(fake, { stamp: "dialogue-again" });
+  assert.deepEqual([...new Set(again.placed.map((p) => p.lane))], ["Score 2"]);
+  assert.ok(fake.world.placements.every((p) => p.audioTrack !== 0));
+  assert.equal(fake.tracks[3].name, "Score 2");
+});
+
+test("the takes are kept in the sequence's markers: a reloaded panel lists them and Another take works", async () => {
+  const fake = host({ otio: env.CUEBRIDGE_DEMO_TIMELINE });
+  const first = await run(fake, { stamp: "reload-first" });
+  assert.equal(first.state, "done");
+  // One "Score: <cue>" marker per placed cue, with the plan's note for the editor.
+  const written = (await fake.ppro.Markers.getMarkers(fake.sequence)).getMarkers().slice(described.markers.length);
+  assert.deepEqual(written.map((m) => m.getName()), first.cues.map((c) => `Score: ${c.name}`));
+  assert.ok(written.every((m) => /^prompt: /m.test(m.getComments()) && /^file: /m.test(m.getComments())));
+
+  // The panel is reloaded: it has nothing but the sequence.
+  const restored = await restoreCues(fake.ppro, fake.sequence);
+  const view = (cues) => cues.map((c) => [c.name, c.startTicks, c.durationTicks, c.audioTrack, c.timecode, c.duration,
+    c.takes.map((t) => [t.path, t.placed])]);
+  assert.deepEqual(view(restored), view(first.cues));
+
+  const work = path.join(env.CUEBRIDGE_WORK, "reload-take");
+  fs.mkdirSync(work, { recursive: true });
+  const out = await anotherTake({
+    ppro: fake.ppro,
+    client: createClient({ baseUrl: env.CUEBRIDGE_URL, token: env.CUEBRIDGE_TOKEN }),
+    files: nodeFiles,
+    workDir: work,
+    cueRoot: path.join(work, "cues"),
+    cues: restored,
+    chosen: 1,
+    pollMs: 200,
+  });
+  assert.equal(out.state, "done");
+  const marker = described.markers[1];
+  const here = fake.tracks[restored[1].audioTrack].items.find((i) => i._start === BigInt(marker.startTicks));
+  assert.equal(here.projectItem._mediaPath, out.take.path);
+  // Reloaded again: the cue lists both takes, the new one on the timeline, seeds kept.
+  const again = await restoreCues(fake.ppro, fake.sequence);
+  assert.deepEqual(again[1].takes.map((t) => [t.path, t.placed]), [
+    [first.cues[1].takes[0].path, false],
+    [out.take.path, true],
+  ]);
+  assert.equal(again[1].takes[1].seed, out.take.seed);
+  assert.deepEqual(view(again.filter((_, i) => i !== 1)), view(first.cues.filter((_, i) => i !== 1)));
+  // The placed markers are records, never scenes: the next Score still scores the same markers.
+  const second = await run(fake, { stamp: "reload-second" });
+  assert.equal(second.cues.length, described.markers.length);
 });
 
 test("a wrong token is refused with a message about the token, and nothing is placed", async () => {
@@ -205,13 +307,13 @@ test("another take re-scores the cue under the playhead; the old take stays in t
   assert.equal(out.cue, cue);
   // Only this cue's range went to the bridge, with a seed it had not had.
   const zero = Number(BigInt(described.zeroTicks) / tpf);
-  const rate = { num: Number(254016000000n / tpf), den: 1 };
+  const fps = Number(254016000000n / tpf);
   const startFrame = zero + Number(BigInt(marker.startTicks) / tpf);
   const endFrame = startFrame + Number(BigInt(marker.durationTicks) / tpf);
   assert.equal(asked.length, 1);
   assert.deepEqual(asked[0].selection, {
     mode: "SEGMENT_MODE_RANGE",
-    range: `${time.timecode(startFrame, rate)}-${time.timecode(endFrame, rate)}`,
+    range: `${timecode(startFrame, fps)}-${timecode(endFrame, fps)}`,
   });
   assert.notEqual(asked[0].seed, cue.takes[0].seed);
   assert.ok(statuses.some((m) => m.includes(`'${cue.name}'`)), statuses);
@@ -249,7 +351,7 @@ test("audition first: nothing is placed until Place, then every cue lands", asyn
   assert.deepEqual(fake.world.placements, []);
   assert.equal(outcome.cues.length, described.markers.length);
   for (const c of outcome.cues) assert.ok(fs.existsSync(c.takes[0].path), c.takes[0].path);
-  const { placed } = await placeCues(fake.ppro, fake.project, fake.sequence, outcome.placements, {
+  const { placed } = await placeCues(fake.ppro, fake.project, fake.sequence, outcome.plan, {
     files: nodeFiles,
   });
   assert.equal(placed.length, described.markers.length);

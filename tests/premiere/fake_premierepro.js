@@ -107,10 +107,20 @@ const TrackItemType = Object.freeze({
 });
 
 class AudioTrack {
-  constructor(index) {
+  constructor(index, version = "26.2.0", name = "") {
     this.index = index;
     this.items = [];
-    this.name = `A${index + 1}`;
+    // [ref AudioTrack] name: the track's name; Premiere names a new track "Audio N".
+    this.name = name || `Audio ${index + 1}`;
+    if (versionAtLeast(version, "26.3.0")) {
+      // [changelog 26.3.0] AudioTrack.createSetNameAction(name): an Action that renames the
+      // track when its transaction runs (made inside lockedAccess, like every create*Action).
+      this.createSetNameAction = (newName) => {
+        if (!world(this).locked) throw new Error("createSetNameAction outside project.lockedAccess");
+        if (typeof newName !== "string" || !newName) throw new TypeError("a track name is a string");
+        return new Action("setName", { track: this, name: newName });
+      };
+    }
   }
   async getTrackItems(type, includeEmpty) {
     // [ref AudioTrack] getTrackItems(trackItemType, includeEmptyTrackItems), Promise since 25.6.
@@ -122,17 +132,29 @@ class AudioTrack {
   }
 }
 
+const worlds = new WeakMap();
+const world = (track) => worlds.get(track);
+
 class Marker {
-  constructor({ name, startTicks, durationTicks }) {
+  constructor({ name, startTicks, durationTicks, comments = "", type = "Comment" }, owner = null) {
     this._name = name;
     this._start = BigInt(startTicks);
     this._duration = BigInt(durationTicks);
+    this._comments = comments;
+    this._type = type;
+    this._owner = owner;
   }
   getName() {
     return this._name;
   }
   getComments() {
-    return "";
+    return this._comments; // [ref Marker] getComments(): string
+  }
+  // [ref Marker] createSetCommentsAction(comments): an Action, applied by its transaction.
+  createSetCommentsAction(comments) {
+    if (this._owner && !this._owner.locked) throw new Error("createSetCommentsAction outside project.lockedAccess");
+    if (typeof comments !== "string") throw new TypeError("marker comments are a string");
+    return new Action("setComments", { marker: this, comments });
   }
   getType() {
     return "Comment";
@@ -273,6 +295,7 @@ const versionAtLeast = (version, want) => {
 /**
  * Build a fake host. `spec`: {name, timebase (ticks per frame), zeroTicks, endTicks, inTicks,
  * outTicks, markers: [{name, startTicks, durationTicks}], audioClips: [[[start, end], ...], ...],
+ * trackNames (the audio tracks' names, "Audio N" where absent),
  * projectPath, exports: {otio: true | "prepared/file.otio" | absent, xml: ...}, version
  * (Premiere's, "26.2.0" by default), playerTicks (the playhead)}.
  */
@@ -283,16 +306,25 @@ function createFakePremiere(spec) {
     transactions: [],
     imports: [],
     exports: [],
+    renames: [],
+    auditions: [],
+    monitor: null,
     locked: false,
     version,
   };
   const root = new FolderItem("root");
+  const newTrack = (i, name) => {
+    const track = new AudioTrack(i, version, name);
+    worlds.set(track, world);
+    return track;
+  };
   const tracks = (spec.audioClips || [[], [], []]).map((clips, i) => {
-    const track = new AudioTrack(i);
+    const track = newTrack(i, (spec.trackNames || [])[i]);
     track.items = clips.map(([a, b]) => new TrackItem(null, BigInt(a), BigInt(b)));
     return track;
   });
   const allItems = () => root.children;
+  const markerList = (spec.markers || []).map((m) => new Marker(m, world));
 
   const sequence = {
     name: spec.name,
@@ -378,6 +410,11 @@ function createFakePremiere(spec) {
 
   function valid(action, count) {
     if (!(action instanceof Action)) return false;
+    if (action.kind === "setName") return tracks.includes(action.track);
+    if (action.kind === "setComments") return markerList.includes(action.marker);
+    if (action.kind === "addMarker") {
+      return action.start instanceof TickTime && action.duration instanceof TickTime && action.start._ticks >= 0n;
+    }
     return (
       allItems().includes(action.item) &&
       action.time instanceof TickTime &&
@@ -390,9 +427,24 @@ function createFakePremiere(spec) {
   }
 
   function apply(action) {
+    if (action.kind === "setName") {
+      action.track.name = action.name;
+      world.renames.push({ audioTrack: action.track.index, name: action.name });
+      return;
+    }
+    if (action.kind === "setComments") {
+      action.marker._comments = action.comments;
+      return;
+    }
+    if (action.kind === "addMarker") {
+      const { name, type, start, duration, comments } = action;
+      const marker = new Marker({ name, startTicks: start._ticks, durationTicks: duration._ticks, comments, type }, world);
+      markerList.push(marker);
+      return;
+    }
     let index = action.audioIndex;
     if (action.kind === "insert" && index >= tracks.length) {
-      tracks.push(new AudioTrack(tracks.length));
+      tracks.push(newTrack(tracks.length));
       index = tracks.length - 1;
     }
     const length = wavTicks(action.item._mediaPath);
@@ -487,11 +539,36 @@ function createFakePremiere(spec) {
       },
     },
     ProjectConverter: converter,
+    // [ref SourceMonitor] openFilePath(filePath): Promise<boolean>, play(speed): Promise<boolean>,
+    // both since 25.6; the fake opens only files that exist and records what played.
+    SourceMonitor: versionAtLeast(version, "25.6.0")
+      ? {
+          async openFilePath(file) {
+            if (typeof file !== "string" || !fs.existsSync(file)) return false;
+            world.monitor = { open: file, playing: false };
+            return true;
+          },
+          async play(speed = 1.0) {
+            if (!world.monitor) return false;
+            world.monitor.playing = true;
+            world.auditions.push({ path: world.monitor.open, speed });
+            return true;
+          },
+        }
+      : undefined,
     Markers: {
       async getMarkers(owner) {
         if (owner !== sequence) throw new Error("markers of an unknown owner");
-        const list = (spec.markers || []).map((m) => new Marker(m));
-        return { getMarkers: () => list };
+        return {
+          getMarkers: () => [...markerList],
+          // [ref Markers] createAddMarkerAction(name, markerType, startTime, duration, comments):
+          // an Action; the marker lives with the sequence (saved in the project), so a panel
+          // reload reads it back.
+          createAddMarkerAction(name, markerType, startTime, duration, comments) {
+            mustBeLocked("createAddMarkerAction");
+            return new Action("addMarker", { name, type: markerType, start: startTime, duration, comments });
+          },
+        };
       },
     },
     SequenceEditor: {

@@ -42,7 +42,7 @@ test("a sequence is read in whole frames at its exact rate", async () => {
   assert.deepEqual(facts.rate, { num: 30000, den: 1001 });
   assert.equal(facts.startFrame, 108000);
   assert.equal(facts.durationFrames, 900);
-  assert.deepEqual(facts.markers, [{ name: "m", startFrame: 210, durationFrames: 300 }]);
+  assert.deepEqual(facts.markers, [{ name: "m", startFrame: 210, durationFrames: 300, placed: false }]);
 });
 
 test("markers with a duration are scored as markers", () => {
@@ -155,26 +155,33 @@ test("a Premiere before 26.2 has no ProjectConverter: the message says 26.2", as
 
 test("ranked takes of a best-of-N cue are listed beside the placed take", () => {
   const { cueList } = require("../../plugins/premiere/score.js");
-  const placement = {
-    name: "chase",
-    segmentId: "cue-002",
-    rate: { num: "24", den: "1" },
-    recordStartFrame: "792",
-    recordDurationFrames: "408",
-    cue: {
-      audioPath: "/cues/cue-002.musicgen.wav",
-      metadata: {
+  // A PlannedClip as the bridge's PlanPlacement answers it in proto3 JSON.
+  const plan = {
+    rate: { num: 24, den: 1 },
+    clips: [
+      {
+        segmentId: "cue-002",
+        name: "chase",
+        lane: "Score",
+        laneIndex: 2,
+        audioPath: "/cues/cue-002.musicgen.wav",
+        recordOffsetTicks: String(792n * 10584000000n),
+        durationTicks: String(408n * 10584000000n),
+        recordInTimecode: "01:00:33:00",
+        durationTimecode: "00:00:17:00",
         seed: "41",
         prompt: "chase",
-        other_takes: JSON.stringify(["/cues/cue-002.musicgen.take2.wav"]),
+        takes: ["/cues/cue-002.musicgen.take2.wav"],
       },
-    },
+    ],
   };
-  const [cue] = cueList([placement], [{ audioTrack: 2 }]);
+  const [cue] = cueList(plan, [{ audioTrack: 2 }]);
   assert.equal(cue.audioTrack, 2);
+  assert.equal(cue.timecode, "01:00:33:00");
+  assert.equal(cue.duration, "00:00:17:00");
   assert.deepEqual(cue.takes, [
     { path: "/cues/cue-002.musicgen.wav", seed: "41", placed: true },
     { path: "/cues/cue-002.musicgen.take2.wav", seed: "", ranked: true, placed: false },
   ]);
-  assert.equal(cueList([placement])[0].takes[0].placed, false); // auditioning: nothing placed
+  assert.equal(cueList(plan)[0].takes[0].placed, false); // auditioning: nothing placed
 });

@@ -34,7 +34,6 @@ CONTROLS = {
     "take": "button",
     "place": "button",
     "cues": "div",
-    "player": "audio",
 }
 
 

@@ -72,7 +72,12 @@ def bridge(tmp_path_factory):
 def test_panel_unit_tests_pass_under_node():
     output = run_node([str(HERE)])
     # time, sequence and place tests all ran (node reports each file's subtests).
-    for name in ("exact at 24 and 30000/1001", "no markers and no In/Out", "deleted before import"):
+    for name in (
+        "the exact rate fraction",
+        "no markers and no In/Out",
+        "deleted before import",
+        "a lane to create",
+    ):
         assert name in output, f"{name!r} did not run"
 
 

@@ -69,6 +69,7 @@
     getEndTime: async () => tick(1200 * 10584000000),
     getInPoint: async () => tick(0),
     getOutPoint: async () => tick(1200 * 10584000000),
+    getAudioTrackCount: async () => 0, // an empty sequence: no cue placed earlier
   };
   const premierepro = {
     Project: {
