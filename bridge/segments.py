@@ -337,8 +337,10 @@ def _whole(timeline, facts: TimelineFacts, selection: Selection, source: str):
 
 def _scenes(timeline, facts: TimelineFacts, selection: Selection, source: str):
     """Cues of musical length: break at gaps, then at the edit point nearest an even split."""
-    lo = max(1, round(Fraction(selection.min_scene_s).limit_denominator(1000) * facts.rate))
-    hi = max(lo, round(Fraction(selection.max_scene_s).limit_denominator(1000) * facts.rate))
+    lo_s = _scene_length(selection.min_scene_s, "minimum", source)
+    hi_s = _scene_length(selection.max_scene_s, "maximum", source)
+    lo = max(1, round(lo_s * facts.rate))
+    hi = max(lo, round(hi_s * facts.rate))
     picked = []
     for a, b in facts.content:
         for start, end in _split(a, b, lo, hi, facts.edit_points):
@@ -347,6 +349,20 @@ def _scenes(timeline, facts: TimelineFacts, selection: Selection, source: str):
                 (start, end - start, f"Scene {n}", f"scene {n} at {facts.timecode(start)}", {})
             )
     return picked
+
+
+# A scene cue shorter than a second is no cue (1e-9 made 144 one-frame cues without a word).
+SCENE_S = (1.0, 3600.0)
+
+
+def _scene_length(seconds: float, which: str, source: str) -> Fraction:
+    lo, hi = SCENE_S
+    if not (lo <= seconds <= hi):  # also false for NaN
+        raise BridgeError(
+            f"{source}: the {which} scene length {seconds!r} s is outside {lo:g}-{hi:g} s; "
+            "give a length in seconds in that range (minSceneS / maxSceneS, --min-scene)"
+        )
+    return Fraction(seconds).limit_denominator(1000)
 
 
 def _split(a: int, b: int, lo: int, hi: int, edits: tuple[int, ...]) -> list[tuple[int, int]]:

@@ -167,6 +167,15 @@ def test_clip_index_finds_the_same_picture_as_every_clip_would():
         assert list(seg.segment.cut_frames) == sorted({p - a for p in _edges(lengths) if a < p < b})
 
 
+@pytest.mark.parametrize("field", ["min_scene_s", "max_scene_s"])
+@pytest.mark.parametrize("seconds", [float("nan"), 1e-9, float("inf"), -5.0])
+def test_scene_lengths_out_of_range_are_refused_naming_the_range(field, seconds):
+    timeline = _cut_timeline([240, 240, 240], rate=24)
+    selection = Selection(SegmentMode.SCENES, **{field: seconds})
+    with pytest.raises(BridgeError, match=r"scene length .* is outside 1-3600 s"):
+        _select(timeline, selection)
+
+
 def _edges(lengths: list[int]) -> list[int]:
     out, at = [], 0
     for n in lengths:
