@@ -200,6 +200,10 @@ class JobQueue:
     def cancel(self, job_id: str) -> Job:
         job = self.get(job_id)
         job.cancel_requested.set()
+        if not job.finished:
+            # Kept at once: an engine killed before the cue in progress ends must not resume
+            # the job (the job's own end writes its final state over this one).
+            self.store.set_job_state(job.id, JobState.CANCELLED)
         return job
 
     @property
@@ -335,7 +339,7 @@ class JobQueue:
     def _turn(self, job: Job, q: queue.Queue[Job | None]) -> None:
         """One batch of the job, then the job goes to the back of its queue: a 400-cue score
         shares the device with an editor's one-cue request instead of holding it to its end."""
-        if job.state == JobState.QUEUED:
+        if job.state == JobState.QUEUED and not job.cancel_requested.is_set():
             with job.cond:
                 job.state = JobState.RUNNING
                 job._changed(-1)
