@@ -15,7 +15,7 @@ from pathlib import Path
 
 import opentimelineio as otio
 
-from cuebridge.bridge.cue_sheet import cue_sheet_path, write_cue_sheet
+from cuebridge.bridge.cue_sheet import check_cue_sheet, cue_sheet_path, write_cue_sheet
 from cuebridge.bridge.destinations import check_cue_folder
 from cuebridge.bridge.dialogue import DialogueChoice, with_dialogue
 from cuebridge.bridge.errors import BridgeError, TimelineError
@@ -98,8 +98,9 @@ def prepare(options: ScoreOptions) -> PreparedScore:
         rate=options.rate,
         media_dirs=options.media_dirs,
         defaults=options.defaults,
-        check=lambda: check_output(
-            out, force=options.force, protect=(src,), allowed=SCORE_SUFFIXES
+        check=lambda: (
+            check_output(out, force=options.force, protect=(src,), allowed=SCORE_SUFFIXES),
+            check_cue_sheet(cue_sheet_path(out), force=options.force),
         ),
     )
     warnings = mood_overrides(segments, options.defaults.mood)

@@ -264,9 +264,9 @@ def _markers(timeline, facts: TimelineFacts, selection: Selection, source: str):
         comment = getattr(marker, "comment", "") or _resolve_note(marker)
         extra = _marker_fields(marker, comment)
         extra.setdefault("prompt", marker.name or _first_free_line(comment))
-        picked.append(
-            (start, length, marker.name or f"Cue at {facts.timecode(start)}", origin, extra)
-        )
+        # An unnamed marker's cue, clip and cue-sheet line take the prompt's words, if any.
+        name = marker.name or extra["prompt"] or f"Cue at {facts.timecode(start)}"
+        picked.append((start, length, name, origin, extra))
     if not picked:
         raise BridgeError(
             f"{source}: no markers with a duration to score; add a duration marker over each "

@@ -204,3 +204,14 @@ def _cut_timeline(lengths: list[int], rate: int) -> otio.schema.Timeline:
     timeline = otio.schema.Timeline(name="cuts")
     timeline.tracks.append(track)
     return timeline
+
+
+def test_a_marker_whose_prompt_is_in_its_comment_names_the_cue_from_the_prompt():
+    timeline = _cut_timeline([48, 48, 48], rate=24)
+    rng = otio.opentime.TimeRange(_t(24, 24), _t(96, 24))
+    cue = otio.schema.Marker(name="", marked_range=rng)
+    cue.comment = "mood: sad\nlonely walk home through the rain at night, slow\nseed: 4"
+    timeline.tracks.markers.append(cue)
+    _, [seg] = _select(timeline)
+    assert seg.segment.name == "lonely walk home through the rain at night, slow"
+    assert "Cue at" not in seg.segment.name
