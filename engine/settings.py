@@ -25,3 +25,8 @@ class EngineSettings:
     def soundfont_dir(self) -> Path | None:
         """General MIDI fonts the user put here win over the ones installed on the machine."""
         return self.state_dir / "soundfonts" if self.state_dir else None
+
+    @property
+    def font_cache(self) -> Path | None:
+        """Compressed fonts decoded once, for every process that plays them."""
+        return self.state_dir / "font-cache" if self.state_dir else None
