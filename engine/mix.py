@@ -1,9 +1,9 @@
 """The mix around dialogue: every cue dips gently where people speak (both models use it).
 
-The depth is DUCK_DB (-6 dB) unless `options.extra["duck"]` says otherwise ("off", or a level in
-dB such as "-9"); the level moves along raised-cosine ramps of RAMP_S (150 ms), reaching the full
-dip as a line starts and rising from its end. Pauses shorter than HOLD_S stay down, so the music
-does not pump between words; longer ones let it come back and answer.
+The depth is DUCK_DB (-6 dB) unless the job's duck option (`duck_option`) says otherwise ("off",
+or a level in dB such as "-9"); the level moves along raised-cosine ramps of RAMP_S (150 ms),
+reaching the full dip as a line starts and rising from its end. Pauses shorter than HOLD_S stay
+down, so the music does not pump between words; longer ones let it come back and answer.
 
 Under the lines the voice's own band (SPEECH_BAND_HZ, 300 Hz-3.4 kHz) dips BAND_EXTRA_DB further
 (-3 dB: -9 dB in all at the default depth), as a dialogue mixer carves the music's midrange
@@ -11,12 +11,14 @@ rather than only pulling its fader: the bass and the air of the cue stay, the wo
 The band is split off with a zero-phase FFT filter whose edges are raised-cosine slopes, and the
 split is exact (band + rest = the cue), so away from speech the cue is untouched.
 
-Order in a model: compose/generate -> set the level -> duck -> fades. The ducking comes AFTER
-the level is set, and the level is measured on the cue as it would be without dialogue (the
-composer renders its no-speech version for that when it wrote the speech version differently;
-musicgen's take is the same either way), so the music between lines sits exactly where it would
-without dialogue handling, the dip under the lines is exactly the depth asked for (normalisation
-cannot undo it), and since the duck only lowers, the peak ceiling still holds.
+Order (engine/cue_writer.py, for every model): shape (rate, hall, fades) -> set the level ->
+duck. The ducking comes AFTER the level is set, and the level is measured on the cue as it would
+be without dialogue (the composer renders its no-speech version for that when it wrote the
+speech version differently; musicgen's take is the same either way), so the music between lines
+sits exactly where it would without dialogue handling, the dip under the lines is exactly the
+depth asked for (normalisation cannot undo it), and since the duck only lowers, the peak ceiling
+still holds. `--duck off` means no dip at all: it also stops the composer thinning its parts
+under the lines, unless the job asks for that on its own (`thin_under_dialogue`).
 
 `level_keyframes` lists the same shape as (seconds, dB) points for formats that can carry
 clip-gain keyframes, so an editor can adjust the dip rather than fight it.
@@ -43,9 +45,27 @@ MAX_DUCK_DB = -40.0
 Spans = list[tuple[float, float]]
 
 
+def duck_option(options: GenerationOptions) -> str:
+    """The job's ducking as asked (`--duck`): "" (the default), "off", or a level in dB.
+    The one place that reads it, for the typed contract to replace."""
+    return options.extra.get("duck", "").strip().lower()
+
+
+def thin_under_dialogue(options: GenerationOptions) -> bool:
+    """Whether a model that writes its own parts thins them under the lines (the composer rests
+    its melody and quietens its texture there; `--thin-under-dialogue/--no-...`). Unset, it
+    follows the duck: on, except with `--duck off`, which means the music does not dip at all."""
+    text = options.extra.get("thin", "").strip().lower()
+    if text in ("on", "1", "true", "yes"):
+        return True
+    if text in ("off", "0", "false", "no"):
+        return False
+    return duck_option(options) not in ("off", "none", "0")
+
+
 def duck_depth(segment: Segment, options: GenerationOptions) -> float:
     """The dip in dB (<= 0); 0 when ducking is off."""
-    text = options.extra.get("duck", "").strip().lower()
+    text = duck_option(options)
     if text in ("", "on", "default"):
         return DUCK_DB
     if text in ("off", "none", "0"):
