@@ -249,6 +249,12 @@ class ComposerModel(CueModel):
         performance.warnings = [w for w in picture.get("picture.warnings", "").split(" | ") if w]
         return write_cue(self.name, segment, options, performance, out_dir)
 
+    def warm_up(self) -> None:
+        """Decode the default font into the cache and parse it, so the first cue does not."""
+        font = str(resolve_soundfont(self.soundfont, self.font_dir))
+        if not soundfont_problem(font):  # a broken font is reported by status(), not here
+            load_soundfont(self._playable(font))
+
     def _playable(self, source: str) -> str:
         """The file the renderer opens for `source`: for a .sf3, its decoded copy in the font
         cache, else the font itself."""
