@@ -18,8 +18,6 @@ from __future__ import annotations
 import csv
 import io
 import math
-import os
-import tempfile
 from fractions import Fraction
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -28,6 +26,7 @@ import opentimelineio as otio
 
 from cuebridge.bridge.errors import TimelineError
 from cuebridge.bridge.timeline_io import read_timeline, timeline_rate
+from cuebridge.safe_files import replacing
 
 COLUMNS = (
     "Cue No",
@@ -103,14 +102,8 @@ def write_cue_sheet(
     writer = csv.DictWriter(text, fieldnames=COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     writer.writerows(cue_rows(timeline, track_name))
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as fh:
-            fh.write(text.getvalue())
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with replacing(out) as (fh, _):  # with the umask's mode, like the timeline beside it
+        fh.write(text.getvalue().encode("utf-8-sig"))
     return out
 
 

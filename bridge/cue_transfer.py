@@ -14,13 +14,13 @@ import hashlib
 import logging
 import os
 import re
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import grpc
 
 from cuebridge.contract import cue_file_stem
+from cuebridge.safe_files import temp_beside
 from cuebridge.v1 import engine_pb2 as pb
 from cuebridge.v1 import engine_pb2_grpc as pb_grpc
 
@@ -125,8 +125,8 @@ class _IncomingFile:
     def __init__(self, kind: str, target: Path, header: pb.CueFileChunk):
         self.kind, self.target = kind, target
         self.size, self.sha256 = header.size, header.sha256
-        self.tmp = target.parent / f".{target.name}.{uuid.uuid4().hex[:8]}.tmp"
-        self.file = open(self.tmp, "wb")
+        fd, self.tmp = temp_beside(target)  # never through a planted name
+        self.file = os.fdopen(fd, "wb")
         self.digest = hashlib.sha256()
         self.written = 0
 
