@@ -39,6 +39,8 @@ def tree_cpu_s() -> float:
     tick = os.sysconf("SC_CLK_TCK")
     parents: dict[int, tuple[int, float]] = {}
     for entry in Path("/proc").iterdir() if Path("/proc/self/stat").exists() else ():
+        if not entry.name.isdigit():  # /proc/self, /proc/meminfo...
+            continue
         try:
             # The fields after the command name, which may hold spaces: ppid is 2nd, utime 12th.
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
