@@ -162,7 +162,8 @@ def start_server(
             JobStore(state / "engine.sqlite3"),
             limits or EngineLimits(),
         )
-        if resume:
+        if resume:  # a long-lived engine (serve): its first cue should cost what a warm one does
+            jobs.warm_up()
             jobs.prune(keep_days)
             jobs.resume()
         engine_pb2_grpc.add_CueEngineServicer_to_server(CueEngineService(jobs), server)
@@ -184,8 +185,14 @@ def start_server(
 
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    serving = jobs is None or not jobs.problem()  # NOT_SERVING while the model warms up
     for name in ["", *names]:
-        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+        health_servicer.set(
+            name,
+            health_pb2.HealthCheckResponse.SERVING
+            if serving
+            else health_pb2.HealthCheckResponse.NOT_SERVING,
+        )
     reflection.enable_server_reflection(
         [*names, health.SERVICE_NAME, reflection.SERVICE_NAME], server
     )
@@ -195,7 +202,7 @@ def start_server(
     if jobs is not None:
         threading.Thread(
             target=_report_health,
-            args=(jobs, health_servicer, ["", *names], running.health_stop),
+            args=(jobs, health_servicer, ["", *names], running.health_stop, serving),
             name="engine-health",
             daemon=True,
         ).start()
@@ -209,11 +216,15 @@ def start_server(
 
 
 def _report_health(
-    jobs: JobQueue, servicer: health.HealthServicer, names: list[str], stop: threading.Event
+    jobs: JobQueue,
+    servicer: health.HealthServicer,
+    names: list[str],
+    stop: threading.Event,
+    serving: bool,
 ) -> None:
-    """NOT_SERVING while no job can run (a stopped worker, a store that cannot be written), so
-    a supervisor or load balancer sees it; SERVING again once it recovers."""
-    serving, busy = True, False
+    """NOT_SERVING while no job can run (warming up, a stopped worker, a store that cannot be
+    written), so a supervisor or load balancer sees it; SERVING again once it recovers."""
+    busy = False
     while not stop.wait(HEALTH_CHECK_S):
         now_busy = jobs.busy()
         if busy and not now_busy:

@@ -106,6 +106,8 @@ class JobQueue:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._suspect = ""  # set when a job crashed or the store failed: problem() probes it
+        self._warm = threading.Event()  # cleared while the default model warms up
+        self._warm.set()
 
     # -- requests ---------------------------------------------------------------------------
 
@@ -320,11 +322,34 @@ class JobQueue:
         with self._lock:
             return any(not j.finished for j in self._jobs.values())
 
+    def warm_up(self) -> threading.Thread:
+        """Warm the default model in the background (a serving engine, at start). Jobs that
+        arrive meanwhile are accepted and queued; they start once it is warm, instead of doing
+        the warm-up inside their first cue (and problem() says "warming up" until then)."""
+        self._warm.clear()
+
+        def warm() -> None:
+            try:
+                self.registry.get(self.registry.default_name()).warm_up()
+            except Exception:  # the first cue meets the same problem and reports it
+                log.exception("warming up the default model failed")
+            finally:
+                self._warm.set()
+
+        thread = threading.Thread(target=warm, name="engine-warm-up", daemon=True)
+        thread.start()
+        return thread
+
+    def warming(self) -> bool:
+        return not self._warm.is_set()
+
     def problem(self) -> str:
         """Why no job can run now ("" when the engine is healthy): a worker that stopped, or
-        a store that cannot be written since a job crashed."""
+        a store that cannot be written since a job crashed, or the default model warming up."""
         if self._stopping.is_set():
             return "the engine is stopping"
+        if self.warming():
+            return "warming up the default model"
         dead = [w.name for w in self._workers if not w.is_alive()]
         if dead:
             return f"worker thread(s) stopped: {', '.join(dead)}"
@@ -339,6 +364,7 @@ class JobQueue:
     def _turn(self, job: Job, q: queue.Queue[Job | None]) -> None:
         """One batch of the job, then the job goes to the back of its queue: a 400-cue score
         shares the device with an editor's one-cue request instead of holding it to its end."""
+        self._warm.wait()  # the warm-up at start does what this job's first cue would
         if job.state == JobState.QUEUED and not job.cancel_requested.is_set():
             with job.cond:
                 job.state = JobState.RUNNING

@@ -20,6 +20,7 @@ prompt words (`composer/words.py` says how words become a feel and a style).
 from __future__ import annotations
 
 import importlib.metadata
+import logging
 import os
 import threading
 from concurrent.futures import ProcessPoolExecutor
@@ -33,6 +34,11 @@ from cuebridge.engine.cue_writer import Performance, loudness_target, midi_bytes
 from cuebridge.engine.errors import CueCancelled, CueError
 from cuebridge.engine.mix import thin_under_dialogue
 from cuebridge.engine.models.base import CueModel, ModelStatus, ShouldStop
+from cuebridge.engine.models.composer.font_cache import (
+    CACHE_VERSION,
+    FontProblem,
+    playable_font,
+)
 from cuebridge.engine.models.composer.fonts import advice
 from cuebridge.engine.models.composer.score import (
     COMPOSER_VERSION,
@@ -57,6 +63,7 @@ from cuebridge.engine.segment import GenerationOptions, Segment
 from cuebridge.engine.settings import EngineSettings
 from cuebridge.worker_process import spawn_pool
 
+log = logging.getLogger(__name__)
 DESCRIPTION = (
     "Offline default: a cut-aware symbolic composer rendered through a General MIDI SoundFont"
 )
@@ -77,7 +84,11 @@ class ComposerModel(CueModel):
         soundfont: str | Path | None = None,
         picture_cache: Path | None = None,
         font_dir: Path | None = None,
+        font_cache: Path | None = None,
     ):
+        # A .sf3 is decoded once into this folder and played from there (font_cache.py);
+        # None decodes it in every process that plays it.
+        self.font_cache = font_cache
         self.soundfont = str(soundfont) if soundfont else ""  # "" = the best GM font installed
         self.font_dir = font_dir  # the user's own fonts, preferred to those installed
         # Picture analyses are cached on disk (None: in memory only): re-scoring an unchanged
@@ -127,7 +138,9 @@ class ComposerModel(CueModel):
         with self._pool_lock:
             if self._pool is None:
                 self._pool = spawn_pool(
-                    count, _start_worker, (self.soundfont, self.picture_cache, self.font_dir)
+                    count,
+                    _start_worker,
+                    (self.soundfont, self.picture_cache, self.font_dir, self.font_cache),
                 )
             return self._pool
 
@@ -139,7 +152,11 @@ class ComposerModel(CueModel):
 
     @classmethod
     def from_settings(cls, settings: EngineSettings) -> ComposerModel:
-        return cls(picture_cache=settings.picture_cache, font_dir=settings.soundfont_dir)
+        return cls(
+            picture_cache=settings.picture_cache,
+            font_dir=settings.soundfont_dir,
+            font_cache=settings.font_cache,
+        )
 
     def identity(self) -> str:
         """What, besides the options, decides this model's output (the engine's cue cache key):
@@ -150,6 +167,8 @@ class ComposerModel(CueModel):
             font_id = f"{font.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
         except OSError:
             font_id = f"{font}:missing"
+        if self.font_cache is not None and font.suffix.lower() == ".sf3":
+            font_id += f" decoded v{CACHE_VERSION}"  # 16-bit samples: not the same bytes
         effects = importlib.metadata.version("pedalboard")
         return (
             f"composer-rules {COMPOSER_VERSION}; {renderer_version()}; font {font_id}; "
@@ -178,9 +197,10 @@ class ComposerModel(CueModel):
     ) -> Cue:
         _check_segment(segment)
         loudness_target(segment, options)  # fail before composing, with the fix
-        font = str(resolve_soundfont(options.soundfont or self.soundfont, self.font_dir))
-        if problem := soundfont_problem(font):
+        given_font = str(resolve_soundfont(options.soundfont or self.soundfont, self.font_dir))
+        if problem := soundfont_problem(given_font):
             raise CueError(problem)
+        font = self._playable(given_font)
         load_soundfont(font)
         feel, source, picture = self._choose_feel(segment, options, feel)
         # The arrangement thins under the lines unless the job says not to (mix.py).
@@ -224,12 +244,27 @@ class ComposerModel(CueModel):
             "cuts_honoured": ",".join(f"{t:.3f}" for t in plan.cuts_s),
             "cuts_merged": ",".join(f"{t:.3f}" for t in plan.merged_cuts_s),
             "chords": " ".join(slot.chord.symbol for slot in plan.chords),
-            "soundfont": str(resolve_soundfont(font)),
+            "soundfont": given_font,
             "renderer": renderer_version(),
             **picture,
         }
         performance.warnings = [w for w in picture.get("picture.warnings", "").split(" | ") if w]
         return write_cue(self.name, segment, options, performance, out_dir)
+
+    def warm_up(self) -> None:
+        """Decode the default font into the cache and parse it, so the first cue does not."""
+        font = str(resolve_soundfont(self.soundfont, self.font_dir))
+        if not soundfont_problem(font):  # a broken font is reported by status(), not here
+            load_soundfont(self._playable(font))
+
+    def _playable(self, source: str) -> str:
+        """The file the renderer opens for `source`: for a .sf3, its decoded copy in the font
+        cache, else the font itself."""
+        try:
+            return str(playable_font(Path(source), self.font_cache))
+        except (OSError, FontProblem) as exc:
+            log.warning("cannot keep a decoded copy of %s (%s): playing it as it is", source, exc)
+            return source
 
     def _choose_feel(
         self, segment: Segment, options: GenerationOptions, feel: Feel | None
@@ -324,9 +359,11 @@ def _check_segment(segment: Segment) -> None:
 _WORKER_MODEL: ComposerModel | None = None
 
 
-def _start_worker(soundfont: str, picture_cache: Path | None, font_dir: Path | None) -> None:
+def _start_worker(
+    soundfont: str, picture_cache: Path | None, font_dir: Path | None, font_cache: Path | None
+) -> None:
     global _WORKER_MODEL  # one model per worker process, made once
-    _WORKER_MODEL = ComposerModel(soundfont, picture_cache, font_dir)
+    _WORKER_MODEL = ComposerModel(soundfont, picture_cache, font_dir, font_cache)
 
 
 def _generate_in_worker(segment: Segment, options: GenerationOptions, out_dir: str) -> Cue:
