@@ -17,6 +17,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from cuebridge.app import memory
+from cuebridge.app.error_guard import ErrorGuard
 from cuebridge.app.port_owner import port_owner
 from cuebridge.app.settings import engine_settings
 from cuebridge.bridge.http_gateway import HttpGateway, start_http_gateway
@@ -138,7 +139,7 @@ def start_server(
         futures.ThreadPoolExecutor(max_workers=SERVER_THREADS),
         # gRPC sets SO_REUSEPORT on Linux by default: a second serve would bind beside the first
         options=[*CHANNEL_OPTIONS, ("grpc.so_reuseport", 0)],
-        interceptors=[TokenInterceptor(token)] if token else [],
+        interceptors=[*([TokenInterceptor(token)] if token else []), ErrorGuard()],
     )
     try:
         if tls:
