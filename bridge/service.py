@@ -480,7 +480,8 @@ class BridgeService(bpb_grpc.BridgeServicer):
             run.changed(
                 state=pb.JOB_STATE_CANCELLED,
                 message=f"cancelled; {len(cues)} cue file(s) kept in "
-                f"{run.prepared.cue_dir}, no timeline written",
+                f"{run.prepared.cue_dir}, no timeline written: run the same score again to "
+                "resume from them",
             )
             return
         if not cues:

@@ -19,10 +19,13 @@ from cuebridge.v1 import bridge_pb2 as bpb
 @click.option("--rate", type=RATE, default="24", show_default=True)
 @click.option("--force", is_flag=True, help="Replace an existing demo in FOLDER.")
 def demo(folder: Path | None, rate: Fraction, force: bool) -> None:
-    """Make a short film with cue markers, score it, and say how to open the result."""
-    from cuebridge.app.demo_film import make_demo_film
+    """Make a short film with cue markers, score it, and say how to open the result.
 
-    folder = (folder or Path("cuebridge-demo")).resolve()
+    FOLDER defaults to demo/ in the cuebridge data folder ($CUEBRIDGE_DATA_DIR).
+    """
+    from cuebridge.app.demo_film import default_demo_folder, make_demo_film
+
+    folder = (folder or default_demo_folder()).resolve()
     output = folder / "demo.scored.otio"
     if output.exists() and not force:
         fail(f"{output} already exists: pass --force to make the demo again, or another FOLDER")

@@ -267,7 +267,7 @@ def run_score(
         except KeyboardInterrupt:
             stub.CancelScore(bpb.ScoreRef(score_id=job.id))
             bar.close()
-            click.echo("cancelled", err=True)
+            click.echo("cancelled: run the same command again to resume", err=True)
             return EXIT_INTERRUPTED
         bar.close()
     return report_score(job, as_json)
