@@ -1,22 +1,8 @@
-"""cuebridge for DaVinci Resolve: score the marked scene, or every cue marker, with music.
+"""cuebridge for DaVinci Resolve (Workspace > Scripts): score the marked scene or the cue markers.
 
-Workspace > Scripts > cuebridge_score. The script exports the current timeline (OTIO on Resolve
-18.5+, FCP 7 XML before), asks the local cuebridge bridge (`cuebridge serve`) for cues over
-HTTP/JSON, imports the cue WAVs and places each one on an audio track named "Score", exactly under
-its scene, with a marker holding the prompt and seed.
-
-What to score:
-- the timeline's in and out marks (I / O), when both are set; or
-- every timeline marker longer than one frame (a "cue marker"): its name is the prompt, and
-  `mood: tense` / `seed: 7` lines in its note set the mood and the seed. Plain one-frame markers
-  are hit points, not cues.
-
-It runs inside Resolve's own Python with the standard library only, so it is one file: Resolve
-lists every .py under Scripts/ as a menu entry, and a helper package there would show up as one.
-It avoids syntax newer than Python 3.6, the oldest Python Resolve's scripting accepts.
-
-The logic lives in plain functions that take the `resolve` object (tests pass a fake):
-`score_timeline(resolve, choices, bridge)` does the whole job and returns a `Report`.
+Exports the timeline, asks the local bridge (`cuebridge serve`) over HTTP/JSON for cues and for
+where they go, imports the WAVs, places them and reads back what landed (plugins/resolve/README.md).
+One stdlib-only file, Python 3.6 syntax: Resolve lists every .py under Scripts/ as a menu entry.
 """
 
 # Annotations stay in the typing-module spelling: Resolve may run this under Python 3.6.
@@ -364,10 +350,7 @@ def cue_markers(timeline, facts: Dict[str, Any]) -> List[Tuple[int, Dict[str, An
 
 
 def marked_range(timeline) -> Optional[Tuple[int, int]]:
-    """(in, out) from the timeline's in/out marks, out INCLUDED as Resolve shows it; None if unset.
-
-    GetMarkInOut exists since Resolve 19.1; older versions answer None and score markers only.
-    """
+    """(in, out) marks, out INCLUDED as Resolve shows it; None if unset (GetMarkInOut: 19.1+)."""
     get = _method(timeline, "GetMarkInOut")
     marks = get() if get else None
     if not isinstance(marks, dict):
@@ -506,10 +489,7 @@ def prepare_score(
     settings: Dict[str, Any],
     bridge: "Bridge",
 ) -> Plan:
-    """Read the timeline, pick what to score, then (once `ready()` passes) export it.
-
-    Everything here fails before the timeline is exported, and nothing here changes it.
-    """
+    """Read the timeline, pick what to score, export it: every check fails before the export."""
     choices = dict(DEFAULT_CHOICES, **{k: v for k, v in choices.items() if v is not None})
     if choices.get("preview"):
         choices["track_name"] = PREVIEW_TRACK
@@ -877,12 +857,9 @@ def _on_timeline(timeline, item) -> bool:
 
 
 def remove_clips(resolve, timeline, items: List[Any]) -> List[Any]:
-    """Delete timeline items and read back; returns the ones still there.
-
-    DeleteClips does nothing while the Fairlight page is open and has been seen to fail once then
-    work (davinci-resolve-mcp api-limitations.md, "Timeline.DeleteClips"): open the Edit page for
-    the delete, try twice, then go back to the editor's page.
-    """
+    """Delete timeline items, read back, return those still there. DeleteClips does nothing on
+    the Fairlight page and can fail once then work (davinci-resolve-mcp api-limitations.md,
+    "Timeline.DeleteClips"): delete from the Edit page, twice, then go back."""
     if not items:
         return []
     page = resolve.GetCurrentPage() if _method(resolve, "GetCurrentPage") else None
@@ -1403,11 +1380,8 @@ def error_marker(resolve, report: Report, settings: Dict[str, Any]) -> bool:
 
 
 def has_script_windows(resolve) -> bool:
-    """Whether this Resolve has script windows: Studio, or the free edition before 19.1.
-
-    Asked through GetProductName BEFORE fu.UIManager is touched: on the free edition 19.1+ reading
-    it brings up the Studio upsell dialog, and while that is up later calls fail.
-    """
+    """Studio, or the free edition before 19.1. Asked BEFORE fu.UIManager is read: on the free
+    edition 19.1+ that read opens the Studio upsell dialog, and later calls fail under it."""
     get = _method(resolve, "GetProductName")
     name = str(get() or "") if get else ""
     if "Studio" in name:
@@ -1425,17 +1399,28 @@ def ui_manager(fu):
 
 
 class ScoreWindow:
-    """Prompt, mood, model, what to score; Score, Cancel and a progress line.
+    """Prompt, mood, model, what to score; Score, Another take, Cancel and a progress line.
 
-    The score runs on the bridge; the window asks for progress on a UIManager timer, so it stays
-    responsive and Cancel works. Where no timer can be made it waits in the click handler instead
-    (progress then goes to Workspace > Console).
+    A UIManager timer polls the bridge, so the window stays responsive and Cancel works; where
+    no timer can be made the click handler waits instead (progress goes to the Console).
     """
 
     SELECTIONS = [
         ("auto", "In/out if marked, else cue markers"),
         ("range", "In/out range"),
         ("markers", "Cue markers"),
+    ]
+    # The window, row by row: (UIManager widget, ID, text). A LineEdit's text is its setting.
+    ROWS = [
+        [("Label", "", "Prompt (a cue marker's name is its own prompt)")],
+        [("LineEdit", "Prompt", "prompt")],
+        [("Label", "", "Mood"), ("LineEdit", "Mood", "mood")]
+        + [("Label", "", "Model"), ("ComboBox", "Model", "")],
+        [("Label", "", "Score"), ("ComboBox", "Selection", "")],
+        [("CheckBox", "Preview", "Place on a muted 'Score (preview)' track to audition")],
+        [("Label", "Status", "")],
+        [("Button", "Score", "Score"), ("Button", "Take", "Another take")]
+        + [("Button", "Cancel", "Close")],
     ]
 
     def __init__(self, resolve, fu, bmd, settings: Dict[str, Any]):
@@ -1446,50 +1431,21 @@ class ScoreWindow:
         self.session = None  # type: Optional[ScoreSession]
         self.timer = None
         self.models = [""]
-        self.window = self._build()
+        rows = [self.ui.HGroup([self._widget(*w) for w in row]) for row in self.ROWS]
+        window = {"ID": "CueBridge", "WindowTitle": "cuebridge: score"}
+        window["Geometry"] = [200, 200, 480, 300]
+        self.window = self.dispatcher.AddWindow(window, self.ui.VGroup(rows))
         self.items = self.window.GetItems()
 
-    def _build(self):
-        ui, s = self.ui, self.settings
-        return self.dispatcher.AddWindow(
-            {
-                "ID": "CueBridge",
-                "WindowTitle": "cuebridge: score",
-                "Geometry": [200, 200, 480, 300],
-            },
-            ui.VGroup(
-                [
-                    ui.Label({"Text": "Prompt (a cue marker's name is its own prompt)"}),
-                    ui.LineEdit({"ID": "Prompt", "Text": s.get("prompt", "")}),
-                    ui.HGroup(
-                        [
-                            ui.Label({"Text": "Mood", "Weight": 0}),
-                            ui.LineEdit({"ID": "Mood", "Text": s.get("mood", "")}),
-                            ui.Label({"Text": "Model", "Weight": 0}),
-                            ui.ComboBox({"ID": "Model"}),
-                        ]
-                    ),
-                    ui.HGroup(
-                        [ui.Label({"Text": "Score", "Weight": 0}), ui.ComboBox({"ID": "Selection"})]
-                    ),
-                    ui.CheckBox(
-                        {
-                            "ID": "Preview",
-                            "Text": "Place on a muted 'Score (preview)' track to audition",
-                            "Checked": bool(s.get("preview")),
-                        }
-                    ),
-                    ui.Label({"ID": "Status", "Text": "", "WordWrap": True}),
-                    ui.HGroup(
-                        [
-                            ui.Button({"ID": "Score", "Text": "Score"}),
-                            ui.Button({"ID": "Take", "Text": "Another take"}),
-                            ui.Button({"ID": "Cancel", "Text": "Close"}),
-                        ]
-                    ),
-                ]
-            ),
-        )
+    def _widget(self, kind: str, wid: str, text: str):
+        props = {"ID": wid, "Text": text} if wid else {"Text": text, "Weight": 0}
+        if kind == "LineEdit":
+            props["Text"] = self.settings.get(text, "")
+        elif kind == "CheckBox":
+            props["Checked"] = bool(self.settings.get("preview"))
+        elif wid == "Status":
+            props["WordWrap"] = True
+        return getattr(self.ui, kind)(props)
 
     def say(self, text: str) -> None:
         self.items["Status"].Text = text
