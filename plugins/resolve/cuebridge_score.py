@@ -69,52 +69,48 @@ class Report:
 # -- where things are ------------------------------------------------------------------------
 
 
+def _home(env) -> str:
+    return env.get("HOME") or env.get("USERPROFILE") or os.path.expanduser("~")
+
+
 def config_dir(env=None, platform: Optional[str] = None) -> str:
     """The bridge's config folder (holds `token`); the same rule as the bridge's, stdlib only."""
-    env = os.environ if env is None else env
-    platform = platform or sys.platform
+    env, platform = os.environ if env is None else env, platform or sys.platform
     if env.get("CUEBRIDGE_CONFIG_DIR"):
         return env["CUEBRIDGE_CONFIG_DIR"]
-    home = env.get("HOME") or env.get("USERPROFILE") or os.path.expanduser("~")
     if platform.startswith("win"):
-        return os.path.join(
-            env.get("APPDATA") or os.path.join(home, "AppData", "Roaming"), "cuebridge"
-        )
-    if platform == "darwin":
-        return os.path.join(home, "Library", "Application Support", "cuebridge")
-    return os.path.join(env.get("XDG_CONFIG_HOME") or os.path.join(home, ".config"), "cuebridge")
+        base = env.get("APPDATA") or os.path.join(_home(env), "AppData", "Roaming")
+    elif platform == "darwin":
+        base = os.path.join(_home(env), "Library", "Application Support")
+    else:
+        base = env.get("XDG_CONFIG_HOME") or os.path.join(_home(env), ".config")
+    return os.path.join(base, "cuebridge")
 
 
 def data_dir(env=None, platform: Optional[str] = None) -> str:
     """Where exported timelines and cue WAVs live (Resolve keeps reading the WAVs)."""
-    env = os.environ if env is None else env
-    platform = platform or sys.platform
-    home = env.get("HOME") or env.get("USERPROFILE") or os.path.expanduser("~")
+    env, platform = os.environ if env is None else env, platform or sys.platform
     if platform.startswith("win"):
-        base = env.get("LOCALAPPDATA") or os.path.join(home, "AppData", "Local")
+        base = env.get("LOCALAPPDATA") or os.path.join(_home(env), "AppData", "Local")
     elif platform == "darwin":
-        base = os.path.join(home, "Library", "Application Support")
+        base = os.path.join(_home(env), "Library", "Application Support")
     else:
-        base = env.get("XDG_DATA_HOME") or os.path.join(home, ".local", "share")
+        base = env.get("XDG_DATA_HOME") or os.path.join(_home(env), ".local", "share")
     return os.path.join(base, "cuebridge", "resolve")
 
 
 def script_folders(env=None, platform: Optional[str] = None) -> List[str]:
     """Resolve's Scripts/Utility folders, where the installer puts this script and its settings."""
-    env = os.environ if env is None else env
-    platform = platform or sys.platform
-    home = env.get("HOME") or env.get("USERPROFILE") or os.path.expanduser("~")
+    env, platform = os.environ if env is None else env, platform or sys.platform
+    utility = ("Fusion", "Scripts", "Utility")
     if platform.startswith("win"):
-        appdata = env.get("APPDATA") or os.path.join(home, "AppData", "Roaming")
-        parts = ["Blackmagic Design", "DaVinci Resolve", "Support", "Fusion", "Scripts", "Utility"]
-        return [os.path.join(appdata, *parts)]
+        appdata = env.get("APPDATA") or os.path.join(_home(env), "AppData", "Roaming")
+        return [os.path.join(appdata, "Blackmagic Design", "DaVinci Resolve", "Support", *utility)]
     if platform == "darwin":
-        parts = ["Blackmagic Design", "DaVinci Resolve", "Fusion", "Scripts", "Utility"]
-        return [os.path.join(home, "Library", "Application Support", *parts)]
-    return [
-        os.path.join(home, ".local", "share", "DaVinciResolve", "Fusion", "Scripts", "Utility"),
-        "/opt/resolve/Fusion/Scripts/Utility",
-    ]
+        support = os.path.join(_home(env), "Library", "Application Support")
+        return [os.path.join(support, "Blackmagic Design", "DaVinci Resolve", *utility)]
+    local = os.path.join(_home(env), ".local", "share", "DaVinciResolve", *utility)
+    return [local, os.path.join("/opt/resolve", *utility)]
 
 
 def load_settings(script_dir: Optional[str] = None, env=None) -> Dict[str, Any]:
@@ -542,34 +538,18 @@ def prepare_score(
 
 def finish_score(resolve, plan: Plan, job: Dict[str, Any]) -> Report:
     """Import the cues and place them. Every check comes before the first change to the timeline."""
-    state = job.get("state")
-    facts = dict(export_format=plan.export_format, score_id=job.get("id"), run_dir=plan.run_dir)
-    warnings = list(plan.warnings)
-    if state == "JOB_STATE_CANCELLED":
-        return Report(
-            False, "cancelled: nothing was placed. " + (job.get("message") or ""), **facts
-        )
-    if state not in ("JOB_STATE_SUCCEEDED", "JOB_STATE_PARTIAL"):
-        return Report(
-            False,
-            "the bridge could not score {}: {}".format(
-                plan.selection["describe"], job.get("message") or state
-            ),
-            warnings=warnings,
-            **facts,
-        )
+    facts, warnings = _job_facts(plan, job), list(plan.warnings)
+    unfinished = _unfinished(plan, job, "nothing was placed", "score " + plan.selection["describe"])
+    if unfinished is not None:
+        return unfinished
     result = job.get("result") or {}
     warnings += list(result.get("warnings") or [])
     for failed in result.get("failed") or []:
         warnings.append("{}: no cue ({})".format(failed.get("segmentId"), failed.get("error")))
     placements = result.get("placements") or []
     if not placements:
-        return Report(
-            False,
-            "the bridge made no cue: " + (job.get("message") or ""),
-            warnings=warnings,
-            **facts,
-        )
+        text = "the bridge made no cue: " + (job.get("message") or "")
+        return Report(False, text, warnings=warnings, **facts)
     placed = place_cues(resolve, plan, job.get("id"), placements, warnings)
     tracks = sorted({p["trackName"] for p in placed})
     message = (
@@ -586,6 +566,22 @@ def finish_score(resolve, plan: Plan, job: Dict[str, Any]) -> Report:
     if getattr(plan, "dialogue_note", ""):
         message += "; " + plan.dialogue_note
     return Report(True, message, placed=placed, warnings=warnings, **facts)
+
+
+def _job_facts(plan: Plan, job: Dict[str, Any]) -> Dict[str, Any]:
+    return dict(export_format=plan.export_format, score_id=job.get("id"), run_dir=plan.run_dir)
+
+
+def _unfinished(plan: Plan, job: Dict[str, Any], kept: str, what: str) -> Optional[Report]:
+    """The Report of a score that was cancelled or failed; None when it made cues."""
+    state, said = job.get("state"), job.get("message") or ""
+    if state == "JOB_STATE_CANCELLED":
+        return Report(False, f"cancelled: {kept}. {said}", **_job_facts(plan, job))
+    if state in ("JOB_STATE_SUCCEEDED", "JOB_STATE_PARTIAL"):
+        if (job.get("result") or {}).get("placements") or not plan.take:
+            return None
+    text = f"the bridge could not {what}: {said or state}"
+    return Report(False, text, warnings=plan.warnings, **_job_facts(plan, job))
 
 
 class ScoreSession:
@@ -785,15 +781,21 @@ def ask_plan(plan: Plan, score_id, items: Dict[str, Any], track_name: str, only=
     )
 
 
-def _info(item, c: Dict[str, Any]) -> Dict[str, Any]:
+def _info(item, track: int, record: int, source_in: int, source_out: int) -> Dict[str, Any]:
+    """A MediaPool.AppendToTimeline clipInfo: audio only (mediaType 2), source frames at the
+    item's own FPS with the out exclusive, recordFrame absolute."""
     return {
         "mediaPoolItem": item,
-        "startFrame": int(c["sourceIn"]),
-        "endFrame": int(c["sourceOut"]),  # exclusive, at the item's own FPS
-        "mediaType": 2,  # audio only
-        "trackIndex": int(c["laneIndex"]),
-        "recordFrame": int(c["recordFrame"]),  # absolute
+        "startFrame": int(source_in),
+        "endFrame": int(source_out),
+        "mediaType": 2,
+        "trackIndex": int(track),
+        "recordFrame": int(record),
     }
+
+
+def _clip_info(item, c: Dict[str, Any]) -> Dict[str, Any]:
+    return _info(item, c["laneIndex"], c["recordFrame"], c["sourceIn"], c["sourceOut"])
 
 
 def takes_lane(plan: Plan, score_id, segment_id: str, path: str, item) -> Tuple[int, List[int]]:
@@ -887,16 +889,16 @@ def _remove_empty_tracks(timeline, created: List[int]) -> List[int]:
     return kept
 
 
-def _where(timeline, facts: Dict[str, Any], c: Dict[str, Any]) -> str:
+def _where(c: Dict[str, Any]) -> str:
     return "{!r} on {!r} at {}".format(c["name"], c["lane"], c["recordInTimecode"])
 
 
 def _not_all_placed(resolve, plan, clips, landed, created, new_media, cue_folder) -> str:
     """Resolve placed part of the batch: take back what landed, and say exactly what is where."""
-    timeline, facts = plan.timeline, plan.facts
+    timeline = plan.timeline
     pairs = [(clips[i], landed[i]) for i in range(len(clips))]
-    got = [_where(timeline, facts, c) for c, item in pairs if item]
-    lost = [_where(timeline, facts, c) for c, item in pairs if not item]
+    got = [_where(c) for c, item in pairs if item]
+    lost = [_where(c) for c, item in pairs if not item]
     still = remove_clips(resolve, timeline, [item for item in landed if item])
     kept_tracks = _remove_empty_tracks(timeline, created)
     if new_media and not still:
@@ -909,7 +911,7 @@ def _not_all_placed(resolve, plan, clips, landed, created, new_media, cue_folder
         text = "Resolve refused to place the cues ({})".format(", ".join(lost))
     text += " (something already sits there, a track is locked, or a dialog is open in Resolve)"
     if still:
-        left = [_where(timeline, facts, c) for c, item in pairs if item in still]
+        left = [_where(c) for c, item in pairs if item in still]
         text += (
             "; it would not take back {} either, so they are still on the timeline: delete them by "
             "hand (open the Edit page first: Resolve refuses script deletes on the Fairlight "
@@ -968,7 +970,7 @@ def place_cues(resolve, plan: Plan, score_id, placements, warnings: List[str]):
             by_path[c["audioPath"]].SetClipProperty("Clip Name", c["name"])
     # 4. Lanes, then one AppendToTimeline for all cues: Resolve takes or refuses the batch whole.
     created = make_lanes(timeline, list(answer.get("lanes") or []))
-    infos = [_info(by_path[c["audioPath"]], c) for c in clips]
+    infos = [_clip_info(by_path[c["audioPath"]], c) for c in clips]
     media_pool.AppendToTimeline(infos)
     # Resolve's answer is no proof: it drops a clip over another without a word, and the items
     # it returns can be empty or not on the timeline at all. Read every track back instead.
@@ -1136,14 +1138,7 @@ def new_seed(take: Dict[str, Any]) -> int:
 
 
 def _place_one(timeline, media_pool, media, track_index: int, start: int, source_frames: int):
-    info = {
-        "mediaPoolItem": media,
-        "startFrame": 0,
-        "endFrame": int(source_frames),
-        "mediaType": 2,
-        "trackIndex": int(track_index),
-        "recordFrame": int(start),
-    }
+    info = _info(media, track_index, start, 0, source_frames)
     media_pool.AppendToTimeline([info])
     return find_placed(timeline, info)
 
@@ -1153,23 +1148,12 @@ def finish_take(resolve, plan: Plan, job: Dict[str, Any]) -> Report:
     onto the cue's own track at the same frame. Every step is read back; a step that fails
     puts back what the steps before it changed, and the message says where everything is."""
     take, timeline, media_pool = plan.take, plan.timeline, plan.media_pool
-    facts = dict(export_format=plan.export_format, score_id=job.get("id"), run_dir=plan.run_dir)
-    warnings = list(plan.warnings)
-    if job.get("state") == "JOB_STATE_CANCELLED":
-        return Report(
-            False, "cancelled: the cue keeps its take. " + (job.get("message") or ""), **facts
-        )
-    placements = ((job.get("result") or {}).get("placements")) or []
-    if job.get("state") not in ("JOB_STATE_SUCCEEDED", "JOB_STATE_PARTIAL") or not placements:
-        return Report(
-            False,
-            "the bridge could not make another take of {!r}: {}".format(
-                take["name"], job.get("message") or job.get("state")
-            ),
-            warnings=warnings,
-            **facts,
-        )
-    cue = placements[0].get("cue") or {}
+    facts, warnings = _job_facts(plan, job), list(plan.warnings)
+    what = "make another take of {!r}".format(take["name"])
+    unfinished = _unfinished(plan, job, "the cue keeps its take", what)
+    if unfinished is not None:
+        return unfinished
+    cue = job["result"]["placements"][0].get("cue") or {}
     path = cue.get("audioPath", "")
     if not path or not os.path.isfile(path):
         raise ScoreProblem(
