@@ -511,7 +511,11 @@ def prepare_score(
         "timelinePath": os.path.abspath(path),
         "outputPath": os.path.abspath(os.path.join(run_dir, "scored.otio")),
         "force": False,
-        "selection": {"mode": selection["mode"], "range": selection["range"]},
+        "selection": {
+            "mode": selection["mode"],
+            "range": selection["range"],
+            "rangeName": take["name"] if take else "",  # the bridge names the cue after it
+        },
         "prompt": choices.get("prompt") or "",
         "mood": choices.get("mood") or "",
         "seed": str(max(seed, 0)),
@@ -602,15 +606,10 @@ class ScoreSession:
         return self.job
 
     def progress(self) -> Tuple[str, int, int]:
+        """The bridge's progress line ("scoring 'chase'; done 'calm'"), cues done, cues in all."""
         job = self.job
-        if self.plan is not None and self.plan.take is not None:  # the bridge calls it "Range"
-            name = self.plan.take["name"]
-            job = dict(job, cues=[dict(c, name=name) for c in job.get("cues") or []])
-        return (
-            progress_text(job),
-            int(job.get("done") or 0),
-            int(job.get("total") or 0),
-        )
+        line = job.get("progress") or job.get("message") or "working"
+        return line, int(job.get("done") or 0), int(job.get("total") or 0)
 
     def poll(self) -> Optional[Report]:
         """Ask the bridge once; the Report when the score is over (cues placed), else None."""
@@ -645,29 +644,6 @@ class ScoreSession:
         if self.job.get("id") and not self.cancel_asked:
             self.cancel_asked = True
             self.job = self.bridge.cancel_score(self.job["id"])
-
-
-def progress_text(job: Dict[str, Any]) -> str:
-    """The job's state by cue name: which cue is being scored, which are done or failed."""
-    cues = job.get("cues") or []
-    if not cues:
-        return job.get("message") or "working"
-
-    def named(state: str) -> List[str]:
-        return [repr(c.get("name") or c.get("segmentId")) for c in cues if c.get("state") == state]
-
-    running, done = named("SEGMENT_STATE_RUNNING"), named("SEGMENT_STATE_DONE")
-    failed = named("SEGMENT_STATE_FAILED")
-    parts = []
-    if running:
-        parts.append("scoring " + ", ".join(running))
-    if done:
-        parts.append("done " + ", ".join(done))
-    if failed:
-        parts.append("failed " + ", ".join(failed))
-    if not parts:
-        parts.append("waiting for " + ", ".join(repr(c.get("name")) for c in cues))
-    return "; ".join(parts)
 
 
 def score_timeline(
@@ -1284,7 +1260,7 @@ def _mark_take(timeline, take, marker: Dict[str, Any], takes) -> None:
     )
     data = json.loads(marker["customData"])
     data["cuebridge"]["takes"] = takes
-    name, color = "Score: " + take["name"], marker["color"]
+    name, color = marker["name"], marker["color"]
     timeline.AddMarker(frame, color, name, note, int(marker["durationFrames"]), json.dumps(data))
 
 
