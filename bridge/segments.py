@@ -75,6 +75,7 @@ class Selection:
     range: str = ""  # "01:00:10:00-01:00:40:00", record timecodes
     min_scene_s: float = 20.0
     max_scene_s: float = 120.0
+    range_name: str = ""  # RANGE: the cue's name; empty: "Range"
 
 
 @dataclass(frozen=True)
@@ -328,7 +329,7 @@ def _range(timeline, facts: TimelineFacts, selection: Selection, source: str):
             f"--range {text!r} reaches outside the timeline "
             f"({facts.timecode(0)}-{facts.timecode(facts.duration)})"
         )
-    return [(start, end - start, "Range", origin, {})]
+    return [(start, end - start, selection.range_name or "Range", origin, {})]
 
 
 def _whole(timeline, facts: TimelineFacts, selection: Selection, source: str):

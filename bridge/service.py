@@ -22,6 +22,7 @@ from cuebridge.bridge.destinations import require_absolute
 from cuebridge.bridge.dialogue import DialogueChoice
 from cuebridge.bridge.errors import BridgeError
 from cuebridge.bridge.host_plan import parse_times, plan_placement
+from cuebridge.bridge.host_progress import progress_line
 from cuebridge.bridge.placement import Placement
 from cuebridge.bridge.score_store import ScoreStore
 from cuebridge.bridge.scoring import (
@@ -58,6 +59,7 @@ def selection_from_pb(msg: bpb.SegmentSelection) -> Selection:
         range=msg.range,
         min_scene_s=msg.min_scene_s or 20.0,
         max_scene_s=msg.max_scene_s or 120.0,
+        range_name=msg.range_name,
     )
 
 
@@ -135,6 +137,7 @@ class ScoreRun:
             key = (len(self.events), self.state, self.done, self.failed, self.message,
                    id(self.result), self.prepared is None)  # fmt: skip
             if self._snapshot is None or self._snapshot[0] != key:
+                cues = self._cues()
                 message = bpb.ScoreJob(
                     id=self.id,
                     state=self.state,
@@ -143,7 +146,8 @@ class ScoreRun:
                     failed=self.failed,
                     message=self.message,
                     result=self.result,
-                    cues=self._cues(),
+                    cues=cues,
+                    progress=progress_line(cues, self.message),
                 )
                 self._snapshot = (key, message)
             return self._snapshot[1]

@@ -57,6 +57,7 @@ def test_another_take_rescores_the_cue_under_the_playhead_and_keeps_the_old_one(
     assert request["selection"] == {
         "mode": "SEGMENT_MODE_RANGE",
         "range": "01:00:03:00-01:00:05:12",
+        "rangeName": "chase",
     }
     assert request["prompt"] == "chase" and request["seed"] != str(old_seed)
     # The Score track: calm as it was, chase in its place with a new WAV.
@@ -74,9 +75,10 @@ def test_another_take_rescores_the_cue_under_the_playhead_and_keeps_the_old_one(
     assert data["takes"] == [{"seed": str(old_seed), "audio": chase[3]}]
     assert f"earlier take: seed {old_seed}" in marker["note"]
     assert "disabled on 'Score takes'" in report.message
-    # The bridge names the one cue it scored, with its state, for the progress line.
+    # The bridge names the one cue it scored after the take, and says the progress line.
     job = bridge.get_score(report.facts["score_id"])
-    assert [(c["name"], c["state"]) for c in job["cues"]] == [("Range", "SEGMENT_STATE_DONE")]
+    assert [(c["name"], c["state"]) for c in job["cues"]] == [("chase", "SEGMENT_STATE_DONE")]
+    assert job["progress"] == "done 'chase'"
     assert report.placed[0]["previousTrack"] == "Score takes"
 
     # Another take again: both earlier takes stay, each on a takes track of its own.

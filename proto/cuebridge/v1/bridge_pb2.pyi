@@ -33,16 +33,18 @@ MARKER_KIND_HIT_POINT: MarkerKind
 MARKER_KIND_PLACED: MarkerKind
 
 class SegmentSelection(_message.Message):
-    __slots__ = ("mode", "range", "min_scene_s", "max_scene_s")
+    __slots__ = ("mode", "range", "min_scene_s", "max_scene_s", "range_name")
     MODE_FIELD_NUMBER: _ClassVar[int]
     RANGE_FIELD_NUMBER: _ClassVar[int]
     MIN_SCENE_S_FIELD_NUMBER: _ClassVar[int]
     MAX_SCENE_S_FIELD_NUMBER: _ClassVar[int]
+    RANGE_NAME_FIELD_NUMBER: _ClassVar[int]
     mode: SegmentMode
     range: str
     min_scene_s: float
     max_scene_s: float
-    def __init__(self, mode: _Optional[_Union[SegmentMode, str]] = ..., range: _Optional[str] = ..., min_scene_s: _Optional[float] = ..., max_scene_s: _Optional[float] = ...) -> None: ...
+    range_name: str
+    def __init__(self, mode: _Optional[_Union[SegmentMode, str]] = ..., range: _Optional[str] = ..., min_scene_s: _Optional[float] = ..., max_scene_s: _Optional[float] = ..., range_name: _Optional[str] = ...) -> None: ...
 
 class ScoreRequest(_message.Message):
     __slots__ = ("timeline_path", "output_path", "force", "selection", "rate", "media_dirs", "require_media", "prompt", "mood", "seed", "generation", "cue_dir", "track_name", "fresh", "dialogue_tracks", "no_dialogue")
@@ -123,7 +125,7 @@ class ScoreResult(_message.Message):
     def __init__(self, output_path: _Optional[str] = ..., placements: _Optional[_Iterable[_Union[CuePlacement, _Mapping]]] = ..., warnings: _Optional[_Iterable[str]] = ..., failed: _Optional[_Iterable[_Union[_engine_pb2.SegmentResult, _Mapping]]] = ..., cue_sheet_path: _Optional[str] = ...) -> None: ...
 
 class ScoreJob(_message.Message):
-    __slots__ = ("id", "state", "total", "done", "failed", "message", "result", "cues")
+    __slots__ = ("id", "state", "total", "done", "failed", "message", "result", "cues", "progress")
     ID_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     TOTAL_FIELD_NUMBER: _ClassVar[int]
@@ -132,6 +134,7 @@ class ScoreJob(_message.Message):
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     RESULT_FIELD_NUMBER: _ClassVar[int]
     CUES_FIELD_NUMBER: _ClassVar[int]
+    PROGRESS_FIELD_NUMBER: _ClassVar[int]
     id: str
     state: _engine_pb2.JobState
     total: int
@@ -140,7 +143,8 @@ class ScoreJob(_message.Message):
     message: str
     result: ScoreResult
     cues: _containers.RepeatedCompositeFieldContainer[CueProgress]
-    def __init__(self, id: _Optional[str] = ..., state: _Optional[_Union[_engine_pb2.JobState, str]] = ..., total: _Optional[int] = ..., done: _Optional[int] = ..., failed: _Optional[int] = ..., message: _Optional[str] = ..., result: _Optional[_Union[ScoreResult, _Mapping]] = ..., cues: _Optional[_Iterable[_Union[CueProgress, _Mapping]]] = ...) -> None: ...
+    progress: str
+    def __init__(self, id: _Optional[str] = ..., state: _Optional[_Union[_engine_pb2.JobState, str]] = ..., total: _Optional[int] = ..., done: _Optional[int] = ..., failed: _Optional[int] = ..., message: _Optional[str] = ..., result: _Optional[_Union[ScoreResult, _Mapping]] = ..., cues: _Optional[_Iterable[_Union[CueProgress, _Mapping]]] = ..., progress: _Optional[str] = ...) -> None: ...
 
 class CueProgress(_message.Message):
     __slots__ = ("segment_id", "name", "state", "record_start_frame", "error")
