@@ -3,7 +3,7 @@ current folder (a checkout, where it is not ignored, or a project folder)."""
 
 from __future__ import annotations
 
-from cuebridge.app.cli import EXIT_BAD_INPUT
+from cuebridge.app.commands.common import EXIT_BAD_INPUT
 
 
 def test_the_demo_goes_to_the_data_folder_not_the_current_one(cli, tmp_path, monkeypatch):

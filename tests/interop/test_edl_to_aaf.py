@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cuebridge.app.cli import EXIT_BAD_INPUT, EXIT_OK, main
+from cuebridge.app.commands.common import EXIT_BAD_INPUT, EXIT_OK
+from cuebridge.app.main import main
 from cuebridge.bridge.timeline_io import read_timeline
 
 EDL = Path(__file__).resolve().parents[1] / "data" / "interop" / "edl"
