@@ -19,11 +19,11 @@ from cuebridge.app.commands.common import (
     EXIT_PARTIAL,
     MODES,
     RATE,
-    bridge_stub,
     fail,
     rate_pb,
 )
 from cuebridge.app.commands.score import default_output
+from cuebridge.app.session import Session
 from cuebridge.v1 import bridge_pb2 as bpb
 from cuebridge.v1 import bridge_pb2_grpc as bpb_grpc
 from cuebridge.v1 import engine_pb2 as pb
@@ -107,7 +107,7 @@ def batch(
         )
         for reel in reels
     ]
-    with bridge_stub(engine, engine_ca) as stub:
+    with Session(engine, engine_ca).bridge() as stub:
         finals = _run_batch(stub, requests, as_json)
     rows = [_batch_row(reel, final) for reel, final in zip(reels, finals, strict=True)]
     if as_json:

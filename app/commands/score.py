@@ -21,12 +21,12 @@ from cuebridge.app.commands.common import (
     EXIT_PARTIAL,
     MODES,
     RATE,
-    bridge_stub,
     fail,
     rate_pb,
     to_json,
 )
 from cuebridge.app.commands.moods import feel_note
+from cuebridge.app.session import Session
 from cuebridge.bridge.timeline_io import SCORE_SUFFIXES
 from cuebridge.v1 import bridge_pb2 as bpb
 from cuebridge.v1 import engine_pb2 as pb
@@ -223,9 +223,10 @@ def score(
         dialogue_tracks=[t.strip() for t in dialogue_tracks.split(",") if t.strip()],
         no_dialogue=no_dialogue,
     )
-    if not engine:  # the in-process engine: ask it before the bridge claims any folder
-        require_default_model(model)
-    sys.exit(run_score(request, engine, as_json, engine_ca))
+    session = Session(engine, engine_ca)
+    if session.local:  # the in-process engine: ask it before the bridge claims any folder
+        require_default_model(session, model)
+    sys.exit(run_score(session, request, as_json))
 
 
 def _duck_ok(text: str) -> bool:
@@ -238,12 +239,10 @@ def _duck_ok(text: str) -> bool:
         return False
 
 
-def run_score(
-    request: bpb.ScoreRequest, engine: str | None, as_json: bool, engine_ca: Path | None = None
-) -> int:
+def run_score(session: Session, request: bpb.ScoreRequest, as_json: bool) -> int:
     from tqdm import tqdm
 
-    with bridge_stub(engine, engine_ca) as stub:
+    with session.bridge() as stub:
         try:
             job = stub.StartScore(request)
         except grpc.RpcError as exc:
@@ -310,14 +309,10 @@ def report_score(job: bpb.ScoreJob, as_json: bool) -> int:
     return code
 
 
-def require_default_model(name: str = "") -> None:
+def require_default_model(session: Session, name: str = "") -> None:
     """Exit 5 with the fix, before anything is written, when the model this machine would
     score with (`name`, or the default) cannot make a cue."""
-    from cuebridge.app.settings import engine_settings
-    from cuebridge.engine.registry import ModelRegistry
-    from cuebridge.engine.service import engine_info
-
-    info = engine_info(ModelRegistry(settings=engine_settings()))
+    info = session.engine_info()
     wanted = [m for m in info.models if m.name == name] if name else info.models
     if wanted and not any(m.ready for m in wanted):
         reasons = "; ".join(f"{m.name}: {m.reason}" for m in wanted)
