@@ -25,6 +25,7 @@ from cuebridge.app.commands.common import (
     rate_pb,
     to_json,
 )
+from cuebridge.app.commands.cue_options import CueOptions, generation_options, with_cue_options
 from cuebridge.app.commands.moods import feel_note
 from cuebridge.app.session import Session
 from cuebridge.bridge.timeline_io import SCORE_SUFFIXES
@@ -91,28 +92,6 @@ def _score_options(f):
             "own mood wins, and the result names the cues where it did.",
         ),
         click.option("--seed", type=int, default=0, show_default=True, help="Base seed."),
-        click.option("--model", default="", help="Model name (see `cuebridge models`)."),
-        click.option(
-            "--soundfont",
-            type=click.Path(dir_okay=False, path_type=Path),
-            help="A General MIDI SoundFont (.sf2/.sf3) for the composer; default: the best "
-            "installed (see `cuebridge models`).",
-        ),
-        click.option(
-            "--loudness",
-            type=click.FloatRange(-40.0, -9.0),
-            default=-24.0,
-            show_default=True,
-            metavar="LUFS",
-            help="Integrated loudness of every cue (EBU R128 / BS.1770), true peak <= -1 dBTP. "
-            "-24 sits level with dialogue-normalised programme; pull it under speech.",
-        ),
-        click.option(
-            "--stems",
-            is_flag=True,
-            help="Also write per-section WAVs (strings, winds and brass, percussion, keys and "
-            'other) that sum to each cue, on tracks under Score ("Score - Strings", ...).',
-        ),
         click.option(
             "--cue-dir",
             type=click.Path(file_okay=False, path_type=Path),
@@ -132,12 +111,6 @@ def _score_options(f):
             "--no-dialogue",
             is_flag=True,
             help="Do not read the audio tracks: no room made for the dialogue.",
-        ),
-        click.option(
-            "--duck",
-            metavar="off|DB",
-            default="",
-            help="How far each cue dips under speech, in dB (default -6), or off.",
         ),
         click.option("--force", is_flag=True, help="Replace an existing output file."),
         click.option(
@@ -164,6 +137,7 @@ def default_output(timeline: Path) -> Path:
 @click.command()
 @click.argument("timeline", type=click.Path(path_type=Path))
 @_score_options
+@with_cue_options
 def score(
     timeline: Path,
     output: Path | None,
@@ -177,26 +151,20 @@ def score(
     prompt: str,
     mood: str,
     seed: int,
-    model: str,
-    soundfont: Path | None,
-    loudness: float,
-    stems: bool,
     cue_dir: Path | None,
     track_name: str,
     dialogue_tracks: str,
     no_dialogue: bool,
-    duck: str,
     force: bool,
     fresh: bool,
     engine: str | None,
     engine_ca: Path | None,
     as_json: bool,
+    cue: CueOptions,
 ) -> None:
     """Score TIMELINE: cues on a new "Score" track, written to a NEW timeline file."""
     if range_ and mode == "markers":
         mode = "range"
-    if duck and not _duck_ok(duck):
-        fail(f"--duck {duck!r}: give a level in dB such as -6, or off", EXIT_BAD_INPUT)
     request = bpb.ScoreRequest(
         timeline_path=str(timeline.resolve()),
         output_path=str((output or default_output(timeline)).resolve()),
@@ -210,13 +178,7 @@ def score(
         prompt=prompt,
         mood=mood,
         seed=seed,
-        generation=pb.GenerationOptions(
-            model=model,
-            soundfont=str(soundfont.resolve()) if soundfont else "",
-            loudness_lufs=loudness,
-            stems=stems,
-            extra={"duck": duck} if duck else {},
-        ),
+        generation=generation_options(cue),
         cue_dir=str(cue_dir.resolve()) if cue_dir else "",
         track_name=track_name,
         fresh=fresh,
@@ -225,18 +187,8 @@ def score(
     )
     session = Session(engine, engine_ca)
     if session.local:  # the in-process engine: ask it before the bridge claims any folder
-        require_default_model(session, model)
+        require_default_model(session, cue.model)
     sys.exit(run_score(session, request, as_json))
-
-
-def _duck_ok(text: str) -> bool:
-    text = text.strip().lower().removesuffix("db").strip()
-    if text == "off":
-        return True
-    try:
-        return -40.0 <= -abs(float(text)) <= 0.0
-    except ValueError:
-        return False
 
 
 def run_score(session: Session, request: bpb.ScoreRequest, as_json: bool) -> int:
