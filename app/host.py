@@ -36,6 +36,7 @@ from cuebridge.engine.ray_pool import RayPlan, ray_registry
 from cuebridge.engine.ray_pool import connect as connect_ray
 from cuebridge.engine.registry import ModelRegistry
 from cuebridge.engine.service import CueEngineService
+from cuebridge.engine.settings import EngineSettings
 from cuebridge.engine.store import JobStore
 from cuebridge.v1 import bridge_pb2, bridge_pb2_grpc, engine_pb2, engine_pb2_grpc
 
@@ -116,6 +117,7 @@ def start_server(
     keep_days: float = 30.0,
     ray: str | None = None,
     ray_plan: RayPlan | None = None,
+    settings: EngineSettings | None = None,
 ) -> RunningServer:
     """Start serving; port 0 picks a free one (tests). Returns once the port is bound.
 
@@ -128,10 +130,11 @@ def start_server(
     (engine/ray_pool.py); jobs, the cue cache and the store stay here.
     `tls` = (cert, key) PEM files, required to listen beyond loopback. `engine_ca`: the PEM
     certificate (or CA) of a remote engine that serves TLS; the bridge then talks TLS to it.
+    `settings`: the engine's, built once by the caller (default: from `state_dir` and the env).
     """
     check_bind(host, tls, token_on=token is not None)
     memory.limit_arenas()
-    settings = engine_settings(state_dir)
+    settings = settings or engine_settings(state_dir)  # a command's Session builds them once
     if ray is not None and engine_target is None and registry is None:
         connect_ray(ray)  # before binding: a cluster that cannot be joined leaves nothing open
         registry = ray_registry(settings, ray_plan or RayPlan())

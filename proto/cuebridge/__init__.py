@@ -7,3 +7,6 @@ One import namespace; the repository's folders map onto it (pyproject's package-
   cuebridge.bridge  bridge/              timelines and time; talks to the engine over the contract
   cuebridge.app     app/                 the CLI and the process that wires both halves together
 """
+
+# The release, in this one place: pyproject reads it (dynamic version), the engine reports it.
+__version__ = "0.2.0"
