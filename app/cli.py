@@ -21,6 +21,7 @@ import click
 import grpc
 from google.protobuf import json_format
 
+from cuebridge.bridge.dialogue import ducking_from_text
 from cuebridge.bridge.timeline_io import SCORE_SUFFIXES, snap_rate
 from cuebridge.v1 import bridge_pb2 as bpb
 from cuebridge.v1 import bridge_pb2_grpc as bpb_grpc
@@ -430,7 +431,7 @@ def score(
             soundfont=str(soundfont.resolve()) if soundfont else "",
             loudness_lufs=loudness,
             stems=stems,
-            extra={"duck": duck} if duck else {},
+            ducking=ducking_from_text(duck),
         ),
         cue_dir=str(cue_dir.resolve()) if cue_dir else "",
         track_name=track_name,
@@ -508,9 +509,7 @@ def report_score(job: bpb.ScoreJob, as_json: bool) -> int:
             f"{p.record_in_timecode}-{p.record_out_timecode}  {p.track_name:<8} "
             f"{p.name}  ->  {p.cue.audio_path}{'  (unchanged, reused)' if p.reused else ''}"
         )
-    spoken = [
-        len(json.loads(p.cue.metadata.get("dialogue.speech_s") or "[]")) for p in result.placements
-    ]
+    spoken = [len(p.cue.speech) for p in result.placements]
     if any(spoken):
         click.echo(
             f"dialogue read: {sum(spoken)} line(s) under {sum(1 for n in spoken if n)} cue(s); "

@@ -17,7 +17,7 @@ import sqlite3
 import threading
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from cuebridge.engine.cue import Cue, cue_file_stem
@@ -517,16 +517,18 @@ def _copy_cue(cue: Cue, out_dir: Path, segment_id: str) -> Cue:
     for name, src in cue.stem_paths.items():  # `<stem>.<section>.wav`, beside the audio
         stems[name] = _link_into(src, out_dir / f"{stem}{Path(src).name[len(cached_stem) :]}")
     metadata = {**cue.metadata, "segment_id": segment_id}
-    return Cue(
-        segment_id,
-        paths["audio_path"],
-        cue.num_samples,
-        cue.sample_rate,
-        paths["midi_path"],
-        cue.model,
-        metadata,
+    chosen = {t.audio_path for t in cue.takes if t.chosen}
+    takes = [replace(t, audio_path=paths["audio_path"]) if t.audio_path in chosen else t
+             for t in cue.takes]  # fmt: skip
+    return replace(
+        cue,
+        segment_id=segment_id,
+        audio_path=paths["audio_path"],
+        midi_path=paths["midi_path"],
+        metadata=metadata,
         stem_paths=stems,
         warnings=list(cue.warnings),
+        takes=takes,
     )
 
 

@@ -73,6 +73,16 @@ class Segment:
         return [(float(self.rate.seconds(a)), float(self.rate.seconds(b))) for a, b in self.speech]
 
 
+@dataclass(frozen=True)
+class CueFeel:
+    """The feel a job asks for (unset values: the model decides), or a cue was made with."""
+
+    style: str = ""
+    valence: float | None = None  # [-1, 1]
+    arousal: float | None = None  # [-1, 1]
+    decided_by: str = ""  # on a cue: given, options, words, picture, picture+words
+
+
 @dataclass
 class GenerationOptions:
     """Per-job knobs; a model ignores what does not apply to it."""
@@ -83,6 +93,37 @@ class GenerationOptions:
     top_k: int = 250
     temperature: float = 1.0
     takes: int = 1  # best-of-N
-    extra: dict[str, str] = field(default_factory=dict)
     loudness_lufs: float = 0.0  # delivered integrated loudness; 0 = the default (-24 LUFS)
     stems: bool = False  # also write per-section WAVs that sum to the mix
+    feel: CueFeel = field(default_factory=CueFeel)
+    guidance_mode: str = ""  # "" = the engine's setting; auto, ossl, text-and-video-null
+    duck_off: bool = False  # no dip under speech
+    duck_db: float = 0.0  # the dip under speech (<= 0); 0 = the default (-6 dB)
+    genre: str = ""  # added to a text-conditioned model's prompt
+
+
+def options_from_legacy_extra(extra: dict[str, str]) -> dict:
+    """GenerationOptions fields from the `extra` strings older clients and stores wrote
+    (duck, valence, arousal, genre, guidance). A value that is not a number stays NaN, so the
+    model's own check names the segment and the fix."""
+
+    def number(text: str) -> float:
+        try:
+            return float(text.strip().lower().removesuffix("db").strip())
+        except ValueError:
+            return float("nan")
+
+    out: dict = {}
+    duck = extra.get("duck", "").strip().lower()
+    if duck in ("off", "none", "0"):
+        out["duck_off"] = True
+    elif duck not in ("", "on", "default"):
+        out["duck_db"] = -abs(number(duck))
+    axes = {a: number(extra[a]) for a in ("valence", "arousal") if a in extra}
+    if axes:
+        out["feel"] = CueFeel(**axes)
+    if extra.get("genre", "").strip():
+        out["genre"] = extra["genre"].strip()
+    if extra.get("guidance", "").strip():
+        out["guidance_mode"] = extra["guidance"].strip()
+    return out

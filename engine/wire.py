@@ -7,9 +7,16 @@ from __future__ import annotations
 
 from dataclasses import fields
 
-from cuebridge.engine.cue import Cue
+from cuebridge.engine.cue import Cue, Take
 from cuebridge.engine.models.base import ModelStatus
-from cuebridge.engine.segment import GenerationOptions, MediaSpan, Rate, Segment
+from cuebridge.engine.segment import (
+    CueFeel,
+    GenerationOptions,
+    MediaSpan,
+    Rate,
+    Segment,
+    options_from_legacy_extra,
+)
 from cuebridge.engine.states import JobState, SegmentState
 from cuebridge.v1 import engine_pb2 as pb
 
@@ -46,8 +53,27 @@ def segment_from_pb(msg: pb.Segment) -> Segment:
     return Segment(**values)
 
 
+def feel_to_pb(feel: CueFeel) -> pb.Feel:
+    return pb.Feel(
+        style=feel.style, valence=feel.valence, arousal=feel.arousal, decided_by=feel.decided_by
+    )
+
+
+def feel_from_pb(msg: pb.Feel) -> CueFeel:
+    return CueFeel(
+        style=msg.style,
+        valence=msg.valence if msg.HasField("valence") else None,
+        arousal=msg.arousal if msg.HasField("arousal") else None,
+        decided_by=msg.decided_by,
+    )
+
+
 def options_from_pb(msg: pb.GenerationOptions) -> GenerationOptions:
     defaults = GenerationOptions()
+    # An older client's `extra` strings map onto the typed fields here, and nowhere else; a
+    # typed field the client set wins over them.
+    legacy = options_from_legacy_extra(dict(msg.extra))
+    mode = msg.guidance_mode
     return GenerationOptions(
         model=msg.model,
         soundfont=msg.soundfont,
@@ -55,23 +81,54 @@ def options_from_pb(msg: pb.GenerationOptions) -> GenerationOptions:
         top_k=msg.top_k or defaults.top_k,
         temperature=msg.temperature or defaults.temperature,
         takes=max(1, msg.takes),
-        extra=dict(msg.extra),
         loudness_lufs=msg.loudness_lufs,
         stems=msg.stems,
+        feel=feel_from_pb(msg.feel) if msg.HasField("feel") else legacy.get("feel", CueFeel()),
+        guidance_mode=(
+            pb.GuidanceMode.Name(mode).removeprefix("GUIDANCE_MODE_").lower().replace("_", "-")
+            if mode
+            else legacy.get("guidance_mode", "")
+        ),
+        duck_off=msg.ducking.off or legacy.get("duck_off", False),
+        duck_db=msg.ducking.depth_db or legacy.get("duck_db", 0.0),
+        genre=msg.genre or legacy.get("genre", ""),
     )
 
 
 def cue_to_pb(cue: Cue) -> pb.Cue:
-    values = _plain(cue)
-    values.pop("warnings")  # travels on the SegmentResult, beside the cue
-    return pb.Cue(**values)
+    return pb.Cue(
+        segment_id=cue.segment_id,
+        audio_path=cue.audio_path,
+        sample_rate=cue.sample_rate,
+        num_samples=cue.num_samples,
+        midi_path=cue.midi_path,
+        model=cue.model,
+        metadata=cue.metadata,
+        stem_paths=cue.stem_paths,
+        feel=feel_to_pb(cue.feel),
+        speech=[pb.SpeechSpan(start_s=a, end_s=b) for a, b in cue.speech_s],
+        duck_db=cue.duck_db,
+        duck_keyframes=[pb.LevelKeyframe(time_s=t, gain_db=g) for t, g in cue.duck_keyframes],
+        takes=[pb.Take(**_plain(t)) for t in cue.takes],
+    )  # warnings travel on the SegmentResult, beside the cue
 
 
 def cue_from_pb(msg: pb.Cue) -> Cue:
-    values = {f.name: getattr(msg, f.name) for f in fields(Cue) if f.name != "warnings"}
-    values["metadata"] = dict(msg.metadata)
-    values["stem_paths"] = dict(msg.stem_paths)
-    return Cue(**values)
+    return Cue(
+        segment_id=msg.segment_id,
+        audio_path=msg.audio_path,
+        num_samples=msg.num_samples,
+        sample_rate=msg.sample_rate,
+        midi_path=msg.midi_path,
+        model=msg.model,
+        metadata=dict(msg.metadata),
+        stem_paths=dict(msg.stem_paths),
+        feel=feel_from_pb(msg.feel),
+        speech_s=[(s.start_s, s.end_s) for s in msg.speech],
+        duck_db=msg.duck_db,
+        duck_keyframes=[(k.time_s, k.gain_db) for k in msg.duck_keyframes],
+        takes=[Take(t.seed, t.score, t.audio_path, t.midi_path, t.chosen) for t in msg.takes],
+    )
 
 
 def model_info_to_pb(status: ModelStatus, default_name: str) -> pb.ModelInfo:

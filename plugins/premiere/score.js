@@ -120,7 +120,7 @@
     return placements.map((p, i) => {
       const meta = (p.cue && p.cue.metadata) || {};
       const takes = [{ path: p.cue.audioPath, seed: meta.seed || "", placed: Boolean(placed) }];
-      for (const other of otherTakes(meta)) takes.push({ path: other, seed: "", ranked: true, placed: false });
+      for (const other of otherTakes(p.cue)) takes.push({ ...other, ranked: true, placed: false });
       return {
         name: p.name || p.segmentId,
         rate: p.rate,
@@ -135,14 +135,12 @@
     });
   }
 
-  function otherTakes(meta) {
-    // Best-of-N: the engine keeps the takes it ranked lower (a JSON list of WAV paths).
-    try {
-      const list = JSON.parse(meta.other_takes || "[]");
-      return Array.isArray(list) ? list.filter((t) => typeof t === "string") : [];
-    } catch (_) {
-      return [];
-    }
+  function otherTakes(cue) {
+    // Best-of-N: the engine keeps the takes it ranked lower (cue.takes, best first).
+    const list = (cue && cue.takes) || [];
+    return list
+      .filter((t) => t && !t.chosen && typeof t.audioPath === "string" && t.audioPath)
+      .map((t) => ({ path: t.audioPath, seed: String(t.seed ?? "") }));
   }
 
   /** The cue to take again: the one chosen in the panel, else the one under the playhead. */
@@ -229,8 +227,8 @@
     const meta = (placement.cue && placement.cue.metadata) || {};
     const take = { path: placement.cue.audioPath, seed: meta.seed || seed, placed: false };
     cue.takes.push(take);
-    for (const other of otherTakes(meta)) {
-      cue.takes.push({ path: other, seed: "", ranked: true, placed: false });
+    for (const other of otherTakes(placement.cue)) {
+      cue.takes.push({ ...other, ranked: true, placed: false });
     }
     if (choices.audition) return { state: "ready", cue, take };
     onStatus({ message: `Placing the new take of '${cue.name}'…` });
@@ -243,12 +241,7 @@
     let cues = 0;
     let lines = 0;
     for (const p of placements) {
-      let spans = [];
-      try {
-        spans = JSON.parse(((p.cue || {}).metadata || {})["dialogue.speech_s"] || "[]");
-      } catch (_) {
-        spans = [];
-      }
+      const spans = (p.cue || {}).speech || [];
       if (spans.length) {
         cues += 1;
         lines += spans.length;

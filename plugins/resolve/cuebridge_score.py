@@ -639,11 +639,7 @@ def dialogue_note(placements) -> str:
     """ "; dialogue read: ..." when the engine made room for speech under some cue."""
     cues = lines = 0
     for p in placements:
-        text = ((p.get("cue") or {}).get("metadata") or {}).get("dialogue.speech_s") or "[]"
-        try:
-            spans = json.loads(text)
-        except ValueError:
-            spans = []
+        spans = (p.get("cue") or {}).get("speech") or []
         if spans:
             cues += 1
             lines += len(spans)
@@ -906,20 +902,18 @@ def _clip_plans(plan: Plan, placements, items, warnings) -> List[Dict[str, Any]]
                 "mood": meta.get("mood", plan.choices.get("mood", "")),
                 "seed": meta.get("seed", ""),
                 "model": cue.get("model") or meta.get("model", ""),
-                "otherTakes": _other_takes(meta),
+                "otherTakes": _other_takes(cue),
             }
         )
     _fit_lanes(out, facts["rate"], warnings)
     return out
 
 
-def _other_takes(meta: Dict[str, Any]) -> List[str]:
-    # Best-of-N: the engine keeps the takes it ranked lower beside the chosen one.
-    try:
-        takes = json.loads(meta.get("other_takes") or "[]")
-    except ValueError:
-        return []
-    return [t for t in takes if isinstance(t, str) and os.path.isfile(t)]
+def _other_takes(cue: Dict[str, Any]) -> List[str]:
+    # Best-of-N: the engine keeps the takes it ranked lower beside the chosen one (cue.takes,
+    # best first).
+    paths = [t.get("audioPath") for t in cue.get("takes") or [] if not t.get("chosen")]
+    return [p for p in paths if isinstance(p, str) and p and os.path.isfile(p)]
 
 
 def _fit_lanes(clips: List[Dict[str, Any]], rate: Fraction, warnings: List[str]) -> None:
@@ -1492,7 +1486,7 @@ def finish_take(resolve, plan: Plan, job: Dict[str, Any]) -> Report:
         take["name"],
         take["start"],
         length,
-        _other_takes(cue.get("metadata") or {}),
+        _other_takes(cue),
         warnings,
     )
     message = (

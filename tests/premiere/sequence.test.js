@@ -166,15 +166,19 @@ test("ranked takes of a best-of-N cue are listed beside the placed take", () => 
       metadata: {
         seed: "41",
         prompt: "chase",
-        other_takes: JSON.stringify(["/cues/cue-002.musicgen.take2.wav"]),
       },
+      // Best-of-N as the HTTP face prints Cue.takes (uint64 as a string), best first.
+      takes: [
+        { seed: "41", score: 0.9, audioPath: "/cues/cue-002.musicgen.wav", chosen: true },
+        { seed: "42", score: 0.7, audioPath: "/cues/cue-002.musicgen.take2.wav", chosen: false },
+      ],
     },
   };
   const [cue] = cueList([placement], [{ audioTrack: 2 }]);
   assert.equal(cue.audioTrack, 2);
   assert.deepEqual(cue.takes, [
     { path: "/cues/cue-002.musicgen.wav", seed: "41", placed: true },
-    { path: "/cues/cue-002.musicgen.take2.wav", seed: "", ranked: true, placed: false },
+    { path: "/cues/cue-002.musicgen.take2.wav", seed: "42", ranked: true, placed: false },
   ]);
   assert.equal(cueList([placement])[0].takes[0].placed, false); // auditioning: nothing placed
 });

@@ -190,9 +190,9 @@ def test_progress_names_each_cue_by_its_state(plugin):
 
 
 def test_the_report_says_dialogue_was_read(plugin):
-    def cue(speech):
-        return {"cue": {"metadata": {"dialogue.speech_s": speech}}}
+    def cue(speech):  # Cue.speech as the HTTP face prints it
+        return {"cue": {"speech": [{"startS": a, "endS": b} for a, b in speech]}}
 
-    note = plugin.dialogue_note([cue("[[1.0, 2.2], [3.6, 5.6]]"), cue("[]"), {"cue": {}}])
+    note = plugin.dialogue_note([cue([(1.0, 2.2), (3.6, 5.6)]), cue([]), {"cue": {}}])
     assert note == "; dialogue read: 2 line(s) under 1 cue(s), the music dips and thins there"
-    assert plugin.dialogue_note([cue("[]"), cue("{damaged")]) == ""
+    assert plugin.dialogue_note([cue([]), {"cue": None}]) == ""

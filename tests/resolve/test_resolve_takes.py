@@ -202,8 +202,8 @@ def test_the_window_names_the_cue_in_progress_and_asks_for_another_take(
 def test_ranked_takes_of_a_best_of_n_score_wait_disabled_on_the_takes_tracks(
     plugin, pictures, settings, tmp_path
 ):
-    """Best-of-N: the engine keeps the takes it ranked lower (cue metadata `other_takes`, as the
-    musicgen model writes it). The composer makes one take, so the bridge's answer is given a
+    """Best-of-N: the engine keeps the takes it ranked lower (the cue's `takes`, as the
+    musicgen model writes them). The composer makes one take, so the bridge's answer is given a
     second, real WAV per cue here."""
     import wave
 
@@ -216,7 +216,10 @@ def test_ranked_takes_of_a_best_of_n_score_wait_disabled_on_the_takes_tracks(
                 with wave.open(source, "rb") as r, wave.open(str(other), "wb") as w:
                     w.setparams(r.getparams())
                     w.writeframes(bytes(len(r.readframes(r.getnframes()))))  # silence, same length
-                p["cue"].setdefault("metadata", {})["other_takes"] = json.dumps([str(other)])
+                p["cue"]["takes"] = [
+                    {"seed": "1", "score": 0.9, "audioPath": source, "chosen": True},
+                    {"seed": "2", "score": 0.5, "audioPath": str(other), "chosen": False},
+                ]
             return job
 
     rate = Fraction(24)

@@ -13,7 +13,7 @@ loudness (`engine.mastering`), and writes two files per cue into the output fold
   further in a DAW.
 
 The feel comes, in order of precedence, from the `feel` argument (a picture analysis), from
-`options.extra["valence"]` / `["arousal"]` (numbers in [-1, 1]), or from the segment's mood and
+`options.feel` (valence / arousal in [-1, 1], a style), or from the segment's mood and
 prompt words (`composer/words.py` says how words become a feel and a style).
 """
 
@@ -62,7 +62,8 @@ from cuebridge.engine.models.composer.soundfont import (
     resolve_soundfont,
     soundfont_problem,
 )
-from cuebridge.engine.segment import GenerationOptions, Segment
+from cuebridge.engine.models.composer.styles import STYLES
+from cuebridge.engine.segment import CueFeel, GenerationOptions, Segment
 from cuebridge.engine.settings import EngineSettings
 from cuebridge.worker_process import spawn_pool
 
@@ -193,6 +194,13 @@ class ComposerModel(CueModel):
             raise CueError(problem)
         load_soundfont(font)
         feel, source, picture = self._choose_feel(segment, options, feel)
+        if options.feel.style:  # the job named a style
+            if options.feel.style not in STYLES:
+                raise CueError(
+                    f"segment {segment.id!r}: style {options.feel.style!r} is not one of the "
+                    f"composer's: {', '.join(sorted(STYLES))}"
+                )
+            feel = replace(feel, style=options.feel.style)
 
         midi, plan = compose_segment(segment, feel)
         num_samples = segment.rate.samples(segment.duration_frames, SAMPLE_RATE)
@@ -200,9 +208,9 @@ class ComposerModel(CueModel):
         if not options.stems and not segment.speech and num_samples > LONG_CUE_S * SAMPLE_RATE:
             audio = None  # rendered, finished and written in blocks, below
             sections = {}
-            _, dialogue = duck_under_speech(np.zeros(0, np.float32), segment, options)  # no speech
+            _, dialogue, spoken = duck_under_speech(np.zeros(0, np.float32), segment, options)
         elif options.stems:
-            audio, sections, level, dialogue = _render_stems(
+            audio, sections, level, dialogue, spoken = _render_stems(
                 segment, options, midi, num_samples, font, feel, plan, target
             )
         else:
@@ -216,7 +224,7 @@ class ComposerModel(CueModel):
                 reference = mastering.add_space(plain, feel.arousal)
                 reference = fade_out(fade_in(reference, 0.003), plan.fade_s)
             audio, level = mastering.deliver(audio, target, reference=reference)
-            audio, dialogue = duck_under_speech(audio, segment, options)
+            audio, dialogue, spoken = duck_under_speech(audio, segment, options)
             if segment.speech:  # the dips only take away: say what the delivered cue measures
                 level = mastering.measure(audio)
             sections = {}
@@ -245,12 +253,8 @@ class ComposerModel(CueModel):
             "segment_id": segment.id,
             "prompt": segment.prompt,
             "mood": segment.mood,
-            "valence": f"{feel.valence:.3f}",
-            "arousal": f"{feel.arousal:.3f}",
-            "feel_source": source,
             "tempo_bpm": f"{plan.tempo_bpm:.1f}",
             "key": plan.key.name,
-            "style": plan.style.name,
             "meter": plan.meter_name,
             "seed": str(segment.seed),
             "cuts_honoured": ",".join(f"{t:.3f}" for t in plan.cuts_s),
@@ -276,6 +280,8 @@ class ComposerModel(CueModel):
             model=self.name,
             metadata=metadata,
             stem_paths=stem_paths,
+            feel=CueFeel(plan.style.name, feel.valence, feel.arousal, source),
+            **spoken,
         )
 
     def _choose_feel(
@@ -288,7 +294,8 @@ class ComposerModel(CueModel):
         """
         if feel is not None:
             return feel, "given", {}
-        if "valence" in options.extra or "arousal" in options.extra:
+        asked = options.feel
+        if asked.valence is not None or asked.arousal is not None:
             return _feel_from_options(segment, options), "options", {}
         words = feel_from_words(segment.prompt, segment.mood)
         if not any(m.path for m in segment.media):
@@ -354,14 +361,15 @@ def _render_stems(segment, options, midi, num_samples: int, font: str, feel: Fee
     the mix exactly."""
     sections = render_sections(midi, num_samples, font)
     dialogue: dict[str, str] = {}
+    spoken: dict = {}
     for name, part in sections.items():
         part = mastering.add_space(part, feel.arousal)
         part = fade_out(fade_in(part, 0.003), plan.fade_s)
-        sections[name], dialogue = duck_under_speech(part, segment, options)
+        sections[name], dialogue, spoken = duck_under_speech(part, segment, options)
     mix = np.sum(list(sections.values()), axis=0, dtype=np.float32)
     mix, level = mastering.deliver(mix, target, limit=False)
     gain = mastering.gain_factor(level["gain_db"])
-    return mix, {name: part * gain for name, part in sections.items()}, level, dialogue
+    return mix, {name: part * gain for name, part in sections.items()}, level, dialogue, spoken
 
 
 def _slug(name: str) -> str:
@@ -460,15 +468,15 @@ def _wav_from_raw(wav_path: Path, raw: Path, gain_db: float = 0.0) -> None:
 def _feel_from_options(segment: Segment, options: GenerationOptions) -> Feel:
     values = {}
     for axis in ("valence", "arousal"):
-        text = options.extra.get(axis, "0")
-        try:
-            values[axis] = float(text)
-        except ValueError:
+        value = getattr(options.feel, axis)
+        value = 0.0 if value is None else value
+        if not -1.0 <= value <= 1.0:  # NaN too: an old client's "valence=very"
             raise CueError(
-                f"segment {segment.id!r}: option {axis}={text!r} is not a number; give a "
-                "value between -1 and 1."
-            ) from None
-    return Feel(values["valence"], values["arousal"])
+                f"segment {segment.id!r}: option {axis} {value} is not a number in [-1, 1]; "
+                "give a value between -1 and 1."
+            )
+        values[axis] = value
+    return Feel(values["valence"], values["arousal"], style=options.feel.style)
 
 
 def _check_segment(segment: Segment) -> None:

@@ -2,7 +2,7 @@
 
 What it does with a segment:
 1. prompt: the OSSL template "a film soundtrack for a {mood} scene. {caption}" from the segment's
-   mood and the editor's prompt, plus a genre from `options.extra["genre"]`;
+   mood and the editor's prompt, plus a genre from `options.genre`;
 2. video: ViViT tokens of the segment's picture (cuebridge.engine.picture.vivit, imported lazily);
 3. codes: classifier-free guided sampling with the cue's seed, windows of 30 s re-prompted with
    their last 12 s for longer cues (see MusicgenVideo.generate_long);
@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from cuebridge.engine.audio import musical_ending, normalise_peak, resample, sync_score, write_wav
-from cuebridge.engine.cue import SAMPLE_RATE, Cue
+from cuebridge.engine.cue import SAMPLE_RATE, Cue, Take
 from cuebridge.engine.errors import CueError
 from cuebridge.engine.mix import duck_under_speech
 from cuebridge.engine.models.base import CueModel, ModelStatus
@@ -100,7 +100,7 @@ def build_prompt(segment: Segment, options: GenerationOptions) -> str:
     """The OSSL template from the segment's mood and the editor's prompt (caption), plus genre."""
     mood = segment.mood.strip() or "cinematic"
     caption = segment.prompt.strip()
-    genre = options.extra.get("genre", "").strip()
+    genre = options.genre.strip()
     if genre:
         caption = f"{caption} {genre}.".strip() if caption else f"{genre}."
     return OSSL_TEMPLATE.format(mood=mood, caption=caption).strip()
@@ -402,11 +402,11 @@ class MusicgenVideoModel(CueModel):
         return int(max(1, min(32, 0.5 * free // per_row)))
 
     def guidance(self, options: GenerationOptions) -> str:
-        """The job's guidance (options.extra["guidance"]), else the setting; "auto" = what the
+        """The job's guidance (options.guidance_mode), else the setting; "auto" = what the
         loaded weights were made for ("ossl" for OSSL checkpoints)."""
         from cuebridge.engine.models.musicgen.modeling import GUIDANCE_MODES
 
-        chosen = options.extra.get("guidance", "").strip() or self.settings.guidance
+        chosen = options.guidance_mode.strip() or self.settings.guidance
         if chosen == "auto":
             chosen = self._identity.get("guidance", "text-and-video-null")
         if chosen not in GUIDANCE_MODES:
@@ -480,14 +480,16 @@ class MusicgenVideoModel(CueModel):
         base = _safe_name(seg.id)
         path = out_dir / f"{base}.{NAME}.wav"
         # The take is chosen on the music alone; the dip under dialogue is a mix move after it.
-        finished[best], dialogue = duck_under_speech(finished[best], seg, options)
+        finished[best], dialogue, spoken = duck_under_speech(finished[best], seg, options)
         write_wav(path, finished[best], SAMPLE_RATE)
-        others = []
+        takes = []
         for t, a in enumerate(finished):
+            take = path
             if t != best:
-                other = out_dir / f"{base}.{NAME}.take{t + 1}.wav"
-                write_wav(other, a, SAMPLE_RATE)
-                others.append(str(other))
+                take = out_dir / f"{base}.{NAME}.take{t + 1}.wav"
+                write_wav(take, a, SAMPLE_RATE)
+            takes.append(Take(seg.seed + t, round(scores[t], 4), str(take), chosen=t == best))
+        takes.sort(key=lambda k: -k.score)  # ranked: the chosen take first
         metadata = {
             "model": NAME,
             "prompt": prompt,
@@ -498,12 +500,13 @@ class MusicgenVideoModel(CueModel):
             "top_k": str(options.top_k),
             "temperature": str(options.temperature),
             "takes": str(len(finished)),
-            "take_scores": json.dumps([round(s, 4) for s in scores]),
             "chosen_take": str(best + 1),
-            "other_takes": json.dumps(others),
             "ending": f"fade {fades[best]:.3f} s from the last beat",
             "video": self._video_note(),
-            "weights": json.dumps(self._identity, sort_keys=True),
+            **{f"weights.{k}": str(v) for k, v in sorted(self._identity.items())},
             **dialogue,
         }
-        return Cue(seg.id, str(path), num_samples, SAMPLE_RATE, model=NAME, metadata=metadata)
+        return Cue(
+            seg.id, str(path), num_samples, SAMPLE_RATE, model=NAME, metadata=metadata,
+            takes=takes if len(takes) > 1 else [], **spoken,
+        )  # fmt: skip
