@@ -1,5 +1,5 @@
-"""The contract is typed: feel, guidance, ducking, speech, takes and keyframes are fields, and the
-string maps carry no JSON. A real engine behind real gRPC on loopback; the composer makes the cue."""
+"""The contract is typed: feel, guidance, ducking, speech, takes and keyframes are fields; the
+string maps carry no JSON. A real engine behind real gRPC on loopback; the composer makes cues."""
 
 from __future__ import annotations
 
