@@ -24,38 +24,11 @@ import opentimelineio as otio
 
 from cuebridge.bridge.errors import BridgeError
 from cuebridge.bridge.media import MediaLinker
+from cuebridge.contract.segment import MediaSpan, Rate, Segment  # the contract's one segment type
+
+__all__ = ["MediaSpan", "Segment"]
 
 HIT_POINT_FRAMES = 1  # markers this short are hit points, longer ones are cues
-
-
-@dataclass(frozen=True)
-class MediaSpan:
-    """One clip's picture under a segment: which part of which file plays where."""
-
-    path: str  # local path of the media file; "" when the media is offline
-    source_start_s: float  # in point inside the media, seconds
-    source_duration_s: float
-    record_offset_frames: int  # where the clip starts, relative to the segment start
-    record_duration_frames: int
-    name: str = ""
-
-
-@dataclass(frozen=True)
-class Segment:
-    """What one cue is asked for, in frames from the segment's first frame. The bridge's own
-    type: bridge/wire.py turns it into the contract's cuebridge.v1.Segment for the engine."""
-
-    id: str
-    rate: Fraction
-    duration_frames: int
-    cut_frames: tuple[int, ...] = ()  # edit points strictly inside the segment
-    hit_frames: tuple[int, ...] = ()  # moments the music should accent
-    media: tuple[MediaSpan, ...] = ()
-    prompt: str = ""
-    mood: str = ""
-    seed: int = 0
-    name: str = ""
-    speech: tuple[tuple[int, int], ...] = ()  # [start, end) frames where people speak
 
 
 class SegmentMode(str, Enum):
@@ -189,7 +162,7 @@ def select(
         media, offline = _media_spans(timeline, facts, start, length, linker)
         segment = Segment(
             id=f"cue-{index + 1:03d}",
-            rate=facts.rate,
+            rate=Rate(facts.rate),
             duration_frames=length,
             cut_frames=tuple(p - start for p in facts.edit_points if start < p < start + length),
             hit_frames=tuple(h - start for h in facts.hit_points if start <= h < start + length),

@@ -33,7 +33,7 @@ from cuebridge.bridge.scoring import (
 )
 from cuebridge.bridge.segments import CueDefaults, SegmentMode, Selection, TimelineSegment
 from cuebridge.bridge.wire import rate_from_pb, rate_to_pb, segment_to_pb
-from cuebridge.contract import FINAL_JOB_STATES
+from cuebridge.contract import FINAL_WIRE_JOB_STATES as FINAL_JOB_STATES
 from cuebridge.v1 import bridge_pb2 as bpb
 from cuebridge.v1 import bridge_pb2_grpc as bpb_grpc
 from cuebridge.v1 import engine_pb2 as pb

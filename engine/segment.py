@@ -1,76 +1,24 @@
-"""What the engine is asked to score: a segment of picture, in frames at a rational rate.
+"""What the engine is asked to score, and how: the contract's one Segment type (with its Rate
+and MediaSpan, from cuebridge.contract.segment, shared with the bridge) and the engine's
+GenerationOptions.
 
-The bridge turns a timeline range into a Segment; the engine never sees OTIO. All times are
-integer frames relative to the segment's first frame, so nothing drifts through float sums.
+The bridge turns a timeline range into a Segment; the engine never sees OTIO.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from fractions import Fraction
 
+from cuebridge.contract.segment import MediaSpan, Rate, Segment
 
-@dataclass(frozen=True)
-class Rate:
-    """A frame rate as a fraction, e.g. Rate(30000, 1001) for 29.97."""
-
-    num: int
-    den: int = 1
-
-    @property
-    def fps(self) -> Fraction:
-        return Fraction(self.num, self.den)
-
-    def seconds(self, frames: int | Fraction) -> Fraction:
-        return Fraction(frames) * self.den / self.num
-
-    def samples(self, frames: int, sample_rate: int) -> int:
-        """Audio samples covering `frames` frames, rounded to the nearest sample."""
-        return round(Fraction(frames) * self.den * sample_rate / self.num)
-
-
-@dataclass(frozen=True)
-class MediaSpan:
-    """One clip's picture under the segment: which part of which file plays where."""
-
-    path: str  # local path of the media file; "" when the media is offline
-    source_start_s: float  # in point inside the media, seconds
-    source_duration_s: float
-    record_offset_frames: int  # where the clip starts, relative to the segment start
-    record_duration_frames: int
-    name: str = ""
-
-
-@dataclass(frozen=True)
-class Segment:
-    """A range of the timeline to score with one cue."""
-
-    id: str
-    rate: Rate
-    duration_frames: int
-    cut_frames: tuple[int, ...] = ()  # edit points strictly inside the segment
-    hit_frames: tuple[int, ...] = ()  # moments the music should accent
-    media: tuple[MediaSpan, ...] = ()
-    prompt: str = ""
-    mood: str = ""
-    seed: int = 0
-    name: str = ""
-    # Where people speak under the cue: [start, end) frame ranges from the segment start. The
-    # music makes room there (thinner, quieter, out of the speech band).
-    speech: tuple[tuple[int, int], ...] = ()
-
-    @property
-    def duration_s(self) -> float:
-        return float(self.rate.seconds(self.duration_frames))
-
-    def cut_times_s(self) -> list[float]:
-        return [float(self.rate.seconds(f)) for f in self.cut_frames]
-
-    def hit_times_s(self) -> list[float]:
-        return [float(self.rate.seconds(f)) for f in self.hit_frames]
-
-    def speech_times_s(self) -> list[tuple[float, float]]:
-        return [(float(self.rate.seconds(a)), float(self.rate.seconds(b))) for a, b in self.speech]
+__all__ = [
+    "CueFeel",
+    "GenerationOptions",
+    "MediaSpan",
+    "Rate",
+    "Segment",
+    "options_from_legacy_extra",
+]
 
 
 @dataclass(frozen=True)

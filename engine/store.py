@@ -17,15 +17,9 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
+from cuebridge.contract.segment import Segment, segment_as_dict, segment_from_dict
 from cuebridge.engine.cue import Cue, Take
-from cuebridge.engine.segment import (
-    CueFeel,
-    GenerationOptions,
-    MediaSpan,
-    Rate,
-    Segment,
-    options_from_legacy_extra,
-)
+from cuebridge.engine.segment import CueFeel, GenerationOptions, options_from_legacy_extra
 from cuebridge.engine.states import JobState, SegmentState
 from cuebridge.sqlite_store import open_store
 
@@ -56,16 +50,11 @@ _V0_SEGMENT_STATES = {1: "pending", 2: "running", 3: "done", 4: "failed", 5: "ca
 
 
 def segment_to_json(seg: Segment) -> str:
-    return json.dumps(asdict(seg), sort_keys=True)
+    return json.dumps(segment_as_dict(seg), sort_keys=True)
 
 
 def segment_from_json(text: str) -> Segment:
-    d = json.loads(text)
-    d["rate"] = Rate(**d["rate"])
-    d["media"] = tuple(MediaSpan(**m) for m in d["media"])
-    d["cut_frames"], d["hit_frames"] = tuple(d["cut_frames"]), tuple(d["hit_frames"])
-    d["speech"] = tuple(tuple(r) for r in d.get("speech", ()))  # absent in older stores
-    return Segment(**d)
+    return segment_from_dict(json.loads(text))
 
 
 def options_to_json(options: GenerationOptions) -> str:
