@@ -486,6 +486,7 @@ def run_score(
             click.echo("cancelled", err=True)
             return EXIT_INTERRUPTED
         bar.close()
+        job = stub.GetScore(bpb.ScoreRef(score_id=job.id))  # events carry deltas, not the result
     return report_score(job, as_json)
 
 
@@ -649,9 +650,9 @@ def _run_batch(
 
 
 def _follow_score(stub: bpb_grpc.BridgeStub, score_id: str) -> bpb.ScoreJob:
-    for event in stub.WatchScore(bpb.ScoreRef(score_id=score_id)):
-        job = event.score
-    return job
+    for _ in stub.WatchScore(bpb.ScoreRef(score_id=score_id)):
+        pass
+    return stub.GetScore(bpb.ScoreRef(score_id=score_id))  # events carry deltas, not the result
 
 
 def _say_reel(request: bpb.ScoreRequest, final: bpb.ScoreJob | str, quiet: bool) -> None:

@@ -286,18 +286,22 @@ class SubmitJobRequest(_message.Message):
     def __init__(self, segments: _Optional[_Iterable[_Union[Segment, _Mapping]]] = ..., options: _Optional[_Union[GenerationOptions, _Mapping]] = ..., output_dir: _Optional[str] = ..., fresh: _Optional[bool] = ...) -> None: ...
 
 class JobRef(_message.Message):
-    __slots__ = ("job_id",)
+    __slots__ = ("job_id", "after")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    AFTER_FIELD_NUMBER: _ClassVar[int]
     job_id: str
-    def __init__(self, job_id: _Optional[str] = ...) -> None: ...
+    after: int
+    def __init__(self, job_id: _Optional[str] = ..., after: _Optional[int] = ...) -> None: ...
 
 class JobEvent(_message.Message):
-    __slots__ = ("job", "segment")
+    __slots__ = ("job", "segment", "cursor")
     JOB_FIELD_NUMBER: _ClassVar[int]
     SEGMENT_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
     job: Job
     segment: SegmentResult
-    def __init__(self, job: _Optional[_Union[Job, _Mapping]] = ..., segment: _Optional[_Union[SegmentResult, _Mapping]] = ...) -> None: ...
+    cursor: int
+    def __init__(self, job: _Optional[_Union[Job, _Mapping]] = ..., segment: _Optional[_Union[SegmentResult, _Mapping]] = ..., cursor: _Optional[int] = ...) -> None: ...
 
 class ModelInfo(_message.Message):
     __slots__ = ("name", "description", "ready", "reason", "device", "is_default")
