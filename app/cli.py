@@ -21,6 +21,7 @@ import click
 import grpc
 from google.protobuf import json_format
 
+from cuebridge.app.moods_command import feel_note, moods_command
 from cuebridge.bridge.dialogue import ducking_from_text
 from cuebridge.bridge.timeline_io import SCORE_SUFFIXES, snap_rate
 from cuebridge.v1 import bridge_pb2 as bpb
@@ -508,7 +509,8 @@ def report_score(job: bpb.ScoreJob, as_json: bool) -> int:
     for p in result.placements:
         click.echo(
             f"{p.record_in_timecode}-{p.record_out_timecode}  {p.track_name:<8} "
-            f"{p.name}  ->  {p.cue.audio_path}{'  (unchanged, reused)' if p.reused else ''}"
+            f"{p.name}  {feel_note(p.cue.feel)}  ->  {p.cue.audio_path}"
+            f"{'  (unchanged, reused)' if p.reused else ''}"
         )
     spoken = [len(p.cue.speech) for p in result.placements]
     if any(spoken):
@@ -939,6 +941,7 @@ def _register_training() -> None:
     from cuebridge.app.extract_command import extract_features_command
 
     main.add_command(extract_features_command, "extract-features")
+    main.add_command(moods_command, "moods")
 
 
 _register_training()

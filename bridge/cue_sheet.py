@@ -42,6 +42,7 @@ COLUMNS = (
     "Seed",
     "Engine Version",
     "File",
+    "Weights Licence",
 )
 USAGE = "BI - Background Instrumental"
 COMPOSER = "cuebridge ({model}, machine-composed)"
@@ -86,6 +87,8 @@ def cue_rows(timeline: otio.schema.Timeline, track_name: str = "Score") -> list[
                 "Seed": str(meta.get("seed", "")),
                 "Engine Version": str(meta.get("engine_version", "")),
                 "File": _file_of(clip),
+                # What the model's weights allow (MusicGen: CC-BY-NC-4.0); the composer has none.
+                "Weights Licence": str(meta.get("weights_licence", "")),
             }
         )
     return rows

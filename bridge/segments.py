@@ -9,7 +9,9 @@ Marker convention (what editors type):
   empty); `mood: tense` / `seed: 7` lines in the comment, or metadata["cuebridge"]["mood"/"seed"],
   set the mood and the seed;
 - a marker WITHOUT a duration, or of one frame (Resolve's plain markers last one frame), on the
-  timeline or on a clip, is a hit point: the cue over it accents that frame.
+  timeline or on a clip, is a hit point: the cue over it accents that frame;
+- a marker named "Score: ..." is a plugin's record of a placed cue: neither.
+The rule itself is the contract's `marker_kind` (proto/cuebridge/contract.py).
 """
 
 from __future__ import annotations
@@ -24,11 +26,12 @@ import opentimelineio as otio
 
 from cuebridge.bridge.errors import BridgeError
 from cuebridge.bridge.media import MediaLinker
+from cuebridge.contract import marker_kind
 from cuebridge.contract.segment import MediaSpan, Rate, Segment  # the contract's one segment type
+from cuebridge.moods import UnknownMood, check_mood
+from cuebridge.v1.bridge_pb2 import MARKER_KIND_CUE, MARKER_KIND_HIT_POINT
 
 __all__ = ["MediaSpan", "Segment"]
-
-HIT_POINT_FRAMES = 1  # markers this short are hit points, longer ones are cues
 
 
 class SegmentMode(str, Enum):
@@ -116,7 +119,7 @@ def study(timeline: otio.schema.Timeline, rate: Fraction) -> TimelineFacts:
 def _zero_markers(item, rate: Fraction, offset: int = 0, trim=None) -> list[int]:
     out = []
     for m in item.markers:
-        if frames(m.marked_range.duration, rate) > HIT_POINT_FRAMES:
+        if marker_kind(m.name, frames(m.marked_range.duration, rate)) != MARKER_KIND_HIT_POINT:
             continue
         f = frames(m.marked_range.start_time, rate)
         if trim is not None:  # clip markers count in the clip's source time
@@ -149,13 +152,14 @@ def select(
     """The segments to score, in timeline order, each with cuts, hit points and media."""
     if facts.duration <= 0:
         raise BridgeError(f"{source}: the timeline is empty (no clips): there is nothing to score")
+    _known_mood(defaults.mood, "")
     ranges = _RANGE_PICKERS[selection.mode](timeline, facts, selection, source)
     out = []
     for index, (start, length, name, origin, extra) in enumerate(ranges):
         if length <= 0:
             raise BridgeError(f"{source}: {origin} has zero length; give it a duration")
         prompt = extra.get("prompt") or defaults.prompt
-        mood = extra.get("mood") or defaults.mood
+        mood = _known_mood(extra.get("mood", ""), f"{source}: {origin}") or defaults.mood
         seed = (
             int(extra["seed"]) if "seed" in extra else _derived_seed(defaults.seed, start, length)
         )
@@ -176,6 +180,16 @@ def select(
     return out
 
 
+def _known_mood(mood: str, where: str) -> str:
+    """The mood as given, when the shared vocabulary knows it; refused before any music is
+    made otherwise, with the nearest mood and the list (cuebridge/moods.py)."""
+    try:
+        check_mood(mood, where)
+    except UnknownMood as exc:
+        raise BridgeError(str(exc)) from None
+    return mood.strip()
+
+
 def _derived_seed(base: int, start: int, length: int) -> int:
     # From where the cue sits, not its number: adding a cue elsewhere leaves this one's music
     # (and so its cached cue) as it was.
@@ -187,8 +201,8 @@ def _markers(timeline, facts: TimelineFacts, selection: Selection, source: str):
     for marker in timeline.tracks.markers:
         rng = marker.marked_range
         length = frames(rng.duration, facts.rate)
-        if length <= HIT_POINT_FRAMES:
-            continue  # a hit point, not a cue
+        if marker_kind(marker.name, length) != MARKER_KIND_CUE:
+            continue  # a hit point, or a plugin's record of a placed cue
         start = frames(rng.start_time, facts.rate)
         origin = f"marker {marker.name!r} at {facts.timecode(start)}"
         if start < 0 or start + length > facts.duration:

@@ -21,6 +21,7 @@ from cuebridge.bridge.cue_transfer import fetch_cues
 from cuebridge.bridge.destinations import require_absolute
 from cuebridge.bridge.dialogue import DialogueChoice
 from cuebridge.bridge.errors import BridgeError
+from cuebridge.bridge.host_plan import parse_times, plan_placement
 from cuebridge.bridge.placement import Placement
 from cuebridge.bridge.score_store import ScoreStore
 from cuebridge.bridge.scoring import (
@@ -34,6 +35,7 @@ from cuebridge.bridge.scoring import (
 from cuebridge.bridge.segments import CueDefaults, SegmentMode, Selection, TimelineSegment
 from cuebridge.bridge.wire import rate_from_pb, rate_to_pb, segment_to_pb
 from cuebridge.contract import FINAL_WIRE_JOB_STATES as FINAL_JOB_STATES
+from cuebridge.moods import listed as listed_moods
 from cuebridge.v1 import bridge_pb2 as bpb
 from cuebridge.v1 import bridge_pb2_grpc as bpb_grpc
 from cuebridge.v1 import engine_pb2 as pb
@@ -381,11 +383,40 @@ class BridgeService(bpb_grpc.BridgeServicer):
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
         return bpb.ConvertResponse(output_path=str(out))
 
+    # -- placing in a host ------------------------------------------------------------------
+
+    def PlanPlacement(self, request: bpb.PlanRequest, context) -> bpb.PlacementPlan:
+        run = self._run(bpb.ScoreRef(score_id=request.score_id), context)
+        snap = run.snapshot()
+        if snap.state not in FINAL_JOB_STATES or not snap.HasField("result"):
+            context.abort(
+                grpc.StatusCode.FAILED_PRECONDITION,
+                f"score {request.score_id!r} is not finished: ask for its plan once it is",
+            )
+        try:
+            return plan_placement(request, snap.result)
+        except BridgeError as exc:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+
+    def ParseTime(self, request: bpb.TimeRequest, context) -> bpb.TimeAnswer:
+        try:
+            return parse_times(request)
+        except BridgeError as exc:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+
     def GetEngineInfo(self, request: pb.EngineInfoRequest, context) -> pb.EngineInfo:
         try:
             return self.engine.GetEngineInfo(request, timeout=30)
         except grpc.RpcError as exc:
             context.abort(exc.code(), self._engine_problem(exc))
+
+    def ListMoods(self, request: bpb.ListMoodsRequest, context) -> bpb.ListMoodsResponse:
+        return bpb.ListMoodsResponse(
+            moods=[
+                bpb.Mood(name=m.name, style=m.style, description=m.description)
+                for m in listed_moods()
+            ]
+        )
 
     # -- the engine's side of a score --------------------------------------------------------
 

@@ -12,8 +12,11 @@ in-process. Real timelines nest about 10 levels deep
 from __future__ import annotations
 
 import math
+import os
+import stat
 import zipfile
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import opentimelineio as otio
@@ -24,18 +27,88 @@ MAX_DEPTH = 256
 # A feature film's OTIO is tens of MB; beyond this the reader's memory (about 20x) is the risk.
 MAX_JSON_BYTES = 128 << 20
 OTIOZ_CONTENT = "content.otio"
+# The other readers hold the whole document in Python objects: a 38 MiB junk FCP 7 XML took
+# `inspect` to 1.06 GB (about 28x). A feature's XML or FCPXML is a few MB, an EDL well under
+# one, an AAF with linked (not embedded) media tens of MB.
+MAX_FILE_BYTES = {
+    ".otio": MAX_JSON_BYTES,
+    ".xml": 64 << 20,
+    ".fcpxml": 64 << 20,
+    ".edl": 8 << 20,
+    ".aaf": 512 << 20,
+}
 
 _NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'[]{}"')
 _CHUNK = 8 << 20
 
 
-def check_json_file(path: Path, shown: Path | None = None) -> None:
-    """Refuse a JSON file too large or too deeply nested to hand to the OTIO reader."""
+def open_regular(path: Path, limit: int, shown: Path | None = None) -> BinaryIO:
+    """A regular file of at most `limit` bytes, opened for reading. A FIFO, socket or device is
+    refused before anything waits on it: open(2) on a FIFO blocks until a writer comes, and
+    froze the whole server (O_NONBLOCK returns at once; fstat then says what it is)."""
     shown = shown or path
-    size = path.stat().st_size
-    if size > MAX_JSON_BYTES:
-        raise _too_big(shown, size)
-    check_json_bytes(path.read_bytes(), shown)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise TimelineError(shown, f"cannot be opened: {exc.strerror or exc}", _FIX_OPEN) from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise TimelineError(
+                shown,
+                f"{_inside(path, shown)}is {_kind(st.st_mode)}, not a timeline file",
+                "give the path of a timeline file the editor exported",
+            )
+        if st.st_size > limit:
+            raise _too_big(shown, st.st_size, limit=limit)
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_regular(path: Path, limit: int, shown: Path | None = None) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes (see open_regular)."""
+    shown = shown or path
+    with open_regular(path, limit, shown) as fh:
+        try:
+            data = fh.read(limit + 1)  # a file that grows while read still stops at the bound
+        except OSError as exc:  # /proc/self/mem is "regular" and answers EIO
+            raise TimelineError(
+                shown, f"cannot be read: {exc.strerror or exc}", _FIX_OPEN
+            ) from None
+    if len(data) > limit:
+        raise _too_big(shown, len(data), limit=limit)
+    return data
+
+
+_FIX_OPEN = "check the path and its permissions, or export the timeline again"
+
+
+def _inside(path: Path, shown: Path) -> str:
+    return f"its {path.name} " if path != shown else ""
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
+
+
+def check_json_file(path: Path, shown: Path | None = None) -> bytes:
+    """Refuse a JSON file too large or too deeply nested to hand to the OTIO reader; return
+    its bytes, so the reader never opens the path again (it may have become a FIFO)."""
+    shown = shown or path
+    data = read_regular(path, MAX_JSON_BYTES, shown)
+    check_json_bytes(data, shown)
+    return data
 
 
 def check_json_bytes(data: bytes, shown: Path) -> None:
@@ -71,8 +144,14 @@ def _max_depth(data: bytes) -> int:
 def read_otioz_content(path: Path) -> bytes:
     """content.otio of an .otioz bundle, decompressed at most MAX_JSON_BYTES (zip bombs stop
     there); the media inside the bundle is never extracted."""
+    # Only content.otio is read (bounded below); the bundle's media may be any size.
+    with open_regular(path, 1 << 50) as raw:
+        return _read_otioz_content(raw, path)
+
+
+def _read_otioz_content(raw: BinaryIO, path: Path) -> bytes:
     try:
-        with zipfile.ZipFile(path) as bundle:
+        with zipfile.ZipFile(raw) as bundle:
             try:
                 info = bundle.getinfo(OTIOZ_CONTENT)
             except KeyError:
@@ -100,13 +179,16 @@ def read_otioz_content(path: Path) -> bytes:
     return data
 
 
-def _too_big(shown: Path, size: int, inside: bool = False) -> TimelineError:
+def _too_big(
+    shown: Path, size: int, inside: bool = False, limit: int = MAX_JSON_BYTES
+) -> TimelineError:
     what = f"its {OTIOZ_CONTENT} expands to" if inside else "is"
     more = "at least " if inside else ""
+    kind = "timeline JSON" if limit == MAX_JSON_BYTES else "timeline"
     return TimelineError(
         shown,
-        f"{what} {more}{size / (1 << 20):.0f} MiB of timeline JSON "
-        f"(cuebridge reads at most {MAX_JSON_BYTES >> 20} MiB)",
+        f"{what} {more}{size / (1 << 20):.0f} MiB of {kind} "
+        f"(cuebridge reads at most {limit >> 20} MiB)",
         "export the timeline without embedded media or metadata, or split it into reels",
     )
 

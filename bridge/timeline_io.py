@@ -19,7 +19,13 @@ import opentimelineio as otio
 from cuebridge.bridge.destinations import check_folder_writable
 from cuebridge.bridge.errors import TimelineError
 from cuebridge.bridge.provenance import carry_for, spell_aaf, spell_fcpxml
-from cuebridge.bridge.timeline_guard import check_json_file, check_times, read_otioz_content
+from cuebridge.bridge.timeline_guard import (
+    MAX_FILE_BYTES,
+    check_json_file,
+    check_times,
+    open_regular,
+    read_otioz_content,
+)
 
 # Formats OpenTimelineIO can read (with the adapter plugins cuebridge depends on), by suffix.
 READ_SUFFIXES = {".otio", ".otioz", ".otiod", ".edl", ".xml", ".fcpxml", ".aaf"}
@@ -43,25 +49,29 @@ def read_timeline(path: str | Path, rate: Fraction | None = None) -> otio.schema
         )
     if not path.exists():
         raise TimelineError(path, "no such file", "check the path")
-    if suffix != ".otiod" and not path.is_file():
-        raise TimelineError(path, "is a folder, not a timeline file", "give the file inside it")
+    if suffix == ".otiod" and not path.is_dir():
+        raise TimelineError(path, "is not an .otiod bundle folder", "give the bundle's folder")
     kwargs = {}
-    if suffix == ".edl":
-        kwargs["rate"] = float(rate or DEFAULT_EDL_RATE)
-        _check_edl_timecodes(path)
-    # OTIO JSON is bounded (size, nesting) before the C++ reader sees it: deep nesting crashes it.
+    # Every file is opened without waiting (a FIFO froze the server) and bounded in size before
+    # a reader sees it; OTIO JSON also in nesting, as deep nesting crashes the C++ reader.
     content = None
     if suffix == ".otio":
-        check_json_file(path)
-    elif suffix == ".otiod" and (path / "content.otio").is_file():
+        content = check_json_file(path)
+    elif suffix == ".otiod":
         check_json_file(path / "content.otio", shown=path)
     elif suffix == ".otioz":
         content = read_otioz_content(path)
+    else:
+        open_regular(path, MAX_FILE_BYTES[suffix]).close()
+    if suffix == ".edl":
+        kwargs["rate"] = float(rate or DEFAULT_EDL_RATE)
+        _check_edl_timecodes(path)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # adapters warn about things we report ourselves
             if content is not None:  # what the otioz adapter reads, decompressed within bounds
-                result = otio.adapters.read_from_string(content.decode("utf-8"), "otio_json")
+                text = content.decode("utf-8", errors="replace")
+                result = otio.adapters.read_from_string(text, "otio_json")
             else:
                 result = otio.adapters.read_from_file(str(path), **kwargs)
     except Exception as exc:  # adapters raise anything from ValueError to struct.error

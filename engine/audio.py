@@ -195,39 +195,27 @@ MAX_ENDING_FADE_S = 3.0  # the longest fade a musical ending takes, from the las
 def resample(
     audio: np.ndarray, rate_in: int, rate_out: int = SAMPLE_RATE, block: int = 1 << 18
 ) -> np.ndarray:
-    """Polyphase rational resampling (Kaiser-windowed sinc low-pass) of 1-D float audio, in
-    blocks with overlapping context so a long cue never needs one huge FFT."""
+    """Band-limited resampling of 1-D (or (samples, channels)) float audio with libsoxr (soxr's
+    high-quality polyphase filter), streamed in blocks of `block` input samples so memory stays
+    that of the audio itself. Exactly ceil(len * rate_out / rate_in) samples come back."""
+    import soxr
+
+    audio = np.asarray(audio, np.float32)
+    if rate_in == rate_out:
+        return audio.copy()
     ratio = Fraction(rate_out, rate_in)
-    up, down = ratio.numerator, ratio.denominator
-    if up == down == 1:
-        return audio.astype(np.float32)
-    half = 16 * max(up, down)  # filter taps each side, at the upsampled rate
-    cutoff = 0.95 / max(up, down)  # of the upsampled Nyquist; 5% guard band
-    n = np.arange(-half, half + 1)
-    taps = cutoff * np.sinc(cutoff * n) * np.kaiser(len(n), 8.0) * up
-    # Block starts and context are multiples of `down`, so every block's output lands on the
-    # same output grid as a single pass would; the context covers the filter's reach.
-    context = down * math.ceil((half // up + 2) / down)
-    block = max(down, block - block % down)
-    padded = np.concatenate([np.zeros(context), np.asarray(audio, np.float64), np.zeros(context)])
-    pieces = []
-    for start in range(0, len(audio), block):
-        piece = padded[start : start + block + 2 * context]
-        out = _filter_upsampled(piece, up, taps)[::down]
-        first = context * up // down
-        pieces.append(out[first : first + math.ceil(min(block, len(audio) - start) * up / down)])
-    return np.concatenate(pieces).astype(np.float32) if pieces else np.zeros(0, np.float32)
-
-
-def _filter_upsampled(audio: np.ndarray, up: int, taps: np.ndarray) -> np.ndarray:
-    """Zero-stuff by `up` and low-pass with `taps` (FFT convolution, centred)."""
-    stuffed = np.zeros(len(audio) * up)
-    stuffed[::up] = audio
-    size = len(stuffed) + len(taps) - 1
-    nfft = 1 << (size - 1).bit_length()
-    filtered = np.fft.irfft(np.fft.rfft(stuffed, nfft) * np.fft.rfft(taps, nfft), nfft)
-    half = len(taps) // 2
-    return filtered[half : half + len(stuffed)]
+    length = math.ceil(len(audio) * ratio)
+    channels = 1 if audio.ndim == 1 else audio.shape[1]
+    stream = soxr.ResampleStream(rate_in, rate_out, channels, dtype="float32")
+    pieces = [
+        stream.resample_chunk(audio[start : start + block], last=start + block >= len(audio))
+        for start in range(0, max(len(audio), 1), max(1, block))
+    ]
+    out = np.concatenate(pieces)[:length] if pieces else np.zeros(0, np.float32)
+    if len(out) < length:
+        pad = np.zeros((length - len(out), *out.shape[1:]), np.float32)
+        out = np.concatenate([out, pad])
+    return out
 
 
 def onset_envelope(audio: np.ndarray, rate: int, hop_s: float = 0.01) -> tuple[np.ndarray, float]:
@@ -259,18 +247,24 @@ def beat_times(audio: np.ndarray, rate: int) -> np.ndarray:
     return np.arange(phase, len(env), period) / fps
 
 
+def ending_fade_s(audio: np.ndarray, rate: int, end_s: float) -> float:
+    """The fade that ends a cue at `end_s` musically: from the last beat before the end (at
+    most MAX_ENDING_FADE_S before it), else a quarter of the cue up to 2 s."""
+    fade_s = min(2.0, end_s / 4)
+    beats = beat_times(audio[: round(end_s * rate)], rate)
+    before = beats[(beats < end_s - 0.5) & (beats > end_s - MAX_ENDING_FADE_S)]
+    if len(before):
+        fade_s = end_s - float(before[-1])
+    return fade_s
+
+
 def musical_ending(audio: np.ndarray, rate: int, num_samples: int) -> tuple[np.ndarray, float]:
     """Cut to exactly `num_samples` and fade out from the last beat before the end, so the last
     accent is on the beat and the cue rings out to silence on the segment's final sample.
     Returns (audio, fade length in seconds)."""
     if len(audio) < num_samples:
         audio = np.concatenate([audio, np.zeros(num_samples - len(audio), np.float32)])
-    end_s = num_samples / rate
-    fade_s = min(2.0, end_s / 4)
-    beats = beat_times(audio[:num_samples], rate)
-    before = beats[(beats < end_s - 0.5) & (beats > end_s - MAX_ENDING_FADE_S)]
-    if len(before):
-        fade_s = end_s - float(before[-1])
+    fade_s = ending_fade_s(audio, rate, num_samples / rate)
     return fade_out(audio[:num_samples].astype(np.float32), fade_s, rate), fade_s
 
 

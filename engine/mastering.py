@@ -1,9 +1,15 @@
 """Finish a cue: a hall around the dry instruments, then a delivered level.
 
 Every effect is Spotify's pedalboard (JUCE's Freeverb-style Reverb and Limiter, with wheels for
-Linux, macOS and Windows); loudness is ITU-R BS.1770-4 / EBU R128 integrated loudness
-measured with pyloudnorm; true peak is measured on a 4x oversampled signal (BS.1770-4 annex 2)
-with scipy's polyphase resampler. None of these add latency, so a cue stays frame-exact.
+Linux, macOS and Windows); loudness is ITU-R BS.1770-4 / EBU R128 integrated loudness with
+pyloudnorm's K-weighting coefficients, run as one float32 `sosfilt` pass over both channels
+(block by block, so a long cue is metered as it is made; it matches pyloudnorm within 0.01 LU);
+true peak is measured on a 4x oversampled signal (BS.1770-4 annex 2) with scipy's polyphase
+resampler. None of these add latency, so a cue stays frame-exact.
+
+The level is set on a `Tape`: the finished cue in memory (`ArrayTape`) or in a raw float32 file
+beside the cue for long ones (`FileTape`); `deliver` works on either, so a short and a long cue
+get the same chain (engine/cue_writer.py runs it).
 
 The delivered level: every cue at one integrated loudness (default -24 LUFS, the programme level
 of ATSC A/85 and of most streaming dialogue specs, so a cue laid at unity gain sits level with
@@ -14,11 +20,12 @@ cue), with true peaks held at or below -1 dBTP by a limiter.
 from __future__ import annotations
 
 import math
+from typing import Protocol
 
 import numpy as np
 import pyloudnorm
 from pedalboard import Limiter, Reverb
-from scipy.signal import resample_poly
+from scipy.signal import resample_poly, sosfilt
 
 from cuebridge.engine.cue import SAMPLE_RATE
 
@@ -53,97 +60,21 @@ def add_space(audio: np.ndarray, arousal: float, sample_rate: int = SAMPLE_RATE)
 
 
 def integrated_loudness(audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> float:
-    """BS.1770-4 integrated loudness in LUFS (-200 for silence or a cue shorter than 0.4 s
-    that is silent)."""
-    meter = pyloudnorm.Meter(sample_rate)
+    """BS.1770-4 integrated loudness in LUFS (-200 for silence). A cue shorter than one 400 ms
+    gating block is measured as if padded with silence to one block."""
+    audio = _as_2d(audio)
+    meter = LoudnessStream(sample_rate, audio.shape[1])
+    meter.add(audio)
     block = int(0.4 * sample_rate)
-    if len(audio) < block:  # the gated measure needs one 400 ms block
-        audio = np.concatenate([audio, np.zeros((block - len(audio), audio.shape[1]), audio.dtype)])
-    with np.errstate(divide="ignore"):
-        value = float(meter.integrated_loudness(audio.astype(np.float64)))
-    return value if math.isfinite(value) else _SILENCE_DB
+    if len(audio) < block:
+        meter.add(np.zeros((block - len(audio), audio.shape[1]), np.float32))
+    return meter.integrated()
 
 
 def true_peak_dbtp(audio: np.ndarray) -> float:
-    """True peak in dBTP: the sample peak of a 4x oversampled copy (BS.1770-4 annex 2).
-
-    Only the blocks whose sample peak comes within 2 dB of the loudest sample are oversampled:
-    between samples, band-limited music at 48 kHz overshoots its sample peak by well under
-    that (typically < 0.5 dB; a full-scale square wave at fs/4 is the textbook worst, 3 dB), so
-    no other block can hold the true peak. Bounded memory, and fast on long cues."""
-    n = len(audio)
-    if n == 0:
-        return _SILENCE_DB
-    blocks = -(-n // _BLOCK)
-    padded = np.zeros((blocks * _BLOCK, audio.shape[1]), np.float32)
-    padded[:n] = np.abs(audio)
-    block_peaks = padded.reshape(blocks, -1).max(axis=1)
-    del padded
-    top = float(block_peaks.max())
-    if top <= 0:
-        return _SILENCE_DB
-    peak = top
-    for i in np.flatnonzero(block_peaks >= top * _CANDIDATE):
-        start = int(i) * _BLOCK
-        lo, hi = max(0, start - _PAD), min(n, start + _BLOCK + _PAD)
-        up = resample_poly(audio[lo:hi].astype(np.float32), _OVERSAMPLE, 1, axis=0)
-        a = (start - lo) * _OVERSAMPLE
-        b = a + (min(n, start + _BLOCK) - start) * _OVERSAMPLE
-        peak = max(peak, float(np.max(np.abs(up[a:b]))))
-    return 20 * math.log10(peak)
-
-
-def deliver(
-    audio: np.ndarray,
-    target_lufs: float = DEFAULT_LOUDNESS_LUFS,
-    ceiling_dbtp: float = TRUE_PEAK_CEILING_DBTP,
-    sample_rate: int = SAMPLE_RATE,
-    limit: bool = True,
-    reference: np.ndarray | None = None,
-) -> tuple[np.ndarray, dict[str, float]]:
-    """`audio` at `target_lufs` integrated, true peaks at or below `ceiling_dbtp`.
-
-    Gain to the target, then a limiter where the peaks poke above the ceiling (its threshold
-    set below the ceiling by the inter-sample overshoot it measured), then make-up for what the
-    limiter took, at most three rounds; a last plain gain guarantees the ceiling. With `limit`
-    off (stems must follow the mix exactly) only plain gain is used: the ceiling holds, and a
-    cue too peaky for the target comes out quieter. `reference` (the same cue written without
-    room for dialogue) sets the gain instead of `audio` itself, so what the composer leaves out
-    under the lines only takes away. Returns the audio and the measured loudness and true peak
-    of what is delivered, and the plain gain applied ("gain_db", without limit)."""
-    audio = np.asarray(audio, dtype=np.float32)
-    loudness = integrated_loudness(reference if reference is not None else audio, sample_rate)
-    if loudness <= _SILENCE_DB:
-        return audio, {"loudness_lufs": loudness, "true_peak_dbtp": _SILENCE_DB, "gain_db": 0.0}
-    if not limit or reference is not None:  # plain gain only (a limiter's make-up would undo
-        # the room left for dialogue, and would break stems' sum)
-        gain = target_lufs - loudness
-        peak = true_peak_dbtp(audio) + gain
-        gain = round(gain - max(0.0, peak - ceiling_dbtp + 0.05), 3)
-        audio = audio * gain_factor(gain)
-        delivered = integrated_loudness(audio, sample_rate) if reference is not None else None
-        level = {
-            "loudness_lufs": delivered if delivered is not None else loudness + gain,
-            "true_peak_dbtp": true_peak_dbtp(audio),
-        }
-        return audio, {**level, "gain_db": gain}
-    for _ in range(3):
-        audio = audio * gain_factor(target_lufs - loudness)
-        loudness = target_lufs  # a plain gain moves the loudness by exactly its decibels
-        peak = true_peak_dbtp(audio)
-        if peak <= ceiling_dbtp:
-            break
-        overshoot = max(0.0, peak - 20 * math.log10(max(float(np.max(np.abs(audio))), 1e-9)))
-        limiter = Limiter(threshold_db=ceiling_dbtp - overshoot - 0.3, release_ms=120.0)
-        audio = np.ascontiguousarray(limiter(np.ascontiguousarray(audio.T), sample_rate).T)
-        loudness = integrated_loudness(audio, sample_rate)
-        if abs(loudness - target_lufs) < 0.3:
-            break
-    peak = true_peak_dbtp(audio)
-    if peak > ceiling_dbtp:  # the limiter's last word is a plain gain, never a clip
-        audio = audio * np.float32(10 ** ((ceiling_dbtp - peak - 0.05) / 20))
-        loudness, peak = integrated_loudness(audio, sample_rate), true_peak_dbtp(audio)
-    return audio, {"loudness_lufs": loudness, "true_peak_dbtp": peak, "gain_db": 0.0}
+    """True peak in dBTP: the sample peak of a 4x oversampled copy (BS.1770-4 annex 2)."""
+    audio = _as_2d(audio)
+    return true_peak(ArrayTape(audio))
 
 
 def measure(audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> dict[str, float]:
@@ -171,45 +102,43 @@ def check_loudness(value: float) -> str:
     return ""
 
 
-# ---- long cues: the same chain over blocks, memory bounded by the block ----------------------
+def _as_2d(audio: np.ndarray) -> np.ndarray:
+    audio = np.asarray(audio, dtype=np.float32)
+    return audio[:, None] if audio.ndim == 1 else audio
 
-_STEP = 4800  # 100 ms at 48 kHz: the hop of BS.1770's 400 ms gating blocks
-_G = (1.0, 1.0)  # BS.1770 channel weights for left and right
+
+# ---- the meter ------------------------------------------------------------------------------
+
+_G = (1.0, 1.0, 1.0, 1.41, 1.41)  # BS.1770 channel weights (L, R, C, Ls, Rs)
 
 
 class LoudnessStream:
     """BS.1770-4 integrated loudness fed block by block (pyloudnorm measures whole arrays only).
 
-    The K-weighting filters are pyloudnorm's own (their coefficients, run with scipy's lfilter
-    carrying the filter state across blocks); the mean squares go into 100 ms steps, and the
-    400 ms gating blocks (75 % overlap) and the two gates are BS.1770-4's, as pyloudnorm does."""
+    The K-weighting is pyloudnorm's own two biquads (high shelf, then high pass) as one
+    second-order-sections filter run over all channels at once in float32, its state carried
+    across blocks; the mean squares go into 100 ms steps, and the 400 ms gating blocks (75 %
+    overlap) and the two gates are BS.1770-4's, as pyloudnorm does."""
 
     def __init__(self, sample_rate: int = SAMPLE_RATE, channels: int = 2):
-        from scipy.signal import lfilter_zi
-
         self.rate = sample_rate
         self.step = round(0.1 * sample_rate)
-        stages = pyloudnorm.Meter(sample_rate)._filters.values()  # high shelf, then high pass
-        self.filters = [(f.b, f.a, f.passband_gain) for f in stages]
-        self.state = [[lfilter_zi(b, a) * 0.0 for b, a, _ in self.filters] for _ in range(channels)]
-        self.steps: list[np.ndarray] = []  # per step: sum of squares per channel
-        self.carry = np.zeros((0, channels))
+        stages = list(pyloudnorm.Meter(sample_rate)._filters.values())  # shelf, then high pass
+        sos = np.array([np.concatenate([f.b / f.a[0], f.a / f.a[0]]) for f in stages])
+        sos[0, :3] *= math.prod(f.passband_gain for f in stages)
+        self.sos = sos.astype(np.float32)
+        self.state = np.zeros((len(stages), 2, channels), np.float32)
+        self.steps: list[np.ndarray] = []  # per 100 ms step: sum of squares per channel
+        self.carry = np.zeros((0, channels), np.float32)
 
     def add(self, block: np.ndarray) -> None:
-        from scipy.signal import lfilter
-
-        weighted = np.empty(block.shape, np.float64)
-        for ch in range(block.shape[1]):
-            x = block[:, ch].astype(np.float64)
-            for k, (b, a, gain) in enumerate(self.filters):
-                x, self.state[ch][k] = lfilter(b, a, x, zi=self.state[ch][k])
-                x = x * gain
-            weighted[:, ch] = x
+        block = _as_2d(block)
+        weighted, self.state = sosfilt(self.sos, block, axis=0, zi=self.state)
         data = np.concatenate([self.carry, weighted]) if len(self.carry) else weighted
         whole = len(data) // self.step * self.step
         if whole:
-            squares = (data[:whole] ** 2).reshape(-1, self.step, data.shape[1]).sum(axis=1)
-            self.steps.extend(squares)
+            steps = data[:whole].reshape(-1, self.step, data.shape[1])
+            self.steps.extend(np.einsum("sij,sij->sj", steps, steps, dtype=np.float64))
         self.carry = data[whole:]
 
     def integrated(self) -> float:
@@ -229,77 +158,138 @@ class LoudnessStream:
         return float(-0.691 + 10 * np.log10(keep.mean(axis=0) @ weights))
 
 
-def file_chunks(fh, num_samples: int, channels: int = 2, chunk: int = 1 << 18):
-    """(start, block) over a raw float32 (samples, channels) file, in chunks."""
-    for start in range(0, num_samples, chunk):
-        n = min(chunk, num_samples - start)
-        fh.seek(start * channels * 4)
-        yield start, np.frombuffer(fh.read(n * channels * 4), np.float32).reshape(n, channels)
+# ---- the finished cue, in memory or in a file ------------------------------------------------
+
+_CHUNK = 1 << 18  # frames per pass over a tape (5.5 s)
 
 
-def true_peak_file(fh, num_samples: int, channels: int = 2) -> float:
-    """`true_peak_dbtp` of a raw float32 file, reading it in chunks (same candidate blocks)."""
-    peaks = []
-    for _, block in file_chunks(fh, num_samples, channels, chunk=_BLOCK * 50):
+class Tape(Protocol):
+    """The finished cue being levelled: read and rewritten in place, chunk by chunk."""
+
+    num_samples: int
+    channels: int
+
+    def read(self, start: int, stop: int) -> np.ndarray: ...
+
+    def write(self, start: int, block: np.ndarray) -> None: ...
+
+
+class ArrayTape:
+    def __init__(self, audio: np.ndarray):
+        self.audio = np.ascontiguousarray(_as_2d(audio))
+        self.num_samples, self.channels = self.audio.shape
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        return self.audio[start:stop]
+
+    def write(self, start: int, block: np.ndarray) -> None:
+        self.audio[start : start + len(block)] = block
+
+
+class FileTape:
+    """A raw float32 (samples, channels) file, open for reading and writing."""
+
+    def __init__(self, fh, channels: int):
+        self.fh, self.channels, self.num_samples = fh, channels, 0
+
+    def append(self, block: np.ndarray) -> None:
+        self.fh.seek(self.num_samples * self.channels * 4)
+        self.fh.write(np.ascontiguousarray(block, np.float32).tobytes())
+        self.num_samples += len(block)
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        stop = min(stop, self.num_samples)
+        self.fh.seek(start * self.channels * 4)
+        raw = self.fh.read(max(0, stop - start) * self.channels * 4)
+        return np.frombuffer(raw, np.float32).reshape(-1, self.channels)
+
+    def write(self, start: int, block: np.ndarray) -> None:
+        self.fh.seek(start * self.channels * 4)
+        self.fh.write(np.ascontiguousarray(block, np.float32).tobytes())
+
+
+def chunks(tape: Tape, chunk: int = _CHUNK):
+    """(start, block) over the whole tape."""
+    for start in range(0, tape.num_samples, chunk):
+        yield start, tape.read(start, start + chunk)
+
+
+def true_peak(tape: Tape) -> float:
+    """True peak of a tape in dBTP (BS.1770-4 annex 2: 4x oversampled).
+
+    Only the 100 ms blocks whose sample peak comes within 2 dB of the loudest sample are
+    oversampled: between samples, band-limited music at 48 kHz overshoots its sample peak by
+    well under that (typically < 0.5 dB; a full-scale square wave at fs/4 is the textbook worst,
+    3 dB), so no other block can hold the true peak. Bounded memory, and fast on long cues."""
+    n = tape.num_samples
+    peaks: list[float] = []
+    for _, block in chunks(tape, _BLOCK * 50):
         pad = (-len(block)) % _BLOCK
-        a = np.abs(np.concatenate([block, np.zeros((pad, channels), np.float32)]))
-        peaks.extend(a.reshape(-1, _BLOCK * channels).max(axis=1))
+        a = np.abs(block)
+        if pad:
+            a = np.concatenate([a, np.zeros((pad, tape.channels), np.float32)])
+        peaks.extend(a.reshape(-1, _BLOCK * tape.channels).max(axis=1))
     top = max(peaks, default=0.0)
     if top <= 0:
         return _SILENCE_DB
     peak = float(top)
     for i in np.flatnonzero(np.array(peaks) >= top * _CANDIDATE):
         start = int(i) * _BLOCK
-        lo, hi = max(0, start - _PAD), min(num_samples, start + _BLOCK + _PAD)
-        fh.seek(lo * channels * 4)
-        x = np.frombuffer(fh.read((hi - lo) * channels * 4), np.float32).reshape(-1, channels)
-        up = resample_poly(x, _OVERSAMPLE, 1, axis=0)
+        lo, hi = max(0, start - _PAD), min(n, start + _BLOCK + _PAD)
+        up = resample_poly(tape.read(lo, hi), _OVERSAMPLE, 1, axis=0)
         a = (start - lo) * _OVERSAMPLE
-        b = a + (min(num_samples, start + _BLOCK) - start) * _OVERSAMPLE
+        b = a + (min(n, start + _BLOCK) - start) * _OVERSAMPLE
         peak = max(peak, float(np.max(np.abs(up[a:b]))))
     return 20 * math.log10(peak)
 
 
-def deliver_file(
-    fh,
-    num_samples: int,
+def deliver(
+    tape: Tape,
     loudness: float,
     target_lufs: float = DEFAULT_LOUDNESS_LUFS,
     ceiling_dbtp: float = TRUE_PEAK_CEILING_DBTP,
+    limit: bool = True,
     sample_rate: int = SAMPLE_RATE,
 ) -> dict[str, float]:
-    """`deliver` for a long cue kept in a raw float32 file (changed in place, chunk by chunk):
-    gain to the target, the limiter where needed (one round, its state carried across
-    chunks), then one plain gain to the target or as near as the ceiling allows. Returns what
-    the delivered cue measures; when no limiter is needed the file is left as it is and the
-    plain gain comes back as "pending_gain_db", for the writer to apply as it writes."""
-    silent = {"loudness_lufs": loudness, "true_peak_dbtp": _SILENCE_DB, "gain_db": 0.0}
+    """Bring the tape to `target_lufs` integrated, true peaks at or below `ceiling_dbtp`.
+
+    `loudness` is what the cue measures as made (or the same cue written without room for
+    dialogue, so that what the composer leaves out under the lines only takes away). Where a
+    plain gain keeps the peaks under the ceiling, the tape is left as it is and that gain comes
+    back as "gain_db", for the writer to apply as it writes. Otherwise, with `limit`, the gain
+    and a limiter are run over the tape (its state carried across chunks) and a last plain gain
+    brings the cue to the target or as near as the ceiling allows, up to three rounds; without
+    `limit` (stems must sum to the mix, a dialogue reference must keep its room) only plain gain
+    is used and a cue too peaky for the target comes out quieter. Returns what the delivered
+    cue measures ("loudness_lufs", "true_peak_dbtp") and "gain_db" still to apply."""
     if loudness <= _SILENCE_DB:
-        return {**silent, "pending_gain_db": 0.0}
+        return {"loudness_lufs": loudness, "true_peak_dbtp": _SILENCE_DB, "gain_db": 0.0}
     gain = round(target_lufs - loudness, 3)
-    peak = true_peak_file(fh, num_samples) + gain
-    if peak <= ceiling_dbtp:  # one plain gain: loudness and true peak move by its decibels
-        level = {"loudness_lufs": loudness + gain, "true_peak_dbtp": peak, "gain_db": gain}
-        return {**level, "pending_gain_db": gain}
-    limiter = Limiter(threshold_db=ceiling_dbtp - 1.0, release_ms=120.0)
-    meter = LoudnessStream(sample_rate)
-    first = True
-    for start, block in file_chunks(fh, num_samples):
-        out = block * gain_factor(gain)
-        out = limiter.process(np.ascontiguousarray(out.T), sample_rate, reset=first).T
-        first = False
-        out = np.ascontiguousarray(out, dtype=np.float32)
-        meter.add(out)
-        fh.seek(start * 8)
-        fh.write(out.tobytes())
-    level = meter.integrated()
-    peak = true_peak_file(fh, num_samples)
-    # pedalboard's Limiter adds make-up gain after it limits: a last plain gain brings the cue
-    # to the target, or as near as the ceiling allows.
-    fix = round(min(target_lufs - level, ceiling_dbtp - 0.05 - peak), 3)
-    if abs(fix) >= 0.001:
-        for start, block in file_chunks(fh, num_samples):
-            fh.seek(start * 8)
-            fh.write((block * gain_factor(fix)).astype(np.float32).tobytes())
-        level, peak = level + fix, true_peak_file(fh, num_samples)
-    return {"loudness_lufs": level, "true_peak_dbtp": peak, "gain_db": gain, "pending_gain_db": 0.0}
+    raw_peak = true_peak(tape)
+    if raw_peak + gain > ceiling_dbtp and not limit:
+        gain = round(ceiling_dbtp - 0.05 - raw_peak, 3)
+    if raw_peak + gain <= ceiling_dbtp:  # one plain gain: loudness and peak move by its dB
+        return {
+            "loudness_lufs": loudness + gain,
+            "true_peak_dbtp": raw_peak + gain,
+            "gain_db": gain,
+        }
+    threshold = ceiling_dbtp - 1.0
+    level = loudness
+    for _ in range(3):
+        limiter = Limiter(threshold_db=threshold, release_ms=120.0)
+        meter = LoudnessStream(sample_rate, tape.channels)
+        for start, block in chunks(tape):
+            out = np.ascontiguousarray((block * gain_factor(gain)).T)
+            out = np.ascontiguousarray(limiter.process(out, sample_rate, reset=start == 0).T)
+            meter.add(out)
+            tape.write(start, out)
+        level, peak = meter.integrated(), true_peak(tape)
+        # pedalboard's Limiter adds make-up gain after it limits: a last plain gain brings the
+        # cue to the target, or as near as the ceiling allows.
+        gain = round(min(target_lufs - level, ceiling_dbtp - 0.05 - peak), 3)
+        short = target_lufs - (level + gain)
+        if short < 0.3:
+            break
+        threshold -= short  # still too peaky for the target: limit harder
+    return {"loudness_lufs": level + gain, "true_peak_dbtp": peak + gain, "gain_db": gain}

@@ -11,12 +11,14 @@ rather than only pulling its fader: the bass and the air of the cue stay, the wo
 The band is split off with a zero-phase FFT filter whose edges are raised-cosine slopes, and the
 split is exact (band + rest = the cue), so away from speech the cue is untouched.
 
-Order in a model: compose/generate -> set the level -> duck -> fades. The ducking comes AFTER
-the level is set, and the level is measured on the cue as it would be without dialogue (the
-composer renders its no-speech version for that when it wrote the speech version differently;
-musicgen's take is the same either way), so the music between lines sits exactly where it would
-without dialogue handling, the dip under the lines is exactly the depth asked for (normalisation
-cannot undo it), and since the duck only lowers, the peak ceiling still holds.
+Order (engine/cue_writer.py, for every model): shape (rate, hall, fades) -> set the level ->
+duck. The ducking comes AFTER the level is set, and the level is measured on the cue as it would
+be without dialogue (the composer renders its no-speech version for that when it wrote the
+speech version differently; musicgen's take is the same either way), so the music between lines
+sits exactly where it would without dialogue handling, the dip under the lines is exactly the
+depth asked for (normalisation cannot undo it), and since the duck only lowers, the peak ceiling
+still holds. `--duck off` means no dip at all: it also stops the composer thinning its parts
+under the lines, unless the job asks for that on its own (`thin_under_dialogue`).
 
 `level_keyframes` lists the same shape as (seconds, dB) points for formats that can carry
 clip-gain keyframes, so an editor can adjust the dip rather than fight it. They travel as the
@@ -40,6 +42,15 @@ HOLD_S = 0.5
 MAX_DUCK_DB = -40.0
 
 Spans = list[tuple[float, float]]
+
+
+def thin_under_dialogue(options: GenerationOptions) -> bool:
+    """Whether a model that writes its own parts thins them under the lines (the composer rests
+    its melody and quietens its texture there; `--thin-under-dialogue/--no-...`). Unset, it
+    follows the duck: on, except with `--duck off`, which means the music does not dip at all."""
+    if options.thin_under_dialogue is not None:
+        return options.thin_under_dialogue
+    return not options.duck_off
 
 
 def duck_depth(segment: Segment, options: GenerationOptions) -> float:

@@ -28,7 +28,8 @@ class CueFeel:
     style: str = ""
     valence: float | None = None  # [-1, 1]
     arousal: float | None = None  # [-1, 1]
-    decided_by: str = ""  # on a cue: given, options, words, picture, picture+words
+    decided_by: str = ""  # on a cue: the words that decided it ("mood: playful", "coffin, widow")
+    source: str = ""  # on a cue: where the feel came from: given, options, words, picture(+words)
 
 
 @dataclass
@@ -48,11 +49,13 @@ class GenerationOptions:
     duck_off: bool = False  # no dip under speech
     duck_db: float = 0.0  # the dip under speech (<= 0); 0 = the default (-6 dB)
     genre: str = ""  # added to a text-conditioned model's prompt
+    # Thin the model's own parts under the lines; None: follow the duck (engine/mix.py)
+    thin_under_dialogue: bool | None = None
 
 
 def options_from_legacy_extra(extra: dict[str, str]) -> dict:
     """GenerationOptions fields from the `extra` strings older clients and stores wrote
-    (duck, valence, arousal, genre, guidance). A value that is not a number stays NaN, so the
+    (duck, thin, valence, arousal, genre, guidance). A value that is not a number stays NaN, so the
     model's own check names the segment and the fix."""
 
     def number(text: str) -> float:
@@ -72,6 +75,11 @@ def options_from_legacy_extra(extra: dict[str, str]) -> dict:
         out["feel"] = CueFeel(**axes)
     if extra.get("genre", "").strip():
         out["genre"] = extra["genre"].strip()
+    thin = extra.get("thin", "").strip().lower()
+    if thin in ("on", "1", "true", "yes"):
+        out["thin_under_dialogue"] = True
+    elif thin in ("off", "0", "false", "no"):
+        out["thin_under_dialogue"] = False
     if extra.get("guidance", "").strip():
         out["guidance_mode"] = extra["guidance"].strip()
     return out

@@ -16,6 +16,20 @@ class EngineSettings:
     vivit: str = ""  # folder of google/vivit-b-16x2-kinetics400
     device: str = "auto"  # cuda, mps, cpu or auto
     musicgen_guidance: str = "auto"  # ossl, text-and-video-null or auto (musicgen-video)
+    # CPU threads a model's math may use (torch's intra-op pool); 0 = one per core given to this
+    # process. On a busy 2-core box two threads ran MusicGen's decode 20x slower than one.
+    threads: int = 0
+
+    @property
+    def cpu_threads(self) -> int:
+        import os
+
+        if self.threads > 0:
+            return self.threads
+        try:
+            return len(os.sched_getaffinity(0))
+        except AttributeError:  # macOS and Windows have no affinity call
+            return os.cpu_count() or 1
 
     @property
     def picture_cache(self) -> Path | None:

@@ -77,8 +77,8 @@ def cue_to_json(cue: Cue) -> str:
 
 # What stores before the typed contract kept as strings in a cue's metadata.
 _LEGACY_CUE_KEYS = ("dialogue.speech_s", "dialogue.level_keyframes", "dialogue.duck_db",
-                    "valence", "arousal", "feel_source", "style", "take_scores", "other_takes",
-                    "weights")  # fmt: skip
+                    "valence", "arousal", "feel_source", "style", "feel.style", "feel.decided_by",
+                    "take_scores", "other_takes", "weights")  # fmt: skip
 
 
 def cue_from_json(text: str) -> Cue:
@@ -121,8 +121,10 @@ def _legacy_cue_fields(d: dict) -> dict:
         for t, (s, p) in enumerate(zip(scores, paths, strict=False))
     ]
     return {
-        "feel": {"style": old.get("style", ""), "valence": number("valence"),
-                 "arousal": number("arousal"), "decided_by": old.get("feel_source", "")},
+        "feel": {"style": old.get("feel.style") or old.get("style", ""),
+                 "valence": number("valence"), "arousal": number("arousal"),
+                 "decided_by": old.get("feel.decided_by", ""),
+                 "source": old.get("feel_source", "")},
         "speech_s": json.loads(old.get("dialogue.speech_s") or "[]"),
         "duck_db": duck or 0.0,
         "duck_keyframes": json.loads(old.get("dialogue.level_keyframes") or "[]"),

@@ -24,7 +24,11 @@ def _plain(obj) -> dict:
 
 def feel_to_pb(feel: CueFeel) -> pb.Feel:
     return pb.Feel(
-        style=feel.style, valence=feel.valence, arousal=feel.arousal, decided_by=feel.decided_by
+        style=feel.style,
+        valence=feel.valence,
+        arousal=feel.arousal,
+        decided_by=feel.decided_by,
+        source=feel.source,
     )
 
 
@@ -34,6 +38,7 @@ def feel_from_pb(msg: pb.Feel) -> CueFeel:
         valence=msg.valence if msg.HasField("valence") else None,
         arousal=msg.arousal if msg.HasField("arousal") else None,
         decided_by=msg.decided_by,
+        source=msg.source,
     )
 
 
@@ -61,6 +66,11 @@ def options_from_pb(msg: pb.GenerationOptions) -> GenerationOptions:
         duck_off=msg.ducking.off or legacy.get("duck_off", False),
         duck_db=msg.ducking.depth_db or legacy.get("duck_db", 0.0),
         genre=msg.genre or legacy.get("genre", ""),
+        thin_under_dialogue=(
+            msg.thin_under_dialogue
+            if msg.HasField("thin_under_dialogue")
+            else legacy.get("thin_under_dialogue")
+        ),
     )
 
 

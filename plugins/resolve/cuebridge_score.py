@@ -45,7 +45,7 @@ MARKER_COLOR = "Cream"  # Timeline.AddMarker colours: Blue, Cyan, Green ... Sand
 ERROR_MARKER_COLOR = "Red"
 ERROR_MARKER_DATA = "cuebridge-error"
 # Resolve gives a plain marker a duration of one frame: only longer markers are cues.
-CUE_MARKER_MIN_FRAMES = 2
+HIT_POINT_MAX_FRAMES = 1  # the contract's marker rule (PlacementPlan.hitPointMaxFrames)
 POLL_SECONDS = 0.5
 FINAL_STATES = (
     "JOB_STATE_SUCCEEDED",
@@ -166,72 +166,6 @@ def load_settings(script_dir: Optional[str] = None, env=None) -> Dict[str, Any]:
     return settings
 
 
-# -- frames and timecode -----------------------------------------------------------------------
-
-
-def parse_rate(value) -> Fraction:
-    """A frame rate as Resolve writes it ("24", "23.976", 29.97, "30000/1001") as an exact Fraction.
-
-    NTSC rates come back as decimals: 23.976 and 29.97 mean 24000/1001 and 30000/1001.
-    """
-    text = str(value).strip()
-    try:
-        if "/" in text:
-            num, den = text.split("/", 1)
-            rate = Fraction(int(num), int(den))
-        else:
-            rate = Fraction(text)
-    except (ValueError, ZeroDivisionError):
-        raise ScoreProblem(f"{value!r} is not a frame rate") from None
-    if rate <= 0:
-        raise ScoreProblem(f"{value!r} is not a frame rate")
-    whole = round(rate)
-    ntsc = Fraction(whole * 1000, 1001)
-    if rate.denominator != 1 and abs(rate - ntsc) < Fraction(1, 200):
-        return ntsc
-    if abs(rate - whole) < Fraction(1, 1000):
-        return Fraction(whole)
-    return rate
-
-
-def timecode(frame: int, rate: Fraction) -> str:
-    """An absolute frame count as non-drop HH:MM:SS:FF at the nominal rate (30 for 29.97).
-
-    The bridge reads ':' timecodes as non-drop counts, so this is exact at every rate, drop-frame
-    timelines included.
-    """
-    fps = int(round(rate))
-    frame = int(frame)
-    ff = frame % fps
-    seconds = frame // fps
-    return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}:{ff:02d}"
-
-
-def placed_frames(source_frames: int, timeline_rate: Fraction, item_fps: Fraction) -> int:
-    """How many timeline frames `source_frames` of an item at `item_fps` last once placed.
-
-    Resolve converts a clip's source frames to timeline frames rounding DOWN (measured: a range
-    planned to fill a slot lands a frame short; davinci-resolve-mcp api-limitations.md,
-    "AppendToTimeline with mixed-fps sources (duration floor)").
-    """
-    exact = Fraction(int(source_frames)) * timeline_rate / item_fps
-    return exact.numerator // exact.denominator
-
-
-def item_frames(record_frames: int, timeline_rate: Fraction, item_fps: Fraction) -> int:
-    """The fewest source frames of an item at `item_fps` that fill `record_frames` timeline
-    frames once Resolve rounds down: never a frame short. Equal rates (the common case: a WAV
-    takes the project's rate at import) give the same number back."""
-    exact = Fraction(int(record_frames)) * item_fps / timeline_rate
-    return -(-exact.numerator // exact.denominator)
-
-
-def rescale(frames: int, source: Fraction, target: Fraction) -> int:
-    if source == target:
-        return int(frames)
-    return int(round(Fraction(int(frames)) * target / source))
-
-
 # -- the bridge ------------------------------------------------------------------------------
 
 
@@ -288,6 +222,23 @@ class Bridge:
 
     def engine_info(self) -> Dict[str, Any]:
         return self.call("Bridge", "GetEngineInfo", {})
+
+    def plan(self, request: Dict[str, Any]) -> Dict[str, Any]:
+        """The placement plan: lanes, frames, markers and takes, in Resolve's terms."""
+        return self.call("Bridge", "PlanPlacement", request)
+
+    def times(self, facts: Dict[str, Any], timecodes=(), frames=()) -> Dict[str, Any]:
+        """Rates and timecodes are read by the bridge (drop-frame included), never here."""
+        return self.call(
+            "Bridge",
+            "ParseTime",
+            {
+                "rate": facts["rate_text"],
+                "dropFrame": facts["drop_frame"],
+                "timecodes": list(timecodes),
+                "frames": [str(int(f)) for f in frames],
+            },
+        )
 
     def _send(self, verb: str, route: str, body, auth: bool = True) -> Dict[str, Any]:
         headers = {"Accept": "application/json"}
@@ -366,17 +317,36 @@ def current_timeline(resolve):
     return project, timeline, project.GetMediaPool()
 
 
-def timeline_facts(timeline) -> Dict[str, Any]:
+def timeline_facts(timeline, bridge: "Bridge") -> Dict[str, Any]:
+    """The timeline's rate as Resolve writes it ("29.97 DF" ...), read by the bridge."""
     rate_text = timeline.GetSetting("timelineFrameRate")
     if not rate_text:
         raise ScoreProblem("Resolve did not say the timeline's frame rate; open its settings once")
     drop = str(timeline.GetSetting("timelineDropFrameTimecode") or "0").strip() in ("1", "True")
-    return {
+    facts = {
         "name": timeline.GetName() or "Timeline",
-        "rate": parse_rate(rate_text),
+        "rate_text": str(rate_text),
         "start": int(timeline.GetStartFrame()),
         "drop_frame": drop,
+        "bridge": bridge,
     }
+    rate = bridge.times(facts)
+    facts["rate"] = Fraction(int(rate["rate"]["num"]), int(rate["rate"]["den"]))
+    facts["drop_frame"] = bool(rate.get("dropFrame"))
+    return facts
+
+
+def timecodes(facts: Dict[str, Any], *frames: int) -> List[str]:
+    return list(facts["bridge"].times(facts, frames=frames)["timecodes"])
+
+
+def playhead(timeline, facts: Dict[str, Any]) -> int:
+    """The playhead as an absolute frame (Resolve answers its timecode only)."""
+    get_tc = _method(timeline, "GetCurrentTimecode")
+    text = get_tc() if get_tc else ""
+    if not text:
+        return facts["start"]
+    return int(facts["bridge"].times(facts, timecodes=[text])["frames"][0])
 
 
 def cue_markers(timeline) -> List[Tuple[int, Dict[str, Any]]]:
@@ -384,7 +354,8 @@ def cue_markers(timeline) -> List[Tuple[int, Dict[str, Any]]]:
     markers = timeline.GetMarkers() or {}
     cues = []
     for frame, info in markers.items():
-        if float(info.get("duration", 0) or 0) >= CUE_MARKER_MIN_FRAMES:
+        duration = float(info.get("duration", 0) or 0)
+        if duration > HIT_POINT_MAX_FRAMES and not str(info.get("name", "")).startswith("Score: "):
             cues.append((int(round(float(frame))), info))
     return sorted(cues, key=lambda c: c[0])
 
@@ -435,7 +406,7 @@ def choose_selection(timeline, facts: Dict[str, Any], mode: str = "auto") -> Dic
         mark_in, mark_out = marks
         start = facts["start"]
         first, end = start + mark_in, start + mark_out + 1  # end exclusive
-        text = "{}-{}".format(timecode(first, facts["rate"]), timecode(end, facts["rate"]))
+        text = "-".join(timecodes(facts, first, end))
         return {
             "mode": "SEGMENT_MODE_RANGE",
             "range": text,
@@ -532,7 +503,7 @@ def prepare_score(
     resolve,
     choices: Dict[str, Any],
     settings: Dict[str, Any],
-    ready: Optional[Callable[[], None]] = None,
+    bridge: "Bridge",
 ) -> Plan:
     """Read the timeline, pick what to score, then (once `ready()` passes) export it.
 
@@ -542,7 +513,8 @@ def prepare_score(
     if choices.get("preview"):
         choices["track_name"] = PREVIEW_TRACK
     project, timeline, media_pool = current_timeline(resolve)
-    facts = timeline_facts(timeline)
+    bridge.healthy()  # is the bridge there? It reads the rate, before a long export
+    facts = timeline_facts(timeline, bridge)
     take = chosen_cue(resolve, timeline, facts) if choices.get("take") else None
     if take is not None:
         selection = take_selection(take, facts)
@@ -556,8 +528,6 @@ def prepare_score(
         seed = int(choices.get("seed") or 0)
     except ValueError:
         raise ScoreProblem(f"seed {choices.get('seed')!r} is not a whole number") from None
-    if ready is not None:
-        ready()  # is the bridge there? Asked before a long export, after the cheap checks
     run_dir = new_run_dir(settings["cue_root"], project.GetName() or "project", facts["name"])
     path, fmt, warnings = export_timeline(resolve, timeline, run_dir)
     request = {
@@ -573,6 +543,7 @@ def prepare_score(
         "trackName": TRACK_NAME,
     }
     return Plan(
+        bridge=bridge,
         project=project,
         timeline=timeline,
         media_pool=media_pool,
@@ -610,7 +581,7 @@ def finish_score(resolve, plan: Plan, job: Dict[str, Any]) -> Report:
     warnings += list(result.get("warnings") or [])
     for failed in result.get("failed") or []:
         warnings.append("{}: no cue ({})".format(failed.get("segmentId"), failed.get("error")))
-    placements = _asked_for(plan, result.get("placements") or [], warnings)
+    placements = result.get("placements") or []
     if not placements:
         return Report(
             False,
@@ -618,7 +589,7 @@ def finish_score(resolve, plan: Plan, job: Dict[str, Any]) -> Report:
             warnings=warnings,
             **facts,
         )
-    placed = place_cues(resolve, plan, placements, warnings)
+    placed = place_cues(resolve, plan, job.get("id"), placements, warnings)
     tracks = sorted({p["trackName"] for p in placed})
     message = (
         "placed {} cue(s) from {} on audio track {} (prompt and seed are in the {} markers)".format(
@@ -660,7 +631,7 @@ class ScoreSession:
         self.started_at = 0.0
 
     def start(self, choices: Dict[str, Any]) -> Dict[str, Any]:
-        self.plan = prepare_score(self.resolve, choices, self.settings, self.bridge.healthy)
+        self.plan = prepare_score(self.resolve, choices, self.settings, self.bridge)
         self.started_at = time.monotonic()
         self.job = self.bridge.start_score(self.plan.request)
         return self.job
@@ -732,33 +703,6 @@ def progress_text(job: Dict[str, Any]) -> str:
     if not parts:
         parts.append("waiting for " + ", ".join(repr(c.get("name")) for c in cues))
     return "; ".join(parts)
-
-
-def _asked_for(plan: Plan, placements, warnings: List[str]):
-    """Only cues under the markers this script counted as cues.
-
-    Resolve exports a plain marker with a duration of one frame; a bridge that reads every marker
-    with a duration as a cue would score those hit points too.
-    """
-    if plan.selection["mode"] != "SEGMENT_MODE_MARKERS":
-        return placements
-    cue_frames = {frame for frame, _length in plan.selection["ranges"]}
-    kept = []
-    for p in placements:
-        rate = p.get("rate") or {}
-        p_rate = Fraction(int(rate.get("num") or 0), int(rate.get("den") or 1))
-        start = int(p.get("recordStartFrame") or 0)
-        if rate.get("num"):
-            start = rescale(start, p_rate, plan.facts["rate"])
-        if start in cue_frames:
-            kept.append(p)
-        else:
-            warnings.append(
-                f"left out {p.get('name')!r} at "
-                f"{timecode(plan.facts['start'] + start, plan.facts['rate'])}: a one-frame marker "
-                "is a hit point, not a cue"
-            )
-    return kept
 
 
 def score_timeline(
@@ -836,169 +780,84 @@ def import_cues(media_pool, paths: List[str]) -> Tuple[Dict[str, Any], List[Any]
     return items, new_items
 
 
-def _clip_plans(plan: Plan, placements, items, warnings) -> List[Dict[str, Any]]:
-    """Per cue: the clipInfo for AppendToTimeline (integer frames only) and what to mark."""
-    facts = plan.facts
-    out = []
-    for p in placements:
-        rate = p.get("rate") or {}
-        p_rate = (
-            Fraction(int(rate.get("num") or 0), int(rate.get("den") or 1))
-            if rate.get("num")
-            else facts["rate"]
-        )
-        start = rescale(int(p["recordStartFrame"]), p_rate, facts["rate"])
-        # The end rescaled on its own: two roundings of start and length could overlap the next cue.
-        end = rescale(
-            int(p["recordStartFrame"]) + int(p["recordDurationFrames"]), p_rate, facts["rate"]
-        )
-        length = end - start
-        global_start = int(p.get("globalStartFrame") or facts["start"])
-        odd = (
-            f"the exported timeline starts at frame {global_start} but Resolve says "
-            f"{facts['start']}: cues are placed from Resolve's start"
-        )
-        if global_start != facts["start"] and odd not in warnings:
-            warnings.append(odd)
-        cue = p.get("cue") or {}
-        path = cue["audioPath"]
-        item = items[os.path.normcase(os.path.abspath(path))]
-        fps_text = item.GetClipProperty("FPS")
-        try:
-            fps = parse_rate(fps_text)
-        except ScoreProblem:
-            raise ScoreProblem(
-                f"Resolve gives the cue {path} no usable frame rate ({fps_text!r}): "
-                "nothing was placed"
-            ) from None
-        frames = item_frames(length, facts["rate"], fps)
-        rate_hz, samples = int(cue.get("sampleRate") or 0), int(cue.get("numSamples") or 0)
-        if rate_hz and samples:
-            # Frames the WAV holds, to the nearest (its samples are rounded to the nearest too).
-            held = Fraction(samples) * fps / rate_hz
-            frames = min(frames, (held.numerator * 2 + held.denominator) // (2 * held.denominator))
-        if frames < 1:
-            raise ScoreProblem(f"the cue {path} is shorter than a frame: nothing was placed")
-        meta = cue.get("metadata") or {}
-        out.append(
-            {
-                "name": p.get("name") or p.get("segmentId") or "cue",
-                "segmentId": p.get("segmentId", ""),
-                "lane": (int(p.get("trackIndex") or 0), p.get("trackName") or ""),
-                "start": start,
-                "length": length,
-                "item": item,
-                "info": {
-                    "mediaPoolItem": item,
-                    "startFrame": 0,
-                    "endFrame": int(frames),  # exclusive, at the item's own FPS
-                    "mediaType": 2,  # audio only
-                    "trackIndex": 0,  # set once the track is chosen
-                    "recordFrame": int(facts["start"] + start),  # absolute
-                },
-                "fps": fps,
-                "audioPath": path,
-                "prompt": meta.get("prompt", plan.choices.get("prompt", "")),
-                "mood": meta.get("mood", plan.choices.get("mood", "")),
-                "seed": meta.get("seed", ""),
-                "model": cue.get("model") or meta.get("model", ""),
-                "otherTakes": _other_takes(cue),
-            }
-        )
-    _fit_lanes(out, facts["rate"], warnings)
-    return out
+def host_tracks(timeline) -> List[Dict[str, Any]]:
+    """Every audio track with its clips, as the plan request reports them to the bridge."""
+    tracks = []
+    for index in range(1, int(timeline.GetTrackCount("audio") or 0) + 1):
+        items = timeline.GetItemListInTrack("audio", index) or []
+        spans = [{"start": str(int(i.GetStart())), "end": str(int(i.GetEnd()))} for i in items]
+        name = timeline.GetTrackName("audio", index) or ""
+        tracks.append({"index": index, "name": name, "items": spans})
+    return tracks
 
 
-def _other_takes(cue: Dict[str, Any]) -> List[str]:
-    # Best-of-N: the engine keeps the takes it ranked lower beside the chosen one (cue.takes,
-    # best first).
-    paths = [t.get("audioPath") for t in cue.get("takes") or [] if not t.get("chosen")]
-    return [p for p in paths if isinstance(p, str) and p and os.path.isfile(p)]
-
-
-def _fit_lanes(clips: List[Dict[str, Any]], rate: Fraction, warnings: List[str]) -> None:
-    """Each cue fills its slot exactly where the rates allow; never over the next cue of its lane
-    (Resolve silently drops a clip placed over another), and the editor hears about any frame
-    lost or gained."""
-    by_lane = {}  # type: Dict[Any, List[Dict[str, Any]]]
-    for c in clips:
-        by_lane.setdefault(c["lane"], []).append(c)
-    for lane in by_lane.values():
-        lane.sort(key=lambda c: c["start"])
-        for n, c in enumerate(lane):
-            nxt = lane[n + 1] if n + 1 < len(lane) else None
-            fps, info = c["fps"], c["info"]
-            room = (nxt["start"] - c["start"]) if nxt is not None else None
-            while (
-                room is not None
-                and info["endFrame"] > 1
-                and (placed_frames(info["endFrame"], rate, fps) > room)
-            ):
-                info["endFrame"] -= 1
-            landed = placed_frames(info["endFrame"], rate, fps)
-            c["placedLength"] = landed
-            if landed != c["length"]:
-                warnings.append(
-                    "the cue {!r} lands {} frame(s) {}: Resolve imported its WAV at {} fps (the "
-                    "project's frame rate when it was imported) and the timeline runs at {} fps, "
-                    "and Resolve rounds such clips down. Set the project frame rate to the "
-                    "timeline's and score again to place cues exactly".format(
-                        c["name"],
-                        abs(landed - c["length"]),
-                        "short" if landed < c["length"] else "long",
-                        _rate_label(fps),
-                        _rate_label(rate),
-                    )
-                )
-
-
-def _rate_label(rate: Fraction) -> str:
-    return str(rate.numerator) if rate.denominator == 1 else f"{float(rate):.3f}".rstrip("0")
-
-
-def _track_is_free(timeline, index: int, spans: List[Tuple[int, int]]) -> bool:
-    for item in timeline.GetItemListInTrack("audio", index) or []:
-        a, b = int(item.GetStart()), int(item.GetEnd())
-        if any(a < end and start < b for start, end in spans):
-            return False
-    return True
-
-
-def _is_score_track(name: str, track_name: str = TRACK_NAME) -> bool:
-    return (
-        name == track_name
-        or re.match(re.escape(track_name) + r" \(?\d+\)?$", name or "") is not None
+def ask_plan(plan: Plan, score_id, items: Dict[str, Any], track_name: str, only=()):
+    """The bridge's placement plan for this timeline as it is now, with the FPS Resolve gave
+    each imported WAV (a WAV takes the project's rate at import, not the timeline's)."""
+    facts, timeline = plan.facts, plan.timeline
+    markers = [str(int(round(float(f)))) for f in (timeline.GetMarkers() or {})]
+    return plan.bridge.plan(
+        {
+            "scoreId": score_id,
+            "host": "resolve",
+            "timelineRate": facts["rate_text"],
+            "dropFrame": facts["drop_frame"],
+            "startFrame": str(facts["start"]),
+            "audioTracks": host_tracks(timeline),
+            "media": [
+                {"audioPath": path, "rate": str(item.GetClipProperty("FPS") or "")}
+                for path, item in items.items()
+            ],
+            "markerFrames": markers,
+            "trackName": track_name,
+            "disabled": bool(plan.choices.get("preview")),
+            "segmentIds": list(only),
+        }
     )
 
 
-def choose_tracks(
-    timeline, lanes: List[List[Tuple[int, int]]], track_name: str = TRACK_NAME
-) -> Tuple[List[int], List[int]]:
-    """An audio track per lane of cues: a free track of that name, else a new stereo one named
-    "Score", "Score 2" ... Returns (track index per lane, tracks created)."""
-    chosen, created = [], []
-    for spans in lanes:
-        count = int(timeline.GetTrackCount("audio") or 0)
-        names = [timeline.GetTrackName("audio", i) for i in range(1, count + 1)]
-        for i, name in enumerate(names, start=1):
-            if (
-                _is_score_track(name, track_name)
-                and i not in chosen
-                and _track_is_free(timeline, i, spans)
-            ):
-                chosen.append(i)
-                break
-        else:
-            if not timeline.AddTrack("audio", "stereo"):
-                raise ScoreProblem("Resolve would not add an audio track for the score")
-            index = int(timeline.GetTrackCount("audio"))
-            created.append(index)
-            name, n = track_name, 2
-            while name in names:
-                name, n = f"{track_name} {n}", n + 1
-            timeline.SetTrackName("audio", index, name)
-            chosen.append(index)
-    return chosen, created
+def _info(item, c: Dict[str, Any]) -> Dict[str, Any]:
+    return {
+        "mediaPoolItem": item,
+        "startFrame": int(c["sourceIn"]),
+        "endFrame": int(c["sourceOut"]),  # exclusive, at the item's own FPS
+        "mediaType": 2,  # audio only
+        "trackIndex": int(c["laneIndex"]),
+        "recordFrame": int(c["recordFrame"]),  # absolute
+    }
+
+
+def takes_lane(plan: Plan, score_id, segment_id: str, path: str, item) -> Tuple[int, List[int]]:
+    """A free "Score takes" lane at the frames of one cue, as the bridge chooses it (made past
+    the last track if need be): (its index, tracks created)."""
+    answer = ask_plan(plan, score_id, {path: item}, TAKES_TRACK, [segment_id])
+    (clip,) = answer["clips"]
+    lanes = [lane for lane in answer["lanes"] if lane["name"] == clip["lane"]]
+    return int(clip["laneIndex"]), make_lanes(plan.timeline, lanes)
+
+
+def _is_score_track(name: str, track_name: str = TRACK_NAME) -> bool:
+    return name == track_name or re.match(re.escape(track_name) + r" \(?\d+\)?$", name) is not None
+
+
+def make_lanes(timeline, lanes: List[Dict[str, Any]]) -> List[int]:
+    """The plan's new lanes, added past the last audio track and named; returns their indexes."""
+    created = []
+    for lane in sorted(lanes, key=lambda lane: int(lane["index"])):
+        if not lane.get("create"):
+            continue
+        if not timeline.AddTrack("audio", "stereo"):
+            _remove_empty_tracks(timeline, created)
+            raise ScoreProblem("Resolve would not add an audio track for the score")
+        index = int(timeline.GetTrackCount("audio"))
+        created.append(index)
+        if index != int(lane["index"]):
+            _remove_empty_tracks(timeline, created)
+            raise ScoreProblem(
+                "the timeline's audio tracks changed while the cues were planned: press Score again"
+            )
+        timeline.SetTrackName("audio", index, lane["name"])
+    return created
 
 
 def _media_key(media) -> str:
@@ -1067,11 +926,7 @@ def _remove_empty_tracks(timeline, created: List[int]) -> List[int]:
 
 
 def _where(timeline, facts: Dict[str, Any], c: Dict[str, Any]) -> str:
-    return "{!r} on {!r} at {}".format(
-        c["name"],
-        timeline.GetTrackName("audio", c["info"]["trackIndex"]),
-        timecode(c["info"]["recordFrame"], facts["rate"]),
-    )
+    return "{!r} on {!r} at {}".format(c["name"], c["lane"], c["recordInTimecode"])
 
 
 def _not_all_placed(resolve, plan, clips, landed, created, new_media, cue_folder) -> str:
@@ -1114,7 +969,7 @@ def _not_all_placed(resolve, plan, clips, landed, created, new_media, cue_folder
     )
 
 
-def place_cues(resolve, plan: Plan, placements, warnings: List[str]) -> List[Dict[str, Any]]:
+def place_cues(resolve, plan: Plan, score_id, placements, warnings: List[str]):
     timeline, media_pool = plan.timeline, plan.media_pool
     # 1. Every cue file must still be there before anything changes.
     paths = [(p.get("cue") or {}).get("audioPath", "") for p in placements]
@@ -1124,45 +979,33 @@ def place_cues(resolve, plan: Plan, placements, warnings: List[str]) -> List[Dic
             "cue file(s) vanished before Resolve could import them: {}. Nothing was placed; "
             "press Score again to make them anew".format(", ".join(gone))
         )
-    # 2. Import (media pool only), then work out every frame number.
+    # 2. Import (media pool only), then ask the bridge where everything goes.
     items, new_media = import_cues(media_pool, paths)
-    try:
-        clips = _clip_plans(plan, placements, items, warnings)
-    except ScoreProblem:
-        if new_media:
-            media_pool.DeleteClips(new_media)
-        raise
+    by_path = {p: items[os.path.normcase(os.path.abspath(p))] for p in paths}
     # 3. The timeline may have changed under a long score: place on the one that was scored.
     project = plan.project
     current = project.GetCurrentTimeline()
     if current is None or _uid(current) != _uid(timeline):
         if not project.SetCurrentTimeline(timeline):
-            if new_media:
-                media_pool.DeleteClips(new_media)
+            _forget(media_pool, new_media)
             raise ScoreProblem(
                 "the scored timeline {!r} is no longer open; open it and press Score again".format(
                     plan.facts["name"]
                 )
             )
-    # 4. Tracks, then one AppendToTimeline for all cues: Resolve takes or refuses the batch whole.
-    # The bridge puts cues that overlap on further tracks ("lanes"); keep its grouping.
-    lane_of = {}
-    for c in sorted(clips, key=lambda c: c["lane"]):
-        lane_of.setdefault(c["lane"], len(lane_of))
-    lanes = [[] for _ in lane_of]
-    for c in clips:
-        lanes[lane_of[c["lane"]]].append(
-            (c["info"]["recordFrame"], c["info"]["recordFrame"] + c["length"])
-        )
+    try:
+        answer = ask_plan(plan, score_id, by_path, plan.choices.get("track_name") or TRACK_NAME)
+    except ScoreProblem:
+        _forget(media_pool, new_media)
+        raise
+    warnings += list(answer.get("warnings") or [])
+    clips = list(answer.get("clips") or [])
     for c in clips:
         if c["name"]:
-            c["item"].SetClipProperty("Clip Name", c["name"])
-    track_name = plan.choices.get("track_name") or TRACK_NAME
-    chosen, created = choose_tracks(timeline, lanes, track_name)
-    infos = []
-    for c in clips:
-        c["info"]["trackIndex"] = int(chosen[lane_of[c["lane"]]])
-        infos.append(dict(c["info"]))
+            by_path[c["audioPath"]].SetClipProperty("Clip Name", c["name"])
+    # 4. Lanes, then one AppendToTimeline for all cues: Resolve takes or refuses the batch whole.
+    created = make_lanes(timeline, list(answer.get("lanes") or []))
+    infos = [_info(by_path[c["audioPath"]], c) for c in clips]
     media_pool.AppendToTimeline(infos)
     # Resolve's answer is no proof: it drops a clip over another without a word, and the items
     # it returns can be empty or not on the timeline at all. Read every track back instead.
@@ -1173,49 +1016,48 @@ def place_cues(resolve, plan: Plan, placements, warnings: List[str]) -> List[Dic
                 resolve, plan, clips, landed, created, new_media, os.path.dirname(paths[0])
             )
         )
-    if plan.choices.get("preview"):
-        for index in sorted(set(chosen)):
-            # Muted: the editor auditions by enabling the track (Timeline.SetTrackEnable).
-            if not timeline.SetTrackEnable("audio", index, False):
-                warnings.append(
-                    "Resolve would not mute the preview track {!r}; mute it by hand".format(
-                        timeline.GetTrackName("audio", index)
-                    )
+    for index in sorted({int(c["laneIndex"]) for c in clips if not c.get("enabled")}):
+        # A preview: the editor auditions by enabling the track (Timeline.SetTrackEnable).
+        if not timeline.SetTrackEnable("audio", index, False):
+            warnings.append(
+                "Resolve would not mute the preview track {!r}; mute it by hand".format(
+                    timeline.GetTrackName("audio", index)
                 )
-    # 5. Name, colour and mark what landed.
-    taken = {int(round(float(f))) for f in (timeline.GetMarkers() or {})}
+            )
+    # 5. Colour and mark what landed, and report exactly what is where, read back.
     placed = []
-    for index, c in enumerate(clips):
-        item = landed[index]
+    for n, c in enumerate(clips):
+        item = landed[n]
         if _method(item, "SetClipColor"):
             item.SetClipColor(CLIP_COLOR)
-        frame = _free_frame(taken, c["start"], c["length"])
+        m = c.get("marker") or {}
+        frame = int(m["frame"]) if m.get("name") else None
         if frame is None or not timeline.AddMarker(
-            frame, MARKER_COLOR, "Score: " + c["name"], _marker_note(c), 1, _marker_data(c)
+            frame, m["color"], m["name"], m["note"], int(m["durationFrames"]), m["customData"]
         ):
             warnings.append("no room for a marker on the cue {!r}".format(c["name"]))
-        else:
-            taken.add(frame)
-        track_index = c["info"]["trackIndex"]
+            frame = None
+        start, length = int(item.GetStart()), int(item.GetEnd()) - int(item.GetStart())
         placed.append(
             {
                 "name": c["name"],
                 "segmentId": c["segmentId"],
-                "trackIndex": track_index,
-                "trackName": timeline.GetTrackName("audio", track_index),
-                "recordFrame": c["info"]["recordFrame"],
-                "startFrame": c["info"]["startFrame"],
-                "endFrame": c["info"]["endFrame"],
-                "durationFrames": c["length"],
+                "trackIndex": int(c["laneIndex"]),
+                "trackName": timeline.GetTrackName("audio", int(c["laneIndex"])),
+                "recordFrame": start,
+                "startFrame": int(c["sourceIn"]),
+                "endFrame": int(c["sourceOut"]),
+                "durationFrames": length,
                 "audioPath": c["audioPath"],
                 "markerFrame": frame,
                 "rankedTakes": offer_ranked_takes(
                     resolve,
                     plan,
+                    (score_id, c["segmentId"], c["audioPath"], by_path[c["audioPath"]]),
                     c["name"],
-                    c["info"]["recordFrame"],
-                    c["length"],
-                    c["otherTakes"],
+                    start,
+                    int(c["sourceOut"]),
+                    c["takes"],
                     warnings,
                 ),
             }
@@ -1226,35 +1068,6 @@ def place_cues(resolve, plan: Plan, placements, warnings: List[str]) -> List[Dic
 def _uid(timeline) -> str:
     get = _method(timeline, "GetUniqueId")
     return get() if get else timeline.GetName()
-
-
-def _free_frame(taken, start: int, length: int) -> Optional[int]:
-    # One marker per frame: the cue marker already sits on the cue's first frame.
-    for frame in range(start, start + max(length, 1)):
-        if frame not in taken:
-            return frame
-    return None
-
-
-def _marker_note(c: Dict[str, Any]) -> str:
-    # The same `key: value` lines a cue marker's note takes, so they can be copied to one.
-    lines = [("prompt", c["prompt"]), ("mood", c["mood"]), ("seed", c["seed"])]
-    lines += [("model", c["model"]), ("file", c["audioPath"])]
-    return "\n".join(f"{key}: {value}" for key, value in lines if str(value))
-
-
-def _marker_data(c: Dict[str, Any]) -> str:
-    return json.dumps(
-        {
-            "cuebridge": {
-                "segment": c["segmentId"],
-                "prompt": c["prompt"],
-                "mood": c["mood"],
-                "seed": c["seed"],
-                "audio": c["audioPath"],
-            }
-        }
-    )
 
 
 # -- another take --------------------------------------------------------------------------------
@@ -1303,8 +1116,7 @@ def chosen_cue(resolve, timeline, facts: Dict[str, Any]) -> Dict[str, Any]:
             picked = (index, name, item)
             break
     if picked is None:
-        get_tc = _method(timeline, "GetCurrentTimecode")
-        frame = frames_from_timecode(get_tc(), facts["rate"]) if get_tc else 0
+        frame = playhead(timeline, facts)
         for index, name, item in on_tracks:
             if int(item.GetStart()) <= frame < int(item.GetEnd()):
                 picked = (index, name, item)
@@ -1342,9 +1154,7 @@ def _same_item(a, b) -> bool:
 
 
 def take_selection(take: Dict[str, Any], facts: Dict[str, Any]) -> Dict[str, Any]:
-    text = "{}-{}".format(
-        timecode(take["start"], facts["rate"]), timecode(take["end"], facts["rate"])
-    )
+    text = "-".join(timecodes(facts, take["start"], take["end"]))
     return {
         "mode": "SEGMENT_MODE_RANGE",
         "range": text,
@@ -1362,22 +1172,11 @@ def new_seed(take: Dict[str, Any]) -> int:
             return seed
 
 
-def _source_span(media, length: int, rate: Fraction) -> int:
-    """Source frames of a placed cue's media that fill `length` timeline frames again."""
-    fps = parse_rate(media.GetClipProperty("FPS"))
-    frames = item_frames(length, rate, fps)
-    try:
-        held = int(float(media.GetClipProperty("Frames") or 0))
-    except ValueError:
-        held = 0
-    return min(frames, held) if held else frames
-
-
-def _place_one(resolve, timeline, media_pool, media, track_index: int, start: int, length: int):
+def _place_one(timeline, media_pool, media, track_index: int, start: int, source_frames: int):
     info = {
         "mediaPoolItem": media,
         "startFrame": 0,
-        "endFrame": int(_source_span(media, length, timeline_facts(timeline)["rate"])),
+        "endFrame": int(source_frames),
         "mediaType": 2,
         "trackIndex": int(track_index),
         "recordFrame": int(start),
@@ -1416,15 +1215,18 @@ def finish_take(resolve, plan: Plan, job: Dict[str, Any]) -> Report:
     items, new_media = import_cues(media_pool, [path])
     new_item = items[os.path.normcase(os.path.abspath(path))]
     new_item.SetClipProperty("Clip Name", take["name"])
-    length = take["end"] - take["start"]
-    rate = plan.facts["rate"]
-    where = "{!r} at {}".format(take["trackName"], timecode(take["start"], rate))
+    # The bridge's plan gives the frames and the marker; the take keeps its own track.
+    try:
+        (clip,) = ask_plan(plan, job.get("id"), {path: new_item}, TRACK_NAME)["clips"]
+    except ScoreProblem:
+        _forget(media_pool, new_media)
+        raise
+    length = int(clip["sourceOut"])  # source frames: every take was imported at the same FPS
+    where = "{!r} at {}".format(take["trackName"], timecodes(plan.facts, take["start"])[0])
 
     # 1. A disabled copy of the old take on a "Score takes" track.
-    [takes_index], created = choose_tracks(timeline, [[(take["start"], take["end"])]], TAKES_TRACK)
-    copy = _place_one(
-        resolve, timeline, media_pool, take["media"], takes_index, take["start"], length
-    )
+    takes_index, created = takes_lane(plan, job.get("id"), clip["segmentId"], path, new_item)
+    copy = _place_one(timeline, media_pool, take["media"], takes_index, take["start"], length)
     if copy is None:
         _remove_empty_tracks(timeline, created)
         _forget(media_pool, new_media)
@@ -1452,12 +1254,10 @@ def finish_take(resolve, plan: Plan, job: Dict[str, Any]) -> Report:
             "is {}".format(take["name"], where, left, path)
         )
     # 3. The new take where the old one was.
-    landed = _place_one(
-        resolve, timeline, media_pool, new_item, take["trackIndex"], take["start"], length
-    )
+    landed = _place_one(timeline, media_pool, new_item, take["trackIndex"], take["start"], length)
     if landed is None:
         back = _place_one(
-            resolve, timeline, media_pool, take["media"], take["trackIndex"], take["start"], length
+            timeline, media_pool, take["media"], take["trackIndex"], take["start"], length
         )
         if back is not None:
             remove_clips(resolve, timeline, [copy])
@@ -1478,15 +1278,16 @@ def finish_take(resolve, plan: Plan, job: Dict[str, Any]) -> Report:
     meta = cue.get("metadata") or {}
     seed = meta.get("seed", "")
     takes = take["takes"] + [{"seed": take["seed"], "audio": take["audioPath"]}]
-    _mark_take(timeline, plan, take, path, seed, takes, meta)
+    _mark_take(timeline, take, clip["marker"], takes)
     # 4. Best-of-N: the engine's other takes, disabled, on further "Score takes" tracks.
     others = offer_ranked_takes(
         resolve,
         plan,
+        (job.get("id"), clip["segmentId"], path, new_item),
         take["name"],
         take["start"],
         length,
-        _other_takes(cue),
+        clip["takes"],
         warnings,
     )
     message = (
@@ -1507,7 +1308,7 @@ def finish_take(resolve, plan: Plan, job: Dict[str, Any]) -> Report:
             "trackIndex": take["trackIndex"],
             "trackName": take["trackName"],
             "recordFrame": take["start"],
-            "durationFrames": length,
+            "durationFrames": take["end"] - take["start"],
             "audioPath": path,
             "seed": seed,
             "previousTrack": timeline.GetTrackName("audio", takes_index),
@@ -1522,37 +1323,28 @@ def _forget(media_pool, new_media) -> None:
         media_pool.DeleteClips(new_media)
 
 
-def _mark_take(timeline, plan, take, path, seed, takes, meta) -> None:
+def _mark_take(timeline, take, marker: Dict[str, Any], takes) -> None:
     """The cue's marker now holds the new take, and the seeds and files of the earlier ones."""
     frame = take["markerFrame"]
     if frame is not None:
         timeline.DeleteMarkerAtFrame(frame)
-    else:
-        taken = {int(round(float(f))) for f in (timeline.GetMarkers() or {})}
-        frame = _free_frame(taken, take["start"] - plan.facts["start"], take["end"] - take["start"])
+    elif marker.get("name"):
+        frame = int(marker["frame"])
     if frame is None:
         return
-    c = {
-        "name": take["name"],
-        "prompt": meta.get("prompt", take["prompt"]),
-        "mood": meta.get("mood", take["mood"]),
-        "seed": seed,
-        "model": meta.get("model", ""),
-        "audioPath": path,
-        "segmentId": "",
-    }
-    note = _marker_note(c) + "".join(
+    note = marker["note"] + "".join(
         "\nearlier take: seed {} ({})".format(t.get("seed"), t.get("audio")) for t in takes
     )
-    data = json.loads(_marker_data(c))
-    data["cuebridge"]["mood"] = c["mood"]
+    data = json.loads(marker["customData"])
     data["cuebridge"]["takes"] = takes
-    timeline.AddMarker(frame, MARKER_COLOR, "Score: " + take["name"], note, 1, json.dumps(data))
+    name, color = "Score: " + take["name"], marker["color"]
+    timeline.AddMarker(frame, color, name, note, int(marker["durationFrames"]), json.dumps(data))
 
 
-def offer_ranked_takes(resolve, plan, name, start, length, others, warnings) -> int:
+def offer_ranked_takes(resolve, plan, cue, name, start, source_frames, others, warnings) -> int:
     """Best-of-N: the takes the engine ranked lower, each a disabled clip on a "Score takes" track
     at the cue's frames, to A/B with the one placed. Returns how many were offered."""
+    others = [t for t in others or [] if os.path.isfile(t)]
     if not others:
         return 0
     timeline, media_pool = plan.timeline, plan.media_pool
@@ -1561,8 +1353,8 @@ def offer_ranked_takes(resolve, plan, name, start, length, others, warnings) -> 
     for other in others:
         item = items[os.path.normcase(os.path.abspath(other))]
         item.SetClipProperty("Clip Name", name)
-        [index], _made = choose_tracks(timeline, [[(start, start + length)]], TAKES_TRACK)
-        clip = _place_one(resolve, timeline, media_pool, item, index, start, length)
+        index, _made = takes_lane(plan, *cue)  # cue: (score id, segment, path, item)
+        clip = _place_one(timeline, media_pool, item, index, start, source_frames)
         if clip is None or not clip.SetClipEnabled(False):
             warnings.append(f"a ranked take of {name!r} ({other}) could not be offered")
             continue
@@ -1590,7 +1382,7 @@ def unexpected(exc: BaseException) -> Report:
     )
 
 
-def error_marker(resolve, report: Report) -> bool:
+def error_marker(resolve, report: Report, settings: Dict[str, Any]) -> bool:
     """Without a window (the free edition) a red marker at the playhead carries the message."""
     try:
         _project, timeline, _mp = current_timeline(resolve)
@@ -1602,10 +1394,11 @@ def error_marker(resolve, report: Report) -> bool:
                 if not delete(ERROR_MARKER_DATA):
                     break
         frame = 0
-        get_tc = _method(timeline, "GetCurrentTimecode")
-        facts = timeline_facts(timeline)
-        if get_tc:
-            frame = max(0, frames_from_timecode(get_tc(), facts["rate"]) - facts["start"])
+        try:  # at the playhead when the bridge can read its timecode, else at the start
+            facts = timeline_facts(timeline, Bridge.from_settings(settings))
+            frame = max(0, playhead(timeline, facts) - facts["start"])
+        except ScoreProblem:
+            pass
         return bool(
             timeline.AddMarker(
                 frame,
@@ -1618,27 +1411,6 @@ def error_marker(resolve, report: Report) -> bool:
         )
     except Exception:
         return False
-
-
-def frames_from_timecode(text: str, rate: Fraction) -> int:
-    """A timecode as Resolve shows it as an absolute frame count; 0 when it cannot be read.
-
-    `HH:MM:SS;FF` (a ';' or ',' before the frames) is drop-frame: frame numbers 0 and 1 (0-3 at
-    59.94) are skipped at the start of every minute except each tenth, so the count is less than
-    the nominal-rate product by those skipped numbers.
-    """
-    text = str(text or "").strip()
-    match = re.match(r"^(\d+)[:;.,](\d\d)[:;.,](\d\d)([:;.,])(\d\d)$", text)
-    if not match:
-        return 0
-    hh, mm, ss, ff = (int(match.group(i)) for i in (1, 2, 3, 5))
-    fps = int(round(rate))
-    frames = ((hh * 60 + mm) * 60 + ss) * fps + ff
-    if match.group(4) in ";," and fps % 30 == 0:
-        drop = 2 * fps // 30
-        minutes = hh * 60 + mm
-        frames -= drop * (minutes - minutes // 10)
-    return frames
 
 
 # -- the window (Studio; fu.UIManager is gone from the free edition since 19.1) ---------------
@@ -1907,7 +1679,7 @@ def main(scope: Optional[Dict[str, Any]] = None) -> Optional[Report]:
         report = unexpected(exc)
     console(report.text())
     if not report.ok:
-        error_marker(resolve, report)
+        error_marker(resolve, report, settings)
     return report
 
 

@@ -51,7 +51,7 @@ def test_a_cue_under_speech_answers_typed_fields_and_no_json(engine, tmp_path):
     [result] = engine.GetJob(pb.JobRef(job_id=job.id)).segments
     assert result.state == pb.SEGMENT_STATE_DONE, result.error
     cue = result.cue
-    assert cue.feel.decided_by == "options" and cue.feel.style == "grief"
+    assert cue.feel.source == "options" and cue.feel.style == "grief"
     assert cue.feel.valence == pytest.approx(-0.5) and cue.feel.arousal == pytest.approx(0.25)
     assert [(s.start_s, s.end_s) for s in cue.speech] == [(1.0, 3.0)]
     assert cue.duck_db == -9

@@ -76,12 +76,15 @@ def test_keyframes_follow_the_curve():
 
 
 def test_composer_cue_dips_exactly_under_speech_and_nowhere_else(tmp_path):
-    """The dip comes after the level is set: against the same cue with the dip off, the music
-    between lines is the same, under speech it is the depth lower, the voice band more."""
+    """The dip comes after the level is set: against the same cue with the dip off (the
+    arrangement still thinned under the lines), the music between lines is the same, under
+    speech it is the depth lower, the voice band more."""
     seg = Segment("cue-001", Rate(24), 12 * 24, mood="warm", seed=5, speech=((48, 96), (168, 216)))
     model = ComposerModel()
     on = model.generate(seg, GenerationOptions(), tmp_path / "on")
-    off = model.generate(seg, GenerationOptions(duck_off=True), tmp_path / "off")
+    off = model.generate(
+        seg, GenerationOptions(duck_off=True, thin_under_dialogue=True), tmp_path / "off"
+    )
     a, _ = read_wav(on.audio_path)
     b, _ = read_wav(off.audio_path)
     gain = gain_curve(len(b), seg.speech_times_s(), DUCK_DB)
@@ -95,7 +98,9 @@ def test_composer_cue_dips_exactly_under_speech_and_nowhere_else(tmp_path):
             np.mean(speech_band(a)[piece] ** 2) / np.mean(speech_band(b)[piece] ** 2)
         )
         assert DUCK_DB + BAND_EXTRA_DB - 0.2 <= broad <= DUCK_DB + 0.2
-        assert band == pytest.approx(DUCK_DB + BAND_EXTRA_DB, abs=0.3)
+        # the voice band 3 dB further, within what the band split leaves of the music (which
+        # depends on the style the mood reads as)
+        assert DUCK_DB + BAND_EXTRA_DB - 0.5 <= band <= DUCK_DB + BAND_EXTRA_DB + 0.5, band
     assert on.speech_s == [(2.0, 4.0), (7.0, 9.0)] == off.speech_s
     assert on.duck_db == -6.0 and on.metadata["dialogue.band_db"] == "-9"
     assert on.duck_keyframes[2] == (2.0, -6.0)

@@ -10,6 +10,7 @@ import opentimelineio as otio
 import pytest
 
 from cuebridge.engine.audio import read_wav
+from cuebridge.engine.mix import speech_band
 from cuebridge.v1 import bridge_pb2 as bpb
 from cuebridge.v1 import engine_pb2 as pb
 from tests.dialogue.scene import audio_clip, dialogue_file, scene_timeline
@@ -108,3 +109,37 @@ def test_duck_off_and_bad_tracks(bridge, scene, tmp_path):
         )
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "A9" in err.value.details() and "A1 'A1 Dialogue'" in err.value.details()
+
+
+def test_the_dip_under_real_speech_is_what_the_readme_says(bridge, scene, tmp_path):
+    """The README's Dialogue figures, measured here: each cue against the same scene scored
+    with --no-dialogue, over the lines espeak-ng said (broadband and in the voice band)."""
+    src, _ = scene
+    flat = _score(bridge, src, tmp_path / "flat" / "s.otio", no_dialogue=True)
+    free, rate = read_wav(flat.result.placements[0].cue.audio_path)
+
+    def dips(typed):
+        name = "-".join(sorted(typed)) or "default"
+        job = _score(bridge, src, tmp_path / name / "s.otio",
+                     generation=pb.GenerationOptions(**typed))  # fmt: skip
+        [placement] = job.result.placements
+        cue, _ = read_wav(placement.cue.audio_path)
+        speech = [(s.start_s, s.end_s) for s in placement.cue.speech]
+        under = np.concatenate([np.arange(round(a * rate), round(b * rate)) for a, b in speech])
+        broad = 10 * np.log10(np.mean(cue[under] ** 2) / np.mean(free[under] ** 2))
+        band = speech_band(cue)[under], speech_band(free)[under]
+        return cue, broad, 10 * np.log10(np.mean(band[0] ** 2) / np.mean(band[1] ** 2))
+
+    off, broad, band = dips({"ducking": pb.Ducking(off=True)})
+    assert np.array_equal(off, free)  # --duck off: no dip, the arrangement as without speech
+    # the dip alone: -6 dB, the voice band -9 dB
+    _, broad, band = dips({"thin_under_dialogue": False})
+    print(f"dip alone: {broad:.1f} dB broadband, {band:.1f} dB voice band")
+    assert -7.5 <= broad <= -5.8 and -9.5 <= band <= -8.5, (broad, band)
+    _, broad, band = dips({})  # the default: the arrangement thins under the lines too
+    print(f"default: {broad:.1f} dB broadband, {band:.1f} dB voice band")
+    assert broad <= -6.0 and band <= -9.0, (broad, band)
+    # thinning alone
+    _, broad, band = dips({"ducking": pb.Ducking(off=True), "thin_under_dialogue": True})
+    print(f"thinning alone: {broad:.1f} dB broadband, {band:.1f} dB voice band")
+    assert broad < -1.0, broad

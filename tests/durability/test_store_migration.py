@@ -86,7 +86,7 @@ def test_a_store_written_before_the_typed_contract_reads_as_typed_fields(tmp_pat
         segment, state, cue, _, _ = job["segments"][0]
         assert state == SegmentState.DONE and segment.speech == ((6, 30),)
         assert cue.speech_s == [(0.25, 1.25)] and cue.duck_db == -9.0
-        assert cue.duck_keyframes[2] == (0.25, -9.0) and cue.feel.decided_by == "options"
+        assert cue.duck_keyframes[2] == (0.25, -9.0) and cue.feel.source == "options"
         assert not any(k.startswith("dialogue.speech") for k in cue.metadata)
         assert job["segments"][1][1] == SegmentState.RUNNING
     finally:

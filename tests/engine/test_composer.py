@@ -204,7 +204,9 @@ def test_feel_from_words():
     assert sad.valence < -0.5 and sad.arousal < 0
     action = feel_from_words("a car chase", "")
     assert action.arousal > 0.8
-    assert feel_from_words("nothing to see", "") == Feel(0.0, 0.0)
+    # a marker named by the host, or a placeholder, says nothing: the neutral feel
+    for placeholder in ("Cue at 01:00:24:00", "scene 12 take 3", "untitled", "TBD", ""):
+        assert feel_from_words(placeholder, "") == Feel(0.0, 0.0), placeholder
     # mood words outweigh the prompt
     assert feel_from_words("happy", "dark").valence < 0
     tensions, tension = feel_from_words("", "Tensions"), feel_from_words("", "tension")

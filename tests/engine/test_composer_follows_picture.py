@@ -31,7 +31,7 @@ def test_dark_slow_picture_scores_calmer_and_slower_than_a_bright_fast_chase(dem
     cue_a = model.generate(calm, GenerationOptions(), tmp_path)
     cue_b = model.generate(chase, GenerationOptions(), tmp_path)
     a, b = cue_a.metadata, cue_b.metadata
-    assert cue_a.feel.decided_by == cue_b.feel.decided_by == "picture"
+    assert cue_a.feel.source == cue_b.feel.source == "picture"
     assert cue_a.feel.arousal < cue_b.feel.arousal
     assert cue_a.feel.valence < cue_b.feel.valence
     assert float(a["tempo_bpm"]) < float(b["tempo_bpm"])
@@ -43,7 +43,7 @@ def test_words_still_steer_when_the_picture_speaks(demo24, tmp_path):
     model = ComposerModel(picture_cache=tmp_path / "cache")
     plain = model.generate(chase, GenerationOptions(), tmp_path / "a")
     sad = model.generate(replace(chase, mood="sad, calm"), GenerationOptions(), tmp_path / "b")
-    assert sad.feel.decided_by == "picture+words"
+    assert sad.feel.source == "picture+words"
     assert sad.feel.arousal < plain.feel.arousal
 
 

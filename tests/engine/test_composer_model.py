@@ -88,7 +88,7 @@ def test_cue_files_and_metadata(tmp_path):
     assert cue.feel.style and cue.feel.valence is not None
     assert meta["model"] == "composer" == cue.model
     assert meta["segment_id"] == "reel 1/scene:4" and meta["seed"] == "9"
-    assert meta["engine_version"] and cue.feel.decided_by == "words"
+    assert meta["engine_version"] and cue.feel.source == "words"
     assert cue.feel.arousal > 0.5
     assert cue_file_stem("../..") == "segment"
 
@@ -97,15 +97,15 @@ def test_feel_from_a_picture_or_options_overrides_the_words(tmp_path):
     segment = _segment(Rate(24), 96, mood="happy", seed=3)
     model = ComposerModel()
     cue = model.generate(segment, GenerationOptions(), tmp_path, feel=Feel(-0.8, -0.6))
-    assert cue.feel.decided_by == "given" and cue.metadata["key"].endswith("minor")
+    assert cue.feel.source == "given" and cue.metadata["key"].endswith("minor")
     options = GenerationOptions(feel=CueFeel(valence=-0.9, arousal=0.9))
     cue = model.generate(segment, options, tmp_path)
-    assert cue.feel.decided_by == "options" and cue.feel.arousal == 0.9
+    assert cue.feel.source == "options" and cue.feel.arousal == 0.9
     old_client = GenerationOptions(**options_from_legacy_extra({"valence": "very"}))
     with pytest.raises(CueError, match="valence nan is not a number"):
         model.generate(segment, old_client, tmp_path)
     named = model.generate(segment, GenerationOptions(feel=CueFeel(style="horror")), tmp_path)
-    assert named.feel.style == "horror" and named.feel.decided_by == "words"
+    assert named.feel.style == "horror" and named.feel.source == "words"
     with pytest.raises(CueError, match="style 'noir' is not one of"):
         model.generate(segment, GenerationOptions(feel=CueFeel(style="noir")), tmp_path)
 

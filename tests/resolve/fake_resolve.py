@@ -36,6 +36,9 @@ CLIP_COLORS = {
 }  # fmt: skip
 _OTIO_COLORS = {"Blue": "BLUE", "Cyan": "CYAN", "Green": "GREEN", "Yellow": "YELLOW", "Red": "RED"}
 _ids = itertools.count(1)
+# The start timecode of the fake's camera media (01:00:00:00): Resolve's export counts a clip's
+# source range from it [truth/notes: Resolve OTIO export, bare paths and media-timecode ranges].
+MEDIA_TIMECODE_START_S = 3600
 
 
 class Scriptable:
@@ -363,9 +366,12 @@ class Timeline(Scriptable):
 
     def GetSetting(self, key=None):
         if key == "timelineFrameRate":
+            # [README] "timelineFrameRate" lists rates such as "23.976", "29.97", "29.97 DF",
+            # "59.94 DF": a drop-frame timeline answers with the " DF" suffix.
             if self.rate.denominator == 1:
                 return str(self.rate.numerator)
-            return f"{float(self.rate):.3f}".rstrip("0")  # "29.97", "23.976"
+            text = f"{float(self.rate):.3f}".rstrip("0")  # "29.97", "23.976"
+            return text + " DF" if self.drop_frame else text
         if key == "timelineDropFrameTimecode":
             return "1" if self.drop_frame else "0"
         return ""
@@ -500,7 +506,13 @@ class Timeline(Scriptable):
         return True
 
     def to_otio(self) -> otio.schema.Timeline:
+        """What Resolve's own OTIO export writes (notes/nle-hosts.md, from the ledger
+        davinci-resolve-mcp docs/reference/api-limitations.md): media as BARE PATHS, not
+        file:// URLs, and source ranges counted from the media's start timecode (camera media
+        starts at its own timecode, here MEDIA_TIMECODE_START), with available_range starting
+        there too. tests/data/interop/resolve/ holds a file Resolve wrote, of the same shape."""
         r = float(self.rate)
+        tc0 = round(MEDIA_TIMECODE_START_S * self.rate)
 
         def rng(a, n, rate=r):
             return otio.opentime.TimeRange(
@@ -512,13 +524,13 @@ class Timeline(Scriptable):
         video = otio.schema.Track(name="Video 1", kind=otio.schema.TrackKind.Video)
         for shot in self.shots:
             ref = otio.schema.ExternalReference(
-                target_url=Path(shot.path).resolve().as_uri(), available_range=rng(0, 100000)
+                target_url=str(Path(shot.path).resolve()), available_range=rng(tc0, 100000)
             )
             video.append(
                 otio.schema.Clip(
                     name=shot.name,
                     media_reference=ref,
-                    source_range=rng(shot.source_start, shot.length),
+                    source_range=rng(tc0 + shot.source_start, shot.length),
                 )
             )
         timeline.tracks.append(video)
@@ -534,7 +546,7 @@ class Timeline(Scriptable):
                     otio.schema.Clip(
                         name=item.name,
                         media_reference=otio.schema.ExternalReference(
-                            target_url=Path(item.media.path).as_uri()
+                            target_url=str(Path(item.media.path))
                         ),
                         source_range=rng(0, item.end - item.start),
                     )

@@ -208,19 +208,16 @@ def test_ranked_takes_of_a_best_of_n_score_wait_disabled_on_the_takes_tracks(
     import wave
 
     class RankedBridge(plugin.Bridge):
-        def get_score(self, score_id):
-            job = super().get_score(score_id)
-            for p in (job.get("result") or {}).get("placements", []):
-                source = p["cue"]["audioPath"]
-                other = tmp_path / (p["segmentId"] + ".take2.wav")
-                with wave.open(source, "rb") as r, wave.open(str(other), "wb") as w:
+        def plan(self, request):
+            # The bridge's plan lists each cue's takes (from the cue's `other_takes`).
+            answer = super().plan(request)
+            for c in answer["clips"]:
+                other = tmp_path / (c["segmentId"] + ".take2.wav")
+                with wave.open(c["audioPath"], "rb") as r, wave.open(str(other), "wb") as w:
                     w.setparams(r.getparams())
                     w.writeframes(bytes(len(r.readframes(r.getnframes()))))  # silence, same length
-                p["cue"]["takes"] = [
-                    {"seed": "1", "score": 0.9, "audioPath": source, "chosen": True},
-                    {"seed": "2", "score": 0.5, "audioPath": str(other), "chosen": False},
-                ]
-            return job
+                c["takes"] = [str(other)]
+            return answer
 
     rate = Fraction(24)
     markers = {0: cue_marker("calm", 40), 72: cue_marker("chase", 60)}

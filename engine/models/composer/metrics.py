@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pretty_midi
 
+from cuebridge.engine.audio import onset_envelope
+
 CRASHES = (49, 57)
 
 
@@ -214,3 +216,36 @@ def speech_band_db(
     spec = np.abs(np.fft.rfft(mono[mask])) ** 2
     freqs = np.fft.rfftfreq(int(mask.sum()), 1 / rate)
     return float(10 * np.log10(spec[(freqs > 300) & (freqs < 3400)].sum() + 1e-20))
+
+
+def _frame_db(audio: np.ndarray, rate: int, frame_s: float = 0.05) -> np.ndarray:
+    """RMS level of consecutive `frame_s` frames, dB (mono sum)."""
+    mono = audio.mean(axis=1) if audio.ndim == 2 else audio
+    n = max(1, round(frame_s * rate))
+    count = len(mono) // n
+    frames = mono[: count * n].astype(np.float64).reshape(count, n)
+    return 10 * np.log10(np.mean(frames**2, axis=1) + 1e-20)
+
+
+def ending_level_db(audio: np.ndarray, rate: int) -> float:
+    """The cue's last 50 ms against its median 50 ms level, dB (negative: quieter). An ending
+    that resolves has decayed to -30 dB or below by the out point; a chopped one sits near 0."""
+    mono = audio.mean(axis=1) if audio.ndim == 2 else audio
+    n = round(0.05 * rate)
+    tail = mono[-n:].astype(np.float64)
+    last = 10 * np.log10(np.mean(tail**2) + 1e-20)
+    return float(last - np.median(_frame_db(audio, rate)))
+
+
+def onset_ratio_at(audio: np.ndarray, rate: int, times_s: list[float]) -> list[float]:
+    """The onset strength at each moment (the peak within 50 ms) over the cue's median."""
+    mono = audio.mean(axis=1) if audio.ndim == 2 else audio
+    flux, fps = onset_envelope(mono, rate)
+    times = np.arange(len(flux)) / fps
+    median = float(np.median(flux)) or 1e-9
+    out = []
+    for t in times_s:
+        near = flux[np.abs(times - t) <= 0.05]
+        if len(near):
+            out.append(float(np.max(near)) / median)
+    return out

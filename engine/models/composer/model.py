@@ -20,28 +20,18 @@ prompt words (`composer/words.py` says how words become a feel and a style).
 from __future__ import annotations
 
 import importlib.metadata
-import io
 import os
 import threading
-import wave
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from cuebridge import engine
-from cuebridge.engine import mastering
-from cuebridge.engine.audio import (
-    fade_in,
-    fade_out,
-    to_pcm24,
-    write_bytes_atomic,
-    write_wav,
-)
-from cuebridge.engine.cue import SAMPLE_RATE, SAMPLE_WIDTH_BYTES, Cue, cue_file_stem
+from cuebridge.engine.cue import SAMPLE_RATE, Cue
+from cuebridge.engine.cue_writer import Performance, loudness_target, midi_bytes, write_cue
 from cuebridge.engine.errors import CueCancelled, CueError
-from cuebridge.engine.mix import duck_under_speech
+from cuebridge.engine.mix import thin_under_dialogue
 from cuebridge.engine.models.base import CueModel, ModelStatus, ShouldStop
 from cuebridge.engine.models.composer.fonts import advice
 from cuebridge.engine.models.composer.score import (
@@ -63,6 +53,7 @@ from cuebridge.engine.models.composer.soundfont import (
     soundfont_problem,
 )
 from cuebridge.engine.models.composer.styles import STYLES
+from cuebridge.engine.models.composer.words import decided_by, words_version
 from cuebridge.engine.segment import CueFeel, GenerationOptions, Segment
 from cuebridge.engine.settings import EngineSettings
 from cuebridge.worker_process import spawn_pool
@@ -70,11 +61,12 @@ from cuebridge.worker_process import spawn_pool
 DESCRIPTION = (
     "Offline default: a cut-aware symbolic composer rendered through a General MIDI SoundFont"
 )
-MASTERING_VERSION = "hall+r128 1"  # bump when the space or the level chain changes
-# Longer cues are rendered, finished and written in blocks, the hall on a second core: memory
-# stays bounded whatever the length (a whole 10-minute cue in memory took over 1 GB).
+MASTERING_VERSION = "cue-writer 1"  # bump when the space or the level chain changes
+# Longer cues are rendered, finished and written in blocks, the finishing on a second core:
+# memory stays bounded whatever the length (a whole 10-minute cue in memory took over 1 GB).
 LONG_CUE_S = 10
 _BLOCK = 1 << 18  # frames per block (5.5 s)
+FADE_IN_S = 0.003  # so the first sample is not a click
 WORDS_WEIGHT = 0.6  # the editor's mood words against the picture's feel, when both speak
 
 
@@ -162,7 +154,7 @@ class ComposerModel(CueModel):
         effects = importlib.metadata.version("pedalboard")
         return (
             f"composer-rules {COMPOSER_VERSION}; {renderer_version()}; font {font_id}; "
-            f"mastering {MASTERING_VERSION} pedalboard {effects}"
+            f"mastering {MASTERING_VERSION} pedalboard {effects}; {words_version()}"
         )
 
     def status(self) -> ModelStatus:
@@ -186,11 +178,9 @@ class ComposerModel(CueModel):
         feel: Feel | None = None,
     ) -> Cue:
         _check_segment(segment)
-        target = options.loudness_lufs or mastering.DEFAULT_LOUDNESS_LUFS
-        if problem := mastering.check_loudness(target):
-            raise CueError(f"segment {segment.id!r}: {problem}")
+        loudness_target(segment, options)  # fail before composing, with the fix
         font = str(resolve_soundfont(options.soundfont or self.soundfont, self.font_dir))
-        if problem := soundfont_problem(font):  # fail before composing, with the fix
+        if problem := soundfont_problem(font):
             raise CueError(problem)
         load_soundfont(font)
         feel, source, picture = self._choose_feel(segment, options, feel)
@@ -201,56 +191,29 @@ class ComposerModel(CueModel):
                     f"composer's: {', '.join(sorted(STYLES))}"
                 )
             feel = replace(feel, style=options.feel.style)
-
-        midi, plan = compose_segment(segment, feel)
+        # The arrangement thins under the lines unless the job says not to (mix.py).
+        written = segment if thin_under_dialogue(options) else replace(segment, speech=())
+        midi, plan = compose_segment(written, feel)
         num_samples = segment.rate.samples(segment.duration_frames, SAMPLE_RATE)
-        reference = None
-        if not options.stems and not segment.speech and num_samples > LONG_CUE_S * SAMPLE_RATE:
-            audio = None  # rendered, finished and written in blocks, below
-            sections = {}
-            _, dialogue, spoken = duck_under_speech(np.zeros(0, np.float32), segment, options)
-        elif options.stems:
-            audio, sections, level, dialogue, spoken = _render_stems(
-                segment, options, midi, num_samples, font, feel, plan, target
-            )
+        performance = Performance(
+            audio=np.zeros((0, 2), np.float32),
+            midi=midi_bytes(midi),
+            room=feel.arousal,
+            fade_in_s=FADE_IN_S,
+            fade_out_s=plan.fade_s,
+        )
+        if options.stems:
+            performance.parts = render_sections(midi, num_samples, font)
+        elif num_samples > LONG_CUE_S * SAMPLE_RATE and not written.speech:
+            # Rendered, finished and written in blocks: memory stays bounded whatever the length.
+            performance.audio = lambda: render_blocks(midi, num_samples, font, _BLOCK)
         else:
-            audio = render_midi(midi, num_samples, font)
+            performance.audio = render_midi(midi, num_samples, font)
+        if written.speech:
             # The level is that of the same cue written without the dialogue, so what the
-            # composer leaves out under the lines, and the dip after, only take away
-            # (engine/mix.py).
-            plain = _without_dialogue(segment, feel, midi, audio, font)
-            audio = fade_out(fade_in(mastering.add_space(audio, feel.arousal), 0.003), plan.fade_s)
-            if plain is not audio:  # the composer left room for the lines: measure without
-                reference = mastering.add_space(plain, feel.arousal)
-                reference = fade_out(fade_in(reference, 0.003), plan.fade_s)
-            audio, level = mastering.deliver(audio, target, reference=reference)
-            audio, dialogue, spoken = duck_under_speech(audio, segment, options)
-            if segment.speech:  # the dips only take away: say what the delivered cue measures
-                level = mastering.measure(audio)
-            sections = {}
-
-        out_dir = Path(out_dir)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        stem = cue_file_stem(segment.id)
-        wav_path, midi_path = out_dir / f"{stem}.wav", out_dir / f"{stem}.mid"
-        stem_paths = {}
-        for name, part in sections.items():  # before the pair: a cue on disk has its stems
-            path = out_dir / f"{stem}.{_slug(name)}.wav"
-            write_wav(path, part)
-            stem_paths[name] = str(path)
-        buffer = io.BytesIO()
-        midi.write(buffer)
-        if audio is None:
-            level = _stream_long_cue(midi, num_samples, font, feel, plan, target, out_dir, stem)
-            raw = _raw_path(out_dir, stem)
-            gain = level.pop("pending_gain_db")
-            _write_pair(wav_path, raw, midi_path, buffer.getvalue(), gain)
-        else:
-            _write_pair(wav_path, audio, midi_path, buffer.getvalue())
-
-        metadata = {
-            "model": self.name,
-            "segment_id": segment.id,
+            # composer leaves out under the lines, and the dip after, only take away.
+            performance.reference = _without_dialogue(segment, feel, midi, font, num_samples)
+        performance.facts = {
             "prompt": segment.prompt,
             "mood": segment.mood,
             "tempo_bpm": f"{plan.tempo_bpm:.1f}",
@@ -262,27 +225,18 @@ class ComposerModel(CueModel):
             "chords": " ".join(slot.chord.symbol for slot in plan.chords),
             "soundfont": str(resolve_soundfont(font)),
             "renderer": renderer_version(),
-            "loudness_target_lufs": f"{target:.1f}",
-            "loudness_lufs": f"{level['loudness_lufs']:.2f}",
-            "true_peak_dbtp": f"{level['true_peak_dbtp']:.2f}",
-            **({"stems": ",".join(stem_paths)} if stem_paths else {}),
-            "engine_version": engine.__version__,
             **picture,
-            **dialogue,
         }
-        return Cue(
-            warnings=[w for w in picture.get("picture.warnings", "").split(" | ") if w],
-            segment_id=segment.id,
-            audio_path=str(wav_path),
-            num_samples=num_samples,
-            sample_rate=SAMPLE_RATE,
-            midi_path=str(midi_path),
-            model=self.name,
-            metadata=metadata,
-            stem_paths=stem_paths,
-            feel=CueFeel(plan.style.name, feel.valence, feel.arousal, source),
-            **spoken,
+        performance.warnings = [w for w in picture.get("picture.warnings", "").split(" | ") if w]
+        # What was understood: the style and what decided it (scenes.py, words.py), typed.
+        performance.feel = CueFeel(
+            plan.style.name,
+            feel.valence,
+            feel.arousal,
+            ", ".join(decided_by(segment.prompt, segment.mood, source)),
+            source,
         )
+        return write_cue(self.name, segment, options, performance, out_dir)
 
     def _choose_feel(
         self, segment: Segment, options: GenerationOptions, feel: Feel | None
@@ -320,21 +274,13 @@ class ComposerModel(CueModel):
         return blended, "picture+words" if w else "picture", meta
 
 
-def _without_dialogue(segment: Segment, feel: Feel, midi, audio, font: str):
-    """The cue as written with no speech map: rendered only when the composer wrote the speech
-    version differently (the same notes give the same audio)."""
-    if not segment.speech:
-        return audio
+def _without_dialogue(segment: Segment, feel: Feel, midi, font: str, num_samples: int):
+    """The cue as written with no speech map, or None when the composer wrote the speech
+    version the same (the same notes give the same audio and the same level)."""
     plain, _ = compose_segment(replace(segment, speech=()), feel)
-    if _midi_bytes(plain) == _midi_bytes(midi):
-        return audio
-    return render_midi(plain, len(audio), font)
-
-
-def _midi_bytes(midi) -> bytes:
-    buffer = io.BytesIO()
-    midi.write(buffer)
-    return buffer.getvalue()
+    if midi_bytes(plain) == midi_bytes(midi):
+        return None
+    return render_midi(plain, num_samples, font)
 
 
 def picture_change_at_cuts(pic, cuts_s: list[float]) -> tuple[tuple[float, float], ...]:
@@ -353,116 +299,6 @@ def picture_change_at_cuts(pic, cuts_s: list[float]) -> tuple[tuple[float, float
         contrast = abs(a - b) / max(a, b, 1e-6)  # 0 alike .. 1 from stillness to motion
         out.append((cut, round(0.75 + 0.75 * contrast, 3)))
     return tuple(out)
-
-
-def _render_stems(segment, options, midi, num_samples: int, font: str, feel: Feel, plan, target):
-    """The mix as the sum of its sections, each rendered, put in the hall, faded and dipped
-    under the dialogue alone (all linear), then one plain gain for all: the stems sum back to
-    the mix exactly."""
-    sections = render_sections(midi, num_samples, font)
-    dialogue: dict[str, str] = {}
-    spoken: dict = {}
-    for name, part in sections.items():
-        part = mastering.add_space(part, feel.arousal)
-        part = fade_out(fade_in(part, 0.003), plan.fade_s)
-        sections[name], dialogue, spoken = duck_under_speech(part, segment, options)
-    mix = np.sum(list(sections.values()), axis=0, dtype=np.float32)
-    mix, level = mastering.deliver(mix, target, limit=False)
-    gain = mastering.gain_factor(level["gain_db"])
-    return mix, {name: part * gain for name, part in sections.items()}, level, dialogue, spoken
-
-
-def _slug(name: str) -> str:
-    return "-".join(w for w in name.lower().split() if w != "and")
-
-
-def _raw_path(out_dir: Path, stem: str) -> Path:
-    return out_dir / f".{stem}.raw.tmp"
-
-
-def _stream_long_cue(midi, num_samples, font, feel, plan, target, out_dir, stem) -> dict:
-    """Render, hall, fades and loudness over blocks into a raw float32 file beside the cue
-    (`_raw_path`), which `_write_pair` turns into the WAV. Returns the measured level.
-
-    The synthesiser renders the next block while a worker thread puts the last one in the
-    hall, measures and writes it (pedalboard and numpy release the GIL): two cores at work on
-    one cue, and at most two blocks in flight."""
-    reverb = mastering.hall(feel.arousal)
-    meter = mastering.LoudnessStream()
-    n_in, n_out = round(0.003 * SAMPLE_RATE), min(num_samples, round(plan.fade_s * SAMPLE_RATE))
-    raw = _raw_path(out_dir, stem)
-
-    def finish(fh, block: np.ndarray, start: int) -> None:
-        wet = reverb.process(np.ascontiguousarray(block.T), SAMPLE_RATE, reset=start == 0)
-        gains = _fade_gains(start, len(block), num_samples, n_in, n_out)
-        wet = np.ascontiguousarray(wet.T) * gains[:, None]
-        meter.add(wet)
-        fh.write(wet.astype(np.float32).tobytes())
-
-    try:
-        with open(raw, "w+b") as fh, ThreadPoolExecutor(1, "cue-hall") as worker:
-            pending, start = None, 0
-            for block in render_blocks(midi, num_samples, font, _BLOCK):
-                if pending is not None:
-                    pending.result()  # in order, and never more than two blocks in memory
-                pending = worker.submit(finish, fh, block, start)
-                start += len(block)
-            if pending is not None:
-                pending.result()
-            return mastering.deliver_file(fh, num_samples, meter.integrated(), target)
-    except BaseException:
-        raw.unlink(missing_ok=True)
-        raise
-
-
-def _fade_gains(start: int, length: int, total: int, n_in: int, n_out: int) -> np.ndarray:
-    """The gains `fade_in` and `fade_out` give samples start..start+length of a cue."""
-    k = np.arange(start, start + length)
-    gains = np.ones(length, np.float32)
-    if n_in > 1:
-        head = k < n_in
-        gains[head] *= (k[head] / (n_in - 1)).astype(np.float32)
-    if n_out > 1:
-        tail = k >= total - n_out
-        j = k[tail] - (total - n_out)
-        gains[tail] *= (0.5 + 0.5 * np.cos(np.pi * j / (n_out - 1))).astype(np.float32)
-    return gains
-
-
-def _write_pair(
-    wav_path: Path, audio, midi_path: Path, midi_bytes: bytes, gain_db: float = 0.0
-) -> None:
-    """Both files land, or neither: a cue is never half-written beside its MIDI. `audio` is an
-    array, or the path of a raw float32 stereo file, written out block by block (with a plain
-    gain of `gain_db`)."""
-    wav_tmp = wav_path.with_name(f".{wav_path.name}.pair.tmp")
-    midi_tmp = midi_path.with_name(f".{midi_path.name}.pair.tmp")
-    try:
-        if isinstance(audio, Path):
-            _wav_from_raw(wav_tmp, audio, gain_db)
-        else:
-            write_wav(wav_tmp, audio)
-        write_bytes_atomic(midi_tmp, midi_bytes)
-        os.replace(wav_tmp, wav_path)
-        os.replace(midi_tmp, midi_path)
-    finally:
-        wav_tmp.unlink(missing_ok=True)
-        midi_tmp.unlink(missing_ok=True)
-        if isinstance(audio, Path):
-            audio.unlink(missing_ok=True)
-
-
-def _wav_from_raw(wav_path: Path, raw: Path, gain_db: float = 0.0) -> None:
-    frames = raw.stat().st_size // 8
-    gain = mastering.gain_factor(gain_db)
-    with open(raw, "rb") as fh, wave.open(str(wav_path), "wb") as w:
-        w.setnchannels(2)
-        w.setsampwidth(SAMPLE_WIDTH_BYTES)
-        w.setframerate(SAMPLE_RATE)
-        for _, block in mastering.file_chunks(fh, frames):
-            w.writeframes(to_pcm24(block * gain if gain_db else block))
-    with open(wav_path, "rb") as fh:
-        os.fsync(fh.fileno())
 
 
 def _feel_from_options(segment: Segment, options: GenerationOptions) -> Feel:

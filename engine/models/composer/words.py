@@ -18,14 +18,23 @@ A prompt becomes a feel in five steps (all deterministic, no network, no weights
    pulled by explicit tempo words ("slow", "frantic", "still") and intensifiers.
 5. **Mood words count twice** (the editor's mood field is their intent, the prompt describes).
    No known word at all gives the neutral feel with no style.
+
+That lexicon keys on single words, not on what a sentence means, so since the scene reader
+(`scenes.py`) the **style** of a prompt comes from its nearest written scene examples
+(WordLlama embeddings), and a mood from the shared vocabulary (`cuebridge.moods`) names its
+style and shade outright. VADER still shades the valence and the arousal words still pull the
+arousal (`read_words`); the lexicon above is kept for text that is neither (an unknown mood
+passed straight to the engine) and for its scoring words, which tip a close call.
 """
 
 from __future__ import annotations
 
 import functools
 import re
+from dataclasses import dataclass
 
 from cuebridge.engine.models.composer.styles import STYLES
+from cuebridge.moods import MOODS, find_mood
 
 # Film phrases first: (words that must all appear in order, style, valence, arousal).
 PHRASES: tuple[tuple[str, str, float, float], ...] = (
@@ -302,8 +311,8 @@ def _style_index() -> dict[str, list[tuple[str, float, float, float]]]:
     return index
 
 
-def analyse_words(prompt: str = "", mood: str = "") -> tuple[float, float, str] | None:
-    """(valence, arousal, style) of the words, or None when no word is known."""
+def analyse_words_lexicon(prompt: str = "", mood: str = "") -> tuple[float, float, str] | None:
+    """The lexicon's (valence, arousal, style) of the words, or None when no word is known."""
     votes: dict[str, float] = {}
     points: list[tuple[float, float, float]] = []  # (valence, arousal, weight)
     text_valences: list[tuple[float, float]] = []  # (valence, weight) per text
@@ -356,3 +365,114 @@ def analyse_words(prompt: str = "", mood: str = "") -> tuple[float, float, str] 
     best = max(sorted(votes), key=lambda s: votes[s], default="")
     style = best if best and votes[best] > 0 else ""
     return round(valence, 3), round(arousal, 3), style
+
+
+# -- reading by meaning ----------------------------------------------------------------------
+
+PROMPT_VADER_SHARE = 0.65  # VADER reads the text itself (negation, degree): as before, it leads
+MOOD_PROMPT_SHARE = 0.25  # ... and against a named mood's shade
+
+
+@dataclass(frozen=True)
+class WordsReading:
+    valence: float
+    arousal: float
+    style: str
+    decided_by: tuple[str, ...]  # "mood: tense", or the prompt's words that chose the style
+
+
+# Scoring words that are also everyday words of another sense ("the convoy tears through the
+# market", "a grave danger", "a slip of paper"): they do not tip the scene reader.
+AMBIGUOUS = frozenset({"tears", "grave", "slip"})
+
+
+def scoring_words() -> dict[str, str]:
+    """Words and film phrases that name a style outright -> the style (they tip the reader)."""
+    words = {phrase: style for phrase, style, _, _ in PHRASES}
+    words.update({w: style for w, (style, _, _) in STYLE_WORDS.items() if w not in AMBIGUOUS})
+    words.update({name: mood.style for name, mood in MOODS.items()})
+    return words
+
+
+def _arousal_pull(text: str) -> list[float]:
+    return [AROUSAL_WORDS[t] for t in re.findall(r"[a-z]+", text.lower()) if t in AROUSAL_WORDS]
+
+
+@functools.lru_cache(maxsize=1)
+def scene_reader():
+    """The scene reader over the shipped examples, built once per process (about 0.4 s)."""
+    from cuebridge.engine.models.composer.scenes import SceneReader, load_examples
+
+    return SceneReader(load_examples(), scoring_words(), frozenset(MOODS))
+
+
+@functools.lru_cache(maxsize=256)
+def read_words(prompt: str = "", mood: str = "") -> WordsReading | None:
+    """What the editor's words mean for the music, and which words decided it; None when they
+    say nothing (no mood, and a prompt with no word that can mean anything)."""
+    named = find_mood(mood)
+    prompt = prompt.strip()
+    compound = _vader().polarity_scores(prompt)["compound"] if prompt else 0.0
+    if named is not None:
+        centre = STYLES[named.style]
+        valence = centre.valence if named.valence is None else named.valence
+        arousal = centre.arousal if named.arousal is None else named.arousal
+        if compound:
+            valence += MOOD_PROMPT_SHARE * (compound - valence)
+        return WordsReading(
+            round(max(-1.0, min(1.0, valence)), 3),
+            round(arousal, 3),
+            named.style,
+            (f"mood: {named.name}",),
+        )
+    if mood.strip():  # not in the vocabulary (the bridge refuses these): read it as words
+        found = analyse_words_lexicon(prompt, mood)
+        if found is None:
+            return None
+        return WordsReading(*found, decided_by=(f"mood words: {mood.strip()}",))
+    scene = scene_reader().read(prompt) if prompt else None
+    if scene is None:
+        return None
+    centre = STYLES[scene.style]
+    valence = centre.valence + (PROMPT_VADER_SHARE * (compound - centre.valence) if compound else 0)
+    pulls = _arousal_pull(prompt)
+    arousal = centre.arousal + (sum(pulls) / len(pulls) - centre.arousal) * 0.5 if pulls else None
+    return WordsReading(
+        round(max(-1.0, min(1.0, valence)), 3),
+        round(centre.arousal if arousal is None else max(-1.0, min(1.0, arousal)), 3),
+        scene.style,
+        scene.decided_by,
+    )
+
+
+def analyse_words(prompt: str = "", mood: str = "") -> tuple[float, float, str] | None:
+    """(valence, arousal, style) of the words, or None when they say nothing."""
+    found = read_words(prompt, mood)
+    return None if found is None else (found.valence, found.arousal, found.style)
+
+
+def decided_by(prompt: str, mood: str, source: str) -> tuple[str, ...]:
+    """What decided a cue's style, for its metadata and the editor: the mood or the prompt's
+    words when the words spoke (`source` is the composer's feel source), else the source."""
+    if source in ("words", "picture+words"):
+        found = read_words(prompt, mood)
+        if found is not None:
+            return found.decided_by
+    return {
+        "picture": ("picture",),
+        "options": ("valence/arousal",),
+        "given": ("given feel",),
+    }.get(source, ("no words: the nearest style to a neutral feel",))
+
+
+@functools.lru_cache(maxsize=1)
+def words_version() -> str:
+    """What decides how words are read (part of the composer's cue cache key): the reader's
+    version and its examples, so a change to either makes cues again."""
+    import hashlib
+    import importlib.metadata
+
+    from cuebridge.engine.models.composer.scenes import EXAMPLES_PATH
+
+    digest = hashlib.sha256(EXAMPLES_PATH.read_bytes()).hexdigest()[:12]
+    return f"words 2 scenes {digest} wordllama {importlib.metadata.version('wordllama')}"

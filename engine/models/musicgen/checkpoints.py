@@ -48,6 +48,7 @@ OSSL hard-codes d_model = 1536, so its checkpoints fit MusicGen-medium only.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,6 +69,13 @@ TOKENIZER_FILES = ("tokenizer.json", "spiece.model")
 DECODER = "decoder.model.decoder"
 ADAPTER_CONFIG_NAME = "adapter_config.json"
 ADAPTER_WEIGHTS_NAME = "adapter.safetensors"
+TRAINING_RECORD_NAME = "training.json"  # the recipe an adapter was trained with, and its guidance
+# Meta's MusicGen checkpoints (facebook/musicgen-*) are released under CC-BY-NC 4.0.
+MUSICGEN_LICENCE = "CC-BY-NC-4.0"
+LICENCE_NOTE = (
+    "MusicGen's weights are CC-BY-NC 4.0: cues made with them are for non-commercial use only"
+)
+GUIDANCE_OF_RECIPE = {"ossl": "ossl", "default": "text-and-video-null"}
 
 
 class WeightsMissing(Exception):
@@ -132,6 +140,115 @@ def how_to_get_musicgen(ref: str) -> str:
     )
 
 
+# Identity from content --------------------------------------------------------------------------
+
+_DIGESTS: dict[tuple, str] = {}  # (path, inode, size, mtime, ctime) -> sha256 prefix
+
+
+def file_digest(path: Path) -> str:
+    """sha256 (12 hex) of a file's bytes, remembered while the file is untouched: a write (or a
+    copy that restores the old mtime) changes its ctime, which no user can set back."""
+    import hashlib
+
+    st = path.stat()
+    key = (str(path.resolve()), st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    if key not in _DIGESTS:
+        digest = hashlib.sha256()
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+        _DIGESTS[key] = digest.hexdigest()[:12]
+    return _DIGESTS[key]
+
+
+def adapter_identity(ref: str) -> str:
+    """What the configured adapter is, by content: the hash of the file (an OSSL checkpoint) or
+    of every file in the folder, so replacing one in place (even keeping its mtime) makes new
+    cues. "" when no adapter is configured."""
+    if not ref:
+        return ""
+    path = Path(ref).expanduser()
+    try:
+        if path.is_file():
+            return f"{path.name}@{file_digest(path)}"
+        if path.is_dir():
+            files = sorted(f for f in path.iterdir() if f.is_file() and not f.name.endswith(".tmp"))
+            return ";".join(f"{f.name}@{file_digest(f)}" for f in files)
+    except OSError as exc:
+        return f"unreadable:{exc.errno}:{path}"
+    return f"missing:{path}"
+
+
+def _safetensors_header(path: Path) -> str:
+    """sha256 of a .safetensors file's JSON header (every tensor's name, dtype, shape, offsets)."""
+    import hashlib
+    import struct
+
+    with open(path, "rb") as f:
+        head = f.read(8)
+        if len(head) < 8:
+            return "short"
+        (length,) = struct.unpack("<Q", head)
+        return hashlib.sha256(f.read(min(length, 100 << 20))).hexdigest()[:12]
+
+
+def weights_identity(ref: str) -> str:
+    """What the configured MusicGen checkpoint is, without reading its gigabytes: each file's
+    name, size and mtime, and each safetensors header's hash. A hub id is resolved to its
+    snapshot in the local cache."""
+    if not ref:
+        return ""
+    folder = Path(ref).expanduser()
+    if looks_like_hub_id(ref):
+        config = _cached(ref, "config.json")
+        if config is None:
+            return f"hub:{ref}:not-cached"
+        folder = Path(config).parent
+    if not folder.is_dir():
+        return f"missing:{folder}"
+    parts = []
+    try:
+        for f in sorted(folder.iterdir()):
+            if not f.is_file():
+                continue
+            st = f.stat()  # follows the hub cache's symlinks to the blobs
+            part = f"{f.name}:{st.st_size}:{st.st_mtime_ns}"
+            if f.suffix == ".safetensors":
+                part += ":" + _safetensors_header(f)
+            parts.append(part)
+    except OSError as exc:
+        return f"unreadable:{exc.errno}:{folder}"
+    return ";".join(parts)
+
+
+def adapter_guidance(ref: str) -> str:
+    """The guidance an adapter folder's training record names (training.json), or ""."""
+    if not ref:
+        return ""
+    record = Path(ref).expanduser() / TRAINING_RECORD_NAME
+    try:
+        data = json.loads(record.read_text())
+    except (OSError, ValueError):
+        return ""
+    guidance = data.get("guidance") if isinstance(data, dict) else None
+    return guidance if isinstance(guidance, str) else ""
+
+
+def tokenizer_problem(ref: str) -> str:
+    """Why the checkpoint's T5 tokenizer and MusicGen processor cannot be loaded, or ""."""
+    try:
+        from transformers import AutoTokenizer
+
+        AutoTokenizer.from_pretrained(ref, local_files_only=True)
+    except Exception as exc:  # noqa: BLE001 - transformers raises many kinds here
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return (
+            f"the T5 tokenizer in {ref} cannot be loaded ({first[:200]}); put a working "
+            "tokenizer.json or spiece.model there (the one of facebook/musicgen-*)"
+        )
+    return ""
+
+
 # Loading ---------------------------------------------------------------------------------------
 
 
@@ -181,24 +298,37 @@ def load_musicgen_video(
     model = MusicgenVideo.from_musicgen(musicgen.to(device), adapter)
     identity = {"musicgen": str(ref), "dtype": str(dtype).removeprefix("torch.")}
     guidance = "text-and-video-null"
+    identity["weights"] = weights_identity(ref)
+    identity["licence"] = MUSICGEN_LICENCE
     if ossl:  # OSSL's multi{epoch}.pt: its LM (adapter included) over this MusicGen
         path = Path(adapter_folder).expanduser()
-        load_audiocraft_checkpoint(model, path)
-        identity["adapter"] = f"ossl:{path.name}@{_sha256(path)}"
+        missing = load_audiocraft_checkpoint(model, path)
+        refuse_partial_adapter(path, missing)
+        identity["adapter"] = f"ossl:{path.name}@{file_digest(path)}"
         guidance = "ossl"  # OSSL's weights, OSSL's guidance: the same music as its code
     elif adapter_folder:
         identity["adapter"] = load_adapter(model, adapter_folder)
+        guidance = adapter_guidance(adapter_folder) or guidance  # what it was trained for
     return LoadedMusicgen(model, tokenizer, identity, guidance)
 
 
-def _sha256(path: Path) -> str:
-    import hashlib
-
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()[:12]
+def refuse_partial_adapter(path: Path, missing: list[str]) -> None:
+    """An OSSL checkpoint that lacks some layers' adapter weights would load with those layers'
+    gates at 0 (silently a different model): refuse it, naming the layers."""
+    layers = sorted(
+        {
+            int(m.group(1))
+            for k in missing
+            if (m := re.search(r"layers\.(\d+)\.encoder_attn\.video\.", k))
+        }
+    )
+    if layers:
+        raise WeightsMissing(
+            f"{path}: a partial OSSL checkpoint: no video adapter weights for decoder layer(s) "
+            f"{', '.join(map(str, layers))} (transformer.layers.N.video_projection_layer, "
+            "video_attention, video_attention_scale). Use the complete multi{epoch}.pt that "
+            "OSSL's train.py saved."
+        )
 
 
 def read_adapter_config(folder: str | Path):
@@ -216,8 +346,6 @@ def read_adapter_config(folder: str | Path):
 
 def load_adapter(model: MusicgenVideo, folder: str | Path) -> str:
     """Load adapter.safetensors into `model`; returns a short identity (folder + sha256 prefix)."""
-    import hashlib
-
     from safetensors.torch import load_file
 
     path = Path(folder) / ADAPTER_WEIGHTS_NAME
@@ -230,8 +358,7 @@ def load_adapter(model: MusicgenVideo, folder: str | Path) -> str:
         model.load_adapter_state_dict(state)
     except KeyError as exc:
         raise WeightsMissing(f"{path}: {exc.args[0]}") from exc
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
-    return f"{Path(folder).name}@{digest}"
+    return f"{Path(folder).name}@{file_digest(path)}"
 
 
 # audiocraft import ----------------------------------------------------------------------------
@@ -370,8 +497,9 @@ def load_audiocraft_checkpoint(
     return list(result.missing_keys)
 
 
-def save_adapter(model: MusicgenVideo, folder: str | Path) -> Path:
-    """Write adapter.safetensors + adapter_config.json (atomically) into `folder`."""
+def save_adapter(model: MusicgenVideo, folder: str | Path, recipe: str = "") -> Path:
+    """Write adapter.safetensors + adapter_config.json (atomically) into `folder`, and with a
+    `recipe`, training.json: the recipe and the guidance it is to be served with."""
     import os
 
     from safetensors.torch import save_file
@@ -384,4 +512,9 @@ def save_adapter(model: MusicgenVideo, folder: str | Path) -> Path:
     tmp = folder / (ADAPTER_CONFIG_NAME + ".tmp")
     tmp.write_text(model.adapter.to_json())
     os.replace(tmp, folder / ADAPTER_CONFIG_NAME)
+    if recipe:
+        record = {"recipe": recipe, "guidance": GUIDANCE_OF_RECIPE.get(recipe, "")}
+        tmp = folder / (TRAINING_RECORD_NAME + ".tmp")
+        tmp.write_text(json.dumps(record, indent=1) + "\n")
+        os.replace(tmp, folder / TRAINING_RECORD_NAME)
     return folder

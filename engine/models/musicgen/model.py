@@ -6,11 +6,12 @@ What it does with a segment:
 2. video: ViViT tokens of the segment's picture (cuebridge.engine.picture.vivit, imported lazily);
 3. codes: classifier-free guided sampling with the cue's seed, windows of 30 s re-prompted with
    their last 12 s for longer cues (see MusicgenVideo.generate_long);
-4. audio: EnCodec at 32 kHz -> 48 kHz (polyphase windowed-sinc) -> a musical ending: the last
-   beat before the end is found by onset tracking and the cue rings out from it in a
-   raised-cosine fade that reaches silence on the segment's last sample;
-5. best-of-N: N takes in one batch, ranked by how well their onsets land on the cuts and hit
-   points; the best is placed, the others kept beside it and listed in the metadata.
+4. best-of-N: N takes in one batch, ranked by how well their onsets land on the cuts and hit
+   points; the best is placed, the others kept beside it and listed in the metadata;
+5. the ending: the last beat before the end is found by onset tracking, and the cue rings out
+   from it in a raised-cosine fade that reaches silence on the segment's last sample;
+6. EnCodec's 32 kHz takes are finished by engine/cue_writer.py like every model's cue: 48 kHz,
+   `--loudness`, true peak <= -1 dBTP, the duck under speech, `<cue_file_stem>.wav`.
 
 Importing this module must not import torch: the engine's core install has none. torch and
 transformers are imported inside functions; musicgen_video.py (which needs them) loads lazily.
@@ -21,7 +22,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
-import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,11 +30,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from cuebridge.engine.audio import musical_ending, normalise_peak, resample, sync_score, write_wav
-from cuebridge.engine.cue import SAMPLE_RATE, Cue, Take
+from cuebridge.engine.audio import ending_fade_s, sync_score
+from cuebridge.engine.cue import SAMPLE_RATE, Cue
+from cuebridge.engine.cue_writer import Performance, write_cue
 from cuebridge.engine.errors import CueError
-from cuebridge.engine.mix import duck_under_speech
 from cuebridge.engine.models.base import CueModel, ModelStatus
+from cuebridge.engine.models.musicgen.checkpoints import MUSICGEN_LICENCE
 from cuebridge.engine.segment import GenerationOptions, Segment
 from cuebridge.engine.settings import EngineSettings
 
@@ -44,7 +45,10 @@ if TYPE_CHECKING:
     from cuebridge.engine.models.musicgen.modeling import MusicgenVideo
 
 NAME = "musicgen-video"
-DESCRIPTION = "MusicGen with the OSSL video adapter (transformers; local weights)"
+DESCRIPTION = (
+    "MusicGen with the OSSL video adapter (transformers; local weights). Licence: MusicGen's "
+    "weights are CC-BY-NC 4.0, so its cues are for non-commercial use only"
+)
 OSSL_TEMPLATE = "a film soundtrack for a {mood} scene. {caption}"
 ENDING_TAIL_S = 0.5  # generated past the end so EnCodec's last frames are not edge frames
 
@@ -65,10 +69,12 @@ class MusicgenVideoSettings:
     # classifier-free guidance: "ossl" (video in both halves, as OSSL), "text-and-video-null",
     # or "auto": "ossl" for OSSL checkpoints, else "text-and-video-null" (see GUIDANCE_MODES)
     guidance: str = "auto"
+    threads: int = 0  # torch's CPU threads; 0 = one per core given to the engine
 
     @classmethod
     def from_engine(cls, settings: EngineSettings) -> MusicgenVideoSettings:
         return cls(
+            threads=settings.cpu_threads,
             musicgen=settings.musicgen,
             adapter=settings.musicgen_adapter,
             vivit=settings.vivit,
@@ -87,6 +93,46 @@ def resolve_device(setting: str) -> str:
             return "mps"
         return "cpu"
     return setting
+
+
+def device_problem(setting: str) -> str:
+    """Why the configured device cannot run the model here (with the fix), or ""."""
+    import torch
+
+    if setting in ("", "auto", "cpu"):
+        return ""
+    try:
+        kind = torch.device(setting).type
+    except (RuntimeError, ValueError) as exc:
+        return (
+            f"device {setting!r} is not a torch device ({exc}); set CUEBRIDGE_DEVICE to "
+            "cuda, mps, cpu or auto"
+        )
+    if kind == "cuda":
+        if not torch.cuda.is_available():
+            build = (
+                "a CPU-only build of torch" if torch.version.cuda is None else "no CUDA GPU visible"
+            )
+            return (
+                f"device {setting!r}: {build} ({torch.__version__}); set CUEBRIDGE_DEVICE=cpu "
+                "(or auto), or install a CUDA build of torch on a machine with an NVIDIA GPU"
+            )
+        index = torch.device(setting).index
+        if index is not None and index >= torch.cuda.device_count():
+            return (
+                f"device {setting!r}: only {torch.cuda.device_count()} CUDA device(s) here; "
+                "set CUEBRIDGE_DEVICE=cuda:0 (or auto)"
+            )
+    elif kind == "mps":
+        mps = getattr(torch.backends, "mps", None)
+        if not (mps and mps.is_available()):
+            return (
+                f"device {setting!r}: Apple's MPS is not available here; set "
+                "CUEBRIDGE_DEVICE=cpu or auto"
+            )
+    elif kind != "cpu":
+        return f"device {setting!r}: not supported; set CUEBRIDGE_DEVICE to cuda, mps, cpu or auto"
+    return ""
 
 
 def torch_available() -> bool:
@@ -147,10 +193,6 @@ def video_batch(tokens: list, model: MusicgenVideo):
 # The cue model -------------------------------------------------------------------------------
 
 
-def _safe_name(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._") or "cue"
-
-
 @dataclass
 class _Row:
     """One take of one segment in the batch."""
@@ -184,22 +226,24 @@ class MusicgenVideoModel(CueModel):
         self._lock = threading.Lock()
         # The video memory is lent to the model's layers during a decode: one decode at a time.
         self._decode_lock = threading.Lock()
+        self._tokenizer_checked: dict[str, str] = {}
 
     def identity(self) -> str:
         """What distinguishes this model's cues beyond its name, known before loading: the
-        configured weights (a retrained adapter file changes it) and any identity given."""
+        configured weights by content (the adapter file or folder hashed, so replacing it in
+        place makes new cues; MusicGen's files by name, size, mtime and safetensors header), the
+        settings and any identity given."""
         from dataclasses import asdict
 
-        from cuebridge.engine.cue_key import file_identity
+        from cuebridge.engine.models.musicgen.checkpoints import adapter_identity, weights_identity
 
-        adapter = (
-            Path(self.settings.adapter) / "adapter.safetensors" if self.settings.adapter else ""
-        )
         return json.dumps(
             {
-                "settings": asdict(self.settings),
+                # threads change how fast, not what: the same cue from any thread count
+                "settings": {k: v for k, v in asdict(self.settings).items() if k != "threads"},
                 "given": self._given_identity,
-                "adapter": file_identity(str(adapter)),
+                "adapter": adapter_identity(self.settings.adapter),
+                "musicgen": weights_identity(self.settings.musicgen),
             },
             sort_keys=True,
         )
@@ -207,7 +251,6 @@ class MusicgenVideoModel(CueModel):
     # -- readiness --
 
     def status(self) -> ModelStatus:
-        device = self.settings.device
         if not torch_available():
             return self._not_ready("torch/transformers not installed: install cuebridge[musicgen]")
         if self._model is not None:
@@ -243,11 +286,20 @@ class MusicgenVideoModel(CueModel):
                 )
         if missing:
             return self._not_ready("missing: " + "; ".join(missing))
-        try:
-            device = resolve_device(s.device)
-        except Exception as exc:  # noqa: BLE001 - report, do not crash the engine
-            return self._not_ready(f"device {s.device!r}: {exc}")
-        return ModelStatus(NAME, DESCRIPTION, True, "", device)
+        if problem := device_problem(s.device):
+            return self._not_ready(problem)
+        if problem := self._tokenizer_problem(s.musicgen):
+            return self._not_ready(problem)
+        return ModelStatus(NAME, DESCRIPTION, True, "", resolve_device(s.device))
+
+    def _tokenizer_problem(self, ref: str) -> str:
+        """checkpoints.tokenizer_problem, asked once per version of the checkpoint's files."""
+        from cuebridge.engine.models.musicgen.checkpoints import tokenizer_problem, weights_identity
+
+        key = weights_identity(ref)
+        if key not in self._tokenizer_checked:
+            self._tokenizer_checked[key] = tokenizer_problem(ref)
+        return self._tokenizer_checked[key]
 
     def _not_ready(self, reason: str) -> ModelStatus:
         return ModelStatus(NAME, DESCRIPTION, False, reason, self.settings.device)
@@ -422,6 +474,8 @@ class MusicgenVideoModel(CueModel):
 
         from cuebridge.engine.models.musicgen.modeling import SamplingConfig
 
+        if self.settings.threads > 0 and torch.get_num_threads() != self.settings.threads:
+            torch.set_num_threads(self.settings.threads)  # the engine's share of the cores
         enc = self._tokenizer(prompts, padding=True, return_tensors="pt")
         with torch.inference_mode():
             cond = model.encode_text(enc["input_ids"], enc["attention_mask"])
@@ -464,49 +518,40 @@ class MusicgenVideoModel(CueModel):
         return "vivit" if self._model.video_is_used() else "unused (adapter gates at 0)"
 
     def _finish(self, seg, options, prompt, takes_audio, out_dir: Path) -> Cue:
-        """48 kHz, exact length, musical ending, best take placed, the others kept."""
-
-        model = self._model
-        num_samples = seg.rate.samples(seg.duration_frames, SAMPLE_RATE)
+        """The best take placed (its onsets nearest the cuts and hit points), the others kept;
+        engine/cue_writer.py finishes them all like any model's cue (48 kHz, exact length,
+        the ending fade from the last beat, --loudness, true peak, the duck, the names)."""
+        rate = self._model.sampling_rate
+        end_s = seg.rate.samples(seg.duration_frames, SAMPLE_RATE) / SAMPLE_RATE
         targets = [t for t in seg.cut_times_s() + seg.hit_times_s() if t < seg.duration_s]
-        finished, scores, fades = [], [], []
-        for a in takes_audio:
-            hi = resample(np.asarray(a, np.float64), model.sampling_rate, SAMPLE_RATE)
-            hi, fade = musical_ending(normalise_peak(hi, -1.0), SAMPLE_RATE, num_samples)
-            finished.append(hi)
-            fades.append(fade)
-            scores.append(sync_score(hi, SAMPLE_RATE, targets))
+        takes = [np.asarray(a, np.float32).reshape(-1, 1) for a in takes_audio]
+        scores = [sync_score(a[: round(end_s * rate), 0], rate, targets) for a in takes]
         best = int(np.argmax(scores)) if len(scores) > 1 else 0
-        base = _safe_name(seg.id)
-        path = out_dir / f"{base}.{NAME}.wav"
+        fade_s = ending_fade_s(takes[best][:, 0], rate, end_s)
+        performance = Performance(
+            audio=takes[best],
+            sample_rate=rate,
+            takes=[a for t, a in enumerate(takes) if t != best],
+            # (seed, score) of the chosen take first, then of each other take in order
+            take_ranking=[(seg.seed + best, round(scores[best], 4))]
+            + [(seg.seed + t, round(s, 4)) for t, s in enumerate(scores) if t != best],
+            fade_out_s=fade_s,
+            dc_block=True,
+            facts={
+                "prompt": prompt,
+                "seed": str(seg.seed + best),
+                "base_seed": str(seg.seed),
+                "guidance_scale": str(options.guidance_scale),
+                "guidance": self.guidance(options),
+                "top_k": str(options.top_k),
+                "temperature": str(options.temperature),
+                "takes": str(len(takes)),
+                "chosen_take": str(best + 1),
+                "ending": f"fade {fade_s:.3f} s from the last beat",
+                "video": self._video_note(),
+                **{f"weights.{k}": str(v) for k, v in sorted(self._identity.items())},
+                "weights_licence": MUSICGEN_LICENCE,
+            },
+        )
         # The take is chosen on the music alone; the dip under dialogue is a mix move after it.
-        finished[best], dialogue, spoken = duck_under_speech(finished[best], seg, options)
-        write_wav(path, finished[best], SAMPLE_RATE)
-        takes = []
-        for t, a in enumerate(finished):
-            take = path
-            if t != best:
-                take = out_dir / f"{base}.{NAME}.take{t + 1}.wav"
-                write_wav(take, a, SAMPLE_RATE)
-            takes.append(Take(seg.seed + t, round(scores[t], 4), str(take), chosen=t == best))
-        takes.sort(key=lambda k: -k.score)  # ranked: the chosen take first
-        metadata = {
-            "model": NAME,
-            "prompt": prompt,
-            "seed": str(seg.seed + best),
-            "base_seed": str(seg.seed),
-            "guidance_scale": str(options.guidance_scale),
-            "guidance": self.guidance(options),
-            "top_k": str(options.top_k),
-            "temperature": str(options.temperature),
-            "takes": str(len(finished)),
-            "chosen_take": str(best + 1),
-            "ending": f"fade {fades[best]:.3f} s from the last beat",
-            "video": self._video_note(),
-            **{f"weights.{k}": str(v) for k, v in sorted(self._identity.items())},
-            **dialogue,
-        }
-        return Cue(
-            seg.id, str(path), num_samples, SAMPLE_RATE, model=NAME, metadata=metadata,
-            takes=takes if len(takes) > 1 else [], **spoken,
-        )  # fmt: skip
+        return write_cue(NAME, seg, options, performance, out_dir)

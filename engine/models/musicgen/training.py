@@ -49,6 +49,7 @@ class TrainConfig:
     # (transformers' cosine, warm-up from 0); "keep": this project's warm-up from lr/warmup
     init: str = "keep"
     seed: int = 0
+    recipe: str = "default"  # recorded beside the adapter: guidance `auto` serves it accordingly
     progress: bool = True
 
 
@@ -56,7 +57,7 @@ def ossl_recipe(**overrides) -> TrainConfig:
     """OSSL's train.py hyper-parameters (see the module doc); overrides for tests and tweaks."""
     values = dict(lr=1e-4, weight_decay=0.01, warmup_steps=10, batch_size=1, grad_clip=1.0,
                   eval_every=0, patience=3, epochs=100, schedule_divisor=8,
-                  init="ossl")  # fmt: skip
+                  init="ossl", recipe="ossl")  # fmt: skip
     values.update(overrides)
     return TrainConfig(**values)
 
@@ -136,8 +137,8 @@ def validation_loss(model: MusicgenVideo, tokenizer, clips: list[Clip], batch_si
     return total / max(1, count)
 
 
-def _save_state(folder: Path, model, optimizer, scheduler, state: dict) -> None:
-    save_adapter(model, folder)
+def _save_state(folder: Path, model, optimizer, scheduler, state: dict, recipe: str) -> None:
+    save_adapter(model, folder, recipe=recipe)
     tmp = folder / "trainer_state.pt.tmp"
     torch.save(
         {
@@ -222,11 +223,11 @@ def train_adapter(
                 bar.set_postfix(loss=f"{loss.item():.3f}", val=f"{val:.3f}")
                 if val < best:
                     best, bad_evals = val, 0
-                    save_adapter(model, out_dir / "best")
+                    save_adapter(model, out_dir / "best", recipe=config.recipe)
                 else:
                     bad_evals += 1
                 state = {"step": step, "best": best, "bad_evals": bad_evals, "history": history}
-                _save_state(last, model, optimizer, scheduler, state)
+                _save_state(last, model, optimizer, scheduler, state, config.recipe)
                 if bad_evals >= config.patience:
                     stopped = True
             if stopped or step >= total:

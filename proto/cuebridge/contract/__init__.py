@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from enum import Enum
 
+from cuebridge.v1 import bridge_pb2 as bpb
 from cuebridge.v1 import engine_pb2 as pb
 
 CUE_SAMPLE_RATE = 48_000  # every cue leaves the engine at the NLE standard rate
@@ -68,3 +69,20 @@ def cue_file_stem(segment_id: str) -> str:
     """
     stem = re.sub(r"[^A-Za-z0-9._-]+", "_", segment_id).strip("._")
     return stem or "segment"
+
+
+# -- markers ----------------------------------------------------------------------------------
+# One rule for what a timeline marker is, used by the bridge when it reads a timeline and reported
+# to the plugins in every placement plan (PlacementPlan.hit_point_max_frames).
+HIT_POINT_MAX_FRAMES = 1  # no duration, or one frame (Resolve's plain markers last one frame)
+PLACED_MARKER_PREFIX = "Score: "  # the marker a plugin writes on a placed cue
+
+
+def marker_kind(name: str, duration_frames: int) -> int:
+    """MARKER_KIND_PLACED for a plugin's record of a placed cue (never scored, never accented),
+    MARKER_KIND_HIT_POINT for a marker of at most one frame, MARKER_KIND_CUE for a longer one."""
+    if (name or "").startswith(PLACED_MARKER_PREFIX):
+        return bpb.MARKER_KIND_PLACED
+    if duration_frames <= HIT_POINT_MAX_FRAMES:
+        return bpb.MARKER_KIND_HIT_POINT
+    return bpb.MARKER_KIND_CUE

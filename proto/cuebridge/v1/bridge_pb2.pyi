@@ -15,11 +15,22 @@ class SegmentMode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SEGMENT_MODE_RANGE: _ClassVar[SegmentMode]
     SEGMENT_MODE_WHOLE: _ClassVar[SegmentMode]
     SEGMENT_MODE_SCENES: _ClassVar[SegmentMode]
+
+class MarkerKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    MARKER_KIND_UNSPECIFIED: _ClassVar[MarkerKind]
+    MARKER_KIND_CUE: _ClassVar[MarkerKind]
+    MARKER_KIND_HIT_POINT: _ClassVar[MarkerKind]
+    MARKER_KIND_PLACED: _ClassVar[MarkerKind]
 SEGMENT_MODE_UNSPECIFIED: SegmentMode
 SEGMENT_MODE_MARKERS: SegmentMode
 SEGMENT_MODE_RANGE: SegmentMode
 SEGMENT_MODE_WHOLE: SegmentMode
 SEGMENT_MODE_SCENES: SegmentMode
+MARKER_KIND_UNSPECIFIED: MarkerKind
+MARKER_KIND_CUE: MarkerKind
+MARKER_KIND_HIT_POINT: MarkerKind
+MARKER_KIND_PLACED: MarkerKind
 
 class SegmentSelection(_message.Message):
     __slots__ = ("mode", "range", "min_scene_s", "max_scene_s")
@@ -230,3 +241,195 @@ class ConvertResponse(_message.Message):
     OUTPUT_PATH_FIELD_NUMBER: _ClassVar[int]
     output_path: str
     def __init__(self, output_path: _Optional[str] = ...) -> None: ...
+
+class Mood(_message.Message):
+    __slots__ = ("name", "style", "description")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    STYLE_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    style: str
+    description: str
+    def __init__(self, name: _Optional[str] = ..., style: _Optional[str] = ..., description: _Optional[str] = ...) -> None: ...
+
+class ListMoodsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListMoodsResponse(_message.Message):
+    __slots__ = ("moods",)
+    MOODS_FIELD_NUMBER: _ClassVar[int]
+    moods: _containers.RepeatedCompositeFieldContainer[Mood]
+    def __init__(self, moods: _Optional[_Iterable[_Union[Mood, _Mapping]]] = ...) -> None: ...
+
+class FrameSpan(_message.Message):
+    __slots__ = ("start", "end")
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    start: int
+    end: int
+    def __init__(self, start: _Optional[int] = ..., end: _Optional[int] = ...) -> None: ...
+
+class HostTrack(_message.Message):
+    __slots__ = ("index", "name", "items")
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    index: int
+    name: str
+    items: _containers.RepeatedCompositeFieldContainer[FrameSpan]
+    def __init__(self, index: _Optional[int] = ..., name: _Optional[str] = ..., items: _Optional[_Iterable[_Union[FrameSpan, _Mapping]]] = ...) -> None: ...
+
+class HostMedia(_message.Message):
+    __slots__ = ("audio_path", "rate")
+    AUDIO_PATH_FIELD_NUMBER: _ClassVar[int]
+    RATE_FIELD_NUMBER: _ClassVar[int]
+    audio_path: str
+    rate: str
+    def __init__(self, audio_path: _Optional[str] = ..., rate: _Optional[str] = ...) -> None: ...
+
+class PlanRequest(_message.Message):
+    __slots__ = ("score_id", "host", "timeline_rate", "start_timecode", "start_frame", "audio_tracks", "media", "marker_frames", "track_name", "disabled", "drop_frame", "segment_ids")
+    SCORE_ID_FIELD_NUMBER: _ClassVar[int]
+    HOST_FIELD_NUMBER: _ClassVar[int]
+    TIMELINE_RATE_FIELD_NUMBER: _ClassVar[int]
+    START_TIMECODE_FIELD_NUMBER: _ClassVar[int]
+    START_FRAME_FIELD_NUMBER: _ClassVar[int]
+    AUDIO_TRACKS_FIELD_NUMBER: _ClassVar[int]
+    MEDIA_FIELD_NUMBER: _ClassVar[int]
+    MARKER_FRAMES_FIELD_NUMBER: _ClassVar[int]
+    TRACK_NAME_FIELD_NUMBER: _ClassVar[int]
+    DISABLED_FIELD_NUMBER: _ClassVar[int]
+    DROP_FRAME_FIELD_NUMBER: _ClassVar[int]
+    SEGMENT_IDS_FIELD_NUMBER: _ClassVar[int]
+    score_id: str
+    host: str
+    timeline_rate: str
+    start_timecode: str
+    start_frame: int
+    audio_tracks: _containers.RepeatedCompositeFieldContainer[HostTrack]
+    media: _containers.RepeatedCompositeFieldContainer[HostMedia]
+    marker_frames: _containers.RepeatedScalarFieldContainer[int]
+    track_name: str
+    disabled: bool
+    drop_frame: bool
+    segment_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, score_id: _Optional[str] = ..., host: _Optional[str] = ..., timeline_rate: _Optional[str] = ..., start_timecode: _Optional[str] = ..., start_frame: _Optional[int] = ..., audio_tracks: _Optional[_Iterable[_Union[HostTrack, _Mapping]]] = ..., media: _Optional[_Iterable[_Union[HostMedia, _Mapping]]] = ..., marker_frames: _Optional[_Iterable[int]] = ..., track_name: _Optional[str] = ..., disabled: _Optional[bool] = ..., drop_frame: _Optional[bool] = ..., segment_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class PlannedLane(_message.Message):
+    __slots__ = ("name", "index", "create")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    CREATE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    index: int
+    create: bool
+    def __init__(self, name: _Optional[str] = ..., index: _Optional[int] = ..., create: _Optional[bool] = ...) -> None: ...
+
+class PlannedMarker(_message.Message):
+    __slots__ = ("kind", "frame", "duration_frames", "name", "note", "custom_data", "color")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    FRAME_FIELD_NUMBER: _ClassVar[int]
+    DURATION_FRAMES_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    CUSTOM_DATA_FIELD_NUMBER: _ClassVar[int]
+    COLOR_FIELD_NUMBER: _ClassVar[int]
+    kind: MarkerKind
+    frame: int
+    duration_frames: int
+    name: str
+    note: str
+    custom_data: str
+    color: str
+    def __init__(self, kind: _Optional[_Union[MarkerKind, str]] = ..., frame: _Optional[int] = ..., duration_frames: _Optional[int] = ..., name: _Optional[str] = ..., note: _Optional[str] = ..., custom_data: _Optional[str] = ..., color: _Optional[str] = ...) -> None: ...
+
+class PlannedClip(_message.Message):
+    __slots__ = ("segment_id", "name", "lane", "lane_index", "audio_path", "record_frame", "record_end_frame", "record_offset_frames", "source_in", "source_out", "record_offset_ticks", "duration_ticks", "enabled", "marker", "takes", "record_in_timecode", "duration_timecode", "prompt", "mood", "seed", "model")
+    SEGMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    LANE_FIELD_NUMBER: _ClassVar[int]
+    LANE_INDEX_FIELD_NUMBER: _ClassVar[int]
+    AUDIO_PATH_FIELD_NUMBER: _ClassVar[int]
+    RECORD_FRAME_FIELD_NUMBER: _ClassVar[int]
+    RECORD_END_FRAME_FIELD_NUMBER: _ClassVar[int]
+    RECORD_OFFSET_FRAMES_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_IN_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_OUT_FIELD_NUMBER: _ClassVar[int]
+    RECORD_OFFSET_TICKS_FIELD_NUMBER: _ClassVar[int]
+    DURATION_TICKS_FIELD_NUMBER: _ClassVar[int]
+    ENABLED_FIELD_NUMBER: _ClassVar[int]
+    MARKER_FIELD_NUMBER: _ClassVar[int]
+    TAKES_FIELD_NUMBER: _ClassVar[int]
+    RECORD_IN_TIMECODE_FIELD_NUMBER: _ClassVar[int]
+    DURATION_TIMECODE_FIELD_NUMBER: _ClassVar[int]
+    PROMPT_FIELD_NUMBER: _ClassVar[int]
+    MOOD_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    segment_id: str
+    name: str
+    lane: str
+    lane_index: int
+    audio_path: str
+    record_frame: int
+    record_end_frame: int
+    record_offset_frames: int
+    source_in: int
+    source_out: int
+    record_offset_ticks: int
+    duration_ticks: int
+    enabled: bool
+    marker: PlannedMarker
+    takes: _containers.RepeatedScalarFieldContainer[str]
+    record_in_timecode: str
+    duration_timecode: str
+    prompt: str
+    mood: str
+    seed: str
+    model: str
+    def __init__(self, segment_id: _Optional[str] = ..., name: _Optional[str] = ..., lane: _Optional[str] = ..., lane_index: _Optional[int] = ..., audio_path: _Optional[str] = ..., record_frame: _Optional[int] = ..., record_end_frame: _Optional[int] = ..., record_offset_frames: _Optional[int] = ..., source_in: _Optional[int] = ..., source_out: _Optional[int] = ..., record_offset_ticks: _Optional[int] = ..., duration_ticks: _Optional[int] = ..., enabled: _Optional[bool] = ..., marker: _Optional[_Union[PlannedMarker, _Mapping]] = ..., takes: _Optional[_Iterable[str]] = ..., record_in_timecode: _Optional[str] = ..., duration_timecode: _Optional[str] = ..., prompt: _Optional[str] = ..., mood: _Optional[str] = ..., seed: _Optional[str] = ..., model: _Optional[str] = ...) -> None: ...
+
+class PlacementPlan(_message.Message):
+    __slots__ = ("score_id", "rate", "drop_frame", "start_frame", "lanes", "clips", "warnings", "hit_point_max_frames")
+    SCORE_ID_FIELD_NUMBER: _ClassVar[int]
+    RATE_FIELD_NUMBER: _ClassVar[int]
+    DROP_FRAME_FIELD_NUMBER: _ClassVar[int]
+    START_FRAME_FIELD_NUMBER: _ClassVar[int]
+    LANES_FIELD_NUMBER: _ClassVar[int]
+    CLIPS_FIELD_NUMBER: _ClassVar[int]
+    WARNINGS_FIELD_NUMBER: _ClassVar[int]
+    HIT_POINT_MAX_FRAMES_FIELD_NUMBER: _ClassVar[int]
+    score_id: str
+    rate: _engine_pb2.Rate
+    drop_frame: bool
+    start_frame: int
+    lanes: _containers.RepeatedCompositeFieldContainer[PlannedLane]
+    clips: _containers.RepeatedCompositeFieldContainer[PlannedClip]
+    warnings: _containers.RepeatedScalarFieldContainer[str]
+    hit_point_max_frames: int
+    def __init__(self, score_id: _Optional[str] = ..., rate: _Optional[_Union[_engine_pb2.Rate, _Mapping]] = ..., drop_frame: _Optional[bool] = ..., start_frame: _Optional[int] = ..., lanes: _Optional[_Iterable[_Union[PlannedLane, _Mapping]]] = ..., clips: _Optional[_Iterable[_Union[PlannedClip, _Mapping]]] = ..., warnings: _Optional[_Iterable[str]] = ..., hit_point_max_frames: _Optional[int] = ...) -> None: ...
+
+class TimeRequest(_message.Message):
+    __slots__ = ("rate", "timecodes", "frames", "drop_frame")
+    RATE_FIELD_NUMBER: _ClassVar[int]
+    TIMECODES_FIELD_NUMBER: _ClassVar[int]
+    FRAMES_FIELD_NUMBER: _ClassVar[int]
+    DROP_FRAME_FIELD_NUMBER: _ClassVar[int]
+    rate: str
+    timecodes: _containers.RepeatedScalarFieldContainer[str]
+    frames: _containers.RepeatedScalarFieldContainer[int]
+    drop_frame: bool
+    def __init__(self, rate: _Optional[str] = ..., timecodes: _Optional[_Iterable[str]] = ..., frames: _Optional[_Iterable[int]] = ..., drop_frame: _Optional[bool] = ...) -> None: ...
+
+class TimeAnswer(_message.Message):
+    __slots__ = ("rate", "drop_frame", "frames", "timecodes")
+    RATE_FIELD_NUMBER: _ClassVar[int]
+    DROP_FRAME_FIELD_NUMBER: _ClassVar[int]
+    FRAMES_FIELD_NUMBER: _ClassVar[int]
+    TIMECODES_FIELD_NUMBER: _ClassVar[int]
+    rate: _engine_pb2.Rate
+    drop_frame: bool
+    frames: _containers.RepeatedScalarFieldContainer[int]
+    timecodes: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, rate: _Optional[_Union[_engine_pb2.Rate, _Mapping]] = ..., drop_frame: _Optional[bool] = ..., frames: _Optional[_Iterable[int]] = ..., timecodes: _Optional[_Iterable[str]] = ...) -> None: ...

@@ -70,6 +70,21 @@ class BridgeStub:
                 request_serializer=cuebridge_dot_v1_dot_engine__pb2.EngineInfoRequest.SerializeToString,
                 response_deserializer=cuebridge_dot_v1_dot_engine__pb2.EngineInfo.FromString,
                 _registered_method=True)
+        self.ListMoods = channel.unary_unary(
+                '/cuebridge.v1.Bridge/ListMoods',
+                request_serializer=cuebridge_dot_v1_dot_bridge__pb2.ListMoodsRequest.SerializeToString,
+                response_deserializer=cuebridge_dot_v1_dot_bridge__pb2.ListMoodsResponse.FromString,
+                _registered_method=True)
+        self.PlanPlacement = channel.unary_unary(
+                '/cuebridge.v1.Bridge/PlanPlacement',
+                request_serializer=cuebridge_dot_v1_dot_bridge__pb2.PlanRequest.SerializeToString,
+                response_deserializer=cuebridge_dot_v1_dot_bridge__pb2.PlacementPlan.FromString,
+                _registered_method=True)
+        self.ParseTime = channel.unary_unary(
+                '/cuebridge.v1.Bridge/ParseTime',
+                request_serializer=cuebridge_dot_v1_dot_bridge__pb2.TimeRequest.SerializeToString,
+                response_deserializer=cuebridge_dot_v1_dot_bridge__pb2.TimeAnswer.FromString,
+                _registered_method=True)
 
 
 class BridgeServicer:
@@ -117,6 +132,24 @@ class BridgeServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListMoods(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PlanPlacement(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ParseTime(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_BridgeServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -154,6 +187,21 @@ def add_BridgeServicer_to_server(servicer, server):
                     servicer.GetEngineInfo,
                     request_deserializer=cuebridge_dot_v1_dot_engine__pb2.EngineInfoRequest.FromString,
                     response_serializer=cuebridge_dot_v1_dot_engine__pb2.EngineInfo.SerializeToString,
+            ),
+            'ListMoods': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListMoods,
+                    request_deserializer=cuebridge_dot_v1_dot_bridge__pb2.ListMoodsRequest.FromString,
+                    response_serializer=cuebridge_dot_v1_dot_bridge__pb2.ListMoodsResponse.SerializeToString,
+            ),
+            'PlanPlacement': grpc.unary_unary_rpc_method_handler(
+                    servicer.PlanPlacement,
+                    request_deserializer=cuebridge_dot_v1_dot_bridge__pb2.PlanRequest.FromString,
+                    response_serializer=cuebridge_dot_v1_dot_bridge__pb2.PlacementPlan.SerializeToString,
+            ),
+            'ParseTime': grpc.unary_unary_rpc_method_handler(
+                    servicer.ParseTime,
+                    request_deserializer=cuebridge_dot_v1_dot_bridge__pb2.TimeRequest.FromString,
+                    response_serializer=cuebridge_dot_v1_dot_bridge__pb2.TimeAnswer.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -345,6 +393,87 @@ class Bridge:
             '/cuebridge.v1.Bridge/GetEngineInfo',
             cuebridge_dot_v1_dot_engine__pb2.EngineInfoRequest.SerializeToString,
             cuebridge_dot_v1_dot_engine__pb2.EngineInfo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListMoods(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cuebridge.v1.Bridge/ListMoods',
+            cuebridge_dot_v1_dot_bridge__pb2.ListMoodsRequest.SerializeToString,
+            cuebridge_dot_v1_dot_bridge__pb2.ListMoodsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PlanPlacement(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cuebridge.v1.Bridge/PlanPlacement',
+            cuebridge_dot_v1_dot_bridge__pb2.PlanRequest.SerializeToString,
+            cuebridge_dot_v1_dot_bridge__pb2.PlacementPlan.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ParseTime(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cuebridge.v1.Bridge/ParseTime',
+            cuebridge_dot_v1_dot_bridge__pb2.TimeRequest.SerializeToString,
+            cuebridge_dot_v1_dot_bridge__pb2.TimeAnswer.FromString,
             options,
             channel_credentials,
             insecure,

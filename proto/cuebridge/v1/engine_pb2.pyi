@@ -109,16 +109,18 @@ class FrameRange(_message.Message):
     def __init__(self, start_frame: _Optional[int] = ..., end_frame: _Optional[int] = ...) -> None: ...
 
 class Feel(_message.Message):
-    __slots__ = ("style", "valence", "arousal", "decided_by")
+    __slots__ = ("style", "valence", "arousal", "decided_by", "source")
     STYLE_FIELD_NUMBER: _ClassVar[int]
     VALENCE_FIELD_NUMBER: _ClassVar[int]
     AROUSAL_FIELD_NUMBER: _ClassVar[int]
     DECIDED_BY_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
     style: str
     valence: float
     arousal: float
     decided_by: str
-    def __init__(self, style: _Optional[str] = ..., valence: _Optional[float] = ..., arousal: _Optional[float] = ..., decided_by: _Optional[str] = ...) -> None: ...
+    source: str
+    def __init__(self, style: _Optional[str] = ..., valence: _Optional[float] = ..., arousal: _Optional[float] = ..., decided_by: _Optional[str] = ..., source: _Optional[str] = ...) -> None: ...
 
 class Ducking(_message.Message):
     __slots__ = ("off", "depth_db")
@@ -159,7 +161,7 @@ class Take(_message.Message):
     def __init__(self, seed: _Optional[int] = ..., score: _Optional[float] = ..., audio_path: _Optional[str] = ..., midi_path: _Optional[str] = ..., chosen: _Optional[bool] = ...) -> None: ...
 
 class GenerationOptions(_message.Message):
-    __slots__ = ("model", "soundfont", "guidance_scale", "top_k", "temperature", "takes", "extra", "loudness_lufs", "stems", "feel", "guidance_mode", "ducking", "genre")
+    __slots__ = ("model", "soundfont", "guidance_scale", "top_k", "temperature", "takes", "extra", "loudness_lufs", "stems", "feel", "guidance_mode", "ducking", "genre", "thin_under_dialogue")
     class ExtraEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -180,6 +182,7 @@ class GenerationOptions(_message.Message):
     GUIDANCE_MODE_FIELD_NUMBER: _ClassVar[int]
     DUCKING_FIELD_NUMBER: _ClassVar[int]
     GENRE_FIELD_NUMBER: _ClassVar[int]
+    THIN_UNDER_DIALOGUE_FIELD_NUMBER: _ClassVar[int]
     model: str
     soundfont: str
     guidance_scale: float
@@ -193,7 +196,8 @@ class GenerationOptions(_message.Message):
     guidance_mode: GuidanceMode
     ducking: Ducking
     genre: str
-    def __init__(self, model: _Optional[str] = ..., soundfont: _Optional[str] = ..., guidance_scale: _Optional[float] = ..., top_k: _Optional[int] = ..., temperature: _Optional[float] = ..., takes: _Optional[int] = ..., extra: _Optional[_Mapping[str, str]] = ..., loudness_lufs: _Optional[float] = ..., stems: _Optional[bool] = ..., feel: _Optional[_Union[Feel, _Mapping]] = ..., guidance_mode: _Optional[_Union[GuidanceMode, str]] = ..., ducking: _Optional[_Union[Ducking, _Mapping]] = ..., genre: _Optional[str] = ...) -> None: ...
+    thin_under_dialogue: bool
+    def __init__(self, model: _Optional[str] = ..., soundfont: _Optional[str] = ..., guidance_scale: _Optional[float] = ..., top_k: _Optional[int] = ..., temperature: _Optional[float] = ..., takes: _Optional[int] = ..., extra: _Optional[_Mapping[str, str]] = ..., loudness_lufs: _Optional[float] = ..., stems: _Optional[bool] = ..., feel: _Optional[_Union[Feel, _Mapping]] = ..., guidance_mode: _Optional[_Union[GuidanceMode, str]] = ..., ducking: _Optional[_Union[Ducking, _Mapping]] = ..., genre: _Optional[str] = ..., thin_under_dialogue: _Optional[bool] = ...) -> None: ...
 
 class Cue(_message.Message):
     __slots__ = ("segment_id", "audio_path", "sample_rate", "num_samples", "midi_path", "model", "metadata", "stem_paths", "feel", "speech", "duck_db", "duck_keyframes", "takes")

@@ -1,0 +1,266 @@
+"""A placement plan in the host's own terms: which lane, which frames, which marker, which takes.
+
+The plugins read their host (rate strings, start, audio tracks with their clips, the rate each
+imported WAV got) and apply what this answers; they choose no lane and parse no timecode.
+
+Lanes: cues go on "Score" lanes only. An existing track is reused when its name is a Score lane
+name and nothing sits on it under any cue of the lane; otherwise a new track is added past the last
+one. A track that holds dialogue, or any track not named as a Score lane, is never chosen, even
+where it has a gap under the cue.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from fractions import Fraction
+
+from cuebridge.bridge.errors import BridgeError
+from cuebridge.bridge.host_time import (
+    HostRate,
+    duration_label,
+    parse_rate,
+    parse_timecode,
+    rescale,
+    ticks,
+    timecode,
+)
+from cuebridge.contract import HIT_POINT_MAX_FRAMES, PLACED_MARKER_PREFIX, marker_kind
+from cuebridge.v1 import bridge_pb2 as bpb
+from cuebridge.v1 import engine_pb2 as pb
+
+DEFAULT_LANE = "Score"
+MARKER_COLOR = "Cream"  # Resolve's Timeline.AddMarker colour names; Premiere maps it to its own
+FIRST_INDEX = {"resolve": 1, "premiere": 0}  # how each host numbers its audio tracks
+
+
+def cue_takes(cue: pb.Cue) -> list[str]:
+    """The other takes the engine ranked lower, best first. (One place to read them.)"""
+    return [t.audio_path for t in cue.takes if not t.chosen and t.audio_path]
+
+
+def cue_feel(cue: pb.Cue) -> dict[str, str]:
+    """Prompt, mood, seed and model of a cue, as its marker shows them. (One place to read them.)"""
+    meta = cue.metadata
+    return {
+        "prompt": meta.get("prompt", ""),
+        "mood": meta.get("mood", ""),
+        "seed": meta.get("seed", ""),
+        "model": cue.model or meta.get("model", ""),
+    }
+
+
+def plan_placement(request: bpb.PlanRequest, result: bpb.ScoreResult) -> bpb.PlacementPlan:
+    host = request.host or "resolve"
+    if host not in FIRST_INDEX:
+        raise BridgeError(f"host {host!r}: the bridge plans for 'resolve' or 'premiere'")
+    rate = parse_rate(request.timeline_rate or "24", request.drop_frame)
+    start = (
+        parse_timecode(request.start_timecode, rate)
+        if request.start_timecode
+        else int(request.start_frame)
+    )
+    warnings: list[str] = []
+    media_rates = {m.audio_path: m.rate for m in request.media}
+    base = request.track_name or DEFAULT_LANE
+
+    clips = []
+    only = set(request.segment_ids)
+    for p in sorted(result.placements, key=lambda p: (p.record_start_frame, p.track_index)):
+        if only and p.segment_id not in only:
+            continue
+        p_rate = Fraction(p.rate.num, p.rate.den) if p.rate.num and p.rate.den else rate.rate
+        offset = rescale(p.record_start_frame, p_rate, rate.rate)
+        # The end rescaled on its own: rounding start and length apart could overlap the next cue.
+        end = rescale(p.record_start_frame + p.record_duration_frames, p_rate, rate.rate)
+        clips.append((p, offset, end - offset))
+    # The bridge already put overlapping cues on further lanes: keep its grouping, by rank.
+    rank = {t: n for n, t in enumerate(sorted({p.track_index for p, _, _ in clips}), start=1)}
+    lanes = _choose_lanes(
+        request, base, host, [(rank[p.track_index], o, n) for p, o, n in clips], start
+    )
+
+    taken = set(request.marker_frames)
+    out = []
+    by_lane: dict[str, list[bpb.PlannedClip]] = {}
+    for p, offset, length in clips:
+        lane = lanes[rank[p.track_index]]
+        wav_rate = _wav_rate(media_rates.get(p.cue.audio_path, ""), rate, p.cue.audio_path)
+        source_out = _source_frames(length, rate.rate, wav_rate, p.cue, host)
+        feel = cue_feel(p.cue)
+        c = bpb.PlannedClip(
+            segment_id=p.segment_id,
+            name=p.name or p.segment_id,
+            lane=lane.name,
+            lane_index=lane.index,
+            audio_path=p.cue.audio_path,
+            record_frame=start + offset,
+            record_end_frame=start + offset + length,
+            record_offset_frames=offset,
+            source_in=0,
+            source_out=source_out,
+            record_offset_ticks=ticks(offset, rate.rate),
+            duration_ticks=ticks(length, rate.rate),
+            enabled=not request.disabled,
+            takes=cue_takes(p.cue),
+            record_in_timecode=timecode(start + offset, rate),
+            duration_timecode=duration_label(length, rate),
+            **feel,
+        )
+        c.marker.CopyFrom(_marker(c, offset, length, taken, warnings))
+        out.append(c)
+        by_lane.setdefault(lane.name, []).append(c)
+    if host == "resolve":
+        for lane_clips in by_lane.values():
+            _fit_resolve_lane(lane_clips, rate, media_rates, warnings)
+    return bpb.PlacementPlan(
+        score_id=request.score_id,
+        rate=pb.Rate(num=rate.rate.numerator, den=rate.rate.denominator),
+        drop_frame=rate.drop_frame,
+        start_frame=start,
+        lanes=sorted(lanes.values(), key=lambda lane: lane.index),
+        clips=out,
+        warnings=warnings,
+        hit_point_max_frames=HIT_POINT_MAX_FRAMES,
+    )
+
+
+def is_lane_name(name: str, base: str = DEFAULT_LANE) -> bool:
+    """ "Score", "Score 2", "Score (2)": the names of the lanes cues may go on."""
+    return name == base or re.fullmatch(re.escape(base) + r" \(?\d+\)?", name or "") is not None
+
+
+def _choose_lanes(request, base: str, host: str, cues, start: int) -> dict[int, bpb.PlannedLane]:
+    """cues: (lane rank, offset, length). Lane 1 is "Score", lane 2 "Score 2" ..."""
+    spans: dict[int, list[tuple[int, int]]] = {}
+    for n, offset, length in cues:
+        spans.setdefault(n, []).append((start + offset, start + offset + length))
+    tracks = sorted(request.audio_tracks, key=lambda t: t.index)
+    names = {t.name for t in tracks}
+    next_index = (max((t.index for t in tracks), default=FIRST_INDEX[host] - 1)) + 1
+    chosen: dict[int, bpb.PlannedLane] = {}
+    used: set[int] = set()
+    for wanted in sorted(spans):
+        free = [
+            t
+            for t in tracks
+            if t.index not in used
+            and is_lane_name(t.name, base)
+            and not any(a < i.end and i.start < b for a, b in spans[wanted] for i in t.items)
+        ]
+        # Prefer the track of the same name, so "Score 2" stays "Score 2".
+        free.sort(key=lambda t: (t.name != _lane_name(wanted, base), t.index))
+        if free:
+            lane = bpb.PlannedLane(name=free[0].name, index=free[0].index, create=False)
+        else:
+            name, n = _lane_name(wanted, base), 2
+            while name in names:
+                name, n = f"{base} {n}", n + 1
+            names.add(name)
+            lane = bpb.PlannedLane(name=name, index=next_index, create=True)
+            next_index += 1
+        used.add(lane.index)
+        chosen[wanted] = lane
+    return chosen
+
+
+def _lane_name(n: int, base: str) -> str:
+    return base if n == 1 else f"{base} {n}"
+
+
+def _wav_rate(text: str, timeline: HostRate, path: str) -> Fraction:
+    if not text:
+        return timeline.rate  # Premiere places by time, not by the item's frames
+    try:
+        return parse_rate(text).rate
+    except BridgeError as exc:
+        raise BridgeError(f"the host's frame rate for the cue {path}: {exc}") from None
+
+
+def _source_frames(length: int, timeline: Fraction, wav: Fraction, cue: pb.Cue, host: str) -> int:
+    """Source frames of the WAV (at the rate the host gave it) that fill `length` timeline frames.
+
+    Resolve converts an item's frames to timeline frames rounding DOWN (davinci-resolve-mcp
+    api-limitations.md, "AppendToTimeline with mixed-fps sources (duration floor)"), so ask for the
+    fewest that never land a frame short, but no more than the WAV holds.
+    """
+    exact = Fraction(int(length)) * wav / timeline
+    frames = -(-exact.numerator // exact.denominator) if host == "resolve" else round(exact)
+    if cue.sample_rate and cue.num_samples:
+        held = Fraction(cue.num_samples) * wav / cue.sample_rate
+        frames = min(frames, round(held))
+    if frames < 1:
+        raise BridgeError(f"the cue {cue.audio_path} is shorter than a frame: nothing to place")
+    return frames
+
+
+def _fit_resolve_lane(clips, rate: HostRate, media_rates, warnings: list[str]) -> None:
+    """Never over the next cue of the lane (Resolve silently drops a clip placed over another),
+    and say when a WAV imported at another rate lands a frame short or long."""
+    clips.sort(key=lambda c: c.record_frame)
+    for n, c in enumerate(clips):
+        wav = _wav_rate(media_rates.get(c.audio_path, ""), rate, c.audio_path)
+        room = clips[n + 1].record_frame - c.record_frame if n + 1 < len(clips) else None
+        wanted = c.record_end_frame - c.record_frame
+        while room is not None and c.source_out > 1 and _landed(c.source_out, rate, wav) > room:
+            c.source_out -= 1
+        landed = _landed(c.source_out, rate, wav)
+        c.record_end_frame = c.record_frame + landed
+        if landed != wanted:
+            warnings.append(
+                f"the cue {c.name!r} lands {abs(landed - wanted)} frame(s) "
+                f"{'short' if landed < wanted else 'long'}: the host imported its WAV at "
+                f"{HostRate(wav).label} fps and the timeline runs at {rate.label} fps. Set the "
+                "project frame rate to the timeline's and score again to place cues exactly"
+            )
+
+
+def _landed(source_frames: int, rate: HostRate, wav: Fraction) -> int:
+    exact = Fraction(int(source_frames)) * rate.rate / wav
+    return exact.numerator // exact.denominator
+
+
+def _marker(
+    c: bpb.PlannedClip, offset: int, length: int, taken: set[int], warnings
+) -> bpb.PlannedMarker:
+    """The record of a placed cue: one frame, on the cue's first free frame (one marker a frame)."""
+    frame = next((f for f in range(offset, offset + max(length, 1)) if f not in taken), None)
+    if frame is None:
+        warnings.append(f"no room for a marker on the cue {c.name!r}")
+        return bpb.PlannedMarker()
+    taken.add(frame)
+    name = PLACED_MARKER_PREFIX + c.name
+    lines = [("prompt", c.prompt), ("mood", c.mood), ("seed", c.seed), ("model", c.model)]
+    lines.append(("file", c.audio_path))
+    data = {
+        "cuebridge": {
+            "segment": c.segment_id,
+            "prompt": c.prompt,
+            "mood": c.mood,
+            "seed": c.seed,
+            "audio": c.audio_path,
+            "lane": c.lane,
+            "start": offset,
+            "length": length,
+            "takes": list(c.takes),
+        }
+    }
+    return bpb.PlannedMarker(
+        kind=marker_kind(name, 1),
+        frame=frame,
+        duration_frames=1,
+        name=name,
+        note="\n".join(f"{k}: {v}" for k, v in lines if str(v)),
+        custom_data=json.dumps(data),
+        color=MARKER_COLOR,
+    )
+
+
+def parse_times(request: bpb.TimeRequest) -> bpb.TimeAnswer:
+    rate = parse_rate(request.rate or "24", request.drop_frame)
+    return bpb.TimeAnswer(
+        rate=pb.Rate(num=rate.rate.numerator, den=rate.rate.denominator),
+        drop_frame=rate.drop_frame,
+        frames=[parse_timecode(t, rate) for t in request.timecodes],
+        timecodes=[timecode(f, rate) for f in request.frames],
+    )

@@ -1,0 +1,162 @@
+"""The scene reader: a description's style from its nearest written examples (WordLlama)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cuebridge.engine.models.composer import scenes
+from cuebridge.engine.models.composer.styles import STYLES
+from cuebridge.engine.models.composer.words import read_words
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "scenes"
+HELDOUT = DATA / "heldout.tsv"
+# (set, share on the composer's style at least, descriptions on an opposite-feel style at most):
+# what the reader reached when it was written (bench/bench_scenes.py: 60.9 % and 19; 64.5 % and
+# 17 on heldout2, written after the examples grew and before the reader ran on it). Issue 19's
+# goals are 85 % and none: NOT met yet; these bounds only keep the reader from getting worse.
+HELDOUT_BOUNDS = ((HELDOUT, 0.58, 19), (DATA / "heldout2.tsv", 0.62, 17))
+
+
+def test_examples_cover_every_style_with_thirty_descriptions():
+    counts = {}
+    for style, _ in scenes.load_examples():
+        counts[style] = counts.get(style, 0) + 1
+    assert set(counts) == set(STYLES)
+    assert min(counts.values()) >= 30
+
+
+@pytest.mark.parametrize(("path", "floor", "ceiling"), HELDOUT_BOUNDS, ids=lambda v: str(v)[-13:])
+def test_heldout_set_is_apart_from_the_examples(path, floor, ceiling):
+    examples = {t.lower() for _, t in scenes.load_examples()}
+    heldout = scenes.load_examples(path)
+    assert len(heldout) >= 200
+    assert {s for s, _ in heldout} <= set(STYLES)
+    assert not examples & {t.lower() for _, t in heldout}
+
+
+@pytest.mark.parametrize(("path", "floor", "ceiling"), HELDOUT_BOUNDS, ids=lambda v: str(v)[-13:])
+def test_heldout_accuracy_and_no_more_opposite_feel_than_measured(path, floor, ceiling):
+    rows = scenes.load_examples(path)
+    got = [read_words(text, "") for _, text in rows]
+    styles = [g.style if g else "" for g in got]
+    right = sum(w == g for (w, _), g in zip(rows, styles, strict=True)) / len(rows)
+    opposite = [
+        (w, g, t) for (w, t), g in zip(rows, styles, strict=True) if scenes.opposite_feel(w, g)
+    ]
+    assert right >= floor, f"{right:.1%} of {path.name}"
+    assert len(opposite) <= ceiling, opposite
+
+
+def test_opposite_feel_pairs_are_the_composers():
+    # frightening on romance, comedy or pastoral; tender on action or horror; either way round
+    for scary in ("horror", "suspense"):
+        for bright in ("romance", "comedy", "pastoral"):
+            assert scenes.opposite_feel(scary, bright) and scenes.opposite_feel(bright, scary)
+    for tender in ("romance", "grief", "pastoral"):
+        assert scenes.opposite_feel(tender, "action") and scenes.opposite_feel(tender, "horror")
+    assert scenes.opposite_feel("grief", "comedy")
+    # neighbours are not opposites
+    for a, b in (("horror", "suspense"), ("action", "triumph"), ("mystery", "suspense")):
+        assert not scenes.opposite_feel(a, b)
+    assert all(a != b and {a, b} <= set(STYLES) for a, b in map(tuple, scenes.OPPOSITE_FEEL))
+
+
+def test_a_description_with_no_mood_word_and_the_words_that_decided_it():
+    reading = read_words("the coffin is lowered while the widow holds the boy's hand", "")
+    assert reading.style == "grief"
+    assert reading.decided_by and set(reading.decided_by) <= set(
+        "coffin lowered while widow holds boy's hand".split()
+    )
+    assert reading.valence < 0
+
+
+def test_a_mood_from_the_vocabulary_names_its_style_and_shade():
+    tense = read_words("she finds the letter under the floorboards", "Tense")
+    assert (tense.style, tense.decided_by) == ("suspense", ("mood: tense",))
+    assert tense.arousal > 0.4
+    tender, grief = read_words("", "tender"), read_words("", "grief")
+    assert tender.style == "romance" and tender.valence > 0.3 and tender.arousal < 0
+    assert (grief.valence, grief.arousal) == (STYLES["grief"].valence, STYLES["grief"].arousal)
+
+
+def test_the_reader_loads_from_the_wheel_with_no_network(tmp_path):
+    # A fresh process with HOME elsewhere (no cache), the hub told to stay offline, and every
+    # socket refused: the reader still loads and reads.
+    script = textwrap.dedent(
+        """
+        import socket
+        def refuse(*args, **kwargs):
+            raise AssertionError("the scene reader opened a network connection")
+        socket.socket.connect = refuse
+        socket.create_connection = refuse
+        socket.getaddrinfo = refuse
+        from cuebridge.engine.models.composer.words import read_words
+        print(read_words("a sword duel across the castle rooftops", "").style)
+        """
+    )
+    env = {
+        **os.environ,
+        "HOME": str(tmp_path),
+        "HF_HUB_OFFLINE": "1",
+        "XDG_CACHE_HOME": str(tmp_path),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "action"
+    assert not any(tmp_path.iterdir())  # nothing cached or downloaded
+
+
+def test_the_shared_mood_vocabulary_names_the_composers_styles():
+    from cuebridge.moods import MOODS, STYLE_NAMES
+
+    assert set(STYLE_NAMES) == set(STYLES)
+    assert {m.style for m in MOODS.values()} == set(STYLES)
+
+
+def test_the_cue_says_what_was_understood(tmp_path):
+    from cuebridge.engine.models.composer.model import ComposerModel
+    from cuebridge.engine.segment import GenerationOptions, Rate, Segment
+
+    model = ComposerModel()
+    prompt = "the coffin is lowered while the widow holds the boy's hand"
+    cue = model.generate(
+        Segment("cue-1", Rate(24), 48, prompt=prompt), GenerationOptions(), tmp_path
+    )
+    assert cue.feel.style == "grief" and cue.feel.source == "words"
+    words = cue.feel.decided_by.split(", ")
+    assert words and all(w in prompt for w in words)
+    cue = model.generate(
+        Segment("cue-2", Rate(24), 48, prompt=prompt, mood="playful"), GenerationOptions(), tmp_path
+    )
+    assert (cue.feel.style, cue.feel.decided_by) == (
+        "comedy",
+        "mood: playful",
+    )
+
+
+def test_a_close_call_between_opposite_feels_hedges():
+    from cuebridge.engine.models.composer.words import scene_reader
+
+    reader = scene_reader()
+    scores = np.zeros(len(reader.styles))
+
+    def score(**by_style):
+        row = scores.copy()
+        for style, value in by_style.items():
+            row[reader.styles.index(style)] = value
+        return reader.styles[reader.choose(row)]
+
+    # horror just ahead of romance: mystery, wrong for neither, when it is next
+    assert score(horror=0.30, romance=0.29, mystery=0.2) == "mystery"
+    # a clear lead, or a close call between neighbours, is kept
+    assert score(horror=0.30, romance=0.30 - scenes.HEDGE_MARGIN - 0.01) == "horror"
+    assert score(horror=0.30, suspense=0.29, romance=0.28) == "horror"
