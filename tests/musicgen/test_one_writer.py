@@ -57,7 +57,7 @@ def test_both_models_deliver_through_the_one_writer(musicgen, tmp_path, monkeypa
     talk = Segment(seg.id, seg.rate, 96, cut_frames=(40,), mood="tense", seed=3,
                    speech=((30, 66),))  # fmt: skip
     # Without thinning, the only difference the speech makes is the writer's dip.
-    options = GenerationOptions(top_k=20, loudness_lufs=TARGET, extra={"thin": "off"})
+    options = GenerationOptions(top_k=20, loudness_lufs=TARGET, thin_under_dialogue=False)
     dips = {}
     for model in (ComposerModel(), musicgen):
         plain = model.generate(seg, options, tmp_path / model.name / "plain")
