@@ -63,8 +63,9 @@ def score(stub, timeline: Path, out: Path) -> tuple[float, float, float, float]:
     cpu0 = tree_cpu_s()
     t0 = time.perf_counter()
     job = stub.StartScore(bpb.ScoreRequest(timeline_path=str(timeline), output_path=str(out)))
-    for event in stub.WatchScore(bpb.ScoreRef(score_id=job.id)):
-        job = event.score
+    for _ in stub.WatchScore(bpb.ScoreRef(score_id=job.id)):
+        pass
+    job = stub.GetScore(bpb.ScoreRef(score_id=job.id))  # events carry deltas
     wall = time.perf_counter() - t0
     assert job.state == pb.JOB_STATE_SUCCEEDED, job.message
     music = sum(

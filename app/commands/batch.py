@@ -155,9 +155,9 @@ def _run_batch(
 
 
 def _follow_score(stub: bpb_grpc.BridgeStub, score_id: str) -> bpb.ScoreJob:
-    for event in stub.WatchScore(bpb.ScoreRef(score_id=score_id)):
-        job = event.score
-    return job
+    for _ in stub.WatchScore(bpb.ScoreRef(score_id=score_id)):
+        pass
+    return stub.GetScore(bpb.ScoreRef(score_id=score_id))  # events carry deltas, not the result
 
 
 def _say_reel(request: bpb.ScoreRequest, final: bpb.ScoreJob | str, quiet: bool) -> None:

@@ -1,9 +1,5 @@
 """How each cue is made: the options `score` and `batch` share, as one typed object, and the one
-function that maps them onto the contract (GenerationOptions and its `extra`).
-
-The contract is growing typed fields for what `extra` carries today (duck, thin, guidance): when
-it does, `generation_options` is the only place to change.
-"""
+function that maps them onto the contract's typed GenerationOptions."""
 
 from __future__ import annotations
 
@@ -16,9 +12,16 @@ from typing import Any
 import click
 
 from cuebridge.app.commands.common import EXIT_BAD_INPUT, fail
+from cuebridge.bridge.dialogue import ducking_from_text
 from cuebridge.v1 import engine_pb2 as pb
 
 GUIDANCE_MODES = ("auto", "ossl", "text-and-video-null")
+_GUIDANCE = {
+    "": pb.GUIDANCE_MODE_UNSPECIFIED,
+    "auto": pb.GUIDANCE_MODE_AUTO,
+    "ossl": pb.GUIDANCE_MODE_OSSL,
+    "text-and-video-null": pb.GUIDANCE_MODE_TEXT_AND_VIDEO_NULL,
+}
 
 
 @dataclass(frozen=True)
@@ -38,24 +41,21 @@ class CueOptions:
 
 def generation_options(cue: CueOptions) -> pb.GenerationOptions:
     """The contract's form of `cue`: the one mapping from CLI options to what the engine reads."""
-    extra: dict[str, str] = {}
-    if cue.duck:
-        extra["duck"] = cue.duck
-    if cue.thin_under_dialogue is not None:
-        extra["thin"] = "on" if cue.thin_under_dialogue else "off"  # engine/mix.py reads it
-    if cue.guidance_mode:
-        extra["guidance"] = cue.guidance_mode  # the musicgen-video model reads it
-    return pb.GenerationOptions(
+    options = pb.GenerationOptions(
         model=cue.model,
         soundfont=str(cue.soundfont.resolve()) if cue.soundfont else "",
         loudness_lufs=cue.loudness,
         stems=cue.stems,
         takes=cue.takes,
         guidance_scale=cue.guidance_scale,
+        guidance_mode=_GUIDANCE[cue.guidance_mode],
         temperature=cue.temperature,
         top_k=cue.top_k,
-        extra=extra,
+        ducking=ducking_from_text(cue.duck),
     )
+    if cue.thin_under_dialogue is not None:
+        options.thin_under_dialogue = cue.thin_under_dialogue
+    return options
 
 
 def duck_ok(text: str) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from fractions import Fraction
 from pathlib import Path
@@ -221,6 +220,7 @@ def run_score(session: Session, request: bpb.ScoreRequest, as_json: bool) -> int
             click.echo("cancelled: run the same command again to resume", err=True)
             return EXIT_INTERRUPTED
         bar.close()
+        job = stub.GetScore(bpb.ScoreRef(score_id=job.id))  # events carry deltas, not the result
     return report_score(job, as_json)
 
 
@@ -242,12 +242,10 @@ def report_score(job: bpb.ScoreJob, as_json: bool) -> int:
     for p in result.placements:
         click.echo(
             f"{p.record_in_timecode}-{p.record_out_timecode}  {p.track_name:<8} "
-            f"{p.name}  {feel_note(p.cue.metadata)}  ->  {p.cue.audio_path}"
+            f"{p.name}  {feel_note(p.cue.feel)}  ->  {p.cue.audio_path}"
             f"{'  (unchanged, reused)' if p.reused else ''}"
         )
-    spoken = [
-        len(json.loads(p.cue.metadata.get("dialogue.speech_s") or "[]")) for p in result.placements
-    ]
+    spoken = [len(p.cue.speech) for p in result.placements]
     if any(spoken):
         click.echo(
             f"dialogue read: {sum(spoken)} line(s) under {sum(1 for n in spoken if n)} cue(s); "

@@ -13,7 +13,7 @@ loudness (`engine.mastering`), and writes two files per cue into the output fold
   further in a DAW.
 
 The feel comes, in order of precedence, from the `feel` argument (a picture analysis), from
-`options.extra["valence"]` / `["arousal"]` (numbers in [-1, 1]), or from the segment's mood and
+`options.feel` (valence / arousal in [-1, 1], a style), or from the segment's mood and
 prompt words (`composer/words.py` says how words become a feel and a style).
 """
 
@@ -58,8 +58,9 @@ from cuebridge.engine.models.composer.soundfont import (
     resolve_soundfont,
     soundfont_problem,
 )
+from cuebridge.engine.models.composer.styles import STYLES
 from cuebridge.engine.models.composer.words import decided_by, words_version
-from cuebridge.engine.segment import GenerationOptions, Segment
+from cuebridge.engine.segment import CueFeel, GenerationOptions, Segment
 from cuebridge.engine.settings import EngineSettings
 from cuebridge.worker_process import spawn_pool
 
@@ -203,6 +204,13 @@ class ComposerModel(CueModel):
         font = self._playable(given_font)
         load_soundfont(font)
         feel, source, picture = self._choose_feel(segment, options, feel)
+        if options.feel.style:  # the job named a style
+            if options.feel.style not in STYLES:
+                raise CueError(
+                    f"segment {segment.id!r}: style {options.feel.style!r} is not one of the "
+                    f"composer's: {', '.join(sorted(STYLES))}"
+                )
+            feel = replace(feel, style=options.feel.style)
         # The arrangement thins under the lines unless the job says not to (mix.py).
         written = segment if thin_under_dialogue(options) else replace(segment, speech=())
         midi, plan = compose_segment(written, feel)
@@ -230,15 +238,8 @@ class ComposerModel(CueModel):
         performance.facts = {
             "prompt": segment.prompt,
             "mood": segment.mood,
-            "valence": f"{feel.valence:.3f}",
-            "arousal": f"{feel.arousal:.3f}",
-            "feel_source": source,
             "tempo_bpm": f"{plan.tempo_bpm:.1f}",
             "key": plan.key.name,
-            "style": plan.style.name,
-            # What was understood: the style and what decided it (scenes.py, words.py).
-            "feel.style": plan.style.name,
-            "feel.decided_by": ", ".join(decided_by(segment.prompt, segment.mood, source)),
             "meter": plan.meter_name,
             "seed": str(segment.seed),
             "cuts_honoured": ",".join(f"{t:.3f}" for t in plan.cuts_s),
@@ -249,6 +250,14 @@ class ComposerModel(CueModel):
             **picture,
         }
         performance.warnings = [w for w in picture.get("picture.warnings", "").split(" | ") if w]
+        # What was understood: the style and what decided it (scenes.py, words.py), typed.
+        performance.feel = CueFeel(
+            plan.style.name,
+            feel.valence,
+            feel.arousal,
+            ", ".join(decided_by(segment.prompt, segment.mood, source)),
+            source,
+        )
         return write_cue(self.name, segment, options, performance, out_dir)
 
     def warm_up(self) -> None:
@@ -276,7 +285,8 @@ class ComposerModel(CueModel):
         """
         if feel is not None:
             return feel, "given", {}
-        if "valence" in options.extra or "arousal" in options.extra:
+        asked = options.feel
+        if asked.valence is not None or asked.arousal is not None:
             return _feel_from_options(segment, options), "options", {}
         words = feel_from_words(segment.prompt, segment.mood)
         if not any(m.path for m in segment.media):
@@ -331,15 +341,15 @@ def picture_change_at_cuts(pic, cuts_s: list[float]) -> tuple[tuple[float, float
 def _feel_from_options(segment: Segment, options: GenerationOptions) -> Feel:
     values = {}
     for axis in ("valence", "arousal"):
-        text = options.extra.get(axis, "0")
-        try:
-            values[axis] = float(text)
-        except ValueError:
+        value = getattr(options.feel, axis)
+        value = 0.0 if value is None else value
+        if not -1.0 <= value <= 1.0:  # NaN too: an old client's "valence=very"
             raise CueError(
-                f"segment {segment.id!r}: option {axis}={text!r} is not a number; give a "
-                "value between -1 and 1."
-            ) from None
-    return Feel(values["valence"], values["arousal"])
+                f"segment {segment.id!r}: option {axis} {value} is not a number in [-1, 1]; "
+                "give a value between -1 and 1."
+            )
+        values[axis] = value
+    return Feel(values["valence"], values["arousal"], style=options.feel.style)
 
 
 def _check_segment(segment: Segment) -> None:
