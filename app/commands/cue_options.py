@@ -51,8 +51,9 @@ def generation_options(cue: CueOptions) -> pb.GenerationOptions:
         guidance_mode=_GUIDANCE[cue.guidance_mode],
         temperature=cue.temperature,
         top_k=cue.top_k,
-        ducking=ducking_from_text(cue.duck),
     )
+    if cue.duck:
+        options.ducking.CopyFrom(ducking_from_text(cue.duck))
     if cue.thin_under_dialogue is not None:
         options.thin_under_dialogue = cue.thin_under_dialogue
     return options

@@ -32,14 +32,17 @@ def test_each_option_lands_in_its_field_of_the_contract():
                   "--duck", "off", "--no-thin-under-dialogue", "--stems")  # fmt: skip
     assert got["model"] == "musicgen-video" and got["takes"] == 3 and got["top_k"] == 120
     assert got["guidance_scale"] == 4.5 and got["temperature"] == 0.9 and got["stems"]
-    assert got["extra"] == {"duck": "off", "thin": "off", "guidance": "ossl"}
+    assert got["ducking"] == {"off": True} and got["thin_under_dialogue"] is False
+    assert got["guidance_mode"] == "GUIDANCE_MODE_OSSL" and "extra" not in got
+    assert _parsed("--duck", "-9 dB")["ducking"] == {"depth_db": -9.0}
 
 
 def test_unset_options_leave_the_engine_its_defaults():
     got = _parsed()
     assert "extra" not in got and "takes" not in got and "guidance_scale" not in got
+    assert "ducking" not in got and "thin_under_dialogue" not in got and "guidance_mode" not in got
     assert got["loudness_lufs"] == -24.0
-    assert _parsed("--thin-under-dialogue")["extra"] == {"thin": "on"}
+    assert _parsed("--thin-under-dialogue")["thin_under_dialogue"] is True
 
 
 def test_score_and_batch_refuse_a_bad_option_before_scoring(cli, demo24, tmp_path):
