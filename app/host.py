@@ -17,6 +17,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from cuebridge.app import memory
+from cuebridge.app.port_owner import port_owner
 from cuebridge.app.settings import engine_settings
 from cuebridge.bridge.http_gateway import HttpGateway, start_http_gateway
 from cuebridge.bridge.score_store import ScoreStore
@@ -135,18 +136,21 @@ def start_server(
         registry = ray_registry(settings, ray_plan or RayPlan())
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=SERVER_THREADS),
-        options=CHANNEL_OPTIONS,
+        # gRPC sets SO_REUSEPORT on Linux by default: a second serve would bind beside the first
+        options=[*CHANNEL_OPTIONS, ("grpc.so_reuseport", 0)],
         interceptors=[TokenInterceptor(token)] if token else [],
     )
-    if tls:
-        bound = server.add_secure_port(f"{host}:{port}", server_credentials(tls))
-    else:
-        bound = server.add_insecure_port(f"{host}:{port}")
+    try:
+        if tls:
+            bound = server.add_secure_port(f"{host}:{port}", server_credentials(tls))
+        else:
+            bound = server.add_insecure_port(f"{host}:{port}")
+    except RuntimeError:  # newer grpcio raises where older ones returned 0
+        bound = 0
     if bound == 0:
-        raise OSError(
-            f"cannot listen on {host}:{port}: is another cuebridge already serving? "
-            "Pick another --port"
-        )
+        owner = port_owner(port) if port else None
+        held = f"{owner} already listens there" if owner else "is another cuebridge serving?"
+        raise OSError(f"cannot listen on {host}:{port}: {held}; stop it or pick another --port")
     internal = internal_target(server, host, bound, tls)  # how this process calls itself
     names = [BRIDGE_SERVICE]
     jobs = None

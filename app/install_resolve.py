@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 from cuebridge.bridge.errors import BridgeError
 from cuebridge.bridge.security import token_path
+from cuebridge.safe_files import replacing
 
 PLUGINS = Path(__file__).resolve().parents[1] / "plugins"
 RESOLVE_SCRIPT = "cuebridge_score.py"
@@ -104,11 +104,5 @@ def _settings(path: Path, bridge_url: str | None, token_file: Path | None) -> di
 
 def _write_atomic(path: Path, data: bytes) -> None:
     # Resolve may read the script while we write it: it sees the old file or the new, never half.
-    fd, scratch = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(scratch, path)
-    except BaseException:
-        Path(scratch).unlink(missing_ok=True)
-        raise
+    with replacing(path, mode=0o600) as (fh, _):  # private, as mkstemp made it before
+        fh.write(data)

@@ -18,8 +18,6 @@ from __future__ import annotations
 import csv
 import io
 import math
-import os
-import tempfile
 from fractions import Fraction
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -28,6 +26,7 @@ import opentimelineio as otio
 
 from cuebridge.bridge.errors import TimelineError
 from cuebridge.bridge.timeline_io import read_timeline, timeline_rate
+from cuebridge.safe_files import replacing
 
 COLUMNS = (
     "Cue No",
@@ -50,9 +49,18 @@ SCORE_ROLE = "score"
 
 
 def cue_sheet_path(timeline_path: str | Path) -> Path:
-    """Where a scored timeline's cue sheet goes: beside it, `<name>.cuesheet.csv`."""
+    """Where a scored timeline's cue sheet goes: beside it, `<name>.cuesheet.csv` for an .otio,
+    `<name>.<format>.cuesheet.csv` for any other format, so that scoring one cut to .aaf and
+    then to .xml keeps two sheets."""
     path = Path(timeline_path)
-    return path.with_name(f"{path.stem}.cuesheet.csv")
+    name = path.stem if path.suffix.lower() == ".otio" else path.name
+    return path.with_name(f"{name}.cuesheet.csv")
+
+
+def check_cue_sheet(out: str | Path, *, force: bool = False) -> None:
+    """Before any work: a cue sheet already filed is replaced only with --force."""
+    if Path(out).exists() and not force:
+        raise TimelineError(out, "already exists", "pass --force to replace it, or another -o")
 
 
 def cue_rows(timeline: otio.schema.Timeline, track_name: str = "Score") -> list[dict[str, str]]:
@@ -103,14 +111,8 @@ def write_cue_sheet(
     writer = csv.DictWriter(text, fieldnames=COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     writer.writerows(cue_rows(timeline, track_name))
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as fh:
-            fh.write(text.getvalue())
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with replacing(out) as (fh, _):  # with the umask's mode, like the timeline beside it
+        fh.write(text.getvalue().encode("utf-8-sig"))
     return out
 
 
@@ -120,8 +122,7 @@ def cue_sheet_for(
     """`cuebridge cuesheet`: the cue sheet of an existing scored timeline."""
     scored = Path(scored)
     out = Path(out) if out else cue_sheet_path(scored)
-    if out.exists() and not force:
-        raise TimelineError(out, "already exists", "pass --force to replace it")
+    check_cue_sheet(out, force=force)
     timeline = read_timeline(scored)
     if not cue_rows(timeline):
         raise TimelineError(

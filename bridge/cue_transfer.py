@@ -14,13 +14,15 @@ import hashlib
 import logging
 import os
 import re
-import uuid
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import grpc
 
 from cuebridge.contract import cue_file_stem
+from cuebridge.safe_files import temp_beside
 from cuebridge.v1 import engine_pb2 as pb
 from cuebridge.v1 import engine_pb2_grpc as pb_grpc
 
@@ -30,10 +32,19 @@ ATTEMPTS = 2
 PARALLEL_FETCHES = 4  # a few streams at once hide the round trips; the network does the rest
 SUFFIXES = {"audio": ".wav", "midi": ".mid"}
 STEM = "stem:"  # a stem's kind is "stem:<section>", e.g. "stem:Winds and Brass"
+# A stream that goes this long without a chunk is a stalled engine, not a slow network: an
+# engine sends a file's chunks as fast as it reads them from its own disk.
+IDLE_S = 30.0
+MAX_FILE_BYTES = 4 * 1024**3  # a WAV's RIFF sizes cannot describe more
 
 
 class DamagedTransfer(Exception):
     """The bytes that arrived are not the file the engine described."""
+
+
+class StalledTransfer(Exception):
+    """The engine stopped sending in the middle of a cue's files (not retried: it would stall
+    again, and the editor waits for each attempt)."""
 
 
 def fetch_cues(
@@ -50,7 +61,7 @@ def fetch_cues(
         for sid, future in futures.items():
             try:
                 fetched[sid] = future.result()
-            except (grpc.RpcError, DamagedTransfer, OSError) as exc:
+            except (grpc.RpcError, DamagedTransfer, StalledTransfer, OSError) as exc:
                 failed.append(
                     pb.SegmentResult(
                         segment_id=sid, state=pb.SEGMENT_STATE_FAILED, error=_problem(exc, cue_dir)
@@ -87,9 +98,11 @@ def _fetch_once(
     stem = cue_file_stem(segment_id)
     written: dict[str, Path] = {}
     current: _IncomingFile | None = None
+    request = pb.CueFilesRequest(job_id=job_id, segment_id=segment_id)
+    stream = engine.ReadCueFiles(request, timeout=timeout)
+    watchdog = _Watchdog(stream, IDLE_S)
     try:
-        request = pb.CueFilesRequest(job_id=job_id, segment_id=segment_id)
-        for chunk in engine.ReadCueFiles(request, timeout=timeout):
+        for chunk in watchdog.chunks():
             if chunk.kind:
                 if current is not None:
                     written[current.kind] = current.commit()
@@ -103,11 +116,46 @@ def _fetch_once(
             written[current.kind] = current.commit()
             current = None
     finally:
+        watchdog.stop()
         if current is not None:
             current.discard()
     if "audio" not in written:
         raise DamagedTransfer("the engine sent no audio file")
     return written
+
+
+class _Watchdog:
+    """Cancels the stream when no chunk came for `idle_s`; the cancel then reads as a stall."""
+
+    def __init__(self, stream, idle_s: float):
+        self.stream, self.idle_s = stream, idle_s
+        self.last = time.monotonic()
+        self.stalled = False
+        self.done = threading.Event()
+        threading.Thread(target=self._watch, daemon=True, name="cue-fetch-idle").start()
+
+    def _watch(self) -> None:
+        while not self.done.wait(min(self.idle_s, 1.0) / 4):
+            if time.monotonic() - self.last > self.idle_s:
+                self.stalled = True
+                self.stream.cancel()
+                return
+
+    def chunks(self):
+        try:
+            for chunk in self.stream:
+                self.last = time.monotonic()
+                yield chunk
+        except grpc.RpcError:
+            if self.stalled:
+                raise StalledTransfer(
+                    f"the engine sent nothing for {self.idle_s:g} s in the middle of the cue"
+                ) from None
+            raise
+
+    def stop(self) -> None:
+        self.done.set()
+        self.stream.cancel()  # a stream left behind (a bad file, say) stops sending now
 
 
 def _suffix(kind: str) -> str:
@@ -125,12 +173,21 @@ class _IncomingFile:
     def __init__(self, kind: str, target: Path, header: pb.CueFileChunk):
         self.kind, self.target = kind, target
         self.size, self.sha256 = header.size, header.sha256
-        self.tmp = target.parent / f".{target.name}.{uuid.uuid4().hex[:8]}.tmp"
-        self.file = open(self.tmp, "wb")
+        if self.size > MAX_FILE_BYTES:
+            raise DamagedTransfer(
+                f"{target.name}: the engine declares {self.size} bytes, more than a cue file "
+                f"can hold ({MAX_FILE_BYTES})"
+            )
+        fd, self.tmp = temp_beside(target)  # never through a planted name
+        self.file = os.fdopen(fd, "wb")
         self.digest = hashlib.sha256()
         self.written = 0
 
     def write(self, data: bytes) -> None:
+        if self.written + len(data) > self.size:  # the declared size is the bound, not a hint
+            raise DamagedTransfer(
+                f"{self.target.name}: the engine sent more than the {self.size} bytes declared"
+            )
         self.file.write(data)
         self.digest.update(data)
         self.written += len(data)
@@ -174,4 +231,6 @@ def _problem(exc: Exception, cue_dir: Path) -> str:
             f"cannot write the cue into {cue_dir}: {exc.strerror or exc}; free some space or "
             "choose another --cue-dir"
         )
+    if isinstance(exc, StalledTransfer):
+        return f"the cue could not be fetched: {exc}; check the engine machine, then score again"
     return f"the cue arrived damaged twice from the engine ({exc}): score again"

@@ -54,6 +54,26 @@ def cue_feel(cue: pb.Cue) -> dict[str, str]:
     }
 
 
+def cue_speech_lines(cue: pb.Cue) -> int:
+    """How many lines of dialogue the engine made room for under a cue. (One place to read them.)"""
+    try:
+        spans = json.loads(cue.metadata.get("dialogue.speech_s") or "[]")
+    except ValueError:
+        return 0  # a damaged note costs the report line, never the placement
+    return len(spans) if isinstance(spans, list) else 0
+
+
+def dialogue_note(cues) -> str:
+    """What the plugins report when the music made room for speech: "" when no cue did."""
+    spoken = [n for n in (cue_speech_lines(c) for c in cues) if n]
+    if not spoken:
+        return ""
+    return (
+        f"dialogue read: {sum(spoken)} line(s) under {len(spoken)} cue(s), "
+        "the music dips and thins there"
+    )
+
+
 def plan_placement(request: bpb.PlanRequest, result: bpb.ScoreResult) -> bpb.PlacementPlan:
     host = request.host or "resolve"
     if host not in FIRST_INDEX:
@@ -126,6 +146,7 @@ def plan_placement(request: bpb.PlanRequest, result: bpb.ScoreResult) -> bpb.Pla
         clips=out,
         warnings=warnings,
         hit_point_max_frames=HIT_POINT_MAX_FRAMES,
+        dialogue_note=dialogue_note(p.cue for p, _, _ in clips),
     )
 
 
@@ -262,9 +283,12 @@ def _marker(
 
 def parse_times(request: bpb.TimeRequest) -> bpb.TimeAnswer:
     rate = parse_rate(request.rate or "24", request.drop_frame)
+    bases = list(request.lane_names) or [DEFAULT_LANE]
     return bpb.TimeAnswer(
         rate=pb.Rate(num=rate.rate.numerator, den=rate.rate.denominator),
         drop_frame=rate.drop_frame,
         frames=[parse_timecode(t, rate) for t in request.timecodes],
         timecodes=[timecode(f, rate) for f in request.frames],
+        marker_kinds=[marker_kind(m.name, round(m.duration_frames)) for m in request.markers],
+        score_lanes=[any(is_lane_name(n, b) for b in bases) for n in request.track_names],
     )

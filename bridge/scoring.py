@@ -8,7 +8,6 @@ timeline. Between them the caller asks the engine for cues.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import opentimelineio as otio
 
-from cuebridge.bridge.cue_sheet import cue_sheet_path, write_cue_sheet
+from cuebridge.bridge.cue_sheet import check_cue_sheet, cue_sheet_path, write_cue_sheet
 from cuebridge.bridge.destinations import check_cue_folder
 from cuebridge.bridge.dialogue import DialogueChoice, with_dialogue
 from cuebridge.bridge.errors import BridgeError, TimelineError
@@ -40,6 +39,7 @@ from cuebridge.bridge.timeline_io import (
     write_timeline,
 )
 from cuebridge.contract import cue_file_stem
+from cuebridge.safe_files import replacing
 from cuebridge.v1.engine_pb2 import Cue
 
 log = logging.getLogger(__name__)
@@ -98,8 +98,9 @@ def prepare(options: ScoreOptions) -> PreparedScore:
         rate=options.rate,
         media_dirs=options.media_dirs,
         defaults=options.defaults,
-        check=lambda: check_output(
-            out, force=options.force, protect=(src,), allowed=SCORE_SUFFIXES
+        check=lambda: (
+            check_output(out, force=options.force, protect=(src,), allowed=SCORE_SUFFIXES),
+            check_cue_sheet(cue_sheet_path(out), force=options.force),
         ),
     )
     warnings = mood_overrides(segments, options.defaults.mood)
@@ -140,9 +141,8 @@ def _score_identity(src: Path, out: Path) -> str:
 def _claim_cue_dir(cue_dir: Path, owner: str) -> None:
     try:
         cue_dir.mkdir(parents=True, exist_ok=True)
-        tmp = cue_dir / f"{CUE_DIR_OWNER}.{os.getpid()}.tmp"
-        tmp.write_text(owner + "\n")
-        os.replace(tmp, cue_dir / CUE_DIR_OWNER)
+        with replacing(cue_dir / CUE_DIR_OWNER) as (fh, _):
+            fh.write((owner + "\n").encode())
     except OSError as exc:
         raise TimelineError(
             cue_dir, f"cannot write cues there ({exc.strerror or exc})", "choose another --cue-dir"

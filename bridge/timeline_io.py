@@ -118,12 +118,33 @@ def write_timeline(
             spell_aaf(tmp, timeline)
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
+        _check_written(tmp, path, timeline)
         os.replace(tmp, path)
+    except TimelineError:
+        raise
     except Exception as exc:
         raise TimelineError(path, f"cannot be written as {suffix[1:]}: {_reason(exc)}") from exc
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return path
+
+
+def _check_written(tmp: Path, path: Path, timeline: otio.schema.Timeline) -> None:
+    """A writer can return success on a full disk (OTIO's did, on ENOSPC): before the rename,
+    what is on disk must be there and read back as a timeline."""
+    size = tmp.stat().st_size
+    try:
+        if size == 0:
+            raise ValueError("nothing was written")
+        # Read back only: a format may rightly drop what it cannot hold (an EDL, audio tracks).
+        read_timeline(tmp, rate=timeline_rate(timeline))
+    except (TimelineError, ValueError) as exc:
+        problem = exc.problem if isinstance(exc, TimelineError) else str(exc)
+        raise TimelineError(
+            path,
+            f"was not written whole ({size} bytes; {problem}); the previous file is untouched",
+            f"is the disk full? free space in {path.parent} and run again",
+        ) from exc
 
 
 def _fit_for(suffix: str, timeline: otio.schema.Timeline) -> otio.schema.Timeline:

@@ -9,8 +9,6 @@ sees half a cue and a failed write never destroys the previous one.
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 import wave
 from fractions import Fraction
 from pathlib import Path
@@ -18,52 +16,16 @@ from pathlib import Path
 import numpy as np
 
 from cuebridge.engine.cue import SAMPLE_RATE, SAMPLE_WIDTH_BYTES
+from cuebridge.safe_files import replacing
 
 _FULL_SCALE_24 = 2**23 - 1
 _SILENCE_DB = -200.0  # what the meters report for digital silence
 
 
-def new_file_mode() -> int:
-    """The mode open(2) gives a new file under this process's umask (0644 under 022).
-
-    mkstemp makes 0600 files; cues live on storage a studio shares, like the timelines that
-    point at them, so they get the mode any other new file would."""
-    return 0o666 & ~_umask()
-
-
-def _umask() -> int:
-    # /proc says it without changing it (os.umask must set it to read it: racy in a server).
-    try:
-        with open("/proc/self/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
 def write_bytes_atomic(path: str | Path, data: bytes) -> None:
-    """Write `data` to `path` via a temporary file in the same folder and os.replace."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, new_file_mode())
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())  # on disk before the name says it is done
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _fsync(path: str | Path) -> None:
-    with open(path, "rb") as fh:
-        os.fsync(fh.fileno())
+    """Write `data` to `path` via a fresh temporary file in the same folder and os.replace."""
+    with replacing(path) as (fh, _):
+        fh.write(data)
 
 
 def to_pcm24(audio: np.ndarray) -> bytes:
@@ -78,22 +40,12 @@ def write_wav(path: str | Path, audio: np.ndarray, sample_rate: int = SAMPLE_RAT
     """Write (samples, channels) float audio as 24-bit PCM WAV, atomically."""
     audio = _as_2d(audio)
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, new_file_mode())
-    finally:
-        os.close(fd)
-    try:
-        with wave.open(tmp, "wb") as w:
+    with replacing(path) as (fh, _):
+        with wave.open(fh, "wb") as w:
             w.setnchannels(audio.shape[1])
             w.setsampwidth(SAMPLE_WIDTH_BYTES)
             w.setframerate(sample_rate)
             w.writeframes(to_pcm24(audio))
-        _fsync(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def read_wav(path: str | Path) -> tuple[np.ndarray, int]:

@@ -40,11 +40,12 @@ from scipy.signal import butter, sosfilt, sosfilt_zi
 
 from cuebridge import engine
 from cuebridge.engine import mastering
-from cuebridge.engine.audio import new_file_mode, to_pcm24, write_bytes_atomic, write_wav
+from cuebridge.engine.audio import to_pcm24, write_wav
 from cuebridge.engine.cue import SAMPLE_RATE, SAMPLE_WIDTH_BYTES, Cue, cue_file_stem
 from cuebridge.engine.errors import CueError
 from cuebridge.engine.mix import duck_under_speech
 from cuebridge.engine.segment import GenerationOptions, Segment
+from cuebridge.safe_files import replacing, temp_beside
 
 Blocks = Callable[[], Iterator[np.ndarray]]
 DC_BLOCK_HZ = 20.0
@@ -98,9 +99,10 @@ def write_cue(
     p = performance
     streamed = callable(p.audio) and not p.parts and not segment.speech and p.reference is None
     if streamed:
-        raw = out_dir / f".{stem}.raw.tmp"
+        # The raw tape is scratch: a fresh temp file (never a planted name), never renamed.
+        fd, raw = temp_beside(out_dir / f"{stem}.raw")
         try:
-            with open(raw, "w+b") as fh:
+            with os.fdopen(fd, "w+b") as fh:
                 tape = mastering.FileTape(fh, 0)
                 level = _shape_to_tape(p, p.audio, num_samples, target, tape)
                 _write_pair(wav_path, tape, midi_path, p.midi, level.pop("gain_db"))
@@ -329,34 +331,40 @@ def _write_pair(
     """Both files land, or neither: a cue is never half-written beside its MIDI. `audio` is an
     array, or a file tape, written out block by block with a plain gain of `gain_db`. No MIDI
     bytes: the WAV alone."""
-    wav_tmp = wav_path.with_name(f".{wav_path.name}.pair.tmp")
-    midi_tmp = midi_path.with_name(f".{midi_path.name}.pair.tmp")
-    try:
+    # Fresh temp files beside each (never a planted name), renamed only once both are whole.
+    with replacing(wav_path, rename=False) as (wav_fh, wav_tmp):
         if isinstance(audio, mastering.FileTape):
-            _wav_from_tape(wav_tmp, audio, gain_db)
+            _wav_from_tape(wav_fh, audio, gain_db)
         else:
-            write_wav(wav_tmp, audio)
+            with wave.open(wav_fh, "wb") as w:
+                _wav_header(w, audio.shape[1])
+                w.writeframes(to_pcm24(audio))
+    midi_tmp = None
+    try:
         if midi_bytes:
-            write_bytes_atomic(midi_tmp, midi_bytes)
+            with replacing(midi_path, rename=False) as (midi_fh, midi_tmp):
+                midi_fh.write(midi_bytes)
         os.replace(wav_tmp, wav_path)
-        if midi_bytes:
+        if midi_tmp is not None:
             os.replace(midi_tmp, midi_path)
     finally:
         wav_tmp.unlink(missing_ok=True)
-        midi_tmp.unlink(missing_ok=True)
+        if midi_tmp is not None:
+            midi_tmp.unlink(missing_ok=True)
 
 
-def _wav_from_tape(wav_path: Path, tape: mastering.FileTape, gain_db: float) -> None:
+def _wav_header(w: wave.Wave_write, channels: int) -> None:
+    w.setnchannels(channels)
+    w.setsampwidth(SAMPLE_WIDTH_BYTES)
+    w.setframerate(SAMPLE_RATE)
+
+
+def _wav_from_tape(fh, tape: mastering.FileTape, gain_db: float) -> None:
     gain = mastering.gain_factor(gain_db)
-    with wave.open(str(wav_path), "wb") as w:
-        w.setnchannels(tape.channels)
-        w.setsampwidth(SAMPLE_WIDTH_BYTES)
-        w.setframerate(SAMPLE_RATE)
+    with wave.open(fh, "wb") as w:
+        _wav_header(w, tape.channels)
         for _, block in mastering.chunks(tape):
             w.writeframes(to_pcm24(block * gain if gain_db else block))
-    os.chmod(wav_path, new_file_mode())
-    with open(wav_path, "rb") as fh:
-        os.fsync(fh.fileno())
 
 
 def midi_bytes(midi) -> bytes:

@@ -28,6 +28,7 @@ from cuebridge.engine.registry import ModelRegistry
 from cuebridge.engine.segment import GenerationOptions, Segment
 from cuebridge.engine.states import FINAL_JOB_STATES, JobState, SegmentState
 from cuebridge.engine.store import JobStore
+from cuebridge.safe_files import replacing, temp_beside
 
 log = logging.getLogger(__name__)
 
@@ -199,6 +200,10 @@ class JobQueue:
     def cancel(self, job_id: str) -> Job:
         job = self.get(job_id)
         job.cancel_requested.set()
+        if not job.finished:
+            # Kept at once: an engine killed before the cue in progress ends must not resume
+            # the job (the job's own end writes its final state over this one).
+            self.store.set_job_state(job.id, JobState.CANCELLED)
         return job
 
     @property
@@ -334,7 +339,7 @@ class JobQueue:
     def _turn(self, job: Job, q: queue.Queue[Job | None]) -> None:
         """One batch of the job, then the job goes to the back of its queue: a 400-cue score
         shares the device with an editor's one-cue request instead of holding it to its end."""
-        if job.state == JobState.QUEUED:
+        if job.state == JobState.QUEUED and not job.cancel_requested.is_set():
             with job.cond:
                 job.state = JobState.RUNNING
                 job._changed(-1)
@@ -532,15 +537,18 @@ def _copy_cue(cue: Cue, out_dir: Path, segment_id: str) -> Cue:
 
 def _link_into(src: str, dst: Path) -> str:
     if Path(src).resolve() != dst.resolve():
-        tmp = dst.with_name(f".{dst.name}.{uuid.uuid4().hex[:8]}.tmp")
+        # A hard link where the disk allows (os.link never follows what holds the name: it
+        # fails), else a copy into a fresh temp file: never through a planted name.
+        fd, tmp = temp_beside(dst)
+        os.close(fd)
+        tmp.unlink()
         try:
-            try:
-                os.link(src, tmp)
-            except OSError:
-                shutil.copyfile(src, tmp)
+            os.link(src, tmp)
             os.replace(tmp, dst)
-        finally:
+        except OSError:
             tmp.unlink(missing_ok=True)
+            with replacing(dst) as (fh, _), open(src, "rb") as source:
+                shutil.copyfileobj(source, fh)
     return str(dst)
 
 

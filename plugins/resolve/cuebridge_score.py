@@ -44,8 +44,6 @@ CLIP_COLOR = "Orange"  # TimelineItem.SetClipColor names: Orange, Apricot, Yello
 MARKER_COLOR = "Cream"  # Timeline.AddMarker colours: Blue, Cyan, Green ... Sand, Cocoa, Cream
 ERROR_MARKER_COLOR = "Red"
 ERROR_MARKER_DATA = "cuebridge-error"
-# Resolve gives a plain marker a duration of one frame: only longer markers are cues.
-HIT_POINT_MAX_FRAMES = 1  # the contract's marker rule (PlacementPlan.hitPointMaxFrames)
 POLL_SECONDS = 0.5
 FINAL_STATES = (
     "JOB_STATE_SUCCEEDED",
@@ -227,8 +225,8 @@ class Bridge:
         """The placement plan: lanes, frames, markers and takes, in Resolve's terms."""
         return self.call("Bridge", "PlanPlacement", request)
 
-    def times(self, facts: Dict[str, Any], timecodes=(), frames=()) -> Dict[str, Any]:
-        """Rates and timecodes are read by the bridge (drop-frame included), never here."""
+    def times(self, facts, timecodes=(), frames=(), markers=(), tracks=(), lanes=()):
+        """Rates, timecodes and what kind each marker is are the bridge's, never read here."""
         return self.call(
             "Bridge",
             "ParseTime",
@@ -237,6 +235,9 @@ class Bridge:
                 "dropFrame": facts["drop_frame"],
                 "timecodes": list(timecodes),
                 "frames": [str(int(f)) for f in frames],
+                "markers": list(markers),
+                "trackNames": list(tracks),
+                "laneNames": list(lanes),
             },
         )
 
@@ -349,15 +350,17 @@ def playhead(timeline, facts: Dict[str, Any]) -> int:
     return int(facts["bridge"].times(facts, timecodes=[text])["frames"][0])
 
 
-def cue_markers(timeline) -> List[Tuple[int, Dict[str, Any]]]:
-    """Timeline markers longer than one frame, by frame from the timeline start."""
-    markers = timeline.GetMarkers() or {}
-    cues = []
-    for frame, info in markers.items():
-        duration = float(info.get("duration", 0) or 0)
-        if duration > HIT_POINT_MAX_FRAMES and not str(info.get("name", "")).startswith("Score: "):
-            cues.append((int(round(float(frame))), info))
-    return sorted(cues, key=lambda c: c[0])
+def cue_markers(timeline, facts: Dict[str, Any]) -> List[Tuple[int, Dict[str, Any]]]:
+    """The timeline's cue markers (the bridge says which are cues), by frame from its start."""
+    markers = sorted((int(round(float(f))), m) for f, m in (timeline.GetMarkers() or {}).items())
+    if not markers:
+        return []
+    asked = [
+        {"name": str(m.get("name") or ""), "durationFrames": float(m.get("duration") or 0)}
+        for _, m in markers
+    ]
+    kinds = facts["bridge"].times(facts, markers=asked).get("markerKinds") or []
+    return [fm for n, fm in enumerate(markers) if kinds[n : n + 1] == ["MARKER_KIND_CUE"]]
 
 
 def marked_range(timeline) -> Optional[Tuple[int, int]]:
@@ -390,7 +393,7 @@ def marked_range(timeline) -> Optional[Tuple[int, int]]:
 def choose_selection(timeline, facts: Dict[str, Any], mode: str = "auto") -> Dict[str, Any]:
     """What to score: the in/out range, or the cue markers. `mode`: auto, range or markers."""
     marks = marked_range(timeline) if mode in ("auto", "range") else None
-    markers = cue_markers(timeline) if mode in ("auto", "markers") else []
+    markers = cue_markers(timeline, facts) if mode in ("auto", "markers") else []
     nothing = (
         "nothing to score: mark the scene with an in and an out point (I and O), or lay a "
         "marker with a duration over each scene (its name is the prompt), then press Score again"
@@ -410,14 +413,12 @@ def choose_selection(timeline, facts: Dict[str, Any], mode: str = "auto") -> Dic
         return {
             "mode": "SEGMENT_MODE_RANGE",
             "range": text,
-            "ranges": [(mark_in, mark_out + 1 - mark_in)],
             "describe": "the marked range " + text,
         }
     if markers:
         return {
             "mode": "SEGMENT_MODE_MARKERS",
             "range": "",
-            "ranges": [(f, int(round(float(m["duration"])))) for f, m in markers],
             "describe": f"{len(markers)} cue marker(s)",
         }
     raise ScoreProblem(nothing)
@@ -602,25 +603,9 @@ def finish_score(resolve, plan: Plan, job: Dict[str, Any]) -> Report:
     ranked = sum(p.get("rankedTakes") or 0 for p in placed)
     if ranked:
         message += f"; {ranked} more ranked take(s) wait, disabled, on the {TAKES_TRACK!r} tracks"
-    message += dialogue_note(placements)
+    if getattr(plan, "dialogue_note", ""):
+        message += "; " + plan.dialogue_note
     return Report(True, message, placed=placed, warnings=warnings, **facts)
-
-
-def dialogue_note(placements) -> str:
-    """ "; dialogue read: ..." when the engine made room for speech under some cue."""
-    cues = lines = 0
-    for p in placements:
-        text = ((p.get("cue") or {}).get("metadata") or {}).get("dialogue.speech_s") or "[]"
-        try:
-            spans = json.loads(text)
-        except ValueError:
-            spans = []
-        if spans:
-            cues += 1
-            lines += len(spans)
-    if not cues:
-        return ""
-    return f"; dialogue read: {lines} line(s) under {cues} cue(s), the music dips and thins there"
 
 
 class ScoreSession:
@@ -840,10 +825,6 @@ def takes_lane(plan: Plan, score_id, segment_id: str, path: str, item) -> Tuple[
     return int(clip["laneIndex"]), make_lanes(plan.timeline, lanes)
 
 
-def _is_score_track(name: str, track_name: str = TRACK_NAME) -> bool:
-    return name == track_name or re.match(re.escape(track_name) + r" \(?\d+\)?$", name) is not None
-
-
 def make_lanes(timeline, lanes: List[Dict[str, Any]]) -> List[int]:
     """The plan's new lanes, added past the last audio track and named; returns their indexes."""
     created = []
@@ -1003,6 +984,7 @@ def place_cues(resolve, plan: Plan, score_id, placements, warnings: List[str]):
         _forget(media_pool, new_media)
         raise
     warnings += list(answer.get("warnings") or [])
+    plan.dialogue_note = answer.get("dialogueNote") or ""  # the bridge's words, reported as is
     clips = list(answer.get("clips") or [])
     for c in clips:
         if c["name"]:
@@ -1077,14 +1059,15 @@ def _uid(timeline) -> str:
 # -- another take --------------------------------------------------------------------------------
 
 
-def _score_tracks(timeline) -> List[Tuple[int, str]]:
+def _score_tracks(timeline, facts: Dict[str, Any]) -> List[Tuple[int, str]]:
+    """The audio tracks that are Score lanes (preview ones too): which they are is the bridge's."""
     count = int(timeline.GetTrackCount("audio") or 0)
-    out = []
-    for index in range(1, count + 1):
-        name = timeline.GetTrackName("audio", index) or ""
-        if _is_score_track(name) or _is_score_track(name, PREVIEW_TRACK):
-            out.append((index, name))
-    return out
+    names = [timeline.GetTrackName("audio", i) or "" for i in range(1, count + 1)]
+    if not names:
+        return []
+    asked = facts["bridge"].times(facts, tracks=names, lanes=[TRACK_NAME, PREVIEW_TRACK])
+    lanes = asked.get("scoreLanes") or []
+    return [(n + 1, name) for n, name in enumerate(names) if lanes[n : n + 1] == [True]]
 
 
 def _cue_marker_data(timeline, facts: Dict[str, Any], start: int, end: int, path: str):
@@ -1106,7 +1089,7 @@ def _cue_marker_data(timeline, facts: Dict[str, Any], start: int, end: int, path
 
 def chosen_cue(resolve, timeline, facts: Dict[str, Any]) -> Dict[str, Any]:
     """The cue to take again: a selected clip on a Score track, else the one under the playhead."""
-    tracks = _score_tracks(timeline)
+    tracks = _score_tracks(timeline, facts)
     on_tracks = [
         (index, name, item)
         for index, name in tracks
@@ -1162,7 +1145,6 @@ def take_selection(take: Dict[str, Any], facts: Dict[str, Any]) -> Dict[str, Any
     return {
         "mode": "SEGMENT_MODE_RANGE",
         "range": text,
-        "ranges": [(take["start"] - facts["start"], take["end"] - take["start"])],
         "describe": "another take of {!r} ({})".format(take["name"], text),
     }
 

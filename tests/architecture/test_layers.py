@@ -81,7 +81,7 @@ ALLOWED = {  # which layers each layer may import
 
 def test_every_folder_is_mapped_into_the_namespace():
     assert "cuebridge.bridge.service" in MODULES and "cuebridge.engine.jobs" in MODULES
-    assert "cuebridge.app.cli" in MODULES and "cuebridge.contract" in MODULES
+    assert "cuebridge.app.main" in MODULES and "cuebridge.contract" in MODULES
 
 
 @pytest.mark.parametrize("module", sorted(GRAPH))

@@ -8,7 +8,7 @@ from fractions import Fraction
 import pytest
 
 from cuebridge.bridge.errors import BridgeError
-from cuebridge.bridge.host_plan import plan_placement
+from cuebridge.bridge.host_plan import parse_times, plan_placement
 from cuebridge.bridge.host_time import parse_rate, parse_timecode, timecode
 from cuebridge.contract import marker_kind
 from cuebridge.v1 import bridge_pb2 as bpb
@@ -131,6 +131,30 @@ def test_marker_rule():
     assert marker_kind("chase", 2) == bpb.MARKER_KIND_CUE
 
 
+def test_parse_time_sorts_the_hosts_markers_by_the_marker_rule():
+    # As Resolve answers GetMarkers: a plain marker lasts one frame, durations come as floats.
+    request = bpb.TimeRequest(rate="29.97 DF")
+    for name, duration in [("chase", 48.0), ("boom", 1.0), ("Score: chase", 48.0), ("", 1.6)]:
+        request.markers.add(name=name, duration_frames=duration)
+    answer = parse_times(request)
+    assert list(answer.marker_kinds) == [
+        bpb.MARKER_KIND_CUE,
+        bpb.MARKER_KIND_HIT_POINT,
+        bpb.MARKER_KIND_PLACED,
+        bpb.MARKER_KIND_CUE,  # 1.6 frames rounds to 2: longer than a hit point
+    ]
+
+
+def test_parse_time_says_which_tracks_are_score_lanes():
+    names = ["Dialogue", "Score", "Score 2", "Score (3)", "Score (preview)", "Scored FX", "A1"]
+    answer = parse_times(bpb.TimeRequest(rate="24", track_names=names))
+    assert list(answer.score_lanes) == [False, True, True, True, False, False, False]
+    answer = parse_times(
+        bpb.TimeRequest(rate="24", track_names=names, lane_names=["Score", "Score (preview)"])
+    )
+    assert list(answer.score_lanes) == [False, True, True, True, True, False, False]
+
+
 @pytest.mark.parametrize("text", ["24 DF", "fast", "0", "-5", "25 fps DF"])
 def test_bad_rates_are_refused_with_what_to_write(text):
     with pytest.raises(BridgeError, match="rate"):
@@ -193,3 +217,19 @@ def test_source_frames_follow_resolves_rounding_so_no_cue_lands_short():
             assert landed >= length  # never a frame short (one long where no count is exact)
             assert int((clip.source_out - 1) * t / w) < length  # and no more than needed
             assert clip.record_end_frame - clip.record_frame == landed  # the plan says so
+
+
+def test_the_plan_says_what_dialogue_the_music_made_room_for():
+    result = _result(("a", "Score", 0, 48), ("b", "Score", 100, 48), ("c", "Score", 200, 48))
+    speech = {"a": "[[1.0, 2.2], [3.6, 5.6]]", "b": "[]", "c": "{damaged"}
+    for p in result.placements:
+        p.cue.metadata["dialogue.speech_s"] = speech[p.segment_id]
+    plan = plan_placement(_request([], timeline_rate="24"), result)
+    assert plan.dialogue_note == (
+        "dialogue read: 2 line(s) under 1 cue(s), the music dips and thins there"
+    )
+    assert len(plan.clips) == 3  # a damaged speech note costs the report line, not the cue
+
+    for p in result.placements:
+        p.cue.metadata["dialogue.speech_s"] = "[]"
+    assert plan_placement(_request([], timeline_rate="24"), result).dialogue_note == ""

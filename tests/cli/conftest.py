@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from cuebridge.app.cli import main
+from cuebridge.app.main import main
 
 
 @pytest.fixture

@@ -7,8 +7,9 @@ import json
 import opentimelineio as otio
 from click.testing import CliRunner
 
-from cuebridge.app.cli import EXIT_FAILED, EXIT_OK, main
+from cuebridge.app.commands.common import EXIT_FAILED, EXIT_OK
 from cuebridge.app.demo_film import make_feature_timeline
+from cuebridge.app.main import main
 
 
 def test_a_batch_scores_every_reel_and_a_bad_reel_fails_the_run(tmp_path):

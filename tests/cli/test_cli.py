@@ -9,7 +9,7 @@ from pathlib import Path
 import opentimelineio as otio
 import pytest
 
-from cuebridge.app.cli import EXIT_BAD_INPUT, EXIT_OK
+from cuebridge.app.commands.common import EXIT_BAD_INPUT, EXIT_OK
 
 
 def test_score_json_result_and_default_output_name(cli, demo24, tmp_path):

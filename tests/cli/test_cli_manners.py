@@ -18,7 +18,7 @@ from pathlib import Path
 
 import opentimelineio as otio
 
-from cuebridge.app.cli import EXIT_OK
+from cuebridge.app.commands.common import EXIT_OK
 
 
 def test_json_keeps_the_progress_bar_on_a_terminal_stderr(demo24, tmp_path):
@@ -26,7 +26,7 @@ def test_json_keeps_the_progress_bar_on_a_terminal_stderr(demo24, tmp_path):
     main_fd, tty_fd = pty.openpty()
     # A terminal has a size; a fresh pty has 0x0, which tqdm draws as an empty bar.
     fcntl.ioctl(tty_fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
-    cmd = [sys.executable, "-m", "cuebridge.app.cli", "score", str(demo24.timeline_path)]
+    cmd = [sys.executable, "-m", "cuebridge.app", "score", str(demo24.timeline_path)]
     cmd += ["-o", str(tmp_path / "out.otio"), "--json"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=tty_fd, env=os.environ.copy())
     os.close(tty_fd)

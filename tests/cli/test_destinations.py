@@ -6,7 +6,7 @@ import errno
 import shutil
 from types import SimpleNamespace
 
-from cuebridge.app.cli import EXIT_BAD_INPUT
+from cuebridge.app.commands.common import EXIT_BAD_INPUT
 from cuebridge.engine.jobs import _problem
 
 

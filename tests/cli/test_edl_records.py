@@ -13,7 +13,7 @@ from pathlib import Path
 import opentimelineio as otio
 import pytest
 
-from cuebridge.app.cli import EXIT_OK
+from cuebridge.app.commands.common import EXIT_OK
 
 AVID_EDL = """TITLE: AVID_CUT
 FCM: NON-DROP FRAME

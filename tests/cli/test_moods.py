@@ -6,7 +6,7 @@ import json
 
 import opentimelineio as otio
 
-from cuebridge.app.cli import EXIT_BAD_INPUT
+from cuebridge.app.commands.common import EXIT_BAD_INPUT
 from cuebridge.moods import MOODS, STYLE_NAMES
 
 

@@ -7,7 +7,8 @@ import json
 import opentimelineio as otio
 from click.testing import CliRunner
 
-from cuebridge.app.cli import EXIT_BAD_INPUT, EXIT_OK, main
+from cuebridge.app.commands.common import EXIT_BAD_INPUT, EXIT_OK
+from cuebridge.app.main import main
 from tests.dialogue.scene import audio_clip, dialogue_file, scene_timeline
 
 

@@ -134,7 +134,8 @@ def test_a_batch_of_reels_through_a_ray_head_runs_jobs_side_by_side(ray_cluster,
     over the wire into --out (the head's cue folder is its own), every cue placed."""
     from click.testing import CliRunner
 
-    from cuebridge.app.cli import EXIT_OK, main
+    from cuebridge.app.commands.common import EXIT_OK
+    from cuebridge.app.main import main
 
     reels = []
     for n in (1, 2, 3):

@@ -6,7 +6,8 @@ import sys
 
 from click.testing import CliRunner
 
-from cuebridge.app.cli import EXIT_ENGINE, main
+from cuebridge.app.commands.common import EXIT_ENGINE
+from cuebridge.app.main import main
 
 
 def test_serve_with_ray_but_without_ray_installed_says_how_to_install_it(monkeypatch, tmp_path):

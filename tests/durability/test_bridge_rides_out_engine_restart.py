@@ -40,7 +40,7 @@ def _engine(root: Path, port: int) -> subprocess.Popen:
         "CUEBRIDGE_DATA_DIR": str(root / "data"),
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cuebridge.app.cli", "serve", "--port", str(port), "--no-http"],
+        [sys.executable, "-m", "cuebridge.app", "serve", "--port", str(port), "--no-http"],
         env=env,
         stderr=subprocess.PIPE,
         text=True,

@@ -36,7 +36,7 @@ class Serve:
             "CUEBRIDGE_DATA_DIR": str(root / "data"),
         }
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "cuebridge.app.cli", "serve", "--port", "0", "--no-http"],
+            [sys.executable, "-m", "cuebridge.app", "serve", "--port", "0", "--no-http"],
             env=self.env,
             stderr=subprocess.PIPE,
             text=True,

@@ -69,7 +69,7 @@ def test_a_score_survives_a_killed_server_and_finishes_under_its_id(tmp_path):
 
 def _cli(*args, cwd: Path, env: dict) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "cuebridge.app.cli", *map(str, args)],
+        [sys.executable, "-m", "cuebridge.app", *map(str, args)],
         cwd=cwd,
         env=env,
         stdout=subprocess.PIPE,

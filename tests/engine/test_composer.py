@@ -16,6 +16,7 @@ from cuebridge.engine.models.composer import metrics
 from cuebridge.engine.models.composer.model import ComposerModel
 from cuebridge.engine.models.composer.score import (
     NOTE_NAMES,
+    RING_S,
     STYLES,
     Feel,
     compose,
@@ -169,12 +170,15 @@ def test_ends_on_a_cadence_with_the_tonic_in_the_bass(scored):
     assert last.pitch % 12 == tonic
     chords = cue.metadata["chords"].split()
     assert chords[-1] in ("I", "i") and chords[-2] in ("V", "IV", "iv")
-    final_chord = _pad_at(midi, segment.duration_s - 0.6)
-    assert tonic in final_chord and (tonic + 7) % 12 in final_chord
     ends = [n.end for inst in midi.instruments for n in inst.notes]
-    assert max(ends) <= segment.duration_s + 1e-3  # every note is released by the end
-    # ...and the final chord sounds into the out point: no dead stop before it
-    assert max(ends) >= segment.duration_s - 0.002
+    final_chord = _pad_at(midi, max(ends) - 0.05)  # the last chord that sounds
+    assert tonic in final_chord and (tonic + 7) % 12 in final_chord
+    # Issue 19 forbids a note held into the out point (it is cut off there): every note is
+    # released in time for its tail to die away by the end (tests/sound/test_heard.py hears
+    # that) ...
+    assert max(ends) <= segment.duration_s - 0.5
+    # ... but no sooner: no dead stop before the ring
+    assert max(ends) >= segment.duration_s - max(RING_S.values()) - 0.05
 
 
 def test_tempo_follows_arousal():

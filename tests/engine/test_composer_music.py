@@ -5,18 +5,21 @@ from __future__ import annotations
 import random
 
 import numpy as np
+import pretty_midi
 import pytest
 
-from cuebridge.engine.audio import normalise_loudness
+from cuebridge.engine.audio import normalise_loudness, read_wav
 from cuebridge.engine.cue import SAMPLE_RATE
 from cuebridge.engine.models.composer import metrics
+from cuebridge.engine.models.composer.model import ComposerModel
 from cuebridge.engine.models.composer.score import (
     COMPOSER_VERSION,
     STYLES,
     compose,
     feel_from_words,
 )
-from cuebridge.engine.models.composer.soundfont import render_midi
+from cuebridge.engine.models.composer.soundfont import DEFAULT_SOUNDFONT, render_midi
+from cuebridge.engine.segment import GenerationOptions, Rate, Segment
 
 
 def _irregular_cuts(duration: float, seed: int = 0) -> list[float]:
@@ -137,9 +140,12 @@ def test_a_building_style_has_a_loudness_range_of_at_least_4_lu():
     assert metrics.loudness_range(audio, SAMPLE_RATE) >= 4.0
 
 
-def test_the_end_sounds_into_the_out_point_and_humanising_spares_the_marks():
+def test_the_end_resolves_by_the_out_point_and_humanising_spares_the_marks():
     midi, plan = _score("action chase", 30.0, [7.0, 15.5, 22.25])
-    assert metrics.ending_gap_s(midi, 30.0) <= 0.002
+    # A button on a beat, then the ring: nothing is held into the out point, nothing is early.
+    assert 0.3 <= metrics.ending_gap_s(midi, 30.0) <= 1.5
+    assert plan.button_beat is not None and plan.button_beat >= plan.final_start
+    assert abs(plan.button_beat - round(plan.button_beat)) < 1e-9
     expression = [c for i in midi.instruments for c in i.control_changes if c.number == 11]
     assert any(c.time > plan.grid.time_of(plan.final_start) for c in expression)
     melody = metrics.part(midi, "Melody")
@@ -182,3 +188,78 @@ def test_under_dialogue_the_melody_rests_and_the_voice_band_empties():
 
     assert band_db(plain, True) - band_db(spoken, True) >= 6.0
     assert abs(band_db(plain, False) - band_db(spoken, False)) <= 1.0
+
+
+def _cue(tmp_path, mood: str, seconds: float, cuts_s=(), seed: int = 0):
+    """A cue through the model's own path (render, hall, fades, level), read back."""
+    frames = round(seconds * 24)
+    segment = Segment(
+        f"{mood}-{seed}".replace(" ", "-"),
+        Rate(24),
+        frames,
+        cut_frames=tuple(round(c * 24) for c in cuts_s),
+        mood=mood,
+        seed=seed,
+    )
+    cue = ComposerModel(DEFAULT_SOUNDFONT).generate(segment, GenerationOptions(), tmp_path)
+    audio, rate = read_wav(cue.audio_path)
+    return audio, rate, pretty_midi.PrettyMIDI(cue.midi_path), cue
+
+
+@pytest.mark.parametrize("mood", ["playful comedy", "action chase", "triumphant", "sad funeral"])
+def test_the_ending_has_died_away_by_the_out_point(tmp_path, mood):
+    # Comedy, action and triumph were chopped at the out point (a held chord cut off).
+    audio, rate, midi, cue = _cue(tmp_path, mood, 14.0, (4.0, 9.0))
+    assert metrics.ending_level_db(audio, rate) <= -30.0, mood
+    gap = metrics.ending_gap_s(midi, 14.0)
+    assert 0.3 <= gap <= 1.5, gap  # the last note stops, on purpose, before the out point
+    # ... and the final chord is heard: the last second before that gap is not silent.
+    n = len(audio)
+    before = audio[n - round((gap + 1.0) * rate) : n - round(gap * rate)]
+    # (a lament's last chord decays into its release, so within 30 dB of the cue, not 0)
+    assert np.sqrt(np.mean(before**2)) > 0.03 * np.sqrt(np.mean(audio**2))
+
+
+@pytest.mark.parametrize("mood", ["romantic", "calm pastoral", "action chase"])
+def test_an_honoured_cut_is_an_attack_with_a_new_bass_note(tmp_path, mood):
+    # 8 s shots: honoured in calm styles too.
+    cuts = (8.0, 16.0, 24.0)
+    audio, rate, midi, cue = _cue(tmp_path, mood, 32.0, cuts)
+    honoured = [float(x) for x in cue.metadata["cuts_honoured"].split(",") if x]
+    assert honoured == pytest.approx(cuts, abs=1e-3)
+    bass, pad = metrics.part(midi, "Bass"), metrics.part(midi, "Pad")
+    for cut in honoured:
+        assert any(abs(n.start - cut) < 1e-3 for n in bass.notes), cut
+        struck = [n for n in pad.notes if abs(n.start - cut) < 1e-3]
+        lifted = [n for n in pad.notes if cut - 0.3 < n.end < cut - 0.05]
+        assert struck and lifted, cut  # a re-struck chord after a lift, not a crossfade
+    ratios = metrics.onset_ratio_at(audio, rate, honoured)
+    # Calm styles measured 1.2-1.6x the median before: the same as anywhere in the cue.
+    assert min(ratios) >= 3.0, ratios
+
+
+def test_another_take_is_another_take_in_the_same_style():
+    cuts = _irregular_cuts(40.0, seed=2)
+    for mood in ("romantic", "action chase", "mysterious"):
+        takes = [_score(mood, 40.0, cuts, seed=s) for s in range(4)]
+        assert len({plan.style.name for _, plan in takes}) == 1
+        orchestras = {
+            tuple(sorted((i.name.split(":")[0], i.program) for i in midi.instruments))
+            for midi, _ in takes
+        }
+        assert len(orchestras) >= 3, (mood, orchestras)
+        tempi = [plan.tempo_bpm for _, plan in takes]
+        assert max(tempi) / min(tempi) <= 1.1 + 1e-9, tempi
+        tunes = {tuple(n.pitch for n in metrics.part(m, "Melody").notes[:8]) for m, _ in takes}
+        assert len(tunes) == len(takes), mood  # a new motif too
+
+
+def test_the_pad_sits_below_the_tune_and_softer():
+    midi, plan = _score("romantic", 40.0, _irregular_cuts(40.0))
+    melody, pad = metrics.part(midi, "Melody"), metrics.part(midi, "Pad")
+    assert np.median([n.pitch for n in pad.notes]) < np.median([n.pitch for n in melody.notes])
+    volume = {
+        i.name.split(":")[0]: next(c.value for c in i.control_changes if c.number == 7)
+        for i in midi.instruments
+    }
+    assert volume["Melody"] >= volume["Pad"] + 30

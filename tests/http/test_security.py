@@ -23,8 +23,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from cuebridge.app.cli import EXIT_ENGINE, main
+from cuebridge.app.commands.common import EXIT_ENGINE
 from cuebridge.app.host import start_server
+from cuebridge.app.main import main
 from cuebridge.bridge.http_gateway import start_http_gateway, tls_context
 from cuebridge.bridge.security import (
     SecurityError,
@@ -215,7 +216,7 @@ def test_open_bind_with_tls_serves_grpc_and_https(tmp_path, self_signed):
 def _serve(tmp_path: Path, *args: str) -> subprocess.Popen:
     env = {**os.environ, "CUEBRIDGE_CONFIG_DIR": str(tmp_path / "conf")}
     return subprocess.Popen(
-        [sys.executable, "-m", "cuebridge.app.cli", "serve", "--state-dir", str(tmp_path / "state")]
+        [sys.executable, "-m", "cuebridge.app", "serve", "--state-dir", str(tmp_path / "state")]
         + list(args),
         cwd=ROOT,
         env=env,

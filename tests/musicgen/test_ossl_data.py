@@ -11,8 +11,8 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from cuebridge.app.extract_command import extract_features_command
-from cuebridge.app.train_command import train_adapter_command
+from cuebridge.app.commands.extract_features import extract_features_command
+from cuebridge.app.commands.train_adapter import train_adapter_command
 from cuebridge.engine.audio import write_wav
 from cuebridge.engine.errors import CueError
 from cuebridge.engine.models.musicgen.features import clip_segment

@@ -9,7 +9,7 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from cuebridge.app.train_command import train_adapter_command
+from cuebridge.app.commands.train_adapter import train_adapter_command
 from cuebridge.engine.audio import write_wav
 from cuebridge.engine.errors import CueError
 from cuebridge.engine.models.musicgen.training import TrainConfig, train_adapter, validation_loss

@@ -510,7 +510,8 @@ class Timeline(Scriptable):
         davinci-resolve-mcp docs/reference/api-limitations.md): media as BARE PATHS, not
         file:// URLs, and source ranges counted from the media's start timecode (camera media
         starts at its own timecode, here MEDIA_TIMECODE_START), with available_range starting
-        there too. tests/data/interop/resolve/ holds a file Resolve wrote, of the same shape."""
+        there too. No OTIO file Resolve wrote is stored in tests/data/interop/ yet (none with a
+        permissive licence was found): this shape rests on the ledger alone."""
         r = float(self.rate)
         tc0 = round(MEDIA_TIMECODE_START_S * self.rate)
 

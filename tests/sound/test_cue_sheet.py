@@ -11,7 +11,8 @@ from pathlib import Path
 import opentimelineio as otio
 from click.testing import CliRunner
 
-from cuebridge.app.cli import EXIT_BAD_INPUT, EXIT_OK, main
+from cuebridge.app.commands.common import EXIT_BAD_INPUT, EXIT_OK
+from cuebridge.app.main import main
 from cuebridge.bridge.cue_sheet import COLUMNS, USAGE
 
 

@@ -12,7 +12,8 @@ import opentimelineio as otio
 import pytest
 from click.testing import CliRunner
 
-from cuebridge.app.cli import EXIT_OK, main
+from cuebridge.app.commands.common import EXIT_OK
+from cuebridge.app.main import main
 from cuebridge.engine.audio import read_wav
 from cuebridge.engine.models.composer import fonts
 from cuebridge.engine.models.composer.model import ComposerModel

@@ -172,7 +172,7 @@ class ComposerModel(CueModel):
         segment: Segment,
         options: GenerationOptions,
         out_dir: Path,
-        should_stop: ShouldStop | None = None,  # a cue takes well under a second: it finishes
+        should_stop: ShouldStop | None = None,  # asked between render blocks of a long cue
         *,
         feel: Feel | None = None,
     ) -> Cue:
@@ -198,7 +198,9 @@ class ComposerModel(CueModel):
             performance.parts = render_sections(midi, num_samples, font)
         elif num_samples > LONG_CUE_S * SAMPLE_RATE and not written.speech:
             # Rendered, finished and written in blocks: memory stays bounded whatever the length.
-            performance.audio = lambda: render_blocks(midi, num_samples, font, _BLOCK)
+            performance.audio = lambda: _stoppable(
+                render_blocks(midi, num_samples, font, _BLOCK), should_stop
+            )
         else:
             performance.audio = render_midi(midi, num_samples, font)
         if written.speech:
@@ -330,3 +332,12 @@ def _start_worker(soundfont: str, picture_cache: Path | None, font_dir: Path | N
 def _generate_in_worker(segment: Segment, options: GenerationOptions, out_dir: str) -> Cue:
     assert _WORKER_MODEL is not None
     return _WORKER_MODEL.generate(segment, options, Path(out_dir))
+
+
+def _stoppable(blocks, should_stop: ShouldStop | None):
+    """The blocks, asking `should_stop` before each: a cancel lands within one block (5.5 s of
+    music), and the writer's exception path leaves no cue behind."""
+    for block in blocks:
+        if should_stop is not None and should_stop():
+            raise CueCancelled("the job was cancelled")
+        yield block

@@ -26,12 +26,20 @@ cuts), written the way a film composer works, with rules in place of a trained t
 6. **Clean writing.** The melody's long notes and strong beats are chord tones, its scale follows
    borrowed chords, notes crossing a chord change are cut at it, and parallel fifths/octaves
    against the bass are re-voiced.
-7. **Accents.** Hit points get the style's accent set; strong cuts get a gesture in energetic
-   styles; at most 4 crash cymbals a minute.
+7. **Accents.** Hit points get the style's accent set; every honoured cut is an attack a
+   listener hears: the pad lifts just before it and re-strikes the new chord, the bass takes a
+   new, accented note, and an accent in the style's colour marks it (a gesture or a hit in
+   energetic styles, a harp or celesta roll over soft timpani in calm ones); at most 4 crash
+   cymbals a minute.
 8. **Dialogue.** Under speech (`speech.py`) the melody rests, the texture thins, the dynamics
    drop and percussion keeps out of the voice band.
-9. **Ending.** The final tonic arrives on a bar line and holds to the out point, swelling or
-   decaying into it (CC11), released exactly at the last sample.
+9. **Ending.** The final tonic arrives on a bar line; a swelling style grows into a short
+   button chord on a beat, a decaying one fades (CC11); either way every note has stopped
+   `RING_S` before the out point, so the instruments' release and the hall have died away (to
+   30 dB under the cue's level) by the last frame: nothing is cut off.
+   The mix keeps the tune over the pad (the pad voiced below it and softer while it sings,
+   channel volumes per style), and each seed is another take: its own orchestration within
+   the style (`styles.take_of`), motif and tempo (within 10 %).
 10. **MIDI.** Written in beats at 60 bpm, warped onto the tempo map with
    `PrettyMIDI.adjust_times`; a light humanising of timing and velocity (never on cut and hit
    accents or chord changes).
@@ -55,10 +63,10 @@ from cuebridge.engine.models.composer.speech import (
     make_room_for_speech,
     speech_gain,
 )
-from cuebridge.engine.models.composer.styles import STYLES, Style, nearest_style
+from cuebridge.engine.models.composer.styles import STYLES, Style, nearest_style, take_of
 from cuebridge.engine.segment import Segment
 
-COMPOSER_VERSION = "2"  # bump when a rule change alters the music (cached cues are keyed on it)
+COMPOSER_VERSION = "3"  # bump when a rule change alters the music (cached cues are keyed on it)
 MIN_CHORD_S = 1.0  # no honoured cut this close to the start or the end
 SOFT_ACCENT_GAP_S = 2.0  # picture-detected accents are thinned to this spacing
 NOMINAL_BPM = 60.0  # composition time: one beat = one second, warped afterwards
@@ -66,6 +74,14 @@ TEMPO_SPREAD = 0.07  # every local tempo within this fraction of the cue's tempo
 TEMPO_STEP = 0.05  # ... and within this fraction of the stretch before
 CRASH_GAP_S = 15.0  # at most 4 crash cymbals a minute
 GESTURE_S = 4.0  # an energetic style marks a cut with a gesture when its shot lasts this long
+# After the last note the instruments' release and the hall need this long to die away (to
+# 30 dB under the cue's level) before the out point; a swell ends on a short button chord.
+RING_S = {"swell": 0.7, "decay": 1.0}
+BUTTON_BEATS = 0.5
+# At an honoured cut the pad lifts this long before it and re-strikes the new chord on it, so
+# the change is an attack a listener hears, not a crossfade under the hall.
+CUT_LIFT_S = 0.12
+CUT_ACCENT = 14  # velocity the pad and bass gain on an honoured cut
 
 # --------------------------------------------------------------------------------------------
 # 1. Feel
@@ -151,7 +167,7 @@ def choose_key(feel: Feel, style: Style, rng: random.Random) -> Key:
 def choose_tempo(feel: Feel, style: Style, rng: random.Random) -> float:
     """The style's tempo, nudged by how far the feel's arousal sits from the style's own."""
     scale = 1 + 0.2 * max(-1.0, min(1.0, feel.arousal - style.arousal))
-    return round(style.bpm * scale * rng.uniform(0.97, 1.03), 1)
+    return round(style.bpm * scale * rng.uniform(0.95, 1.05), 1)  # takes differ by <= 10 %
 
 
 def choose_meter(style: Style, rng: random.Random) -> int:
@@ -495,6 +511,8 @@ class CuePlan:
     speech_s: list[tuple[float, float]]
     strengths: dict[float, float]  # cut -> the length of the shot it opens
     fade_s: float  # the audio fades out over this many seconds at the very end
+    release_beat: float = 0.0  # every note has ended by this beat: the tail rings to the end
+    button_beat: float | None = None  # a swell's short final chord, on a beat
     notes: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -503,7 +521,8 @@ class CuePlan:
 
     @property
     def release_s(self) -> float:
-        return 0.0  # the final chord sounds to the last sample
+        """How long before the out point the last note stops (the tail rings in the rest)."""
+        return self.duration_s - self.grid.time_of(self.release_beat)
 
     @property
     def orchestra(self) -> Style:
@@ -528,7 +547,7 @@ def plan_cue(
     if duration_s <= 0:
         raise ValueError(f"a cue needs a positive duration, got {duration_s} s")
     rng = random.Random(f"cuebridge-composer:{seed}")
-    style = choose_style(feel)
+    style = take_of(choose_style(feel), seed)  # another take, another orchestration
     key = choose_key(feel, style, rng)
     bpm = choose_tempo(feel, style, rng)
     meter = choose_meter(style, rng)
@@ -551,6 +570,7 @@ def plan_cue(
     chords = _plan_chords(grid, phrases, final_start, end_beat, cuts, key, style, feel, rng)
     speech = sorted((max(0.0, a), min(duration_s, b)) for a, b in speech_s if b > a)
     final_s = duration_s - grid.time_of(final_start)
+    release_beat, button_beat = _ending(grid, style, final_start, duration_s)
     return CuePlan(
         duration_s=duration_s,
         seed=seed,
@@ -574,8 +594,27 @@ def plan_cue(
                 duration_s, [*cut_times_s, *feel.extra_cut_times_s], dict(feel.cut_weights)
             )
         ),
-        fade_s=min(0.12 if style.ending == "swell" else 0.6, 0.3 * final_s),
+        fade_s=min(0.5, 0.3 * final_s),
+        release_beat=release_beat,
+        button_beat=button_beat,
     )
+
+
+def _ending(
+    grid: TimeGrid, style: Style, final_start: float, duration_s: float
+) -> tuple[float, float | None]:
+    """(the beat every note has ended by, the swell's button beat or None). The ring is the
+    style's, shortened in a short final so the final chord still sounds at least half of it."""
+    final_s = duration_s - grid.time_of(final_start)
+    ring = min(RING_S[style.ending], 0.5 * final_s)
+    last = grid.beat_of(duration_s - ring)
+    if style.ending != "swell":
+        return max(final_start, last), None
+    # The button: on the last whole beat that leaves it its length and the ring.
+    button = math.floor(last - BUTTON_BEATS + 1e-9)
+    if button <= final_start + 1e-9:
+        return max(final_start, last), None
+    return button + BUTTON_BEATS, float(button)
 
 
 def _final_bar(grid: TimeGrid, duration_s: float) -> float:
@@ -869,28 +908,41 @@ def pad_voice(plan: CuePlan) -> list[NoteB]:
     style = plan.style
     notes: list[NoteB] = []
     held: dict[int, tuple[float, int]] = {}
-    mid = (style.pad_low + style.pad_high) // 2
+    # Voiced below the tune, so it never covers it.
+    high = min(style.pad_high, style.melody_centre - 3)
+    low = min(style.pad_low, high - 14)
+    mid = (low + high) // 2
     size = 4 if style.name in ("grief", "pastoral", "romance") else 3  # triads under a busy top
     previous = tuple(range(mid - 7, mid + 8, 14 // (size - 1)))[:size]
     for slot in plan.chords:
-        voicing = _voice_lead(slot.chord, previous, style.pad_low, style.pad_high)
-        velocity = _vel(40 + 50 * plan.intensity(slot.start))
+        voicing = _voice_lead(slot.chord, previous, low, high)
+        sings = any(p.tune and p.start <= slot.start < p.end for p in plan.phrases)
+        velocity = _vel(
+            40 + 50 * plan.intensity(slot.start) + CUT_ACCENT * slot.at_cut - 10 * sings
+        )
+        lift = _lift_beats(plan, slot.start) if slot.at_cut else 0.0
         for pitch in list(held):
             if pitch not in voicing or slot.at_cut:
                 start, v = held.pop(pitch)
-                notes.append(NoteB(start, slot.start, pitch, v))
+                notes.append(NoteB(start, max(start + 0.25, slot.start - lift), pitch, v))
         for pitch in voicing:
             held.setdefault(pitch, (slot.start, velocity))
         previous = voicing
-    notes.extend(NoteB(s, plan.end_beat, p, v) for p, (s, v) in held.items())
+    notes.extend(NoteB(s, plan.release_beat, p, v) for p, (s, v) in held.items())
     return [NoteB(n.start, n.end, n.pitch, n.velocity, exact=True) for n in notes]
+
+
+def _lift_beats(plan: CuePlan, beat: float) -> float:
+    """CUT_LIFT_S before `beat`, in beats of the local tempo."""
+    t = plan.grid.time_of(beat)
+    return beat - plan.grid.beat_of(max(0.0, t - CUT_LIFT_S))
 
 
 def _bass_pitch(plan: CuePlan, slot: ChordSlot, near: int) -> int:
     style, key = plan.style, plan.key
     pc = slot.chord.root
-    if style.harmony == "pedal" and key.tonic in slot.chord.pitch_classes:
-        pc = key.tonic  # the tonic pedal under every chord that holds it
+    if style.harmony == "pedal" and key.tonic in slot.chord.pitch_classes and not slot.at_cut:
+        pc = key.tonic  # the tonic pedal under every chord that holds it; a cut leaves it
     return _nearest(pc, near, style.bass_low, style.bass_low + 17)
 
 
@@ -902,7 +954,7 @@ def bass_voice(plan: CuePlan, rng: random.Random) -> list[NoteB]:
         root = _bass_pitch(plan, slot, last)
         last = root
         level = plan.intensity(slot.start)
-        base = 55 + 45 * level
+        base = 55 + 45 * level + CUT_ACCENT * slot.at_cut
         final = slot.start >= plan.final_start - 1e-9
         pattern = style.bass_pattern
         if final or pattern in ("drone", "held") or level < 0.2:
@@ -1126,7 +1178,7 @@ def melody_voice(plan: CuePlan, rng: random.Random) -> list[NoteB]:
     degree = _snap_to_chord(key, final.chord, degree)
     pitch = _nearest(key.tonic, _pitch(key, final.chord, degree), centre - 9, centre + 9)
     level = plan.intensity(final.start)
-    notes.append(NoteB(final.start, plan.end_beat, pitch, _vel(60 + 40 * level), exact=True))
+    notes.append(NoteB(final.start, plan.release_beat, pitch, _vel(60 + 40 * level), exact=True))
     return _clean_melody(plan, notes)
 
 
@@ -1164,11 +1216,23 @@ def _clean_melody(plan: CuePlan, notes: list[NoteB]) -> list[NoteB]:
 def fix_parallels(melody: list[NoteB], bass: list[NoteB], plan: CuePlan) -> list[NoteB]:
     """Re-voice melody notes that move in parallel fifths or octaves with the bass: compared at
     the moments where both voices start a note together."""
-    bass_on = {round(n.start, 4): n.pitch for n in bass}
+    bass_notes = sorted(bass, key=lambda n: n.start)
+    bass_starts = [n.start for n in bass_notes]
+
+    def bass_at(beat: float) -> int | None:
+        """The bass note starting with this one: within a listener's "together" (25 ms), as
+        the measure (metrics.outer_voice_parallels) counts it."""
+        j = bisect.bisect_left(bass_starts, beat - 0.1)
+        t = plan.grid.time_of(beat)
+        for k in range(j, min(j + 3, len(bass_starts))):
+            if abs(plan.grid.time_of(bass_starts[k]) - t) <= 0.025:
+                return bass_notes[k].pitch
+        return None
+
     out = sorted(melody, key=lambda n: n.start)
     previous: tuple[int, int] | None = None
     for i, cur in enumerate(out):
-        b1 = bass_on.get(round(cur.start, 4))
+        b1 = bass_at(cur.start)
         if b1 is None:
             continue
         if previous is not None:
@@ -1179,7 +1243,7 @@ def fix_parallels(melody: list[NoteB], bass: list[NoteB], plan: CuePlan) -> list
                 chord = _chord_at(plan.chords, cur.start).chord
                 options = [
                     p
-                    for p in range(cur.pitch - 5, cur.pitch + 6)
+                    for p in range(cur.pitch - 7, cur.pitch + 8)  # a fourth away may be all
                     if p % 12 in chord.pitch_classes and (p - b1) % 12 not in (0, 7)
                 ]
                 if not options:  # no other chord tone: stay put (oblique motion)
@@ -1270,8 +1334,11 @@ def percussion_voice(plan: CuePlan, rng: random.Random) -> list[NoteB]:
                 if o < bar.beats
             ]
         elif kind == "light":
+            # On the beats, the downbeat strongest: on the off-beats a listener tapped along
+            # with the woodblock, half a beat from the written pulse.
             notes += [
-                NoteB(b + o + 0.5, b + o + 0.7, WOODBLOCK, _vel(v - 10)) for o in range(bar.beats)
+                NoteB(b + o, b + o + 0.2, WOODBLOCK, _vel(v - 10 + 10 * (o == 0)))
+                for o in range(bar.beats)
             ]
             if index % 2 == 0:
                 notes.append(NoteB(b, b + 1, TRIANGLE, _vel(v - 15)))
@@ -1331,13 +1398,39 @@ def accent_voices(plan: CuePlan, crashes: list[float]) -> dict[str, list[NoteB]]
             )
             timpani.append(NoteB(beat, beat + 1.5, root, _vel(velocity - 20), True))
 
+    def cut_accent(beat: float) -> None:
+        """An honoured cut's own attack, in the style's colour: a hit in energetic styles, a
+        quick harp (or celesta) roll over a soft timpani note in calm ones."""
+        chord = _chord_at(plan.chords, beat).chord
+        root = _nearest(chord.root, 43, 38, 50)
+        v = _vel(70 + 30 * plan.intensity(beat))
+        if energetic or style.name in ("suspense", "horror"):
+            timpani.append(NoteB(beat, beat + 1, root, v, True))
+            # mid-register, as the gestures: a low stab muddied the new chord for a listener
+            voicing = _voice_lead(chord, (60, 64, 67), 55, 76)
+            stabs.extend(NoteB(beat, beat + 0.5, p, _vel(v - 5), True) for p in voicing)
+            if style.percussion not in ("none", "light"):
+                drums.append(NoteB(beat, beat + 0.5, KICK, v, True))
+            elif style.name == "comedy":
+                drums.append(NoteB(beat, beat + 0.3, WOODBLOCK + 1, v, True))
+            return
+        voicing = _voice_lead(chord, (55, 60, 64, 67, 72), 48, 84)
+        roll = (beat - plan.grid.beat_of(max(0.0, plan.grid.time_of(beat) - 0.025))) or 0.02
+        stabs.extend(
+            NoteB(beat + roll * j, beat + 2, p, _vel(v + 5 - 3 * j), j == 0)
+            for j, p in enumerate(voicing)
+        )
+        timpani.append(NoteB(beat, beat + 1.5, root, _vel(v - 15), True))
+
     for t in plan.hits_s:
         hit(plan.grid.beat_of(t), t, _vel(loud + 15), False)
-    if style.gesture:
-        for t in plan.cuts_s:
-            if any(abs(t - h) < 1.0 for h in plan.hits_s) or plan.strengths.get(t, 0) < GESTURE_S:
-                continue
+    for t in plan.cuts_s:
+        if any(abs(t - h) < 1.0 for h in plan.hits_s):
+            continue  # the hit point's accent marks it
+        if style.gesture and plan.strengths.get(t, 0) >= GESTURE_S:
             hit(plan.grid.beat_of(t), t, _vel(loud - 10), True)
+        else:
+            cut_accent(plan.grid.beat_of(t))
     for t in plan.soft_accents_s:
         beat = plan.grid.beat_of(t)
         root = _nearest(_chord_at(plan.chords, beat).chord.root, 43, 38, 50)
@@ -1433,11 +1526,23 @@ def score_from_plan(plan: CuePlan) -> pretty_midi.PrettyMIDI:
     grid = plan.grid
     speech_beats = [(grid.beat_of(a), grid.beat_of(b)) for a, b in plan.speech_s]
     voices = make_room_for_speech(voices, speech_beats, plan.style.speech_safe_perc)
+    voices = _button(plan, voices)
     programs = _programs(plan.style)
     midi = pretty_midi.PrettyMIDI(resolution=960, initial_tempo=NOMINAL_BPM)
-    end = plan.end_beat
+    end = plan.release_beat  # no note sounds into the out point: the tail does
+    # ...except an editor's hit point inside the ring: its accent is a promise, so it sounds,
+    # released by the out point.
+    late_hits = [grid.beat_of(t) for t in plan.hits_s if grid.beat_of(t) >= end - 1e-6]
     for name, notes in voices.items():
-        notes = [n for n in notes if n.start < end - 1e-6 and n.end > n.start]
+        notes = [
+            NoteB(n.start, min(n.end, end), n.pitch, n.velocity, n.exact)
+            if n.start < end - 1e-6
+            else NoteB(n.start, min(n.end, plan.end_beat), n.pitch, n.velocity, n.exact)
+            for n in notes
+            if n.start < end - 1e-6
+            or (name in _EXACT_PARTS and any(abs(n.start - h) <= 1e-6 for h in late_hits))
+        ]
+        notes = [n for n in notes if n.end > n.start]
         if not notes:
             continue
         drum = name in _DRUM_PARTS
@@ -1445,7 +1550,7 @@ def score_from_plan(plan: CuePlan) -> pretty_midi.PrettyMIDI:
             programs[name], is_drum=drum, name=part_name(name, programs[name], drum)
         )
         for n in sorted(notes, key=lambda n: (n.start, n.pitch)):
-            inst.notes.append(pretty_midi.Note(_vel(n.velocity), n.pitch, n.start, min(n.end, end)))
+            inst.notes.append(pretty_midi.Note(_vel(n.velocity), n.pitch, n.start, n.end))
         midi.instruments.append(inst)
         plan.notes[name] = len(inst.notes)
 
@@ -1461,6 +1566,7 @@ def score_from_plan(plan: CuePlan) -> pretty_midi.PrettyMIDI:
     for inst in midi.instruments:
         part = inst.name.split(":")[0]
         volume, pan = _MIX[part]
+        volume = {"Melody": plan.style.melody_level, "Pad": plan.style.pad_level}.get(part, volume)
         inst.control_changes += [
             pretty_midi.ControlChange(7, volume, 0.0),
             pretty_midi.ControlChange(10, pan, 0.0),
@@ -1470,8 +1576,47 @@ def score_from_plan(plan: CuePlan) -> pretty_midi.PrettyMIDI:
     return midi
 
 
+def _button(plan: CuePlan, voices: dict[str, list[NoteB]]) -> dict[str, list[NoteB]]:
+    """A swell ends on a short, accented tonic on a beat (pad, bass, melody, timpani, a stab),
+    everything held stopping with it; its decay completes before the out point."""
+    if plan.button_beat is None:
+        return voices
+    b, end = plan.button_beat, plan.release_beat
+    tonic = plan.chords[-1].chord
+    hits = [plan.grid.beat_of(t) for t in plan.hits_s]
+
+    def kept(name: str, n: NoteB) -> bool:  # a hit point's accent outlives the button
+        return name in _EXACT_PARTS and any(abs(n.start - h) <= 1e-6 for h in hits)
+
+    out = {
+        name: [n for n in notes if n.start < b - 1e-6 or kept(name, n)]
+        for name, notes in voices.items()
+    }
+    for name, notes in out.items():
+        out[name] = [
+            n if kept(name, n) else NoteB(n.start, min(n.end, b), n.pitch, n.velocity, n.exact)
+            for n in notes
+        ]
+
+    def last_pitches(name: str) -> list[int]:
+        held = [n for n in voices.get(name, []) if n.start <= plan.final_start + 1e-6 <= n.end]
+        return sorted({n.pitch for n in held}) or [_nearest(tonic.root, 60, 55, 67)]
+
+    for name, v in (("Pad", 100), ("Bass", 110), ("Melody", 110)):
+        out.setdefault(name, []).extend(NoteB(b, end, p, v, True) for p in last_pitches(name))
+    root = _nearest(tonic.root, 43, 38, 50)
+    out.setdefault("Timpani", []).append(NoteB(b, end, root, 110, True))
+    voicing = _voice_lead(tonic, (60, 64, 67), 55, 76)
+    out.setdefault("Stabs", []).extend(NoteB(b, end, p, 105, True) for p in voicing)
+    if plan.style.percussion != "none":
+        out.setdefault("Hit accents", []).append(NoteB(b, end, KICK, 110, True))
+    return out
+
+
 def _exact_times(plan: CuePlan) -> list[float]:
     times = [0.0, *plan.cuts_s, *plan.hits_s, *plan.soft_accents_s]
+    if plan.button_beat is not None:
+        times.append(plan.grid.time_of(plan.button_beat))
     times += [plan.grid.time_of(c.start) for c in plan.chords]
     return sorted(times)
 
@@ -1513,8 +1658,8 @@ def _expression(
     final = plan.final_start
     for beat in sorted({round(x, 6) for x in [*steps, *edges] if 0 <= x <= plan.end_beat}):
         level = 0.45 + 0.55 * plan.intensity(beat)
-        if beat >= final and plan.end_beat > final:
-            x = (beat - final) / (plan.end_beat - final)
+        if beat >= final and plan.release_beat > final:
+            x = min(1.0, (beat - final) / (plan.release_beat - final))
             # a swell: the final chord drops back and grows into the out point; a decay: it
             # fades towards it
             level *= 0.8 + 0.2 * x if plan.style.ending == "swell" else 1.0 - 0.6 * x

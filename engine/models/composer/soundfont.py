@@ -42,6 +42,7 @@ import pretty_midi
 from cuebridge.engine.cue import SAMPLE_RATE
 from cuebridge.engine.errors import CueError
 from cuebridge.engine.models.composer.fonts import BUNDLED_SOUNDFONT, best_font
+from cuebridge.engine.models.composer.riff_sizes import check_chunk_sizes
 
 DEFAULT_SOUNDFONT = BUNDLED_SOUNDFONT
 FIX_TINYSOUNDFONT = "pip install --no-deps tinysoundfont==0.3.7"
@@ -119,6 +120,7 @@ def load_soundfont(path: str | Path | None):
 
 @functools.lru_cache(maxsize=2)
 def _load_cached(path: str, mtime_ns: int, size: int):
+    check_chunk_sizes(path)  # before a renderer allocates what a lying header claims
     if renderer() != "tinysoundfont":
         data = Path(path).read_bytes()
         if data[:4] != b"RIFF" or data[8:12] != b"sfbk":

@@ -7,7 +7,8 @@ else the one nearest the feel on the valence/arousal plane.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import random
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,10 @@ class Style:
     dyn_high: float
     ending: str  # "swell" or "decay" into the out point
     speech_safe_perc: tuple[int, ...] = (35, 36, 41, 43)  # drum notes kept under dialogue
+    # The mix (MIDI channel volume): the tune sits this far above the pad, per style, so a
+    # listener hears it over the accompaniment (string tunes over string pads need the most).
+    melody_level: int = 120
+    pad_level: int = 70
 
 
 STYLES: dict[str, Style] = {
@@ -404,4 +409,82 @@ def nearest_style(valence: float, arousal: float) -> Style:
     return min(
         STYLES.values(),
         key=lambda s: ((s.valence - valence) ** 2 + (s.arousal - arousal) ** 2, s.name),
+    )
+
+
+# What another take may change within a style, the seed choosing each independently: the
+# tune's instrument with its register (a shift of its centre, semitones), the pad's colour and
+# the moving part's instrument. Every choice keeps the style's character (no choir in a
+# comedy, no brass in a lament). The tunes are on instruments a listener picks out over the
+# pad (bench_listen: basic-pitch heard 0.86-0.98 of woodwind and trumpet tunes, 0.24-0.5 of
+# celesta, horn, cello and violin ones); no piano (in MuseScore General through TinySoundFont
+# it sounds some 30 dB under the others) and no harp as a pad (its chord dies too soon).
+TAKES: dict[str, dict[str, tuple]] = {
+    "suspense": {
+        "melody": ((71, 5), (69, 5), (68, 7)),  # clarinet, cor anglais, oboe
+        "pad": (44, 49, 89),
+        "motion": (45, 46, 45),
+    },
+    "horror": {
+        "melody": ((11, 0), (73, 0), (40, -5)),  # vibraphone, flute, violin
+        "pad": (49, 52, 89),
+        "motion": (44, 48, 49),
+    },
+    "action": {
+        "melody": ((61, 0), (56, 2), (61, -4)),  # brass, trumpet, brass lower
+        "pad": (48, 49, 50),
+        "motion": (42, 48, 45),
+    },
+    "comedy": {
+        "melody": ((68, 0), (71, -2), (72, 7), (73, 3)),  # oboe, clarinet, piccolo, flute
+        "pad": (45, 48),
+        "motion": (45, 13, 9),
+    },
+    "romance": {
+        "melody": ((73, 0), (68, 0), (71, -5)),  # flute, oboe, clarinet
+        "pad": (49, 48),
+        "motion": (46, 24),  # harp, guitar
+    },
+    "grief": {
+        "melody": ((69, 5), (71, 3), (68, 5)),  # cor anglais, clarinet, oboe
+        "pad": (49, 48, 52),
+        "motion": (None,),
+    },
+    "wonder": {
+        "melody": ((73, 0), (68, 0), (71, -3)),  # flute, oboe, clarinet
+        "pad": (52, 49, 48),
+        "motion": (46, 8, 46),
+    },
+    "triumph": {
+        "melody": ((56, 5), (61, 2), (56, 0)),  # trumpet, brass, trumpet lower
+        "pad": (48, 61, 49),
+        "motion": (42, 48, 45),
+    },
+    "pastoral": {
+        "melody": ((71, 0), (73, 0), (68, 0), (69, -3)),  # clarinet, flute, oboe, cor anglais
+        "pad": (49, 48),
+        "motion": (24, 46, 24),
+    },
+    "mystery": {
+        "melody": ((71, 0), (11, 5), (69, 0)),  # clarinet, vibraphone, cor anglais
+        "pad": (89, 49, 52),
+        "motion": (11, 8, 46),
+    },
+}
+
+
+def take_of(style: Style, seed: int) -> Style:
+    """The style as this take plays it: its own stream of the seed picks the orchestration."""
+    takes = TAKES.get(style.name)
+    if not takes:
+        return style
+    rng = random.Random(f"take:{style.name}:{seed}")
+    melody, shift = rng.choice(takes["melody"])
+    motion = rng.choice(takes["motion"]) if style.motion is not None else None
+    return replace(
+        style,
+        melody=melody,
+        melody_centre=style.melody_centre + shift,
+        pad=rng.choice(takes["pad"]),
+        motion=motion,
     )

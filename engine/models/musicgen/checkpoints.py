@@ -54,6 +54,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cuebridge.safe_files import replacing
+
 if TYPE_CHECKING:  # torch stays out of module import: the engine's core install has no torch
     import torch
 
@@ -500,21 +502,17 @@ def load_audiocraft_checkpoint(
 def save_adapter(model: MusicgenVideo, folder: str | Path, recipe: str = "") -> Path:
     """Write adapter.safetensors + adapter_config.json (atomically) into `folder`, and with a
     `recipe`, training.json: the recipe and the guidance it is to be served with."""
-    import os
-
-    from safetensors.torch import save_file
+    from safetensors.torch import save
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / (ADAPTER_WEIGHTS_NAME + ".tmp")
-    save_file(model.adapter_state_dict(), str(tmp), metadata={"format": model.adapter.format})
-    os.replace(tmp, folder / ADAPTER_WEIGHTS_NAME)
-    tmp = folder / (ADAPTER_CONFIG_NAME + ".tmp")
-    tmp.write_text(model.adapter.to_json())
-    os.replace(tmp, folder / ADAPTER_CONFIG_NAME)
+    weights = save(model.adapter_state_dict(), metadata={"format": model.adapter.format})
+    with replacing(folder / ADAPTER_WEIGHTS_NAME) as (fh, _):
+        fh.write(weights)
+    with replacing(folder / ADAPTER_CONFIG_NAME) as (fh, _):
+        fh.write(model.adapter.to_json().encode())
     if recipe:
         record = {"recipe": recipe, "guidance": GUIDANCE_OF_RECIPE.get(recipe, "")}
-        tmp = folder / (TRAINING_RECORD_NAME + ".tmp")
-        tmp.write_text(json.dumps(record, indent=1) + "\n")
-        os.replace(tmp, folder / TRAINING_RECORD_NAME)
+        with replacing(folder / TRAINING_RECORD_NAME) as (fh, _):
+            fh.write((json.dumps(record, indent=1) + "\n").encode())
     return folder

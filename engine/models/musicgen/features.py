@@ -16,13 +16,13 @@ re-run decodes only new or changed videos.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cuebridge.engine.segment import MediaSpan, Rate, Segment
+from cuebridge.safe_files import replacing
 
 if TYPE_CHECKING:
     import torch
@@ -113,11 +113,9 @@ def extract_features(
         except FeatureError as exc:
             yield video, str(exc)
             continue
-        tmp = target.with_suffix(".pt.tmp")
-        torch.save(tokens, tmp)
-        os.replace(tmp, target)  # a half-written feature file is never left under its name
+        with replacing(target) as (fh, _):  # never half a feature file under its name
+            torch.save(tokens, fh)
         index[video.stem] = key
-        tmp_index = index_path.with_suffix(".tmp")
-        tmp_index.write_text(json.dumps(index, indent=1, sort_keys=True))
-        os.replace(tmp_index, index_path)
+        with replacing(index_path) as (fh, _):
+            fh.write(json.dumps(index, indent=1, sort_keys=True).encode())
         yield video, "written"

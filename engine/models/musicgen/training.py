@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import random
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -31,6 +30,7 @@ from transformers import get_cosine_schedule_with_warmup
 from cuebridge.engine.models.musicgen.checkpoints import save_adapter
 from cuebridge.engine.models.musicgen.modeling import MusicgenVideo, codes_loss
 from cuebridge.engine.models.musicgen.training_data import Clip
+from cuebridge.safe_files import replacing
 
 
 @dataclass
@@ -139,18 +139,17 @@ def validation_loss(model: MusicgenVideo, tokenizer, clips: list[Clip], batch_si
 
 def _save_state(folder: Path, model, optimizer, scheduler, state: dict, recipe: str) -> None:
     save_adapter(model, folder, recipe=recipe)
-    tmp = folder / "trainer_state.pt.tmp"
-    torch.save(
-        {
-            "optimizer": optimizer.state_dict(),
-            "scheduler": scheduler.state_dict(),
-            "rng": torch.get_rng_state(),
-            "py_rng": random.getstate(),
-            **state,
-        },
-        tmp,
-    )
-    os.replace(tmp, folder / "trainer_state.pt")
+    with replacing(folder / "trainer_state.pt") as (fh, _):
+        torch.save(
+            {
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(),
+                "rng": torch.get_rng_state(),
+                "py_rng": random.getstate(),
+                **state,
+            },
+            fh,
+        )
 
 
 def train_adapter(

@@ -385,7 +385,7 @@ class PlannedClip(_message.Message):
     def __init__(self, segment_id: _Optional[str] = ..., name: _Optional[str] = ..., lane: _Optional[str] = ..., lane_index: _Optional[int] = ..., audio_path: _Optional[str] = ..., record_frame: _Optional[int] = ..., record_end_frame: _Optional[int] = ..., record_offset_frames: _Optional[int] = ..., source_in: _Optional[int] = ..., source_out: _Optional[int] = ..., record_offset_ticks: _Optional[int] = ..., duration_ticks: _Optional[int] = ..., enabled: _Optional[bool] = ..., marker: _Optional[_Union[PlannedMarker, _Mapping]] = ..., takes: _Optional[_Iterable[str]] = ..., record_in_timecode: _Optional[str] = ..., duration_timecode: _Optional[str] = ..., prompt: _Optional[str] = ..., mood: _Optional[str] = ..., seed: _Optional[str] = ..., model: _Optional[str] = ...) -> None: ...
 
 class PlacementPlan(_message.Message):
-    __slots__ = ("score_id", "rate", "drop_frame", "start_frame", "lanes", "clips", "warnings", "hit_point_max_frames")
+    __slots__ = ("score_id", "rate", "drop_frame", "start_frame", "lanes", "clips", "warnings", "hit_point_max_frames", "dialogue_note")
     SCORE_ID_FIELD_NUMBER: _ClassVar[int]
     RATE_FIELD_NUMBER: _ClassVar[int]
     DROP_FRAME_FIELD_NUMBER: _ClassVar[int]
@@ -394,6 +394,7 @@ class PlacementPlan(_message.Message):
     CLIPS_FIELD_NUMBER: _ClassVar[int]
     WARNINGS_FIELD_NUMBER: _ClassVar[int]
     HIT_POINT_MAX_FRAMES_FIELD_NUMBER: _ClassVar[int]
+    DIALOGUE_NOTE_FIELD_NUMBER: _ClassVar[int]
     score_id: str
     rate: _engine_pb2.Rate
     drop_frame: bool
@@ -402,28 +403,47 @@ class PlacementPlan(_message.Message):
     clips: _containers.RepeatedCompositeFieldContainer[PlannedClip]
     warnings: _containers.RepeatedScalarFieldContainer[str]
     hit_point_max_frames: int
-    def __init__(self, score_id: _Optional[str] = ..., rate: _Optional[_Union[_engine_pb2.Rate, _Mapping]] = ..., drop_frame: _Optional[bool] = ..., start_frame: _Optional[int] = ..., lanes: _Optional[_Iterable[_Union[PlannedLane, _Mapping]]] = ..., clips: _Optional[_Iterable[_Union[PlannedClip, _Mapping]]] = ..., warnings: _Optional[_Iterable[str]] = ..., hit_point_max_frames: _Optional[int] = ...) -> None: ...
+    dialogue_note: str
+    def __init__(self, score_id: _Optional[str] = ..., rate: _Optional[_Union[_engine_pb2.Rate, _Mapping]] = ..., drop_frame: _Optional[bool] = ..., start_frame: _Optional[int] = ..., lanes: _Optional[_Iterable[_Union[PlannedLane, _Mapping]]] = ..., clips: _Optional[_Iterable[_Union[PlannedClip, _Mapping]]] = ..., warnings: _Optional[_Iterable[str]] = ..., hit_point_max_frames: _Optional[int] = ..., dialogue_note: _Optional[str] = ...) -> None: ...
 
 class TimeRequest(_message.Message):
-    __slots__ = ("rate", "timecodes", "frames", "drop_frame")
+    __slots__ = ("rate", "timecodes", "frames", "drop_frame", "markers", "track_names", "lane_names")
     RATE_FIELD_NUMBER: _ClassVar[int]
     TIMECODES_FIELD_NUMBER: _ClassVar[int]
     FRAMES_FIELD_NUMBER: _ClassVar[int]
     DROP_FRAME_FIELD_NUMBER: _ClassVar[int]
+    MARKERS_FIELD_NUMBER: _ClassVar[int]
+    TRACK_NAMES_FIELD_NUMBER: _ClassVar[int]
+    LANE_NAMES_FIELD_NUMBER: _ClassVar[int]
     rate: str
     timecodes: _containers.RepeatedScalarFieldContainer[str]
     frames: _containers.RepeatedScalarFieldContainer[int]
     drop_frame: bool
-    def __init__(self, rate: _Optional[str] = ..., timecodes: _Optional[_Iterable[str]] = ..., frames: _Optional[_Iterable[int]] = ..., drop_frame: _Optional[bool] = ...) -> None: ...
+    markers: _containers.RepeatedCompositeFieldContainer[HostMarker]
+    track_names: _containers.RepeatedScalarFieldContainer[str]
+    lane_names: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, rate: _Optional[str] = ..., timecodes: _Optional[_Iterable[str]] = ..., frames: _Optional[_Iterable[int]] = ..., drop_frame: _Optional[bool] = ..., markers: _Optional[_Iterable[_Union[HostMarker, _Mapping]]] = ..., track_names: _Optional[_Iterable[str]] = ..., lane_names: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class HostMarker(_message.Message):
+    __slots__ = ("name", "duration_frames")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    DURATION_FRAMES_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    duration_frames: float
+    def __init__(self, name: _Optional[str] = ..., duration_frames: _Optional[float] = ...) -> None: ...
 
 class TimeAnswer(_message.Message):
-    __slots__ = ("rate", "drop_frame", "frames", "timecodes")
+    __slots__ = ("rate", "drop_frame", "frames", "timecodes", "marker_kinds", "score_lanes")
     RATE_FIELD_NUMBER: _ClassVar[int]
     DROP_FRAME_FIELD_NUMBER: _ClassVar[int]
     FRAMES_FIELD_NUMBER: _ClassVar[int]
     TIMECODES_FIELD_NUMBER: _ClassVar[int]
+    MARKER_KINDS_FIELD_NUMBER: _ClassVar[int]
+    SCORE_LANES_FIELD_NUMBER: _ClassVar[int]
     rate: _engine_pb2.Rate
     drop_frame: bool
     frames: _containers.RepeatedScalarFieldContainer[int]
     timecodes: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, rate: _Optional[_Union[_engine_pb2.Rate, _Mapping]] = ..., drop_frame: _Optional[bool] = ..., frames: _Optional[_Iterable[int]] = ..., timecodes: _Optional[_Iterable[str]] = ...) -> None: ...
+    marker_kinds: _containers.RepeatedScalarFieldContainer[MarkerKind]
+    score_lanes: _containers.RepeatedScalarFieldContainer[bool]
+    def __init__(self, rate: _Optional[_Union[_engine_pb2.Rate, _Mapping]] = ..., drop_frame: _Optional[bool] = ..., frames: _Optional[_Iterable[int]] = ..., timecodes: _Optional[_Iterable[str]] = ..., marker_kinds: _Optional[_Iterable[_Union[MarkerKind, str]]] = ..., score_lanes: _Optional[_Iterable[bool]] = ...) -> None: ...

@@ -1,4 +1,4 @@
-"""`cuebridge train-adapter`: the click command (the lead registers it on the CLI group)."""
+"""`cuebridge train-adapter`: train the video adapter of musicgen-video (torch only when run)."""
 
 from __future__ import annotations
 

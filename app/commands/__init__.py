@@ -1,0 +1,1 @@
+"""One module per `cuebridge` command; app/main.py puts them on the command line."""
