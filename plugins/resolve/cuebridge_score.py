@@ -753,6 +753,7 @@ def ask_plan(plan: Plan, score_id, items: Dict[str, Any], track_name: str, only=
             "trackName": track_name,
             "disabled": bool(plan.choices.get("preview")),
             "segmentIds": list(only),
+            "earlierTakes": plan.take["earlier"] if plan.take else [],
         }
     )
 
@@ -1073,6 +1074,9 @@ def chosen_cue(resolve, timeline, facts: Dict[str, Any]) -> Dict[str, Any]:
     path = media.GetClipProperty("File Path") if media is not None else ""
     start, end = int(item.GetStart()), int(item.GetEnd())
     marker_frame, data = _cue_marker_data(timeline, facts, start, end, path)
+    # Its takes before (markers written before "earlier" kept them in "takes", as dicts).
+    kept = data.get("earlier") or [t for t in data.get("takes") or [] if isinstance(t, dict)]
+    earlier = [{"seed": str(t.get("seed")), "audioPath": t.get("audio") or ""} for t in kept]
     return {
         "item": item,
         "media": media,
@@ -1086,7 +1090,7 @@ def chosen_cue(resolve, timeline, facts: Dict[str, Any]) -> Dict[str, Any]:
         "prompt": data.get("prompt", ""),
         "mood": data.get("mood", ""),
         "seed": str(data.get("seed", "")),
-        "takes": list(data.get("takes") or []),
+        "earlier": earlier + [{"seed": str(data.get("seed", "")), "audioPath": path or ""}],
     }
 
 
@@ -1106,7 +1110,7 @@ def take_selection(take: Dict[str, Any], facts: Dict[str, Any]) -> Dict[str, Any
 
 def new_seed(take: Dict[str, Any]) -> int:
     # Any seed the cue has not had: the bridge derives the cue's own seed from it.
-    used = {str(take.get("seed"))} | {str(t.get("seed")) for t in take.get("takes") or []}
+    used = {t["seed"] for t in take["earlier"]}  # the take it replaces too
     while True:
         seed = random.SystemRandom().randrange(1, 2**31)
         if str(seed) not in used:
@@ -1200,8 +1204,7 @@ def finish_take(resolve, plan: Plan, job: Dict[str, Any]) -> Report:
         landed.SetClipColor(CLIP_COLOR)
     meta = cue.get("metadata") or {}
     seed = meta.get("seed", "")
-    takes = take["takes"] + [{"seed": take["seed"], "audio": take["audioPath"]}]
-    _mark_take(timeline, take, clip["marker"], takes)
+    _mark_take(timeline, take, clip["marker"])
     # 4. Best-of-N: the engine's other takes, disabled, on further "Score takes" tracks.
     others = offer_ranked_takes(
         resolve,
@@ -1246,8 +1249,8 @@ def _forget(media_pool, new_media) -> None:
         media_pool.DeleteClips(new_media)
 
 
-def _mark_take(timeline, take, marker: Dict[str, Any], takes) -> None:
-    """The cue's marker now holds the new take, and the seeds and files of the earlier ones."""
+def _mark_take(timeline, take, marker: Dict[str, Any]) -> None:
+    """The plan's marker (new take, earlier takes) replaces the cue's, on the same frame."""
     frame = take["markerFrame"]
     if frame is not None:
         timeline.DeleteMarkerAtFrame(frame)
@@ -1255,13 +1258,8 @@ def _mark_take(timeline, take, marker: Dict[str, Any], takes) -> None:
         frame = int(marker["frame"])
     if frame is None:
         return
-    note = marker["note"] + "".join(
-        "\nearlier take: seed {} ({})".format(t.get("seed"), t.get("audio")) for t in takes
-    )
-    data = json.loads(marker["customData"])
-    data["cuebridge"]["takes"] = takes
-    name, color = marker["name"], marker["color"]
-    timeline.AddMarker(frame, color, name, note, int(marker["durationFrames"]), json.dumps(data))
+    m, length = marker, int(marker["durationFrames"])
+    timeline.AddMarker(frame, m["color"], m["name"], m["note"], length, m["customData"])
 
 
 def offer_ranked_takes(resolve, plan, cue, name, start, source_frames, others, warnings) -> int:
