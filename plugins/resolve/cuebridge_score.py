@@ -993,14 +993,7 @@ def place_cues(resolve, plan: Plan, score_id, placements, warnings: List[str]):
                 "audioPath": c["audioPath"],
                 "markerFrame": frame,
                 "rankedTakes": offer_ranked_takes(
-                    resolve,
-                    plan,
-                    (score_id, c["segmentId"], c["audioPath"], by_path[c["audioPath"]]),
-                    c["name"],
-                    start,
-                    int(c["sourceOut"]),
-                    c["takes"],
-                    warnings,
+                    resolve, plan, score_id, c, by_path[c["audioPath"]], start, warnings
                 ),
             }
         )
@@ -1202,28 +1195,17 @@ def finish_take(resolve, plan: Plan, job: Dict[str, Any]) -> Report:
         )
     if _method(landed, "SetClipColor"):
         landed.SetClipColor(CLIP_COLOR)
-    meta = cue.get("metadata") or {}
-    seed = meta.get("seed", "")
+    seed = (cue.get("metadata") or {}).get("seed", "")
     _mark_take(timeline, take, clip["marker"])
     # 4. Best-of-N: the engine's other takes, disabled, on further "Score takes" tracks.
     others = offer_ranked_takes(
-        resolve,
-        plan,
-        (job.get("id"), clip["segmentId"], path, new_item),
-        take["name"],
-        take["start"],
-        length,
-        clip["takes"],
-        warnings,
+        resolve, plan, job.get("id"), clip, new_item, take["start"], warnings
     )
+    previous = timeline.GetTrackName("audio", takes_index)
     message = (
         "another take of {!r} (seed {}) is on {}; the previous take (seed {}) is disabled on "
         "{!r}: enable it there (and disable this one) to go back".format(
-            take["name"],
-            seed,
-            where,
-            take["seed"] or "?",
-            timeline.GetTrackName("audio", takes_index),
+            take["name"], seed, where, take["seed"] or "?", previous
         )
     )
     if others:
@@ -1237,7 +1219,7 @@ def finish_take(resolve, plan: Plan, job: Dict[str, Any]) -> Report:
             "durationFrames": take["end"] - take["start"],
             "audioPath": path,
             "seed": seed,
-            "previousTrack": timeline.GetTrackName("audio", takes_index),
+            "previousTrack": previous,
         }
     ]
     return Report(True, message, placed=placed, warnings=warnings, **facts)
@@ -1262,21 +1244,23 @@ def _mark_take(timeline, take, marker: Dict[str, Any]) -> None:
     timeline.AddMarker(frame, m["color"], m["name"], m["note"], length, m["customData"])
 
 
-def offer_ranked_takes(resolve, plan, cue, name, start, source_frames, others, warnings) -> int:
-    """Best-of-N: the takes the engine ranked lower, each a disabled clip on a "Score takes" track
-    at the cue's frames, to A/B with the one placed. Returns how many were offered."""
-    others = [t for t in others or [] if os.path.isfile(t)]
+def offer_ranked_takes(resolve, plan, score_id, clip, item, start: int, warnings) -> int:
+    """Best-of-N: the takes the engine ranked lower (the plan's clip `takes`), each a disabled
+    clip on a "Score takes" track at the cue's frames, to A/B with `item`, the one placed."""
+    name, source_frames = clip["name"], int(clip["sourceOut"])
+    cue = (score_id, clip["segmentId"], clip["audioPath"], item)
+    others = [t for t in clip.get("takes") or [] if os.path.isfile(t)]
     if not others:
         return 0
     timeline, media_pool = plan.timeline, plan.media_pool
     items, _new = import_cues(media_pool, others)
     offered = 0
     for other in others:
-        item = items[os.path.normcase(os.path.abspath(other))]
-        item.SetClipProperty("Clip Name", name)
-        index, _made = takes_lane(plan, *cue)  # cue: (score id, segment, path, item)
-        clip = _place_one(timeline, media_pool, item, index, start, source_frames)
-        if clip is None or not clip.SetClipEnabled(False):
+        media = items[os.path.normcase(os.path.abspath(other))]
+        media.SetClipProperty("Clip Name", name)
+        index, _made = takes_lane(plan, *cue)
+        offer = _place_one(timeline, media_pool, media, index, start, source_frames)
+        if offer is None or not offer.SetClipEnabled(False):
             warnings.append(f"a ranked take of {name!r} ({other}) could not be offered")
             continue
         offered += 1
