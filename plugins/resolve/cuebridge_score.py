@@ -62,9 +62,6 @@ class Report:
         lines = [self.message] + ["warning: " + w for w in self.warnings]
         return "\n".join(lines)
 
-    def __repr__(self) -> str:
-        return f"Report(ok={self.ok!r}, message={self.message!r})"
-
 
 # -- where things are ------------------------------------------------------------------------
 
@@ -974,9 +971,7 @@ def place_cues(resolve, plan: Plan, score_id, placements, warnings: List[str]):
             item.SetClipColor(CLIP_COLOR)
         m = c.get("marker") or {}
         frame = int(m["frame"]) if m.get("name") else None
-        if frame is None or not timeline.AddMarker(
-            frame, m["color"], m["name"], m["note"], int(m["durationFrames"]), m["customData"]
-        ):
+        if frame is None or not add_marker(timeline, m, frame):
             warnings.append("no room for a marker on the cue {!r}".format(c["name"]))
             frame = None
         start, length = int(item.GetStart()), int(item.GetEnd()) - int(item.GetStart())
@@ -1238,10 +1233,16 @@ def _mark_take(timeline, take, marker: Dict[str, Any]) -> None:
         timeline.DeleteMarkerAtFrame(frame)
     elif marker.get("name"):
         frame = int(marker["frame"])
-    if frame is None:
-        return
-    m, length = marker, int(marker["durationFrames"])
-    timeline.AddMarker(frame, m["color"], m["name"], m["note"], length, m["customData"])
+    if frame is not None:
+        add_marker(timeline, marker, frame)
+
+
+def add_marker(timeline, m: Dict[str, Any], frame: int) -> bool:
+    """One of the plan's markers (PlannedMarker), at `frame` from the timeline's start."""
+    length = int(m["durationFrames"])
+    return bool(
+        timeline.AddMarker(frame, m["color"], m["name"], m["note"], length, m["customData"])
+    )
 
 
 def offer_ranked_takes(resolve, plan, score_id, clip, item, start: int, warnings) -> int:
