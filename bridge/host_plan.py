@@ -123,7 +123,7 @@ def plan_placement(request: bpb.PlanRequest, result: bpb.ScoreResult) -> bpb.Pla
             duration_timecode=duration_label(length, rate),
             **feel,
         )
-        c.marker.CopyFrom(_marker(c, offset, length, taken, warnings))
+        c.marker.CopyFrom(_marker(c, offset, length, taken, warnings, request.earlier_takes))
         out.append(c)
         by_lane.setdefault(lane.name, []).append(c)
     if host == "resolve":
@@ -238,9 +238,10 @@ def _landed(source_frames: int, rate: HostRate, wav: Fraction) -> int:
 
 
 def _marker(
-    c: bpb.PlannedClip, offset: int, length: int, taken: set[int], warnings
+    c: bpb.PlannedClip, offset: int, length: int, taken: set[int], warnings, earlier=()
 ) -> bpb.PlannedMarker:
-    """The record of a placed cue: one frame, on the cue's first free frame (one marker a frame)."""
+    """The record of a placed cue: one frame, on the cue's first free frame (one marker a frame).
+    After another take it also keeps the cue's earlier takes, the seed and file of each."""
     frame = next((f for f in range(offset, offset + max(length, 1)) if f not in taken), None)
     if frame is None:
         warnings.append(f"no room for a marker on the cue {c.name!r}")
@@ -249,6 +250,7 @@ def _marker(
     name = PLACED_MARKER_PREFIX + c.name
     lines = [("prompt", c.prompt), ("mood", c.mood), ("seed", c.seed), ("model", c.model)]
     lines.append(("file", c.audio_path))
+    lines += [("earlier take", f"seed {t.seed} ({t.audio_path})") for t in earlier]
     data = {
         "cuebridge": {
             "segment": c.segment_id,
@@ -260,6 +262,7 @@ def _marker(
             "start": offset,
             "length": length,
             "takes": list(c.takes),
+            "earlier": [{"seed": t.seed, "audio": t.audio_path} for t in earlier],
         }
     }
     return bpb.PlannedMarker(

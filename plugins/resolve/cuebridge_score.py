@@ -62,9 +62,6 @@ class Report:
         lines = [self.message] + ["warning: " + w for w in self.warnings]
         return "\n".join(lines)
 
-    def __repr__(self) -> str:
-        return f"Report(ok={self.ok!r}, message={self.message!r})"
-
 
 # -- where things are ------------------------------------------------------------------------
 
@@ -753,6 +750,7 @@ def ask_plan(plan: Plan, score_id, items: Dict[str, Any], track_name: str, only=
             "trackName": track_name,
             "disabled": bool(plan.choices.get("preview")),
             "segmentIds": list(only),
+            "earlierTakes": plan.take["earlier"] if plan.take else [],
         }
     )
 
@@ -973,9 +971,7 @@ def place_cues(resolve, plan: Plan, score_id, placements, warnings: List[str]):
             item.SetClipColor(CLIP_COLOR)
         m = c.get("marker") or {}
         frame = int(m["frame"]) if m.get("name") else None
-        if frame is None or not timeline.AddMarker(
-            frame, m["color"], m["name"], m["note"], int(m["durationFrames"]), m["customData"]
-        ):
+        if frame is None or not add_marker(timeline, m, frame):
             warnings.append("no room for a marker on the cue {!r}".format(c["name"]))
             frame = None
         start, length = int(item.GetStart()), int(item.GetEnd()) - int(item.GetStart())
@@ -992,14 +988,7 @@ def place_cues(resolve, plan: Plan, score_id, placements, warnings: List[str]):
                 "audioPath": c["audioPath"],
                 "markerFrame": frame,
                 "rankedTakes": offer_ranked_takes(
-                    resolve,
-                    plan,
-                    (score_id, c["segmentId"], c["audioPath"], by_path[c["audioPath"]]),
-                    c["name"],
-                    start,
-                    int(c["sourceOut"]),
-                    c["takes"],
-                    warnings,
+                    resolve, plan, score_id, c, by_path[c["audioPath"]], start, warnings
                 ),
             }
         )
@@ -1073,6 +1062,9 @@ def chosen_cue(resolve, timeline, facts: Dict[str, Any]) -> Dict[str, Any]:
     path = media.GetClipProperty("File Path") if media is not None else ""
     start, end = int(item.GetStart()), int(item.GetEnd())
     marker_frame, data = _cue_marker_data(timeline, facts, start, end, path)
+    # Its takes before (markers written before "earlier" kept them in "takes", as dicts).
+    kept = data.get("earlier") or [t for t in data.get("takes") or [] if isinstance(t, dict)]
+    earlier = [{"seed": str(t.get("seed")), "audioPath": t.get("audio") or ""} for t in kept]
     return {
         "item": item,
         "media": media,
@@ -1086,7 +1078,7 @@ def chosen_cue(resolve, timeline, facts: Dict[str, Any]) -> Dict[str, Any]:
         "prompt": data.get("prompt", ""),
         "mood": data.get("mood", ""),
         "seed": str(data.get("seed", "")),
-        "takes": list(data.get("takes") or []),
+        "earlier": earlier + [{"seed": str(data.get("seed", "")), "audioPath": path or ""}],
     }
 
 
@@ -1106,7 +1098,7 @@ def take_selection(take: Dict[str, Any], facts: Dict[str, Any]) -> Dict[str, Any
 
 def new_seed(take: Dict[str, Any]) -> int:
     # Any seed the cue has not had: the bridge derives the cue's own seed from it.
-    used = {str(take.get("seed"))} | {str(t.get("seed")) for t in take.get("takes") or []}
+    used = {t["seed"] for t in take["earlier"]}  # the take it replaces too
     while True:
         seed = random.SystemRandom().randrange(1, 2**31)
         if str(seed) not in used:
@@ -1198,29 +1190,17 @@ def finish_take(resolve, plan: Plan, job: Dict[str, Any]) -> Report:
         )
     if _method(landed, "SetClipColor"):
         landed.SetClipColor(CLIP_COLOR)
-    meta = cue.get("metadata") or {}
-    seed = meta.get("seed", "")
-    takes = take["takes"] + [{"seed": take["seed"], "audio": take["audioPath"]}]
-    _mark_take(timeline, take, clip["marker"], takes)
+    seed = (cue.get("metadata") or {}).get("seed", "")
+    _mark_take(timeline, take, clip["marker"])
     # 4. Best-of-N: the engine's other takes, disabled, on further "Score takes" tracks.
     others = offer_ranked_takes(
-        resolve,
-        plan,
-        (job.get("id"), clip["segmentId"], path, new_item),
-        take["name"],
-        take["start"],
-        length,
-        clip["takes"],
-        warnings,
+        resolve, plan, job.get("id"), clip, new_item, take["start"], warnings
     )
+    previous = timeline.GetTrackName("audio", takes_index)
     message = (
         "another take of {!r} (seed {}) is on {}; the previous take (seed {}) is disabled on "
         "{!r}: enable it there (and disable this one) to go back".format(
-            take["name"],
-            seed,
-            where,
-            take["seed"] or "?",
-            timeline.GetTrackName("audio", takes_index),
+            take["name"], seed, where, take["seed"] or "?", previous
         )
     )
     if others:
@@ -1234,7 +1214,7 @@ def finish_take(resolve, plan: Plan, job: Dict[str, Any]) -> Report:
             "durationFrames": take["end"] - take["start"],
             "audioPath": path,
             "seed": seed,
-            "previousTrack": timeline.GetTrackName("audio", takes_index),
+            "previousTrack": previous,
         }
     ]
     return Report(True, message, placed=placed, warnings=warnings, **facts)
@@ -1246,39 +1226,42 @@ def _forget(media_pool, new_media) -> None:
         media_pool.DeleteClips(new_media)
 
 
-def _mark_take(timeline, take, marker: Dict[str, Any], takes) -> None:
-    """The cue's marker now holds the new take, and the seeds and files of the earlier ones."""
+def _mark_take(timeline, take, marker: Dict[str, Any]) -> None:
+    """The plan's marker (new take, earlier takes) replaces the cue's, on the same frame."""
     frame = take["markerFrame"]
     if frame is not None:
         timeline.DeleteMarkerAtFrame(frame)
     elif marker.get("name"):
         frame = int(marker["frame"])
-    if frame is None:
-        return
-    note = marker["note"] + "".join(
-        "\nearlier take: seed {} ({})".format(t.get("seed"), t.get("audio")) for t in takes
+    if frame is not None:
+        add_marker(timeline, marker, frame)
+
+
+def add_marker(timeline, m: Dict[str, Any], frame: int) -> bool:
+    """One of the plan's markers (PlannedMarker), at `frame` from the timeline's start."""
+    length = int(m["durationFrames"])
+    return bool(
+        timeline.AddMarker(frame, m["color"], m["name"], m["note"], length, m["customData"])
     )
-    data = json.loads(marker["customData"])
-    data["cuebridge"]["takes"] = takes
-    name, color = marker["name"], marker["color"]
-    timeline.AddMarker(frame, color, name, note, int(marker["durationFrames"]), json.dumps(data))
 
 
-def offer_ranked_takes(resolve, plan, cue, name, start, source_frames, others, warnings) -> int:
-    """Best-of-N: the takes the engine ranked lower, each a disabled clip on a "Score takes" track
-    at the cue's frames, to A/B with the one placed. Returns how many were offered."""
-    others = [t for t in others or [] if os.path.isfile(t)]
+def offer_ranked_takes(resolve, plan, score_id, clip, item, start: int, warnings) -> int:
+    """Best-of-N: the takes the engine ranked lower (the plan's clip `takes`), each a disabled
+    clip on a "Score takes" track at the cue's frames, to A/B with `item`, the one placed."""
+    name, source_frames = clip["name"], int(clip["sourceOut"])
+    cue = (score_id, clip["segmentId"], clip["audioPath"], item)
+    others = [t for t in clip.get("takes") or [] if os.path.isfile(t)]
     if not others:
         return 0
     timeline, media_pool = plan.timeline, plan.media_pool
     items, _new = import_cues(media_pool, others)
     offered = 0
     for other in others:
-        item = items[os.path.normcase(os.path.abspath(other))]
-        item.SetClipProperty("Clip Name", name)
-        index, _made = takes_lane(plan, *cue)  # cue: (score id, segment, path, item)
-        clip = _place_one(timeline, media_pool, item, index, start, source_frames)
-        if clip is None or not clip.SetClipEnabled(False):
+        media = items[os.path.normcase(os.path.abspath(other))]
+        media.SetClipProperty("Clip Name", name)
+        index, _made = takes_lane(plan, *cue)
+        offer = _place_one(timeline, media_pool, media, index, start, source_frames)
+        if offer is None or not offer.SetClipEnabled(False):
             warnings.append(f"a ranked take of {name!r} ({other}) could not be offered")
             continue
         offered += 1

@@ -128,6 +128,22 @@ def test_marker_is_a_placed_record_that_carries_the_takes():
     assert "seed: 7" in m.note and plan.hit_point_max_frames == 1
 
 
+def test_after_another_take_the_marker_keeps_the_earlier_takes_apart_from_the_ranked_ones():
+    earlier = [bpb.EarlierTake(seed="7", audio_path="/cues/a.wav")]
+    earlier.append(bpb.EarlierTake(seed="12", audio_path="/cues/a2.wav"))
+    request = bpb.PlanRequest(score_id="s", timeline_rate="24", earlier_takes=earlier)
+    m = plan_placement(request, _result(("a", "Score", 10, 48))).clips[0].marker
+    data = json.loads(m.custom_data)["cuebridge"]
+    assert data["takes"] == ["/cues/b.wav"]  # ranked lower by the engine: paths, best first
+    assert data["earlier"] == [
+        {"seed": "7", "audio": "/cues/a.wav"},
+        {"seed": "12", "audio": "/cues/a2.wav"},
+    ]
+    assert m.note.endswith(
+        "earlier take: seed 7 (/cues/a.wav)\nearlier take: seed 12 (/cues/a2.wav)"
+    )
+
+
 def test_marker_rule():
     assert marker_kind("Score: a", 1) == bpb.MARKER_KIND_PLACED
     assert marker_kind("boom", 1) == bpb.MARKER_KIND_HIT_POINT

@@ -72,7 +72,7 @@ def test_another_take_rescores_the_cue_under_the_playhead_and_keeps_the_old_one(
     marker = next(m for m in timeline.markers.values() if m["name"] == "Score: chase")
     data = json.loads(marker["customData"])["cuebridge"]
     assert data["seed"] != old_seed and data["audio"] == chase_now[3]
-    assert data["takes"] == [{"seed": str(old_seed), "audio": chase[3]}]
+    assert data["earlier"] == [{"seed": str(old_seed), "audio": chase[3]}]
     assert f"earlier take: seed {old_seed}" in marker["note"]
     assert "disabled on 'Score takes'" in report.message
     # The bridge names the one cue it scored after the take, and says the progress line.
@@ -236,6 +236,15 @@ def test_ranked_takes_of_a_best_of_n_score_wait_disabled_on_the_takes_tracks(
         (START_24 + 72, START_24 + 132, "chase", False),
     ]
     assert [p["rankedTakes"] for p in report.placed] == [1, 1]
+
+    # Another take of a cue with ranked takes: its earlier takes are kept in "earlier", apart
+    # from the marker's "takes" (the ranked takes' paths), so a path is never read as a take.
+    timeline.playhead = START_24 + 100
+    plain = plugin.Bridge(settings["bridge_url"], settings["token_file"])
+    again = plugin.score_timeline(resolve, {"take": True}, bridge=plain, settings=settings)
+    assert again.ok, again.text()
+    [marker] = [m for m in timeline.markers.values() if m["name"] == "Score: chase"]
+    assert len(json.loads(marker["customData"])["cuebridge"]["earlier"]) == 1
 
 
 def test_cancel_in_the_window_stops_the_score_and_places_nothing(

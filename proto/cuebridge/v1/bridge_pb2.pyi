@@ -293,7 +293,7 @@ class HostMedia(_message.Message):
     def __init__(self, audio_path: _Optional[str] = ..., rate: _Optional[str] = ...) -> None: ...
 
 class PlanRequest(_message.Message):
-    __slots__ = ("score_id", "host", "timeline_rate", "start_timecode", "start_frame", "audio_tracks", "media", "marker_frames", "track_name", "disabled", "drop_frame", "segment_ids")
+    __slots__ = ("score_id", "host", "timeline_rate", "start_timecode", "start_frame", "audio_tracks", "media", "marker_frames", "track_name", "disabled", "drop_frame", "segment_ids", "earlier_takes")
     SCORE_ID_FIELD_NUMBER: _ClassVar[int]
     HOST_FIELD_NUMBER: _ClassVar[int]
     TIMELINE_RATE_FIELD_NUMBER: _ClassVar[int]
@@ -306,6 +306,7 @@ class PlanRequest(_message.Message):
     DISABLED_FIELD_NUMBER: _ClassVar[int]
     DROP_FRAME_FIELD_NUMBER: _ClassVar[int]
     SEGMENT_IDS_FIELD_NUMBER: _ClassVar[int]
+    EARLIER_TAKES_FIELD_NUMBER: _ClassVar[int]
     score_id: str
     host: str
     timeline_rate: str
@@ -318,7 +319,16 @@ class PlanRequest(_message.Message):
     disabled: bool
     drop_frame: bool
     segment_ids: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, score_id: _Optional[str] = ..., host: _Optional[str] = ..., timeline_rate: _Optional[str] = ..., start_timecode: _Optional[str] = ..., start_frame: _Optional[int] = ..., audio_tracks: _Optional[_Iterable[_Union[HostTrack, _Mapping]]] = ..., media: _Optional[_Iterable[_Union[HostMedia, _Mapping]]] = ..., marker_frames: _Optional[_Iterable[int]] = ..., track_name: _Optional[str] = ..., disabled: _Optional[bool] = ..., drop_frame: _Optional[bool] = ..., segment_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+    earlier_takes: _containers.RepeatedCompositeFieldContainer[EarlierTake]
+    def __init__(self, score_id: _Optional[str] = ..., host: _Optional[str] = ..., timeline_rate: _Optional[str] = ..., start_timecode: _Optional[str] = ..., start_frame: _Optional[int] = ..., audio_tracks: _Optional[_Iterable[_Union[HostTrack, _Mapping]]] = ..., media: _Optional[_Iterable[_Union[HostMedia, _Mapping]]] = ..., marker_frames: _Optional[_Iterable[int]] = ..., track_name: _Optional[str] = ..., disabled: _Optional[bool] = ..., drop_frame: _Optional[bool] = ..., segment_ids: _Optional[_Iterable[str]] = ..., earlier_takes: _Optional[_Iterable[_Union[EarlierTake, _Mapping]]] = ...) -> None: ...
+
+class EarlierTake(_message.Message):
+    __slots__ = ("seed", "audio_path")
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    AUDIO_PATH_FIELD_NUMBER: _ClassVar[int]
+    seed: str
+    audio_path: str
+    def __init__(self, seed: _Optional[str] = ..., audio_path: _Optional[str] = ...) -> None: ...
 
 class PlannedLane(_message.Message):
     __slots__ = ("name", "index", "create")
