@@ -11,6 +11,7 @@ import threading
 from concurrent import futures
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -36,9 +37,11 @@ from cuebridge.engine.ray_pool import RayPlan, ray_registry
 from cuebridge.engine.ray_pool import connect as connect_ray
 from cuebridge.engine.registry import ModelRegistry
 from cuebridge.engine.service import CueEngineService
-from cuebridge.engine.settings import EngineSettings
 from cuebridge.engine.store import JobStore
 from cuebridge.v1 import bridge_pb2, bridge_pb2_grpc, engine_pb2, engine_pb2_grpc
+
+if TYPE_CHECKING:
+    from cuebridge.engine.settings import EngineSettings
 
 log = logging.getLogger(__name__)
 
