@@ -469,7 +469,8 @@ class BridgeService(bpb_grpc.BridgeServicer):
         failed = [r for r in job.segments if r.state == pb.SEGMENT_STATE_FAILED]
         if self.fetch_cues:
             run.changed(message=f"fetching {len(cues)} cue(s) from the engine")
-            cues, lost = fetch_cues(self.engine, job.id, cues, run.prepared.cue_dir)
+            asked = {s.segment.id for s in run.prepared.segments}
+            cues, lost = fetch_cues(self.engine, job.id, cues, run.prepared.cue_dir, asked)
             failed += lost
         reused = {r.segment_id for r in job.segments if r.reused}
         warnings = list(run.prepared.warnings)
