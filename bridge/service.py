@@ -16,6 +16,7 @@ from pathlib import Path
 
 import grpc
 
+from cuebridge.bridge.cue_folder_claim import release_cue_folder
 from cuebridge.bridge.cue_sheet import cue_sheet_path
 from cuebridge.bridge.cue_transfer import fetch_cues
 from cuebridge.bridge.destinations import require_absolute
@@ -260,6 +261,7 @@ class BridgeService(bpb_grpc.BridgeServicer):
         try:
             job = self._submit(prepared, request)
         except grpc.RpcError as exc:
+            release_cue_folder(prepared.claim)
             context.abort(exc.code(), self._engine_problem(exc))
         run = ScoreRun(uuid.uuid4().hex[:12], prepared, job.id, len(prepared.segments), request)
         run.message = f"{len(prepared.segments)} cue(s) queued on model {job.model}"
@@ -437,6 +439,7 @@ class BridgeService(bpb_grpc.BridgeServicer):
             run.changed(state=pb.JOB_STATE_FAILED, message=f"internal error: {exc!r}")
         finally:
             run.prepared.timeline = None  # written (or abandoned): the score no longer needs it
+            release_cue_folder(run.prepared.claim)
             if self.store is not None and run.finished:
                 try:
                     self.store.finish(run.id, run.state, run.message, run.result)
@@ -490,7 +493,8 @@ class BridgeService(bpb_grpc.BridgeServicer):
         failed = [r for r in job.segments if r.state == pb.SEGMENT_STATE_FAILED]
         if self.fetch_cues:
             run.changed(message=f"fetching {len(cues)} cue(s) from the engine")
-            cues, lost = fetch_cues(self.engine, job.id, cues, run.prepared.cue_dir)
+            asked = {s.segment.id for s in run.prepared.segments}
+            cues, lost = fetch_cues(self.engine, job.id, cues, run.prepared.cue_dir, asked)
             failed += lost
         reused = {r.segment_id for r in job.segments if r.reused}
         warnings = list(run.prepared.warnings)
