@@ -36,7 +36,7 @@ def claim_cue_folder(cue_dir: Path, owner: str) -> Path:
                 holder = _holder(folder / CLAIM_NAME)
                 if _alive(holder) and (holder.get("pid") != os.getpid() or folder in _held):
                     raise TimelineError(
-                        folder,
+                        str(folder),
                         f"is in use by another score ({holder.get('score') or 'unknown'}, "
                         f"process {holder.get('pid')} on {holder.get('host')})",
                         "wait for that score to finish, or choose another --cue-dir",
@@ -47,7 +47,7 @@ def claim_cue_folder(cue_dir: Path, owner: str) -> Path:
                 fh.write(note + "\n")
             _held.add(folder)
             return folder
-    raise TimelineError(folder, "cannot be claimed for this score", "run the score again")
+    raise TimelineError(str(folder), "cannot be claimed for this score", "run the score again")
 
 
 def release_cue_folder(folder: Path | None) -> None:

@@ -70,9 +70,11 @@ def options_from_legacy_extra(extra: dict[str, str]) -> dict:
         out["duck_off"] = True
     elif duck not in ("", "on", "default"):
         out["duck_db"] = -abs(number(duck))
-    axes = {a: number(extra[a]) for a in ("valence", "arousal") if a in extra}
-    if axes:
-        out["feel"] = CueFeel(**axes)
+    if "valence" in extra or "arousal" in extra:
+        out["feel"] = CueFeel(
+            valence=number(extra["valence"]) if "valence" in extra else None,
+            arousal=number(extra["arousal"]) if "arousal" in extra else None,
+        )
     if extra.get("genre", "").strip():
         out["genre"] = extra["genre"].strip()
     thin = extra.get("thin", "").strip().lower()

@@ -222,7 +222,7 @@ def _decode_ogg(data: bytes, source: Path, index: int) -> np.ndarray:
     import av
 
     try:
-        with av.open(io.BytesIO(data), format="ogg") as container:
+        with av.open(io.BytesIO(data), mode="r", format="ogg") as container:
             blocks = [
                 frame.to_ndarray().reshape(frame.samples, -1)[:, 0]
                 if frame.format.is_packed
