@@ -19,6 +19,7 @@ const { scoreActiveSequence, anotherTake } = require("../../plugins/premiere/sco
 const { placeCues, placeTake } = require("../../plugins/premiere/place.js");
 const { restoreCues } = require("../../plugins/premiere/cue_store.js");
 const { moodChoices, STYLES } = require("../../plugins/premiere/moods.js");
+const { readSequence, askContract, chooseSelection } = require("../../plugins/premiere/sequence.js");
 const { createFakePremiere, nodeFiles } = require("./fake_premierepro.js");
 
 const NEEDED = ["CUEBRIDGE_URL", "CUEBRIDGE_TOKEN", "CUEBRIDGE_DEMO_TIMELINE", "CUEBRIDGE_DEMO_XML",
@@ -204,6 +205,59 @@ test("the takes are kept in the sequence's markers: a reloaded panel lists them 
   // The placed markers are records, never scenes: the next Score still scores the same markers.
   const second = await run(fake, { stamp: "reload-second" });
   assert.equal(second.cues.length, described.markers.length);
+});
+
+test("the bridge sorts the markers: a one-frame marker is a hit point, never a scene", async () => {
+  const tpf = BigInt(described.timebase);
+  const last = described.markers[described.markers.length - 1];
+  const boomAt = BigInt(last.startTicks) + BigInt(last.durationTicks) / 2n;
+  const fake = host(
+    { otio: env.CUEBRIDGE_DEMO_TIMELINE },
+    {
+      markers: [
+        ...described.markers.map((m) => ({ name: m.name, startTicks: BigInt(m.startTicks),
+          durationTicks: BigInt(m.durationTicks) })),
+        { name: "boom", startTicks: boomAt, durationTicks: tpf }, // a plain marker: one frame
+        { name: "accent", startTicks: boomAt + tpf, durationTicks: 0n },
+      ],
+    },
+  );
+  const client = createClient({ baseUrl: env.CUEBRIDGE_URL, token: env.CUEBRIDGE_TOKEN });
+  const facts = await askContract(client, await readSequence(fake.ppro, fake.sequence));
+  assert.deepEqual(facts.markers.map((m) => m.kind), [
+    ...described.markers.map(() => "MARKER_KIND_CUE"),
+    "MARKER_KIND_HIT_POINT",
+    "MARKER_KIND_HIT_POINT",
+  ]);
+  const { description } = chooseSelection("markers", facts);
+  assert.equal(description, `${described.markers.length} marker(s): ` +
+    described.markers.map((m) => m.name).join(", "));
+  results.sortedKinds = facts.markers.map((m) => m.kind);
+});
+
+test("a drop-frame sequence sends drop_frame: In/Out comes back as drop-frame timecode", async () => {
+  const tpf = 8475667200n; // 30000/1001
+  const fake = createFakePremiere({
+    name: "DF reel",
+    timebase: tpf.toString(),
+    zeroTicks: 107892n * tpf, // 01:00:00;00 in drop-frame counting
+    endTicks: 36000n * tpf,
+    inTicks: 1800n * tpf, // one minute in: 01:01:00;02, a label drop-frame counting skips to
+    outTicks: 3600n * tpf,
+    markers: [],
+    displayFormat: "FPS_29_97",
+    exports: { otio: true, xml: true },
+  });
+  const client = createClient({ baseUrl: env.CUEBRIDGE_URL, token: env.CUEBRIDGE_TOKEN });
+  const facts = await askContract(client, await readSequence(fake.ppro, fake.sequence));
+  assert.equal(facts.dropFrame, true);
+  assert.deepEqual(facts.rangeTimecodes, ["01:01:00;02", "01:02:00;04"]);
+  const { selection } = chooseSelection("auto", facts);
+  assert.equal(selection.range, "01:01:00;02-01:02:00;04");
+  // The same sequence shown non-drop: the bridge writes non-drop labels.
+  const ndf = await askContract(client, { ...facts, dropFrame: false });
+  assert.ok(ndf.rangeTimecodes.every((t) => !t.includes(";")), ndf.rangeTimecodes);
+  results.dropFrameRange = selection.range;
 });
 
 test("the mood picker lists the bridge's moods, or the styles when it cannot answer", async () => {

@@ -106,6 +106,15 @@ const TrackItemType = Object.freeze({
   FEEDBACK: Object.freeze({ trackItemType: "FEEDBACK" }),
 });
 
+// [ref Constants] VideoDisplayFormatType (25.0): FPS_23_976, FPS_25, FPS_29_97,
+// FPS_29_97_NON_DROP, FEET_FRAME_16mm, FEET_FRAME_35mm, FRAMES; no values given, so opaque here.
+const VideoDisplayFormatType = Object.freeze(
+  Object.fromEntries(
+    ["FPS_23_976", "FPS_25", "FPS_29_97", "FPS_29_97_NON_DROP", "FEET_FRAME_16mm",
+      "FEET_FRAME_35mm", "FRAMES"].map((name) => [name, Object.freeze({ videoDisplay: name })]),
+  ),
+);
+
 class AudioTrack {
   constructor(index, version = "26.2.0", name = "") {
     this.index = index;
@@ -334,6 +343,12 @@ function createFakePremiere(spec) {
     },
     async getZeroPoint() {
       return new TickTime(spec.zeroTicks || 0n);
+    },
+    // [ref Sequence] getSettings (25.0): a SequenceSettings; [ref SequenceSettings]
+    // getVideoDisplayFormat (25.0): a TimeDisplay, whose `type` is a VideoDisplayFormatType.
+    async getSettings() {
+      const type = VideoDisplayFormatType[spec.displayFormat || "FPS_23_976"];
+      return { getVideoDisplayFormat: async () => ({ type }) };
     },
     async getEndTime() {
       return new TickTime(spec.endTicks);
@@ -585,7 +600,7 @@ function createFakePremiere(spec) {
         return { getMediaFilePath: async () => item._mediaPath, name: item.name };
       },
     },
-    Constants: { TrackItemType, MediaType: { ANY: 0, AUDIO: 3 } },
+    Constants: { TrackItemType, VideoDisplayFormatType, MediaType: { ANY: 0, AUDIO: 3 } },
   };
   return { ppro, world, project, sequence, root, tracks, spec };
 }

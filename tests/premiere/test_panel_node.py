@@ -134,6 +134,8 @@ def test_panel_scores_the_demo_through_the_real_bridge(bridge, demo24, tmp_path)
             exact = Fraction(length) / demo24.rate * rate
             assert abs(frames - exact) <= rate / demo24.rate, f"{p['path']}: {frames} samples"
     assert placed["moods"] > 11  # the feeling words besides the ten styles
+    assert placed["sortedKinds"][-2:] == ["MARKER_KIND_HIT_POINT"] * 2  # 1 frame and 0 frames
+    assert placed["dropFrameRange"] == "01:01:00;02-01:02:00;04"
     assert "refused the panel's token" in placed["wrongToken"]
     assert "cuebridge serve" in placed["notRunning"]
     assert placed["cancelled"] in ("JOB_STATE_CANCELLED", "JOB_STATE_SUCCEEDED")
