@@ -16,13 +16,14 @@ import os
 import re
 import threading
 import time
+from collections.abc import Collection
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import grpc
 
 from cuebridge.contract import cue_file_stem
-from cuebridge.safe_files import temp_beside
+from cuebridge.safe_files import TEMP_SUFFIX, temp_beside
 from cuebridge.v1 import engine_pb2 as pb
 from cuebridge.v1 import engine_pb2_grpc as pb_grpc
 
@@ -48,12 +49,30 @@ class StalledTransfer(Exception):
 
 
 def fetch_cues(
-    engine: pb_grpc.CueEngineStub, job_id: str, cues: dict[str, pb.Cue], cue_dir: Path
+    engine: pb_grpc.CueEngineStub,
+    job_id: str,
+    cues: dict[str, pb.Cue],
+    cue_dir: Path,
+    expected: Collection[str] | None = None,
 ) -> tuple[dict[str, pb.Cue], list[pb.SegmentResult]]:
-    """Each cue's files into cue_dir: the cues with local paths, and the segments that failed."""
+    """Each cue's files into cue_dir: the cues with local paths, and the segments that failed.
+    `expected`: the segment ids the score asked for; a cue of any other id writes nothing (its
+    name could be any file in the folder)."""
     cue_dir.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(cue_dir)
     fetched: dict[str, pb.Cue] = {}
     failed: list[pb.SegmentResult] = []
+    if expected is not None:
+        for sid in [sid for sid in cues if sid not in expected]:
+            del cues[sid]
+            failed.append(
+                pb.SegmentResult(
+                    segment_id=sid,
+                    state=pb.SEGMENT_STATE_FAILED,
+                    error="the engine sent a cue for a segment this score did not ask for: "
+                    "nothing was written for it",
+                )
+            )
     with ThreadPoolExecutor(PARALLEL_FETCHES, thread_name_prefix="cue-fetch") as pool:
         futures = {
             sid: pool.submit(fetch_cue, engine, job_id, cue, cue_dir) for sid, cue in cues.items()
@@ -68,6 +87,13 @@ def fetch_cues(
                     )
                 )
     return fetched, failed
+
+
+def _remove_leftovers(cue_dir: Path) -> None:
+    # A fetch killed mid-file (kill -9) leaves its temp files: the score holds the folder
+    # (cue_folder_claim), so any left now are no one's.
+    for p in cue_dir.glob(".*" + TEMP_SUFFIX):
+        p.unlink(missing_ok=True)
 
 
 def fetch_cue(
@@ -96,7 +122,7 @@ def _fetch_once(
     engine: pb_grpc.CueEngineStub, job_id: str, segment_id: str, cue_dir: Path, timeout: float
 ) -> dict[str, Path]:
     stem = cue_file_stem(segment_id)
-    written: dict[str, Path] = {}
+    files: dict[str, _IncomingFile] = {}
     current: _IncomingFile | None = None
     request = pb.CueFilesRequest(job_id=job_id, segment_id=segment_id)
     stream = engine.ReadCueFiles(request, timeout=timeout)
@@ -105,23 +131,26 @@ def _fetch_once(
         for chunk in watchdog.chunks():
             if chunk.kind:
                 if current is not None:
-                    written[current.kind] = current.commit()
+                    current.check()
+                if chunk.kind in files:
+                    raise DamagedTransfer(f"the engine sent a second {chunk.kind} file")
                 suffix = _suffix(chunk.kind)
                 current = _IncomingFile(chunk.kind, cue_dir / f"{stem}{suffix}", chunk)
+                files[chunk.kind] = current
             elif current is None:
                 raise DamagedTransfer("data before the file was named")
             else:
                 current.write(chunk.data)
         if current is not None:
-            written[current.kind] = current.commit()
-            current = None
+            current.check()
+        if "audio" not in files:
+            raise DamagedTransfer("the engine sent no audio file")
+        # Every file whole: only now do they take their names, so a failed transfer leaves none.
+        return {kind: f.commit() for kind, f in files.items()}
     finally:
         watchdog.stop()
-        if current is not None:
-            current.discard()
-    if "audio" not in written:
-        raise DamagedTransfer("the engine sent no audio file")
-    return written
+        for f in files.values():
+            f.discard()
 
 
 class _Watchdog:
@@ -192,23 +221,28 @@ class _IncomingFile:
         self.digest.update(data)
         self.written += len(data)
 
-    def commit(self) -> Path:
+    def check(self) -> None:
+        """The file is whole (size and checksum as declared), and on disk."""
         if self.written != self.size or self.digest.hexdigest() != self.sha256:
             self.discard()
             raise DamagedTransfer(
                 f"{self.target.name}: {self.written} of {self.size} bytes, checksum "
                 f"{'matches' if self.digest.hexdigest() == self.sha256 else 'differs'}"
             )
-        self.file.flush()
-        os.fsync(self.file.fileno())
-        self.file.close()
+        if not self.file.closed:
+            self.file.flush()
+            os.fsync(self.file.fileno())
+            self.file.close()
+
+    def commit(self) -> Path:
+        self.check()
         os.replace(self.tmp, self.target)
         _fsync_dir(self.target.parent)
         return self.target
 
     def discard(self) -> None:
         self.file.close()
-        self.tmp.unlink(missing_ok=True)
+        self.tmp.unlink(missing_ok=True)  # nothing, once committed
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -36,11 +36,7 @@ FIRST_INDEX = {"resolve": 1, "premiere": 0}  # how each host numbers its audio t
 
 def cue_takes(cue: pb.Cue) -> list[str]:
     """The other takes the engine ranked lower, best first. (One place to read them.)"""
-    try:
-        takes = json.loads(cue.metadata.get("other_takes") or "[]")
-    except ValueError:
-        return []
-    return [t for t in takes if isinstance(t, str) and t]
+    return [t.audio_path for t in cue.takes if not t.chosen and t.audio_path]
 
 
 def cue_feel(cue: pb.Cue) -> dict[str, str]:
@@ -56,11 +52,7 @@ def cue_feel(cue: pb.Cue) -> dict[str, str]:
 
 def cue_speech_lines(cue: pb.Cue) -> int:
     """How many lines of dialogue the engine made room for under a cue. (One place to read them.)"""
-    try:
-        spans = json.loads(cue.metadata.get("dialogue.speech_s") or "[]")
-    except ValueError:
-        return 0  # a damaged note costs the report line, never the placement
-    return len(spans) if isinstance(spans, list) else 0
+    return len(cue.speech)
 
 
 def dialogue_note(cues) -> str:
@@ -131,7 +123,7 @@ def plan_placement(request: bpb.PlanRequest, result: bpb.ScoreResult) -> bpb.Pla
             duration_timecode=duration_label(length, rate),
             **feel,
         )
-        c.marker.CopyFrom(_marker(c, offset, length, taken, warnings))
+        c.marker.CopyFrom(_marker(c, offset, length, taken, warnings, request.earlier_takes))
         out.append(c)
         by_lane.setdefault(lane.name, []).append(c)
     if host == "resolve":
@@ -246,9 +238,10 @@ def _landed(source_frames: int, rate: HostRate, wav: Fraction) -> int:
 
 
 def _marker(
-    c: bpb.PlannedClip, offset: int, length: int, taken: set[int], warnings
+    c: bpb.PlannedClip, offset: int, length: int, taken: set[int], warnings, earlier=()
 ) -> bpb.PlannedMarker:
-    """The record of a placed cue: one frame, on the cue's first free frame (one marker a frame)."""
+    """The record of a placed cue: one frame, on the cue's first free frame (one marker a frame).
+    After another take it also keeps the cue's earlier takes, the seed and file of each."""
     frame = next((f for f in range(offset, offset + max(length, 1)) if f not in taken), None)
     if frame is None:
         warnings.append(f"no room for a marker on the cue {c.name!r}")
@@ -257,6 +250,7 @@ def _marker(
     name = PLACED_MARKER_PREFIX + c.name
     lines = [("prompt", c.prompt), ("mood", c.mood), ("seed", c.seed), ("model", c.model)]
     lines.append(("file", c.audio_path))
+    lines += [("earlier take", f"seed {t.seed} ({t.audio_path})") for t in earlier]
     data = {
         "cuebridge": {
             "segment": c.segment_id,
@@ -268,6 +262,7 @@ def _marker(
             "start": offset,
             "length": length,
             "takes": list(c.takes),
+            "earlier": [{"seed": t.seed, "audio": t.audio_path} for t in earlier],
         }
     }
     return bpb.PlannedMarker(

@@ -271,7 +271,14 @@ class _Handler(BaseHTTPRequestHandler):
             raise grpc_error(exc) from None
         self._send_raw(200, "application/json", to_json(reply).encode())
 
+    def _resume_after(self, request) -> None:
+        """An EventSource reconnecting sends the last event's id: resume the watch after it."""
+        last = (self.headers.get("Last-Event-ID") or "").strip()
+        if last.isdigit() and "after" in request.DESCRIPTOR.fields_by_name and not request.after:
+            request.after = int(last)
+
     def _stream(self, route: Route, request) -> None:
+        self._resume_after(request)
         call = self._call(route, True)(request)
         try:
             # The first event decides the status: a bad id is a 404, not an empty stream.
@@ -287,7 +294,11 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             events = [first] if first is not None else []
             for event in _chain(events, call):
-                self.wfile.write(f"data: {to_json(event)}\n\n".encode())
+                # The event's cursor as the SSE id: an EventSource that reconnects sends it back
+                # as Last-Event-ID, and the watch resumes after it (see _resume_after).
+                cursor = getattr(event, "cursor", 0)
+                head = f"id: {cursor}\n" if cursor else ""
+                self.wfile.write(f"{head}data: {to_json(event)}\n\n".encode())
                 self.wfile.flush()
         except grpc.RpcError as exc:
             error = grpc_error(exc)

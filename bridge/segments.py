@@ -28,38 +28,11 @@ import opentimelineio as otio
 from cuebridge.bridge.errors import BridgeError
 from cuebridge.bridge.media import MediaLinker
 from cuebridge.contract import marker_kind
+from cuebridge.contract.segment import MediaSpan, Rate, Segment  # the contract's one segment type
 from cuebridge.moods import UnknownMood, check_mood
 from cuebridge.v1.bridge_pb2 import MARKER_KIND_CUE, MARKER_KIND_HIT_POINT
 
-
-@dataclass(frozen=True)
-class MediaSpan:
-    """One clip's picture under a segment: which part of which file plays where."""
-
-    path: str  # local path of the media file; "" when the media is offline
-    source_start_s: float  # in point inside the media, seconds
-    source_duration_s: float
-    record_offset_frames: int  # where the clip starts, relative to the segment start
-    record_duration_frames: int
-    name: str = ""
-
-
-@dataclass(frozen=True)
-class Segment:
-    """What one cue is asked for, in frames from the segment's first frame. The bridge's own
-    type: bridge/wire.py turns it into the contract's cuebridge.v1.Segment for the engine."""
-
-    id: str
-    rate: Fraction
-    duration_frames: int
-    cut_frames: tuple[int, ...] = ()  # edit points strictly inside the segment
-    hit_frames: tuple[int, ...] = ()  # moments the music should accent
-    media: tuple[MediaSpan, ...] = ()
-    prompt: str = ""
-    mood: str = ""
-    seed: int = 0
-    name: str = ""
-    speech: tuple[tuple[int, int], ...] = ()  # [start, end) frames where people speak
+__all__ = ["MediaSpan", "Segment"]
 
 
 class SegmentMode(str, Enum):
@@ -75,6 +48,7 @@ class Selection:
     range: str = ""  # "01:00:10:00-01:00:40:00", record timecodes
     min_scene_s: float = 20.0
     max_scene_s: float = 120.0
+    range_name: str = ""  # RANGE: the cue's name; empty: "Range"
 
 
 @dataclass(frozen=True)
@@ -196,7 +170,7 @@ def select(
         media, offline = _media_spans(clips, facts, start, length, linker)
         segment = Segment(
             id=f"cue-{index + 1:03d}",
-            rate=facts.rate,
+            rate=Rate(facts.rate),
             duration_frames=length,
             cut_frames=tuple(p - start for p in _within(facts.edit_points, start + 1, length - 1)),
             hit_frames=tuple(h - start for h in _within(facts.hit_points, start, length)),
@@ -328,7 +302,7 @@ def _range(timeline, facts: TimelineFacts, selection: Selection, source: str):
             f"--range {text!r} reaches outside the timeline "
             f"({facts.timecode(0)}-{facts.timecode(facts.duration)})"
         )
-    return [(start, end - start, "Range", origin, {})]
+    return [(start, end - start, selection.range_name or "Range", origin, {})]
 
 
 def _whole(timeline, facts: TimelineFacts, selection: Selection, source: str):

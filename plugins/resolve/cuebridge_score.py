@@ -1,22 +1,8 @@
-"""cuebridge for DaVinci Resolve: score the marked scene, or every cue marker, with music.
+"""cuebridge for DaVinci Resolve (Workspace > Scripts): score the marked scene or the cue markers.
 
-Workspace > Scripts > cuebridge_score. The script exports the current timeline (OTIO on Resolve
-18.5+, FCP 7 XML before), asks the local cuebridge bridge (`cuebridge serve`) for cues over
-HTTP/JSON, imports the cue WAVs and places each one on an audio track named "Score", exactly under
-its scene, with a marker holding the prompt and seed.
-
-What to score:
-- the timeline's in and out marks (I / O), when both are set; or
-- every timeline marker longer than one frame (a "cue marker"): its name is the prompt, and
-  `mood: tense` / `seed: 7` lines in its note set the mood and the seed. Plain one-frame markers
-  are hit points, not cues.
-
-It runs inside Resolve's own Python with the standard library only, so it is one file: Resolve
-lists every .py under Scripts/ as a menu entry, and a helper package there would show up as one.
-It avoids syntax newer than Python 3.6, the oldest Python Resolve's scripting accepts.
-
-The logic lives in plain functions that take the `resolve` object (tests pass a fake):
-`score_timeline(resolve, choices, bridge)` does the whole job and returns a `Report`.
+Exports the timeline, asks the local bridge (`cuebridge serve`) over HTTP/JSON for cues and for
+where they go, imports the WAVs, places them and reads back what landed (plugins/resolve/README.md).
+One stdlib-only file, Python 3.6 syntax: Resolve lists every .py under Scripts/ as a menu entry.
 """
 
 # Annotations stay in the typing-module spelling: Resolve may run this under Python 3.6.
@@ -76,59 +62,52 @@ class Report:
         lines = [self.message] + ["warning: " + w for w in self.warnings]
         return "\n".join(lines)
 
-    def __repr__(self) -> str:
-        return f"Report(ok={self.ok!r}, message={self.message!r})"
-
 
 # -- where things are ------------------------------------------------------------------------
 
 
+def _home(env) -> str:
+    return env.get("HOME") or env.get("USERPROFILE") or os.path.expanduser("~")
+
+
 def config_dir(env=None, platform: Optional[str] = None) -> str:
     """The bridge's config folder (holds `token`); the same rule as the bridge's, stdlib only."""
-    env = os.environ if env is None else env
-    platform = platform or sys.platform
+    env, platform = os.environ if env is None else env, platform or sys.platform
     if env.get("CUEBRIDGE_CONFIG_DIR"):
         return env["CUEBRIDGE_CONFIG_DIR"]
-    home = env.get("HOME") or env.get("USERPROFILE") or os.path.expanduser("~")
     if platform.startswith("win"):
-        return os.path.join(
-            env.get("APPDATA") or os.path.join(home, "AppData", "Roaming"), "cuebridge"
-        )
-    if platform == "darwin":
-        return os.path.join(home, "Library", "Application Support", "cuebridge")
-    return os.path.join(env.get("XDG_CONFIG_HOME") or os.path.join(home, ".config"), "cuebridge")
+        base = env.get("APPDATA") or os.path.join(_home(env), "AppData", "Roaming")
+    elif platform == "darwin":
+        base = os.path.join(_home(env), "Library", "Application Support")
+    else:
+        base = env.get("XDG_CONFIG_HOME") or os.path.join(_home(env), ".config")
+    return os.path.join(base, "cuebridge")
 
 
 def data_dir(env=None, platform: Optional[str] = None) -> str:
     """Where exported timelines and cue WAVs live (Resolve keeps reading the WAVs)."""
-    env = os.environ if env is None else env
-    platform = platform or sys.platform
-    home = env.get("HOME") or env.get("USERPROFILE") or os.path.expanduser("~")
+    env, platform = os.environ if env is None else env, platform or sys.platform
     if platform.startswith("win"):
-        base = env.get("LOCALAPPDATA") or os.path.join(home, "AppData", "Local")
+        base = env.get("LOCALAPPDATA") or os.path.join(_home(env), "AppData", "Local")
     elif platform == "darwin":
-        base = os.path.join(home, "Library", "Application Support")
+        base = os.path.join(_home(env), "Library", "Application Support")
     else:
-        base = env.get("XDG_DATA_HOME") or os.path.join(home, ".local", "share")
+        base = env.get("XDG_DATA_HOME") or os.path.join(_home(env), ".local", "share")
     return os.path.join(base, "cuebridge", "resolve")
 
 
 def script_folders(env=None, platform: Optional[str] = None) -> List[str]:
     """Resolve's Scripts/Utility folders, where the installer puts this script and its settings."""
-    env = os.environ if env is None else env
-    platform = platform or sys.platform
-    home = env.get("HOME") or env.get("USERPROFILE") or os.path.expanduser("~")
+    env, platform = os.environ if env is None else env, platform or sys.platform
+    utility = ("Fusion", "Scripts", "Utility")
     if platform.startswith("win"):
-        appdata = env.get("APPDATA") or os.path.join(home, "AppData", "Roaming")
-        parts = ["Blackmagic Design", "DaVinci Resolve", "Support", "Fusion", "Scripts", "Utility"]
-        return [os.path.join(appdata, *parts)]
+        appdata = env.get("APPDATA") or os.path.join(_home(env), "AppData", "Roaming")
+        return [os.path.join(appdata, "Blackmagic Design", "DaVinci Resolve", "Support", *utility)]
     if platform == "darwin":
-        parts = ["Blackmagic Design", "DaVinci Resolve", "Fusion", "Scripts", "Utility"]
-        return [os.path.join(home, "Library", "Application Support", *parts)]
-    return [
-        os.path.join(home, ".local", "share", "DaVinciResolve", "Fusion", "Scripts", "Utility"),
-        "/opt/resolve/Fusion/Scripts/Utility",
-    ]
+        support = os.path.join(_home(env), "Library", "Application Support")
+        return [os.path.join(support, "Blackmagic Design", "DaVinci Resolve", *utility)]
+    local = os.path.join(_home(env), ".local", "share", "DaVinciResolve", *utility)
+    return [local, os.path.join("/opt/resolve", *utility)]
 
 
 def load_settings(script_dir: Optional[str] = None, env=None) -> Dict[str, Any]:
@@ -364,10 +343,7 @@ def cue_markers(timeline, facts: Dict[str, Any]) -> List[Tuple[int, Dict[str, An
 
 
 def marked_range(timeline) -> Optional[Tuple[int, int]]:
-    """(in, out) from the timeline's in/out marks, out INCLUDED as Resolve shows it; None if unset.
-
-    GetMarkInOut exists since Resolve 19.1; older versions answer None and score markers only.
-    """
+    """(in, out) marks, out INCLUDED as Resolve shows it; None if unset (GetMarkInOut: 19.1+)."""
     get = _method(timeline, "GetMarkInOut")
     marks = get() if get else None
     if not isinstance(marks, dict):
@@ -506,10 +482,7 @@ def prepare_score(
     settings: Dict[str, Any],
     bridge: "Bridge",
 ) -> Plan:
-    """Read the timeline, pick what to score, then (once `ready()` passes) export it.
-
-    Everything here fails before the timeline is exported, and nothing here changes it.
-    """
+    """Read the timeline, pick what to score, export it: every check fails before the export."""
     choices = dict(DEFAULT_CHOICES, **{k: v for k, v in choices.items() if v is not None})
     if choices.get("preview"):
         choices["track_name"] = PREVIEW_TRACK
@@ -535,7 +508,11 @@ def prepare_score(
         "timelinePath": os.path.abspath(path),
         "outputPath": os.path.abspath(os.path.join(run_dir, "scored.otio")),
         "force": False,
-        "selection": {"mode": selection["mode"], "range": selection["range"]},
+        "selection": {
+            "mode": selection["mode"],
+            "range": selection["range"],
+            "rangeName": take["name"] if take else "",  # the bridge names the cue after it
+        },
         "prompt": choices.get("prompt") or "",
         "mood": choices.get("mood") or "",
         "seed": str(max(seed, 0)),
@@ -562,34 +539,18 @@ def prepare_score(
 
 def finish_score(resolve, plan: Plan, job: Dict[str, Any]) -> Report:
     """Import the cues and place them. Every check comes before the first change to the timeline."""
-    state = job.get("state")
-    facts = dict(export_format=plan.export_format, score_id=job.get("id"), run_dir=plan.run_dir)
-    warnings = list(plan.warnings)
-    if state == "JOB_STATE_CANCELLED":
-        return Report(
-            False, "cancelled: nothing was placed. " + (job.get("message") or ""), **facts
-        )
-    if state not in ("JOB_STATE_SUCCEEDED", "JOB_STATE_PARTIAL"):
-        return Report(
-            False,
-            "the bridge could not score {}: {}".format(
-                plan.selection["describe"], job.get("message") or state
-            ),
-            warnings=warnings,
-            **facts,
-        )
+    facts, warnings = _job_facts(plan, job), list(plan.warnings)
+    unfinished = _unfinished(plan, job, "nothing was placed", "score " + plan.selection["describe"])
+    if unfinished is not None:
+        return unfinished
     result = job.get("result") or {}
     warnings += list(result.get("warnings") or [])
     for failed in result.get("failed") or []:
         warnings.append("{}: no cue ({})".format(failed.get("segmentId"), failed.get("error")))
     placements = result.get("placements") or []
     if not placements:
-        return Report(
-            False,
-            "the bridge made no cue: " + (job.get("message") or ""),
-            warnings=warnings,
-            **facts,
-        )
+        text = "the bridge made no cue: " + (job.get("message") or "")
+        return Report(False, text, warnings=warnings, **facts)
     placed = place_cues(resolve, plan, job.get("id"), placements, warnings)
     tracks = sorted({p["trackName"] for p in placed})
     message = (
@@ -606,6 +567,22 @@ def finish_score(resolve, plan: Plan, job: Dict[str, Any]) -> Report:
     if getattr(plan, "dialogue_note", ""):
         message += "; " + plan.dialogue_note
     return Report(True, message, placed=placed, warnings=warnings, **facts)
+
+
+def _job_facts(plan: Plan, job: Dict[str, Any]) -> Dict[str, Any]:
+    return dict(export_format=plan.export_format, score_id=job.get("id"), run_dir=plan.run_dir)
+
+
+def _unfinished(plan: Plan, job: Dict[str, Any], kept: str, what: str) -> Optional[Report]:
+    """The Report of a score that was cancelled or failed; None when it made cues."""
+    state, said = job.get("state"), job.get("message") or ""
+    if state == "JOB_STATE_CANCELLED":
+        return Report(False, f"cancelled: {kept}. {said}", **_job_facts(plan, job))
+    if state in ("JOB_STATE_SUCCEEDED", "JOB_STATE_PARTIAL"):
+        if (job.get("result") or {}).get("placements") or not plan.take:
+            return None
+    text = f"the bridge could not {what}: {said or state}"
+    return Report(False, text, warnings=plan.warnings, **_job_facts(plan, job))
 
 
 class ScoreSession:
@@ -626,15 +603,10 @@ class ScoreSession:
         return self.job
 
     def progress(self) -> Tuple[str, int, int]:
+        """The bridge's progress line ("scoring 'chase'; done 'calm'"), cues done, cues in all."""
         job = self.job
-        if self.plan is not None and self.plan.take is not None:  # the bridge calls it "Range"
-            name = self.plan.take["name"]
-            job = dict(job, cues=[dict(c, name=name) for c in job.get("cues") or []])
-        return (
-            progress_text(job),
-            int(job.get("done") or 0),
-            int(job.get("total") or 0),
-        )
+        line = job.get("progress") or job.get("message") or "working"
+        return line, int(job.get("done") or 0), int(job.get("total") or 0)
 
     def poll(self) -> Optional[Report]:
         """Ask the bridge once; the Report when the score is over (cues placed), else None."""
@@ -669,29 +641,6 @@ class ScoreSession:
         if self.job.get("id") and not self.cancel_asked:
             self.cancel_asked = True
             self.job = self.bridge.cancel_score(self.job["id"])
-
-
-def progress_text(job: Dict[str, Any]) -> str:
-    """The job's state by cue name: which cue is being scored, which are done or failed."""
-    cues = job.get("cues") or []
-    if not cues:
-        return job.get("message") or "working"
-
-    def named(state: str) -> List[str]:
-        return [repr(c.get("name") or c.get("segmentId")) for c in cues if c.get("state") == state]
-
-    running, done = named("SEGMENT_STATE_RUNNING"), named("SEGMENT_STATE_DONE")
-    failed = named("SEGMENT_STATE_FAILED")
-    parts = []
-    if running:
-        parts.append("scoring " + ", ".join(running))
-    if done:
-        parts.append("done " + ", ".join(done))
-    if failed:
-        parts.append("failed " + ", ".join(failed))
-    if not parts:
-        parts.append("waiting for " + ", ".join(repr(c.get("name")) for c in cues))
-    return "; ".join(parts)
 
 
 def score_timeline(
@@ -801,19 +750,26 @@ def ask_plan(plan: Plan, score_id, items: Dict[str, Any], track_name: str, only=
             "trackName": track_name,
             "disabled": bool(plan.choices.get("preview")),
             "segmentIds": list(only),
+            "earlierTakes": plan.take["earlier"] if plan.take else [],
         }
     )
 
 
-def _info(item, c: Dict[str, Any]) -> Dict[str, Any]:
+def _info(item, track: int, record: int, source_in: int, source_out: int) -> Dict[str, Any]:
+    """A MediaPool.AppendToTimeline clipInfo: audio only (mediaType 2), source frames at the
+    item's own FPS with the out exclusive, recordFrame absolute."""
     return {
         "mediaPoolItem": item,
-        "startFrame": int(c["sourceIn"]),
-        "endFrame": int(c["sourceOut"]),  # exclusive, at the item's own FPS
-        "mediaType": 2,  # audio only
-        "trackIndex": int(c["laneIndex"]),
-        "recordFrame": int(c["recordFrame"]),  # absolute
+        "startFrame": int(source_in),
+        "endFrame": int(source_out),
+        "mediaType": 2,
+        "trackIndex": int(track),
+        "recordFrame": int(record),
     }
+
+
+def _clip_info(item, c: Dict[str, Any]) -> Dict[str, Any]:
+    return _info(item, c["laneIndex"], c["recordFrame"], c["sourceIn"], c["sourceOut"])
 
 
 def takes_lane(plan: Plan, score_id, segment_id: str, path: str, item) -> Tuple[int, List[int]]:
@@ -877,12 +833,9 @@ def _on_timeline(timeline, item) -> bool:
 
 
 def remove_clips(resolve, timeline, items: List[Any]) -> List[Any]:
-    """Delete timeline items and read back; returns the ones still there.
-
-    DeleteClips does nothing while the Fairlight page is open and has been seen to fail once then
-    work (davinci-resolve-mcp api-limitations.md, "Timeline.DeleteClips"): open the Edit page for
-    the delete, try twice, then go back to the editor's page.
-    """
+    """Delete timeline items, read back, return those still there. DeleteClips does nothing on
+    the Fairlight page and can fail once then work (davinci-resolve-mcp api-limitations.md,
+    "Timeline.DeleteClips"): delete from the Edit page, twice, then go back."""
     if not items:
         return []
     page = resolve.GetCurrentPage() if _method(resolve, "GetCurrentPage") else None
@@ -910,16 +863,16 @@ def _remove_empty_tracks(timeline, created: List[int]) -> List[int]:
     return kept
 
 
-def _where(timeline, facts: Dict[str, Any], c: Dict[str, Any]) -> str:
+def _where(c: Dict[str, Any]) -> str:
     return "{!r} on {!r} at {}".format(c["name"], c["lane"], c["recordInTimecode"])
 
 
 def _not_all_placed(resolve, plan, clips, landed, created, new_media, cue_folder) -> str:
     """Resolve placed part of the batch: take back what landed, and say exactly what is where."""
-    timeline, facts = plan.timeline, plan.facts
+    timeline = plan.timeline
     pairs = [(clips[i], landed[i]) for i in range(len(clips))]
-    got = [_where(timeline, facts, c) for c, item in pairs if item]
-    lost = [_where(timeline, facts, c) for c, item in pairs if not item]
+    got = [_where(c) for c, item in pairs if item]
+    lost = [_where(c) for c, item in pairs if not item]
     still = remove_clips(resolve, timeline, [item for item in landed if item])
     kept_tracks = _remove_empty_tracks(timeline, created)
     if new_media and not still:
@@ -932,7 +885,7 @@ def _not_all_placed(resolve, plan, clips, landed, created, new_media, cue_folder
         text = "Resolve refused to place the cues ({})".format(", ".join(lost))
     text += " (something already sits there, a track is locked, or a dialog is open in Resolve)"
     if still:
-        left = [_where(timeline, facts, c) for c, item in pairs if item in still]
+        left = [_where(c) for c, item in pairs if item in still]
         text += (
             "; it would not take back {} either, so they are still on the timeline: delete them by "
             "hand (open the Edit page first: Resolve refuses script deletes on the Fairlight "
@@ -991,7 +944,7 @@ def place_cues(resolve, plan: Plan, score_id, placements, warnings: List[str]):
             by_path[c["audioPath"]].SetClipProperty("Clip Name", c["name"])
     # 4. Lanes, then one AppendToTimeline for all cues: Resolve takes or refuses the batch whole.
     created = make_lanes(timeline, list(answer.get("lanes") or []))
-    infos = [_info(by_path[c["audioPath"]], c) for c in clips]
+    infos = [_clip_info(by_path[c["audioPath"]], c) for c in clips]
     media_pool.AppendToTimeline(infos)
     # Resolve's answer is no proof: it drops a clip over another without a word, and the items
     # it returns can be empty or not on the timeline at all. Read every track back instead.
@@ -1018,9 +971,7 @@ def place_cues(resolve, plan: Plan, score_id, placements, warnings: List[str]):
             item.SetClipColor(CLIP_COLOR)
         m = c.get("marker") or {}
         frame = int(m["frame"]) if m.get("name") else None
-        if frame is None or not timeline.AddMarker(
-            frame, m["color"], m["name"], m["note"], int(m["durationFrames"]), m["customData"]
-        ):
+        if frame is None or not add_marker(timeline, m, frame):
             warnings.append("no room for a marker on the cue {!r}".format(c["name"]))
             frame = None
         start, length = int(item.GetStart()), int(item.GetEnd()) - int(item.GetStart())
@@ -1037,14 +988,7 @@ def place_cues(resolve, plan: Plan, score_id, placements, warnings: List[str]):
                 "audioPath": c["audioPath"],
                 "markerFrame": frame,
                 "rankedTakes": offer_ranked_takes(
-                    resolve,
-                    plan,
-                    (score_id, c["segmentId"], c["audioPath"], by_path[c["audioPath"]]),
-                    c["name"],
-                    start,
-                    int(c["sourceOut"]),
-                    c["takes"],
-                    warnings,
+                    resolve, plan, score_id, c, by_path[c["audioPath"]], start, warnings
                 ),
             }
         )
@@ -1118,6 +1062,9 @@ def chosen_cue(resolve, timeline, facts: Dict[str, Any]) -> Dict[str, Any]:
     path = media.GetClipProperty("File Path") if media is not None else ""
     start, end = int(item.GetStart()), int(item.GetEnd())
     marker_frame, data = _cue_marker_data(timeline, facts, start, end, path)
+    # Its takes before (markers written before "earlier" kept them in "takes", as dicts).
+    kept = data.get("earlier") or [t for t in data.get("takes") or [] if isinstance(t, dict)]
+    earlier = [{"seed": str(t.get("seed")), "audioPath": t.get("audio") or ""} for t in kept]
     return {
         "item": item,
         "media": media,
@@ -1131,7 +1078,7 @@ def chosen_cue(resolve, timeline, facts: Dict[str, Any]) -> Dict[str, Any]:
         "prompt": data.get("prompt", ""),
         "mood": data.get("mood", ""),
         "seed": str(data.get("seed", "")),
-        "takes": list(data.get("takes") or []),
+        "earlier": earlier + [{"seed": str(data.get("seed", "")), "audioPath": path or ""}],
     }
 
 
@@ -1151,7 +1098,7 @@ def take_selection(take: Dict[str, Any], facts: Dict[str, Any]) -> Dict[str, Any
 
 def new_seed(take: Dict[str, Any]) -> int:
     # Any seed the cue has not had: the bridge derives the cue's own seed from it.
-    used = {str(take.get("seed"))} | {str(t.get("seed")) for t in take.get("takes") or []}
+    used = {t["seed"] for t in take["earlier"]}  # the take it replaces too
     while True:
         seed = random.SystemRandom().randrange(1, 2**31)
         if str(seed) not in used:
@@ -1159,14 +1106,7 @@ def new_seed(take: Dict[str, Any]) -> int:
 
 
 def _place_one(timeline, media_pool, media, track_index: int, start: int, source_frames: int):
-    info = {
-        "mediaPoolItem": media,
-        "startFrame": 0,
-        "endFrame": int(source_frames),
-        "mediaType": 2,
-        "trackIndex": int(track_index),
-        "recordFrame": int(start),
-    }
+    info = _info(media, track_index, start, 0, source_frames)
     media_pool.AppendToTimeline([info])
     return find_placed(timeline, info)
 
@@ -1176,23 +1116,12 @@ def finish_take(resolve, plan: Plan, job: Dict[str, Any]) -> Report:
     onto the cue's own track at the same frame. Every step is read back; a step that fails
     puts back what the steps before it changed, and the message says where everything is."""
     take, timeline, media_pool = plan.take, plan.timeline, plan.media_pool
-    facts = dict(export_format=plan.export_format, score_id=job.get("id"), run_dir=plan.run_dir)
-    warnings = list(plan.warnings)
-    if job.get("state") == "JOB_STATE_CANCELLED":
-        return Report(
-            False, "cancelled: the cue keeps its take. " + (job.get("message") or ""), **facts
-        )
-    placements = ((job.get("result") or {}).get("placements")) or []
-    if job.get("state") not in ("JOB_STATE_SUCCEEDED", "JOB_STATE_PARTIAL") or not placements:
-        return Report(
-            False,
-            "the bridge could not make another take of {!r}: {}".format(
-                take["name"], job.get("message") or job.get("state")
-            ),
-            warnings=warnings,
-            **facts,
-        )
-    cue = placements[0].get("cue") or {}
+    facts, warnings = _job_facts(plan, job), list(plan.warnings)
+    what = "make another take of {!r}".format(take["name"])
+    unfinished = _unfinished(plan, job, "the cue keeps its take", what)
+    if unfinished is not None:
+        return unfinished
+    cue = job["result"]["placements"][0].get("cue") or {}
     path = cue.get("audioPath", "")
     if not path or not os.path.isfile(path):
         raise ScoreProblem(
@@ -1261,29 +1190,17 @@ def finish_take(resolve, plan: Plan, job: Dict[str, Any]) -> Report:
         )
     if _method(landed, "SetClipColor"):
         landed.SetClipColor(CLIP_COLOR)
-    meta = cue.get("metadata") or {}
-    seed = meta.get("seed", "")
-    takes = take["takes"] + [{"seed": take["seed"], "audio": take["audioPath"]}]
-    _mark_take(timeline, take, clip["marker"], takes)
+    seed = (cue.get("metadata") or {}).get("seed", "")
+    _mark_take(timeline, take, clip["marker"])
     # 4. Best-of-N: the engine's other takes, disabled, on further "Score takes" tracks.
     others = offer_ranked_takes(
-        resolve,
-        plan,
-        (job.get("id"), clip["segmentId"], path, new_item),
-        take["name"],
-        take["start"],
-        length,
-        clip["takes"],
-        warnings,
+        resolve, plan, job.get("id"), clip, new_item, take["start"], warnings
     )
+    previous = timeline.GetTrackName("audio", takes_index)
     message = (
         "another take of {!r} (seed {}) is on {}; the previous take (seed {}) is disabled on "
         "{!r}: enable it there (and disable this one) to go back".format(
-            take["name"],
-            seed,
-            where,
-            take["seed"] or "?",
-            timeline.GetTrackName("audio", takes_index),
+            take["name"], seed, where, take["seed"] or "?", previous
         )
     )
     if others:
@@ -1297,7 +1214,7 @@ def finish_take(resolve, plan: Plan, job: Dict[str, Any]) -> Report:
             "durationFrames": take["end"] - take["start"],
             "audioPath": path,
             "seed": seed,
-            "previousTrack": timeline.GetTrackName("audio", takes_index),
+            "previousTrack": previous,
         }
     ]
     return Report(True, message, placed=placed, warnings=warnings, **facts)
@@ -1309,39 +1226,42 @@ def _forget(media_pool, new_media) -> None:
         media_pool.DeleteClips(new_media)
 
 
-def _mark_take(timeline, take, marker: Dict[str, Any], takes) -> None:
-    """The cue's marker now holds the new take, and the seeds and files of the earlier ones."""
+def _mark_take(timeline, take, marker: Dict[str, Any]) -> None:
+    """The plan's marker (new take, earlier takes) replaces the cue's, on the same frame."""
     frame = take["markerFrame"]
     if frame is not None:
         timeline.DeleteMarkerAtFrame(frame)
     elif marker.get("name"):
         frame = int(marker["frame"])
-    if frame is None:
-        return
-    note = marker["note"] + "".join(
-        "\nearlier take: seed {} ({})".format(t.get("seed"), t.get("audio")) for t in takes
+    if frame is not None:
+        add_marker(timeline, marker, frame)
+
+
+def add_marker(timeline, m: Dict[str, Any], frame: int) -> bool:
+    """One of the plan's markers (PlannedMarker), at `frame` from the timeline's start."""
+    length = int(m["durationFrames"])
+    return bool(
+        timeline.AddMarker(frame, m["color"], m["name"], m["note"], length, m["customData"])
     )
-    data = json.loads(marker["customData"])
-    data["cuebridge"]["takes"] = takes
-    name, color = "Score: " + take["name"], marker["color"]
-    timeline.AddMarker(frame, color, name, note, int(marker["durationFrames"]), json.dumps(data))
 
 
-def offer_ranked_takes(resolve, plan, cue, name, start, source_frames, others, warnings) -> int:
-    """Best-of-N: the takes the engine ranked lower, each a disabled clip on a "Score takes" track
-    at the cue's frames, to A/B with the one placed. Returns how many were offered."""
-    others = [t for t in others or [] if os.path.isfile(t)]
+def offer_ranked_takes(resolve, plan, score_id, clip, item, start: int, warnings) -> int:
+    """Best-of-N: the takes the engine ranked lower (the plan's clip `takes`), each a disabled
+    clip on a "Score takes" track at the cue's frames, to A/B with `item`, the one placed."""
+    name, source_frames = clip["name"], int(clip["sourceOut"])
+    cue = (score_id, clip["segmentId"], clip["audioPath"], item)
+    others = [t for t in clip.get("takes") or [] if os.path.isfile(t)]
     if not others:
         return 0
     timeline, media_pool = plan.timeline, plan.media_pool
     items, _new = import_cues(media_pool, others)
     offered = 0
     for other in others:
-        item = items[os.path.normcase(os.path.abspath(other))]
-        item.SetClipProperty("Clip Name", name)
-        index, _made = takes_lane(plan, *cue)  # cue: (score id, segment, path, item)
-        clip = _place_one(timeline, media_pool, item, index, start, source_frames)
-        if clip is None or not clip.SetClipEnabled(False):
+        media = items[os.path.normcase(os.path.abspath(other))]
+        media.SetClipProperty("Clip Name", name)
+        index, _made = takes_lane(plan, *cue)
+        offer = _place_one(timeline, media_pool, media, index, start, source_frames)
+        if offer is None or not offer.SetClipEnabled(False):
             warnings.append(f"a ranked take of {name!r} ({other}) could not be offered")
             continue
         offered += 1
@@ -1403,11 +1323,8 @@ def error_marker(resolve, report: Report, settings: Dict[str, Any]) -> bool:
 
 
 def has_script_windows(resolve) -> bool:
-    """Whether this Resolve has script windows: Studio, or the free edition before 19.1.
-
-    Asked through GetProductName BEFORE fu.UIManager is touched: on the free edition 19.1+ reading
-    it brings up the Studio upsell dialog, and while that is up later calls fail.
-    """
+    """Studio, or the free edition before 19.1. Asked BEFORE fu.UIManager is read: on the free
+    edition 19.1+ that read opens the Studio upsell dialog, and later calls fail under it."""
     get = _method(resolve, "GetProductName")
     name = str(get() or "") if get else ""
     if "Studio" in name:
@@ -1425,17 +1342,28 @@ def ui_manager(fu):
 
 
 class ScoreWindow:
-    """Prompt, mood, model, what to score; Score, Cancel and a progress line.
+    """Prompt, mood, model, what to score; Score, Another take, Cancel and a progress line.
 
-    The score runs on the bridge; the window asks for progress on a UIManager timer, so it stays
-    responsive and Cancel works. Where no timer can be made it waits in the click handler instead
-    (progress then goes to Workspace > Console).
+    A UIManager timer polls the bridge, so the window stays responsive and Cancel works; where
+    no timer can be made the click handler waits instead (progress goes to the Console).
     """
 
     SELECTIONS = [
         ("auto", "In/out if marked, else cue markers"),
         ("range", "In/out range"),
         ("markers", "Cue markers"),
+    ]
+    # The window, row by row: (UIManager widget, ID, text). A LineEdit's text is its setting.
+    ROWS = [
+        [("Label", "", "Prompt (a cue marker's name is its own prompt)")],
+        [("LineEdit", "Prompt", "prompt")],
+        [("Label", "", "Mood"), ("LineEdit", "Mood", "mood")]
+        + [("Label", "", "Model"), ("ComboBox", "Model", "")],
+        [("Label", "", "Score"), ("ComboBox", "Selection", "")],
+        [("CheckBox", "Preview", "Place on a muted 'Score (preview)' track to audition")],
+        [("Label", "Status", "")],
+        [("Button", "Score", "Score"), ("Button", "Take", "Another take")]
+        + [("Button", "Cancel", "Close")],
     ]
 
     def __init__(self, resolve, fu, bmd, settings: Dict[str, Any]):
@@ -1446,50 +1374,21 @@ class ScoreWindow:
         self.session = None  # type: Optional[ScoreSession]
         self.timer = None
         self.models = [""]
-        self.window = self._build()
+        rows = [self.ui.HGroup([self._widget(*w) for w in row]) for row in self.ROWS]
+        window = {"ID": "CueBridge", "WindowTitle": "cuebridge: score"}
+        window["Geometry"] = [200, 200, 480, 300]
+        self.window = self.dispatcher.AddWindow(window, self.ui.VGroup(rows))
         self.items = self.window.GetItems()
 
-    def _build(self):
-        ui, s = self.ui, self.settings
-        return self.dispatcher.AddWindow(
-            {
-                "ID": "CueBridge",
-                "WindowTitle": "cuebridge: score",
-                "Geometry": [200, 200, 480, 300],
-            },
-            ui.VGroup(
-                [
-                    ui.Label({"Text": "Prompt (a cue marker's name is its own prompt)"}),
-                    ui.LineEdit({"ID": "Prompt", "Text": s.get("prompt", "")}),
-                    ui.HGroup(
-                        [
-                            ui.Label({"Text": "Mood", "Weight": 0}),
-                            ui.LineEdit({"ID": "Mood", "Text": s.get("mood", "")}),
-                            ui.Label({"Text": "Model", "Weight": 0}),
-                            ui.ComboBox({"ID": "Model"}),
-                        ]
-                    ),
-                    ui.HGroup(
-                        [ui.Label({"Text": "Score", "Weight": 0}), ui.ComboBox({"ID": "Selection"})]
-                    ),
-                    ui.CheckBox(
-                        {
-                            "ID": "Preview",
-                            "Text": "Place on a muted 'Score (preview)' track to audition",
-                            "Checked": bool(s.get("preview")),
-                        }
-                    ),
-                    ui.Label({"ID": "Status", "Text": "", "WordWrap": True}),
-                    ui.HGroup(
-                        [
-                            ui.Button({"ID": "Score", "Text": "Score"}),
-                            ui.Button({"ID": "Take", "Text": "Another take"}),
-                            ui.Button({"ID": "Cancel", "Text": "Close"}),
-                        ]
-                    ),
-                ]
-            ),
-        )
+    def _widget(self, kind: str, wid: str, text: str):
+        props = {"ID": wid, "Text": text} if wid else {"Text": text, "Weight": 0}
+        if kind == "LineEdit":
+            props["Text"] = self.settings.get(text, "")
+        elif kind == "CheckBox":
+            props["Checked"] = bool(self.settings.get("preview"))
+        elif wid == "Status":
+            props["WordWrap"] = True
+        return getattr(self.ui, kind)(props)
 
     def say(self, text: str) -> None:
         self.items["Status"].Text = text

@@ -33,7 +33,11 @@ def _result(*cues, rate=(24, 1)):
                 audio_path=f"/cues/{seg}.wav",
                 sample_rate=48000,
                 num_samples=int(length / fps * 48000),
-                metadata={"prompt": "chase", "seed": "7", "other_takes": '["/cues/b.wav"]'},
+                metadata={"prompt": "chase", "seed": "7"},
+                takes=[
+                    pb.Take(seed=7, score=0.9, audio_path=f"/cues/{seg}.wav", chosen=True),
+                    pb.Take(seed=8, score=0.4, audio_path="/cues/b.wav"),
+                ],
             ),
         )
     return out
@@ -122,6 +126,22 @@ def test_marker_is_a_placed_record_that_carries_the_takes():
     assert m.frame == 11 and m.kind == bpb.MARKER_KIND_PLACED  # frame 10 already held one
     assert json.loads(m.custom_data)["cuebridge"]["takes"] == ["/cues/b.wav"]
     assert "seed: 7" in m.note and plan.hit_point_max_frames == 1
+
+
+def test_after_another_take_the_marker_keeps_the_earlier_takes_apart_from_the_ranked_ones():
+    earlier = [bpb.EarlierTake(seed="7", audio_path="/cues/a.wav")]
+    earlier.append(bpb.EarlierTake(seed="12", audio_path="/cues/a2.wav"))
+    request = bpb.PlanRequest(score_id="s", timeline_rate="24", earlier_takes=earlier)
+    m = plan_placement(request, _result(("a", "Score", 10, 48))).clips[0].marker
+    data = json.loads(m.custom_data)["cuebridge"]
+    assert data["takes"] == ["/cues/b.wav"]  # ranked lower by the engine: paths, best first
+    assert data["earlier"] == [
+        {"seed": "7", "audio": "/cues/a.wav"},
+        {"seed": "12", "audio": "/cues/a2.wav"},
+    ]
+    assert m.note.endswith(
+        "earlier take: seed 7 (/cues/a.wav)\nearlier take: seed 12 (/cues/a2.wav)"
+    )
 
 
 def test_marker_rule():
@@ -221,15 +241,16 @@ def test_source_frames_follow_resolves_rounding_so_no_cue_lands_short():
 
 def test_the_plan_says_what_dialogue_the_music_made_room_for():
     result = _result(("a", "Score", 0, 48), ("b", "Score", 100, 48), ("c", "Score", 200, 48))
-    speech = {"a": "[[1.0, 2.2], [3.6, 5.6]]", "b": "[]", "c": "{damaged"}
+    speech = {"a": [(1.0, 2.2), (3.6, 5.6)], "b": [], "c": [(0.5, 1.5)]}
     for p in result.placements:
-        p.cue.metadata["dialogue.speech_s"] = speech[p.segment_id]
+        for start, end in speech[p.segment_id]:
+            p.cue.speech.add(start_s=start, end_s=end)
     plan = plan_placement(_request([], timeline_rate="24"), result)
     assert plan.dialogue_note == (
-        "dialogue read: 2 line(s) under 1 cue(s), the music dips and thins there"
+        "dialogue read: 3 line(s) under 2 cue(s), the music dips and thins there"
     )
-    assert len(plan.clips) == 3  # a damaged speech note costs the report line, not the cue
+    assert len(plan.clips) == 3
 
     for p in result.placements:
-        p.cue.metadata["dialogue.speech_s"] = "[]"
+        del p.cue.speech[:]
     assert plan_placement(_request([], timeline_rate="24"), result).dialogue_note == ""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 
-from cuebridge.app.cli import EXIT_BAD_INPUT
+from cuebridge.app.commands.common import EXIT_BAD_INPUT
 from cuebridge.bridge.cue_sheet import cue_sheet_path, write_cue_sheet
 from cuebridge.safe_files import new_file_mode
 

@@ -126,21 +126,6 @@ def test_a_bridge_that_never_answers_is_a_timeout_not_a_dead_bridge(plugin, tmp_
     assert "not running" not in str(info.value)
 
 
-def test_progress_names_each_cue_by_its_state(plugin):
-    job = {
-        "message": "1/3 cues",
-        "cues": [
-            {"segmentId": "cue-001", "name": "calm", "state": "SEGMENT_STATE_DONE"},
-            {"segmentId": "cue-002", "name": "chase", "state": "SEGMENT_STATE_RUNNING"},
-            {"segmentId": "cue-003", "name": "end", "state": "SEGMENT_STATE_PENDING"},
-        ],
-    }
-    assert plugin.progress_text(job) == "scoring 'chase'; done 'calm'"
-    job["cues"][1]["state"] = "SEGMENT_STATE_FAILED"
-    assert plugin.progress_text(job) == "done 'calm'; failed 'chase'"
-    assert plugin.progress_text({"message": "queued"}) == "queued"
-
-
 def test_the_dialogue_line_of_the_report_is_the_bridges():
     """What the report says about dialogue is the plan's `dialogueNote`, shown as it comes:
     the script reads no speech metadata (tests/bridge/test_host_plan.py holds the rule's cases)."""

@@ -57,6 +57,7 @@ def test_another_take_rescores_the_cue_under_the_playhead_and_keeps_the_old_one(
     assert request["selection"] == {
         "mode": "SEGMENT_MODE_RANGE",
         "range": "01:00:03:00-01:00:05:12",
+        "rangeName": "chase",
     }
     assert request["prompt"] == "chase" and request["seed"] != str(old_seed)
     # The Score track: calm as it was, chase in its place with a new WAV.
@@ -71,12 +72,13 @@ def test_another_take_rescores_the_cue_under_the_playhead_and_keeps_the_old_one(
     marker = next(m for m in timeline.markers.values() if m["name"] == "Score: chase")
     data = json.loads(marker["customData"])["cuebridge"]
     assert data["seed"] != old_seed and data["audio"] == chase_now[3]
-    assert data["takes"] == [{"seed": str(old_seed), "audio": chase[3]}]
+    assert data["earlier"] == [{"seed": str(old_seed), "audio": chase[3]}]
     assert f"earlier take: seed {old_seed}" in marker["note"]
     assert "disabled on 'Score takes'" in report.message
-    # The bridge names the one cue it scored, with its state, for the progress line.
+    # The bridge names the one cue it scored after the take, and says the progress line.
     job = bridge.get_score(report.facts["score_id"])
-    assert [(c["name"], c["state"]) for c in job["cues"]] == [("Range", "SEGMENT_STATE_DONE")]
+    assert [(c["name"], c["state"]) for c in job["cues"]] == [("chase", "SEGMENT_STATE_DONE")]
+    assert job["progress"] == "done 'chase'"
     assert report.placed[0]["previousTrack"] == "Score takes"
 
     # Another take again: both earlier takes stay, each on a takes track of its own.
@@ -202,8 +204,8 @@ def test_the_window_names_the_cue_in_progress_and_asks_for_another_take(
 def test_ranked_takes_of_a_best_of_n_score_wait_disabled_on_the_takes_tracks(
     plugin, pictures, settings, tmp_path
 ):
-    """Best-of-N: the engine keeps the takes it ranked lower (cue metadata `other_takes`, as the
-    musicgen model writes it). The composer makes one take, so the bridge's answer is given a
+    """Best-of-N: the engine keeps the takes it ranked lower (the cue's `takes`, as the
+    musicgen model writes them). The composer makes one take, so the bridge's answer is given a
     second, real WAV per cue here."""
     import wave
 
@@ -234,6 +236,15 @@ def test_ranked_takes_of_a_best_of_n_score_wait_disabled_on_the_takes_tracks(
         (START_24 + 72, START_24 + 132, "chase", False),
     ]
     assert [p["rankedTakes"] for p in report.placed] == [1, 1]
+
+    # Another take of a cue with ranked takes: its earlier takes are kept in "earlier", apart
+    # from the marker's "takes" (the ranked takes' paths), so a path is never read as a take.
+    timeline.playhead = START_24 + 100
+    plain = plugin.Bridge(settings["bridge_url"], settings["token_file"])
+    again = plugin.score_timeline(resolve, {"take": True}, bridge=plain, settings=settings)
+    assert again.ok, again.text()
+    [marker] = [m for m in timeline.markers.values() if m["name"] == "Score: chase"]
+    assert len(json.loads(marker["customData"])["cuebridge"]["earlier"]) == 1
 
 
 def test_cancel_in_the_window_stops_the_score_and_places_nothing(

@@ -33,16 +33,18 @@ MARKER_KIND_HIT_POINT: MarkerKind
 MARKER_KIND_PLACED: MarkerKind
 
 class SegmentSelection(_message.Message):
-    __slots__ = ("mode", "range", "min_scene_s", "max_scene_s")
+    __slots__ = ("mode", "range", "min_scene_s", "max_scene_s", "range_name")
     MODE_FIELD_NUMBER: _ClassVar[int]
     RANGE_FIELD_NUMBER: _ClassVar[int]
     MIN_SCENE_S_FIELD_NUMBER: _ClassVar[int]
     MAX_SCENE_S_FIELD_NUMBER: _ClassVar[int]
+    RANGE_NAME_FIELD_NUMBER: _ClassVar[int]
     mode: SegmentMode
     range: str
     min_scene_s: float
     max_scene_s: float
-    def __init__(self, mode: _Optional[_Union[SegmentMode, str]] = ..., range: _Optional[str] = ..., min_scene_s: _Optional[float] = ..., max_scene_s: _Optional[float] = ...) -> None: ...
+    range_name: str
+    def __init__(self, mode: _Optional[_Union[SegmentMode, str]] = ..., range: _Optional[str] = ..., min_scene_s: _Optional[float] = ..., max_scene_s: _Optional[float] = ..., range_name: _Optional[str] = ...) -> None: ...
 
 class ScoreRequest(_message.Message):
     __slots__ = ("timeline_path", "output_path", "force", "selection", "rate", "media_dirs", "require_media", "prompt", "mood", "seed", "generation", "cue_dir", "track_name", "fresh", "dialogue_tracks", "no_dialogue")
@@ -123,7 +125,7 @@ class ScoreResult(_message.Message):
     def __init__(self, output_path: _Optional[str] = ..., placements: _Optional[_Iterable[_Union[CuePlacement, _Mapping]]] = ..., warnings: _Optional[_Iterable[str]] = ..., failed: _Optional[_Iterable[_Union[_engine_pb2.SegmentResult, _Mapping]]] = ..., cue_sheet_path: _Optional[str] = ...) -> None: ...
 
 class ScoreJob(_message.Message):
-    __slots__ = ("id", "state", "total", "done", "failed", "message", "result", "cues")
+    __slots__ = ("id", "state", "total", "done", "failed", "message", "result", "cues", "progress")
     ID_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     TOTAL_FIELD_NUMBER: _ClassVar[int]
@@ -132,6 +134,7 @@ class ScoreJob(_message.Message):
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     RESULT_FIELD_NUMBER: _ClassVar[int]
     CUES_FIELD_NUMBER: _ClassVar[int]
+    PROGRESS_FIELD_NUMBER: _ClassVar[int]
     id: str
     state: _engine_pb2.JobState
     total: int
@@ -140,7 +143,8 @@ class ScoreJob(_message.Message):
     message: str
     result: ScoreResult
     cues: _containers.RepeatedCompositeFieldContainer[CueProgress]
-    def __init__(self, id: _Optional[str] = ..., state: _Optional[_Union[_engine_pb2.JobState, str]] = ..., total: _Optional[int] = ..., done: _Optional[int] = ..., failed: _Optional[int] = ..., message: _Optional[str] = ..., result: _Optional[_Union[ScoreResult, _Mapping]] = ..., cues: _Optional[_Iterable[_Union[CueProgress, _Mapping]]] = ...) -> None: ...
+    progress: str
+    def __init__(self, id: _Optional[str] = ..., state: _Optional[_Union[_engine_pb2.JobState, str]] = ..., total: _Optional[int] = ..., done: _Optional[int] = ..., failed: _Optional[int] = ..., message: _Optional[str] = ..., result: _Optional[_Union[ScoreResult, _Mapping]] = ..., cues: _Optional[_Iterable[_Union[CueProgress, _Mapping]]] = ..., progress: _Optional[str] = ...) -> None: ...
 
 class CueProgress(_message.Message):
     __slots__ = ("segment_id", "name", "state", "record_start_frame", "error")
@@ -157,18 +161,24 @@ class CueProgress(_message.Message):
     def __init__(self, segment_id: _Optional[str] = ..., name: _Optional[str] = ..., state: _Optional[_Union[_engine_pb2.SegmentState, str]] = ..., record_start_frame: _Optional[int] = ..., error: _Optional[str] = ...) -> None: ...
 
 class ScoreRef(_message.Message):
-    __slots__ = ("score_id",)
+    __slots__ = ("score_id", "after")
     SCORE_ID_FIELD_NUMBER: _ClassVar[int]
+    AFTER_FIELD_NUMBER: _ClassVar[int]
     score_id: str
-    def __init__(self, score_id: _Optional[str] = ...) -> None: ...
+    after: int
+    def __init__(self, score_id: _Optional[str] = ..., after: _Optional[int] = ...) -> None: ...
 
 class ScoreEvent(_message.Message):
-    __slots__ = ("score", "segment")
+    __slots__ = ("score", "segment", "cursor", "cue")
     SCORE_FIELD_NUMBER: _ClassVar[int]
     SEGMENT_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    CUE_FIELD_NUMBER: _ClassVar[int]
     score: ScoreJob
     segment: _engine_pb2.SegmentResult
-    def __init__(self, score: _Optional[_Union[ScoreJob, _Mapping]] = ..., segment: _Optional[_Union[_engine_pb2.SegmentResult, _Mapping]] = ...) -> None: ...
+    cursor: int
+    cue: CueProgress
+    def __init__(self, score: _Optional[_Union[ScoreJob, _Mapping]] = ..., segment: _Optional[_Union[_engine_pb2.SegmentResult, _Mapping]] = ..., cursor: _Optional[int] = ..., cue: _Optional[_Union[CueProgress, _Mapping]] = ...) -> None: ...
 
 class InspectRequest(_message.Message):
     __slots__ = ("timeline_path", "selection", "rate", "media_dirs")
@@ -283,7 +293,7 @@ class HostMedia(_message.Message):
     def __init__(self, audio_path: _Optional[str] = ..., rate: _Optional[str] = ...) -> None: ...
 
 class PlanRequest(_message.Message):
-    __slots__ = ("score_id", "host", "timeline_rate", "start_timecode", "start_frame", "audio_tracks", "media", "marker_frames", "track_name", "disabled", "drop_frame", "segment_ids")
+    __slots__ = ("score_id", "host", "timeline_rate", "start_timecode", "start_frame", "audio_tracks", "media", "marker_frames", "track_name", "disabled", "drop_frame", "segment_ids", "earlier_takes")
     SCORE_ID_FIELD_NUMBER: _ClassVar[int]
     HOST_FIELD_NUMBER: _ClassVar[int]
     TIMELINE_RATE_FIELD_NUMBER: _ClassVar[int]
@@ -296,6 +306,7 @@ class PlanRequest(_message.Message):
     DISABLED_FIELD_NUMBER: _ClassVar[int]
     DROP_FRAME_FIELD_NUMBER: _ClassVar[int]
     SEGMENT_IDS_FIELD_NUMBER: _ClassVar[int]
+    EARLIER_TAKES_FIELD_NUMBER: _ClassVar[int]
     score_id: str
     host: str
     timeline_rate: str
@@ -308,7 +319,16 @@ class PlanRequest(_message.Message):
     disabled: bool
     drop_frame: bool
     segment_ids: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, score_id: _Optional[str] = ..., host: _Optional[str] = ..., timeline_rate: _Optional[str] = ..., start_timecode: _Optional[str] = ..., start_frame: _Optional[int] = ..., audio_tracks: _Optional[_Iterable[_Union[HostTrack, _Mapping]]] = ..., media: _Optional[_Iterable[_Union[HostMedia, _Mapping]]] = ..., marker_frames: _Optional[_Iterable[int]] = ..., track_name: _Optional[str] = ..., disabled: _Optional[bool] = ..., drop_frame: _Optional[bool] = ..., segment_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+    earlier_takes: _containers.RepeatedCompositeFieldContainer[EarlierTake]
+    def __init__(self, score_id: _Optional[str] = ..., host: _Optional[str] = ..., timeline_rate: _Optional[str] = ..., start_timecode: _Optional[str] = ..., start_frame: _Optional[int] = ..., audio_tracks: _Optional[_Iterable[_Union[HostTrack, _Mapping]]] = ..., media: _Optional[_Iterable[_Union[HostMedia, _Mapping]]] = ..., marker_frames: _Optional[_Iterable[int]] = ..., track_name: _Optional[str] = ..., disabled: _Optional[bool] = ..., drop_frame: _Optional[bool] = ..., segment_ids: _Optional[_Iterable[str]] = ..., earlier_takes: _Optional[_Iterable[_Union[EarlierTake, _Mapping]]] = ...) -> None: ...
+
+class EarlierTake(_message.Message):
+    __slots__ = ("seed", "audio_path")
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    AUDIO_PATH_FIELD_NUMBER: _ClassVar[int]
+    seed: str
+    audio_path: str
+    def __init__(self, seed: _Optional[str] = ..., audio_path: _Optional[str] = ...) -> None: ...
 
 class PlannedLane(_message.Message):
     __slots__ = ("name", "index", "create")
