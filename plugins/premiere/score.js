@@ -234,12 +234,8 @@
     let cues = 0;
     let lines = 0;
     for (const p of placements) {
-      let spans = [];
-      try {
-        spans = JSON.parse(((p.cue || {}).metadata || {})["dialogue.speech_s"] || "[]");
-      } catch (_) {
-        spans = [];
-      }
+      // The contract's typed field (engine.proto Cue.speech): where people speak.
+      const spans = (p.cue && p.cue.speech) || [];
       if (spans.length) {
         cues += 1;
         lines += spans.length;
