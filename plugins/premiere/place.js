@@ -18,6 +18,7 @@
   const { PanelError } = need("errors");
   const time = need("time");
   const store = need("cue_store");
+  const { readDropFrame } = need("sequence");
 
   // The reference names Constants.TrackItemType.CLIP without promising its value.
   const clipType = (ppro) => ppro.Constants.TrackItemType.CLIP;
@@ -69,6 +70,7 @@
       scoreId,
       host: "premiere",
       timelineRate: `${rate.num}/${rate.den}`,
+      dropFrame: await readDropFrame(ppro, seq), // the plan's timecodes count as the host's do
       startFrame: String(startFrame),
       audioTracks,
       trackName: lane,

@@ -12,7 +12,8 @@
 })(globalThis, function (need) {
   const { PanelError } = need("errors");
   const { scoreRequest, waitForScore, progressText } = need("bridge_client");
-  const { readSequence, chooseSelection, exportSequence, joinPath } = need("sequence");
+  const { readSequence, rateFields, askContract, chooseSelection, exportSequence, joinPath } =
+    need("sequence");
   const { placeCues, placeTake, askPlan } = need("place");
   const { cueList } = need("cue_store");
 
@@ -54,7 +55,8 @@
     if (!seq) {
       throw new PanelError("Open the sequence to score in the Timeline first.", "NO_SEQUENCE");
     }
-    const facts = await readSequence(ppro, seq);
+    // The bridge sorts the markers (cue, hit point, placed) and writes In/Out: one rule.
+    const facts = await askContract(client, await readSequence(ppro, seq));
     const { selection, description } = chooseSelection(choices.mode || "auto", facts);
     const notes = [];
     onStatus({ message: `Exporting "${facts.name}" (${description})…` });
@@ -176,8 +178,10 @@
     const cue = await pickCue(ppro, seq, cues, chosen);
     const facts = await readSequence(ppro, seq);
     // The bridge writes the range's timecode from the plan's frames (its one timecode rule).
-    const rateText = `${facts.rate.num}/${facts.rate.den}`;
-    const answer = await client.parseTime({ rate: rateText, frames: [cue.recordFrame, cue.recordEndFrame] });
+    const answer = await client.parseTime({
+      ...rateFields(facts),
+      frames: [cue.recordFrame, cue.recordEndFrame],
+    });
     const range = answer.timecodes.join("-");
     onStatus({ message: `Another take of '${cue.name}': exporting "${facts.name}"…` });
     const stem = `${safeName(facts.name)}-${safeName(cue.name)}-${choices.stamp || stamp()}`;
@@ -230,12 +234,8 @@
     let cues = 0;
     let lines = 0;
     for (const p of placements) {
-      let spans = [];
-      try {
-        spans = JSON.parse(((p.cue || {}).metadata || {})["dialogue.speech_s"] || "[]");
-      } catch (_) {
-        spans = [];
-      }
+      // The contract's typed field (engine.proto Cue.speech): where people speak.
+      const spans = (p.cue && p.cue.speech) || [];
       if (spans.length) {
         cues += 1;
         lines += spans.length;

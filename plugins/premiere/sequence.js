@@ -12,7 +12,6 @@
 })(globalThis, function (need) {
   const { PanelError } = need("errors");
   const time = need("time");
-  const { storedData } = need("cue_store");
 
   const MODES = {
     auto: "Markers or In/Out",
@@ -31,6 +30,23 @@
     }
   }
 
+  /**
+   * Does the sequence count drop-frame timecode? [ref Sequence] getSettings, [ref
+   * SequenceSettings] getVideoDisplayFormat (a TimeDisplay; its `type` is one of [ref Constants]
+   * VideoDisplayFormatType, where FPS_29_97 is drop-frame and FPS_29_97_NON_DROP is not).
+   * A host that cannot say counts non-drop, as Premiere's own default for a new sequence.
+   */
+  async function readDropFrame(ppro, seq) {
+    const formats = ppro.Constants && ppro.Constants.VideoDisplayFormatType;
+    if (!formats || typeof seq.getSettings !== "function") return false;
+    try {
+      const display = await (await seq.getSettings()).getVideoDisplayFormat();
+      return display !== undefined && display !== null && display.type === formats.FPS_29_97;
+    } catch (_) {
+      return false;
+    }
+  }
+
   /** What the panel needs to know about a sequence, all in whole frames at its rate. */
   async function readSequence(ppro, seq) {
     const rate = time.rateFromTimebase(await seq.getTimebase());
@@ -44,12 +60,11 @@
       name: m.getName(),
       startFrame: Number(time.ticksToFrames(m.getStart().ticks, rate)),
       durationFrames: Number(time.ticksToFrames(m.getDuration().ticks, rate)),
-      // The record of a cue the panel placed: never a scene to score.
-      placed: typeof m.getComments === "function" && storedData(m.getComments()) !== null,
     }));
     return {
       name: seq.name,
       rate: { num: Number(rate.num), den: Number(rate.den) },
+      dropFrame: await readDropFrame(ppro, seq),
       startFrame,
       durationFrames,
       inFrame: frames(inTicks),
@@ -67,18 +82,57 @@
     return [inFrame, outFrame];
   }
 
-  const cueMarkers = (facts) => facts.markers.filter((m) => m.durationFrames > 0 && !m.placed);
+  /** The rate as ParseTime takes it: the exact fraction, and the host's drop-frame switch. */
+  const rateFields = (facts) => ({
+    rate: `${facts.rate.num}/${facts.rate.den}`,
+    dropFrame: Boolean(facts.dropFrame),
+  });
 
-  /** The SegmentSelection to send for the panel's mode, or a PanelError saying what to mark. */
-  function chooseSelection(mode, facts) {
-    const markers = cueMarkers(facts);
+  /**
+   * Ask the bridge what the contract says about this sequence (Bridge.ParseTime): each marker's
+   * kind (a cue to score, a hit point, the record of a placed cue: the one marker rule) and the
+   * In/Out as timecode the bridge parses back (drop-frame on a drop-frame sequence).
+   * Returns the facts with `markers[i].kind` and `rangeTimecodes` ([in, out] or null).
+   */
+  async function askContract(client, facts) {
     const range = markedRange(facts);
+    // Nothing marked at all: nothing to sort, so the editor hears what to mark, bridge or not.
+    if (!range && !facts.markers.length) return { ...facts, rangeTimecodes: null };
+    const answer = await client.parseTime({
+      ...rateFields(facts),
+      markers: facts.markers.map((m) => ({ name: m.name, durationFrames: m.durationFrames })),
+      frames: range ? range.map((f) => String(facts.startFrame + f)) : [],
+    });
+    const kinds = answer.markerKinds || [];
+    if (kinds.length !== facts.markers.length) {
+      throw new PanelError(
+        `The bridge sorted ${kinds.length} of the sequence's ${facts.markers.length} markers: ` +
+          "update cuebridge so the panel and the bridge agree (`pip install -U cuebridge`).",
+        "OLD_BRIDGE",
+      );
+    }
+    return {
+      ...facts,
+      markers: facts.markers.map((m, i) => ({ ...m, kind: kinds[i] })),
+      rangeTimecodes: range ? answer.timecodes : null,
+    };
+  }
+
+  const isCue = (m) => m.kind === "MARKER_KIND_CUE";
+
+  /**
+   * The SegmentSelection to send for the panel's mode, or a PanelError saying what to mark.
+   * `facts` comes from askContract: the markers sorted and the In/Out written by the bridge.
+   */
+  function chooseSelection(mode, facts) {
+    const markers = facts.markers.filter(isCue);
+    const range = facts.rangeTimecodes;
     const pick = mode === "auto" ? (markers.length ? "markers" : range ? "inout" : "none") : mode;
     const where = `the sequence "${facts.name}"`;
     if (pick === "markers") {
       if (!markers.length) {
         const dots = facts.markers.length
-          ? ` (its ${facts.markers.length} marker(s) have no duration)`
+          ? ` (its ${facts.markers.length} marker(s) are hit points or placed cues)`
           : "";
         throw new PanelError(
           `${where} has no markers with a duration${dots}. Add a marker over each scene to ` +
@@ -101,7 +155,7 @@
           "NO_IN_OUT",
         );
       }
-      const [a, b] = range.map((f) => time.timecode(facts.startFrame + f, facts.rate));
+      const [a, b] = range;
       return {
         selection: { mode: "SEGMENT_MODE_RANGE", range: `${a}-${b}` },
         description: `In/Out ${a}-${b}`,
@@ -167,5 +221,15 @@
     );
   }
 
-  return { MODES, readSequence, markedRange, chooseSelection, exportSequence, joinPath };
+  return {
+    MODES,
+    readSequence,
+    readDropFrame,
+    markedRange,
+    rateFields,
+    askContract,
+    chooseSelection,
+    exportSequence,
+    joinPath,
+  };
 });

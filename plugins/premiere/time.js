@@ -1,7 +1,8 @@
 /*
  * Reading Premiere's clock: a sequence timebase as an exact rate, a clip's ticks as whole
  * frames (BigInt arithmetic, never accumulated floats), and the plan's ticks as a TickTime.
- * Placement times come from the bridge's plan in ticks; nothing here chooses where a cue goes.
+ * Placement times come from the bridge's plan in ticks; nothing here chooses where a cue goes,
+ * and timecode is the bridge's to write (Bridge.ParseTime: drop-frame included).
  *
  * Loaded by index.html as a plain script (registers window.cuebridge.time) and by node's test
  * runner with require() (module.exports); no bundler.
@@ -65,21 +66,6 @@
     return ppro.TickTime.createWithSeconds(Number(whole) + Number(part) / Number(TICKS_PER_SECOND));
   }
 
-  /** Non-drop timecode "HH:MM:SS:FF" for an absolute frame, as the bridge parses --range. */
-  function timecode(frame, rate) {
-    const { num, den } = rateOf(rate);
-    const fps = (num + den / 2n) / den; // nominal: 30 for 30000/1001
-    let f = BigInt(frame);
-    const ff = f % fps;
-    f /= fps;
-    const ss = f % 60n;
-    f /= 60n;
-    const mm = f % 60n;
-    const hh = f / 60n;
-    const two = (n) => n.toString().padStart(2, "0");
-    return `${two(hh)}:${two(mm)}:${two(ss)}:${two(ff)}`;
-  }
-
   return {
     TICKS_PER_SECOND,
     rateOf,
@@ -88,6 +74,5 @@
     ticksToFramesFloor,
     ticksToFramesCeil,
     tickTimeAt,
-    timecode,
   };
 });

@@ -7,6 +7,8 @@
  *   CUEBRIDGE_DEMO_SEQUENCE             JSON: the sequence's timebase, zero point, markers
  *   CUEBRIDGE_WORK                      a scratch folder
  *   CUEBRIDGE_RESULT                    where to write what was placed, for the Python side
+ *   CUEBRIDGE_PREMIERE_XML              FCP 7 XML that Premiere Pro wrote (tests/data/interop/premiere)
+ *   CUEBRIDGE_PREMIERE_SEQUENCE         JSON: that sequence as the host describes it (from the XML)
  */
 "use strict";
 const test = require("node:test");
@@ -19,10 +21,12 @@ const { scoreActiveSequence, anotherTake } = require("../../plugins/premiere/sco
 const { placeCues, placeTake } = require("../../plugins/premiere/place.js");
 const { restoreCues } = require("../../plugins/premiere/cue_store.js");
 const { moodChoices, STYLES } = require("../../plugins/premiere/moods.js");
+const { readSequence, askContract, chooseSelection } = require("../../plugins/premiere/sequence.js");
 const { createFakePremiere, nodeFiles } = require("./fake_premierepro.js");
 
 const NEEDED = ["CUEBRIDGE_URL", "CUEBRIDGE_TOKEN", "CUEBRIDGE_DEMO_TIMELINE", "CUEBRIDGE_DEMO_XML",
-  "CUEBRIDGE_DEMO_SEQUENCE", "CUEBRIDGE_WORK", "CUEBRIDGE_RESULT"];
+  "CUEBRIDGE_DEMO_SEQUENCE", "CUEBRIDGE_WORK", "CUEBRIDGE_RESULT", "CUEBRIDGE_PREMIERE_XML",
+  "CUEBRIDGE_PREMIERE_SEQUENCE"];
 const missing = NEEDED.filter((name) => !process.env[name]);
 if (missing.length) {
   const how = "run this through tests/premiere/test_panel_node.py";
@@ -125,6 +129,46 @@ test("a host without OTIO export sends FCP 7 XML, says so, and places the same c
   results.xml = { placements: fake.world.placements, notes: outcome.notes };
 });
 
+test("Premiere's own FCP 7 XML: export -> bridge -> plan -> apply -> read back", async () => {
+  // The fake's export hands over the very file Premiere Pro wrote (30 fps, clips on four audio
+  // tracks, three sequence markers without a duration), and the fake's tracks hold the same
+  // audio clips, so the plan must find its own lane around them. In/Out picks frames 100-400.
+  const seq = JSON.parse(fs.readFileSync(env.CUEBRIDGE_PREMIERE_SEQUENCE, "utf8"));
+  const tpf = BigInt(seq.timebase);
+  const fake = createFakePremiere({
+    name: seq.name,
+    timebase: seq.timebase,
+    zeroTicks: 0n,
+    endTicks: BigInt(seq.durationFrames) * tpf,
+    inTicks: 100n * tpf,
+    outTicks: 400n * tpf,
+    markers: seq.markers.map((m) => ({ name: m.name, startTicks: BigInt(m.frame) * tpf,
+      durationTicks: 0n })),
+    audioClips: seq.audioClips.map((clips) => clips.map(([a, b]) => [BigInt(a) * tpf, BigInt(b) * tpf])),
+    exports: { xml: env.CUEBRIDGE_PREMIERE_XML }, // no OTIO export: Premiere's XML it is
+  });
+  const occupied = fake.tracks.map((t) => t.items.map((i) => [i._start, i._end]));
+  const outcome = await run(fake, { stamp: "premiere-xml", choices: { mode: "auto", prompt: "tense strings" } });
+  assert.equal(outcome.state, "done", outcome.notes.join("\n"));
+  assert.deepEqual(fake.world.exports.map((e) => e.kind), ["xml"]);
+  // Its markers have no duration: hit points, so Markers or In/Out scored the In/Out.
+  assert.match(outcome.description, /^In\/Out 00:00:03:10-00:00:13:10$/);
+  assert.equal(fake.world.placements.length, 1);
+  const placed = fake.world.placements[0];
+  assert.equal(BigInt(placed.ticks), 100n * tpf);
+  // Every track with a clip under frames 100-400 is left alone; the cue gets a new lane.
+  assert.equal(placed.audioTrack, seq.audioClips.length);
+  assert.deepEqual(fake.tracks.slice(0, occupied.length).map((t) => t.items.map((i) => [i._start, i._end])), occupied);
+  // Read back as a reloaded panel would: the cue, its timecode and duration, its take.
+  const back = await restoreCues(fake.ppro, fake.sequence);
+  assert.equal(back.length, 1);
+  assert.deepEqual([back[0].timecode, back[0].duration], [outcome.cues[0].timecode, outcome.cues[0].duration]);
+  assert.equal(back[0].takes[0].path, placed.path);
+  assert.equal(back[0].audioTrack, placed.audioTrack);
+  results.premiereXml = { placement: placed, timecode: back[0].timecode, duration: back[0].duration,
+    tpf: seq.timebase };
+});
+
 test("dialogue on A1 with a gap under the cue: no cue lands on A1, a named Score lane is made", async () => {
   // A1 holds dialogue before and after the first cue, nothing under it: still not a Score lane.
   const first = described.markers[0];
@@ -204,6 +248,59 @@ test("the takes are kept in the sequence's markers: a reloaded panel lists them 
   // The placed markers are records, never scenes: the next Score still scores the same markers.
   const second = await run(fake, { stamp: "reload-second" });
   assert.equal(second.cues.length, described.markers.length);
+});
+
+test("the bridge sorts the markers: a one-frame marker is a hit point, never a scene", async () => {
+  const tpf = BigInt(described.timebase);
+  const last = described.markers[described.markers.length - 1];
+  const boomAt = BigInt(last.startTicks) + BigInt(last.durationTicks) / 2n;
+  const fake = host(
+    { otio: env.CUEBRIDGE_DEMO_TIMELINE },
+    {
+      markers: [
+        ...described.markers.map((m) => ({ name: m.name, startTicks: BigInt(m.startTicks),
+          durationTicks: BigInt(m.durationTicks) })),
+        { name: "boom", startTicks: boomAt, durationTicks: tpf }, // a plain marker: one frame
+        { name: "accent", startTicks: boomAt + tpf, durationTicks: 0n },
+      ],
+    },
+  );
+  const client = createClient({ baseUrl: env.CUEBRIDGE_URL, token: env.CUEBRIDGE_TOKEN });
+  const facts = await askContract(client, await readSequence(fake.ppro, fake.sequence));
+  assert.deepEqual(facts.markers.map((m) => m.kind), [
+    ...described.markers.map(() => "MARKER_KIND_CUE"),
+    "MARKER_KIND_HIT_POINT",
+    "MARKER_KIND_HIT_POINT",
+  ]);
+  const { description } = chooseSelection("markers", facts);
+  assert.equal(description, `${described.markers.length} marker(s): ` +
+    described.markers.map((m) => m.name).join(", "));
+  results.sortedKinds = facts.markers.map((m) => m.kind);
+});
+
+test("a drop-frame sequence sends drop_frame: In/Out comes back as drop-frame timecode", async () => {
+  const tpf = 8475667200n; // 30000/1001
+  const fake = createFakePremiere({
+    name: "DF reel",
+    timebase: tpf.toString(),
+    zeroTicks: 107892n * tpf, // 01:00:00;00 in drop-frame counting
+    endTicks: 36000n * tpf,
+    inTicks: 1800n * tpf, // one minute in: 01:01:00;02, a label drop-frame counting skips to
+    outTicks: 3600n * tpf,
+    markers: [],
+    displayFormat: "FPS_29_97",
+    exports: { otio: true, xml: true },
+  });
+  const client = createClient({ baseUrl: env.CUEBRIDGE_URL, token: env.CUEBRIDGE_TOKEN });
+  const facts = await askContract(client, await readSequence(fake.ppro, fake.sequence));
+  assert.equal(facts.dropFrame, true);
+  assert.deepEqual(facts.rangeTimecodes, ["01:01:00;02", "01:02:00;04"]);
+  const { selection } = chooseSelection("auto", facts);
+  assert.equal(selection.range, "01:01:00;02-01:02:00;04");
+  // The same sequence shown non-drop: the bridge writes non-drop labels.
+  const ndf = await askContract(client, { ...facts, dropFrame: false });
+  assert.ok(ndf.rangeTimecodes.every((t) => !t.includes(";")), ndf.rangeTimecodes);
+  results.dropFrameRange = selection.range;
 });
 
 test("the mood picker lists the bridge's moods, or the styles when it cannot answer", async () => {

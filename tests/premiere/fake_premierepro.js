@@ -106,6 +106,15 @@ const TrackItemType = Object.freeze({
   FEEDBACK: Object.freeze({ trackItemType: "FEEDBACK" }),
 });
 
+// [ref Constants] VideoDisplayFormatType (25.0): FPS_23_976, FPS_25, FPS_29_97,
+// FPS_29_97_NON_DROP, FEET_FRAME_16mm, FEET_FRAME_35mm, FRAMES; no values given, so opaque here.
+const VideoDisplayFormatType = Object.freeze(
+  Object.fromEntries(
+    ["FPS_23_976", "FPS_25", "FPS_29_97", "FPS_29_97_NON_DROP", "FEET_FRAME_16mm",
+      "FEET_FRAME_35mm", "FRAMES"].map((name) => [name, Object.freeze({ videoDisplay: name })]),
+  ),
+);
+
 class AudioTrack {
   constructor(index, version = "26.2.0", name = "") {
     this.index = index;
@@ -251,7 +260,12 @@ function otioJson(spec) {
   });
 }
 
-/** A minimal FCP 7 XML (xmeml) sequence with its markers. */
+/**
+ * A minimal FCP 7 XML (xmeml) sequence with its markers, in the shape Premiere Pro writes
+ * (tests/data/interop/premiere/premiere_example.xml): xmeml version 4, the sequence's rate and
+ * timecode, and its markers after the timecode, a marker without a duration with <out>-1</out>.
+ * A test that needs Premiere's own bytes passes that file as `exports.xml` instead.
+ */
 function fcpXml(spec) {
   const tpf = BigInt(spec.timebase);
   const fps = Number(TICKS_PER_SECOND) / Number(tpf);
@@ -262,17 +276,18 @@ function fcpXml(spec) {
   const markers = spec.markers
     .map((m) => {
       const a = BigInt(frames(m.startTicks));
-      const b = a + BigInt(frames(m.durationTicks));
-      return `<marker><name>${m.name}</name><comment/><in>${a}</in><out>${b}</out></marker>`;
+      const length = BigInt(frames(m.durationTicks));
+      const b = length > 0n ? a + length : -1n; // Premiere writes -1 for "no duration"
+      return `<marker><comment></comment><name>${m.name}</name><in>${a}</in><out>${b}</out></marker>`;
     })
     .join("");
   return (
     '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE xmeml>\n<xmeml version="4">' +
-    `<sequence id="sequence-1"><name>${spec.name}</name>` +
-    `<duration>${frames(spec.endTicks)}</duration>${rate}` +
+    '<sequence id="sequence-1">' +
+    `<duration>${frames(spec.endTicks)}</duration>${rate}<name>${spec.name}</name>` +
+    "<media><video><format/><track/></video><audio/></media>" +
     `<timecode>${rate}<frame>${frames(spec.zeroTicks)}</frame>` +
-    "<displayformat>NDF</displayformat></timecode>" +
-    `<media><video><format/><track/></video><audio/></media>${markers}</sequence></xmeml>\n`
+    `<displayformat>NDF</displayformat></timecode>${markers}</sequence></xmeml>\n`
   );
 }
 
@@ -334,6 +349,12 @@ function createFakePremiere(spec) {
     },
     async getZeroPoint() {
       return new TickTime(spec.zeroTicks || 0n);
+    },
+    // [ref Sequence] getSettings (25.0): a SequenceSettings; [ref SequenceSettings]
+    // getVideoDisplayFormat (25.0): a TimeDisplay, whose `type` is a VideoDisplayFormatType.
+    async getSettings() {
+      const type = VideoDisplayFormatType[spec.displayFormat || "FPS_23_976"];
+      return { getVideoDisplayFormat: async () => ({ type }) };
     },
     async getEndTime() {
       return new TickTime(spec.endTicks);
@@ -585,7 +606,7 @@ function createFakePremiere(spec) {
         return { getMediaFilePath: async () => item._mediaPath, name: item.name };
       },
     },
-    Constants: { TrackItemType, MediaType: { ANY: 0, AUDIO: 3 } },
+    Constants: { TrackItemType, VideoDisplayFormatType, MediaType: { ANY: 0, AUDIO: 3 } },
   };
   return { ppro, world, project, sequence, root, tracks, spec };
 }

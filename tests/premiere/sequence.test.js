@@ -42,30 +42,86 @@ test("a sequence is read in whole frames at its exact rate", async () => {
   assert.deepEqual(facts.rate, { num: 30000, den: 1001 });
   assert.equal(facts.startFrame, 108000);
   assert.equal(facts.durationFrames, 900);
-  assert.deepEqual(facts.markers, [{ name: "m", startFrame: 210, durationFrames: 300, placed: false }]);
+  assert.deepEqual(facts.markers, [{ name: "m", startFrame: 210, durationFrames: 300 }]);
+  assert.equal(facts.dropFrame, false); // the fake's default display: 23.976 fps
+});
+
+test("a drop-frame sequence says so, read from its settings' video display format", async () => {
+  for (const [format, drop] of [["FPS_29_97", true], ["FPS_29_97_NON_DROP", false]]) {
+    const { ppro, sequence } = createFakePremiere(
+      spec({ timebase: TPF_NTSC.toString(), displayFormat: format, markers: [] }),
+    );
+    const facts = await seqmod.readSequence(ppro, sequence);
+    assert.equal(facts.dropFrame, drop, format);
+    assert.deepEqual(seqmod.rateFields(facts), { rate: "30000/1001", dropFrame: drop });
+  }
+  // A host without SequenceSettings counts non-drop rather than failing.
+  const { ppro, sequence } = createFakePremiere(spec({ markers: [] }));
+  delete sequence.getSettings;
+  assert.equal((await seqmod.readSequence(ppro, sequence)).dropFrame, false);
+});
+
+test("the markers are sorted by the bridge's answer, not by their length here", async () => {
+  const { ppro, sequence } = createFakePremiere(
+    spec({
+      markers: [
+        { name: "calm", startTicks: 0n, durationTicks: 312n * TPF_24 },
+        { name: "boom", startTicks: 400n * TPF_24, durationTicks: TPF_24 }, // one frame
+      ],
+      inTicks: 100n * TPF_24,
+      outTicks: 200n * TPF_24,
+    }),
+  );
+  const asked = [];
+  // The bridge's answer as ParseTime gives it (the rule itself is tested against the real
+  // bridge in e2e_score.js): here it calls both markers hit points.
+  const client = {
+    parseTime: async (request) => {
+      asked.push(request);
+      return { markerKinds: ["MARKER_KIND_HIT_POINT", "MARKER_KIND_HIT_POINT"],
+        timecodes: ["01:00:04:04", "01:00:08:08"] };
+    },
+  };
+  const facts = await seqmod.askContract(client, await seqmod.readSequence(ppro, sequence));
+  assert.deepEqual(asked, [{ rate: "24/1", dropFrame: false,
+    markers: [{ name: "calm", durationFrames: 312 }, { name: "boom", durationFrames: 1 }],
+    frames: ["86500", "86600"] }]);
+  assert.deepEqual(facts.markers.map((m) => m.kind), ["MARKER_KIND_HIT_POINT", "MARKER_KIND_HIT_POINT"]);
+  // No cue marker by the bridge's word, even though "calm" lasts 312 frames: In/Out it is.
+  const { selection } = seqmod.chooseSelection("auto", facts);
+  assert.deepEqual(selection, { mode: "SEGMENT_MODE_RANGE", range: "01:00:04:04-01:00:08:08" });
+  // An answer that does not cover every marker is an old bridge, said plainly.
+  const old = { parseTime: async () => ({ timecodes: ["01:00:04:04", "01:00:08:08"] }) };
+  await assert.rejects(
+    seqmod.askContract(old, await seqmod.readSequence(ppro, sequence)),
+    (err) => err.code === "OLD_BRIDGE" && /sorted 0 of the sequence's 2 markers/.test(err.message),
+  );
 });
 
 test("markers with a duration are scored as markers", () => {
   const facts = { name: "R", rate: { num: 24, den: 1 }, startFrame: 86400, durationFrames: 1200,
-    inFrame: 0, outFrame: 1200, markers: [{ name: "calm", startFrame: 0, durationFrames: 312 }] };
+    inFrame: 0, outFrame: 1200, rangeTimecodes: null,
+    markers: [{ name: "calm", startFrame: 0, durationFrames: 312, kind: "MARKER_KIND_CUE" }] };
   const { selection, description } = seqmod.chooseSelection("auto", facts);
   assert.deepEqual(selection, { mode: "SEGMENT_MODE_MARKERS" });
   assert.match(description, /calm/);
 });
 
-test("In/Out becomes a record timecode range, exact at 30000/1001", () => {
-  const facts = { name: "R", rate: { num: 30000, den: 1001 }, startFrame: 108000,
-    durationFrames: 9000, inFrame: 210, outFrame: 1110, markers: [] };
+test("In/Out becomes the range in the bridge's timecodes (drop-frame ones on a DF sequence)", () => {
+  const facts = { name: "R", rate: { num: 30000, den: 1001 }, dropFrame: true, startFrame: 107892,
+    durationFrames: 9000, inFrame: 210, outFrame: 1110, markers: [],
+    rangeTimecodes: ["01:00:07;00", "01:00:37;02"] };
   for (const mode of ["auto", "inout"]) {
-    const { selection } = seqmod.chooseSelection(mode, facts);
-    assert.deepEqual(selection, { mode: "SEGMENT_MODE_RANGE", range: "01:00:07:00-01:00:37:00" });
+    const { selection, description } = seqmod.chooseSelection(mode, facts);
+    assert.deepEqual(selection, { mode: "SEGMENT_MODE_RANGE", range: "01:00:07;00-01:00:37;02" });
+    assert.equal(description, "In/Out 01:00:07;00-01:00:37;02");
   }
 });
 
 test("a sequence with no markers and no In/Out gets a message saying what to mark", () => {
   // Premiere reports In=0 and Out=end when nothing is marked.
   const facts = { name: "Reel 2", rate: { num: 24, den: 1 }, startFrame: 86400,
-    durationFrames: 1200, inFrame: 0, outFrame: 1200, markers: [] };
+    durationFrames: 1200, inFrame: 0, outFrame: 1200, markers: [], rangeTimecodes: null };
   assert.throws(
     () => seqmod.chooseSelection("auto", facts),
     (err) =>
@@ -75,8 +131,12 @@ test("a sequence with no markers and no In/Out gets a message saying what to mar
       /Mark In \(I\) and Out \(O\)/.test(err.message),
   );
   assert.throws(() => seqmod.chooseSelection("inout", facts), /has no In\/Out/);
-  const dots = { ...facts, markers: [{ name: "hit", startFrame: 10, durationFrames: 0 }] };
-  assert.throws(() => seqmod.chooseSelection("markers", dots), /1 marker\(s\) have no duration/);
+  const dots = { ...facts,
+    markers: [{ name: "hit", startFrame: 10, durationFrames: 1, kind: "MARKER_KIND_HIT_POINT" }] };
+  assert.throws(
+    () => seqmod.chooseSelection("markers", dots),
+    /1 marker\(s\) are hit points or placed cues/,
+  );
   const whole = seqmod.chooseSelection("whole", facts).selection;
   assert.deepEqual(whole, { mode: "SEGMENT_MODE_WHOLE" });
 });
@@ -132,7 +192,7 @@ test("Score with nothing marked exports nothing and asks the bridge nothing", as
       choices: { mode: "auto" } }),
     (err) => err instanceof PanelError && err.code === "NOTHING_MARKED",
   );
-  assert.deepEqual(calls, []);
+  assert.deepEqual(calls, []); // no marker to sort and no In/Out to write: nothing to ask
   assert.deepEqual(world.exports, []);
   assert.deepEqual(world.placements, []);
 });

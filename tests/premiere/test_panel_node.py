@@ -98,6 +98,39 @@ def _sequence(film) -> dict:
     }
 
 
+PREMIERE_XML = ROOT / "tests" / "data" / "interop" / "premiere" / "premiere_example.xml"
+
+
+def _premiere_sequence(xml: Path) -> dict:
+    """The sequence in Premiere's own XML as the host describes it: rate, length, markers and
+    the audio clips of each track, in frames, read with OpenTimelineIO's FCP 7 adapter."""
+    import opentimelineio as otio
+
+    timeline = otio.adapters.read_from_file(str(xml))
+    rate = Fraction(timeline.duration().rate).limit_denominator(1001)
+    tpf = Fraction(TICKS_PER_SECOND) / rate
+    assert tpf.denominator == 1
+
+    def frames(t) -> int:
+        return round(t.rescaled_to(float(rate)).value)
+
+    tracks = []
+    for track in timeline.audio_tracks():
+        clips = [child for child in track if not isinstance(child, otio.schema.Gap)]
+        spans = [child.range_in_parent() for child in clips]
+        tracks.append([[frames(r.start_time), frames(r.end_time_exclusive())] for r in spans])
+    return {
+        "name": timeline.name,
+        "timebase": str(tpf.numerator),
+        "durationFrames": frames(timeline.duration()),
+        "markers": [
+            {"name": m.name, "frame": frames(m.marked_range.start_time)}
+            for m in timeline.tracks.markers
+        ],
+        "audioClips": tracks,
+    }
+
+
 def _wav_frames(path: str) -> tuple[int, int]:
     with wave.open(path) as w:
         return w.getframerate(), w.getnframes()
@@ -106,6 +139,8 @@ def _wav_frames(path: str) -> tuple[int, int]:
 def test_panel_scores_the_demo_through_the_real_bridge(bridge, demo24, tmp_path):
     spec = tmp_path / "sequence.json"
     spec.write_text(json.dumps(_sequence(demo24)))
+    premiere = tmp_path / "premiere_sequence.json"
+    premiere.write_text(json.dumps(_premiere_sequence(PREMIERE_XML)))
     xml = convert(demo24.timeline_path, tmp_path / "demo.xml")
     result = tmp_path / "result.json"
     run_node(
@@ -118,6 +153,8 @@ def test_panel_scores_the_demo_through_the_real_bridge(bridge, demo24, tmp_path)
             "CUEBRIDGE_DEMO_SEQUENCE": str(spec),
             "CUEBRIDGE_WORK": str(tmp_path / "work"),
             "CUEBRIDGE_RESULT": str(result),
+            "CUEBRIDGE_PREMIERE_XML": str(PREMIERE_XML),
+            "CUEBRIDGE_PREMIERE_SEQUENCE": str(premiere),
         },
     )
     placed = json.loads(result.read_text())
@@ -133,7 +170,15 @@ def test_panel_scores_the_demo_through_the_real_bridge(bridge, demo24, tmp_path)
             rate, frames = _wav_frames(p["path"])
             exact = Fraction(length) / demo24.rate * rate
             assert abs(frames - exact) <= rate / demo24.rate, f"{p['path']}: {frames} samples"
+    # Premiere's own XML: one cue over In/Out (frames 100-400 at 30 fps), 10 s of real WAV.
+    xml = placed["premiereXml"]
+    assert int(xml["placement"]["ticks"]) == 100 * TICKS_PER_SECOND // 30
+    assert (xml["timecode"], xml["duration"]) == ("00:00:03:10", "0:10.00")  # the bridge's labels
+    rate, frames = _wav_frames(xml["placement"]["path"])
+    assert abs(Fraction(frames, rate) - 10) <= Fraction(1, 30), frames
     assert placed["moods"] > 11  # the feeling words besides the ten styles
+    assert placed["sortedKinds"][-2:] == ["MARKER_KIND_HIT_POINT"] * 2  # 1 frame and 0 frames
+    assert placed["dropFrameRange"] == "01:01:00;02-01:02:00;04"
     assert "refused the panel's token" in placed["wrongToken"]
     assert "cuebridge serve" in placed["notRunning"]
     assert placed["cancelled"] in ("JOB_STATE_CANCELLED", "JOB_STATE_SUCCEEDED")
@@ -144,3 +189,42 @@ def test_panel_scores_the_demo_through_the_real_bridge(bridge, demo24, tmp_path)
     for t in take["takes"]:
         rate, frames = _wav_frames(t["path"])
         assert abs(Fraction(frames, rate) - seconds) < Fraction(1, 24), t
+
+
+def test_the_fakes_xml_export_reads_like_premieres_own(tmp_path):
+    """The fake's FCP 7 XML and Premiere's own file read the same way through OpenTimelineIO:
+    a marker without a duration (Premiere's <out>-1</out>) is a zero-length marker, a marker
+    with one keeps its length, and the sequence keeps its name and rate."""
+    import opentimelineio as otio
+
+    script = (
+        "const { fcpXml } = require('./tests/premiere/fake_premierepro.js');"
+        "const tpf = 8467200000n;"  # 30 fps
+        "process.stdout.write(fcpXml({ name: 'sc01', timebase: String(tpf), zeroTicks: 0n,"
+        " endTicks: 636n * tpf, markers: ["
+        " { name: 'dsf', startTicks: 492n * tpf, durationTicks: 0n },"
+        " { name: 'chase', startTicks: 100n * tpf, durationTicks: 24n * tpf } ] }));"
+    )
+    done = subprocess.run(
+        [node(), "-e", script], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert "<out>-1</out>" in done.stdout  # as Premiere writes a marker without a duration
+    fake_xml = tmp_path / "fake.xml"
+    fake_xml.write_text(done.stdout)
+
+    def read(path):
+        timeline = otio.adapters.read_from_file(str(path))
+        marks = {
+            m.name: (m.marked_range.start_time.value, m.marked_range.duration.value)
+            for m in timeline.tracks.markers
+        }
+        rates = {m.marked_range.start_time.rate for m in timeline.tracks.markers}
+        return timeline.name, rates, marks
+
+    name, rate, marks = read(fake_xml)
+    assert (name, rate) == ("sc01", {30})
+    assert marks == {"dsf": (492, 0), "chase": (100, 24)}
+    premiere_name, premiere_rate, premiere_marks = read(PREMIERE_XML)
+    assert (premiere_name, premiere_rate) == ("sc01_sh010_layerA", {30})
+    assert premiere_marks["dsf"] == marks["dsf"]

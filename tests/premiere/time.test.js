@@ -51,10 +51,3 @@ test("the createWithSeconds fallback lands on the exact tick for 3 hours of fram
     }
   }
 });
-
-test("timecodes are non-drop HH:MM:SS:FF at the nominal rate", () => {
-  assert.equal(time.timecode(86400 + 168, FILM), "01:00:07:00");
-  assert.equal(time.timecode(86400 + 24 * 60 - 1, FILM), "01:00:59:23");
-  assert.equal(time.timecode(108000 + 210, NTSC), "01:00:07:00");
-  assert.equal(time.timecode(108000 + 29, NTSC), "01:00:00:29");
-});
