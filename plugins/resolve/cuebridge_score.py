@@ -41,7 +41,7 @@ START_HINT = (
     "start it in a terminal with `cuebridge serve` (leave it running), then press Score again"
 )
 
-Progress = Callable[[str, int, int], None]
+Progress = Callable[[str], None]
 
 
 class ScoreProblem(Exception):
@@ -602,11 +602,9 @@ class ScoreSession:
         self.job = self.bridge.start_score(self.plan.request)
         return self.job
 
-    def progress(self) -> Tuple[str, int, int]:
-        """The bridge's progress line ("scoring 'chase'; done 'calm'"), cues done, cues in all."""
-        job = self.job
-        line = job.get("progress") or job.get("message") or "working"
-        return line, int(job.get("done") or 0), int(job.get("total") or 0)
+    def progress(self) -> str:
+        """The bridge's progress line: "1/3 cues: scoring 'chase'; done 'calm'"."""
+        return self.job.get("progress") or self.job.get("message") or "working"
 
     def poll(self) -> Optional[Report]:
         """Ask the bridge once; the Report when the score is over (cues placed), else None."""
@@ -660,7 +658,7 @@ def score_timeline(
         while True:
             report = session.poll()
             if progress:
-                progress(*session.progress())
+                progress(session.progress())
             if report is not None:
                 return report
             if cancelled is not None and cancelled():
@@ -1475,8 +1473,7 @@ class ScoreWindow:
         except Exception as exc:
             report = unexpected(exc)
         if report is None:
-            message, done, total = session.progress()
-            self.say(f"{done}/{total} cues: {message}" if total else message)
+            self.say(session.progress())
             return
         if self.timer is not None:
             self.timer.Stop()
@@ -1552,8 +1549,7 @@ def main(scope: Optional[Dict[str, Any]] = None) -> Optional[Report]:
         console("no script window in this Resolve: scoring the marks with the settings' prompt")
     said = []
 
-    def progress(message: str, done: int, total: int) -> None:
-        line = f"{done}/{total} cues: {message}" if total else message
+    def progress(line: str) -> None:
         if not said or said[-1] != line:  # each change once, not every poll
             said.append(line)
             console(line)
