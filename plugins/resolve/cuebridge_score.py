@@ -204,21 +204,20 @@ class Bridge:
         """The placement plan: lanes, frames, markers and takes, in Resolve's terms."""
         return self.call("Bridge", "PlanPlacement", request)
 
-    def times(self, facts, timecodes=(), frames=(), markers=(), tracks=(), lanes=()):
-        """Rates, timecodes and what kind each marker is are the bridge's, never read here."""
-        return self.call(
-            "Bridge",
-            "ParseTime",
-            {
-                "rate": facts["rate_text"],
-                "dropFrame": facts["drop_frame"],
-                "timecodes": list(timecodes),
-                "frames": [str(int(f)) for f in frames],
-                "markers": list(markers),
-                "trackNames": list(tracks),
-                "laneNames": list(lanes),
-            },
-        )
+    def times(self, facts, timecodes=(), frames=(), markers=(), tracks=(), lanes=(), marks=None):
+        """Rates, timecodes, marks and which markers are cues are the bridge's, never read here."""
+        body = {
+            "rate": facts["rate_text"],
+            "dropFrame": facts["drop_frame"],
+            "timecodes": list(timecodes),
+            "frames": [str(int(f)) for f in frames],
+            "markers": list(markers),
+            "trackNames": list(tracks),
+            "laneNames": list(lanes),
+        }
+        if marks:
+            body["marks"] = marks
+        return self.call("Bridge", "ParseTime", body)
 
     def _send(self, verb: str, route: str, body, auth: bool = True) -> Dict[str, Any]:
         headers = {"Accept": "application/json"}
@@ -267,6 +266,8 @@ class Bridge:
                     self.url, self.token_file, message or "wrong token", SETTINGS_NAME
                 )
             )
+        if exc.code == 400 and message:  # the bridge's words for the editor: a mark, a rate
+            return message
         if exc.code == 404 and not message:
             return f"{self.url}{route} does not exist: is this a cuebridge bridge, and up to date?"
         return f"the bridge refused ({exc.code} {exc.reason}): {message or route}"
@@ -342,33 +343,28 @@ def cue_markers(timeline, facts: Dict[str, Any]) -> List[Tuple[int, Dict[str, An
     return [fm for n, fm in enumerate(markers) if kinds[n : n + 1] == ["MARKER_KIND_CUE"]]
 
 
-def marked_range(timeline) -> Optional[Tuple[int, int]]:
-    """(in, out) marks, out INCLUDED as Resolve shows it; None if unset (GetMarkInOut: 19.1+)."""
+def host_marks(timeline, facts: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    """The in/out marks for the bridge to read, out INCLUDED as Resolve shows it; None if unset.
+    GetMarkInOut exists since Resolve 19.1; older versions answer None and score markers only."""
     get = _method(timeline, "GetMarkInOut")
     marks = get() if get else None
     if not isinstance(marks, dict):
         return None
-    for kind in ("video", "audio"):
-        mark = marks.get(kind) or {}
-        if "in" in mark and "out" in mark:
-            mark_in, mark_out = int(mark["in"]), int(mark["out"])
-            if mark_out < mark_in:
-                raise ScoreProblem(
-                    "the out mark sits before the in mark: mark the scene again (I, then O)"
-                )
-            return mark_in, mark_out
-        if "in" in mark or "out" in mark:
-            raise ScoreProblem(
-                "only an {} mark is set: mark both the in (I) and the out (O) of the scene".format(
-                    "in" if "in" in mark else "out"
-                )
-            )
-    return None
+    mark = marks.get("video") or marks.get("audio")  # a clip's marks are set on one of them
+    if not mark:
+        return None
+    return {
+        "hasIn": "in" in mark,
+        "hasOut": "out" in mark,
+        "markIn": str(int(mark.get("in", 0))),
+        "markOut": str(int(mark.get("out", 0))),
+        "startFrame": str(facts["start"]),
+    }
 
 
 def choose_selection(timeline, facts: Dict[str, Any], mode: str = "auto") -> Dict[str, Any]:
     """What to score: the in/out range, or the cue markers. `mode`: auto, range or markers."""
-    marks = marked_range(timeline) if mode in ("auto", "range") else None
+    marks = host_marks(timeline, facts) if mode in ("auto", "range") else None
     markers = cue_markers(timeline, facts) if mode in ("auto", "markers") else []
     nothing = (
         "nothing to score: mark the scene with an in and an out point (I and O), or lay a "
@@ -382,10 +378,7 @@ def choose_selection(timeline, facts: Dict[str, Any], mode: str = "auto") -> Dic
             )
         raise ScoreProblem(nothing)
     if marks is not None:
-        mark_in, mark_out = marks
-        start = facts["start"]
-        first, end = start + mark_in, start + mark_out + 1  # end exclusive
-        text = "-".join(timecodes(facts, first, end))
+        text = facts["bridge"].times(facts, marks=marks)["markedRange"]
         return {
             "mode": "SEGMENT_MODE_RANGE",
             "range": text,
