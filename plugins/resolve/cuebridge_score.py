@@ -1030,25 +1030,18 @@ def chosen_cue(resolve, timeline, facts: Dict[str, Any]) -> Dict[str, Any]:
         for index, name in tracks
         for item in timeline.GetItemListInTrack("audio", index) or []
     ]
-    picked = None
     get_selected = _method(timeline, "GetSelectedClips")  # in the README of recent versions
     selected = list(get_selected() or []) if get_selected else []
-    for index, name, item in on_tracks:
-        if any(item is s or _same_item(item, s) for s in selected):
-            picked = (index, name, item)
-            break
-    if picked is None:
+    chosen = [c for c in on_tracks if any(c[2] is s or _same_item(c[2], s) for s in selected)]
+    if not chosen:
         frame = playhead(timeline, facts)
-        for index, name, item in on_tracks:
-            if int(item.GetStart()) <= frame < int(item.GetEnd()):
-                picked = (index, name, item)
-                break
-    if picked is None:
+        chosen = [c for c in on_tracks if int(c[2].GetStart()) <= frame < int(c[2].GetEnd())]
+    if not chosen:
         raise ScoreProblem(
             f"no cue to take again: put the playhead on a cue on the {TRACK_NAME!r} track (or "
             "select the cue's clip), then ask for another take"
         )
-    index, name, item = picked
+    index, name, item = chosen[0]
     media = item.GetMediaPoolItem() if _method(item, "GetMediaPoolItem") else None
     path = media.GetClipProperty("File Path") if media is not None else ""
     start, end = int(item.GetStart()), int(item.GetEnd())
