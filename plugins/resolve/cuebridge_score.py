@@ -1289,16 +1289,9 @@ def error_marker(resolve, report: Report, settings: Dict[str, Any]) -> bool:
             frame = max(0, playhead(timeline, facts) - facts["start"])
         except ScoreProblem:
             pass
-        return bool(
-            timeline.AddMarker(
-                frame,
-                ERROR_MARKER_COLOR,
-                "cuebridge: not scored",
-                report.text(),
-                1,
-                ERROR_MARKER_DATA,
-            )
-        )
+        marker = {"color": ERROR_MARKER_COLOR, "name": "cuebridge: not scored", "durationFrames": 1}
+        marker.update(note=report.text(), customData=ERROR_MARKER_DATA)
+        return add_marker(timeline, marker, frame)
     except Exception:
         return False
 
