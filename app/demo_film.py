@@ -89,6 +89,14 @@ class DemoFilm:
     total_frames: int
 
 
+def default_demo_folder() -> Path:
+    """Where `cuebridge demo` writes when given no folder: the user's cuebridge data folder, never
+    the current folder (a checkout, a project folder: neither should gain a demo)."""
+    from cuebridge.app.settings import data_dir
+
+    return data_dir() / "demo"
+
+
 def as_rate(rate: RateLike) -> Fraction:
     """A frame rate as a Fraction, from 24, (30000, 1001), Fraction(25) or engine.segment.Rate."""
     if isinstance(rate, tuple):

@@ -11,12 +11,15 @@ import threading
 from concurrent import futures
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from cuebridge.app import memory
+from cuebridge.app.error_guard import ErrorGuard
+from cuebridge.app.port_owner import port_owner
 from cuebridge.app.settings import engine_settings
 from cuebridge.bridge.http_gateway import HttpGateway, start_http_gateway
 from cuebridge.bridge.score_store import ScoreStore
@@ -36,6 +39,9 @@ from cuebridge.engine.registry import ModelRegistry
 from cuebridge.engine.service import CueEngineService
 from cuebridge.engine.store import JobStore
 from cuebridge.v1 import bridge_pb2, bridge_pb2_grpc, engine_pb2, engine_pb2_grpc
+
+if TYPE_CHECKING:
+    from cuebridge.engine.settings import EngineSettings
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +120,7 @@ def start_server(
     keep_days: float = 30.0,
     ray: str | None = None,
     ray_plan: RayPlan | None = None,
+    settings: EngineSettings | None = None,
 ) -> RunningServer:
     """Start serving; port 0 picks a free one (tests). Returns once the port is bound.
 
@@ -126,27 +133,31 @@ def start_server(
     (engine/ray_pool.py); jobs, the cue cache and the store stay here.
     `tls` = (cert, key) PEM files, required to listen beyond loopback. `engine_ca`: the PEM
     certificate (or CA) of a remote engine that serves TLS; the bridge then talks TLS to it.
+    `settings`: the engine's, built once by the caller (default: from `state_dir` and the env).
     """
     check_bind(host, tls, token_on=token is not None)
     memory.limit_arenas()
-    settings = engine_settings(state_dir)
+    settings = settings or engine_settings(state_dir)  # a command's Session builds them once
     if ray is not None and engine_target is None and registry is None:
         connect_ray(ray)  # before binding: a cluster that cannot be joined leaves nothing open
         registry = ray_registry(settings, ray_plan or RayPlan())
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=SERVER_THREADS),
-        options=CHANNEL_OPTIONS,
-        interceptors=[TokenInterceptor(token)] if token else [],
+        # gRPC sets SO_REUSEPORT on Linux by default: a second serve would bind beside the first
+        options=[*CHANNEL_OPTIONS, ("grpc.so_reuseport", 0)],
+        interceptors=[*([TokenInterceptor(token)] if token else []), ErrorGuard()],
     )
-    if tls:
-        bound = server.add_secure_port(f"{host}:{port}", server_credentials(tls))
-    else:
-        bound = server.add_insecure_port(f"{host}:{port}")
+    try:
+        if tls:
+            bound = server.add_secure_port(f"{host}:{port}", server_credentials(tls))
+        else:
+            bound = server.add_insecure_port(f"{host}:{port}")
+    except RuntimeError:  # newer grpcio raises where older ones returned 0
+        bound = 0
     if bound == 0:
-        raise OSError(
-            f"cannot listen on {host}:{port}: is another cuebridge already serving? "
-            "Pick another --port"
-        )
+        owner = port_owner(port) if port else None
+        held = f"{owner} already listens there" if owner else "is another cuebridge serving?"
+        raise OSError(f"cannot listen on {host}:{port}: {held}; stop it or pick another --port")
     internal = internal_target(server, host, bound, tls)  # how this process calls itself
     names = [BRIDGE_SERVICE]
     jobs = None
@@ -158,7 +169,8 @@ def start_server(
             JobStore(state / "engine.sqlite3"),
             limits or EngineLimits(),
         )
-        if resume:
+        if resume:  # a long-lived engine (serve): its first cue should cost what a warm one does
+            jobs.warm_up()
             jobs.prune(keep_days)
             jobs.resume()
         engine_pb2_grpc.add_CueEngineServicer_to_server(CueEngineService(jobs), server)
@@ -180,8 +192,14 @@ def start_server(
 
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    serving = jobs is None or not jobs.problem()  # NOT_SERVING while the model warms up
     for name in ["", *names]:
-        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+        health_servicer.set(
+            name,
+            health_pb2.HealthCheckResponse.SERVING
+            if serving
+            else health_pb2.HealthCheckResponse.NOT_SERVING,
+        )
     reflection.enable_server_reflection(
         [*names, health.SERVICE_NAME, reflection.SERVICE_NAME], server
     )
@@ -191,7 +209,7 @@ def start_server(
     if jobs is not None:
         threading.Thread(
             target=_report_health,
-            args=(jobs, health_servicer, ["", *names], running.health_stop),
+            args=(jobs, health_servicer, ["", *names], running.health_stop, serving),
             name="engine-health",
             daemon=True,
         ).start()
@@ -205,11 +223,15 @@ def start_server(
 
 
 def _report_health(
-    jobs: JobQueue, servicer: health.HealthServicer, names: list[str], stop: threading.Event
+    jobs: JobQueue,
+    servicer: health.HealthServicer,
+    names: list[str],
+    stop: threading.Event,
+    serving: bool,
 ) -> None:
-    """NOT_SERVING while no job can run (a stopped worker, a store that cannot be written), so
-    a supervisor or load balancer sees it; SERVING again once it recovers."""
-    serving, busy = True, False
+    """NOT_SERVING while no job can run (warming up, a stopped worker, a store that cannot be
+    written), so a supervisor or load balancer sees it; SERVING again once it recovers."""
+    busy = False
     while not stop.wait(HEALTH_CHECK_S):
         now_busy = jobs.busy()
         if busy and not now_busy:

@@ -33,4 +33,5 @@ def engine_settings(
         vivit=env.get("CUEBRIDGE_VIVIT", ""),
         device=env.get("CUEBRIDGE_DEVICE", "auto") or "auto",
         musicgen_guidance=env.get("CUEBRIDGE_MUSICGEN_GUIDANCE", "auto") or "auto",
+        font_cache_dir=data_dir(env) / "font-cache",  # the user's, whatever the state folder
     )

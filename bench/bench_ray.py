@@ -107,8 +107,9 @@ def score_wall(address: str, reel: Path, out: Path) -> tuple[float, bpb.ScoreJob
                 timeline_path=str(reel), output_path=str(out / "scored.otio"), fresh=True
             )
         )
-        for event in stub.WatchScore(bpb.ScoreRef(score_id=job.id)):
-            job = event.score
+        for _ in stub.WatchScore(bpb.ScoreRef(score_id=job.id)):
+            pass
+        job = stub.GetScore(bpb.ScoreRef(score_id=job.id))  # events carry deltas
         wall = time.perf_counter() - t0
     assert job.state == pb.JOB_STATE_SUCCEEDED, job.message
     return wall, job

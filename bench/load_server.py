@@ -4,8 +4,10 @@
 a short cue to the CueEngine and follows it to the end over WatchJob. The engine's bounds are set
 low on purpose so backpressure happens: a RESOURCE_EXHAUSTED answer is retried after a pause and
 counted, any other failure is a failure. Beside them, 300 watchers follow a long score through
-the Bridge (WatchScore; a watcher told to poll polls GetScore once a second), and a prober times
-control calls (GetScore, GetEngineInfo, health) every 0.2 s. Prints p50/p99 latency, throughput,
+the Bridge (WatchScore; a watcher told to poll polls GetScore once a second), 20 clients hold
+idle connections open, one 2-hour score over a dialogue track (a sparse 2-hour WAV) is started,
+timed and cancelled, and a prober times control calls (GetScore, GetEngineInfo, health) every
+0.2 s. StartScore must answer under 1 s, whatever the score. Prints p50/p99 latency, throughput,
 the slowest control call, and the server process's resident memory at each quarter of the run
 and after it (stable memory = no leak per request; the end within 10 % of the start).
 
@@ -92,12 +94,46 @@ def _long_timeline(path: Path, cues: int) -> Path:
     return path
 
 
+def _dialogue_timeline(folder: Path, hours: float) -> Path:
+    """A `hours`-long cue over a dialogue track whose media is a sparse WAV of that length:
+    a huge file to read that costs no disk."""
+    import struct
+
+    import opentimelineio as otio
+
+    rate, sr = 24, 48000
+    data = round(hours * 3600 * sr) * 2  # mono 16-bit
+    wav = folder / "dialogue.wav"
+    with open(wav, "wb") as f:
+        f.write(b"RIFF" + struct.pack("<I", 36 + data) + b"WAVE")
+        f.write(b"fmt " + struct.pack("<IHHIIHH", 16, 1, 1, sr, sr * 2, 2, 16))
+        f.write(b"data" + struct.pack("<I", data))
+        f.truncate(44 + data)
+    frames = round(hours * 3600 * rate)
+    length = otio.opentime.TimeRange(otio.opentime.RationalTime(0, rate),
+                                     otio.opentime.RationalTime(frames, rate))  # fmt: skip
+    tl = otio.schema.Timeline(name="dialogue")
+    video = otio.schema.Track(kind=otio.schema.TrackKind.Video)
+    video.append(otio.schema.Clip(name="plate", source_range=length))
+    audio = otio.schema.Track(name="A1", kind=otio.schema.TrackKind.Audio)
+    audio.append(otio.schema.Clip(name="dialogue", source_range=length,
+        media_reference=otio.schema.ExternalReference(target_url=str(wav),
+                                                      available_range=length)))  # fmt: skip
+    tl.tracks.extend([video, audio])
+    tl.tracks.markers.append(otio.schema.Marker(name="the long talk", marked_range=length))
+    path = folder / "dialogue.otio"
+    otio.adapters.write_to_file(tl, str(path))
+    return path
+
+
 def run(
     clients: int,
     requests: int,
     seconds_per_cue: float,
     watchers: int = 300,
     watched_cues: int = 400,
+    idle: int = 20,
+    dialogue_hours: float = 2.0,
 ) -> dict:
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
@@ -151,12 +187,17 @@ def run(
                         control.append(took)
                         slowest[name] = max(slowest.get(name, 0.0), took)
 
-        def start_score(cues: int, name: str) -> str:
-            timeline = _long_timeline(Path(tmp) / f"{name}.otio", cues)
+        start_times: dict[str, float] = {}  # how long each StartScore took to answer
+
+        def start_score(cues: int, name: str, timeline: Path | None = None) -> str:
+            timeline = timeline or _long_timeline(Path(tmp) / f"{name}.otio", cues)
             with grpc.insecure_channel(server.address) as channel:
-                return bpb_grpc.BridgeStub(channel).StartScore(bpb.ScoreRequest(
+                t0 = time.perf_counter()
+                score = bpb_grpc.BridgeStub(channel).StartScore(bpb.ScoreRequest(
                     timeline_path=str(timeline), output_path=f"{tmp}/{name}.scored.otio"),
-                    timeout=60).id  # fmt: skip
+                    timeout=600)  # fmt: skip
+                start_times[name] = time.perf_counter() - t0
+                return score.id
 
         def client(n: int, requests: int, tag: str = "") -> None:
             nonlocal exhausted, failures
@@ -214,6 +255,10 @@ def run(
         gc.collect()
         memory.append(server.rss_mib())
 
+        # Idle clients: connected (one call each), then holding their connections open.
+        idle_channels = [grpc.insecure_channel(server.address) for _ in range(idle)]
+        for channel in idle_channels:
+            pb_grpc.CueEngineStub(channel).GetEngineInfo(pb.EngineInfoRequest(), timeout=30)
         watched = start_score(watched_cues, "watched")
         watcher_threads = [threading.Thread(target=watcher, args=(watched,))
                            for _ in range(watchers)]  # fmt: skip
@@ -226,9 +271,16 @@ def run(
         threads = [threading.Thread(target=client, args=(n, requests)) for n in range(clients)]
         for t in threads:
             t.start()
+        if dialogue_hours > 0:  # beside the clients: started, timed, then cancelled
+            talk = start_score(1, f"{dialogue_hours:g}-hour dialogue",
+                               _dialogue_timeline(Path(tmp), dialogue_hours))  # fmt: skip
+            with grpc.insecure_channel(server.address) as channel:
+                bpb_grpc.BridgeStub(channel).CancelScore(bpb.ScoreRef(score_id=talk), timeout=30)
         for t in threads:
             t.join(timeout=600)
         wall = time.perf_counter() - t0
+        for channel in idle_channels:
+            channel.close()
         for t in watcher_threads:
             t.join(timeout=600)
         stop_probe.set()
@@ -256,6 +308,8 @@ def run(
         "control_calls": len(control),
         "control_slowest": slowest,
         "watchers": watch_modes,
+        "start_score_s": start_times,
+        "idle": idle,
     }
 
 
@@ -266,11 +320,14 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--cue-seconds", type=float, default=0.5)
     parser.add_argument("--watchers", type=int, default=300)
+    parser.add_argument("--idle", type=int, default=20, help="clients holding idle connections")
+    parser.add_argument("--dialogue-hours", type=float, default=2.0)
     args = parser.parse_args()
     parser_watchers = 60 if args.quick else args.watchers
     clients, requests = (10, 5) if args.quick else (args.clients, args.requests)
     watched_cues = 40 if args.quick else 400
-    r = run(clients, requests, args.cue_seconds, parser_watchers, watched_cues)
+    r = run(clients, requests, args.cue_seconds, parser_watchers, watched_cues, args.idle,
+            args.dialogue_hours)  # fmt: skip
     print(f"{clients} clients x {requests} requests, {args.cue_seconds} s cues, "
           f"{parser_watchers} watchers on one {watched_cues}-cue score")  # fmt: skip
     print(
@@ -288,6 +345,10 @@ def main() -> None:
         f"p99 {r['control_p99_s'] * 1000:.0f} ms, slowest {r['control_max_s'] * 1000:.0f} ms "
         f"({'all under 1 s' if r['control_max_s'] < 1.0 else 'OVER 1 s'})"
     )
+    print(f"{r['idle']} clients held idle connections through the run")
+    for name, took in r["start_score_s"].items():
+        verdict = "under 1 s" if took < 1.0 else "OVER 1 s"
+        print(f"StartScore answered in {took * 1000:.0f} ms for the {name} score ({verdict})")
     print("  slowest of each: " + ", ".join(
         f"{k} {v * 1000:.0f} ms" for k, v in r["control_slowest"].items()))  # fmt: skip
     mem = r["rss_mib"]

@@ -49,9 +49,18 @@ SCORE_ROLE = "score"
 
 
 def cue_sheet_path(timeline_path: str | Path) -> Path:
-    """Where a scored timeline's cue sheet goes: beside it, `<name>.cuesheet.csv`."""
+    """Where a scored timeline's cue sheet goes: beside it, `<name>.cuesheet.csv` for an .otio,
+    `<name>.<format>.cuesheet.csv` for any other format, so that scoring one cut to .aaf and
+    then to .xml keeps two sheets."""
     path = Path(timeline_path)
-    return path.with_name(f"{path.stem}.cuesheet.csv")
+    name = path.stem if path.suffix.lower() == ".otio" else path.name
+    return path.with_name(f"{name}.cuesheet.csv")
+
+
+def check_cue_sheet(out: str | Path, *, force: bool = False) -> None:
+    """Before any work: a cue sheet already filed is replaced only with --force."""
+    if Path(out).exists() and not force:
+        raise TimelineError(out, "already exists", "pass --force to replace it, or another -o")
 
 
 def cue_rows(timeline: otio.schema.Timeline, track_name: str = "Score") -> list[dict[str, str]]:
@@ -113,8 +122,7 @@ def cue_sheet_for(
     """`cuebridge cuesheet`: the cue sheet of an existing scored timeline."""
     scored = Path(scored)
     out = Path(out) if out else cue_sheet_path(scored)
-    if out.exists() and not force:
-        raise TimelineError(out, "already exists", "pass --force to replace it")
+    check_cue_sheet(out, force=force)
     timeline = read_timeline(scored)
     if not cue_rows(timeline):
         raise TimelineError(

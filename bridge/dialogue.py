@@ -12,7 +12,6 @@ for some lines and not others), and a warning says so, as for the picture.
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 from collections.abc import Sequence
@@ -26,6 +25,7 @@ import opentimelineio as otio
 from cuebridge.bridge.errors import BridgeError
 from cuebridge.bridge.media import MediaLinker
 from cuebridge.bridge.speech import AudioUnreadable, default_cache_dir, speech_in
+from cuebridge.v1 import engine_pb2 as pb
 
 FrameRanges = tuple[tuple[int, int], ...]
 
@@ -221,14 +221,11 @@ def with_dialogue(
     return filled, warnings
 
 
-def fcp_audio_levels(keyframes_json: str, rate: Fraction) -> dict | None:
-    """The engine's dip as an FCP 7 XML "Audio Levels" filter with keyframes, in the shape the
-    OTIO FCP 7 XML adapter writes from a clip's metadata["fcp_xml"] (Premiere reads it, and the
-    editor can drag the points). None when there is no dip."""
-    try:
-        points = json.loads(keyframes_json) if keyframes_json else []
-    except ValueError:
-        return None
+def fcp_audio_levels(points: list[tuple[float, float]], rate: Fraction) -> dict | None:
+    """The engine's dip (the cue's duck_keyframes, (seconds, dB)) as an FCP 7 XML "Audio Levels"
+    filter with keyframes, in the shape the OTIO FCP 7 XML adapter writes from a clip's
+    metadata["fcp_xml"] (Premiere reads it, and the editor can drag the points). None when
+    there is no dip."""
     if len(points) < 2:
         return None
     frames = {}
@@ -258,3 +255,17 @@ def fcp_audio_levels(keyframes_json: str, rate: Fraction) -> dict | None:
             }
         }
     }
+
+
+def ducking_from_text(text: str) -> pb.Ducking:
+    """An editor's `--duck` ("off", "-9", "-9 dB"; "" = the engine's default) as the contract's
+    Ducking. Raises ValueError for anything else (the CLI checks it first)."""
+    text = text.strip().lower().removesuffix("db").strip()
+    if text in ("", "on", "default"):
+        return pb.Ducking()
+    if text in ("off", "none", "0"):
+        return pb.Ducking(off=True)
+    depth = -abs(float(text))
+    if not -40.0 <= depth <= 0.0:
+        raise ValueError(f"duck {text!r}: give a level between 0 and -40 dB, or off")
+    return pb.Ducking(depth_db=depth)

@@ -36,11 +36,7 @@ FIRST_INDEX = {"resolve": 1, "premiere": 0}  # how each host numbers its audio t
 
 def cue_takes(cue: pb.Cue) -> list[str]:
     """The other takes the engine ranked lower, best first. (One place to read them.)"""
-    try:
-        takes = json.loads(cue.metadata.get("other_takes") or "[]")
-    except ValueError:
-        return []
-    return [t for t in takes if isinstance(t, str) and t]
+    return [t.audio_path for t in cue.takes if not t.chosen and t.audio_path]
 
 
 def cue_feel(cue: pb.Cue) -> dict[str, str]:
@@ -56,11 +52,7 @@ def cue_feel(cue: pb.Cue) -> dict[str, str]:
 
 def cue_speech_lines(cue: pb.Cue) -> int:
     """How many lines of dialogue the engine made room for under a cue. (One place to read them.)"""
-    try:
-        spans = json.loads(cue.metadata.get("dialogue.speech_s") or "[]")
-    except ValueError:
-        return 0  # a damaged note costs the report line, never the placement
-    return len(spans) if isinstance(spans, list) else 0
+    return len(cue.speech)
 
 
 def dialogue_note(cues) -> str:

@@ -271,7 +271,14 @@ class _Handler(BaseHTTPRequestHandler):
             raise grpc_error(exc) from None
         self._send_raw(200, "application/json", to_json(reply).encode())
 
+    def _resume_after(self, request) -> None:
+        """An EventSource reconnecting sends the last event's id: resume the watch after it."""
+        last = (self.headers.get("Last-Event-ID") or "").strip()
+        if last.isdigit() and "after" in request.DESCRIPTOR.fields_by_name and not request.after:
+            request.after = int(last)
+
     def _stream(self, route: Route, request) -> None:
+        self._resume_after(request)
         call = self._call(route, True)(request)
         try:
             # The first event decides the status: a bad id is a 404, not an empty stream.
@@ -287,7 +294,11 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             events = [first] if first is not None else []
             for event in _chain(events, call):
-                self.wfile.write(f"data: {to_json(event)}\n\n".encode())
+                # The event's cursor as the SSE id: an EventSource that reconnects sends it back
+                # as Last-Event-ID, and the watch resumes after it (see _resume_after).
+                cursor = getattr(event, "cursor", 0)
+                head = f"id: {cursor}\n" if cursor else ""
+                self.wfile.write(f"{head}data: {to_json(event)}\n\n".encode())
                 self.wfile.flush()
         except grpc.RpcError as exc:
             error = grpc_error(exc)
@@ -349,6 +360,14 @@ def _chain(first: list, rest):
 # -- the server -------------------------------------------------------------------------------
 
 
+# Each open connection holds a thread (up to the handler's 60 s idle timeout): 3,000 idle
+# connections made 3,000 threads. Beyond these an extra connection is answered 503 and closed.
+# Loopback plugins all share one address, so the per-client cap stays well above a studio's
+# plugins and scripts (bench/load_server.py runs 50 at once beside 20 idle ones).
+MAX_CONNECTIONS = 512
+MAX_CONNECTIONS_PER_CLIENT = 128
+
+
 class _GatewayServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
@@ -356,6 +375,8 @@ class _GatewayServer(ThreadingHTTPServer):
     request_queue_size = socket.SOMAXCONN
 
     def __init__(self, address, channel: grpc.Channel, token: str, loopback_only: bool):
+        self._open: dict[str, int] = {}  # open connections per client address
+        self._open_lock = threading.Lock()
         self.channel = channel
         self.token = token
         self.token_where: str | None = None
@@ -365,9 +386,53 @@ class _GatewayServer(ThreadingHTTPServer):
             self.address_family = socket.AF_INET6
         super().__init__(address, _Handler)
 
+    def process_request(self, request, client_address) -> None:
+        client = client_address[0]
+        with self._open_lock:
+            mine, total = self._open.get(client, 0), sum(self._open.values())
+            if mine >= MAX_CONNECTIONS_PER_CLIENT:
+                why = f"{mine} connections from {client} are open already"
+            elif total >= MAX_CONNECTIONS:
+                why = f"{total} connections are open in total"
+            else:
+                why = ""
+                self._open[client] = mine + 1
+        if why:
+            _refuse(request, f"{why}: close idle connections, or send fewer requests at once")
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request, client_address) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            with self._open_lock:
+                left = self._open.get(client_address[0], 1) - 1
+                if left:
+                    self._open[client_address[0]] = left
+                else:
+                    self._open.pop(client_address[0], None)
+
     def handle_error(self, request, client_address) -> None:
         # A failed TLS handshake or a dropped socket is the client's business, not a traceback.
         log.debug("HTTP connection from %s failed", client_address, exc_info=True)
+
+
+def _refuse(request, message: str) -> None:
+    """A 503 written straight on the socket, from the accepting thread: no thread for it."""
+    if isinstance(request, ssl.SSLSocket):
+        return  # before its handshake a TLS connection can only be closed
+    body = json.dumps({"code": "RESOURCE_EXHAUSTED", "message": message}).encode()
+    head = (
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\nRetry-After: 1\r\n\r\n"
+    )
+    try:
+        request.settimeout(0.5)  # a fresh socket's buffer takes this; never wait on a client
+        request.sendall(head.encode() + body)
+    except OSError:
+        pass
 
 
 @dataclass

@@ -93,9 +93,11 @@ def cue_clip(seg: TimelineSegment, cue: Cue, rate: Fraction) -> otio.schema.Clip
         "sample_rate": cue.sample_rate,
         "samples": cue.num_samples,
         **{k: v for k, v in cue.metadata.items() if k not in ("prompt", "mood", "seed")},
+        "speech_s": [[s.start_s, s.end_s] for s in cue.speech],
+        "duck_db": cue.duck_db,
     }
     # The dip under dialogue as clip-gain keyframes the editor can adjust (FCP 7 XML / Premiere).
-    levels = fcp_audio_levels(cue.metadata.get("dialogue.level_keyframes", ""), rate)
+    levels = fcp_audio_levels([(k.time_s, k.gain_db) for k in cue.duck_keyframes], rate)
     if levels:
         clip.metadata["fcp_xml"] = levels
     return clip

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from cuebridge.contract import FINAL_JOB_STATES
+from cuebridge.contract import FINAL_WIRE_JOB_STATES as FINAL_JOB_STATES
 from cuebridge.sqlite_store import open_store
 from cuebridge.v1 import bridge_pb2 as bpb
 from cuebridge.v1 import engine_pb2 as pb

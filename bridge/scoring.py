@@ -15,7 +15,8 @@ from pathlib import Path
 
 import opentimelineio as otio
 
-from cuebridge.bridge.cue_sheet import cue_sheet_path, write_cue_sheet
+from cuebridge.bridge.cue_folder_claim import claim_cue_folder
+from cuebridge.bridge.cue_sheet import check_cue_sheet, cue_sheet_path, write_cue_sheet
 from cuebridge.bridge.destinations import check_cue_folder
 from cuebridge.bridge.dialogue import DialogueChoice, with_dialogue
 from cuebridge.bridge.errors import BridgeError, TimelineError
@@ -68,6 +69,7 @@ class PreparedScore:
     segments: list[TimelineSegment]
     cue_dir: Path
     warnings: list[str]
+    claim: Path | None = None  # the cue folder this score holds until it ends (release_cue_folder)
 
 
 def plan_segments(
@@ -98,8 +100,9 @@ def prepare(options: ScoreOptions) -> PreparedScore:
         rate=options.rate,
         media_dirs=options.media_dirs,
         defaults=options.defaults,
-        check=lambda: check_output(
-            out, force=options.force, protect=(src,), allowed=SCORE_SUFFIXES
+        check=lambda: (
+            check_output(out, force=options.force, protect=(src,), allowed=SCORE_SUFFIXES),
+            check_cue_sheet(cue_sheet_path(out), force=options.force),
         ),
     )
     warnings = mood_overrides(segments, options.defaults.mood)
@@ -125,7 +128,8 @@ def prepare(options: ScoreOptions) -> PreparedScore:
     owner = _score_identity(src, out)
     _check_cue_dir(cue_dir, segments, options.force, owner)
     _claim_cue_dir(cue_dir, owner)
-    return PreparedScore(options, timeline, facts, segments, cue_dir, warnings)
+    claim = claim_cue_folder(cue_dir, owner)  # last: a refusal above leaves no claim behind
+    return PreparedScore(options, timeline, facts, segments, cue_dir, warnings, claim)
 
 
 # Which score (timeline in, timeline out) a cue folder's cues belong to: the same score again

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from enum import Enum
 from fractions import Fraction
@@ -27,38 +28,11 @@ import opentimelineio as otio
 from cuebridge.bridge.errors import BridgeError
 from cuebridge.bridge.media import MediaLinker
 from cuebridge.contract import marker_kind
+from cuebridge.contract.segment import MediaSpan, Rate, Segment  # the contract's one segment type
 from cuebridge.moods import UnknownMood, check_mood
 from cuebridge.v1.bridge_pb2 import MARKER_KIND_CUE, MARKER_KIND_HIT_POINT
 
-
-@dataclass(frozen=True)
-class MediaSpan:
-    """One clip's picture under a segment: which part of which file plays where."""
-
-    path: str  # local path of the media file; "" when the media is offline
-    source_start_s: float  # in point inside the media, seconds
-    source_duration_s: float
-    record_offset_frames: int  # where the clip starts, relative to the segment start
-    record_duration_frames: int
-    name: str = ""
-
-
-@dataclass(frozen=True)
-class Segment:
-    """What one cue is asked for, in frames from the segment's first frame. The bridge's own
-    type: bridge/wire.py turns it into the contract's cuebridge.v1.Segment for the engine."""
-
-    id: str
-    rate: Fraction
-    duration_frames: int
-    cut_frames: tuple[int, ...] = ()  # edit points strictly inside the segment
-    hit_frames: tuple[int, ...] = ()  # moments the music should accent
-    media: tuple[MediaSpan, ...] = ()
-    prompt: str = ""
-    mood: str = ""
-    seed: int = 0
-    name: str = ""
-    speech: tuple[tuple[int, int], ...] = ()  # [start, end) frames where people speak
+__all__ = ["MediaSpan", "Segment"]
 
 
 class SegmentMode(str, Enum):
@@ -182,6 +156,8 @@ def select(
         raise BridgeError(f"{source}: the timeline is empty (no clips): there is nothing to score")
     _known_mood(defaults.mood, "")
     ranges = _RANGE_PICKERS[selection.mode](timeline, facts, selection, source)
+    _check_count(len(ranges), source, "segments")
+    clips = _ClipIndex(timeline, facts.rate)  # once: planning stays linear in markers + clips
     out = []
     for index, (start, length, name, origin, extra) in enumerate(ranges):
         if length <= 0:
@@ -191,13 +167,13 @@ def select(
         seed = (
             int(extra["seed"]) if "seed" in extra else _derived_seed(defaults.seed, start, length)
         )
-        media, offline = _media_spans(timeline, facts, start, length, linker)
+        media, offline = _media_spans(clips, facts, start, length, linker)
         segment = Segment(
             id=f"cue-{index + 1:03d}",
-            rate=facts.rate,
+            rate=Rate(facts.rate),
             duration_frames=length,
-            cut_frames=tuple(p - start for p in facts.edit_points if start < p < start + length),
-            hit_frames=tuple(h - start for h in facts.hit_points if start <= h < start + length),
+            cut_frames=tuple(p - start for p in _within(facts.edit_points, start + 1, length - 1)),
+            hit_frames=tuple(h - start for h in _within(facts.hit_points, start, length)),
             media=tuple(media),
             prompt=prompt,
             mood=mood,
@@ -206,6 +182,24 @@ def select(
         )
         out.append(TimelineSegment(segment, start, origin, offline))
     return out
+
+
+# The engine refuses a job of more cues than this (engine/jobs.py EngineLimits
+# .max_segments_per_job); the bridge refuses it before planning a single segment.
+MAX_SEGMENTS = 2000
+
+
+def _check_count(count: int, source: str, what: str) -> None:
+    if count > MAX_SEGMENTS:
+        raise BridgeError(
+            f"{source}: {count} {what} to score, more than the {MAX_SEGMENTS} one score takes; "
+            "split the timeline (--range) or merge markers"
+        )
+
+
+def _within(points: tuple[int, ...], lo: int, length: int) -> tuple[int, ...]:
+    """The sorted points p with lo <= p < lo + length."""
+    return points[bisect_left(points, lo) : bisect_left(points, lo + length)]
 
 
 def _known_mood(mood: str, where: str) -> str:
@@ -225,8 +219,10 @@ def _derived_seed(base: int, start: int, length: int) -> int:
 
 
 def _markers(timeline, facts: TimelineFacts, selection: Selection, source: str):
+    markers = list(timeline.tracks.markers)
+    _check_count(len(markers), source, "markers")  # before reading any of them
     picked = []
-    for marker in timeline.tracks.markers:
+    for marker in markers:
         rng = marker.marked_range
         length = frames(rng.duration, facts.rate)
         if marker_kind(marker.name, length) != MARKER_KIND_CUE:
@@ -242,9 +238,9 @@ def _markers(timeline, facts: TimelineFacts, selection: Selection, source: str):
         comment = getattr(marker, "comment", "") or _resolve_note(marker)
         extra = _marker_fields(marker, comment)
         extra.setdefault("prompt", marker.name or _first_free_line(comment))
-        picked.append(
-            (start, length, marker.name or f"Cue at {facts.timecode(start)}", origin, extra)
-        )
+        # An unnamed marker's cue, clip and cue-sheet line take the prompt's words, if any.
+        name = marker.name or extra["prompt"] or f"Cue at {facts.timecode(start)}"
+        picked.append((start, length, name, origin, extra))
     if not picked:
         raise BridgeError(
             f"{source}: no markers with a duration to score; add a duration marker over each "
@@ -315,8 +311,10 @@ def _whole(timeline, facts: TimelineFacts, selection: Selection, source: str):
 
 def _scenes(timeline, facts: TimelineFacts, selection: Selection, source: str):
     """Cues of musical length: break at gaps, then at the edit point nearest an even split."""
-    lo = max(1, round(Fraction(selection.min_scene_s).limit_denominator(1000) * facts.rate))
-    hi = max(lo, round(Fraction(selection.max_scene_s).limit_denominator(1000) * facts.rate))
+    lo_s = _scene_length(selection.min_scene_s, "minimum", source)
+    hi_s = _scene_length(selection.max_scene_s, "maximum", source)
+    lo = max(1, round(lo_s * facts.rate))
+    hi = max(lo, round(hi_s * facts.rate))
     picked = []
     for a, b in facts.content:
         for start, end in _split(a, b, lo, hi, facts.edit_points):
@@ -325,6 +323,20 @@ def _scenes(timeline, facts: TimelineFacts, selection: Selection, source: str):
                 (start, end - start, f"Scene {n}", f"scene {n} at {facts.timecode(start)}", {})
             )
     return picked
+
+
+# A scene cue shorter than a second is no cue (1e-9 made 144 one-frame cues without a word).
+SCENE_S = (1.0, 3600.0)
+
+
+def _scene_length(seconds: float, which: str, source: str) -> Fraction:
+    lo, hi = SCENE_S
+    if not (lo <= seconds <= hi):  # also false for NaN
+        raise BridgeError(
+            f"{source}: the {which} scene length {seconds!r} s is outside {lo:g}-{hi:g} s; "
+            "give a length in seconds in that range (minSceneS / maxSceneS, --min-scene)"
+        )
+    return Fraction(seconds).limit_denominator(1000)
 
 
 def _split(a: int, b: int, lo: int, hi: int, edits: tuple[int, ...]) -> list[tuple[int, int]]:
@@ -351,18 +363,39 @@ _RANGE_PICKERS = {
 # -- picture under a segment ----------------------------------------------------------------
 
 
+class _ClipIndex:
+    """The clips of each enabled video track, in record order, found by bisection: a segment
+    looks at the clips under it only, not at every clip of the timeline."""
+
+    def __init__(self, timeline, rate: Fraction):
+        self.tracks: list[tuple[list[int], list[tuple[int, int, otio.schema.Clip]]]] = []
+        for track in [t for t in timeline.video_tracks() if t.enabled]:
+            clips = []
+            for child, rng in track.range_of_all_children().items():
+                if isinstance(child, otio.schema.Clip):
+                    a = frames(rng.start_time, rate)
+                    clips.append((a, a + frames(rng.duration, rate), child))
+            clips.sort(key=lambda c: (c[1], c[0]))
+            self.tracks.append(([c[1] for c in clips], clips))
+
+    def under(self, track: int, start: int, end: int):
+        """The (start, end, clip) of `track` that overlap [start, end)."""
+        ends, clips = self.tracks[track]
+        # clips of one track follow each other: ends and starts rise together
+        for a, b, clip in clips[bisect_right(ends, start) :]:
+            if a >= end:
+                break
+            yield a, b, clip
+
+
 def _media_spans(
-    timeline, facts: TimelineFacts, start: int, length: int, linker: MediaLinker | None
+    clips: _ClipIndex, facts: TimelineFacts, start: int, length: int, linker: MediaLinker | None
 ) -> tuple[list[MediaSpan], int]:
     """Clips of the lowest video track with picture in the range (V1 carries the main picture)."""
     end = start + length
-    for track in [t for t in timeline.video_tracks() if t.enabled]:
+    for track in range(len(clips.tracks)):
         spans, offline = [], 0
-        for child, rng in track.range_of_all_children().items():
-            if not isinstance(child, otio.schema.Clip):
-                continue
-            a = frames(rng.start_time, facts.rate)
-            b = a + frames(rng.duration, facts.rate)
+        for a, b, child in clips.under(track, start, end):
             lo, hi = max(a, start), min(b, end)
             if lo >= hi:
                 continue

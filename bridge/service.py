@@ -16,6 +16,7 @@ from pathlib import Path
 
 import grpc
 
+from cuebridge.bridge.cue_folder_claim import release_cue_folder
 from cuebridge.bridge.cue_sheet import cue_sheet_path
 from cuebridge.bridge.cue_transfer import fetch_cues
 from cuebridge.bridge.destinations import require_absolute
@@ -35,7 +36,7 @@ from cuebridge.bridge.scoring import (
 )
 from cuebridge.bridge.segments import CueDefaults, SegmentMode, Selection, TimelineSegment
 from cuebridge.bridge.wire import rate_from_pb, rate_to_pb, segment_to_pb
-from cuebridge.contract import FINAL_JOB_STATES
+from cuebridge.contract import FINAL_WIRE_JOB_STATES as FINAL_JOB_STATES
 from cuebridge.moods import listed as listed_moods
 from cuebridge.v1 import bridge_pb2 as bpb
 from cuebridge.v1 import bridge_pb2_grpc as bpb_grpc
@@ -124,6 +125,7 @@ class ScoreRun:
     events: list[pb.SegmentResult | None] = field(default_factory=list)
     cond: threading.Condition = field(default_factory=threading.Condition)
     _snapshot: tuple[tuple, bpb.ScoreJob] | None = field(default=None, repr=False)
+    _by_id: dict | None = field(default=None, repr=False)
 
     @property
     def finished(self) -> bool:
@@ -152,25 +154,45 @@ class ScoreRun:
                 self._snapshot = (key, message)
             return self._snapshot[1]
 
+    def header(self) -> bpb.ScoreJob:
+        """The score without its cues and result: what every event carries, the same size for
+        a score of one cue and of 2,000."""
+        with self.cond:
+            return bpb.ScoreJob(id=self.id, state=self.state, total=self.total, done=self.done,
+                                failed=self.failed, message=self.message)  # fmt: skip
+
+    def event(self, cursor: int, segment: pb.SegmentResult | None) -> bpb.ScoreEvent:
+        """The change numbered `cursor`: the header, and the segment (and its cue) it changed."""
+        cue = self._cue(segment) if segment is not None else None
+        return bpb.ScoreEvent(score=self.header(), segment=segment, cursor=cursor, cue=cue)
+
+    def _cue(self, got: pb.SegmentResult | None, ts=None) -> bpb.CueProgress | None:
+        if ts is None:
+            if getattr(self, "prepared", None) is None or got is None:
+                return None
+            ts = self._placed().get(got.segment_id)
+            if ts is None:
+                return None
+        seg = ts.segment
+        return bpb.CueProgress(
+            segment_id=seg.id,
+            name=seg.name or seg.id,
+            state=got.state if got else pb.SEGMENT_STATE_PENDING,
+            record_start_frame=ts.record_start,
+            error=got.error if got else "",
+        )
+
+    def _placed(self) -> dict:
+        if self._by_id is None:  # once per score: events name their cue without a search
+            self._by_id = {ts.segment.id: ts for ts in self.prepared.segments}
+        return self._by_id
+
     def _cues(self) -> list[bpb.CueProgress]:
         # Per-cue state from the engine's segment events, so plugins can name the cue in progress.
         if getattr(self, "prepared", None) is None:  # a finished score read back from a store
             return []
         latest = {s.segment_id: s for s in self.events if s is not None}
-        out = []
-        for ts in self.prepared.segments:
-            seg = ts.segment
-            got = latest.get(seg.id)
-            out.append(
-                bpb.CueProgress(
-                    segment_id=seg.id,
-                    name=seg.name or seg.id,
-                    state=got.state if got else pb.SEGMENT_STATE_PENDING,
-                    record_start_frame=ts.record_start,
-                    error=got.error if got else "",
-                )
-            )
-        return out
+        return [self._cue(latest.get(ts.segment.id), ts) for ts in self.prepared.segments]
 
     def changed(self, segment: pb.SegmentResult | None = None, **fields) -> None:
         with self.cond:
@@ -239,6 +261,7 @@ class BridgeService(bpb_grpc.BridgeServicer):
         try:
             job = self._submit(prepared, request)
         except grpc.RpcError as exc:
+            release_cue_folder(prepared.claim)
             context.abort(exc.code(), self._engine_problem(exc))
         run = ScoreRun(uuid.uuid4().hex[:12], prepared, job.id, len(prepared.segments), request)
         run.message = f"{len(prepared.segments)} cue(s) queued on model {job.model}"
@@ -294,23 +317,27 @@ class BridgeService(bpb_grpc.BridgeServicer):
                 f"score {run.id} instead, or watch again later",
             )
         try:
-            yield from self._watch(run, context)
+            yield from self._watch(run, request.after, context)
         finally:
             self._watchers.release()
 
-    def _watch(self, run: ScoreRun, context):
+    def _watch(self, run: ScoreRun, after: int, context):
+        """Each change after the cursor `after`, as a delta; from now (a first event saying where
+        the score stands) when `after` is 0 or a cursor this bridge does not know."""
         with run.cond:  # count before the first yield: a score may end while the caller reads it
-            seen = len(run.events)
-        yield bpb.ScoreEvent(score=run.snapshot())
+            known = 0 < after <= len(run.events)
+            seen = after if known else len(run.events)
+        if not known:
+            yield run.event(seen, None)
         while context.is_active():
             with run.cond:
-                if seen >= len(run.events):
+                if seen >= len(run.events) and not run.finished:
                     run.cond.wait(0.5)
                 new_events = run.events[seen:]
-                seen += len(new_events)
-                over = run.state in FINAL_JOB_STATES and seen >= len(run.events)
+                over = run.finished and seen + len(new_events) >= len(run.events)
             for segment in new_events:
-                yield bpb.ScoreEvent(score=run.snapshot(), segment=segment)
+                seen += 1
+                yield run.event(seen, segment)
             if over:
                 return
 
@@ -412,6 +439,7 @@ class BridgeService(bpb_grpc.BridgeServicer):
             run.changed(state=pb.JOB_STATE_FAILED, message=f"internal error: {exc!r}")
         finally:
             run.prepared.timeline = None  # written (or abandoned): the score no longer needs it
+            release_cue_folder(run.prepared.claim)
             if self.store is not None and run.finished:
                 try:
                     self.store.finish(run.id, run.state, run.message, run.result)
@@ -420,20 +448,15 @@ class BridgeService(bpb_grpc.BridgeServicer):
 
     def _follow(self, run: ScoreRun) -> pb.Job:
         """Follow the engine's job to its end, riding out an engine restart (jobs are durable)."""
-        waited = 0.0
+        waited, cursor = 0.0, 0
         while True:
             try:
-                for event in self.engine.WatchJob(pb.JobRef(job_id=run.engine_job_id)):
-                    waited = 0.0
-                    job = event.job
-                    segment = None
-                    if event.HasField("segment"):
-                        # A copy of its own: a sub-message would keep the whole event, with its
-                        # snapshot of every segment, alive as long as the score (O(cues^2)).
-                        segment = pb.SegmentResult()
-                        segment.CopyFrom(event.segment)
-                    if _progress(run, job, segment):
-                        return job
+                ref = pb.JobRef(job_id=run.engine_job_id, after=cursor)  # resumes where it was
+                for event in self.engine.WatchJob(ref):
+                    waited, cursor = 0.0, event.cursor
+                    segment = event.segment if event.HasField("segment") else None
+                    if _progress(run, event.job, segment):  # the job's header: counters, state
+                        return self.engine.GetJob(pb.JobRef(job_id=run.engine_job_id), timeout=30)
                 problem = "the engine ended the stream before the job ended"
             except grpc.RpcError as exc:
                 if exc.code() == grpc.StatusCode.NOT_FOUND and run.request is not None:
@@ -441,7 +464,7 @@ class BridgeService(bpb_grpc.BridgeServicer):
                     # answers now): ask again; the cues it had finished come from its cache.
                     job = self._submit(run.prepared, run.request)
                     run.request = None  # once
-                    run.engine_job_id = job.id
+                    run.engine_job_id, cursor = job.id, 0
                     if self.store is not None:
                         self.store.set_engine_job(run.id, job.id)
                     run.changed(message="the engine had lost the job: sent it again")
@@ -470,7 +493,8 @@ class BridgeService(bpb_grpc.BridgeServicer):
         failed = [r for r in job.segments if r.state == pb.SEGMENT_STATE_FAILED]
         if self.fetch_cues:
             run.changed(message=f"fetching {len(cues)} cue(s) from the engine")
-            cues, lost = fetch_cues(self.engine, job.id, cues, run.prepared.cue_dir)
+            asked = {s.segment.id for s in run.prepared.segments}
+            cues, lost = fetch_cues(self.engine, job.id, cues, run.prepared.cue_dir, asked)
             failed += lost
         reused = {r.segment_id for r in job.segments if r.reused}
         warnings = list(run.prepared.warnings)
@@ -484,7 +508,8 @@ class BridgeService(bpb_grpc.BridgeServicer):
             run.changed(
                 state=pb.JOB_STATE_CANCELLED,
                 message=f"cancelled; {len(cues)} cue file(s) kept in "
-                f"{run.prepared.cue_dir}, no timeline written",
+                f"{run.prepared.cue_dir}, no timeline written: run the same score again to "
+                "resume from them",
             )
             return
         if not cues:

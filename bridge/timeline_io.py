@@ -118,12 +118,33 @@ def write_timeline(
             spell_aaf(tmp, timeline)
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
+        _check_written(tmp, path, timeline)
         os.replace(tmp, path)
-    except Exception as exc:
-        raise TimelineError(path, f"cannot be written as {suffix[1:]}: {_reason(exc)}") from exc
+    except TimelineError:
+        raise
+    except Exception as exc:  # adapters raise anything; their words name OTIO's internals
+        raise TimelineError(path, *_write_problem(suffix, exc)) from exc
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return path
+
+
+def _check_written(tmp: Path, path: Path, timeline: otio.schema.Timeline) -> None:
+    """A writer can return success on a full disk (OTIO's did, on ENOSPC): before the rename,
+    what is on disk must be there and read back as a timeline."""
+    size = tmp.stat().st_size
+    try:
+        if size == 0:
+            raise ValueError("nothing was written")
+        # Read back only: a format may rightly drop what it cannot hold (an EDL, audio tracks).
+        read_timeline(tmp, rate=timeline_rate(timeline))
+    except (TimelineError, ValueError) as exc:
+        problem = exc.problem if isinstance(exc, TimelineError) else str(exc)
+        raise TimelineError(
+            path,
+            f"was not written whole ({size} bytes; {problem}); the previous file is untouched",
+            f"is the disk full? free space in {path.parent} and run again",
+        ) from exc
 
 
 def _fit_for(suffix: str, timeline: otio.schema.Timeline) -> otio.schema.Timeline:
@@ -134,13 +155,10 @@ def _fit_for(suffix: str, timeline: otio.schema.Timeline) -> otio.schema.Timelin
             # The FCP 7 XML writer fails on clips that use their whole media (no source_range).
             if clip.source_range is None and ref.available_range is not None:
                 clip.source_range = clip.trimmed_range()
-            # ... and on file references of unknown length (EDL "FROM FILE" lines): the media
-            # is known to cover at least what the clip uses.
-            if (
-                isinstance(ref, otio.schema.ExternalReference)
-                and ref.available_range is None
-                and clip.source_range is not None
-            ):
+            # ... and on references of unknown length (an EDL's clips: missing references, or
+            # "FROM FILE" lines; the AAF writer needs their rate): the media is known to cover
+            # at least what the clip uses.
+            if ref is not None and ref.available_range is None and clip.source_range is not None:
                 ref.available_range = clip.source_range
     if suffix == ".edl" and timeline.global_start_time is not None:
         # The EDL writer takes record timecodes from the tracks' own offsets, not from the
@@ -283,6 +301,30 @@ def _same_file(a: Path, b: Path) -> bool:
         return a.resolve() == Path(b).resolve()
     except OSError:
         return False
+
+
+def _write_problem(suffix: str, exc: Exception) -> tuple[str, str]:
+    """(problem, fix) for a writer's failure, in the editor's words."""
+    text, fmt = str(exc), suffix[1:]
+    if suffix == ".aaf" and "Transition" in text:
+        where = re.search(r"^\s*(.+?) from (.+?) to (.+?)<", text, re.M)
+        at = f" ({where.group(1)}, {where.group(2)} to {where.group(3)})" if where else ""
+        return (
+            f"cannot be written as aaf: it holds a dissolve or wipe{at} that OpenTimelineIO's "
+            "AAF writer can only write when the transition came from an AAF",
+            "deliver .xml or .otio instead, or make the transitions cuts in the edit",
+        )
+    return (
+        f"cannot be written as {fmt}: the {fmt} writer refused it ({_plain(text)})",
+        "try another format (.otio keeps everything), or export the cut again",
+    )
+
+
+def _plain(text: str) -> str:
+    # No Python class names or attribute paths: what the editor can act on, or the error's kind.
+    line = re.sub(r"<class '[^']*'>|\b\w+(\.\w+)+\b|\w+\[[^\]]*\]", " ", text)
+    line = " ".join(line.split())[:200]
+    return line or "no reason given"
 
 
 def _reason(exc: Exception) -> str:

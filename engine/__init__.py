@@ -1,3 +1,5 @@
 """The cue engine: segments in, cues out. It knows nothing of timelines or OTIO."""
 
-__version__ = "0.1.0"
+from cuebridge import __version__
+
+__all__ = ["__version__"]

@@ -17,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from cuebridge import engine
+from cuebridge.contract.segment import segment_as_dict
 from cuebridge.engine.segment import GenerationOptions, Segment
 
 HEAD_BYTES = 1 << 20  # hash the first MiB: cheap, and any re-encode or re-render changes it
@@ -50,7 +51,7 @@ def _identity(path: str, size: int, mtime_ns: int) -> str:
 
 
 def cue_key(segment: Segment, model: str, model_identity: str, options: GenerationOptions) -> str:
-    shape = asdict(segment)
+    shape = segment_as_dict(segment)  # the rate as {num, den}, as keys always had it
     shape.pop("id")
     shape.pop("name")
     for span in shape["media"]:

@@ -14,8 +14,9 @@ finishes it:
 3. duck under the segment's speech (engine/mix.py): the music only loses level there;
 4. write: stems first, then the WAV and its MIDI together (both land or neither), every file
    atomically, named from the contract's `cue_file_stem`; other takes as `<stem>.take<N>.wav`;
-5. metadata: the model's facts, the target, and the measured loudness and true peak of what was
-   written.
+5. the cue: the typed facts of the contract (the feel, the speech spans, the dip and its level
+   keyframes, every take ranked) and metadata for provenance only: the model's facts, the
+   target, and the measured loudness and true peak of what was written.
 
 The shaping and the meter run over blocks in both paths: a short cue (or one with speech or
 stems, which need the whole cue for the duck's band split and the stems' sum) is one block held
@@ -26,7 +27,6 @@ levelled in place and written out, so memory stays bounded whatever its length.
 from __future__ import annotations
 
 import io
-import json
 import os
 import wave
 from collections.abc import Callable, Iterable, Iterator
@@ -41,10 +41,10 @@ from scipy.signal import butter, sosfilt, sosfilt_zi
 from cuebridge import engine
 from cuebridge.engine import mastering
 from cuebridge.engine.audio import to_pcm24, write_wav
-from cuebridge.engine.cue import SAMPLE_RATE, SAMPLE_WIDTH_BYTES, Cue, cue_file_stem
+from cuebridge.engine.cue import SAMPLE_RATE, SAMPLE_WIDTH_BYTES, Cue, Take, cue_file_stem
 from cuebridge.engine.errors import CueError
 from cuebridge.engine.mix import duck_under_speech
-from cuebridge.engine.segment import GenerationOptions, Segment
+from cuebridge.engine.segment import CueFeel, GenerationOptions, Segment
 from cuebridge.safe_files import replacing, temp_beside
 
 Blocks = Callable[[], Iterator[np.ndarray]]
@@ -64,6 +64,8 @@ class Performance:
     # The same cue as written without room for dialogue: sets the level when given.
     reference: np.ndarray | None = None
     takes: list[np.ndarray] = field(default_factory=list)  # other takes, finished alike
+    # (seed, score) of the chosen take, then of each of `takes` in order: the cue's ranked takes
+    take_ranking: list[tuple[int, float]] = field(default_factory=list)
     room: float | None = None  # the hall for this arousal (mastering.hall); None: no hall
     # A high pass at DC_BLOCK_HZ, for a decoder that can leave an offset or rumble (EnCodec):
     # unheard, it would set the true peak and leave the music far below the loudness asked.
@@ -72,6 +74,7 @@ class Performance:
     fade_out_s: float = 0.0  # the ending: a raised-cosine fade to silence on the last sample
     facts: dict[str, str] = field(default_factory=dict)  # the model's provenance, for metadata
     warnings: list[str] = field(default_factory=list)
+    feel: CueFeel = field(default_factory=CueFeel)  # what it was made with, and what decided it
 
 
 def loudness_target(segment: Segment, options: GenerationOptions) -> float:
@@ -108,10 +111,11 @@ def write_cue(
                 _write_pair(wav_path, tape, midi_path, p.midi, level.pop("gain_db"))
         finally:
             raw.unlink(missing_ok=True)
-        dialogue = duck_under_speech(np.zeros((0, 1), np.float32), segment, options)[1]
+        _, dialogue, spoken = duck_under_speech(np.zeros((0, 1), np.float32), segment, options)
         stem_paths: dict[str, str] = {}
     else:
-        audio, parts, level, dialogue = _finish_in_memory(p, segment, options, num_samples, target)
+        finished = _finish_in_memory(p, segment, options, num_samples, target)
+        audio, parts, level, dialogue, spoken = finished
         stem_paths = {}
         for name, part in parts.items():  # before the pair: a cue on disk has its stems
             path = out_dir / f"{stem}.{_slug(name)}.wav"
@@ -122,7 +126,7 @@ def write_cue(
     for n, take in enumerate(p.takes, start=2):
         one = Performance(take, p.sample_rate, room=p.room, fade_in_s=p.fade_in_s,
                           fade_out_s=p.fade_out_s)  # fmt: skip
-        audio, _, _, _ = _finish_in_memory(one, segment, options, num_samples, target)
+        audio = _finish_in_memory(one, segment, options, num_samples, target)[0]
         path = out_dir / f"{stem}.take{n}.wav"
         write_wav(path, audio)
         others.append(str(path))
@@ -137,8 +141,6 @@ def write_cue(
         "engine_version": engine.__version__,
         **dialogue,
     }
-    if p.takes:
-        metadata["other_takes"] = json.dumps(others)
     return Cue(
         segment_id=segment.id,
         audio_path=str(wav_path),
@@ -149,7 +151,23 @@ def write_cue(
         metadata=metadata,
         stem_paths=stem_paths,
         warnings=list(p.warnings),
+        feel=p.feel,
+        takes=_ranked_takes(p, str(wav_path), others),
+        **spoken,
     )
+
+
+def _ranked_takes(p: Performance, chosen_path: str, others: list[str]) -> list[Take]:
+    """Every take of a best-of-N cue, best first; none for a single take."""
+    if not p.takes:
+        return []
+    paths = [chosen_path, *others]
+    ranking = p.take_ranking or [(0, 0.0)] * len(paths)
+    takes = [
+        Take(seed, score, path, chosen=n == 0)
+        for n, ((seed, score), path) in enumerate(zip(ranking, paths, strict=True))
+    ]
+    return sorted(takes, key=lambda t: (not t.chosen, -t.score))  # the chosen take first
 
 
 # ---- 1. shape -------------------------------------------------------------------------------
@@ -245,7 +263,7 @@ def shape(p: Performance, audio: np.ndarray, num_samples: int) -> np.ndarray:
 
 
 def _finish_in_memory(p: Performance, segment, options, num_samples: int, target: float):
-    """The whole cue in memory: (mix, parts, level, dialogue metadata)."""
+    """The whole cue in memory: (mix, parts, level, dialogue metadata, typed dialogue fields)."""
     if callable(p.audio):
         audio = np.concatenate([_as_2d(b) for b in p.audio()])
     else:
@@ -261,13 +279,13 @@ def _finish_in_memory(p: Performance, segment, options, num_samples: int, target
     level = mastering.deliver(tape, mastering.integrated_loudness(measured), target, limit=plain)
     gain = mastering.gain_factor(level.pop("gain_db"))
     mix = tape.audio * gain
-    mix, dialogue = duck_under_speech(mix, segment, options)
+    mix, dialogue, spoken = duck_under_speech(mix, segment, options)
     parts = {
         name: duck_under_speech(part * gain, segment, options)[0] for name, part in parts.items()
     }
     if segment.speech or p.reference is not None:  # say what the delivered cue measures
         level = mastering.measure(mix)
-    return mix, parts, level, dialogue
+    return mix, parts, level, dialogue, spoken
 
 
 def _shape_to_tape(p: Performance, blocks: Blocks, num_samples: int, target: float, tape):

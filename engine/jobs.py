@@ -17,7 +17,7 @@ import sqlite3
 import threading
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from cuebridge.engine.cue import Cue, cue_file_stem
@@ -106,6 +106,8 @@ class JobQueue:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._suspect = ""  # set when a job crashed or the store failed: problem() probes it
+        self._warm = threading.Event()  # cleared while the default model warms up
+        self._warm.set()
 
     # -- requests ---------------------------------------------------------------------------
 
@@ -200,6 +202,10 @@ class JobQueue:
     def cancel(self, job_id: str) -> Job:
         job = self.get(job_id)
         job.cancel_requested.set()
+        if not job.finished:
+            # Kept at once: an engine killed before the cue in progress ends must not resume
+            # the job (the job's own end writes its final state over this one).
+            self.store.set_job_state(job.id, JobState.CANCELLED)
         return job
 
     @property
@@ -207,24 +213,33 @@ class JobQueue:
         return self._stopping.is_set()
 
     def watch(
-        self, job_id: str, alive: Callable[[], bool] = lambda: True, poll_s: float = 0.5
-    ) -> Iterator[int | None]:
-        """Yield None for the state at the start, then each event, until the job is over.
+        self,
+        job_id: str,
+        alive: Callable[[], bool] = lambda: True,
+        poll_s: float = 0.5,
+        after: int = 0,
+    ) -> Iterator[tuple[int, int | None]]:
+        """Yield (cursor, segment index or -1) for each event after `after`, until the job is
+        over; the cursor counts the job's events from 1. With `after` 0, or a cursor this
+        engine does not know (it restarted), first (cursor so far, None): where the job stands.
 
         Stops early once `alive()` is false (a watcher that went away) or the engine stops.
         """
         job = self.get(job_id)
         with job.cond:  # count before the first yield: a job may end while the caller reads it
-            seen = len(job.events)
-        yield None
+            known = 0 < after <= len(job.events)
+            seen = after if known else len(job.events)
+        if not known:
+            yield seen, None
         while alive() and not self._stopping.is_set():
             with job.cond:
                 if seen >= len(job.events) and not job.finished:
                     job.cond.wait(poll_s)
                 new_events = job.events[seen:]
-                seen += len(new_events)
-                over = job.finished and seen >= len(job.events)
-            yield from new_events
+                over = job.finished and seen + len(new_events) >= len(job.events)
+            for index in new_events:
+                seen += 1
+                yield seen, index
             if over:
                 return
 
@@ -316,11 +331,34 @@ class JobQueue:
         with self._lock:
             return any(not j.finished for j in self._jobs.values())
 
+    def warm_up(self) -> threading.Thread:
+        """Warm the default model in the background (a serving engine, at start). Jobs that
+        arrive meanwhile are accepted and queued; they start once it is warm, instead of doing
+        the warm-up inside their first cue (and problem() says "warming up" until then)."""
+        self._warm.clear()
+
+        def warm() -> None:
+            try:
+                self.registry.get(self.registry.default_name()).warm_up()
+            except Exception:  # the first cue meets the same problem and reports it
+                log.exception("warming up the default model failed")
+            finally:
+                self._warm.set()
+
+        thread = threading.Thread(target=warm, name="engine-warm-up", daemon=True)
+        thread.start()
+        return thread
+
+    def warming(self) -> bool:
+        return not self._warm.is_set()
+
     def problem(self) -> str:
         """Why no job can run now ("" when the engine is healthy): a worker that stopped, or
-        a store that cannot be written since a job crashed."""
+        a store that cannot be written since a job crashed, or the default model warming up."""
         if self._stopping.is_set():
             return "the engine is stopping"
+        if self.warming():
+            return "warming up the default model"
         dead = [w.name for w in self._workers if not w.is_alive()]
         if dead:
             return f"worker thread(s) stopped: {', '.join(dead)}"
@@ -335,7 +373,8 @@ class JobQueue:
     def _turn(self, job: Job, q: queue.Queue[Job | None]) -> None:
         """One batch of the job, then the job goes to the back of its queue: a 400-cue score
         shares the device with an editor's one-cue request instead of holding it to its end."""
-        if job.state == JobState.QUEUED:
+        self._warm.wait()  # the warm-up at start does what this job's first cue would
+        if job.state == JobState.QUEUED and not job.cancel_requested.is_set():
             with job.cond:
                 job.state = JobState.RUNNING
                 job._changed(-1)
@@ -518,16 +557,18 @@ def _copy_cue(cue: Cue, out_dir: Path, segment_id: str) -> Cue:
     for name, src in cue.stem_paths.items():  # `<stem>.<section>.wav`, beside the audio
         stems[name] = _link_into(src, out_dir / f"{stem}{Path(src).name[len(cached_stem) :]}")
     metadata = {**cue.metadata, "segment_id": segment_id}
-    return Cue(
-        segment_id,
-        paths["audio_path"],
-        cue.num_samples,
-        cue.sample_rate,
-        paths["midi_path"],
-        cue.model,
-        metadata,
+    chosen = {t.audio_path for t in cue.takes if t.chosen}
+    takes = [replace(t, audio_path=paths["audio_path"]) if t.audio_path in chosen else t
+             for t in cue.takes]  # fmt: skip
+    return replace(
+        cue,
+        segment_id=segment_id,
+        audio_path=paths["audio_path"],
+        midi_path=paths["midi_path"],
+        metadata=metadata,
         stem_paths=stems,
         warnings=list(cue.warnings),
+        takes=takes,
     )
 
 

@@ -1,9 +1,9 @@
 """The mix around dialogue: every cue dips gently where people speak (both models use it).
 
-The depth is DUCK_DB (-6 dB) unless the job's duck option (`duck_option`) says otherwise ("off",
-or a level in dB such as "-9"); the level moves along raised-cosine ramps of RAMP_S (150 ms),
-reaching the full dip as a line starts and rising from its end. Pauses shorter than HOLD_S stay
-down, so the music does not pump between words; longer ones let it come back and answer.
+The depth is DUCK_DB (-6 dB) unless the options say otherwise (`duck_off`, or `duck_db` such
+as -9); the level moves along raised-cosine ramps of RAMP_S (150 ms), reaching the full
+dip as a line starts and rising from its end. Pauses shorter than HOLD_S stay down, so the music
+does not pump between words; longer ones let it come back and answer.
 
 Under the lines the voice's own band (SPEECH_BAND_HZ, 300 Hz-3.4 kHz) dips BAND_EXTRA_DB further
 (-3 dB: -9 dB in all at the default depth), as a dialogue mixer carves the music's midrange
@@ -21,12 +21,11 @@ still holds. `--duck off` means no dip at all: it also stops the composer thinni
 under the lines, unless the job asks for that on its own (`thin_under_dialogue`).
 
 `level_keyframes` lists the same shape as (seconds, dB) points for formats that can carry
-clip-gain keyframes, so an editor can adjust the dip rather than fight it.
+clip-gain keyframes, so an editor can adjust the dip rather than fight it. They travel as the
+cue's typed fields (speech_s, duck_db, duck_keyframes), never as JSON in its metadata.
 """
 
 from __future__ import annotations
-
-import json
 
 import numpy as np
 
@@ -45,39 +44,26 @@ MAX_DUCK_DB = -40.0
 Spans = list[tuple[float, float]]
 
 
-def duck_option(options: GenerationOptions) -> str:
-    """The job's ducking as asked (`--duck`): "" (the default), "off", or a level in dB.
-    The one place that reads it, for the typed contract to replace."""
-    return options.extra.get("duck", "").strip().lower()
-
-
 def thin_under_dialogue(options: GenerationOptions) -> bool:
     """Whether a model that writes its own parts thins them under the lines (the composer rests
     its melody and quietens its texture there; `--thin-under-dialogue/--no-...`). Unset, it
     follows the duck: on, except with `--duck off`, which means the music does not dip at all."""
-    text = options.extra.get("thin", "").strip().lower()
-    if text in ("on", "1", "true", "yes"):
-        return True
-    if text in ("off", "0", "false", "no"):
-        return False
-    return duck_option(options) not in ("off", "none", "0")
+    if options.thin_under_dialogue is not None:
+        return options.thin_under_dialogue
+    return not options.duck_off
 
 
 def duck_depth(segment: Segment, options: GenerationOptions) -> float:
     """The dip in dB (<= 0); 0 when ducking is off."""
-    text = duck_option(options)
-    if text in ("", "on", "default"):
-        return DUCK_DB
-    if text in ("off", "none", "0"):
+    if options.duck_off:
         return 0.0
-    try:
-        value = float(text.removesuffix("db").strip())
-    except ValueError:
-        value = float("nan")
-    if not MAX_DUCK_DB <= -abs(value) <= 0:
+    value = options.duck_db
+    if value == 0:
+        return DUCK_DB
+    if not MAX_DUCK_DB <= -abs(value) <= 0:  # NaN fails too: an old client's "duck=loud"
         raise CueError(
-            f"segment {segment.id!r}: duck={text!r} is not a level; give a dB amount between "
-            f"0 and {MAX_DUCK_DB:g} (e.g. -6), or off"
+            f"segment {segment.id!r}: duck {value:g} dB is not a level; give a dB amount "
+            f"between 0 and {MAX_DUCK_DB:g} (e.g. -6), or off"
         )
     return -abs(value)
 
@@ -121,24 +107,24 @@ def gain_curve(
 
 def duck_under_speech(
     audio: np.ndarray, segment: Segment, options: GenerationOptions
-) -> tuple[np.ndarray, dict[str, str]]:
-    """The cue dipped under the segment's speech, and the metadata that records it."""
+) -> tuple[np.ndarray, dict[str, str], dict]:
+    """The cue dipped under the segment's speech, the metadata that records how (provenance),
+    and the Cue's typed dialogue fields (speech_s, duck_db, duck_keyframes)."""
     speech = segment.speech_times_s()
     depth = duck_depth(segment, options)
-    meta = {"dialogue.speech_s": json.dumps([[round(a, 3), round(b, 3)] for a, b in speech])}
-    if not speech:
-        return audio, meta
-    meta["dialogue.duck_db"] = f"{depth:g}" if depth else "off"
-    if not depth:
-        return audio, meta
+    meta: dict[str, str] = {}
+    fields: dict = {"speech_s": [(round(a, 3), round(b, 3)) for a, b in speech]}
+    if not speech or not depth:
+        return audio, meta, fields
     gain = gain_curve(len(audio), speech, depth)
     band_gain = gain_curve(len(audio), speech, depth + BAND_EXTRA_DB)
     shape = (slice(None), None) if audio.ndim == 2 else slice(None)
     out = audio * gain[shape] + speech_band(audio) * (band_gain - gain)[shape]
     meta["dialogue.band_db"] = f"{depth + BAND_EXTRA_DB:g}"
     duration = len(audio) / SAMPLE_RATE
-    meta["dialogue.level_keyframes"] = json.dumps(level_keyframes(speech, depth, duration))
-    return out.astype(np.float32), meta
+    fields["duck_db"] = depth
+    fields["duck_keyframes"] = [tuple(p) for p in level_keyframes(speech, depth, duration)]
+    return out.astype(np.float32), meta, fields
 
 
 def speech_band(audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.ndarray:

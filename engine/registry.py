@@ -7,6 +7,7 @@ ready with the reason, instead of breaking the engine.
 from __future__ import annotations
 
 import importlib
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -48,11 +49,13 @@ FALLBACK_MODEL = "composer"
 # and every SubmitJob asks, so a burst of clients would otherwise spend the engine's CPU there.
 # A not-ready answer is never reused: a fix the user just made shows at the next call.
 READY_STATUS_TTL_S = 2.0
-# What to do when a model's package is missing, by the module that failed to import.
+# What to do when a model's package is missing, by the module that failed to import: pip run by
+# the engine's own interpreter, so the package lands in the environment that serves the model.
+PIP = f"{sys.executable} -m pip install"
 INSTALL_HINTS = {
-    "midirenderer": "pip install midirenderer (or pip install --no-deps tinysoundfont==0.3.7)",
-    "torch": 'pip install "cuebridge[musicgen]" torch==2.13.0',
-    "transformers": 'pip install "cuebridge[musicgen]"',
+    "midirenderer": f"{PIP} midirenderer (or {PIP} --no-deps tinysoundfont==0.3.7)",
+    "torch": f'{PIP} "cuebridge[musicgen]" torch==2.13.0',
+    "transformers": f'{PIP} "cuebridge[musicgen]"',
 }
 
 
@@ -111,8 +114,8 @@ class ModelRegistry:
                 self._ready.pop(name, None)
             return status
         except ModuleNotFoundError as exc:
-            hint = INSTALL_HINTS.get((exc.name or "").split(".")[0], f"pip install {exc.name}")
-            reason = f"missing package {exc.name!r}: {hint}"
+            hint = INSTALL_HINTS.get((exc.name or "").split(".")[0], f"{PIP} {exc.name}")
+            reason = f"missing package {exc.name!r}, in the engine's environment: {hint}"
             return ModelStatus(name, entry.description, ready=False, reason=reason)
         except Exception as exc:  # an unimportable model is reported, not fatal
             return ModelStatus(name, entry.description, ready=False, reason=f"cannot load: {exc}")

@@ -26,11 +26,19 @@ from cuebridge.v1 import engine_pb2_grpc as pb_grpc
 
 def job_to_pb(job: Job) -> pb.Job:
     with job.cond:
+        header = job_header_to_pb(job)
+        header.segments.extend(_result_to_pb(job, i) for i in range(len(job.runs)))
+        return header
+
+
+def job_header_to_pb(job: Job) -> pb.Job:
+    """The job without its segments: what every event carries (its size is the same for a job
+    of one cue and of 2,000)."""
+    with job.cond:
         return pb.Job(
             id=job.id,
             state=job_state_to_pb(job.state),
             model=job.model,
-            segments=[_result_to_pb(job, i) for i in range(len(job.runs))],
             total=len(job.runs),
             done=job.done,
             failed=job.failed,
@@ -88,17 +96,18 @@ class CueEngineService(pb_grpc.CueEngineServicer):
                 f"{job.id} instead, or watch again later",
             )
         try:
-            yield from self._watch(job, context)
+            yield from self._watch(job, request, context)
         finally:
             self._watchers.release()
 
-    def _watch(self, job: Job, context: grpc.ServicerContext):
-        for index in self.jobs.watch(job.id, alive=context.is_active):
+    def _watch(self, job: Job, request: pb.JobRef, context: grpc.ServicerContext):
+        watch = self.jobs.watch(job.id, alive=context.is_active, after=request.after)
+        for cursor, index in watch:
             segment = None
             if index is not None and index >= 0:
                 with job.cond:
                     segment = _result_to_pb(job, index)
-            yield pb.JobEvent(job=job_to_pb(job), segment=segment)
+            yield pb.JobEvent(job=job_header_to_pb(job), segment=segment, cursor=cursor)
         if self.jobs.stopping and not job.finished:
             context.abort(
                 grpc.StatusCode.UNAVAILABLE,

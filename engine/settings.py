@@ -19,6 +19,9 @@ class EngineSettings:
     # CPU threads a model's math may use (torch's intra-op pool); 0 = one per core given to this
     # process. On a busy 2-core box two threads ran MusicGen's decode 20x slower than one.
     threads: int = 0
+    # Decoded fonts (font_cache.py): one folder per machine, shared by every state folder, so a
+    # second engine (or a test's own state) never decodes the font again. None: in state_dir.
+    font_cache_dir: Path | None = None
 
     @property
     def cpu_threads(self) -> int:
@@ -39,3 +42,10 @@ class EngineSettings:
     def soundfont_dir(self) -> Path | None:
         """General MIDI fonts the user put here win over the ones installed on the machine."""
         return self.state_dir / "soundfonts" if self.state_dir else None
+
+    @property
+    def font_cache(self) -> Path | None:
+        """Compressed fonts decoded once, for every process that plays them."""
+        if self.font_cache_dir is not None:
+            return self.font_cache_dir
+        return self.state_dir / "font-cache" if self.state_dir else None

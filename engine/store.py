@@ -17,8 +17,9 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from cuebridge.engine.cue import Cue
-from cuebridge.engine.segment import GenerationOptions, MediaSpan, Rate, Segment
+from cuebridge.contract.segment import Segment, segment_as_dict, segment_from_dict
+from cuebridge.engine.cue import Cue, Take
+from cuebridge.engine.segment import CueFeel, GenerationOptions, options_from_legacy_extra
 from cuebridge.engine.states import JobState, SegmentState
 from cuebridge.sqlite_store import open_store
 
@@ -49,16 +50,11 @@ _V0_SEGMENT_STATES = {1: "pending", 2: "running", 3: "done", 4: "failed", 5: "ca
 
 
 def segment_to_json(seg: Segment) -> str:
-    return json.dumps(asdict(seg), sort_keys=True)
+    return json.dumps(segment_as_dict(seg), sort_keys=True)
 
 
 def segment_from_json(text: str) -> Segment:
-    d = json.loads(text)
-    d["rate"] = Rate(**d["rate"])
-    d["media"] = tuple(MediaSpan(**m) for m in d["media"])
-    d["cut_frames"], d["hit_frames"] = tuple(d["cut_frames"]), tuple(d["hit_frames"])
-    d["speech"] = tuple(tuple(r) for r in d.get("speech", ()))  # absent in older stores
-    return Segment(**d)
+    return segment_from_dict(json.loads(text))
 
 
 def options_to_json(options: GenerationOptions) -> str:
@@ -66,15 +62,74 @@ def options_to_json(options: GenerationOptions) -> str:
 
 
 def options_from_json(text: str) -> GenerationOptions:
-    return GenerationOptions(**json.loads(text))
+    d = json.loads(text)
+    d.update(
+        options_from_legacy_extra(d.pop("extra", None) or {})
+    )  # stores before the typed fields
+    if isinstance(d.get("feel"), dict):
+        d["feel"] = CueFeel(**d["feel"])
+    return GenerationOptions(**d)
 
 
 def cue_to_json(cue: Cue) -> str:
     return json.dumps(asdict(cue), sort_keys=True)
 
 
+# What stores before the typed contract kept as strings in a cue's metadata.
+_LEGACY_CUE_KEYS = ("dialogue.speech_s", "dialogue.level_keyframes", "dialogue.duck_db",
+                    "valence", "arousal", "feel_source", "style", "feel.style", "feel.decided_by",
+                    "take_scores", "other_takes", "weights")  # fmt: skip
+
+
 def cue_from_json(text: str) -> Cue:
-    return Cue(**json.loads(text))
+    d = json.loads(text)
+    if "feel" not in d:
+        d.update(_legacy_cue_fields(d))
+    d["feel"] = CueFeel(**d["feel"])
+    d["speech_s"] = [tuple(span) for span in d["speech_s"]]
+    d["duck_keyframes"] = [tuple(point) for point in d["duck_keyframes"]]
+    d["takes"] = [Take(**t) for t in d["takes"]]
+    return Cue(**d)
+
+
+def _legacy_cue_fields(d: dict) -> dict:
+    """The typed fields of a cue an engine before the typed contract stored, from the JSON and
+    numbers it kept in the metadata; the metadata keeps provenance only."""
+    meta = d.get("metadata") or {}
+    old = {k: meta.pop(k) for k in _LEGACY_CUE_KEYS if k in meta}
+
+    def number(key: str) -> float | None:
+        try:
+            return float(old[key])
+        except (KeyError, ValueError):
+            return None
+
+    for key, value in sorted(json.loads(old.get("weights") or "{}").items()):
+        meta[f"weights.{key}"] = str(value)
+    duck = number("dialogue.duck_db")
+    seed = int(meta.get("base_seed") or meta.get("seed") or 0)
+    chosen = int(meta.get("chosen_take") or 1) - 1
+    scores, others = (
+        json.loads(old.get("take_scores") or "[]"),
+        json.loads(old.get("other_takes") or "[]"),
+    )
+    paths = list(others)
+    if scores:
+        paths.insert(chosen, d["audio_path"])
+    takes = [
+        {"seed": seed + t, "score": s, "audio_path": p, "midi_path": "", "chosen": t == chosen}
+        for t, (s, p) in enumerate(zip(scores, paths, strict=False))
+    ]
+    return {
+        "feel": {"style": old.get("feel.style") or old.get("style", ""),
+                 "valence": number("valence"), "arousal": number("arousal"),
+                 "decided_by": old.get("feel.decided_by", ""),
+                 "source": old.get("feel_source", "")},
+        "speech_s": json.loads(old.get("dialogue.speech_s") or "[]"),
+        "duck_db": duck or 0.0,
+        "duck_keyframes": json.loads(old.get("dialogue.level_keyframes") or "[]"),
+        "takes": sorted(takes, key=lambda t: -t["score"]) if len(takes) > 1 else [],
+    }  # fmt: skip
 
 
 class JobStore:

@@ -19,11 +19,12 @@ from cuebridge.app.commands.common import (
     EXIT_PARTIAL,
     MODES,
     RATE,
-    bridge_stub,
     fail,
     rate_pb,
 )
+from cuebridge.app.commands.cue_options import CueOptions, generation_options, with_cue_options
 from cuebridge.app.commands.score import default_output
+from cuebridge.app.session import Session
 from cuebridge.v1 import bridge_pb2 as bpb
 from cuebridge.v1 import bridge_pb2_grpc as bpb_grpc
 from cuebridge.v1 import engine_pb2 as pb
@@ -60,12 +61,12 @@ BATCH_IN_FLIGHT = 16
 )
 @click.option("--mood", default="", help="Mood for every cue (e.g. tense, warm, epic).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Base seed.")
-@click.option("--model", default="", help="Model name (see `cuebridge models`).")
 @click.option("--force", is_flag=True, help="Replace existing scored timelines in --out.")
 @click.option("--fresh", is_flag=True, help="Make every cue again, even unchanged ones.")
 @click.option("--engine", metavar="HOST:PORT", help="Use a running CueEngine (a Ray head, say).")
 @ENGINE_CA
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@with_cue_options
 def batch(
     reels: tuple[Path, ...],
     out_dir: Path,
@@ -74,12 +75,12 @@ def batch(
     media_dirs: tuple[Path, ...],
     mood: str,
     seed: int,
-    model: str,
     force: bool,
     fresh: bool,
     engine: str | None,
     engine_ca: Path | None,
     as_json: bool,
+    cue: CueOptions,
 ) -> None:
     """Score many REELS into --out as one stream of jobs; a summary table at the end.
 
@@ -101,13 +102,13 @@ def batch(
             media_dirs=[str(d.resolve()) for d in media_dirs],
             mood=mood,
             seed=seed,
-            generation=pb.GenerationOptions(model=model),
+            generation=generation_options(cue),
             cue_dir=str((out_dir / f"{reel.stem}_cues").resolve()),
             fresh=fresh,
         )
         for reel in reels
     ]
-    with bridge_stub(engine, engine_ca) as stub:
+    with Session(engine, engine_ca).bridge() as stub:
         finals = _run_batch(stub, requests, as_json)
     rows = [_batch_row(reel, final) for reel, final in zip(reels, finals, strict=True)]
     if as_json:
@@ -154,9 +155,9 @@ def _run_batch(
 
 
 def _follow_score(stub: bpb_grpc.BridgeStub, score_id: str) -> bpb.ScoreJob:
-    for event in stub.WatchScore(bpb.ScoreRef(score_id=score_id)):
-        job = event.score
-    return job
+    for _ in stub.WatchScore(bpb.ScoreRef(score_id=score_id)):
+        pass
+    return stub.GetScore(bpb.ScoreRef(score_id=score_id))  # events carry deltas, not the result
 
 
 def _say_reel(request: bpb.ScoreRequest, final: bpb.ScoreJob | str, quiet: bool) -> None:

@@ -7,10 +7,7 @@ model is not ready; 130 interrupted.
 
 from __future__ import annotations
 
-import contextlib
-import secrets
 import sys
-from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 from typing import NoReturn
@@ -21,7 +18,6 @@ from google.protobuf import json_format
 
 from cuebridge.bridge.timeline_io import snap_rate
 from cuebridge.v1 import bridge_pb2 as bpb
-from cuebridge.v1 import bridge_pb2_grpc as bpb_grpc
 from cuebridge.v1 import engine_pb2 as pb
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_PARTIAL, EXIT_FAILED, EXIT_ENGINE, EXIT_INTERRUPTED = (
@@ -90,19 +86,3 @@ def to_json(message) -> str:
 
 def rate_pb(rate: Fraction | None) -> pb.Rate | None:
     return pb.Rate(num=rate.numerator, den=rate.denominator) if rate else None
-
-
-@contextlib.contextmanager
-def bridge_stub(engine: str | None, engine_ca: Path | None = None) -> Iterator[bpb_grpc.BridgeStub]:
-    """A Bridge on a free loopback port in this process, using `engine` or its own engine."""
-    from cuebridge.app.host import CHANNEL_OPTIONS, start_server
-    from cuebridge.bridge.security import authorized_channel
-
-    token = secrets.token_urlsafe(32)  # this process's own: its loopback port is open meanwhile
-    server = start_server("127.0.0.1", 0, engine_target=engine, token=token, engine_ca=engine_ca)
-    channel = authorized_channel(server.address, token, options=CHANNEL_OPTIONS)
-    try:
-        yield bpb_grpc.BridgeStub(channel)
-    finally:
-        channel.close()
-        server.stop(grace=0.5)

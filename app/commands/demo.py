@@ -11,6 +11,7 @@ import click
 
 from cuebridge.app.commands.common import EXIT_OK, EXIT_PARTIAL, RATE, fail
 from cuebridge.app.commands.score import require_default_model, run_score
+from cuebridge.app.session import Session
 from cuebridge.v1 import bridge_pb2 as bpb
 
 
@@ -19,14 +20,18 @@ from cuebridge.v1 import bridge_pb2 as bpb
 @click.option("--rate", type=RATE, default="24", show_default=True)
 @click.option("--force", is_flag=True, help="Replace an existing demo in FOLDER.")
 def demo(folder: Path | None, rate: Fraction, force: bool) -> None:
-    """Make a short film with cue markers, score it, and say how to open the result."""
-    from cuebridge.app.demo_film import make_demo_film
+    """Make a short film with cue markers, score it, and say how to open the result.
 
-    folder = (folder or Path("cuebridge-demo")).resolve()
+    FOLDER defaults to demo/ in the cuebridge data folder ($CUEBRIDGE_DATA_DIR).
+    """
+    from cuebridge.app.demo_film import default_demo_folder, make_demo_film
+
+    folder = (folder or default_demo_folder()).resolve()
     output = folder / "demo.scored.otio"
     if output.exists() and not force:
         fail(f"{output} already exists: pass --force to make the demo again, or another FOLDER")
-    require_default_model()  # before any file is written: no half-made demo
+    session = Session()
+    require_default_model(session)  # before any file is written: no half-made demo
     folder.mkdir(parents=True, exist_ok=True)
     click.echo(f"making a {float(rate):g} fps demo film in {folder} ...", err=True)
     film = make_demo_film(folder, rate=rate)
@@ -36,7 +41,7 @@ def demo(folder: Path | None, rate: Fraction, force: bool) -> None:
         force=force,
         cue_dir=str(folder / "cues"),
     )
-    code = run_score(request, None, as_json=False)
+    code = run_score(session, request, as_json=False)
     if code not in (EXIT_OK, EXIT_PARTIAL):
         sys.exit(code)
     xml = folder / "demo.scored.xml"

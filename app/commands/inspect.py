@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from fractions import Fraction
 from pathlib import Path
 
@@ -10,8 +9,8 @@ import click
 import grpc
 
 from cuebridge.app.commands.common import MODES, RATE, fail, rate_pb, to_json
+from cuebridge.app.session import Session
 from cuebridge.v1 import bridge_pb2 as bpb
-from cuebridge.v1 import bridge_pb2_grpc as bpb_grpc
 
 
 @click.command()
@@ -40,18 +39,11 @@ def inspect(
         rate=rate_pb(rate),
         media_dirs=[str(d.resolve()) for d in media_dirs],
     )
-    from cuebridge.app.host import CHANNEL_OPTIONS, start_server
-    from cuebridge.bridge.security import authorized_channel
-
-    token = secrets.token_urlsafe(32)
-    server = start_server("127.0.0.1", 0, token=token)
     try:
-        with authorized_channel(server.address, token, options=CHANNEL_OPTIONS) as channel:
-            info = bpb_grpc.BridgeStub(channel).InspectTimeline(request)
+        with Session().bridge() as stub:
+            info = stub.InspectTimeline(request)
     except grpc.RpcError as exc:
         fail(exc.details())
-    finally:
-        server.stop(0.5)
     if as_json:
         click.echo(to_json(info))
         return

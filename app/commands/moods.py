@@ -4,11 +4,11 @@ what was understood of its words."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 
 import click
 
 from cuebridge.moods import MOODS, STYLE_NAMES, listed
+from cuebridge.v1 import engine_pb2 as pb
 
 
 @click.command("moods")
@@ -28,10 +28,10 @@ def moods_command(as_json: bool) -> None:
         click.echo(f"{'':9s} also: {', '.join(words)}")
 
 
-def feel_note(metadata: Mapping[str, str]) -> str:
+def feel_note(feel: pb.Feel) -> str:
     """What a cue's line says was understood: "grief (coffin, widow)", "" when not known."""
-    style = metadata.get("feel.style", "")
+    style = feel.style
     if not style:
         return ""
-    why = metadata.get("feel.decided_by", "")
+    why = feel.decided_by
     return f"{style} ({why})" if why else style

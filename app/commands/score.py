@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from fractions import Fraction
 from pathlib import Path
@@ -21,12 +20,13 @@ from cuebridge.app.commands.common import (
     EXIT_PARTIAL,
     MODES,
     RATE,
-    bridge_stub,
     fail,
     rate_pb,
     to_json,
 )
+from cuebridge.app.commands.cue_options import CueOptions, generation_options, with_cue_options
 from cuebridge.app.commands.moods import feel_note
+from cuebridge.app.session import Session
 from cuebridge.bridge.timeline_io import SCORE_SUFFIXES
 from cuebridge.v1 import bridge_pb2 as bpb
 from cuebridge.v1 import engine_pb2 as pb
@@ -91,28 +91,6 @@ def _score_options(f):
             "own mood wins, and the result names the cues where it did.",
         ),
         click.option("--seed", type=int, default=0, show_default=True, help="Base seed."),
-        click.option("--model", default="", help="Model name (see `cuebridge models`)."),
-        click.option(
-            "--soundfont",
-            type=click.Path(dir_okay=False, path_type=Path),
-            help="A General MIDI SoundFont (.sf2/.sf3) for the composer; default: the best "
-            "installed (see `cuebridge models`).",
-        ),
-        click.option(
-            "--loudness",
-            type=click.FloatRange(-40.0, -9.0),
-            default=-24.0,
-            show_default=True,
-            metavar="LUFS",
-            help="Integrated loudness of every cue (EBU R128 / BS.1770), true peak <= -1 dBTP. "
-            "-24 sits level with dialogue-normalised programme; pull it under speech.",
-        ),
-        click.option(
-            "--stems",
-            is_flag=True,
-            help="Also write per-section WAVs (strings, winds and brass, percussion, keys and "
-            'other) that sum to each cue, on tracks under Score ("Score - Strings", ...).',
-        ),
         click.option(
             "--cue-dir",
             type=click.Path(file_okay=False, path_type=Path),
@@ -132,12 +110,6 @@ def _score_options(f):
             "--no-dialogue",
             is_flag=True,
             help="Do not read the audio tracks: no room made for the dialogue.",
-        ),
-        click.option(
-            "--duck",
-            metavar="off|DB",
-            default="",
-            help="How far each cue dips under speech, in dB (default -6), or off.",
         ),
         click.option("--force", is_flag=True, help="Replace an existing output file."),
         click.option(
@@ -164,6 +136,7 @@ def default_output(timeline: Path) -> Path:
 @click.command()
 @click.argument("timeline", type=click.Path(path_type=Path))
 @_score_options
+@with_cue_options
 def score(
     timeline: Path,
     output: Path | None,
@@ -177,26 +150,20 @@ def score(
     prompt: str,
     mood: str,
     seed: int,
-    model: str,
-    soundfont: Path | None,
-    loudness: float,
-    stems: bool,
     cue_dir: Path | None,
     track_name: str,
     dialogue_tracks: str,
     no_dialogue: bool,
-    duck: str,
     force: bool,
     fresh: bool,
     engine: str | None,
     engine_ca: Path | None,
     as_json: bool,
+    cue: CueOptions,
 ) -> None:
     """Score TIMELINE: cues on a new "Score" track, written to a NEW timeline file."""
     if range_ and mode == "markers":
         mode = "range"
-    if duck and not _duck_ok(duck):
-        fail(f"--duck {duck!r}: give a level in dB such as -6, or off", EXIT_BAD_INPUT)
     request = bpb.ScoreRequest(
         timeline_path=str(timeline.resolve()),
         output_path=str((output or default_output(timeline)).resolve()),
@@ -210,40 +177,23 @@ def score(
         prompt=prompt,
         mood=mood,
         seed=seed,
-        generation=pb.GenerationOptions(
-            model=model,
-            soundfont=str(soundfont.resolve()) if soundfont else "",
-            loudness_lufs=loudness,
-            stems=stems,
-            extra={"duck": duck} if duck else {},
-        ),
+        generation=generation_options(cue),
         cue_dir=str(cue_dir.resolve()) if cue_dir else "",
         track_name=track_name,
         fresh=fresh,
         dialogue_tracks=[t.strip() for t in dialogue_tracks.split(",") if t.strip()],
         no_dialogue=no_dialogue,
     )
-    if not engine:  # the in-process engine: ask it before the bridge claims any folder
-        require_default_model(model)
-    sys.exit(run_score(request, engine, as_json, engine_ca))
+    session = Session(engine, engine_ca)
+    if session.local:  # the in-process engine: ask it before the bridge claims any folder
+        require_default_model(session, cue.model)
+    sys.exit(run_score(session, request, as_json))
 
 
-def _duck_ok(text: str) -> bool:
-    text = text.strip().lower().removesuffix("db").strip()
-    if text == "off":
-        return True
-    try:
-        return -40.0 <= -abs(float(text)) <= 0.0
-    except ValueError:
-        return False
-
-
-def run_score(
-    request: bpb.ScoreRequest, engine: str | None, as_json: bool, engine_ca: Path | None = None
-) -> int:
+def run_score(session: Session, request: bpb.ScoreRequest, as_json: bool) -> int:
     from tqdm import tqdm
 
-    with bridge_stub(engine, engine_ca) as stub:
+    with session.bridge() as stub:
         try:
             job = stub.StartScore(request)
         except grpc.RpcError as exc:
@@ -267,9 +217,10 @@ def run_score(
         except KeyboardInterrupt:
             stub.CancelScore(bpb.ScoreRef(score_id=job.id))
             bar.close()
-            click.echo("cancelled", err=True)
+            click.echo("cancelled: run the same command again to resume", err=True)
             return EXIT_INTERRUPTED
         bar.close()
+        job = stub.GetScore(bpb.ScoreRef(score_id=job.id))  # events carry deltas, not the result
     return report_score(job, as_json)
 
 
@@ -291,12 +242,10 @@ def report_score(job: bpb.ScoreJob, as_json: bool) -> int:
     for p in result.placements:
         click.echo(
             f"{p.record_in_timecode}-{p.record_out_timecode}  {p.track_name:<8} "
-            f"{p.name}  {feel_note(p.cue.metadata)}  ->  {p.cue.audio_path}"
+            f"{p.name}  {feel_note(p.cue.feel)}  ->  {p.cue.audio_path}"
             f"{'  (unchanged, reused)' if p.reused else ''}"
         )
-    spoken = [
-        len(json.loads(p.cue.metadata.get("dialogue.speech_s") or "[]")) for p in result.placements
-    ]
+    spoken = [len(p.cue.speech) for p in result.placements]
     if any(spoken):
         click.echo(
             f"dialogue read: {sum(spoken)} line(s) under {sum(1 for n in spoken if n)} cue(s); "
@@ -310,14 +259,10 @@ def report_score(job: bpb.ScoreJob, as_json: bool) -> int:
     return code
 
 
-def require_default_model(name: str = "") -> None:
+def require_default_model(session: Session, name: str = "") -> None:
     """Exit 5 with the fix, before anything is written, when the model this machine would
     score with (`name`, or the default) cannot make a cue."""
-    from cuebridge.app.settings import engine_settings
-    from cuebridge.engine.registry import ModelRegistry
-    from cuebridge.engine.service import engine_info
-
-    info = engine_info(ModelRegistry(settings=engine_settings()))
+    info = session.engine_info()
     wanted = [m for m in info.models if m.name == name] if name else info.models
     if wanted and not any(m.ready for m in wanted):
         reasons = "; ".join(f"{m.name}: {m.reason}" for m in wanted)

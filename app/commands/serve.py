@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import signal
 from pathlib import Path
@@ -69,6 +70,13 @@ from cuebridge.app.commands.common import ENGINE_CA, EXIT_ENGINE, fail
     default=0,
     help="Replicas per model (default: as many as the cluster's GPUs or CPUs allow).",
 )
+@click.option(
+    "--threads",
+    type=click.IntRange(min=0),
+    default=0,
+    help="CPU threads a model's math may use (default: one per core given to this process; "
+    "on a busy machine fewer can be much faster).",
+)
 def serve(
     host: str,
     port: int,
@@ -84,9 +92,11 @@ def serve(
     ray_address: str | None = None,
     ray_cpus_per_replica: float = 1.0,
     ray_replicas: int = 0,
+    threads: int = 0,
 ) -> None:
     """Host the Bridge and the CueEngine services over gRPC until stopped."""
     from cuebridge.app.host import start_server
+    from cuebridge.app.settings import engine_settings
     from cuebridge.bridge.security import SecurityError, load_or_create_token, token_path
     from cuebridge.engine.ray_pool import RayPlan, RayUnavailable
 
@@ -110,6 +120,7 @@ def serve(
             tls=(tls_cert, tls_key) if tls_cert and tls_key else None,
             ray=ray_address,
             ray_plan=RayPlan(ray_cpus_per_replica, ray_replicas),
+            settings=dataclasses.replace(engine_settings(state_dir), threads=threads),
         )
     except RayUnavailable as exc:
         fail(str(exc), EXIT_ENGINE)

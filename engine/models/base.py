@@ -73,6 +73,11 @@ class CueModel(ABC):
                 results.append(exc)
         return results
 
+    def warm_up(self) -> None:
+        """Do now, once, what every cue would otherwise wait for (a font decode): a serving
+        engine calls it in the background at start. Most models have nothing to warm."""
+        return None
+
     def close(self) -> None:
         """Let go of what the model holds outside this process (worker processes, a cluster's
         replicas) when the engine stops. Most models hold nothing there."""

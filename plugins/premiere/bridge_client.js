@@ -32,7 +32,8 @@
     async function call(service, method, body) {
       if (!token) {
         throw new PanelError(
-          "The panel has no token for the bridge. Run `cuebridge install-plugin premiere` " +
+          // Two lines (the notice keeps line breaks): what is wrong, then what to do.
+          "The panel has no token for the bridge.\nRun `cuebridge install-plugin premiere` " +
             "(it writes settings.json into the plugin folder) and reload the plugin, or paste " +
             `the token from ${TOKEN_FILE_HINT} into Connection > Token.`,
           "NO_TOKEN",
@@ -61,7 +62,7 @@
       }
       if (response.status === 401) {
         throw new PanelError(
-          `The bridge at ${base} refused the panel's token. Run \`cuebridge install-plugin ` +
+          `The bridge at ${base} refused the panel's token.\nRun \`cuebridge install-plugin ` +
             "premiere` again and reload the plugin, or paste the token from " +
             `${TOKEN_FILE_HINT} into Connection > Token.`,
           "UNAUTHENTICATED",

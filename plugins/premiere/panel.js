@@ -83,18 +83,49 @@
 
   function setStatus(text, done = 0, total = 0) {
     $("status").textContent = text;
+    // sp-progressbar reads its max and value attributes (UXP reference, sp-progressbar).
     const bar = $("progress");
-    bar.max = total > 0 ? total : 1;
-    bar.value = total > 0 ? done : 0;
+    bar.setAttribute("max", String(total > 0 ? total : 1));
+    bar.setAttribute("value", String(total > 0 ? done : 0));
+  }
+
+  /** Spectrum widgets take `disabled` as an attribute; a property alone may not re-render them. */
+  function enable(element, on) {
+    if (on) element.removeAttribute("disabled");
+    else element.setAttribute("disabled", "");
   }
 
   function setRunning(running) {
     state.running = running;
     const live = Boolean(state.host && state.host.ppro);
-    $("score").disabled = running || !live;
-    $("take").disabled = running || !live || !state.cues.length || Boolean(state.pending);
-    $("place").disabled = running || !live || !state.pending;
-    $("cancel").disabled = !running;
+    enable($("score"), !running && live);
+    enable($("take"), !running && live && state.cues.length > 0 && !state.pending);
+    enable($("place"), !running && live && Boolean(state.pending));
+    enable($("cancel"), running);
+  }
+
+  /** Fill an sp-picker's menu: [{value, label, title?, disabled?}], the first one selected. */
+  function fillPicker(picker, items, selected = 0) {
+    const menu = picker.querySelector("sp-menu");
+    while (menu.firstChild) menu.removeChild(menu.firstChild);
+    items.forEach((item, index) => {
+      const entry = document.createElement("sp-menu-item");
+      entry.setAttribute("value", item.value);
+      entry.textContent = item.label;
+      if (item.title) entry.setAttribute("title", item.title);
+      if (item.disabled) entry.setAttribute("disabled", "");
+      if (index === selected) entry.setAttribute("selected", "");
+      menu.appendChild(entry);
+    });
+    picker.selectedIndex = selected;
+  }
+
+  /** The value of the picked menu item (sp-picker documents selectedIndex). */
+  function pickerValue(picker) {
+    const items = picker.querySelectorAll("sp-menu-item");
+    const index = typeof picker.selectedIndex === "number" ? picker.selectedIndex : -1;
+    const item = items[index] || picker.querySelector("sp-menu-item[selected]");
+    return item ? item.getAttribute("value") || "" : "";
   }
 
   /** Hear a take in the Source Monitor (UXP renders no <audio>). */
@@ -108,10 +139,11 @@
   }
 
   function button(text, onClick, disabled = false) {
-    const b = document.createElement("button");
+    const b = document.createElement("sp-button");
     b.textContent = text;
-    b.setAttribute("uxp-variant", "secondary");
-    b.disabled = disabled || state.running;
+    b.setAttribute("variant", "secondary");
+    b.setAttribute("size", "s");
+    enable(b, !(disabled || state.running));
     b.addEventListener("click", onClick);
     return b;
   }
@@ -131,14 +163,20 @@
       const row = document.createElement("div");
       row.className = `cue${state.chosen === index ? " chosen" : ""}`;
       const title = document.createElement("div");
+      title.className = "name";
+      title.textContent = cue.name;
       const where = cue.audioTrack === null ? "not placed" : `A${cue.audioTrack + 1}`;
       // Timecode and duration as the bridge wrote them for this sequence.
-      title.textContent = `${cue.name}: ${cue.timecode} (${cue.duration}), ${where}`;
-      title.addEventListener("click", () => {
+      const when = document.createElement("div");
+      when.className = "when";
+      when.textContent = `${cue.timecode}  ·  ${cue.duration}  ·  ${where}`;
+      row.addEventListener("click", (event) => {
+        if (event.target && event.target.tagName === "SP-BUTTON") return;
         state.chosen = state.chosen === index ? null : index;
         renderCues();
       });
       row.appendChild(title);
+      row.appendChild(when);
       cue.takes.forEach((take, n) => {
         const line = document.createElement("div");
         line.className = `take${take.placed ? " placed" : ""}`;
@@ -183,24 +221,27 @@
   }
 
   async function refreshModels() {
-    const select = $("model");
     try {
       const info = await client().engineInfo();
-      while (select.children.length > 1) select.removeChild(select.lastChild);
-      select.firstElementChild.textContent = `Engine default (${info.defaultModel || "?"})`;
-      for (const model of info.models || []) {
-        const option = document.createElement("option");
-        option.value = model.name;
-        option.textContent = model.ready ? model.name : `${model.name} (not ready)`;
-        option.title = model.ready ? model.description : model.reason;
-        option.disabled = !model.ready;
-        select.appendChild(option);
-      }
+      fillPicker($("model"), [
+        { value: "", label: `Engine default (${info.defaultModel || "?"})` },
+        ...(info.models || []).map((model) => ({
+          value: model.name,
+          label: model.ready ? model.name : `${model.name} (not ready)`,
+          title: model.ready ? model.description : model.reason,
+          disabled: !model.ready,
+        })),
+      ]);
       setStatus(`Connected to ${client().baseUrl} (engine ${info.version || "?"})`);
     } catch (err) {
       report(err);
       setStatus("Not connected");
     }
+  }
+
+  /** Moods from Bridge.ListMoods (each shows the style it scores as), else the styles. */
+  async function refreshMoods() {
+    fillPicker($("mood"), await cb.moods.moodChoices(client()));
   }
 
   function cueRoot(projectPath) {
@@ -234,9 +275,9 @@
         ...(await requestContext()),
         choices: {
           prompt: $("prompt").value,
-          mood: $("mood").value,
-          model: $("model").value,
-          mode: $("mode").value,
+          mood: pickerValue($("mood")),
+          model: pickerValue($("model")),
+          mode: pickerValue($("mode")),
           seed: $("seed").value,
           audition: $("audition").checked,
         },
@@ -282,7 +323,7 @@
         ...(await requestContext()),
         cues: state.cues,
         chosen: state.chosen,
-        choices: { model: $("model").value, audition: $("audition").checked },
+        choices: { model: pickerValue($("model")), audition: $("audition").checked },
         control,
         onStatus: ({ message, done, total }) => setStatus(message, done, total),
       });
@@ -370,16 +411,17 @@
     });
     showNotice("");
     await loadSettings();
-    if (state.host && state.host.ppro) await refreshModels();
+    if (state.host && state.host.ppro) {
+      await refreshModels();
+      await refreshMoods();
+    }
   }
 
   async function init() {
-    for (const [value, label] of Object.entries(cb.sequence.MODES)) {
-      const option = document.createElement("option");
-      option.value = value;
-      option.textContent = label;
-      $("mode").appendChild(option);
-    }
+    fillPicker(
+      $("mode"),
+      Object.entries(cb.sequence.MODES).map(([value, label]) => ({ value, label })),
+    );
     $("score").addEventListener("click", onScore);
     $("cancel").addEventListener("click", onCancel);
     $("take").addEventListener("click", onTake);
@@ -399,6 +441,7 @@
       return;
     }
     await refreshModels();
+    await refreshMoods();
     await restoreCues();
   }
 
@@ -417,6 +460,16 @@
       renderCues();
     }
   }
+
+  // For the layout test: the panel's own rendering, driven into each state without a host.
+  cb.panel = {
+    state,
+    showNotice,
+    setStatus,
+    setRunning,
+    renderCues,
+    showResults: (text) => ($("results").textContent = text),
+  };
 
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", () => init().catch(report));

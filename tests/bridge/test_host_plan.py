@@ -33,7 +33,11 @@ def _result(*cues, rate=(24, 1)):
                 audio_path=f"/cues/{seg}.wav",
                 sample_rate=48000,
                 num_samples=int(length / fps * 48000),
-                metadata={"prompt": "chase", "seed": "7", "other_takes": '["/cues/b.wav"]'},
+                metadata={"prompt": "chase", "seed": "7"},
+                takes=[
+                    pb.Take(seed=7, score=0.9, audio_path=f"/cues/{seg}.wav", chosen=True),
+                    pb.Take(seed=8, score=0.4, audio_path="/cues/b.wav"),
+                ],
             ),
         )
     return out
@@ -250,15 +254,16 @@ def test_source_frames_follow_resolves_rounding_so_no_cue_lands_short():
 
 def test_the_plan_says_what_dialogue_the_music_made_room_for():
     result = _result(("a", "Score", 0, 48), ("b", "Score", 100, 48), ("c", "Score", 200, 48))
-    speech = {"a": "[[1.0, 2.2], [3.6, 5.6]]", "b": "[]", "c": "{damaged"}
+    speech = {"a": [(1.0, 2.2), (3.6, 5.6)], "b": [], "c": [(0.5, 1.5)]}
     for p in result.placements:
-        p.cue.metadata["dialogue.speech_s"] = speech[p.segment_id]
+        for start, end in speech[p.segment_id]:
+            p.cue.speech.add(start_s=start, end_s=end)
     plan = plan_placement(_request([], timeline_rate="24"), result)
     assert plan.dialogue_note == (
-        "dialogue read: 2 line(s) under 1 cue(s), the music dips and thins there"
+        "dialogue read: 3 line(s) under 2 cue(s), the music dips and thins there"
     )
-    assert len(plan.clips) == 3  # a damaged speech note costs the report line, not the cue
+    assert len(plan.clips) == 3
 
     for p in result.placements:
-        p.cue.metadata["dialogue.speech_s"] = "[]"
+        del p.cue.speech[:]
     assert plan_placement(_request([], timeline_rate="24"), result).dialogue_note == ""

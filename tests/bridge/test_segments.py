@@ -134,6 +134,56 @@ def test_empty_timeline_has_nothing_to_score():
         _select(timeline, Selection(SegmentMode.SCENES), rate=Fraction(24))
 
 
+def test_over_limit_marker_count_is_refused_before_planning():
+    timeline = _cut_timeline([4002], rate=24)
+    for i in range(2001):
+        rng = otio.opentime.TimeRange(_t(2 * i, 24), _t(2, 24))
+        timeline.tracks.markers.append(otio.schema.Marker(name=f"cue {i}", marked_range=rng))
+    with pytest.raises(BridgeError, match=r"2001 markers .* 2000 .*split the timeline"):
+        _select(timeline)
+
+
+def test_clip_index_finds_the_same_picture_as_every_clip_would():
+    # Clips and gaps of uneven lengths; segments start inside clips, on cuts and in gaps.
+    lengths = [(7 * i) % 23 + 1 if i % 5 else -((3 * i) % 11 + 1) for i in range(120)]
+    timeline = _cut_timeline(lengths, rate=24)
+    total = sum(abs(n) for n in lengths)
+    starts = list(range(0, total - 40, 37))
+    for i, start in enumerate(starts):
+        rng = otio.opentime.TimeRange(_t(start, 24), _t(29 + i % 13, 24))
+        timeline.tracks.markers.append(otio.schema.Marker(name=f"cue {i}", marked_range=rng))
+    _, segs = _select(timeline)
+    placed, at = [], 0  # where each clip plays, by hand
+    for n in lengths:
+        if n > 0:
+            placed.append((at, at + n))
+        at += abs(n)
+    assert len(segs) == len(starts)
+    for seg in segs:
+        a, b = seg.record_start, seg.record_end
+        want = [(max(x, a) - a, min(y, b) - max(x, a)) for x, y in placed if max(x, a) < min(y, b)]
+        got = [(m.record_offset_frames, m.record_duration_frames) for m in seg.segment.media]
+        assert got == want and want
+        assert list(seg.segment.cut_frames) == sorted({p - a for p in _edges(lengths) if a < p < b})
+
+
+@pytest.mark.parametrize("field", ["min_scene_s", "max_scene_s"])
+@pytest.mark.parametrize("seconds", [float("nan"), 1e-9, float("inf"), -5.0])
+def test_scene_lengths_out_of_range_are_refused_naming_the_range(field, seconds):
+    timeline = _cut_timeline([240, 240, 240], rate=24)
+    selection = Selection(SegmentMode.SCENES, **{field: seconds})
+    with pytest.raises(BridgeError, match=r"scene length .* is outside 1-3600 s"):
+        _select(timeline, selection)
+
+
+def _edges(lengths: list[int]) -> list[int]:
+    out, at = [], 0
+    for n in lengths:
+        out += [at, at + abs(n)]
+        at += abs(n)
+    return [p for p in out if 0 < p < at]
+
+
 # -- helpers ------------------------------------------------------------------------------
 
 
@@ -154,3 +204,14 @@ def _cut_timeline(lengths: list[int], rate: int) -> otio.schema.Timeline:
     timeline = otio.schema.Timeline(name="cuts")
     timeline.tracks.append(track)
     return timeline
+
+
+def test_a_marker_whose_prompt_is_in_its_comment_names_the_cue_from_the_prompt():
+    timeline = _cut_timeline([48, 48, 48], rate=24)
+    rng = otio.opentime.TimeRange(_t(24, 24), _t(96, 24))
+    cue = otio.schema.Marker(name="", marked_range=rng)
+    cue.comment = "mood: sad\nlonely walk home through the rain at night, slow\nseed: 4"
+    timeline.tracks.markers.append(cue)
+    _, [seg] = _select(timeline)
+    assert seg.segment.name == "lonely walk home through the rain at night, slow"
+    assert "Cue at" not in seg.segment.name

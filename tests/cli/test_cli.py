@@ -29,12 +29,15 @@ def test_score_json_result_and_default_output_name(cli, demo24, tmp_path):
     assert cli("score", src, "--force").exit_code == EXIT_OK
 
 
-def test_models_lists_the_offline_composer_as_ready(cli):
+def test_models_lists_the_offline_composer_as_ready(cli, monkeypatch):
+    for name in ("CUEBRIDGE_MUSICGEN", "CUEBRIDGE_MUSICGEN_ADAPTER", "CUEBRIDGE_VIVIT"):
+        monkeypatch.delenv(name, raising=False)  # unset here: not ready, and the fix is named
     result = cli("models", "--json")
     assert result.exit_code == 0
     models = {m["name"]: m for m in json.loads(result.stdout)["models"]}
     assert models["composer"]["ready"] and models["composer"].get("is_default")
-    assert "musicgen-video" in models and not models["musicgen-video"].get("ready", False)
+    video = models["musicgen-video"]
+    assert not video.get("ready", False) and "CUEBRIDGE_MUSICGEN" in video["reason"]
 
 
 def test_convert_and_inspect(cli, demo24, tmp_path):

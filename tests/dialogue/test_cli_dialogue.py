@@ -29,11 +29,11 @@ def test_score_reads_the_named_dialogue_track_and_dips_as_asked(tmp_path):
     result = _cli("score", src, "--dialogue-tracks", "DX", "--duck", "-9", "--force", "--json")
     assert result.exit_code == EXIT_OK, result.output
     [placement] = json.loads(result.stdout)["result"]["placements"]
-    assert placement["cue"]["metadata"]["dialogue.duck_db"] == "-9"
+    assert placement["cue"]["duck_db"] == -9 and placement["cue"]["duck_keyframes"]
 
     off = _cli("score", src, "--no-dialogue", "--force", "--json")
     [placement] = json.loads(off.stdout)["result"]["placements"]
-    assert json.loads(placement["cue"]["metadata"]["dialogue.speech_s"]) == []
+    assert placement["cue"]["speech"] == [] and placement["cue"]["duck_db"] == 0
 
 
 def test_a_bad_duck_level_is_named_before_anything_runs(tmp_path):

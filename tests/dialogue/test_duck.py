@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 
@@ -21,7 +19,7 @@ from cuebridge.engine.mix import (
     speech_band,
 )
 from cuebridge.engine.models.composer.model import ComposerModel
-from cuebridge.engine.segment import GenerationOptions, Rate, Segment
+from cuebridge.engine.segment import GenerationOptions, Rate, Segment, options_from_legacy_extra
 
 
 def _db(gain: np.ndarray, t: float) -> float:
@@ -50,15 +48,25 @@ def test_short_pauses_stay_down_and_long_ones_come_back():
 @pytest.mark.parametrize(
     ("text", "depth"), [("", -6.0), ("off", 0.0), ("-9", -9.0), ("9", -9.0), ("-3 dB", -3.0)]
 )
-def test_duck_option(text, depth):
+def test_duck_option_of_an_older_client(text, depth):
+    # An older client's extra["duck"] string, as engine/wire.py maps it onto the typed fields.
     seg = Segment("c", Rate(24), 24)
-    assert duck_depth(seg, GenerationOptions(extra={"duck": text} if text else {})) == depth
+    options = GenerationOptions(**options_from_legacy_extra({"duck": text} if text else {}))
+    assert duck_depth(seg, options) == depth
+
+
+def test_typed_duck_option():
+    seg = Segment("c", Rate(24), 24)
+    assert duck_depth(seg, GenerationOptions(duck_db=-12.0)) == -12.0
+    assert duck_depth(seg, GenerationOptions(duck_off=True)) == 0.0
+    assert duck_depth(seg, GenerationOptions()) == DUCK_DB
 
 
 @pytest.mark.parametrize("text", ["loud", "-80", "nan"])
 def test_bad_duck_option_names_the_segment(text):
+    options = GenerationOptions(**options_from_legacy_extra({"duck": text}))
     with pytest.raises(CueError, match=r"'c'.*duck"):
-        duck_depth(Segment("c", Rate(24), 24), GenerationOptions(extra={"duck": text}))
+        duck_depth(Segment("c", Rate(24), 24), options)
 
 
 def test_keyframes_follow_the_curve():
@@ -75,7 +83,7 @@ def test_composer_cue_dips_exactly_under_speech_and_nowhere_else(tmp_path):
     model = ComposerModel()
     on = model.generate(seg, GenerationOptions(), tmp_path / "on")
     off = model.generate(
-        seg, GenerationOptions(extra={"duck": "off", "thin": "on"}), tmp_path / "off"
+        seg, GenerationOptions(duck_off=True, thin_under_dialogue=True), tmp_path / "off"
     )
     a, _ = read_wav(on.audio_path)
     b, _ = read_wav(off.audio_path)
@@ -93,11 +101,10 @@ def test_composer_cue_dips_exactly_under_speech_and_nowhere_else(tmp_path):
         # the voice band 3 dB further, within what the band split leaves of the music (which
         # depends on the style the mood reads as)
         assert DUCK_DB + BAND_EXTRA_DB - 0.5 <= band <= DUCK_DB + BAND_EXTRA_DB + 0.5, band
-    assert on.metadata["dialogue.speech_s"] == json.dumps([[2.0, 4.0], [7.0, 9.0]])
-    assert on.metadata["dialogue.duck_db"] == "-6"
-    assert on.metadata["dialogue.band_db"] == "-9"
-    assert json.loads(on.metadata["dialogue.level_keyframes"])[2] == [2.0, -6.0]
-    assert off.metadata["dialogue.duck_db"] == "off"
+    assert on.speech_s == [(2.0, 4.0), (7.0, 9.0)] == off.speech_s
+    assert on.duck_db == -6.0 and on.metadata["dialogue.band_db"] == "-9"
+    assert on.duck_keyframes[2] == (2.0, -6.0)
+    assert off.duck_db == 0.0 and not off.duck_keyframes
 
 
 def test_speech_band_split_is_exact_and_in_band():

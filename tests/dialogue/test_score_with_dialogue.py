@@ -3,7 +3,6 @@ the cue dips under it, the new timeline records it, FCP 7 XML carries the dip as
 
 from __future__ import annotations
 
-import json
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -44,19 +43,19 @@ def test_scored_cue_records_and_dips_under_the_dialogue(bridge, scene, tmp_path)
     src, truth = scene
     job = _score(bridge, src, tmp_path / "a" / "scored.otio")
     [placement] = job.result.placements
-    speech = json.loads(placement.cue.metadata["dialogue.speech_s"])
+    speech = [[s.start_s, s.end_s] for s in placement.cue.speech]
     assert len(speech) == len(truth)
     for (a, b), (ta, tb) in zip(speech, truth, strict=True):
         assert abs(a - ta) <= 0.1 and abs(b - tb) <= 0.1
     # The new timeline keeps the speech map on the cue clip, and its dip as keyframes.
     scored = otio.adapters.read_from_file(str(tmp_path / "a" / "scored.otio"))
     [clip] = [c for t in scored.audio_tracks() if t.name == "Score" for c in t.find_clips()]
-    assert json.loads(clip.metadata["cuebridge"]["dialogue.speech_s"]) == speech
+    assert [list(s) for s in clip.metadata["cuebridge"]["speech_s"]] == speech
     assert "fcp_xml" in clip.metadata
 
     plain = _score(bridge, src, tmp_path / "b" / "scored.otio", no_dialogue=True)
     [flat] = plain.result.placements
-    assert json.loads(flat.cue.metadata["dialogue.speech_s"]) == []
+    assert list(flat.cue.speech) == []
     ducked, rate = read_wav(placement.cue.audio_path)
     free, _ = read_wav(flat.cue.audio_path)
 
@@ -74,7 +73,7 @@ def test_fcp7_xml_carries_the_dip_as_audio_level_keyframes(bridge, scene, tmp_pa
     out = tmp_path / "scored.xml"
     job = _score(bridge, src, out)
     [placement] = job.result.placements
-    points = json.loads(placement.cue.metadata["dialogue.level_keyframes"])
+    points = list(placement.cue.duck_keyframes)
     root = ET.parse(out).getroot()
     [effect] = [e for e in root.iter("effect") if (e.findtext("effectid") or "") == "audiolevels"]
     keys = [(int(k.findtext("when")), float(k.findtext("value"))) for k in effect.iter("keyframe")]
@@ -93,10 +92,10 @@ def test_duck_off_and_bad_tracks(bridge, scene, tmp_path):
         bridge,
         src,
         tmp_path / "scored.otio",
-        generation=pb.GenerationOptions(extra={"duck": "off"}),
+        generation=pb.GenerationOptions(ducking=pb.Ducking(off=True)),
     )
-    meta = job.result.placements[0].cue.metadata
-    assert meta["dialogue.duck_db"] == "off" and "dialogue.level_keyframes" not in meta
+    cue = job.result.placements[0].cue
+    assert cue.speech and cue.duck_db == 0 and not cue.duck_keyframes
     import grpc
 
     with pytest.raises(grpc.RpcError) as err:
@@ -119,26 +118,28 @@ def test_the_dip_under_real_speech_is_what_the_readme_says(bridge, scene, tmp_pa
     flat = _score(bridge, src, tmp_path / "flat" / "s.otio", no_dialogue=True)
     free, rate = read_wav(flat.result.placements[0].cue.audio_path)
 
-    def dips(extra):
-        name = "-".join(f"{k}={v}" for k, v in extra.items()) or "default"
+    def dips(typed):
+        name = "-".join(sorted(typed)) or "default"
         job = _score(bridge, src, tmp_path / name / "s.otio",
-                     generation=pb.GenerationOptions(extra=extra))  # fmt: skip
+                     generation=pb.GenerationOptions(**typed))  # fmt: skip
         [placement] = job.result.placements
         cue, _ = read_wav(placement.cue.audio_path)
-        speech = json.loads(placement.cue.metadata["dialogue.speech_s"])
+        speech = [(s.start_s, s.end_s) for s in placement.cue.speech]
         under = np.concatenate([np.arange(round(a * rate), round(b * rate)) for a, b in speech])
         broad = 10 * np.log10(np.mean(cue[under] ** 2) / np.mean(free[under] ** 2))
         band = speech_band(cue)[under], speech_band(free)[under]
         return cue, broad, 10 * np.log10(np.mean(band[0] ** 2) / np.mean(band[1] ** 2))
 
-    off, broad, band = dips({"duck": "off"})
+    off, broad, band = dips({"ducking": pb.Ducking(off=True)})
     assert np.array_equal(off, free)  # --duck off: no dip, the arrangement as without speech
-    _, broad, band = dips({"thin": "off"})  # the dip alone: -6 dB, the voice band -9 dB
+    # the dip alone: -6 dB, the voice band -9 dB
+    _, broad, band = dips({"thin_under_dialogue": False})
     print(f"dip alone: {broad:.1f} dB broadband, {band:.1f} dB voice band")
     assert -7.5 <= broad <= -5.8 and -9.5 <= band <= -8.5, (broad, band)
     _, broad, band = dips({})  # the default: the arrangement thins under the lines too
     print(f"default: {broad:.1f} dB broadband, {band:.1f} dB voice band")
     assert broad <= -6.0 and band <= -9.0, (broad, band)
-    _, broad, band = dips({"duck": "off", "thin": "on"})  # thinning alone
+    # thinning alone
+    _, broad, band = dips({"ducking": pb.Ducking(off=True), "thin_under_dialogue": True})
     print(f"thinning alone: {broad:.1f} dB broadband, {band:.1f} dB voice band")
     assert broad < -1.0, broad

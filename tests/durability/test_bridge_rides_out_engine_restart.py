@@ -75,7 +75,7 @@ def test_a_score_survives_its_engine_being_killed_and_restarted(tmp_path, monkey
                     engine.wait(timeout=30)
                     time.sleep(1.5)  # the bridge meets a dead engine at least once
                     engine = _engine(tmp_path, port)
-                final = event.score
+            final = stub.GetScore(bpb.ScoreRef(score_id=job.id))  # events carry deltas
     finally:
         bridge.stop(0)
         if engine.poll() is None:

@@ -49,8 +49,8 @@ def test_a_score_survives_a_killed_server_and_finishes_under_its_id(tmp_path):
     try:
         with authorized_channel(again.address, again.token) as channel:
             bridge = bpb_grpc.BridgeStub(channel)
-            events = list(bridge.WatchScore(bpb.ScoreRef(score_id=score.id), timeout=180))
-            final = events[-1].score
+            list(bridge.WatchScore(bpb.ScoreRef(score_id=score.id), timeout=180))  # to its end
+            final = bridge.GetScore(bpb.ScoreRef(score_id=score.id))  # events carry deltas
             assert final.state == pb.JOB_STATE_SUCCEEDED, final.message
             assert len(final.result.placements) == CUES and out.exists()
     finally:

@@ -68,3 +68,53 @@ def test_the_unfinished_job_of_an_old_store_resumes(tmp_path):
         assert Path(job.runs[2].cue.audio_path).is_file()
     finally:
         queue.close()
+
+
+MAIN_STORE = OLD_STORE.with_name("engine-main-5504f36.sqlite3")
+
+
+def test_a_store_written_before_the_typed_contract_reads_as_typed_fields(tmp_path):
+    db = tmp_path / "engine.sqlite3"
+    shutil.copyfile(MAIN_STORE, db)
+    store = JobStore(db)
+    try:
+        [job] = store.unfinished_jobs(FINAL_JOB_STATES)
+        assert job["id"] == "unfinished02"
+        options = job["options"]  # extra {"duck", "valence", "arousal"} became typed fields
+        assert options.duck_db == -9 and options.feel.valence == 0.4
+        assert options.feel.arousal == -0.2 and options.loudness_lufs == -23.0
+        segment, state, cue, _, _ = job["segments"][0]
+        assert state == SegmentState.DONE and segment.speech == ((6, 30),)
+        assert cue.speech_s == [(0.25, 1.25)] and cue.duck_db == -9.0
+        assert cue.duck_keyframes[2] == (0.25, -9.0) and cue.feel.source == "options"
+        assert not any(k.startswith("dialogue.speech") for k in cue.metadata)
+        assert job["segments"][1][1] == SegmentState.RUNNING
+    finally:
+        store.close()
+
+
+LATE_MAIN_STORE = OLD_STORE.with_name("engine-main-3e2c088.sqlite3")
+
+
+def test_a_store_written_by_main_before_the_merge_reads_as_typed_fields(tmp_path):
+    # main at 3e2c088 (one cue writer, the feel's words in metadata, the `thin` extra key).
+    db = tmp_path / "engine.sqlite3"
+    shutil.copyfile(LATE_MAIN_STORE, db)
+    store = JobStore(db)
+    try:
+        [job] = store.unfinished_jobs(FINAL_JOB_STATES)
+        options = job["options"]
+        assert options.duck_db == -9 and options.thin_under_dialogue is False
+        assert options.feel.valence == 0.4 and options.feel.arousal == -0.2
+        segment, state, cue, _, _ = job["segments"][0]
+        assert state == SegmentState.DONE and segment.speech == ((6, 30),)
+        assert (cue.feel.style, cue.feel.decided_by, cue.feel.source) == (
+            "romance",
+            "valence/arousal",
+            "options",
+        )
+        assert cue.speech_s == [(0.25, 1.25)] and cue.duck_keyframes[2] == (0.25, -9.0)
+        assert not any(k.startswith(("feel.", "dialogue.speech")) for k in cue.metadata)
+        assert "style" not in cue.metadata and cue.metadata["key"] == "Bb major"
+    finally:
+        store.close()

@@ -81,7 +81,7 @@ def test_cuts_are_ranked_by_the_shot_they_open(scored):
     strong as the shot it opens is long; the style honours cuts opening shots of at least
     `strong_shot_s`, `min_cut_gap_s` apart, strongest first; the rest pass under the music."""
     segment, cue, _ = scored
-    style = STYLES[cue.metadata["style"]]
+    style = STYLES[cue.feel.style]
     kept, passed = honoured_cuts(
         segment.duration_s, segment.cut_times_s(), style.min_cut_gap_s, style.strong_shot_s
     )

@@ -28,11 +28,12 @@ def _segments(film):
 def test_dark_slow_picture_scores_calmer_and_slower_than_a_bright_fast_chase(demo24, tmp_path):
     calm, _, chase = _segments(demo24)
     model = ComposerModel(picture_cache=tmp_path / "cache")
-    a = model.generate(calm, GenerationOptions(), tmp_path).metadata
-    b = model.generate(chase, GenerationOptions(), tmp_path).metadata
-    assert a["feel_source"] == b["feel_source"] == "picture"
-    assert float(a["arousal"]) < float(b["arousal"])
-    assert float(a["valence"]) < float(b["valence"])
+    cue_a = model.generate(calm, GenerationOptions(), tmp_path)
+    cue_b = model.generate(chase, GenerationOptions(), tmp_path)
+    a, b = cue_a.metadata, cue_b.metadata
+    assert cue_a.feel.source == cue_b.feel.source == "picture"
+    assert cue_a.feel.arousal < cue_b.feel.arousal
+    assert cue_a.feel.valence < cue_b.feel.valence
     assert float(a["tempo_bpm"]) < float(b["tempo_bpm"])
     assert a["picture.mood"] and b["picture.mood"] and a["picture.mood"] != b["picture.mood"]
 
@@ -40,10 +41,10 @@ def test_dark_slow_picture_scores_calmer_and_slower_than_a_bright_fast_chase(dem
 def test_words_still_steer_when_the_picture_speaks(demo24, tmp_path):
     _, _, chase = _segments(demo24)
     model = ComposerModel(picture_cache=tmp_path / "cache")
-    plain = model.generate(chase, GenerationOptions(), tmp_path / "a").metadata
+    plain = model.generate(chase, GenerationOptions(), tmp_path / "a")
     sad = model.generate(replace(chase, mood="sad, calm"), GenerationOptions(), tmp_path / "b")
-    assert sad.metadata["feel_source"] == "picture+words"
-    assert float(sad.metadata["arousal"]) < float(plain["arousal"])
+    assert sad.feel.source == "picture+words"
+    assert sad.feel.arousal < plain.feel.arousal
 
 
 def test_chords_change_on_cuts_found_inside_one_flattened_clip(demo24, tmp_path):

@@ -18,7 +18,13 @@ from cuebridge.engine.models.composer import metrics
 from cuebridge.engine.models.composer.model import ComposerModel
 from cuebridge.engine.models.composer.score import Feel
 from cuebridge.engine.models.composer.soundfont import DEFAULT_SOUNDFONT
-from cuebridge.engine.segment import GenerationOptions, Rate, Segment
+from cuebridge.engine.segment import (
+    CueFeel,
+    GenerationOptions,
+    Rate,
+    Segment,
+    options_from_legacy_extra,
+)
 
 
 def _segment(rate: Rate, frames: int, **kw) -> Segment:
@@ -77,12 +83,13 @@ def test_cue_files_and_metadata(tmp_path):
     ]
     assert pretty_midi.PrettyMIDI(cue.midi_path).get_end_time() <= 5.0 + 1e-3
     meta = cue.metadata
-    for key in ("model", "prompt", "mood", "valence", "arousal", "tempo_bpm", "key", "meter"):
+    for key in ("model", "prompt", "mood", "tempo_bpm", "key", "meter"):
         assert meta[key] != "" or key == "prompt"
+    assert cue.feel.style and cue.feel.valence is not None
     assert meta["model"] == "composer" == cue.model
     assert meta["segment_id"] == "reel 1/scene:4" and meta["seed"] == "9"
-    assert meta["engine_version"] and meta["feel_source"] == "words"
-    assert float(meta["arousal"]) > 0.5
+    assert meta["engine_version"] and cue.feel.source == "words"
+    assert cue.feel.arousal > 0.5
     assert cue_file_stem("../..") == "segment"
 
 
@@ -90,12 +97,17 @@ def test_feel_from_a_picture_or_options_overrides_the_words(tmp_path):
     segment = _segment(Rate(24), 96, mood="happy", seed=3)
     model = ComposerModel()
     cue = model.generate(segment, GenerationOptions(), tmp_path, feel=Feel(-0.8, -0.6))
-    assert cue.metadata["feel_source"] == "given" and cue.metadata["key"].endswith("minor")
-    options = GenerationOptions(extra={"valence": "-0.9", "arousal": "0.9"})
+    assert cue.feel.source == "given" and cue.metadata["key"].endswith("minor")
+    options = GenerationOptions(feel=CueFeel(valence=-0.9, arousal=0.9))
     cue = model.generate(segment, options, tmp_path)
-    assert cue.metadata["feel_source"] == "options" and cue.metadata["arousal"] == "0.900"
-    with pytest.raises(CueError, match="valence='very'"):
-        model.generate(segment, GenerationOptions(extra={"valence": "very"}), tmp_path)
+    assert cue.feel.source == "options" and cue.feel.arousal == 0.9
+    old_client = GenerationOptions(**options_from_legacy_extra({"valence": "very"}))
+    with pytest.raises(CueError, match="valence nan is not a number"):
+        model.generate(segment, old_client, tmp_path)
+    named = model.generate(segment, GenerationOptions(feel=CueFeel(style="horror")), tmp_path)
+    assert named.feel.style == "horror" and named.feel.source == "words"
+    with pytest.raises(CueError, match="style 'noir' is not one of"):
+        model.generate(segment, GenerationOptions(feel=CueFeel(style="noir")), tmp_path)
 
 
 @pytest.mark.parametrize("frames", [0, -24])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from cuebridge.engine.registry import BUILTIN_MODELS, ModelEntry, ModelRegistry
 
 
@@ -22,6 +24,8 @@ def test_a_missing_package_says_what_to_install_and_the_default_falls_back():
     status = registry.status("needs-tsf")
     assert not status.ready and "missing package 'tinysoundfont_not_here'" in status.reason
     assert "pip install tinysoundfont_not_here" in status.reason
+    # ... and into which environment: the engine's own interpreter runs pip.
+    assert f"{sys.executable} -m pip install tinysoundfont_not_here" in status.reason
     assert registry.default_name() == "composer"
 
 

@@ -131,13 +131,13 @@ def test_the_cue_says_what_was_understood(tmp_path):
     cue = model.generate(
         Segment("cue-1", Rate(24), 48, prompt=prompt), GenerationOptions(), tmp_path
     )
-    assert cue.metadata["feel.style"] == cue.metadata["style"] == "grief"
-    words = cue.metadata["feel.decided_by"].split(", ")
+    assert cue.feel.style == "grief" and cue.feel.source == "words"
+    words = cue.feel.decided_by.split(", ")
     assert words and all(w in prompt for w in words)
     cue = model.generate(
         Segment("cue-2", Rate(24), 48, prompt=prompt, mood="playful"), GenerationOptions(), tmp_path
     )
-    assert (cue.metadata["feel.style"], cue.metadata["feel.decided_by"]) == (
+    assert (cue.feel.style, cue.feel.decided_by) == (
         "comedy",
         "mood: playful",
     )

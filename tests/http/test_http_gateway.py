@@ -72,7 +72,7 @@ def test_watch_score_streams_server_sent_events_to_the_end(secured, demo24, tmp_
         f"{secured.url}/cuebridge.v1.Bridge/WatchScore?scoreId={started['id']}",
         headers={"Authorization": f"Bearer {secured.token}"},
     )
-    events = []
+    events, ids = [], []
     with urllib.request.urlopen(request, timeout=120) as resp:
         assert resp.headers["Content-Type"].startswith("text/event-stream")
         assert "Access-Control-Allow-Origin" not in resp.headers
@@ -80,14 +80,29 @@ def test_watch_score_streams_server_sent_events_to_the_end(secured, demo24, tmp_
             line = raw.decode().rstrip("\n")
             if line.startswith("data: "):
                 events.append(json.loads(line[len("data: ") :]))
+            elif line.startswith("id: "):
+                ids.append(int(line[len("id: ") :]))
             else:
                 assert line == "", f"unexpected SSE line {line!r}"
     assert events and all(e["score"]["id"] == started["id"] for e in events)
     assert events[-1]["score"]["state"] in FINAL
+    # Deltas: no event carries the cues or the result; the cursor is the SSE id, in order.
+    assert not any(e["score"]["cues"] or "result" in e["score"] for e in events)
+    assert ids == sorted(ids) == [int(e["cursor"]) for e in events if int(e["cursor"])]
     # Segment events that happened before the watch began are not replayed; the count is final.
     done = [e for e in events if e.get("segment", {}).get("state") == "SEGMENT_STATE_DONE"]
     assert len(done) <= events[-1]["score"]["done"] == len(demo24.markers)
-    _assert_scored_on_markers(events[-1]["score"], demo24, out)
+    assert all(e["cue"]["segmentId"] == e["segment"]["segmentId"] for e in events if "segment" in e)
+    final = secured.http("/cuebridge.v1.Bridge/GetScore", {"scoreId": started["id"]}).json()
+    _assert_scored_on_markers(final, demo24, out)
+    # A reconnecting EventSource sends the last id back: the watch resumes after it.
+    resumed = urllib.request.Request(
+        f"{secured.url}/cuebridge.v1.Bridge/WatchScore?scoreId={started['id']}",
+        headers={"Authorization": f"Bearer {secured.token}", "Last-Event-ID": str(ids[0])},
+    )
+    with urllib.request.urlopen(resumed, timeout=120) as resp:
+        again = [int(line[4:]) for line in resp.read().decode().splitlines() if line[:4] == "id: "]
+    assert again[0] == ids[0] + 1 and again[-1] == ids[-1]
 
 
 def test_watch_score_also_takes_a_post_body_and_reports_unknown_ids(secured):

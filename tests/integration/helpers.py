@@ -13,10 +13,11 @@ from cuebridge.v1 import bridge_pb2_grpc as bpb_grpc
 
 
 def run_score(stub: bpb_grpc.BridgeStub, request: bpb.ScoreRequest) -> tuple[bpb.ScoreJob, list]:
-    """Start a score, follow it to the end over WatchScore; return the last state and events."""
+    """Start a score, follow it to the end over WatchScore; return its final state (GetScore:
+    events carry deltas) and the events."""
     job = stub.StartScore(request, timeout=60)
     events = list(stub.WatchScore(bpb.ScoreRef(score_id=job.id), timeout=300))
-    return events[-1].score, events
+    return stub.GetScore(bpb.ScoreRef(score_id=job.id), timeout=60), events
 
 
 def wav_facts(path: str | Path) -> tuple[int, int, int, float]:

@@ -33,7 +33,8 @@ def test_one_bad_segment_does_not_lose_the_others(channel, tmp_path):
     engine = pb_grpc.CueEngineStub(channel)
     segments = [_segment(1, 3, cuts=[36]), _segment(2, 0), _segment(3, 2)]
     job = engine.SubmitJob(pb.SubmitJobRequest(segments=segments, output_dir=str(tmp_path)))
-    final = list(engine.WatchJob(pb.JobRef(job_id=job.id), timeout=120))[-1].job
+    list(engine.WatchJob(pb.JobRef(job_id=job.id), timeout=120))  # to its end
+    final = engine.GetJob(pb.JobRef(job_id=job.id))  # events carry no segments
     assert final.state == pb.JOB_STATE_PARTIAL
     states = {s.segment_id: s for s in final.segments}
     assert states["s1"].state == states["s3"].state == pb.SEGMENT_STATE_DONE
@@ -50,7 +51,8 @@ def test_cancel_takes_effect_between_segments(channel, tmp_path):
         if event.segment.state == pb.SEGMENT_STATE_DONE:
             engine.CancelJob(pb.JobRef(job_id=job.id))
             break
-    final = list(engine.WatchJob(pb.JobRef(job_id=job.id), timeout=120))[-1].job
+    list(engine.WatchJob(pb.JobRef(job_id=job.id), timeout=120))  # to its end
+    final = engine.GetJob(pb.JobRef(job_id=job.id))  # events carry no segments
     assert final.state == pb.JOB_STATE_CANCELLED
     assert 1 <= final.done < len(segments)
     assert all(

@@ -57,7 +57,7 @@ def test_both_models_deliver_through_the_one_writer(musicgen, tmp_path, monkeypa
     talk = Segment(seg.id, seg.rate, 96, cut_frames=(40,), mood="tense", seed=3,
                    speech=((30, 66),))  # fmt: skip
     # Without thinning, the only difference the speech makes is the writer's dip.
-    options = GenerationOptions(top_k=20, loudness_lufs=TARGET, extra={"thin": "off"})
+    options = GenerationOptions(top_k=20, loudness_lufs=TARGET, thin_under_dialogue=False)
     dips = {}
     for model in (ComposerModel(), musicgen):
         plain = model.generate(seg, options, tmp_path / model.name / "plain")
@@ -74,7 +74,7 @@ def test_both_models_deliver_through_the_one_writer(musicgen, tmp_path, monkeypa
         a, _ = read_wav(ducked.audio_path)
         under = slice(round(1.4 * rate), round(2.6 * rate))
         dips[model.name] = 10 * np.log10(np.mean(a[under] ** 2) / np.mean(audio[under] ** 2))
-        assert ducked.metadata["dialogue.duck_db"] == "-6"
+        assert ducked.duck_db == -6.0 and plain.duck_db == 0.0
         assert np.allclose(a[:rate], audio[:rate], atol=1e-6)  # untouched before the line
     assert writes == ["composer", "composer", "musicgen-video", "musicgen-video"]
     for name, dip in dips.items():  # -6 dB broadband, the voice band 3 dB more

@@ -39,7 +39,8 @@ def test_a_tiny_musicgen_video_cue_over_grpc(tmp_path):
             job = engine.SubmitJob(
                 pb.SubmitJobRequest(segments=segments, output_dir=str(tmp_path / "cues"))
             )
-            final = list(engine.WatchJob(pb.JobRef(job_id=job.id), timeout=300))[-1].job
+            list(engine.WatchJob(pb.JobRef(job_id=job.id), timeout=300))  # to its end
+            final = engine.GetJob(pb.JobRef(job_id=job.id))  # events carry no segments
     finally:
         server.stop(0)
     assert final.state == pb.JOB_STATE_SUCCEEDED, [s.error for s in final.segments]
@@ -61,7 +62,7 @@ def test_cancel_stops_a_long_cue_mid_decode(tmp_path):
     queue = JobQueue(ModelRegistry((tiny,)), tmp_path / "out", JobStore(tmp_path / "s.sqlite3"))
     long_cue = Segment(id="long", rate=Rate(25), duration_frames=25 * 600, seed=1)
     job = queue.submit([long_cue], GenerationOptions(model="musicgen-video"), tmp_path / "out")
-    for index in queue.watch(job.id):
+    for _, index in queue.watch(job.id):
         if index == 0 and job.runs[0].state == SegmentState.RUNNING:
             queue.cancel(job.id)
     queue.close()

@@ -18,6 +18,7 @@ const { createClient } = require("../../plugins/premiere/bridge_client.js");
 const { scoreActiveSequence, anotherTake } = require("../../plugins/premiere/score.js");
 const { placeCues, placeTake } = require("../../plugins/premiere/place.js");
 const { restoreCues } = require("../../plugins/premiere/cue_store.js");
+const { moodChoices, STYLES } = require("../../plugins/premiere/moods.js");
 const { createFakePremiere, nodeFiles } = require("./fake_premierepro.js");
 
 const NEEDED = ["CUEBRIDGE_URL", "CUEBRIDGE_TOKEN", "CUEBRIDGE_DEMO_TIMELINE", "CUEBRIDGE_DEMO_XML",
@@ -203,6 +204,19 @@ test("the takes are kept in the sequence's markers: a reloaded panel lists them 
   // The placed markers are records, never scenes: the next Score still scores the same markers.
   const second = await run(fake, { stamp: "reload-second" });
   assert.equal(second.cues.length, described.markers.length);
+});
+
+test("the mood picker lists the bridge's moods, or the styles when it cannot answer", async () => {
+  const live = await moodChoices(createClient({ baseUrl: env.CUEBRIDGE_URL, token: env.CUEBRIDGE_TOKEN }));
+  const byValue = Object.fromEntries(live.map((m) => [m.value, m.label]));
+  assert.equal(live[0].label, "No mood");
+  assert.equal(byValue.tense, "tense (suspense)"); // a feeling word shows the style it scores as
+  assert.equal(byValue.suspense, "suspense");
+  // Every style the fallback offers is one the bridge accepts.
+  for (const style of STYLES) assert.equal(byValue[style], style);
+  const refused = await moodChoices(createClient({ baseUrl: env.CUEBRIDGE_URL, token: "wrong" }));
+  assert.deepEqual(refused.map((m) => m.value), ["", ...STYLES]);
+  results.moods = live.length;
 });
 
 test("a wrong token is refused with a message about the token, and nothing is placed", async () => {

@@ -1,5 +1,10 @@
-"""The panel's HTML in headless Chromium, outside Premiere: it renders, says where it is, and
-logs no errors. Chromium is Debian's package, installed by install_chromium.sh when missing."""
+"""The panel's HTML in headless Chromium, outside Premiere: it renders, says where it is, logs
+no errors, and fits a 320 px panel in every state. Chromium is Debian's package, installed by
+install_chromium.sh when missing.
+
+Chromium has no Spectrum UXP widgets (Premiere draws them natively): spectrum_stand_ins.js
+defines minimal custom elements of the same names that lay out like them, so the layout test
+measures the panel's own HTML and CSS around widgets of Spectrum's sizes."""
 
 from __future__ import annotations
 
@@ -19,22 +24,24 @@ HERE = Path(__file__).resolve().parent
 PLUGIN = HERE.parents[1] / "plugins" / "premiere"
 CHROMIUM = Path("/usr/bin/chromium")
 CONTROLS = {
-    "prompt": "textarea",
-    "mood": "input",
-    "seed": "input",
-    "model": "select",
-    "mode": "select",
-    "score": "button",
-    "cancel": "button",
-    "progress": "progress",
+    "prompt": "sp-textarea",
+    "mood": "sp-picker",
+    "seed": "sp-textfield",
+    "model": "sp-picker",
+    "mode": "sp-picker",
+    "score": "sp-button",
+    "cancel": "sp-button",
+    "progress": "sp-progressbar",
     "status": "div",
-    "bridge-url": "input",
-    "token": "input",
-    "audition": "input",
-    "take": "button",
-    "place": "button",
+    "bridge-url": "sp-textfield",
+    "token": "sp-textfield",
+    "audition": "sp-checkbox",
+    "take": "sp-button",
+    "place": "sp-button",
     "cues": "div",
 }
+PANEL_WIDTH = 320
+STATES = ("idle", "scoring", "takes", "error")
 
 
 @pytest.fixture(scope="session")
@@ -64,8 +71,8 @@ class _Dom(HTMLParser):
         node = {"tag": tag, "attrs": attrs, "text": ""}
         if "id" in attrs:
             self.by_id[attrs["id"]] = node
-        if tag == "option" and self._open:
-            select = next((n for t, n in reversed(self._open) if t == "select"), None)
+        if tag == "sp-menu-item" and self._open:
+            select = next((n for t, n in reversed(self._open) if t == "sp-picker"), None)
             if select is not None:
                 self.options.setdefault(select["attrs"].get("id"), []).append(node)
         if tag not in ("input", "meta", "link", "br", "img"):
@@ -82,14 +89,21 @@ class _Dom(HTMLParser):
             node["text"] += data
 
 
-def _page(folder: Path, extra_body: str = "", host: dict | None = None) -> Path:
-    """The plugin's files with the shim loaded first (optional: planted mistakes, a host)."""
+def _page(
+    folder: Path, extra_body: str = "", host: dict | None = None, layout: str | None = None
+) -> Path:
+    """The plugin's files with the shim and the widget stand-ins loaded first (optional: planted
+    mistakes, a host, a state for the layout probe)."""
     for path in PLUGIN.iterdir():
         if path.suffix in {".html", ".js", ".css", ".json"}:
             shutil.copyfile(path, folder / path.name)
-    shutil.copyfile(HERE / "uxp_shim.js", folder / "uxp_shim.js")
+    for name in ("uxp_shim.js", "spectrum_stand_ins.js", "layout_probe.js"):
+        shutil.copyfile(HERE / name, folder / name)
     html = (PLUGIN / "index.html").read_text()
-    shim = '<script src="uxp_shim.js"></script>'
+    shim = '<script src="uxp_shim.js"></script><script src="spectrum_stand_ins.js"></script>'
+    if layout is not None:
+        shim = f"<script>window.__cuebridgeLayoutState = {json.dumps(layout)};</script>{shim}"
+        extra_body += '<script src="layout_probe.js"></script>'
     if host is not None:
         shim = f"<script>window.__cuebridgeTestHost = {json.dumps(host)};</script>{shim}"
     html = html.replace("<head>", f"<head>\n    {shim}", 1)
@@ -209,3 +223,57 @@ def test_panel_in_a_host_says_to_start_the_bridge(chromium, tmp_path):
     assert f"Cannot reach the cuebridge bridge at {url}" in notice
     assert "`cuebridge serve`" in notice
     assert dom.by_id["status"]["text"] == "Not connected"
+    # No ListMoods answer: the mood picker falls back to the composer's styles.
+    moods = [o["attrs"]["value"] for o in dom.options["mood"]]
+    assert moods[0] == "" and "suspense" in moods and "pastoral" in moods, moods
+    assert "tense" not in moods, moods
+
+
+def _layout(binary: Path, page: Path, profile: Path) -> dict:
+    done = _chromium(binary, page, profile, "--dump-dom", f"--window-size={PANEL_WIDTH},1400")
+    assert done.returncode == 0, done.stderr[-3000:]
+    dom = _Dom()
+    dom.feed(done.stdout)
+    assert "__layout" in dom.by_id, "the layout probe did not report:\n" + done.stdout[-2000:]
+    errors = json.loads(dom.by_id["__console_errors"]["text"])
+    assert errors == [], errors
+    return json.loads(dom.by_id["__layout"]["text"])
+
+
+@pytest.mark.parametrize("state", STATES)
+def test_panel_fits_320_px_in_every_state(chromium, tmp_path, state):
+    """Nothing leaves a 320 px panel and no text is clipped: idle, scoring (progress and a long
+    cue name), takes (two cues with timecode, duration and takes), error (a two-line notice)."""
+    page = _page(tmp_path, layout=state)
+    result = _layout(chromium, page, tmp_path / "profile")
+    assert result["state"] == state
+    assert result["width"] == PANEL_WIDTH, result
+    assert result["seen"] > 20, result  # the probe measured the panel, not an empty page
+    assert result["found"] == [], "\n".join(result["found"])
+
+    # The window is wider than the panel (headless Chromium's minimum); the probe's magenta
+    # outline marks the panel's 320 px edge in the screenshot.
+    shot = tmp_path / f"panel-{state}.png"
+    done = _chromium(
+        chromium, page, tmp_path / "profile", f"--screenshot={shot}", "--window-size=500,1300"
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 5000
+    if keep := os.environ.get("CUEBRIDGE_PANEL_SCREENSHOTS"):
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shot, Path(keep) / shot.name)  # for a person to look at
+
+
+def test_the_layout_probe_sees_a_planted_overflow(chromium, tmp_path):
+    """A planted 600 px line in the cue list: the probe must report it, or the test above
+    proves nothing."""
+    planted = (
+        "<script>document.getElementById('cues').insertAdjacentHTML('beforeend',"
+        ' \'<div id="planted" style="white-space: nowrap">\''
+        " + 'W'.repeat(80) + '</div>')</script>"
+    )
+    page = _page(tmp_path, extra_body=planted, layout="idle")
+    result = _layout(chromium, page, tmp_path / "profile")
+    text = "\n".join(result["found"])
+    assert "panel scrolls sideways" in text or "div#planted" in text, text
+    assert "div#cues" in text or "div#planted" in text, text

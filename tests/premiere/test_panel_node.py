@@ -133,6 +133,7 @@ def test_panel_scores_the_demo_through_the_real_bridge(bridge, demo24, tmp_path)
             rate, frames = _wav_frames(p["path"])
             exact = Fraction(length) / demo24.rate * rate
             assert abs(frames - exact) <= rate / demo24.rate, f"{p['path']}: {frames} samples"
+    assert placed["moods"] > 11  # the feeling words besides the ten styles
     assert "refused the panel's token" in placed["wrongToken"]
     assert "cuebridge serve" in placed["notRunning"]
     assert placed["cancelled"] in ("JOB_STATE_CANCELLED", "JOB_STATE_SUCCEEDED")

@@ -204,8 +204,8 @@ def test_the_window_names_the_cue_in_progress_and_asks_for_another_take(
 def test_ranked_takes_of_a_best_of_n_score_wait_disabled_on_the_takes_tracks(
     plugin, pictures, settings, tmp_path
 ):
-    """Best-of-N: the engine keeps the takes it ranked lower (cue metadata `other_takes`, as the
-    musicgen model writes it). The composer makes one take, so the bridge's answer is given a
+    """Best-of-N: the engine keeps the takes it ranked lower (the cue's `takes`, as the
+    musicgen model writes them). The composer makes one take, so the bridge's answer is given a
     second, real WAV per cue here."""
     import wave
 

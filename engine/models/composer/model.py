@@ -13,13 +13,14 @@ loudness (`engine.mastering`), and writes two files per cue into the output fold
   further in a DAW.
 
 The feel comes, in order of precedence, from the `feel` argument (a picture analysis), from
-`options.extra["valence"]` / `["arousal"]` (numbers in [-1, 1]), or from the segment's mood and
+`options.feel` (valence / arousal in [-1, 1], a style), or from the segment's mood and
 prompt words (`composer/words.py` says how words become a feel and a style).
 """
 
 from __future__ import annotations
 
 import importlib.metadata
+import logging
 import os
 import threading
 from concurrent.futures import ProcessPoolExecutor
@@ -33,6 +34,11 @@ from cuebridge.engine.cue_writer import Performance, loudness_target, midi_bytes
 from cuebridge.engine.errors import CueCancelled, CueError
 from cuebridge.engine.mix import thin_under_dialogue
 from cuebridge.engine.models.base import CueModel, ModelStatus, ShouldStop
+from cuebridge.engine.models.composer.font_cache import (
+    CACHE_VERSION,
+    FontProblem,
+    playable_font,
+)
 from cuebridge.engine.models.composer.fonts import advice
 from cuebridge.engine.models.composer.score import (
     COMPOSER_VERSION,
@@ -52,11 +58,13 @@ from cuebridge.engine.models.composer.soundfont import (
     resolve_soundfont,
     soundfont_problem,
 )
+from cuebridge.engine.models.composer.styles import STYLES
 from cuebridge.engine.models.composer.words import decided_by, words_version
-from cuebridge.engine.segment import GenerationOptions, Segment
+from cuebridge.engine.segment import CueFeel, GenerationOptions, Segment
 from cuebridge.engine.settings import EngineSettings
 from cuebridge.worker_process import spawn_pool
 
+log = logging.getLogger(__name__)
 DESCRIPTION = (
     "Offline default: a cut-aware symbolic composer rendered through a General MIDI SoundFont"
 )
@@ -77,7 +85,11 @@ class ComposerModel(CueModel):
         soundfont: str | Path | None = None,
         picture_cache: Path | None = None,
         font_dir: Path | None = None,
+        font_cache: Path | None = None,
     ):
+        # A .sf3 is decoded once into this folder and played from there (font_cache.py);
+        # None decodes it in every process that plays it.
+        self.font_cache = font_cache
         self.soundfont = str(soundfont) if soundfont else ""  # "" = the best GM font installed
         self.font_dir = font_dir  # the user's own fonts, preferred to those installed
         # Picture analyses are cached on disk (None: in memory only): re-scoring an unchanged
@@ -127,7 +139,9 @@ class ComposerModel(CueModel):
         with self._pool_lock:
             if self._pool is None:
                 self._pool = spawn_pool(
-                    count, _start_worker, (self.soundfont, self.picture_cache, self.font_dir)
+                    count,
+                    _start_worker,
+                    (self.soundfont, self.picture_cache, self.font_dir, self.font_cache),
                 )
             return self._pool
 
@@ -139,7 +153,11 @@ class ComposerModel(CueModel):
 
     @classmethod
     def from_settings(cls, settings: EngineSettings) -> ComposerModel:
-        return cls(picture_cache=settings.picture_cache, font_dir=settings.soundfont_dir)
+        return cls(
+            picture_cache=settings.picture_cache,
+            font_dir=settings.soundfont_dir,
+            font_cache=settings.font_cache,
+        )
 
     def identity(self) -> str:
         """What, besides the options, decides this model's output (the engine's cue cache key):
@@ -150,6 +168,8 @@ class ComposerModel(CueModel):
             font_id = f"{font.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
         except OSError:
             font_id = f"{font}:missing"
+        if self.font_cache is not None and font.suffix.lower() == ".sf3":
+            font_id += f" decoded v{CACHE_VERSION}"  # 16-bit samples: not the same bytes
         effects = importlib.metadata.version("pedalboard")
         return (
             f"composer-rules {COMPOSER_VERSION}; {renderer_version()}; font {font_id}; "
@@ -172,17 +192,25 @@ class ComposerModel(CueModel):
         segment: Segment,
         options: GenerationOptions,
         out_dir: Path,
-        should_stop: ShouldStop | None = None,  # a cue takes well under a second: it finishes
+        should_stop: ShouldStop | None = None,  # asked between render blocks of a long cue
         *,
         feel: Feel | None = None,
     ) -> Cue:
         _check_segment(segment)
         loudness_target(segment, options)  # fail before composing, with the fix
-        font = str(resolve_soundfont(options.soundfont or self.soundfont, self.font_dir))
-        if problem := soundfont_problem(font):
+        given_font = str(resolve_soundfont(options.soundfont or self.soundfont, self.font_dir))
+        if problem := soundfont_problem(given_font):
             raise CueError(problem)
+        font = self._playable(given_font)
         load_soundfont(font)
         feel, source, picture = self._choose_feel(segment, options, feel)
+        if options.feel.style:  # the job named a style
+            if options.feel.style not in STYLES:
+                raise CueError(
+                    f"segment {segment.id!r}: style {options.feel.style!r} is not one of the "
+                    f"composer's: {', '.join(sorted(STYLES))}"
+                )
+            feel = replace(feel, style=options.feel.style)
         # The arrangement thins under the lines unless the job says not to (mix.py).
         written = segment if thin_under_dialogue(options) else replace(segment, speech=())
         midi, plan = compose_segment(written, feel)
@@ -198,7 +226,9 @@ class ComposerModel(CueModel):
             performance.parts = render_sections(midi, num_samples, font)
         elif num_samples > LONG_CUE_S * SAMPLE_RATE and not written.speech:
             # Rendered, finished and written in blocks: memory stays bounded whatever the length.
-            performance.audio = lambda: render_blocks(midi, num_samples, font, _BLOCK)
+            performance.audio = lambda: _stoppable(
+                render_blocks(midi, num_samples, font, _BLOCK), should_stop
+            )
         else:
             performance.audio = render_midi(midi, num_samples, font)
         if written.speech:
@@ -208,26 +238,42 @@ class ComposerModel(CueModel):
         performance.facts = {
             "prompt": segment.prompt,
             "mood": segment.mood,
-            "valence": f"{feel.valence:.3f}",
-            "arousal": f"{feel.arousal:.3f}",
-            "feel_source": source,
             "tempo_bpm": f"{plan.tempo_bpm:.1f}",
             "key": plan.key.name,
-            "style": plan.style.name,
-            # What was understood: the style and what decided it (scenes.py, words.py).
-            "feel.style": plan.style.name,
-            "feel.decided_by": ", ".join(decided_by(segment.prompt, segment.mood, source)),
             "meter": plan.meter_name,
             "seed": str(segment.seed),
             "cuts_honoured": ",".join(f"{t:.3f}" for t in plan.cuts_s),
             "cuts_merged": ",".join(f"{t:.3f}" for t in plan.merged_cuts_s),
             "chords": " ".join(slot.chord.symbol for slot in plan.chords),
-            "soundfont": str(resolve_soundfont(font)),
+            "soundfont": given_font,
             "renderer": renderer_version(),
             **picture,
         }
         performance.warnings = [w for w in picture.get("picture.warnings", "").split(" | ") if w]
+        # What was understood: the style and what decided it (scenes.py, words.py), typed.
+        performance.feel = CueFeel(
+            plan.style.name,
+            feel.valence,
+            feel.arousal,
+            ", ".join(decided_by(segment.prompt, segment.mood, source)),
+            source,
+        )
         return write_cue(self.name, segment, options, performance, out_dir)
+
+    def warm_up(self) -> None:
+        """Decode the default font into the cache and parse it, so the first cue does not."""
+        font = str(resolve_soundfont(self.soundfont, self.font_dir))
+        if not soundfont_problem(font):  # a broken font is reported by status(), not here
+            load_soundfont(self._playable(font))
+
+    def _playable(self, source: str) -> str:
+        """The file the renderer opens for `source`: for a .sf3, its decoded copy in the font
+        cache, else the font itself."""
+        try:
+            return str(playable_font(Path(source), self.font_cache))
+        except (OSError, FontProblem) as exc:
+            log.warning("cannot keep a decoded copy of %s (%s): playing it as it is", source, exc)
+            return source
 
     def _choose_feel(
         self, segment: Segment, options: GenerationOptions, feel: Feel | None
@@ -239,7 +285,8 @@ class ComposerModel(CueModel):
         """
         if feel is not None:
             return feel, "given", {}
-        if "valence" in options.extra or "arousal" in options.extra:
+        asked = options.feel
+        if asked.valence is not None or asked.arousal is not None:
             return _feel_from_options(segment, options), "options", {}
         words = feel_from_words(segment.prompt, segment.mood)
         if not any(m.path for m in segment.media):
@@ -294,15 +341,15 @@ def picture_change_at_cuts(pic, cuts_s: list[float]) -> tuple[tuple[float, float
 def _feel_from_options(segment: Segment, options: GenerationOptions) -> Feel:
     values = {}
     for axis in ("valence", "arousal"):
-        text = options.extra.get(axis, "0")
-        try:
-            values[axis] = float(text)
-        except ValueError:
+        value = getattr(options.feel, axis)
+        value = 0.0 if value is None else value
+        if not -1.0 <= value <= 1.0:  # NaN too: an old client's "valence=very"
             raise CueError(
-                f"segment {segment.id!r}: option {axis}={text!r} is not a number; give a "
-                "value between -1 and 1."
-            ) from None
-    return Feel(values["valence"], values["arousal"])
+                f"segment {segment.id!r}: option {axis} {value} is not a number in [-1, 1]; "
+                "give a value between -1 and 1."
+            )
+        values[axis] = value
+    return Feel(values["valence"], values["arousal"], style=options.feel.style)
 
 
 def _check_segment(segment: Segment) -> None:
@@ -322,11 +369,22 @@ def _check_segment(segment: Segment) -> None:
 _WORKER_MODEL: ComposerModel | None = None
 
 
-def _start_worker(soundfont: str, picture_cache: Path | None, font_dir: Path | None) -> None:
+def _start_worker(
+    soundfont: str, picture_cache: Path | None, font_dir: Path | None, font_cache: Path | None
+) -> None:
     global _WORKER_MODEL  # one model per worker process, made once
-    _WORKER_MODEL = ComposerModel(soundfont, picture_cache, font_dir)
+    _WORKER_MODEL = ComposerModel(soundfont, picture_cache, font_dir, font_cache)
 
 
 def _generate_in_worker(segment: Segment, options: GenerationOptions, out_dir: str) -> Cue:
     assert _WORKER_MODEL is not None
     return _WORKER_MODEL.generate(segment, options, Path(out_dir))
+
+
+def _stoppable(blocks, should_stop: ShouldStop | None):
+    """The blocks, asking `should_stop` before each: a cancel lands within one block (5.5 s of
+    music), and the writer's exception path leaves no cue behind."""
+    for block in blocks:
+        if should_stop is not None and should_stop():
+            raise CueCancelled("the job was cancelled")
+        yield block

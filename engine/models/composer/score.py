@@ -66,7 +66,7 @@ from cuebridge.engine.models.composer.speech import (
 from cuebridge.engine.models.composer.styles import STYLES, Style, nearest_style, take_of
 from cuebridge.engine.segment import Segment
 
-COMPOSER_VERSION = "3"  # bump when a rule change alters the music (cached cues are keyed on it)
+COMPOSER_VERSION = "4"  # bump when a rule change alters the music (cached cues are keyed on it)
 MIN_CHORD_S = 1.0  # no honoured cut this close to the start or the end
 SOFT_ACCENT_GAP_S = 2.0  # picture-detected accents are thinned to this spacing
 NOMINAL_BPM = 60.0  # composition time: one beat = one second, warped afterwards
@@ -729,6 +729,7 @@ def _plan_chords(
     # Harmonic changes on the honoured cuts: a new chord exactly there, on or off the beat.
     cut_beats = [grid.beat_of(c) for c in cuts]
     chords = _split_at(slots, cut_beats, table, tonic, rng)
+    chords = _contrast_at_cuts(chords, cut_beats, table, key, rng)
     return [
         ChordSlot(s, e, chord_in_key(key, sym), any(abs(s - cb) < 1e-6 for cb in cut_beats))
         for s, e, sym in chords
@@ -778,6 +779,37 @@ def _split_at(
         else:
             avoid = {sym} | ({out[i + 1][2]} if i + 1 < len(out) else set())
             out[i] = (s, e, _next_chord(table, out[i - 1][2], avoid, rng))
+    return out
+
+
+def _contrast_at_cuts(
+    slots: list[tuple[float, float, str]],
+    cut_beats: list[float],
+    table: dict[str, dict[str, float]],
+    key: Key,
+    rng: random.Random,
+) -> list[tuple[float, float, str]]:
+    """A cut's new chord keeps at most one note of the old one and moves the root: a listener
+    (madmom's recogniser in bench_listen) heard I -> vi or I -> iii, two notes held, as no
+    change at all. The final cadence and the chord after the cut's stay."""
+    out = list(slots)
+
+    def shared(a: str, b: str) -> int:
+        x, y = chord_in_key(key, a), chord_in_key(key, b)
+        return len(set(x.pitch_classes) & set(y.pitch_classes)) + 3 * (x.root == y.root)
+
+    for i in range(1, len(out) - 2):  # the cadence before the final tonic stays too
+        s, e, sym = out[i]
+        if not any(abs(s - c) < 1e-6 for c in cut_beats):
+            continue
+        before, after = out[i - 1][2], out[i + 1][2]
+        if shared(before, sym) <= 1:
+            continue
+        options = [c for c in table.get(before, {}) if c != after and shared(before, c) <= 1]
+        options = options or [c for c in table if c != after and shared(before, c) <= 1]
+        if options:
+            weights = [table.get(before, {}).get(c, 0.2) for c in sorted(options)]
+            out[i] = (s, e, rng.choices(sorted(options), weights=weights)[0])
     return out
 
 

@@ -31,6 +31,7 @@ import copy
 import functools
 import importlib.util
 import io
+import os
 import threading
 import wave
 from dataclasses import dataclass
@@ -41,7 +42,9 @@ import pretty_midi
 
 from cuebridge.engine.cue import SAMPLE_RATE
 from cuebridge.engine.errors import CueError
+from cuebridge.engine.models.composer.font_cache import header_problem
 from cuebridge.engine.models.composer.fonts import BUNDLED_SOUNDFONT, best_font
+from cuebridge.engine.models.composer.riff_sizes import check_chunk_sizes
 
 DEFAULT_SOUNDFONT = BUNDLED_SOUNDFONT
 FIX_TINYSOUNDFONT = "pip install --no-deps tinysoundfont==0.3.7"
@@ -50,6 +53,10 @@ MAX_VOICES = 96  # enough for our textures; bounds the cost of long string relea
 _STEREO = 2
 
 _load_lock = threading.Lock()
+_FIX_FONT = (
+    "Use a valid .sf2 (General MIDI layout), or leave the soundfont option empty for the "
+    "bundled font."
+)
 
 
 def renderer() -> str:
@@ -90,10 +97,12 @@ def soundfont_problem(path: str | Path | None, user_dir: Path | None = None) -> 
             f"SoundFont {font}: a compressed .sf3 font needs the TinySoundFont renderer, which "
             f"is not installed. Fix: {FIX_TINYSOUNDFONT} (or give a .sf2 font)"
         )
-    try:
-        load_soundfont(font)
+    try:  # the headers only: a readiness check never decodes a font's samples
+        _check_file(font)
     except CueError as exc:
         return str(exc)
+    if problem := header_problem(font):
+        return f"SoundFont {font}: not a readable SoundFont 2 file ({problem}). {_FIX_FONT}"
     return ""
 
 
@@ -101,6 +110,12 @@ def load_soundfont(path: str | Path | None):
     """The parsed SoundFont at `path` (cached per process; reloaded if the file changes):
     a TinySoundFont object, or the file's bytes for midirenderer."""
     font = resolve_soundfont(path)
+    stat = _check_file(font)
+    with _load_lock:
+        return _load_cached(str(font.resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+def _check_file(font: Path) -> os.stat_result:
     try:
         stat = font.stat()
     except OSError as exc:
@@ -113,12 +128,12 @@ def load_soundfont(path: str | Path | None):
         raise CueError(
             f"SoundFont {font}: not a file. Give the path of a .sf2 file in the soundfont option."
         )
-    with _load_lock:
-        return _load_cached(str(font.resolve()), stat.st_mtime_ns, stat.st_size)
+    return stat
 
 
 @functools.lru_cache(maxsize=2)
 def _load_cached(path: str, mtime_ns: int, size: int):
+    check_chunk_sizes(path)  # before a renderer allocates what a lying header claims
     if renderer() != "tinysoundfont":
         data = Path(path).read_bytes()
         if data[:4] != b"RIFF" or data[8:12] != b"sfbk":
@@ -133,8 +148,7 @@ def _load_cached(path: str, mtime_ns: int, size: int):
         return tsf.SoundFont(path)
     except Exception as exc:  # TinySoundFont reports a bad file as a bare RuntimeError
         raise CueError(
-            f"SoundFont {path}: not a readable SoundFont 2 file ({exc}). Use a valid .sf2 "
-            "(General MIDI layout), or leave the soundfont option empty for the bundled font."
+            f"SoundFont {path}: not a readable SoundFont 2 file ({exc}). {_FIX_FONT}"
         ) from None
 
 

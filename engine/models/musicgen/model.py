@@ -2,7 +2,7 @@
 
 What it does with a segment:
 1. prompt: the OSSL template "a film soundtrack for a {mood} scene. {caption}" from the segment's
-   mood and the editor's prompt, plus a genre from `options.extra["genre"]`;
+   mood and the editor's prompt, plus a genre from `options.genre`;
 2. video: ViViT tokens of the segment's picture (cuebridge.engine.picture.vivit, imported lazily);
 3. codes: classifier-free guided sampling with the cue's seed, windows of 30 s re-prompted with
    their last 12 s for longer cues (see MusicgenVideo.generate_long);
@@ -146,7 +146,7 @@ def build_prompt(segment: Segment, options: GenerationOptions) -> str:
     """The OSSL template from the segment's mood and the editor's prompt (caption), plus genre."""
     mood = segment.mood.strip() or "cinematic"
     caption = segment.prompt.strip()
-    genre = options.extra.get("genre", "").strip()
+    genre = options.genre.strip()
     if genre:
         caption = f"{caption} {genre}.".strip() if caption else f"{genre}."
     return OSSL_TEMPLATE.format(mood=mood, caption=caption).strip()
@@ -454,11 +454,11 @@ class MusicgenVideoModel(CueModel):
         return int(max(1, min(32, 0.5 * free // per_row)))
 
     def guidance(self, options: GenerationOptions) -> str:
-        """The job's guidance (options.extra["guidance"]), else the setting; "auto" = what the
+        """The job's guidance (options.guidance_mode), else the setting; "auto" = what the
         loaded weights were made for ("ossl" for OSSL checkpoints)."""
         from cuebridge.engine.models.musicgen.modeling import GUIDANCE_MODES
 
-        chosen = options.extra.get("guidance", "").strip() or self.settings.guidance
+        chosen = options.guidance_mode.strip() or self.settings.guidance
         if chosen == "auto":
             chosen = self._identity.get("guidance", "text-and-video-null")
         if chosen not in GUIDANCE_MODES:
@@ -532,6 +532,9 @@ class MusicgenVideoModel(CueModel):
             audio=takes[best],
             sample_rate=rate,
             takes=[a for t, a in enumerate(takes) if t != best],
+            # (seed, score) of the chosen take first, then of each other take in order
+            take_ranking=[(seg.seed + best, round(scores[best], 4))]
+            + [(seg.seed + t, round(s, 4)) for t, s in enumerate(scores) if t != best],
             fade_out_s=fade_s,
             dc_block=True,
             facts={
@@ -543,11 +546,10 @@ class MusicgenVideoModel(CueModel):
                 "top_k": str(options.top_k),
                 "temperature": str(options.temperature),
                 "takes": str(len(takes)),
-                "take_scores": json.dumps([round(s, 4) for s in scores]),
                 "chosen_take": str(best + 1),
                 "ending": f"fade {fade_s:.3f} s from the last beat",
                 "video": self._video_note(),
-                "weights": json.dumps(self._identity, sort_keys=True),
+                **{f"weights.{k}": str(v) for k, v in sorted(self._identity.items())},
                 "weights_licence": MUSICGEN_LICENCE,
             },
         )

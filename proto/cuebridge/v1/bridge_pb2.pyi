@@ -161,18 +161,24 @@ class CueProgress(_message.Message):
     def __init__(self, segment_id: _Optional[str] = ..., name: _Optional[str] = ..., state: _Optional[_Union[_engine_pb2.SegmentState, str]] = ..., record_start_frame: _Optional[int] = ..., error: _Optional[str] = ...) -> None: ...
 
 class ScoreRef(_message.Message):
-    __slots__ = ("score_id",)
+    __slots__ = ("score_id", "after")
     SCORE_ID_FIELD_NUMBER: _ClassVar[int]
+    AFTER_FIELD_NUMBER: _ClassVar[int]
     score_id: str
-    def __init__(self, score_id: _Optional[str] = ...) -> None: ...
+    after: int
+    def __init__(self, score_id: _Optional[str] = ..., after: _Optional[int] = ...) -> None: ...
 
 class ScoreEvent(_message.Message):
-    __slots__ = ("score", "segment")
+    __slots__ = ("score", "segment", "cursor", "cue")
     SCORE_FIELD_NUMBER: _ClassVar[int]
     SEGMENT_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    CUE_FIELD_NUMBER: _ClassVar[int]
     score: ScoreJob
     segment: _engine_pb2.SegmentResult
-    def __init__(self, score: _Optional[_Union[ScoreJob, _Mapping]] = ..., segment: _Optional[_Union[_engine_pb2.SegmentResult, _Mapping]] = ...) -> None: ...
+    cursor: int
+    cue: CueProgress
+    def __init__(self, score: _Optional[_Union[ScoreJob, _Mapping]] = ..., segment: _Optional[_Union[_engine_pb2.SegmentResult, _Mapping]] = ..., cursor: _Optional[int] = ..., cue: _Optional[_Union[CueProgress, _Mapping]] = ...) -> None: ...
 
 class InspectRequest(_message.Message):
     __slots__ = ("timeline_path", "selection", "rate", "media_dirs")

@@ -7,6 +7,13 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class GuidanceMode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    GUIDANCE_MODE_UNSPECIFIED: _ClassVar[GuidanceMode]
+    GUIDANCE_MODE_AUTO: _ClassVar[GuidanceMode]
+    GUIDANCE_MODE_OSSL: _ClassVar[GuidanceMode]
+    GUIDANCE_MODE_TEXT_AND_VIDEO_NULL: _ClassVar[GuidanceMode]
+
 class JobState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     JOB_STATE_UNSPECIFIED: _ClassVar[JobState]
@@ -25,6 +32,10 @@ class SegmentState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SEGMENT_STATE_DONE: _ClassVar[SegmentState]
     SEGMENT_STATE_FAILED: _ClassVar[SegmentState]
     SEGMENT_STATE_CANCELLED: _ClassVar[SegmentState]
+GUIDANCE_MODE_UNSPECIFIED: GuidanceMode
+GUIDANCE_MODE_AUTO: GuidanceMode
+GUIDANCE_MODE_OSSL: GuidanceMode
+GUIDANCE_MODE_TEXT_AND_VIDEO_NULL: GuidanceMode
 JOB_STATE_UNSPECIFIED: JobState
 JOB_STATE_QUEUED: JobState
 JOB_STATE_RUNNING: JobState
@@ -97,8 +108,60 @@ class FrameRange(_message.Message):
     end_frame: int
     def __init__(self, start_frame: _Optional[int] = ..., end_frame: _Optional[int] = ...) -> None: ...
 
+class Feel(_message.Message):
+    __slots__ = ("style", "valence", "arousal", "decided_by", "source")
+    STYLE_FIELD_NUMBER: _ClassVar[int]
+    VALENCE_FIELD_NUMBER: _ClassVar[int]
+    AROUSAL_FIELD_NUMBER: _ClassVar[int]
+    DECIDED_BY_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    style: str
+    valence: float
+    arousal: float
+    decided_by: str
+    source: str
+    def __init__(self, style: _Optional[str] = ..., valence: _Optional[float] = ..., arousal: _Optional[float] = ..., decided_by: _Optional[str] = ..., source: _Optional[str] = ...) -> None: ...
+
+class Ducking(_message.Message):
+    __slots__ = ("off", "depth_db")
+    OFF_FIELD_NUMBER: _ClassVar[int]
+    DEPTH_DB_FIELD_NUMBER: _ClassVar[int]
+    off: bool
+    depth_db: float
+    def __init__(self, off: _Optional[bool] = ..., depth_db: _Optional[float] = ...) -> None: ...
+
+class SpeechSpan(_message.Message):
+    __slots__ = ("start_s", "end_s")
+    START_S_FIELD_NUMBER: _ClassVar[int]
+    END_S_FIELD_NUMBER: _ClassVar[int]
+    start_s: float
+    end_s: float
+    def __init__(self, start_s: _Optional[float] = ..., end_s: _Optional[float] = ...) -> None: ...
+
+class LevelKeyframe(_message.Message):
+    __slots__ = ("time_s", "gain_db")
+    TIME_S_FIELD_NUMBER: _ClassVar[int]
+    GAIN_DB_FIELD_NUMBER: _ClassVar[int]
+    time_s: float
+    gain_db: float
+    def __init__(self, time_s: _Optional[float] = ..., gain_db: _Optional[float] = ...) -> None: ...
+
+class Take(_message.Message):
+    __slots__ = ("seed", "score", "audio_path", "midi_path", "chosen")
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    AUDIO_PATH_FIELD_NUMBER: _ClassVar[int]
+    MIDI_PATH_FIELD_NUMBER: _ClassVar[int]
+    CHOSEN_FIELD_NUMBER: _ClassVar[int]
+    seed: int
+    score: float
+    audio_path: str
+    midi_path: str
+    chosen: bool
+    def __init__(self, seed: _Optional[int] = ..., score: _Optional[float] = ..., audio_path: _Optional[str] = ..., midi_path: _Optional[str] = ..., chosen: _Optional[bool] = ...) -> None: ...
+
 class GenerationOptions(_message.Message):
-    __slots__ = ("model", "soundfont", "guidance_scale", "top_k", "temperature", "takes", "extra", "loudness_lufs", "stems")
+    __slots__ = ("model", "soundfont", "guidance_scale", "top_k", "temperature", "takes", "extra", "loudness_lufs", "stems", "feel", "guidance_mode", "ducking", "genre", "thin_under_dialogue")
     class ExtraEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -115,6 +178,11 @@ class GenerationOptions(_message.Message):
     EXTRA_FIELD_NUMBER: _ClassVar[int]
     LOUDNESS_LUFS_FIELD_NUMBER: _ClassVar[int]
     STEMS_FIELD_NUMBER: _ClassVar[int]
+    FEEL_FIELD_NUMBER: _ClassVar[int]
+    GUIDANCE_MODE_FIELD_NUMBER: _ClassVar[int]
+    DUCKING_FIELD_NUMBER: _ClassVar[int]
+    GENRE_FIELD_NUMBER: _ClassVar[int]
+    THIN_UNDER_DIALOGUE_FIELD_NUMBER: _ClassVar[int]
     model: str
     soundfont: str
     guidance_scale: float
@@ -124,10 +192,15 @@ class GenerationOptions(_message.Message):
     extra: _containers.ScalarMap[str, str]
     loudness_lufs: float
     stems: bool
-    def __init__(self, model: _Optional[str] = ..., soundfont: _Optional[str] = ..., guidance_scale: _Optional[float] = ..., top_k: _Optional[int] = ..., temperature: _Optional[float] = ..., takes: _Optional[int] = ..., extra: _Optional[_Mapping[str, str]] = ..., loudness_lufs: _Optional[float] = ..., stems: _Optional[bool] = ...) -> None: ...
+    feel: Feel
+    guidance_mode: GuidanceMode
+    ducking: Ducking
+    genre: str
+    thin_under_dialogue: bool
+    def __init__(self, model: _Optional[str] = ..., soundfont: _Optional[str] = ..., guidance_scale: _Optional[float] = ..., top_k: _Optional[int] = ..., temperature: _Optional[float] = ..., takes: _Optional[int] = ..., extra: _Optional[_Mapping[str, str]] = ..., loudness_lufs: _Optional[float] = ..., stems: _Optional[bool] = ..., feel: _Optional[_Union[Feel, _Mapping]] = ..., guidance_mode: _Optional[_Union[GuidanceMode, str]] = ..., ducking: _Optional[_Union[Ducking, _Mapping]] = ..., genre: _Optional[str] = ..., thin_under_dialogue: _Optional[bool] = ...) -> None: ...
 
 class Cue(_message.Message):
-    __slots__ = ("segment_id", "audio_path", "sample_rate", "num_samples", "midi_path", "model", "metadata", "stem_paths")
+    __slots__ = ("segment_id", "audio_path", "sample_rate", "num_samples", "midi_path", "model", "metadata", "stem_paths", "feel", "speech", "duck_db", "duck_keyframes", "takes")
     class MetadataEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -150,6 +223,11 @@ class Cue(_message.Message):
     MODEL_FIELD_NUMBER: _ClassVar[int]
     METADATA_FIELD_NUMBER: _ClassVar[int]
     STEM_PATHS_FIELD_NUMBER: _ClassVar[int]
+    FEEL_FIELD_NUMBER: _ClassVar[int]
+    SPEECH_FIELD_NUMBER: _ClassVar[int]
+    DUCK_DB_FIELD_NUMBER: _ClassVar[int]
+    DUCK_KEYFRAMES_FIELD_NUMBER: _ClassVar[int]
+    TAKES_FIELD_NUMBER: _ClassVar[int]
     segment_id: str
     audio_path: str
     sample_rate: int
@@ -158,7 +236,12 @@ class Cue(_message.Message):
     model: str
     metadata: _containers.ScalarMap[str, str]
     stem_paths: _containers.ScalarMap[str, str]
-    def __init__(self, segment_id: _Optional[str] = ..., audio_path: _Optional[str] = ..., sample_rate: _Optional[int] = ..., num_samples: _Optional[int] = ..., midi_path: _Optional[str] = ..., model: _Optional[str] = ..., metadata: _Optional[_Mapping[str, str]] = ..., stem_paths: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    feel: Feel
+    speech: _containers.RepeatedCompositeFieldContainer[SpeechSpan]
+    duck_db: float
+    duck_keyframes: _containers.RepeatedCompositeFieldContainer[LevelKeyframe]
+    takes: _containers.RepeatedCompositeFieldContainer[Take]
+    def __init__(self, segment_id: _Optional[str] = ..., audio_path: _Optional[str] = ..., sample_rate: _Optional[int] = ..., num_samples: _Optional[int] = ..., midi_path: _Optional[str] = ..., model: _Optional[str] = ..., metadata: _Optional[_Mapping[str, str]] = ..., stem_paths: _Optional[_Mapping[str, str]] = ..., feel: _Optional[_Union[Feel, _Mapping]] = ..., speech: _Optional[_Iterable[_Union[SpeechSpan, _Mapping]]] = ..., duck_db: _Optional[float] = ..., duck_keyframes: _Optional[_Iterable[_Union[LevelKeyframe, _Mapping]]] = ..., takes: _Optional[_Iterable[_Union[Take, _Mapping]]] = ...) -> None: ...
 
 class SegmentResult(_message.Message):
     __slots__ = ("segment_id", "state", "cue", "error", "warnings", "reused")
@@ -207,18 +290,22 @@ class SubmitJobRequest(_message.Message):
     def __init__(self, segments: _Optional[_Iterable[_Union[Segment, _Mapping]]] = ..., options: _Optional[_Union[GenerationOptions, _Mapping]] = ..., output_dir: _Optional[str] = ..., fresh: _Optional[bool] = ...) -> None: ...
 
 class JobRef(_message.Message):
-    __slots__ = ("job_id",)
+    __slots__ = ("job_id", "after")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    AFTER_FIELD_NUMBER: _ClassVar[int]
     job_id: str
-    def __init__(self, job_id: _Optional[str] = ...) -> None: ...
+    after: int
+    def __init__(self, job_id: _Optional[str] = ..., after: _Optional[int] = ...) -> None: ...
 
 class JobEvent(_message.Message):
-    __slots__ = ("job", "segment")
+    __slots__ = ("job", "segment", "cursor")
     JOB_FIELD_NUMBER: _ClassVar[int]
     SEGMENT_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
     job: Job
     segment: SegmentResult
-    def __init__(self, job: _Optional[_Union[Job, _Mapping]] = ..., segment: _Optional[_Union[SegmentResult, _Mapping]] = ...) -> None: ...
+    cursor: int
+    def __init__(self, job: _Optional[_Union[Job, _Mapping]] = ..., segment: _Optional[_Union[SegmentResult, _Mapping]] = ..., cursor: _Optional[int] = ...) -> None: ...
 
 class ModelInfo(_message.Message):
     __slots__ = ("name", "description", "ready", "reason", "device", "is_default")

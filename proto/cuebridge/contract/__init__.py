@@ -6,16 +6,60 @@ The bridge and the engine meet only here and in the .proto files: neither import
 from __future__ import annotations
 
 import re
+from enum import Enum
 
 from cuebridge.v1 import bridge_pb2 as bpb
 from cuebridge.v1 import engine_pb2 as pb
 
 CUE_SAMPLE_RATE = 48_000  # every cue leaves the engine at the NLE standard rate
 
+
+class JobState(str, Enum):
+    """The one list of job states. Stores write the values (names), so renumbering the wire never
+    rewrites history; the wire's JOB_STATE_* numbers are mapped by name in to_pb/from_pb."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"  # every segment has a cue
+    PARTIAL = "partial"  # some segments failed; the others have cues
+    FAILED = "failed"  # no segment has a cue
+    CANCELLED = "cancelled"
+
+    @property
+    def final(self) -> bool:
+        return self in FINAL_JOB_STATES
+
+    def to_pb(self) -> int:
+        return pb.JobState.Value(f"JOB_STATE_{self.name}")
+
+    @classmethod
+    def from_pb(cls, number: int) -> JobState:
+        return cls[pb.JobState.Name(number).removeprefix("JOB_STATE_")]
+
+
+class SegmentState(str, Enum):
+    """The one list of a segment's states, mapped to SEGMENT_STATE_* by name."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    def to_pb(self) -> int:
+        return pb.SegmentState.Value(f"SEGMENT_STATE_{self.name}")
+
+    @classmethod
+    def from_pb(cls, number: int) -> SegmentState:
+        return cls[pb.SegmentState.Name(number).removeprefix("SEGMENT_STATE_")]
+
+
 # A job in one of these states is over: no segment of it changes again.
 FINAL_JOB_STATES = frozenset(
-    {pb.JOB_STATE_SUCCEEDED, pb.JOB_STATE_PARTIAL, pb.JOB_STATE_FAILED, pb.JOB_STATE_CANCELLED}
+    {JobState.SUCCEEDED, JobState.PARTIAL, JobState.FAILED, JobState.CANCELLED}
 )
+# The same states as the wire's numbers, for code that holds cuebridge.v1 messages (the bridge).
+FINAL_WIRE_JOB_STATES = frozenset(s.to_pb() for s in FINAL_JOB_STATES)
 
 
 def cue_file_stem(segment_id: str) -> str:

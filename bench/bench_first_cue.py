@@ -1,0 +1,118 @@
+"""The first 30 s cue over HTTP/JSON from a freshly started server, beside a warm one.
+
+Each run is a fresh process (the parsed font lives per process) hosting both services and the
+HTTP/JSON gateway, as `serve` does. The editor presses "Score" the moment the port answers; the
+bench times that first cue and then a second one (warm). Two kinds of start, side by side:
+previous (no warm-up: the font is parsed inside the first job), new (`serve`'s warm-up), and
+new with the press made once /healthz answers 200 (SERVING).
+The decoded-font cache is filled once before both, so neither pays the one decode per machine.
+
+    python bench/bench_first_cue.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from fractions import Fraction
+from pathlib import Path
+
+MODES = ("previous", "new", "new, pressed when healthy")
+
+
+def one(mode: str, tmp: Path) -> dict[str, float]:
+    import opentimelineio as otio
+
+    from cuebridge.app.demo_film import make_feature_timeline
+    from cuebridge.app.host import start_server
+
+    timeline = tmp / "half-minute.otio"
+    otio.adapters.write_to_file(
+        make_feature_timeline(minutes=Fraction(1, 2), cues=1), str(timeline)
+    )
+    t0 = time.time()
+    running = start_server(
+        "127.0.0.1",
+        0,
+        state_dir=tmp / mode.replace(",", "").replace(" ", "-"),
+        token="t" * 32,
+        http_port=0,
+        resume=mode != "previous",
+    )
+    try:
+        if mode == "new, pressed when healthy":  # a plugin that checks /healthz first
+            while not _healthy(running):
+                time.sleep(0.05)
+        healthy_after = time.time() - t0
+        times = []
+        for n in range(2):
+            body = {
+                "timelinePath": str(timeline),
+                "outputPath": str(tmp / f"{mode}-{n}.otio"),
+                "force": True,
+                "selection": {"mode": "SEGMENT_MODE_WHOLE"},
+                "seed": str(n),
+                "cueDir": str(tmp / f"{mode}-cues-{n}"),
+            }
+            start = time.perf_counter()
+            job = _post(running, "/cuebridge.v1.Bridge/StartScore", body)
+            while not job["state"].endswith(("SUCCEEDED", "FAILED", "CANCELLED")):
+                time.sleep(0.05)
+                job = _post(running, "/cuebridge.v1.Bridge/GetScore", {"scoreId": job["id"]})
+            assert job["state"] == "JOB_STATE_SUCCEEDED", job
+            times.append(time.perf_counter() - start)
+    finally:
+        running.stop(0)
+    return {"first": times[0], "warm": times[1], "healthy_after": healthy_after}
+
+
+def _healthy(running) -> bool:
+    try:
+        with urllib.request.urlopen(running.http.url + "/healthz", timeout=5) as resp:
+            return resp.status == 200
+    except urllib.error.HTTPError:
+        return False
+
+
+def _post(running, path: str, body: dict) -> dict:
+    request = urllib.request.Request(
+        running.http.url + path,
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", "Authorization": "Bearer " + "t" * 32},
+    )
+    with urllib.request.urlopen(request, timeout=120) as resp:
+        return json.loads(resp.read())
+
+
+def main() -> None:
+    if len(sys.argv) == 3 and sys.argv[1] == "--one":
+        print(json.dumps(one(sys.argv[2], Path(os.environ["BENCH_TMP"]))))
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ, CUEBRIDGE_DATA_DIR=str(Path(tmp) / "data"), BENCH_TMP=tmp)
+        rows = {}
+        for mode in ("fill", *MODES):  # "fill": decodes the font into the cache
+            done = subprocess.run(
+                [sys.executable, __file__, "--one", mode], env=env, capture_output=True, text=True
+            )
+            if done.returncode:
+                sys.exit(f"bench_first_cue {mode}: {done.stderr[-2000:]}")
+            rows[mode] = json.loads(done.stdout.strip().splitlines()[-1])
+    print(f"load average {os.getloadavg()}; wall seconds of one 30 s cue over HTTP/JSON")
+    for mode in MODES:
+        r = rows[mode]
+        print(
+            f"{mode:27} (press at {r['healthy_after']:5.2f} s) first {r['first']:6.2f} s"
+            f"  warm {r['warm']:6.2f} s  "
+            f"first/warm {r['first'] / r['warm']:5.1f}x (goal <= 2x, first <= 6 s)"
+        )
+
+
+if __name__ == "__main__":
+    main()
