@@ -286,4 +286,20 @@ def parse_times(request: bpb.TimeRequest) -> bpb.TimeAnswer:
         timecodes=[timecode(f, rate) for f in request.frames],
         marker_kinds=[marker_kind(m.name, round(m.duration_frames)) for m in request.markers],
         score_lanes=[any(is_lane_name(n, b) for b in bases) for n in request.track_names],
+        marked_range=marked_range(request.marks, rate) if request.HasField("marks") else "",
     )
+
+
+def marked_range(marks: bpb.HostMarks, rate: HostRate) -> str:
+    """A host's in/out marks (out included, as the host shows it) as a range to score."""
+    if not (marks.has_in or marks.has_out):
+        return ""
+    if marks.has_in != marks.has_out:
+        which = "in" if marks.has_in else "out"
+        raise BridgeError(
+            f"only an {which} mark is set: mark both the in (I) and the out (O) of the scene"
+        )
+    if marks.mark_out < marks.mark_in:
+        raise BridgeError("the out mark sits before the in mark: mark the scene again (I, then O)")
+    first, end = marks.start_frame + marks.mark_in, marks.start_frame + marks.mark_out + 1
+    return f"{timecode(first, rate)}-{timecode(end, rate)}"

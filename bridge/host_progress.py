@@ -18,11 +18,14 @@ _SAID = (
 )
 
 
-def progress_line(cues: Sequence[bpb.CueProgress], message: str = "") -> str:
-    """ "scoring 'chase'; done 'calm'"; "waiting for ..." before any starts; without cues, the
-    job's own message."""
+def progress_line(
+    cues: Sequence[bpb.CueProgress], message: str = "", done: int = 0, total: int = 0
+) -> str:
+    """ "1/3 cues: scoring 'chase'; done 'calm'"; "waiting for ..." before any starts; without
+    cues, the job's own message."""
     if not cues:
         return message or "working"
+    count = f"{done}/{total} cues: " if total else ""
 
     def named(wanted: Sequence[bpb.CueProgress]) -> str:
         return ", ".join(repr(c.name or c.segment_id) for c in wanted)
@@ -32,4 +35,4 @@ def progress_line(cues: Sequence[bpb.CueProgress], message: str = "") -> str:
         for word, state in _SAID
         if any(c.state == state for c in cues)
     ]
-    return "; ".join(parts) or "waiting for " + named(cues)
+    return count + ("; ".join(parts) or "waiting for " + named(cues))

@@ -149,7 +149,7 @@ class ScoreRun:
                     message=self.message,
                     result=self.result,
                     cues=cues,
-                    progress=progress_line(cues, self.message),
+                    progress=progress_line(cues, self.message, self.done, self.total),
                 )
                 self._snapshot = (key, message)
             return self._snapshot[1]

@@ -41,7 +41,7 @@ START_HINT = (
     "start it in a terminal with `cuebridge serve` (leave it running), then press Score again"
 )
 
-Progress = Callable[[str, int, int], None]
+Progress = Callable[[str], None]
 
 
 class ScoreProblem(Exception):
@@ -204,21 +204,20 @@ class Bridge:
         """The placement plan: lanes, frames, markers and takes, in Resolve's terms."""
         return self.call("Bridge", "PlanPlacement", request)
 
-    def times(self, facts, timecodes=(), frames=(), markers=(), tracks=(), lanes=()):
-        """Rates, timecodes and what kind each marker is are the bridge's, never read here."""
-        return self.call(
-            "Bridge",
-            "ParseTime",
-            {
-                "rate": facts["rate_text"],
-                "dropFrame": facts["drop_frame"],
-                "timecodes": list(timecodes),
-                "frames": [str(int(f)) for f in frames],
-                "markers": list(markers),
-                "trackNames": list(tracks),
-                "laneNames": list(lanes),
-            },
-        )
+    def times(self, facts, timecodes=(), frames=(), markers=(), tracks=(), lanes=(), marks=None):
+        """Rates, timecodes, marks and which markers are cues are the bridge's, never read here."""
+        body = {
+            "rate": facts["rate_text"],
+            "dropFrame": facts["drop_frame"],
+            "timecodes": list(timecodes),
+            "frames": [str(int(f)) for f in frames],
+            "markers": list(markers),
+            "trackNames": list(tracks),
+            "laneNames": list(lanes),
+        }
+        if marks:
+            body["marks"] = marks
+        return self.call("Bridge", "ParseTime", body)
 
     def _send(self, verb: str, route: str, body, auth: bool = True) -> Dict[str, Any]:
         headers = {"Accept": "application/json"}
@@ -267,6 +266,8 @@ class Bridge:
                     self.url, self.token_file, message or "wrong token", SETTINGS_NAME
                 )
             )
+        if exc.code == 400 and message:  # the bridge's words for the editor: a mark, a rate
+            return message
         if exc.code == 404 and not message:
             return f"{self.url}{route} does not exist: is this a cuebridge bridge, and up to date?"
         return f"the bridge refused ({exc.code} {exc.reason}): {message or route}"
@@ -342,33 +343,28 @@ def cue_markers(timeline, facts: Dict[str, Any]) -> List[Tuple[int, Dict[str, An
     return [fm for n, fm in enumerate(markers) if kinds[n : n + 1] == ["MARKER_KIND_CUE"]]
 
 
-def marked_range(timeline) -> Optional[Tuple[int, int]]:
-    """(in, out) marks, out INCLUDED as Resolve shows it; None if unset (GetMarkInOut: 19.1+)."""
+def host_marks(timeline, facts: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    """The in/out marks for the bridge to read, out INCLUDED as Resolve shows it; None if unset.
+    GetMarkInOut exists since Resolve 19.1; older versions answer None and score markers only."""
     get = _method(timeline, "GetMarkInOut")
     marks = get() if get else None
     if not isinstance(marks, dict):
         return None
-    for kind in ("video", "audio"):
-        mark = marks.get(kind) or {}
-        if "in" in mark and "out" in mark:
-            mark_in, mark_out = int(mark["in"]), int(mark["out"])
-            if mark_out < mark_in:
-                raise ScoreProblem(
-                    "the out mark sits before the in mark: mark the scene again (I, then O)"
-                )
-            return mark_in, mark_out
-        if "in" in mark or "out" in mark:
-            raise ScoreProblem(
-                "only an {} mark is set: mark both the in (I) and the out (O) of the scene".format(
-                    "in" if "in" in mark else "out"
-                )
-            )
-    return None
+    mark = marks.get("video") or marks.get("audio")  # a clip's marks are set on one of them
+    if not mark:
+        return None
+    return {
+        "hasIn": "in" in mark,
+        "hasOut": "out" in mark,
+        "markIn": str(int(mark.get("in", 0))),
+        "markOut": str(int(mark.get("out", 0))),
+        "startFrame": str(facts["start"]),
+    }
 
 
 def choose_selection(timeline, facts: Dict[str, Any], mode: str = "auto") -> Dict[str, Any]:
     """What to score: the in/out range, or the cue markers. `mode`: auto, range or markers."""
-    marks = marked_range(timeline) if mode in ("auto", "range") else None
+    marks = host_marks(timeline, facts) if mode in ("auto", "range") else None
     markers = cue_markers(timeline, facts) if mode in ("auto", "markers") else []
     nothing = (
         "nothing to score: mark the scene with an in and an out point (I and O), or lay a "
@@ -382,10 +378,7 @@ def choose_selection(timeline, facts: Dict[str, Any], mode: str = "auto") -> Dic
             )
         raise ScoreProblem(nothing)
     if marks is not None:
-        mark_in, mark_out = marks
-        start = facts["start"]
-        first, end = start + mark_in, start + mark_out + 1  # end exclusive
-        text = "-".join(timecodes(facts, first, end))
+        text = facts["bridge"].times(facts, marks=marks)["markedRange"]
         return {
             "mode": "SEGMENT_MODE_RANGE",
             "range": text,
@@ -602,11 +595,9 @@ class ScoreSession:
         self.job = self.bridge.start_score(self.plan.request)
         return self.job
 
-    def progress(self) -> Tuple[str, int, int]:
-        """The bridge's progress line ("scoring 'chase'; done 'calm'"), cues done, cues in all."""
-        job = self.job
-        line = job.get("progress") or job.get("message") or "working"
-        return line, int(job.get("done") or 0), int(job.get("total") or 0)
+    def progress(self) -> str:
+        """The bridge's progress line: "1/3 cues: scoring 'chase'; done 'calm'"."""
+        return self.job.get("progress") or self.job.get("message") or "working"
 
     def poll(self) -> Optional[Report]:
         """Ask the bridge once; the Report when the score is over (cues placed), else None."""
@@ -660,7 +651,7 @@ def score_timeline(
         while True:
             report = session.poll()
             if progress:
-                progress(*session.progress())
+                progress(session.progress())
             if report is not None:
                 return report
             if cancelled is not None and cancelled():
@@ -1039,25 +1030,18 @@ def chosen_cue(resolve, timeline, facts: Dict[str, Any]) -> Dict[str, Any]:
         for index, name in tracks
         for item in timeline.GetItemListInTrack("audio", index) or []
     ]
-    picked = None
     get_selected = _method(timeline, "GetSelectedClips")  # in the README of recent versions
     selected = list(get_selected() or []) if get_selected else []
-    for index, name, item in on_tracks:
-        if any(item is s or _same_item(item, s) for s in selected):
-            picked = (index, name, item)
-            break
-    if picked is None:
+    chosen = [c for c in on_tracks if any(c[2] is s or _same_item(c[2], s) for s in selected)]
+    if not chosen:
         frame = playhead(timeline, facts)
-        for index, name, item in on_tracks:
-            if int(item.GetStart()) <= frame < int(item.GetEnd()):
-                picked = (index, name, item)
-                break
-    if picked is None:
+        chosen = [c for c in on_tracks if int(c[2].GetStart()) <= frame < int(c[2].GetEnd())]
+    if not chosen:
         raise ScoreProblem(
             f"no cue to take again: put the playhead on a cue on the {TRACK_NAME!r} track (or "
             "select the cue's clip), then ask for another take"
         )
-    index, name, item = picked
+    index, name, item = chosen[0]
     media = item.GetMediaPoolItem() if _method(item, "GetMediaPoolItem") else None
     path = media.GetClipProperty("File Path") if media is not None else ""
     start, end = int(item.GetStart()), int(item.GetEnd())
@@ -1305,16 +1289,9 @@ def error_marker(resolve, report: Report, settings: Dict[str, Any]) -> bool:
             frame = max(0, playhead(timeline, facts) - facts["start"])
         except ScoreProblem:
             pass
-        return bool(
-            timeline.AddMarker(
-                frame,
-                ERROR_MARKER_COLOR,
-                "cuebridge: not scored",
-                report.text(),
-                1,
-                ERROR_MARKER_DATA,
-            )
-        )
+        marker = {"color": ERROR_MARKER_COLOR, "name": "cuebridge: not scored", "durationFrames": 1}
+        marker.update(note=report.text(), customData=ERROR_MARKER_DATA)
+        return add_marker(timeline, marker, frame)
     except Exception:
         return False
 
@@ -1475,8 +1452,7 @@ class ScoreWindow:
         except Exception as exc:
             report = unexpected(exc)
         if report is None:
-            message, done, total = session.progress()
-            self.say(f"{done}/{total} cues: {message}" if total else message)
+            self.say(session.progress())
             return
         if self.timer is not None:
             self.timer.Stop()
@@ -1552,8 +1528,7 @@ def main(scope: Optional[Dict[str, Any]] = None) -> Optional[Report]:
         console("no script window in this Resolve: scoring the marks with the settings' prompt")
     said = []
 
-    def progress(message: str, done: int, total: int) -> None:
-        line = f"{done}/{total} cues: {message}" if total else message
+    def progress(line: str) -> None:
         if not said or said[-1] != line:  # each change once, not every poll
             said.append(line)
             console(line)

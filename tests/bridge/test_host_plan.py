@@ -144,6 +144,19 @@ def test_after_another_take_the_marker_keeps_the_earlier_takes_apart_from_the_ra
     )
 
 
+def test_in_out_marks_become_the_range_to_score_with_the_out_frame_included():
+    def ask(**marks):
+        request = bpb.TimeRequest(rate="24", marks=bpb.HostMarks(start_frame=86400, **marks))
+        return parse_times(request).marked_range
+
+    assert ask(has_in=True, has_out=True, mark_in=48, mark_out=95) == "01:00:02:00-01:00:04:00"
+    assert ask() == "" and parse_times(bpb.TimeRequest(rate="24")).marked_range == ""
+    with pytest.raises(BridgeError, match="only an in mark is set: mark both"):
+        ask(has_in=True, mark_in=48)
+    with pytest.raises(BridgeError, match="out mark sits before the in mark"):
+        ask(has_in=True, has_out=True, mark_in=48, mark_out=10)
+
+
 def test_marker_rule():
     assert marker_kind("Score: a", 1) == bpb.MARKER_KIND_PLACED
     assert marker_kind("boom", 1) == bpb.MARKER_KIND_HIT_POINT

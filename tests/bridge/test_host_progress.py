@@ -17,7 +17,7 @@ def _cues(*states):
 
 def test_progress_names_each_cue_by_its_state():
     cues = _cues(pb.SEGMENT_STATE_DONE, pb.SEGMENT_STATE_RUNNING, pb.SEGMENT_STATE_PENDING)
-    assert progress_line(cues, "1/3 cues") == "scoring 'chase'; done 'calm'"
+    assert progress_line(cues, "1/3 cues", 1, 3) == "1/3 cues: scoring 'chase'; done 'calm'"
     cues[1].state = pb.SEGMENT_STATE_FAILED
     assert progress_line(cues) == "done 'calm'; failed 'chase'"
     pending = _cues(pb.SEGMENT_STATE_PENDING, pb.SEGMENT_STATE_PENDING)

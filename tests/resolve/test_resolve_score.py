@@ -164,6 +164,29 @@ def test_nothing_to_score_says_how_to_mark_and_changes_nothing(plugin, pictures,
     assert timeline.snapshot() == before and not timeline.exports and not pool.all_items()
 
 
+@pytest.mark.parametrize(
+    ("marks", "said"),
+    [
+        ({"video": {"in": 60}}, "only an in mark is set"),
+        ({"audio": {"in": 60, "out": 10}}, "out mark sits before the in mark"),
+    ],
+)
+def test_half_or_crossed_marks_say_how_to_mark_and_export_nothing(
+    plugin, pictures, settings, marks, said
+):
+    """The bridge reads the marks (ParseTime's `marks`); a cue marker does not stand in."""
+    rate = Fraction(24)
+    markers = {0: cue_marker("calm", 40)}
+    resolve = make_resolve(pictures[rate], rate, START_24, markers, marks)
+    _, timeline, pool = parts(resolve)
+    before = timeline.snapshot()
+
+    report = plugin.score_timeline(resolve, {}, settings=settings)
+
+    assert not report.ok and said in report.message, report.text()
+    assert timeline.snapshot() == before and not timeline.exports and not pool.all_items()
+
+
 def test_bridge_not_running_says_cuebridge_serve(plugin, pictures, settings):
     rate = Fraction(24)
     resolve = make_resolve(pictures[rate], rate, START_24, {0: cue_marker("cue", 24)})

@@ -78,7 +78,7 @@ def test_another_take_rescores_the_cue_under_the_playhead_and_keeps_the_old_one(
     # The bridge names the one cue it scored after the take, and says the progress line.
     job = bridge.get_score(report.facts["score_id"])
     assert [(c["name"], c["state"]) for c in job["cues"]] == [("chase", "SEGMENT_STATE_DONE")]
-    assert job["progress"] == "done 'chase'"
+    assert job["progress"] == "1/1 cues: done 'chase'"
     assert report.placed[0]["previousTrack"] == "Score takes"
 
     # Another take again: both earlier takes stay, each on a takes track of its own.

@@ -427,7 +427,7 @@ class PlacementPlan(_message.Message):
     def __init__(self, score_id: _Optional[str] = ..., rate: _Optional[_Union[_engine_pb2.Rate, _Mapping]] = ..., drop_frame: _Optional[bool] = ..., start_frame: _Optional[int] = ..., lanes: _Optional[_Iterable[_Union[PlannedLane, _Mapping]]] = ..., clips: _Optional[_Iterable[_Union[PlannedClip, _Mapping]]] = ..., warnings: _Optional[_Iterable[str]] = ..., hit_point_max_frames: _Optional[int] = ..., dialogue_note: _Optional[str] = ...) -> None: ...
 
 class TimeRequest(_message.Message):
-    __slots__ = ("rate", "timecodes", "frames", "drop_frame", "markers", "track_names", "lane_names")
+    __slots__ = ("rate", "timecodes", "frames", "drop_frame", "markers", "track_names", "lane_names", "marks")
     RATE_FIELD_NUMBER: _ClassVar[int]
     TIMECODES_FIELD_NUMBER: _ClassVar[int]
     FRAMES_FIELD_NUMBER: _ClassVar[int]
@@ -435,6 +435,7 @@ class TimeRequest(_message.Message):
     MARKERS_FIELD_NUMBER: _ClassVar[int]
     TRACK_NAMES_FIELD_NUMBER: _ClassVar[int]
     LANE_NAMES_FIELD_NUMBER: _ClassVar[int]
+    MARKS_FIELD_NUMBER: _ClassVar[int]
     rate: str
     timecodes: _containers.RepeatedScalarFieldContainer[str]
     frames: _containers.RepeatedScalarFieldContainer[int]
@@ -442,7 +443,22 @@ class TimeRequest(_message.Message):
     markers: _containers.RepeatedCompositeFieldContainer[HostMarker]
     track_names: _containers.RepeatedScalarFieldContainer[str]
     lane_names: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, rate: _Optional[str] = ..., timecodes: _Optional[_Iterable[str]] = ..., frames: _Optional[_Iterable[int]] = ..., drop_frame: _Optional[bool] = ..., markers: _Optional[_Iterable[_Union[HostMarker, _Mapping]]] = ..., track_names: _Optional[_Iterable[str]] = ..., lane_names: _Optional[_Iterable[str]] = ...) -> None: ...
+    marks: HostMarks
+    def __init__(self, rate: _Optional[str] = ..., timecodes: _Optional[_Iterable[str]] = ..., frames: _Optional[_Iterable[int]] = ..., drop_frame: _Optional[bool] = ..., markers: _Optional[_Iterable[_Union[HostMarker, _Mapping]]] = ..., track_names: _Optional[_Iterable[str]] = ..., lane_names: _Optional[_Iterable[str]] = ..., marks: _Optional[_Union[HostMarks, _Mapping]] = ...) -> None: ...
+
+class HostMarks(_message.Message):
+    __slots__ = ("has_in", "has_out", "mark_in", "mark_out", "start_frame")
+    HAS_IN_FIELD_NUMBER: _ClassVar[int]
+    HAS_OUT_FIELD_NUMBER: _ClassVar[int]
+    MARK_IN_FIELD_NUMBER: _ClassVar[int]
+    MARK_OUT_FIELD_NUMBER: _ClassVar[int]
+    START_FRAME_FIELD_NUMBER: _ClassVar[int]
+    has_in: bool
+    has_out: bool
+    mark_in: int
+    mark_out: int
+    start_frame: int
+    def __init__(self, has_in: _Optional[bool] = ..., has_out: _Optional[bool] = ..., mark_in: _Optional[int] = ..., mark_out: _Optional[int] = ..., start_frame: _Optional[int] = ...) -> None: ...
 
 class HostMarker(_message.Message):
     __slots__ = ("name", "duration_frames")
@@ -453,17 +469,19 @@ class HostMarker(_message.Message):
     def __init__(self, name: _Optional[str] = ..., duration_frames: _Optional[float] = ...) -> None: ...
 
 class TimeAnswer(_message.Message):
-    __slots__ = ("rate", "drop_frame", "frames", "timecodes", "marker_kinds", "score_lanes")
+    __slots__ = ("rate", "drop_frame", "frames", "timecodes", "marker_kinds", "score_lanes", "marked_range")
     RATE_FIELD_NUMBER: _ClassVar[int]
     DROP_FRAME_FIELD_NUMBER: _ClassVar[int]
     FRAMES_FIELD_NUMBER: _ClassVar[int]
     TIMECODES_FIELD_NUMBER: _ClassVar[int]
     MARKER_KINDS_FIELD_NUMBER: _ClassVar[int]
     SCORE_LANES_FIELD_NUMBER: _ClassVar[int]
+    MARKED_RANGE_FIELD_NUMBER: _ClassVar[int]
     rate: _engine_pb2.Rate
     drop_frame: bool
     frames: _containers.RepeatedScalarFieldContainer[int]
     timecodes: _containers.RepeatedScalarFieldContainer[str]
     marker_kinds: _containers.RepeatedScalarFieldContainer[MarkerKind]
     score_lanes: _containers.RepeatedScalarFieldContainer[bool]
-    def __init__(self, rate: _Optional[_Union[_engine_pb2.Rate, _Mapping]] = ..., drop_frame: _Optional[bool] = ..., frames: _Optional[_Iterable[int]] = ..., timecodes: _Optional[_Iterable[str]] = ..., marker_kinds: _Optional[_Iterable[_Union[MarkerKind, str]]] = ..., score_lanes: _Optional[_Iterable[bool]] = ...) -> None: ...
+    marked_range: str
+    def __init__(self, rate: _Optional[_Union[_engine_pb2.Rate, _Mapping]] = ..., drop_frame: _Optional[bool] = ..., frames: _Optional[_Iterable[int]] = ..., timecodes: _Optional[_Iterable[str]] = ..., marker_kinds: _Optional[_Iterable[_Union[MarkerKind, str]]] = ..., score_lanes: _Optional[_Iterable[bool]] = ..., marked_range: _Optional[str] = ...) -> None: ...
