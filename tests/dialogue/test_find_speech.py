@@ -11,6 +11,7 @@ import numpy as np
 import opentimelineio as otio
 import pytest
 
+from cuebridge.bridge.cue_folder_claim import release_cue_folder
 from cuebridge.bridge.dialogue import DialogueChoice
 from cuebridge.bridge.errors import BridgeError
 from cuebridge.bridge.scoring import ScoreOptions, prepare
@@ -56,6 +57,7 @@ def _prepare(tmp_path: Path, timeline: otio.schema.Timeline, **dialogue) -> tupl
     otio.adapters.write_to_file(timeline, str(src))
     choice = DialogueChoice(cache_dir=tmp_path / "cache", **dialogue)
     prepared = prepare(ScoreOptions(src, tmp_path / "out.otio", dialogue=choice))
+    release_cue_folder(prepared.claim)  # no score follows: the next prepare may claim it again
     return [s.segment for s in prepared.segments], prepared.warnings
 
 

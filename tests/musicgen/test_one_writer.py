@@ -14,6 +14,7 @@ from scipy.signal import resample_poly
 from cuebridge.contract import cue_file_stem
 from cuebridge.engine import cue_writer
 from cuebridge.engine.audio import read_wav
+from cuebridge.engine.mix import duck_under_speech
 from cuebridge.engine.models.composer import model as composer_model
 from cuebridge.engine.models.composer.model import ComposerModel
 from cuebridge.engine.models.musicgen import model as musicgen_model
@@ -74,9 +75,14 @@ def test_both_models_deliver_through_the_one_writer(musicgen, tmp_path, monkeypa
         a, _ = read_wav(ducked.audio_path)
         under = slice(round(1.4 * rate), round(2.6 * rate))
         dips[model.name] = 10 * np.log10(np.mean(a[under] ** 2) / np.mean(audio[under] ** 2))
+        # The rule's own dip of this model's music: how deep the voice band's extra 3 dB takes
+        # it depends on how much of the music is in that band, so each model has its own figure.
+        rule, _, _ = duck_under_speech(audio, talk, options)
+        expected = 10 * np.log10(np.mean(rule[under] ** 2) / np.mean(audio[under] ** 2))
+        assert abs(dips[model.name] - expected) < 0.5, (model.name, dips[model.name], expected)
         assert ducked.duck_db == -6.0 and plain.duck_db == 0.0
         assert np.allclose(a[:rate], audio[:rate], atol=1e-6)  # untouched before the line
     assert writes == ["composer", "composer", "musicgen-video", "musicgen-video"]
     for name, dip in dips.items():  # -6 dB broadband, the voice band 3 dB more
         assert -9.2 <= dip <= -5.8, (name, dip)
-    assert abs(dips["composer"] - dips["musicgen-video"]) < 2.0
+    assert all(dip <= -6.0 + 0.2 for dip in dips.values())  # never less than the broadband dip

@@ -3,7 +3,7 @@
 //   node client.mjs <address> <token> <timeline> <output>
 //
 // Asks the engine what it is, checks a call without the token is refused, scores <timeline> into
-// <output>, follows WatchScore to the end and prints {engineInfo, refusedCode, events, final} as
+// <output>, follows WatchScore to the end, asks GetScore and prints {engineInfo, refusedCode, events, final} as
 // JSON on stdout. Exits 1 on any error, with the reason on stderr.
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -74,7 +74,8 @@ async function main() {
     cueDir: path.join(path.dirname(output), "node_cues"),
   });
   const events = await watch(started.id);
-  const final = events.length ? events[events.length - 1].score : started;
+  // Events carry what changed (a delta with a cursor); the whole score, result included, is GetScore's.
+  const final = await unary(bridge, "GetScore", { scoreId: started.id });
   console.log(JSON.stringify({ engineInfo, refusedCode, events: events.length, final }));
 }
 
