@@ -12,6 +12,7 @@ import contextlib
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 
 from cuebridge.app.settings import engine_settings
@@ -51,6 +52,20 @@ class Session:
         finally:
             channel.close()
             server.stop(grace=0.5)
+
+    def convert(
+        self, source: Path, output: Path, *, force: bool = False, rate: Fraction | None = None
+    ) -> Path:
+        """A timeline into another format. The bridge's own work: no engine is started for it."""
+        from cuebridge.bridge.scoring import convert
+
+        return convert(source, output, force=force, rate=rate)
+
+    def cue_sheet(self, scored: Path, output: Path | None = None, *, force: bool = False) -> Path:
+        """The cue sheet of a scored timeline (the bridge's own work, no engine)."""
+        from cuebridge.bridge.cue_sheet import cue_sheet_for
+
+        return cue_sheet_for(scored, output, force=force)
 
     def engine_info(self) -> pb.EngineInfo:
         """The models and their readiness: asked of the remote engine, or of the registry the

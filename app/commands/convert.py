@@ -17,11 +17,11 @@ from cuebridge.app.commands.common import RATE, fail
 @click.option("--force", is_flag=True, help="Replace an existing output file.")
 def convert_cmd(source: Path, output: Path, rate: Fraction | None, force: bool) -> None:
     """Convert a timeline between formats (no scoring): .otio .otioz .edl .xml .fcpxml .aaf"""
+    from cuebridge.app.session import Session
     from cuebridge.bridge.errors import BridgeError
-    from cuebridge.bridge.scoring import convert
 
     try:
-        out = convert(source, output, force=force, rate=rate)
+        out = Session().convert(source, output, force=force, rate=rate)
     except BridgeError as exc:
         fail(str(exc))
     click.echo(f"wrote {out}")

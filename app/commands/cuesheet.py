@@ -20,11 +20,11 @@ from cuebridge.app.commands.common import fail
 @click.option("--force", is_flag=True, help="Replace an existing cue sheet.")
 def cuesheet_cmd(scored: Path, output: Path | None, force: bool) -> None:
     """Write the music cue sheet (CSV) of a scored timeline: cue, in/out, duration, usage ..."""
-    from cuebridge.bridge.cue_sheet import cue_sheet_for
+    from cuebridge.app.session import Session
     from cuebridge.bridge.errors import BridgeError
 
     try:
-        out = cue_sheet_for(scored, output, force=force)
+        out = Session().cue_sheet(scored, output, force=force)
     except BridgeError as exc:
         fail(str(exc))
     click.echo(f"wrote {out}")

@@ -36,7 +36,9 @@ def test_no_command_builds_its_own_bridge_engine_or_settings(module):
     assert not _called_names(COMMANDS / module) & SESSION_ONLY, module
 
 
-@pytest.mark.parametrize("module", ["score", "batch", "inspect", "models", "demo"])
+@pytest.mark.parametrize(
+    "module", ["score", "batch", "inspect", "models", "demo", "convert", "cuesheet"]
+)
 def test_the_commands_that_reach_a_bridge_use_the_session(module):
     assert "Session" in _called_names(COMMANDS / f"{module}.py")
 
