@@ -22,11 +22,14 @@ from cuebridge.v1 import bridge_pb2 as bpb
 def demo(folder: Path | None, rate: Fraction, force: bool) -> None:
     """Make a short film with cue markers, score it, and say how to open the result.
 
-    FOLDER defaults to demo/ in the cuebridge data folder ($CUEBRIDGE_DATA_DIR).
+    FOLDER defaults to demo/ in the cuebridge data folder ($CUEBRIDGE_DATA_DIR), which is
+    cuebridge's own: a demo there is made again on each run. A FOLDER you name needs --force.
     """
     from cuebridge.app.demo_film import default_demo_folder, make_demo_film
 
-    folder = (folder or default_demo_folder()).resolve()
+    if folder is None:  # our own folder: the README's first command works every time it is run
+        folder, force = default_demo_folder(), True
+    folder = folder.resolve()
     output = folder / "demo.scored.otio"
     if output.exists() and not force:
         fail(f"{output} already exists: pass --force to make the demo again, or another FOLDER")
