@@ -1,11 +1,12 @@
 """Bytes a watcher of a job receives per event, against the number of cues, in this process.
 
-A real engine on loopback gRPC scores jobs of 100, 500 and 2,000 cues with a tiny model that
-writes one silent frame per cue, and a watcher reads every JobEvent. The new events carry what
-changed (the segment, the job's counters, a cursor); the previous version sent the whole Job
-with every event. Its figure is measured here on the same jobs: the mean size of a JobEvent
-holding the whole job as GetJob returns it just after submission and at the end (its size moved
-between the two as the cues came in).
+A real engine on loopback gRPC scores jobs of 100, 500 and 2,000 cues with the tests' instant
+model (tests/robustness/instant_model.py: a quiet tone of each cue's length, at once), and a
+watcher reads every JobEvent. The new events carry what changed (the segment, the job's
+counters, a cursor); the previous version sent the whole Job with every event. Its figure is
+measured here on the same jobs: the mean size of a JobEvent holding the whole job as GetJob
+returns it just after submission and at the end (its size moved between the two as the cues
+came in).
 
     python bench/bench_events.py            # 100, 500, 2000 cues
     python bench/bench_events.py --quick    # 100, 500
@@ -14,37 +15,18 @@ between the two as the cues came in).
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
-import wave
 from pathlib import Path
 
 import grpc
 
-from cuebridge.app.host import start_server
-from cuebridge.engine.cue import Cue, cue_file_stem
-from cuebridge.engine.models.base import CueModel, ModelStatus
-from cuebridge.engine.registry import ModelEntry, ModelRegistry
-from cuebridge.v1 import engine_pb2 as pb
-from cuebridge.v1 import engine_pb2_grpc
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-
-class Blip(CueModel):
-    """One frame of silence per cue, as a real 48 kHz 24-bit WAV: the events are the cost."""
-
-    name = "blip"
-
-    def status(self) -> ModelStatus:
-        return ModelStatus(self.name, "one silent frame", True)
-
-    def generate(self, segment, options, out_dir: Path, should_stop=None) -> Cue:
-        n = segment.rate.samples(segment.duration_frames, 48_000)
-        path = Path(out_dir) / f"{cue_file_stem(segment.id)}.wav"
-        with wave.open(str(path), "wb") as w:
-            w.setnchannels(2)
-            w.setsampwidth(3)
-            w.setframerate(48_000)
-            w.writeframes(bytes(6 * n))
-        return Cue(segment.id, str(path), n, model=self.name, metadata={"seed": str(segment.seed)})
+from cuebridge.app.host import start_server  # noqa: E402
+from cuebridge.v1 import engine_pb2 as pb  # noqa: E402
+from cuebridge.v1 import engine_pb2_grpc  # noqa: E402
+from tests.robustness.instant_model import instant_registry  # noqa: E402
 
 
 def measure(engine, cues: int, folder: Path) -> tuple[int, float, float, int]:
@@ -55,7 +37,7 @@ def measure(engine, cues: int, folder: Path) -> tuple[int, float, float, int]:
     ]
     request = pb.SubmitJobRequest(
         segments=segments,
-        options=pb.GenerationOptions(model="blip"),
+        options=pb.GenerationOptions(model="instant"),
         output_dir=str(folder),
         fresh=True,
     )
@@ -72,7 +54,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="100 and 500 cues only")
     args = parser.parse_args()
     sizes = (100, 500) if args.quick else (100, 500, 2000)
-    registry = ModelRegistry((ModelEntry("blip", "one silent frame", lambda settings: Blip()),))
+    registry = instant_registry()
     with tempfile.TemporaryDirectory() as tmp:
         state = Path(tmp)
         running = start_server(

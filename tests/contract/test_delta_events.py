@@ -7,7 +7,6 @@ one-frame WAV per cue at once, so 2,000 cues take seconds."""
 
 from __future__ import annotations
 
-import wave
 from pathlib import Path
 
 import grpc
@@ -15,39 +14,18 @@ import opentimelineio as otio
 import pytest
 
 from cuebridge.app.host import start_server
-from cuebridge.engine.cue import Cue, cue_file_stem
-from cuebridge.engine.models.base import CueModel, ModelStatus
-from cuebridge.engine.registry import ModelEntry, ModelRegistry
 from cuebridge.v1 import bridge_pb2 as bpb
 from cuebridge.v1 import bridge_pb2_grpc, engine_pb2_grpc
 from cuebridge.v1 import engine_pb2 as pb
+from tests.robustness.instant_model import instant_registry
 
 CUES = 2000
-
-
-class Blip(CueModel):
-    """One frame of silence per cue, written as a real 48 kHz 24-bit WAV."""
-
-    name = "blip"
-
-    def status(self) -> ModelStatus:
-        return ModelStatus(self.name, "one silent frame", True)
-
-    def generate(self, segment, options, out_dir: Path, should_stop=None) -> Cue:
-        n = segment.rate.samples(segment.duration_frames, 48_000)
-        path = Path(out_dir) / f"{cue_file_stem(segment.id)}.wav"
-        with wave.open(str(path), "wb") as w:
-            w.setnchannels(2)
-            w.setsampwidth(3)
-            w.setframerate(48_000)
-            w.writeframes(bytes(6 * n))
-        return Cue(segment.id, str(path), n, model=self.name, metadata={"seed": str(segment.seed)})
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     state = tmp_path_factory.mktemp("delta-state")
-    registry = ModelRegistry((ModelEntry("blip", "one silent frame", lambda settings: Blip()),))
+    registry = instant_registry()
     running = start_server(
         "127.0.0.1", 0, state_dir=state, output_root=state / "cues", registry=registry
     )
@@ -63,7 +41,7 @@ def _segments(n: int) -> list[pb.Segment]:
 
 
 def _submit(engine, n: int, folder: Path) -> pb.Job:
-    options = pb.GenerationOptions(model="blip")
+    options = pb.GenerationOptions(model="instant")
     request = pb.SubmitJobRequest(
         segments=_segments(n), options=options, output_dir=str(folder), fresh=True
     )  # fresh: no cue reused from another test's job, so every event is alike
@@ -141,7 +119,7 @@ def test_a_score_watcher_of_2000_cues_gets_deltas_and_the_result_from_get_score(
         request = bpb.ScoreRequest(
             timeline_path=str(src),
             output_path=str(tmp_path / "scored.otio"),
-            generation=pb.GenerationOptions(model="blip"),
+            generation=pb.GenerationOptions(model="instant"),
         )
         score = bridge.StartScore(request, timeout=120)
         events = list(bridge.WatchScore(bpb.ScoreRef(score_id=score.id), timeout=600))
