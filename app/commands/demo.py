@@ -48,9 +48,7 @@ def demo(folder: Path | None, rate: Fraction, force: bool) -> None:
     if code not in (EXIT_OK, EXIT_PARTIAL):
         sys.exit(code)
     xml = folder / "demo.scored.xml"
-    from cuebridge.bridge.scoring import convert
-
-    convert(output, xml, force=True)
+    session.convert(output, xml, force=True)
     click.echo(
         json.dumps(
             {
