@@ -118,23 +118,11 @@
   }
 
   /**
-   * The job's state by cue name ("scoring 'chase'; done 'calm'"), from ScoreJob.cues; `name`
-   * renames every cue (another take: the bridge calls its one range "Range").
+   * The progress line the bridge says for this job (bridge/host_progress.py: "1/3 cues: scoring
+   * 'chase'; done 'calm'"), so both hosts say the same; the job's message before it has one.
    */
-  function progressText(job, name) {
-    const cues = (job && job.cues) || [];
-    if (!cues.length) return (job && job.message) || "Scoring…";
-    const named = (state) =>
-      cues.filter((c) => c.state === state).map((c) => `'${name || c.name || c.segmentId}'`);
-    const parts = [];
-    const running = named("SEGMENT_STATE_RUNNING");
-    const done = named("SEGMENT_STATE_DONE");
-    const failed = named("SEGMENT_STATE_FAILED");
-    if (running.length) parts.push(`scoring ${running.join(", ")}`);
-    if (done.length) parts.push(`done ${done.join(", ")}`);
-    if (failed.length) parts.push(`failed ${failed.join(", ")}`);
-    if (!parts.length) parts.push(`waiting for ${cues.map((c) => `'${name || c.name}'`).join(", ")}`);
-    return parts.join("; ");
+  function progressText(job) {
+    return (job && (job.progress || job.message)) || "Scoring…";
   }
 
   /** Poll GetScore until the score is over (UXP panels poll rather than stream). */

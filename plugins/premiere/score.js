@@ -194,7 +194,7 @@
       timelinePath: exported.path,
       outputPath: joinPath(workDir, `${stem}-scored.otio`),
       cueDir: joinPath(cueRoot, stem),
-      selection: { mode: "SEGMENT_MODE_RANGE", range },
+      selection: { mode: "SEGMENT_MODE_RANGE", range, rangeName: cue.name }, // the bridge names the cue
       prompt: cue.prompt || cue.name,
       mood: cue.mood,
       model: choices.model,
@@ -207,7 +207,7 @@
     const job = await waitForScore(client, started.id, {
       intervalMs: pollMs,
       onProgress: (j) =>
-        onStatus({ message: progressText(j, cue.name), done: Number(j.done || 0), total: 1 }),
+        onStatus({ message: progressText(j), done: Number(j.done || 0), total: 1 }),
     });
     if (job.state === "JOB_STATE_CANCELLED" || control.cancelled) return { state: "cancelled", cue };
     const [placement] = (job.result && job.result.placements) || [];

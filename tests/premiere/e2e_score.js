@@ -425,6 +425,7 @@ test("another take re-scores the cue under the playhead; the old take stays in t
   assert.deepEqual(asked[0].selection, {
     mode: "SEGMENT_MODE_RANGE",
     range: `${timecode(startFrame, fps)}-${timecode(endFrame, fps)}`,
+    rangeName: cue.name, // the bridge names the cue, and its progress line says that name
   });
   assert.notEqual(asked[0].seed, cue.takes[0].seed);
   assert.ok(statuses.some((m) => m.includes(`'${cue.name}'`)), statuses);
