@@ -195,6 +195,27 @@ def test_every_readme_command_is_run_or_skipped_for_a_reason():
     assert all(SKIPPED.values())
 
 
+# Flags the README gives to other tools: pip, Ray, hf, ruff, the benches, --help.
+OTHER_TOOLS_FLAGS = {"--no-deps", "--index-url", "--head", "--address", "--num-gpus", "--local-dir",
+                     "--check", "--quick", "--help"}  # fmt: skip
+
+
+def test_every_flag_and_exit_code_in_the_readme_is_the_cli_s():
+    from cuebridge.app.commands import common
+    from cuebridge.app.main import main
+
+    text = README.read_text(encoding="utf-8")
+    options = {
+        o for command in main.commands.values() for p in command.params
+        for o in (*p.opts, *p.secondary_opts) if o.startswith("--")
+    }  # fmt: skip
+    flags = set(re.findall(r"(?<![\w-])--[a-z][a-z0-9-]*", text))
+    assert flags - OTHER_TOOLS_FLAGS <= options, sorted(flags - OTHER_TOOLS_FLAGS - options)
+    table = text.split("### Exit codes", 1)[1].split("\n### ", 1)[0]
+    codes = {int(c) for c in re.findall(r"^\| (\d+) \|", table, re.M)}
+    assert codes == {v for k, v in vars(common).items() if k.startswith("EXIT_")}, codes
+
+
 def _environment(tmp: Path) -> tuple[dict[str, str], Path]:
     data = tmp / "data"
     (data / "soundfonts").mkdir(parents=True)
