@@ -231,7 +231,7 @@ def _missing_message(path_or_id: str, exc: Exception) -> str:
     return (
         f"ViViT weights not found in {where}. Needed: config.json and "
         f"{' or '.join(WEIGHT_FILES)} (preprocessor_config.json optional). On a machine with "
-        f"internet run `huggingface-cli download {DEFAULT_ID} --local-dir <folder>` and pass "
+        f"internet run `hf download {DEFAULT_ID} --local-dir <folder>` and pass "
         f"that folder, or fill the Hugging Face cache (~/.cache/huggingface/hub, or HF_HOME). "
         f"Nothing is downloaded at run time. ({type(exc).__name__}: {exc})"
     )

@@ -147,7 +147,7 @@ def test_load_checkpoint_folder_offline(text, tmp_path, tokenizer):
     assert loaded.identity["musicgen"] == str(folder) and loaded.identity["dtype"] == "float32"
     assert loaded.tokenizer("tense scene").input_ids == tokenizer("tense scene").input_ids
     assert torch.equal(logits(loaded.model, text), logits(trained, text))
-    with pytest.raises(WeightsMissing, match="huggingface-cli download"):
+    with pytest.raises(WeightsMissing, match="hf download"):
         load_musicgen_video(str(tmp_path / "absent"))
 
 

@@ -106,6 +106,6 @@ def test_missing_weights_name_the_files_and_where_to_put_them(tmp_path):
         VivitTokenizer.from_pretrained(str(tmp_path / "empty"))
     message = str(info.value)
     assert "config.json" in message and "model.safetensors" in message
-    assert str(tmp_path / "empty") in message and "huggingface-cli download" in message
+    assert str(tmp_path / "empty") in message and "hf download" in message
     with pytest.raises(VivitWeightsMissing, match="neither a local folder nor in the Hugging"):
         VivitTokenizer.from_pretrained("nobody/no-such-vivit-model")

@@ -137,7 +137,7 @@ def missing_adapter_files(folder: str) -> list[str]:
 def how_to_get_musicgen(ref: str) -> str:
     return (
         "Put a MusicGen checkpoint on this machine while online, e.g. "
-        "`huggingface-cli download facebook/musicgen-medium --local-dir ~/models/musicgen-medium`, "
+        "`hf download facebook/musicgen-medium --local-dir ~/models/musicgen-medium`, "
         f"then set CUEBRIDGE_MUSICGEN to that folder (now: {ref!r})."
     )
 
