@@ -475,17 +475,17 @@ class BridgeService(bpb_grpc.BridgeServicer):
         when the score ended here (cancelled, or the bridge is stopping)."""
         try:
             self._hear(run)
+            job = self._submit_patiently(run)
         except Stopped:
             if run.cancel.is_set():
                 run.changed(
                     state=pb.JOB_STATE_CANCELLED,
-                    message="cancelled while reading the dialogue; no cue was made: run the "
-                    "same score again to start it again",
+                    message="cancelled before the engine started (while reading the dialogue); "
+                    "no cue was made: run the same score again to start it again",
                 )
             else:  # the bridge is stopping: the store keeps the score for resume()
-                run.changed(message="the bridge stopped while reading the dialogue")
+                run.changed(message="the bridge stopped before the engine started: it resumes")
             return False
-        job = self._submit_patiently(run)
         with run.cond:
             run.engine_job_id, run.reading = job.id, False
             cancelled = run.cancel.is_set()
@@ -516,7 +516,9 @@ class BridgeService(bpb_grpc.BridgeServicer):
                     problem = f"the engine is full ({exc.details()})"
                 else:
                     raise
-            if waited >= self.engine_patience_s or run.cancel.is_set():
+            if run.cancel.is_set() or self._closing.is_set():
+                raise Stopped()
+            if waited >= self.engine_patience_s:
                 raise BridgeError(
                     f"{problem} for {waited:.0f} s at {self.engine_target}: score again later"
                 )

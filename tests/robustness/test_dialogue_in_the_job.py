@@ -182,3 +182,53 @@ def test_reading_a_long_range_holds_a_piece_of_it_not_all(tmp_path):
         tracemalloc.stop()
     # The whole range at 16 kHz float32 is 19 MB; before, the read held it two or three times.
     assert peak < 12 * 2**20, f"the read peaked at {peak / 2**20:.1f} MiB"
+
+
+def test_an_engine_refusal_after_the_read_fails_the_score_not_the_call(tmp_path):
+    from cuebridge.engine.jobs import EngineLimits
+
+    running = start_server(
+        "127.0.0.1",
+        0,
+        state_dir=tmp_path / "state",
+        registry=instant_registry(),
+        limits=EngineLimits(max_segment_s=2),  # an engine whose longest cue is 2 s
+    )
+    try:
+        with grpc.insecure_channel(running.address) as channel:
+            stub = bpb_grpc.BridgeStub(channel)
+            timeline = dialogue_timeline(tmp_path, 4)
+            started = stub.StartScore(_request(timeline, tmp_path / "o.otio"), timeout=ANSWER_S)
+            final = _until_final(stub, started.id)
+    finally:
+        running.stop(0)
+    assert final.state == pb.JOB_STATE_FAILED
+    assert "refused" in final.message and "longest cue is 2 s" in final.message, final.message
+    assert not (tmp_path / "o.otio").exists()
+
+
+def test_a_stopping_server_stops_the_read_and_keeps_the_score_for_resume(tmp_path):
+    import threading
+
+    state = tmp_path / "state"
+    running = start_server(
+        "127.0.0.1", 0, state_dir=state, registry=instant_registry(), resume=True
+    )
+    try:
+        with grpc.insecure_channel(running.address) as channel:
+            stub = bpb_grpc.BridgeStub(channel)
+            timeline = dialogue_timeline(tmp_path, 2 * 3600)
+            request = _request(timeline, tmp_path / "talk.scored.otio")
+            score_id = stub.StartScore(request, timeout=ANSWER_S).id
+    finally:
+        running.stop(0)
+    deadline = time.monotonic() + 30
+    while any(t.name == f"score-{score_id}" for t in threading.enumerate()):
+        assert time.monotonic() < deadline, "the dialogue read went on after the server stopped"
+        time.sleep(0.1)
+    store = ScoreStore(state / "bridge.sqlite3")
+    try:
+        [kept] = store.unfinished()
+    finally:
+        store.close()
+    assert kept.id == score_id and kept.engine_job_id == ""
