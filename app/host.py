@@ -87,6 +87,7 @@ class RunningServer:
         """Checkpoint first (the cue in progress finishes, the rest stays queued in the store),
         so watchers are told the engine is stopping, then stop serving."""
         self.health_stop.set()
+        self.bridge.close()  # dialogue reads stop; their scores resume on the next start
         if self.http is not None:
             self.http.stop()
         if self.jobs is not None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from fractions import Fraction
@@ -24,7 +24,7 @@ import opentimelineio as otio
 
 from cuebridge.bridge.errors import BridgeError
 from cuebridge.bridge.media import MediaLinker
-from cuebridge.bridge.speech import AudioUnreadable, default_cache_dir, speech_in
+from cuebridge.bridge.speech import AudioUnreadable, Stopped, default_cache_dir, speech_in
 from cuebridge.v1 import engine_pb2 as pb
 
 FrameRanges = tuple[tuple[int, int], ...]
@@ -60,20 +60,26 @@ def listened_tracks(
     return picked
 
 
-def speech_under(
+@dataclass(frozen=True)
+class ClipRead:
+    """One dialogue clip's range under one cue: the piece of a file to listen to."""
+
+    path: Path
+    into_s: float  # seconds into the file
+    duration_s: float
+    offset: Fraction  # where it starts in the cue, in seconds
+
+
+def clips_under(
     tracks: list[otio.schema.Track],
     rate: Fraction,
     start: int,
     length: int,
     linker: MediaLinker | None,
-    cache_dir: Path | None = None,
-) -> tuple[FrameRanges | None, list[str]]:
-    """Speech under [start, start + length) as frame ranges from `start`, and problems met.
-
-    None when some dialogue clip there cannot be read (offline or undecodable): no map at all.
-    """
+) -> tuple[list[ClipRead], list[str]]:
+    """The dialogue clips under [start, start + length) to read, and those offline."""
     end = start + length
-    seconds: list[tuple[Fraction, Fraction]] = []
+    reads: list[ClipRead] = []
     missing: list[str] = []
     for track in tracks:
         for child, rng in track.range_of_all_children().items():
@@ -89,15 +95,23 @@ def speech_under(
                 missing.append(f"{child.name or '(unnamed clip)'} offline")
                 continue
             into = float(_source_seconds(child, rate) + Fraction(lo - a) / rate)
-            try:
-                spans = speech_in(link.path, into, float(Fraction(hi - lo) / rate), cache_dir)
-            except (AudioUnreadable, OSError) as exc:
-                missing.append(f"{link.path.name} {exc}")
-                continue
-            offset = Fraction(lo - start) / rate
-            seconds += [(offset + _exact(s), offset + _exact(e)) for s, e in spans]
-    if missing:
-        return None, missing
+            reads.append(
+                ClipRead(
+                    link.path, into, float(Fraction(hi - lo) / rate), Fraction(lo - start) / rate
+                )
+            )
+    return reads, missing
+
+
+def speech_map(
+    heard: list[tuple[ClipRead, list[tuple[float, float]]]], rate: Fraction, length: int
+) -> FrameRanges:
+    """The lines heard in a cue's clips as merged frame ranges from the cue's start."""
+    seconds = [
+        (read.offset + _exact(s), read.offset + _exact(e))
+        for read, spans in heard
+        for s, e in spans
+    ]
     ranges = sorted((max(0, round(s * rate)), min(length, round(e * rate))) for s, e in seconds)
     merged: list[list[int]] = []
     for a, b in ranges:
@@ -107,7 +121,7 @@ def speech_under(
             merged[-1][1] = max(merged[-1][1], b)
         else:
             merged.append([a, b])
-    return tuple((a, b) for a, b in merged), []
+    return tuple((a, b) for a, b in merged)
 
 
 def dialogue_for_segments(
@@ -117,31 +131,71 @@ def dialogue_for_segments(
     linker: MediaLinker | None,
     choice: DialogueChoice,
     source: str = "timeline",
+    progress: Callable[[int, int], None] = lambda done, total: None,
+    should_stop: Callable[[], bool] = lambda: False,
 ) -> tuple[dict[str, FrameRanges], list[str]]:
-    """Speech per segment id, for (id, label for messages, record start, length), and warnings."""
+    """Speech per segment id, for (id, label for messages, record start, length), and warnings.
+
+    `progress(done, total)` is told after each clip read; `should_stop` is asked between pieces
+    of audio, and a read asked to stop raises speech.Stopped.
+    """
     if not choice.enabled:
         return {}, []
     tracks = listened_tracks(timeline, choice.tracks, source)
     cache = choice.cache_dir or default_cache_dir()
-    found: dict[str, FrameRanges] = {}
-    warnings = []
     shared = _LockedLinker(linker) if linker else None
+    planned = [clips_under(tracks, rate, start, length, shared) for _, _, start, length in spans]
+    todo = [
+        (n, read) for n, (reads, missing) in enumerate(planned) if not missing for read in reads
+    ]
+    done = [0]
+    lock = threading.Lock()
+    progress(0, len(todo))
 
-    def read(span: tuple[str, str, int, int]):
-        return speech_under(tracks, rate, span[2], span[3], shared, cache)
+    def read(job: tuple[int, ClipRead]):
+        if should_stop():
+            raise Stopped()
+        n, clip = job
+        try:
+            heard = speech_in(clip.path, clip.into_s, clip.duration_s, cache, should_stop)
+        except Stopped:
+            raise
+        except (AudioUnreadable, OSError) as exc:
+            heard = f"{clip.path.name} {exc}"
+        except Exception as exc:  # one clip that breaks the detector never loses the others
+            heard = f"{clip.path.name} could not be read ({exc!r})"
+        with lock:
+            done[0] += 1
+            progress(done[0], len(todo))
+        return n, clip, heard
 
-    # Cues are read side by side: the detector runs outside the GIL (a native library), so a
+    # Clips are read side by side: the detector runs outside the GIL (a native library), so a
     # feature's first read takes about 1/cores of the time (68x real time per core here).
     with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
-        results = list(pool.map(read, spans))
-    for (segment_id, label, _, _), (ranges, problems) in zip(spans, results, strict=True):
-        if ranges is None:
+        futures = [pool.submit(read, job) for job in todo]
+        try:
+            results = [f.result() for f in futures]
+        except Stopped:
+            for f in futures:
+                f.cancel()
+            raise
+    heard_by: dict[int, list] = {}
+    problems_by: dict[int, list[str]] = {n: list(missing) for n, (_, missing) in enumerate(planned)}
+    for n, clip, heard in results:
+        if isinstance(heard, str):
+            problems_by[n].append(heard)
+        else:
+            heard_by.setdefault(n, []).append((clip, heard))
+    found: dict[str, FrameRanges] = {}
+    warnings = []
+    for n, (segment_id, label, _, length) in enumerate(spans):
+        if problems_by[n]:
             warnings.append(
-                f"{label}: dialogue not read ({'; '.join(problems[:3])}): scored without a "
-                "dialogue map; relink the audio or pass --media-dir (or --no-dialogue)"
+                f"{label}: dialogue not read ({'; '.join(problems_by[n][:3])}): scored without "
+                "a dialogue map; relink the audio or pass --media-dir (or --no-dialogue)"
             )
             continue
-        found[segment_id] = ranges
+        found[segment_id] = speech_map(heard_by.get(n, []), rate, length)
     return found, warnings
 
 
@@ -202,6 +256,8 @@ def with_dialogue(
     linker: MediaLinker | None,
     choice: DialogueChoice,
     source: str = "timeline",
+    progress: Callable[[int, int], None] = lambda done, total: None,
+    should_stop: Callable[[], bool] = lambda: False,
 ) -> tuple[list, list[str]]:
     """The bridge's segments (TimelineSegment) with their speech filled in, and warnings."""
     found, warnings = dialogue_for_segments(
@@ -211,6 +267,8 @@ def with_dialogue(
         linker,
         choice,
         source,
+        progress,
+        should_stop,
     )
     filled = [
         replace(s, segment=replace(s.segment, speech=found[s.segment.id]))

@@ -113,6 +113,19 @@ def grpc_error(exc: grpc.RpcError) -> HttpError:
 # -- the request handler ----------------------------------------------------------------------
 
 
+# Origins only a browser sends. "null" is an opaque origin (a sandboxed iframe, a data: URL, a
+# redirect, a page opened from disk in Chromium) and file:// a page from disk: web pages, however
+# local. No plugin needs them: Resolve's script and the CLI send no Origin, and the Premiere
+# panel is let in by its bearer token, never by an origin that a page could also send.
+_WEB_SCHEMES = ("http", "https", "file")
+
+
+def _from_a_web_page(origin: str, fetch_site: str) -> bool:
+    if origin == "null" or urlsplit(origin).scheme in _WEB_SCHEMES:
+        return True
+    return fetch_site in ("cross-site", "same-site")
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: _GatewayServer
     protocol_version = "HTTP/1.1"
@@ -176,15 +189,13 @@ class _Handler(BaseHTTPRequestHandler):
     def _gate(self) -> None:
         origin = (self.headers.get("Origin") or "").strip().lower()
         fetch_site = (self.headers.get("Sec-Fetch-Site") or "").strip().lower()
-        if urlsplit(origin).scheme in ("http", "https") or fetch_site in (
-            "cross-site",
-            "same-site",
-        ):
+        if _from_a_web_page(origin, fetch_site):
             raise HttpError(
                 403,
                 "PERMISSION_DENIED",
-                "requests from web pages are refused: the cuebridge engine reads and writes "
-                "your files; call it from a plugin, a script or the command line",
+                f"requests from web pages are refused (Origin {origin or '-'!r}, Sec-Fetch-Site "
+                f"{fetch_site or '-'!r}): the cuebridge engine reads and writes your files; "
+                "call it from a plugin, a script or the command line",
             )
         if self.command == "OPTIONS":
             raise HttpError(403, "PERMISSION_DENIED", "cross-origin requests are not allowed")

@@ -1,8 +1,9 @@
 """Scoring a timeline, in the two halves around the engine call.
 
 `prepare` does everything that can fail on bad input before any music is made: read the timeline,
-check the output path, select segments, link media. `finish` places the cues and writes the new
-timeline. Between them the caller asks the engine for cues.
+check the output path and the limits, select segments, link media. `hear_dialogue` then reads the
+dialogue under the cues (long: the score's first phase, in the background). `finish` places the
+cues and writes the new timeline. Between them the caller asks the engine for cues.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import opentimelineio as otio
 from cuebridge.bridge.cue_folder_claim import claim_cue_folder
 from cuebridge.bridge.cue_sheet import check_cue_sheet, cue_sheet_path, write_cue_sheet
 from cuebridge.bridge.destinations import check_cue_folder
-from cuebridge.bridge.dialogue import DialogueChoice, with_dialogue
+from cuebridge.bridge.dialogue import DialogueChoice, listened_tracks, with_dialogue
 from cuebridge.bridge.errors import BridgeError, TimelineError
 from cuebridge.bridge.media import MediaLinker
 from cuebridge.bridge.notices import default_cue_dir, mood_overrides, offline_clips
@@ -70,6 +71,51 @@ class PreparedScore:
     cue_dir: Path
     warnings: list[str]
     claim: Path | None = None  # the cue folder this score holds until it ends (release_cue_folder)
+    dialogue_heard: bool = False  # hear_dialogue has filled in the speech under each cue
+
+
+# The engine refuses a cue longer than this (engine/jobs.py EngineLimits.max_segment_s); the
+# bridge refuses it before reading a second of its dialogue.
+MAX_CUE_S = 3 * 3600
+
+
+def _check_lengths(segments: list[TimelineSegment], facts: TimelineFacts, source: str) -> None:
+    for s in segments:
+        if s.segment.duration_frames / facts.rate > MAX_CUE_S:  # exact: a Fraction
+            seconds = int(s.segment.duration_frames / facts.rate)
+            h, m, sec = seconds // 3600, seconds % 3600 // 60, seconds % 60
+            raise BridgeError(
+                f"{source}: {s.origin} is {h}:{m:02d}:{sec:02d} long; the longest cue is "
+                f"{MAX_CUE_S // 3600} h: score it in parts (shorter markers, or --range)"
+            )
+
+
+def hear_dialogue(
+    prepared: PreparedScore,
+    progress: Callable[[int, int], None] = lambda done, total: None,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> None:
+    """Where people speak under each cue (the music makes room there): the score's first phase,
+    after StartScore has answered. An offline or unreadable clip leaves its cue without a map,
+    with a warning; raises speech.Stopped when `should_stop` says so."""
+    if prepared.dialogue_heard:
+        return
+    opts = prepared.options
+    src = Path(opts.timeline_path)
+    linker = MediaLinker(src, list(opts.media_dirs))
+    segments, heard = with_dialogue(
+        prepared.timeline,
+        prepared.facts.rate,
+        prepared.segments,
+        linker,
+        opts.dialogue,
+        str(src),
+        progress,
+        should_stop,
+    )
+    prepared.segments = segments
+    prepared.warnings += heard
+    prepared.dialogue_heard = True
 
 
 def plan_segments(
@@ -118,12 +164,9 @@ def prepare(options: ScoreOptions) -> PreparedScore:
             f"{offline} clip(s) offline ({missing}): those cues are "
             "scored from the edit structure alone"
         )
-    # Where people speak under each cue (the music makes room there); offline -> a warning.
-    linker = MediaLinker(src, list(options.media_dirs))
-    segments, heard = with_dialogue(
-        timeline, facts.rate, segments, linker, options.dialogue, str(src)
-    )
-    warnings += heard
+    _check_lengths(segments, facts, str(src))
+    if options.dialogue.enabled:  # a wrong --dialogue-tracks is refused now, not after a read
+        listened_tracks(timeline, options.dialogue.tracks, str(src))
     cue_dir = Path(options.cue_dir) if options.cue_dir else default_cue_dir(out)
     owner = _score_identity(src, out)
     _check_cue_dir(cue_dir, segments, options.force, owner)
@@ -199,4 +242,12 @@ def convert(src: Path, out: Path, *, force: bool = False, rate: Fraction | None 
     return write_timeline(timeline, out, force=force, protect=(Path(src),))
 
 
-__all__ = ["BridgeError", "ScoreOptions", "PreparedScore", "prepare", "finish", "convert"]
+__all__ = [
+    "BridgeError",
+    "ScoreOptions",
+    "PreparedScore",
+    "prepare",
+    "hear_dialogue",
+    "finish",
+    "convert",
+]

@@ -1,8 +1,10 @@
 """The Bridge gRPC service: what plugins, the CLI and batch studios call.
 
-A score runs in three steps: `StartScore` prepares it at once (so bad input fails fast with a clear
-status), the engine makes the cues while `WatchScore` streams progress, and when the engine's job is
-over the cues are placed and the new timeline is written.
+A score runs in four steps: `StartScore` prepares it at once (so bad input fails fast with a clear
+status) and answers with its id; in the background the dialogue under the cues is read (with
+progress, cancellable) and the cues are sent to the engine; the engine makes them while
+`WatchScore` streams progress; when the engine's job is over the cues are placed and the new
+timeline is written.
 """
 
 from __future__ import annotations
@@ -31,10 +33,12 @@ from cuebridge.bridge.scoring import (
     ScoreOptions,
     convert,
     finish,
+    hear_dialogue,
     plan_segments,
     prepare,
 )
 from cuebridge.bridge.segments import CueDefaults, SegmentMode, Selection, TimelineSegment
+from cuebridge.bridge.speech import Stopped
 from cuebridge.bridge.wire import rate_from_pb, rate_to_pb, segment_to_pb
 from cuebridge.contract import FINAL_WIRE_JOB_STATES as FINAL_JOB_STATES
 from cuebridge.moods import listed as listed_moods
@@ -124,6 +128,8 @@ class ScoreRun:
     result: bpb.ScoreResult | None = None
     events: list[pb.SegmentResult | None] = field(default_factory=list)
     cond: threading.Condition = field(default_factory=threading.Condition)
+    cancel: threading.Event = field(default_factory=threading.Event)  # CancelScore was called
+    reading: bool = False  # in its first phase: reading the dialogue (no engine job yet)
     _snapshot: tuple[tuple, bpb.ScoreJob] | None = field(default=None, repr=False)
     _by_id: dict | None = field(default=None, repr=False)
 
@@ -137,9 +143,14 @@ class ScoreRun:
         rebuild it hundreds of times a second, and slow every other call with it."""
         with self.cond:
             key = (len(self.events), self.state, self.done, self.failed, self.message,
-                   id(self.result), self.prepared is None)  # fmt: skip
+                   id(self.result), self.prepared is None, self.reading)  # fmt: skip
             if self._snapshot is None or self._snapshot[0] != key:
                 cues = self._cues()
+                progress = (
+                    self.message
+                    if self.reading
+                    else progress_line(cues, self.message, self.done, self.total)
+                )
                 message = bpb.ScoreJob(
                     id=self.id,
                     state=self.state,
@@ -149,7 +160,7 @@ class ScoreRun:
                     message=self.message,
                     result=self.result,
                     cues=cues,
-                    progress=progress_line(cues, self.message, self.done, self.total),
+                    progress=progress,
                 )
                 self._snapshot = (key, message)
             return self._snapshot[1]
@@ -240,6 +251,7 @@ class BridgeService(bpb_grpc.BridgeServicer):
         self._runs: dict[str, ScoreRun] = {}
         self._lock = threading.Lock()
         self._watchers = threading.BoundedSemaphore(self.max_watchers)
+        self._closing = threading.Event()
 
     # -- scoring ---------------------------------------------------------------------------
 
@@ -258,15 +270,16 @@ class BridgeService(bpb_grpc.BridgeServicer):
             if "already exists" in str(exc):
                 code = grpc.StatusCode.ALREADY_EXISTS
             context.abort(code, str(exc))
-        try:
-            job = self._submit(prepared, request)
-        except grpc.RpcError as exc:
-            release_cue_folder(prepared.claim)
-            context.abort(exc.code(), self._engine_problem(exc))
-        run = ScoreRun(uuid.uuid4().hex[:12], prepared, job.id, len(prepared.segments), request)
-        run.message = f"{len(prepared.segments)} cue(s) queued on model {job.model}"
+        # The id at once: the dialogue is read and the engine asked in the background (_drive),
+        # so a feature's long read never holds up the answer, nor a retry makes a second score.
+        run = ScoreRun(uuid.uuid4().hex[:12], prepared, "", len(prepared.segments), request)
+        run.reading, run.message = True, "reading dialogue"
         if self.store is not None:
-            self.store.add(run.id, request, job.id, run.total)
+            try:
+                self.store.add(run.id, request, "", run.total)
+            except Exception:
+                release_cue_folder(prepared.claim)
+                raise
         self._follow_in_background(run)
         return run.snapshot()
 
@@ -287,6 +300,8 @@ class BridgeService(bpb_grpc.BridgeServicer):
                 stored.id, prepared, stored.engine_job_id, len(prepared.segments), stored.request
             )
             run.message = "resumed after the bridge restarted"
+            if not stored.engine_job_id:  # stopped while it read the dialogue: read it again
+                run.reading, run.message = True, "reading dialogue (resumed)"
             self._follow_in_background(run)
             resumed.append(run.id)
         return resumed
@@ -346,8 +361,15 @@ class BridgeService(bpb_grpc.BridgeServicer):
 
     def CancelScore(self, request: bpb.ScoreRef, context) -> bpb.ScoreJob:
         run = self._run(request, context)
+        with run.cond:  # against _start_job: either it sees the flag, or we see its job id
+            run.cancel.set()
+            job_id = run.engine_job_id
+        if not job_id:  # still reading the dialogue: it stops between two pieces of audio
+            if not run.finished:
+                run.changed(message="cancelling: the dialogue read stops")
+            return run.snapshot()
         try:
-            self.engine.CancelJob(pb.JobRef(job_id=run.engine_job_id), timeout=30)
+            self.engine.CancelJob(pb.JobRef(job_id=job_id), timeout=30)
         except grpc.RpcError as exc:
             context.abort(exc.code(), self._engine_problem(exc))
         run.changed(message="cancelling after the cue in progress")
@@ -428,6 +450,8 @@ class BridgeService(bpb_grpc.BridgeServicer):
 
     def _drive(self, run: ScoreRun) -> None:
         try:
+            if not run.engine_job_id and not self._start_job(run):
+                return
             final = self._follow(run)
             self._conclude(run, final)
         except grpc.RpcError as exc:
@@ -446,6 +470,67 @@ class BridgeService(bpb_grpc.BridgeServicer):
                 except Exception:  # the score is done in memory; a restart would redo it
                     log.exception("cannot record the end of score %s", run.id)
 
+    def _start_job(self, run: ScoreRun) -> bool:
+        """The score's first phase: read the dialogue, then give the cues to the engine. False
+        when the score ended here (cancelled, or the bridge is stopping)."""
+        try:
+            self._hear(run)
+            job = self._submit_patiently(run)
+        except Stopped:
+            if run.cancel.is_set():
+                run.changed(
+                    state=pb.JOB_STATE_CANCELLED,
+                    message="cancelled before the engine started (while reading the dialogue); "
+                    "no cue was made: run the same score again to start it again",
+                )
+            else:  # the bridge is stopping: the store keeps the score for resume()
+                run.changed(message="the bridge stopped before the engine started: it resumes")
+            return False
+        with run.cond:
+            run.engine_job_id, run.reading = job.id, False
+            cancelled = run.cancel.is_set()
+        if self.store is not None:
+            self.store.set_engine_job(run.id, job.id)
+        run.changed(message=f"{run.total} cue(s) queued on model {job.model}")
+        if cancelled:  # CancelScore came while the job was being made
+            self.engine.CancelJob(pb.JobRef(job_id=job.id), timeout=30)
+        return True
+
+    def _hear(self, run: ScoreRun) -> None:
+        def told(done: int, total: int) -> None:
+            run.changed(message=f"reading dialogue: {done} of {total} clip{'s' * (total != 1)}")
+
+        stop = self._closing
+        hear_dialogue(run.prepared, told, lambda: run.cancel.is_set() or stop.is_set())
+
+    def _submit_patiently(self, run: ScoreRun) -> pb.Job:
+        """Submit, riding out an engine that restarts or is full for engine_patience_s."""
+        waited = 0.0
+        while True:
+            try:
+                return self._submit(run.prepared, run.request)
+            except grpc.RpcError as exc:
+                if exc.code() == grpc.StatusCode.UNAVAILABLE:
+                    problem = f"the engine is unavailable ({exc.details()})"
+                elif exc.code() == grpc.StatusCode.RESOURCE_EXHAUSTED:
+                    problem = f"the engine is full ({exc.details()})"
+                else:
+                    raise
+            if run.cancel.is_set() or self._closing.is_set():
+                raise Stopped()
+            if waited >= self.engine_patience_s:
+                raise BridgeError(
+                    f"{problem} for {waited:.0f} s at {self.engine_target}: score again later"
+                )
+            run.changed(message=f"{problem}; retrying")
+            time.sleep(self.retry_s)
+            waited += self.retry_s
+
+    def close(self) -> None:
+        """The server is stopping: dialogue reads in progress stop (their scores stay in the
+        store, and resume() reads them again)."""
+        self._closing.set()
+
     def _follow(self, run: ScoreRun) -> pb.Job:
         """Follow the engine's job to its end, riding out an engine restart (jobs are durable)."""
         waited, cursor = 0.0, 0
@@ -462,6 +547,7 @@ class BridgeService(bpb_grpc.BridgeServicer):
                 if exc.code() == grpc.StatusCode.NOT_FOUND and run.request is not None:
                     # The engine forgot the job (its store was replaced, or another engine
                     # answers now): ask again; the cues it had finished come from its cache.
+                    self._hear(run)  # a resumed score has not read its dialogue yet
                     job = self._submit(run.prepared, run.request)
                     run.request = None  # once
                     run.engine_job_id, cursor = job.id, 0

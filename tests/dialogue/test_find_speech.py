@@ -14,7 +14,7 @@ import pytest
 from cuebridge.bridge.cue_folder_claim import release_cue_folder
 from cuebridge.bridge.dialogue import DialogueChoice
 from cuebridge.bridge.errors import BridgeError
-from cuebridge.bridge.scoring import ScoreOptions, prepare
+from cuebridge.bridge.scoring import ScoreOptions, hear_dialogue, prepare
 from cuebridge.bridge.speech import speech_in
 from cuebridge.engine.models.composer.model import ComposerModel
 from cuebridge.engine.segment import GenerationOptions, Rate, Segment
@@ -57,6 +57,7 @@ def _prepare(tmp_path: Path, timeline: otio.schema.Timeline, **dialogue) -> tupl
     otio.adapters.write_to_file(timeline, str(src))
     choice = DialogueChoice(cache_dir=tmp_path / "cache", **dialogue)
     prepared = prepare(ScoreOptions(src, tmp_path / "out.otio", dialogue=choice))
+    hear_dialogue(prepared)  # the score's first phase, as the Bridge runs it after StartScore
     release_cue_folder(prepared.claim)  # no score follows: the next prepare may claim it again
     return [s.segment for s in prepared.segments], prepared.warnings
 
@@ -116,6 +117,7 @@ def test_offline_dialogue_relinks_through_media_dir(media, tmp_path):
             dialogue=DialogueChoice(cache_dir=tmp_path / "cache"),
         )
     )
+    hear_dialogue(prepared)
     assert len(prepared.segments[0].segment.speech) == 3
     assert not [w for w in prepared.warnings if "dialogue" in w]
 

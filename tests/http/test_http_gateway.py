@@ -198,6 +198,12 @@ def test_http_without_the_token_is_401(secured, authorization):
     [
         {"Origin": "https://evil.example"},
         {"Origin": "http://localhost:3000"},
+        # Opaque and local-file origins are web pages too: a sandboxed iframe, a data: URL or a
+        # page opened from disk sends "null" (Chromium) or "file://"; no plugin sends them (the
+        # Premiere panel sends its bearer token; the Resolve script and the CLI send no Origin).
+        {"Origin": "null"},
+        {"Origin": "file://"},
+        {"Origin": "FILE:///Users/me/Downloads/page.html"},
         {"Sec-Fetch-Site": "cross-site"},
         {"Sec-Fetch-Site": "same-site"},
         {"Host": "evil.example:50052"},  # DNS rebinding
@@ -209,9 +215,7 @@ def test_browser_requests_are_refused_even_with_the_token(secured, headers):
     assert not any(h.lower().startswith("access-control-") for h in reply.headers)
 
 
-@pytest.mark.parametrize(
-    "origin", ["null", "uxp://com.cuebridge.panel", "file://", "app://premiere"]
-)
+@pytest.mark.parametrize("origin", ["uxp://com.cuebridge.panel", "app://premiere"])
 def test_plugin_origins_are_allowed(secured, origin):
     reply = secured.http("/cuebridge.v1.CueEngine/GetEngineInfo", {}, headers={"Origin": origin})
     assert reply.status == 200, reply.body
