@@ -209,6 +209,10 @@ class ScoreRun:
         with self.cond:
             for k, v in fields.items():
                 setattr(self, k, v)
+            if self.finished and self.prepared is not None:
+                # Free the cue folder before anyone hears the score is over: whoever starts
+                # the next score into it on that news must not find it still claimed.
+                release_cue_folder(self.prepared.claim)
             self.events.append(segment)
             self.cond.notify_all()
 
