@@ -277,7 +277,8 @@ class BridgeService(bpb_grpc.BridgeServicer):
         # The id at once: the dialogue is read and the engine asked in the background (_drive),
         # so a feature's long read never holds up the answer, nor a retry makes a second score.
         run = ScoreRun(uuid.uuid4().hex[:12], prepared, "", len(prepared.segments), request)
-        run.reading, run.message = True, "reading dialogue"
+        run.reading = True
+        run.message = "reading dialogue" if prepared.options.dialogue.enabled else "queued"
         if self.store is not None:
             try:
                 self.store.add(run.id, request, "", run.total)
@@ -502,7 +503,8 @@ class BridgeService(bpb_grpc.BridgeServicer):
 
     def _hear(self, run: ScoreRun) -> None:
         def told(done: int, total: int) -> None:
-            run.changed(message=f"reading dialogue: {done} of {total} clip{'s' * (total != 1)}")
+            if total:  # no dialogue clip under the cues: nothing to say
+                run.changed(message=f"reading dialogue: {done} of {total} clip{'s' * (total != 1)}")
 
         stop = self._closing
         hear_dialogue(run.prepared, told, lambda: run.cancel.is_set() or stop.is_set())
