@@ -15,6 +15,7 @@ import json
 import re
 from fractions import Fraction
 
+from cuebridge.bridge import host_choices
 from cuebridge.bridge.errors import BridgeError
 from cuebridge.bridge.host_time import (
     HostRate,
@@ -78,7 +79,7 @@ def plan_placement(request: bpb.PlanRequest, result: bpb.ScoreResult) -> bpb.Pla
     )
     warnings: list[str] = []
     media_rates = {m.audio_path: m.rate for m in request.media}
-    base = request.track_name or DEFAULT_LANE
+    base = request.track_name or _default_lane(request)
 
     clips = []
     only = set(request.segment_ids)
@@ -121,6 +122,7 @@ def plan_placement(request: bpb.PlanRequest, result: bpb.ScoreResult) -> bpb.Pla
             takes=cue_takes(p.cue),
             record_in_timecode=timecode(start + offset, rate),
             duration_timecode=duration_label(length, rate),
+            understood=understood(p.cue),
             **feel,
         )
         c.marker.CopyFrom(_marker(c, offset, length, taken, warnings, request.earlier_takes))
@@ -139,7 +141,28 @@ def plan_placement(request: bpb.PlanRequest, result: bpb.ScoreResult) -> bpb.Pla
         warnings=warnings,
         hit_point_max_frames=HIT_POINT_MAX_FRAMES,
         dialogue_note=dialogue_note(p.cue for p, _, _ in clips),
+        report=_report(out, request),
     )
+
+
+def _report(clips, request: bpb.PlanRequest) -> str:
+    if not request.HasField("outcome"):
+        return ""
+    if request.outcome.HasField("take") and len(clips) == 1:
+        return host_choices.take_report(clips[0], request.outcome)
+    return host_choices.outcome_report(clips, request.outcome)
+
+
+def _default_lane(request: bpb.PlanRequest) -> str:
+    if request.takes_lane:
+        return host_choices.TAKES_LANE
+    return host_choices.PREVIEW_LANE if request.disabled else DEFAULT_LANE
+
+
+def understood(cue: pb.Cue) -> str:
+    """What was understood of a cue's words: "grief (coffin, widow)"; "" when not known."""
+    style, why = cue.feel.style, cue.feel.decided_by
+    return f"{style} ({why})" if style and why else style
 
 
 def is_lane_name(name: str, base: str = DEFAULT_LANE) -> bool:
@@ -279,15 +302,30 @@ def _marker(
 def parse_times(request: bpb.TimeRequest) -> bpb.TimeAnswer:
     rate = parse_rate(request.rate or "24", request.drop_frame)
     bases = list(request.lane_names) or [DEFAULT_LANE]
-    return bpb.TimeAnswer(
+    frames = [parse_timecode(t, rate) for t in request.timecodes]
+    kinds = [marker_kind(m.name, round(m.duration_frames)) for m in request.markers]
+    use_marks = request.HasField("marks") and request.selection_mode != "markers"
+    marked = marked_range(request.marks, rate) if use_marks else ""
+    answer = bpb.TimeAnswer(
         rate=pb.Rate(num=rate.rate.numerator, den=rate.rate.denominator),
         drop_frame=rate.drop_frame,
-        frames=[parse_timecode(t, rate) for t in request.timecodes],
+        frames=frames,
         timecodes=[timecode(f, rate) for f in request.frames],
-        marker_kinds=[marker_kind(m.name, round(m.duration_frames)) for m in request.markers],
+        marker_kinds=kinds,
         score_lanes=[any(is_lane_name(n, b) for b in bases) for n in request.track_names],
-        marked_range=marked_range(request.marks, rate) if request.HasField("marks") else "",
+        marked_range=marked,
     )
+    if request.selection_mode:
+        answer.selection.CopyFrom(host_choices.choose_selection(request, marked, kinds))
+    if request.HasField("take"):
+        lanes = (DEFAULT_LANE, host_choices.PREVIEW_LANE)
+        on_lanes = [
+            c for c in request.take.clips if any(is_lane_name(c.track_name, b) for b in lanes)
+        ]
+        answer.take.CopyFrom(host_choices.choose_take(request, rate, on_lanes))
+    if request.HasField("run_folder"):  # last: nothing is made for a request refused above
+        answer.run_folder = host_choices.make_run_folder(request.run_folder)
+    return answer
 
 
 def marked_range(marks: bpb.HostMarks, rate: HostRate) -> str:
