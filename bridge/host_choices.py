@@ -19,6 +19,7 @@ import platformdirs
 
 from cuebridge.bridge.errors import BridgeError
 from cuebridge.bridge.host_time import HostRate, parse_timecode, timecode
+from cuebridge.contract import PLACED_MARKER_PREFIX
 from cuebridge.v1 import bridge_pb2 as bpb
 
 SCORE_LANE = "Score"
@@ -118,20 +119,21 @@ def new_seed(used: set[str]) -> int:
             return seed
 
 
-def choose_take(request: bpb.TimeRequest, rate: HostRate, on_lanes) -> bpb.TakeChoice:
+def choose_take(request: bpb.TimeRequest, rate: HostRate, lanes) -> bpb.TakeChoice:
     """The cue to take again: a selected clip on a Score lane, else the one under the playhead.
-    `on_lanes`: the request's clips that sit on Score lanes (the plan's lane rule)."""
+    `lanes`: the request's tracks that are Score lanes (the plan's lane rule)."""
     asked = request.take
-    chosen = [c for c in on_lanes if c.selected]
+    on_lanes = [(t, c) for t in lanes for c in t.items]
+    chosen = [(t, c) for t, c in on_lanes if c.selected]
     if not chosen:
         head = parse_timecode(asked.playhead, rate) if asked.playhead else request.start_frame
-        chosen = [c for c in on_lanes if c.start <= head < c.end]
+        chosen = [(t, c) for t, c in on_lanes if c.start <= head < c.end]
     if not chosen:
         raise BridgeError(
             f"no cue to take again: put the playhead on a cue on the {SCORE_LANE!r} track (or "
             "select the cue's clip), then ask for another take"
         )
-    clip = chosen[0]
+    track, clip = chosen[0]
     first = request.start_frame
     frame, data = _placed_record(
         request.markers, clip.start - first, clip.end - first, clip.audio_path
@@ -146,8 +148,8 @@ def choose_take(request: bpb.TimeRequest, rate: HostRate, on_lanes) -> bpb.TakeC
     name = clip.name or "cue"
     text = f"{timecode(clip.start, rate)}-{timecode(clip.end, rate)}"
     return bpb.TakeChoice(
-        track_index=clip.track_index,
-        track_name=clip.track_name,
+        track_index=track.index,
+        track_name=track.name,
         start=clip.start,
         end=clip.end,
         name=name,
@@ -161,12 +163,30 @@ def choose_take(request: bpb.TimeRequest, rate: HostRate, on_lanes) -> bpb.TakeC
         earlier=earlier,
         has_marker=frame is not None,
         marker_frame=frame or 0,
-        where=f"{clip.track_name!r} at {timecode(clip.start, rate)}",
+        where=f"{track.name!r} at {timecode(clip.start, rate)}",
     )
 
 
 def _where(c: bpb.PlannedClip) -> str:
     return f"{c.name!r} on {c.lane!r} at {c.record_in_timecode}"
+
+
+def placed_report(plan: bpb.PlacementPlan, outcome: bpb.HostOutcome) -> str:
+    """Every cue of the plan landed: where, what was understood of each, what else waits."""
+    clips = plan.clips
+    lanes = ", ".join(repr(n) for n in sorted({c.lane for c in clips}))
+    text = (
+        f"placed {len(clips)} cue(s) from {outcome.describe} on audio track {lanes} (each cue's "
+        f"prompt and seed are in its {PLACED_MARKER_PREFIX.strip()!r} marker)"
+    )
+    if outcome.ranked:
+        text += (
+            f"; {outcome.ranked} more ranked take(s) wait, disabled, on the {TAKES_LANE!r} tracks"
+        )
+    heard = [f"{c.name!r} as {c.understood}" for c in clips if c.understood]
+    if heard:
+        text += "; understood: " + ", ".join(heard)
+    return text + (f"; {plan.dialogue_note}" if plan.dialogue_note else "")
 
 
 def outcome_report(clips, outcome: bpb.HostOutcome) -> str:

@@ -131,7 +131,7 @@ def plan_placement(request: bpb.PlanRequest, result: bpb.ScoreResult) -> bpb.Pla
     if host == "resolve":
         for lane_clips in by_lane.values():
             _fit_resolve_lane(lane_clips, rate, media_rates, warnings)
-    return bpb.PlacementPlan(
+    plan = bpb.PlacementPlan(
         score_id=request.score_id,
         rate=pb.Rate(num=rate.rate.numerator, den=rate.rate.denominator),
         drop_frame=rate.drop_frame,
@@ -141,16 +141,21 @@ def plan_placement(request: bpb.PlanRequest, result: bpb.ScoreResult) -> bpb.Pla
         warnings=warnings,
         hit_point_max_frames=HIT_POINT_MAX_FRAMES,
         dialogue_note=dialogue_note(p.cue for p, _, _ in clips),
-        report=_report(out, request),
     )
+    plan.report = _report(plan, request)
+    return plan
 
 
-def _report(clips, request: bpb.PlanRequest) -> str:
+def _report(plan: bpb.PlacementPlan, request: bpb.PlanRequest) -> str:
+    """With the host's outcome: what the editor is told (host_choices words it)."""
+    outcome, clips = request.outcome, plan.clips
     if not request.HasField("outcome"):
         return ""
-    if request.outcome.HasField("take") and len(clips) == 1:
-        return host_choices.take_report(clips[0], request.outcome)
-    return host_choices.outcome_report(clips, request.outcome)
+    if outcome.HasField("take") and len(clips) == 1:
+        return host_choices.take_report(clips[0], outcome)
+    if {c.segment_id for c in clips} <= set(outcome.landed):
+        return host_choices.placed_report(plan, outcome)
+    return host_choices.outcome_report(clips, outcome)
 
 
 def _default_lane(request: bpb.PlanRequest) -> str:
@@ -319,9 +324,7 @@ def parse_times(request: bpb.TimeRequest) -> bpb.TimeAnswer:
         answer.selection.CopyFrom(host_choices.choose_selection(request, marked, kinds))
     if request.HasField("take"):
         lanes = (DEFAULT_LANE, host_choices.PREVIEW_LANE)
-        on_lanes = [
-            c for c in request.take.clips if any(is_lane_name(c.track_name, b) for b in lanes)
-        ]
+        on_lanes = [t for t in request.take.tracks if any(is_lane_name(t.name, b) for b in lanes)]
         answer.take.CopyFrom(host_choices.choose_take(request, rate, on_lanes))
     if request.HasField("run_folder"):  # last: nothing is made for a request refused above
         answer.run_folder = host_choices.make_run_folder(request.run_folder)

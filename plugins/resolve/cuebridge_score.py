@@ -16,6 +16,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from types import SimpleNamespace as Plan  # what a score read, exported and was answered
 from typing import Any, Dict, List, Optional, Tuple
 
 DEFAULT_BRIDGE_URL = "http://127.0.0.1:50052"
@@ -122,20 +123,18 @@ class Bridge:
         return cls(settings["bridge_url"], settings["token_file"])
 
     def token(self) -> str:
-        where = self.token_file
+        where, token = self.token_file, ""
         try:
             with open(where, encoding="utf-8") as f:
                 token = f.read().strip()
         except FileNotFoundError:
-            token = None
-        except OSError as exc:
-            raise ScoreProblem(f"cannot read the cuebridge token {where}: {exc}") from None
-        if token is None:
             raise ScoreProblem(
                 f"there is no cuebridge token at {where}: the bridge makes it on its first start, "
                 f"so {START_HINT}. If the bridge runs as another user or with "
                 f'CUEBRIDGE_CONFIG_DIR, set "token_file" in {SETTINGS_NAME}'
-            )
+            ) from None
+        except OSError as exc:
+            raise ScoreProblem(f"cannot read the cuebridge token {where}: {exc}") from None
         if not token:
             raise ScoreProblem(f"the token file {where} is empty: delete it, restart the bridge")
         return token
@@ -257,13 +256,27 @@ def timeline_facts(timeline, bridge: Bridge) -> Json:
     return facts
 
 
-def markers_of(timeline) -> List[Json]:
-    """Every timeline marker as ParseTime takes it; which are cues is the bridge's to say."""
+def audio_tracks(timeline) -> List[Tuple[int, str, List[Any]]]:
+    count = int(timeline.GetTrackCount("audio") or 0)
     return [
-        {"name": str(m.get("name") or ""), "durationFrames": float(m.get("duration") or 0),
-         "frame": float(f), "customData": str(m.get("customData") or "")}
-        for f, m in sorted((timeline.GetMarkers() or {}).items())
-    ]  # fmt: skip
+        (i, timeline.GetTrackName("audio", i) or "", timeline.GetItemListInTrack("audio", i) or [])
+        for i in range(1, count + 1)
+    ]
+
+
+def host_tracks(timeline, take: bool = False) -> List[Json]:
+    """Every audio track with its clips, as the bridge reads them (HostTrack); for another take
+    also each clip's file, name and whether it is selected."""
+    selected = {_uid(s) for s in (_call(timeline, "GetSelectedClips") if take else None) or []}
+    tracks = []
+    for index, name, items in audio_tracks(timeline):
+        spans = [{"start": str(int(i.GetStart())), "end": str(int(i.GetEnd()))} for i in items]
+        for span, item in zip(spans, items) if take else ():
+            media = _call(item, "GetMediaPoolItem")
+            span.update(selected=_uid(item) in selected, name=item.GetName() or "")
+            span["audioPath"] = (media.GetClipProperty("File Path") or "") if media else ""
+        tracks.append({"index": index, "name": name, "items": spans})
+    return tracks
 
 
 def host_marks(timeline, start: int) -> Optional[Json]:
@@ -275,41 +288,6 @@ def host_marks(timeline, start: int) -> Optional[Json]:
         return None
     return {"hasIn": "in" in mark, "hasOut": "out" in mark, "markIn": str(int(mark.get("in", 0))),
             "markOut": str(int(mark.get("out", 0))), "startFrame": str(start)}  # fmt: skip
-
-
-def audio_items(timeline) -> List[Tuple[int, str, Any]]:
-    """(track index, track name, item) for every clip on every audio track."""
-    found = []
-    for index in range(1, int(timeline.GetTrackCount("audio") or 0) + 1):
-        name = timeline.GetTrackName("audio", index) or ""
-        found += [(index, name, item) for item in timeline.GetItemListInTrack("audio", index) or []]
-    return found
-
-
-def host_tracks(timeline) -> List[Json]:
-    """Every audio track with its clips, as a plan request reports them to the bridge."""
-    tracks = []
-    for index in range(1, int(timeline.GetTrackCount("audio") or 0) + 1):
-        items = timeline.GetItemListInTrack("audio", index) or []
-        spans = [{"start": str(int(i.GetStart())), "end": str(int(i.GetEnd()))} for i in items]
-        name = timeline.GetTrackName("audio", index) or ""
-        tracks.append({"index": index, "name": name, "items": spans})
-    return tracks
-
-
-def take_clips(timeline) -> List[Json]:
-    """Every audio clip, for the bridge to choose another take's cue (the selected one first)."""
-    selected = {_uid(s) for s in _call(timeline, "GetSelectedClips") or []}
-    clips = []
-    for index, name, item in audio_items(timeline):
-        media = _call(item, "GetMediaPoolItem")
-        clips.append({
-            "trackIndex": index, "trackName": name, "start": str(int(item.GetStart())),
-            "end": str(int(item.GetEnd())), "selected": _uid(item) in selected,
-            "audioPath": (media.GetClipProperty("File Path") or "") if media else "",
-            "name": item.GetName() or "",
-        })  # fmt: skip
-    return clips
 
 
 def resolve_version(resolve) -> Tuple[int, int]:
@@ -347,16 +325,8 @@ def export_timeline(resolve, timeline, folder: str) -> Tuple[str, str, List[str]
 # -- one score: prepare, wait, place -----------------------------------------------------------
 
 
-class Plan:
-    """What `prepare_score` read and exported, the bridge's answers, and the request."""
-
-    def __init__(self, **fields):
-        self.__dict__.update(fields)
-
-
 def prepare_score(resolve, choices: Json, settings: Json, bridge: Bridge) -> Plan:
     """Read the timeline, ask the bridge what to score, export: every check before the export."""
-    choices = {k: v for k, v in choices.items() if v is not None}
     project, timeline, media_pool = current_timeline(resolve)
     bridge._send("/healthz", None)  # is the bridge there? Before a long export
     facts = timeline_facts(timeline, bridge)
@@ -364,10 +334,14 @@ def prepare_score(resolve, choices: Json, settings: Json, bridge: Bridge) -> Pla
         seed = max(int(choices.get("seed") or 0), 0)
     except ValueError:
         raise ScoreProblem(f"seed {choices.get('seed')!r} is not a whole number") from None
-    asked = {"markers": markers_of(timeline)}  # type: Json
+    markers = sorted((timeline.GetMarkers() or {}).items())
+    asked = {"markers": [
+        {"name": str(m.get("name") or ""), "durationFrames": float(m.get("duration") or 0),
+         "frame": float(f), "customData": str(m.get("customData") or "")} for f, m in markers
+    ]}  # fmt: skip
     if choices.get("take"):
         playhead = _call(timeline, "GetCurrentTimecode") or ""
-        asked["take"] = {"clips": take_clips(timeline), "playhead": playhead}
+        asked["take"] = {"tracks": host_tracks(timeline, take=True), "playhead": playhead}
     else:
         asked["selectionMode"] = choices.get("selection") or "auto"
         asked["marksReadable"] = _method(timeline, "GetMarkInOut") is not None
@@ -379,11 +353,9 @@ def prepare_score(resolve, choices: Json, settings: Json, bridge: Bridge) -> Pla
     chosen = take or answer["selection"]
     if take is not None:
         index, start = int(take["trackIndex"]), int(take["start"])
-        found = [
-            i for t, _n, i in audio_items(timeline) if t == index and int(i.GetStart()) == start
-        ]
-        take.update(item=found[0], media=_call(found[0], "GetMediaPoolItem"))
-        seed = int(take["seed"])
+        found = [i for t, _n, items in audio_tracks(timeline) if t == index for i in items]
+        take["item"] = [i for i in found if int(i.GetStart()) == start][0]
+        take["media"], seed = _call(take["item"], "GetMediaPoolItem"), int(take["seed"])
     run_dir = answer["runFolder"]
     path, fmt, warnings = export_timeline(resolve, timeline, run_dir)
     sel = chosen["selection"]
@@ -430,19 +402,8 @@ def finish_score(resolve, plan: Plan, job: Json) -> Report:
     if not result.get("placements"):
         text = "the bridge made no cue: " + (job.get("message") or "")
         return Report(False, text, warnings=warnings, **_facts(plan, job))
-    placed, answer = place_cues(resolve, plan, job.get("id"), result["placements"], warnings)
-    tracks = ", ".join(repr(t) for t in sorted({p["trackName"] for p in placed}))
-    message = f"placed {len(placed)} cue(s) from {plan.describe} on audio track {tracks} "
-    message += "(each cue's prompt and seed are in its 'Score: ' marker)"
-    ranked = sum(p["rankedTakes"] for p in placed)
-    if ranked:
-        message += f"; {ranked} more ranked take(s) wait, disabled, on the 'Score takes' tracks"
-    heard = [f"{c['name']!r} as {c['understood']}" for c in answer["clips"] if c.get("understood")]
-    if heard:  # what the bridge understood of each cue's words
-        message += "; understood: " + ", ".join(heard)
-    if answer.get("dialogueNote"):  # the bridge's words, reported as they come
-        message += "; " + answer["dialogueNote"]
-    return Report(True, message, placed=placed, warnings=warnings, **_facts(plan, job))
+    placed, text = place_cues(resolve, plan, job.get("id"), result["placements"], warnings)
+    return Report(True, text, placed=placed, warnings=warnings, **_facts(plan, job))
 
 
 class ScoreSession:
@@ -465,11 +426,12 @@ class ScoreSession:
 
     def poll(self) -> Optional[Report]:
         """Ask the bridge once; the Report when the score is over (cues placed), else None."""
+        late = time.monotonic() - self.started_at > float(
+            self.settings.get("timeout_seconds", 3600)
+        )
         if self.report is not None or self.job.get("state") in FINAL_STATES:
             pass
-        elif time.monotonic() - self.started_at > float(
-            self.settings.get("timeout_seconds") or 3600
-        ):
+        elif late:
             self.cancel()
         else:
             self.job = self.bridge.get_score(self.job["id"])
@@ -498,14 +460,14 @@ def score_timeline(resolve, choices=None, bridge=None, progress=None, settings=N
     try:
         settings = settings or load_settings()
         session = ScoreSession(resolve, bridge or Bridge.from_settings(settings), settings)
-        session.start(choices or {})
-        while True:
-            report = session.poll()
+        session.start({k: v for k, v in (choices or {}).items() if v is not None})
+        while session.poll() is None:
             if progress:
                 progress(session.progress())
-            if report is not None:
-                return report
             time.sleep(float(settings.get("poll_seconds") or POLL_SECONDS))
+        if progress:
+            progress(session.progress())
+        return session.report
     except ScoreProblem as exc:
         return Report(False, str(exc))
 
@@ -547,8 +509,7 @@ def import_cues(media_pool, paths: List[str]) -> Tuple[Json, List[Any]]:
 
 
 def forget(media_pool, new_media) -> None:
-    # A cue that never reached the timeline leaves nothing in the media pool either.
-    if new_media:
+    if new_media:  # a cue that never reached the timeline leaves nothing in the media pool
         media_pool.DeleteClips(new_media)
 
 
@@ -596,29 +557,28 @@ def remove_empty_tracks(timeline, created: List[int]) -> List[int]:
     return kept
 
 
-def _media_key(media) -> str:
-    get = _method(media, "GetMediaId") if media is not None else None
-    return "id:" + str(get()) if get else "path:" + _file_path(media)
-
-
-def place(timeline, media_pool, item, c: Json) -> List[Any]:
-    """AppendToTimeline for the plan clips `c` (media `item(c)`), each read back from its track:
-    same start, same media. Resolve's answer is no proof: it drops a clip over another without a
-    word, and the items it returns can be empty or not on the timeline at all."""
+def place(timeline, media_pool, media, clips: List[Json]) -> List[Any]:
+    """One AppendToTimeline for the plan's `clips` (`media(clip)` their items), each read back
+    from its track: same start, same media. Resolve's answer is no proof: it drops a clip over
+    another without a word, and the items it returns can be empty or not on the timeline."""
     # Audio only (mediaType 2); source frames at the item's FPS, out exclusive; record absolute.
     infos = [
-        {"mediaPoolItem": item(x), "startFrame": int(x["sourceIn"]), "endFrame": int(x["sourceOut"]),
-         "mediaType": 2, "trackIndex": int(x["laneIndex"]), "recordFrame": int(x["recordFrame"])}
-        for x in c
+        {"mediaPoolItem": media(c), "startFrame": int(c["sourceIn"]), "endFrame": int(c["sourceOut"]),
+         "mediaType": 2, "trackIndex": int(c["laneIndex"]), "recordFrame": int(c["recordFrame"])}
+        for c in clips
     ]  # fmt: skip
     media_pool.AppendToTimeline(infos)
+
+    def key(m) -> str:
+        return "id:" + str(m.GetMediaId()) if _method(m, "GetMediaId") else _file_path(m)
+
     found = []
     for info in infos:
-        want = _media_key(info["mediaPoolItem"])
         on_track = timeline.GetItemListInTrack("audio", info["trackIndex"]) or []
         found.append(next((
-            i for i in on_track if int(i.GetStart()) == info["recordFrame"]
-            and (not _method(i, "GetMediaPoolItem") or _media_key(i.GetMediaPoolItem()) == want)
+            i for i in on_track if int(i.GetStart()) == info["recordFrame"] and (
+                not _method(i, "GetMediaPoolItem")
+                or key(i.GetMediaPoolItem()) == key(info["mediaPoolItem"]))
         ), None))  # fmt: skip
     return found
 
@@ -638,7 +598,7 @@ def remove_clips(resolve, timeline, items: List[Any]) -> List[Any]:
     try:
         for _attempt in range(2 if still else 0):
             timeline.DeleteClips(still, False)
-            there = {_uid(i) for _t, _n, i in audio_items(timeline)}
+            there = {_uid(i) for _t, _n, items in audio_tracks(timeline) for i in items}
             still = [i for i in still if _uid(i) in there]
             if not still:
                 break
@@ -655,6 +615,7 @@ def add_marker(timeline, m: Json, frame: int) -> bool:
 
 
 def place_cues(resolve, plan: Plan, score_id, placements, warnings: List[str]):
+    """Import, ask the plan, place it, read it back; (what landed, the bridge's report)."""
     timeline, media_pool, project = plan.timeline, plan.media_pool, plan.project
     # 1. Every cue file is there and imported (media pool only) before anything changes.
     paths = [(p.get("cue") or {}).get("audioPath", "") for p in placements]
@@ -666,6 +627,11 @@ def place_cues(resolve, plan: Plan, score_id, placements, warnings: List[str]):
         name = plan.facts["name"]
         raise ScoreProblem(f"the scored timeline {name!r} is no longer open; open it, Score again")
     before = host_tracks(timeline)  # what the plan, and its report, are about
+
+    def report(**outcome) -> str:  # what landed, in the bridge's words
+        outcome.update(describe=plan.describe, cueFolder=os.path.dirname(paths[0]))
+        return ask_plan(plan, score_id, items, audioTracks=before, outcome=outcome)["report"]
+
     try:
         answer = ask_plan(plan, score_id, items, audioTracks=before)
     except ScoreProblem:
@@ -678,22 +644,19 @@ def place_cues(resolve, plan: Plan, score_id, placements, warnings: List[str]):
     # 3. Lanes, then one batch (Resolve takes or refuses it whole), read back.
     created = make_lanes(timeline, list(answer.get("lanes") or []))
     landed = place(timeline, media_pool, lambda c: items[c["audioPath"]], clips)
-    if not all(landed):  # take back what landed; the bridge says what is where now
+    if not all(landed):  # take back what landed
         still = remove_clips(resolve, timeline, [i for i in landed if i])
         kept = [timeline.GetTrackName("audio", i) for i in remove_empty_tracks(timeline, created)]
         if not still:
             forget(media_pool, new_media)
-        outcome = {"landed": [c["segmentId"] for c, i in zip(clips, landed) if i],
-                   "left": [c["segmentId"] for c, i in zip(clips, landed) if i and i in still],
-                   "keptTracks": kept, "cueFolder": os.path.dirname(paths[0])}  # fmt: skip
-        raise ScoreProblem(
-            ask_plan(plan, score_id, items, audioTracks=before, outcome=outcome)["report"]
-        )
+        got = [c["segmentId"] for c, i in zip(clips, landed) if i]
+        left = [c["segmentId"] for c, i in zip(clips, landed) if i and i in still]
+        raise ScoreProblem(report(landed=got, left=left, keptTracks=kept))
     for index in sorted({int(c["laneIndex"]) for c in clips if not c.get("enabled")}):
         if not timeline.SetTrackEnable("audio", index, False):  # a preview, muted to audition
             name = timeline.GetTrackName("audio", index)
             warnings.append(f"Resolve would not mute the preview track {name!r}; mute it by hand")
-    # 4. Colour and mark what landed, and report exactly what is where, read back.
+    # 4. Colour and mark what landed, offer ranked takes, and say exactly what is where.
     placed = []
     for c, item in zip(clips, landed):
         if _method(item, "SetClipColor"):
@@ -712,7 +675,8 @@ def place_cues(resolve, plan: Plan, score_id, placements, warnings: List[str]):
             "durationFrames": int(item.GetEnd()) - start, "audioPath": c["audioPath"],
             "markerFrame": frame, "rankedTakes": ranked,
         })  # fmt: skip
-    return placed, answer
+    landed_ids = [c["segmentId"] for c in clips]
+    return placed, report(landed=landed_ids, ranked=sum(p["rankedTakes"] for p in placed))
 
 
 # -- takes ---------------------------------------------------------------------------------------
@@ -878,58 +842,38 @@ def ui_manager(fu):
 
 class ScoreWindow:
     """Prompt, mood (the bridge's moods), model, what to score, preview; Score, Another take,
-    Cancel and the bridge's progress line. A UIManager timer polls, so Cancel works; where no
-    timer can be made the click handler waits instead."""
+    Cancel and the bridge's progress line. A UIManager timer polls, so Cancel works."""
 
-    SELECTIONS = [("auto", "In/out if marked, else cue markers"), ("range", "In/out range")]
-    SELECTIONS += [("markers", "Cue markers")]
-    ROWS = [  # row by row: (UIManager widget, ID, text); a LineEdit's text names its setting
-        [("Label", "", "Prompt (a cue marker's name is its own prompt)")],
-        [("LineEdit", "Prompt", "prompt")],
-        [("Label", "", "Mood"), ("ComboBox", "Mood", ""), ("Label", "", "Model")],
-        [("ComboBox", "Model", ""), ("Label", "", "Score"), ("ComboBox", "Selection", "")],
-        [("CheckBox", "Preview", "Place on a muted 'Score (preview)' track to audition")],
-        [("Label", "Status", "")],
-        [("Button", "Score", "Score"), ("Button", "Take", "Another take")]
-        + [("Button", "Cancel", "Close")],
-    ]
+    PICKS = {"Selection": ["auto", "range", "markers"], "Mood": [""], "Model": [""]}
 
     def __init__(self, resolve, fu, bmd, settings: Json):
-        self.resolve, self.settings, self.ui = resolve, settings, ui_manager(fu)
-        self.dispatcher = bmd.UIDispatcher(self.ui)
-        self.bridge = Bridge.from_settings(settings)
-        self.session, self.timer = None, None  # type: Optional[ScoreSession], Any
-        self.choice = {"Selection": [k for k, _label in self.SELECTIONS], "Mood": [""]}
-        self.choice["Model"] = [""]
-        rows = [self.ui.HGroup([self._widget(*w) for w in row]) for row in self.ROWS]
+        ui = self.ui = ui_manager(fu)
+        self.resolve, self.settings, self.dispatcher = resolve, settings, bmd.UIDispatcher(ui)
+        self.bridge, self.session = Bridge.from_settings(settings), None
+        self.picks = {k: list(v) for k, v in self.PICKS.items()}
+        box, text = (lambda wid: ui.ComboBox({"ID": wid})), (lambda t: ui.Label({"Text": t}))
+        preview = {"ID": "Preview", "Checked": bool(settings.get("preview"))}
+        preview["Text"] = "Place on a muted 'Score (preview)' track to audition"
+        buttons = [("Score", "Score"), ("Take", "Another take"), ("Cancel", "Close")]
+        rows = [
+            [text("Prompt (a cue marker's name is its own prompt)")],
+            [ui.LineEdit({"ID": "Prompt", "Text": settings.get("prompt") or ""})],
+            [text("Mood"), box("Mood"), text("Model"), box("Model")],
+            [text("Score"), box("Selection"), ui.CheckBox(preview)],
+            [ui.Label({"ID": "Status", "Text": "", "WordWrap": True})],
+            [ui.Button({"ID": wid, "Text": label}) for wid, label in buttons],
+        ]
         window = {"ID": "CueBridge", "WindowTitle": "cuebridge: score"}
         window["Geometry"] = [200, 200, 480, 300]
-        self.window = self.dispatcher.AddWindow(window, self.ui.VGroup(rows))
+        self.window = self.dispatcher.AddWindow(window, ui.VGroup([ui.HGroup(r) for r in rows]))
         self.items = self.window.GetItems()
-
-    def _widget(self, kind: str, wid: str, text: str):
-        props = {"ID": wid, "Text": text} if wid else {"Text": text, "Weight": 0}
-        if kind == "LineEdit":
-            props["Text"] = self.settings.get(text, "")
-        elif kind == "CheckBox":
-            props["Checked"] = bool(self.settings.get("preview"))
-        elif wid == "Status":
-            props["WordWrap"] = True
-        return getattr(self.ui, kind)(props)
+        self.timer = ui.Timer({"ID": "CueBridgePoll", "Interval": 700, "SingleShot": False})
 
     def say(self, text: str) -> None:
         self.items["Status"].Text = text
         console(text)
 
-    def _fill(self, wid: str, values: List[str], labels: List[str], chosen="") -> None:
-        self.choice[wid] += values
-        for label in labels:
-            self.items[wid].AddItem(label)
-        if chosen in self.choice[wid]:
-            self.items[wid].CurrentIndex = self.choice[wid].index(chosen)
-
     def run(self) -> None:
-        self._fill("Selection", [], [label for _k, label in self.SELECTIONS])
         models, moods = [], []  # type: List[str], List[Json]
         try:
             info = self.bridge.call("GetEngineInfo", {})
@@ -938,45 +882,40 @@ class ScoreWindow:
             self.say(f"bridge ready at {self.bridge.url}")
         except ScoreProblem as exc:
             self.say(str(exc))
-        labels = [
-            m["name"] + ("" if m["name"] == m["style"] else f" ({m['style']})") for m in moods
-        ]
-        self._fill(
-            "Mood", [m["name"] for m in moods], ["(no mood)"] + labels, self.settings.get("mood")
-        )
-        self._fill("Model", models, ["(engine default)"] + models)
+        self.picks["Mood"] += [m["name"] for m in moods]
+        self.picks["Model"] += models
+        labels = {
+            "Selection": ["In/out if marked, else cue markers", "In/out range", "Cue markers"]
+        }
+        labels["Mood"] = ["(no mood)"] + [f"{m['name']} ({m['style']})" for m in moods]
+        labels["Model"] = ["(engine default)"] + models
+        for wid, names in labels.items():
+            for name in names:
+                self.items[wid].AddItem(name)
+        if self.settings.get("mood") in self.picks["Mood"]:
+            self.items["Mood"].CurrentIndex = self.picks["Mood"].index(self.settings["mood"])
         on = self.window.On
         on.Score.Clicked = self.on_score
         on.Take.Clicked = lambda ev: self.on_score(ev, take=True)
         on.Cancel.Clicked = self.on_cancel
         on.CueBridge.Close = lambda _ev: self.dispatcher.ExitLoop()
-        try:
-            self.timer = self.ui.Timer(
-                {"ID": "CueBridgePoll", "Interval": 700, "SingleShot": False}
-            )
-            self.dispatcher.On.Timeout = self.on_tick
-        except Exception:
-            self.timer = None
+        self.dispatcher.On.Timeout = self.on_tick
         self.window.Show()
         self.dispatcher.RunLoop()
         self.window.Hide()
-
-    def choices(self) -> Json:
-        picked = {}
-        for wid, values in self.choice.items():
-            n = int(self.items[wid].CurrentIndex)
-            picked[wid.lower()] = values[n] if 0 <= n < len(values) else values[0]
-        picked.update(prompt=self.items["Prompt"].Text, seed=self.settings.get("seed", 0))
-        picked["preview"] = bool(self.items["Preview"].Checked)
-        return picked
 
     def on_score(self, _ev, take: bool = False) -> None:
         if self.session is not None:
             return
         self.say("exporting the timeline and asking the bridge ...")
-        session, choices = ScoreSession(self.resolve, self.bridge, self.settings), self.choices()
+        choices = {"prompt": self.items["Prompt"].Text, "seed": self.settings.get("seed", 0)}
+        for wid, values in self.picks.items():
+            n = int(self.items[wid].CurrentIndex)
+            choices[wid.lower()] = values[n] if 0 <= n < len(values) else values[0]
+        choices["preview"] = bool(self.items["Preview"].Checked)
         if take:
             choices.update(take=True, prompt="", mood="")  # the cue's own prompt and mood
+        session = ScoreSession(self.resolve, self.bridge, self.settings)
         try:
             session.start(choices)
         except ScoreProblem as exc:
@@ -985,11 +924,7 @@ class ScoreWindow:
             return self.say(unexpected(exc).text())
         self.session = session
         self.items["Cancel"].Text = "Cancel"
-        if self.timer is not None:
-            return self.timer.Start()
-        while self.session is not None:  # no timer: wait here
-            self.on_tick(None)
-            time.sleep(float(self.settings.get("poll_seconds") or POLL_SECONDS))
+        self.timer.Start()
 
     def on_tick(self, _ev) -> None:
         if self.session is None:
@@ -1002,8 +937,7 @@ class ScoreWindow:
             report = unexpected(exc)
         if report is None:
             return self.say(self.session.progress())
-        if self.timer is not None:
-            self.timer.Stop()
+        self.timer.Stop()
         self.session = None
         self.items["Cancel"].Text = "Close"
         self.say(report.text())

@@ -127,9 +127,10 @@ def test_a_bridge_that_never_answers_is_a_timeout_not_a_dead_bridge(plugin, tmp_
 
 
 def test_the_dialogue_line_of_the_report_is_the_bridges():
-    """What the report says about dialogue is the plan's `dialogueNote`, shown as it comes:
-    the script reads no speech metadata (tests/bridge/test_host_plan.py holds the rule's cases)."""
+    """What the report says about dialogue is the bridge's (the plan's `report`, with its
+    `dialogueNote` in it): the script reads no speech metadata and words nothing about it
+    (tests/bridge/test_host_choices.py holds the report's cases)."""
     text = SCRIPT.read_text(encoding="utf-8")
-    assert "speech_s" not in text and "dialogueNote" in text
+    assert "speech_s" not in text and "dialogue" not in text.lower()
     tree = ast.parse(text)
     assert "dialogue_note" not in {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}

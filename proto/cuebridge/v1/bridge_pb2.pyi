@@ -267,12 +267,18 @@ class ListMoodsResponse(_message.Message):
     def __init__(self, moods: _Optional[_Iterable[_Union[Mood, _Mapping]]] = ...) -> None: ...
 
 class FrameSpan(_message.Message):
-    __slots__ = ("start", "end")
+    __slots__ = ("start", "end", "audio_path", "selected", "name")
     START_FIELD_NUMBER: _ClassVar[int]
     END_FIELD_NUMBER: _ClassVar[int]
+    AUDIO_PATH_FIELD_NUMBER: _ClassVar[int]
+    SELECTED_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
     start: int
     end: int
-    def __init__(self, start: _Optional[int] = ..., end: _Optional[int] = ...) -> None: ...
+    audio_path: str
+    selected: bool
+    name: str
+    def __init__(self, start: _Optional[int] = ..., end: _Optional[int] = ..., audio_path: _Optional[str] = ..., selected: _Optional[bool] = ..., name: _Optional[str] = ...) -> None: ...
 
 class HostTrack(_message.Message):
     __slots__ = ("index", "name", "items")
@@ -327,7 +333,7 @@ class PlanRequest(_message.Message):
     def __init__(self, score_id: _Optional[str] = ..., host: _Optional[str] = ..., timeline_rate: _Optional[str] = ..., start_timecode: _Optional[str] = ..., start_frame: _Optional[int] = ..., audio_tracks: _Optional[_Iterable[_Union[HostTrack, _Mapping]]] = ..., media: _Optional[_Iterable[_Union[HostMedia, _Mapping]]] = ..., marker_frames: _Optional[_Iterable[int]] = ..., track_name: _Optional[str] = ..., disabled: _Optional[bool] = ..., drop_frame: _Optional[bool] = ..., segment_ids: _Optional[_Iterable[str]] = ..., earlier_takes: _Optional[_Iterable[_Union[EarlierTake, _Mapping]]] = ..., takes_lane: _Optional[bool] = ..., outcome: _Optional[_Union[HostOutcome, _Mapping]] = ...) -> None: ...
 
 class HostOutcome(_message.Message):
-    __slots__ = ("landed", "left", "kept_tracks", "cue_folder", "take", "take_step", "copy_left", "restored", "takes_track", "ranked")
+    __slots__ = ("landed", "left", "kept_tracks", "cue_folder", "take", "take_step", "copy_left", "restored", "takes_track", "ranked", "describe")
     LANDED_FIELD_NUMBER: _ClassVar[int]
     LEFT_FIELD_NUMBER: _ClassVar[int]
     KEPT_TRACKS_FIELD_NUMBER: _ClassVar[int]
@@ -338,6 +344,7 @@ class HostOutcome(_message.Message):
     RESTORED_FIELD_NUMBER: _ClassVar[int]
     TAKES_TRACK_FIELD_NUMBER: _ClassVar[int]
     RANKED_FIELD_NUMBER: _ClassVar[int]
+    DESCRIBE_FIELD_NUMBER: _ClassVar[int]
     landed: _containers.RepeatedScalarFieldContainer[str]
     left: _containers.RepeatedScalarFieldContainer[str]
     kept_tracks: _containers.RepeatedScalarFieldContainer[str]
@@ -348,7 +355,8 @@ class HostOutcome(_message.Message):
     restored: bool
     takes_track: str
     ranked: int
-    def __init__(self, landed: _Optional[_Iterable[str]] = ..., left: _Optional[_Iterable[str]] = ..., kept_tracks: _Optional[_Iterable[str]] = ..., cue_folder: _Optional[str] = ..., take: _Optional[_Union[TakeChoice, _Mapping]] = ..., take_step: _Optional[str] = ..., copy_left: _Optional[bool] = ..., restored: _Optional[bool] = ..., takes_track: _Optional[str] = ..., ranked: _Optional[int] = ...) -> None: ...
+    describe: str
+    def __init__(self, landed: _Optional[_Iterable[str]] = ..., left: _Optional[_Iterable[str]] = ..., kept_tracks: _Optional[_Iterable[str]] = ..., cue_folder: _Optional[str] = ..., take: _Optional[_Union[TakeChoice, _Mapping]] = ..., take_step: _Optional[str] = ..., copy_left: _Optional[bool] = ..., restored: _Optional[bool] = ..., takes_track: _Optional[str] = ..., ranked: _Optional[int] = ..., describe: _Optional[str] = ...) -> None: ...
 
 class EarlierTake(_message.Message):
     __slots__ = ("seed", "audio_path")
@@ -498,31 +506,13 @@ class RunFolderRequest(_message.Message):
     timeline: str
     def __init__(self, root: _Optional[str] = ..., project: _Optional[str] = ..., timeline: _Optional[str] = ...) -> None: ...
 
-class HostClip(_message.Message):
-    __slots__ = ("track_index", "track_name", "start", "end", "selected", "audio_path", "name")
-    TRACK_INDEX_FIELD_NUMBER: _ClassVar[int]
-    TRACK_NAME_FIELD_NUMBER: _ClassVar[int]
-    START_FIELD_NUMBER: _ClassVar[int]
-    END_FIELD_NUMBER: _ClassVar[int]
-    SELECTED_FIELD_NUMBER: _ClassVar[int]
-    AUDIO_PATH_FIELD_NUMBER: _ClassVar[int]
-    NAME_FIELD_NUMBER: _ClassVar[int]
-    track_index: int
-    track_name: str
-    start: int
-    end: int
-    selected: bool
-    audio_path: str
-    name: str
-    def __init__(self, track_index: _Optional[int] = ..., track_name: _Optional[str] = ..., start: _Optional[int] = ..., end: _Optional[int] = ..., selected: _Optional[bool] = ..., audio_path: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
-
 class TakeRequest(_message.Message):
-    __slots__ = ("clips", "playhead")
-    CLIPS_FIELD_NUMBER: _ClassVar[int]
+    __slots__ = ("tracks", "playhead")
+    TRACKS_FIELD_NUMBER: _ClassVar[int]
     PLAYHEAD_FIELD_NUMBER: _ClassVar[int]
-    clips: _containers.RepeatedCompositeFieldContainer[HostClip]
+    tracks: _containers.RepeatedCompositeFieldContainer[HostTrack]
     playhead: str
-    def __init__(self, clips: _Optional[_Iterable[_Union[HostClip, _Mapping]]] = ..., playhead: _Optional[str] = ...) -> None: ...
+    def __init__(self, tracks: _Optional[_Iterable[_Union[HostTrack, _Mapping]]] = ..., playhead: _Optional[str] = ...) -> None: ...
 
 class TakeChoice(_message.Message):
     __slots__ = ("track_index", "track_name", "start", "end", "name", "audio_path", "selection", "describe", "prompt", "mood", "seed", "previous_seed", "earlier", "has_marker", "marker_frame", "where")
