@@ -173,7 +173,7 @@ def _where(c: bpb.PlannedClip) -> str:
 
 def placed_report(plan: bpb.PlacementPlan, outcome: bpb.HostOutcome) -> str:
     """Every cue of the plan landed: where, what was understood of each, what else waits."""
-    clips = plan.clips
+    clips = [c for c in plan.clips if c.role == bpb.CLIP_ROLE_CUE]
     lanes = ", ".join(repr(n) for n in sorted({c.lane for c in clips}))
     text = (
         f"placed {len(clips)} cue(s) from {outcome.describe} on audio track {lanes} (each cue's "
@@ -192,15 +192,15 @@ def placed_report(plan: bpb.PlacementPlan, outcome: bpb.HostOutcome) -> str:
 def outcome_report(clips, outcome: bpb.HostOutcome) -> str:
     """The host placed part of a plan (or none), took back what it could: say what is where."""
     landed, left = set(outcome.landed), set(outcome.left)
-    got = [_where(c) for c in clips if c.segment_id in landed]
-    lost = [_where(c) for c in clips if c.segment_id not in landed]
+    got = [_where(c) for c in clips if c.audio_path in landed]
+    lost = [_where(c) for c in clips if c.audio_path not in landed]
     if got:
         text = f"Resolve placed {len(got)} of {len(clips)} cue(s): it left out {', '.join(lost)}"
     else:
         text = f"Resolve refused to place the cues ({', '.join(lost)})"
     text += " (something already sits there, a track is locked, or a dialog is open in Resolve)"
     if left:
-        still = ", ".join(_where(c) for c in clips if c.segment_id in left)
+        still = ", ".join(_where(c) for c in clips if c.audio_path in left)
         text += (
             f"; it would not take back {still} either, so they are still on the timeline: delete "
             "them by hand (open the Edit page first: Resolve refuses script deletes on the "
@@ -220,22 +220,25 @@ def outcome_report(clips, outcome: bpb.HostOutcome) -> str:
     )
 
 
-def take_report(clip: bpb.PlannedClip, outcome: bpb.HostOutcome) -> str:
-    """How another take went: swapped (and how to go back), or which step Resolve refused and
+def take_report(plan: bpb.PlacementPlan, take: bpb.TakeChoice, outcome: bpb.HostOutcome) -> str:
+    """How another take went: swapped (and how to go back), or which step the host refused and
     where the previous take and the new one are now."""
-    take, step, path = outcome.take, outcome.take_step, clip.audio_path
-    name, where, kept = take.name, take.where, outcome.takes_track
-    if step == "copy":
+    cue = next(c for c in plan.clips if c.role == bpb.CLIP_ROLE_CUE)
+    aside = [c for c in plan.clips if c.role == bpb.CLIP_ROLE_PREVIOUS_TAKE]
+    kept = aside[0].lane if aside else TAKES_LANE
+    step, path, name, where = outcome.step, cue.audio_path, take.name, take.where
+    if step == "previous":
         return (
             f"Resolve would not put the previous take of {name!r} on a {TAKES_LANE!r} track, so "
             f"the cue keeps it; the new take is {path}"
         )
     if step == "remove":
+        copy_left = any(c.audio_path in outcome.left for c in aside)
         left = f"; a disabled copy of it is left on {kept!r}: delete it by hand"
         return (
             f"Resolve would not take the previous take of {name!r} off {where} (open the Edit "
             "page: Resolve refuses script deletes on the Fairlight page), so the cue keeps it"
-            f"{left if outcome.copy_left else ''}; the new take is {path}"
+            f"{left if copy_left else ''}; the new take is {path}"
         )
     if step == "place":
         state = (
@@ -248,7 +251,7 @@ def take_report(clip: bpb.PlannedClip, outcome: bpb.HostOutcome) -> str:
             f"is {path}"
         )
     text = (
-        f"another take of {name!r} (seed {clip.seed}) is on {where}; the previous take (seed "
+        f"another take of {name!r} (seed {cue.seed}) is on {where}; the previous take (seed "
         f"{take.previous_seed or '?'}) is disabled on {kept!r}: enable it there (and disable "
         "this one) to go back"
     )

@@ -93,9 +93,14 @@ def plan_placement(request: bpb.PlanRequest, result: bpb.ScoreResult) -> bpb.Pla
         clips.append((p, offset, end - offset))
     # The bridge already put overlapping cues on further lanes: keep its grouping, by rank.
     rank = {t: n for n, t in enumerate(sorted({p.track_index for p, _, _ in clips}), start=1)}
-    lanes = _choose_lanes(
-        request, base, host, [(rank[p.track_index], o, n) for p, o, n in clips], start
-    )
+    take = request.take if request.HasField("take") else None
+    if take is not None:  # another take goes where the take it replaces is
+        lanes = {1: bpb.PlannedLane(name=take.track_name, index=take.track_index)}
+        rank = {p.track_index: 1 for p, _, _ in clips}
+    else:
+        lanes = _choose_lanes(
+            request, base, host, [(rank[p.track_index], o, n) for p, o, n in clips], start
+        )
 
     taken = set(request.marker_frames)
     out = []
@@ -125,42 +130,77 @@ def plan_placement(request: bpb.PlanRequest, result: bpb.ScoreResult) -> bpb.Pla
             understood=understood(p.cue),
             **feel,
         )
-        c.marker.CopyFrom(_marker(c, offset, length, taken, warnings, request.earlier_takes))
+        earlier = take.earlier if take is not None else request.earlier_takes
+        c.marker.CopyFrom(_marker(c, offset, length, taken, warnings, earlier))
+        if take is not None and take.has_marker:  # the take's record is rewritten in place
+            c.marker.frame, c.marker.replaces = take.marker_frame, True
         out.append(c)
         by_lane.setdefault(lane.name, []).append(c)
     if host == "resolve":
         for lane_clips in by_lane.values():
             _fit_resolve_lane(lane_clips, rate, media_rates, warnings)
+    all_lanes = list(lanes.values())
+    if request.takes_as_clips:
+        aside, takes_lanes = _takes_as_clips(request, host, out, start, all_lanes)
+        out, all_lanes = out + aside, all_lanes + takes_lanes
     plan = bpb.PlacementPlan(
         score_id=request.score_id,
         rate=pb.Rate(num=rate.rate.numerator, den=rate.rate.denominator),
         drop_frame=rate.drop_frame,
         start_frame=start,
-        lanes=sorted(lanes.values(), key=lambda lane: lane.index),
+        lanes=sorted({x.index: x for x in all_lanes}.values(), key=lambda x: x.index),
         clips=out,
         warnings=warnings,
         hit_point_max_frames=HIT_POINT_MAX_FRAMES,
         dialogue_note=dialogue_note(p.cue for p, _, _ in clips),
     )
+    if take is not None:
+        plan.remove.CopyFrom(bpb.FrameSpan(start=take.start, end=take.end))
+        plan.remove_track = take.track_index
     plan.report = _report(plan, request)
     return plan
 
 
+def _takes_as_clips(request, host: str, cues, start: int, reserved):
+    """Another take's previous take, and each cue's ranked takes, as disabled clips on "Score
+    takes" lanes at the cue's frames: the n-th take of a cue on the n-th free takes lane."""
+    aside = []
+    for c in cues:
+        paths = [request.take.audio_path] if request.HasField("take") else []
+        roles = [bpb.CLIP_ROLE_PREVIOUS_TAKE] * len(paths) + [bpb.CLIP_ROLE_RANKED_TAKE] * len(
+            c.takes
+        )
+        for n, (path, role) in enumerate(zip(paths + list(c.takes), roles, strict=True), start=1):
+            aside.append((n, c, path, role))
+    spans = [
+        (n, c.record_offset_frames, c.record_end_frame - c.record_frame) for n, c, _, _ in aside
+    ]
+    lanes = _choose_lanes(request, host_choices.TAKES_LANE, host, spans, start, reserved)
+    out = []
+    for n, c, path, role in aside:
+        x = bpb.PlannedClip(lane=lanes[n].name, lane_index=lanes[n].index, audio_path=path)
+        x.MergeFrom(bpb.PlannedClip(role=role, enabled=False))
+        for name in ("segment_id", "name", "record_frame", "record_end_frame", "source_out"):
+            setattr(x, name, getattr(c, name))
+        x.record_offset_frames = c.record_offset_frames
+        out.append(x)
+    return out, list(lanes.values())
+
+
 def _report(plan: bpb.PlacementPlan, request: bpb.PlanRequest) -> str:
     """With the host's outcome: what the editor is told (host_choices words it)."""
-    outcome, clips = request.outcome, plan.clips
+    outcome = request.outcome
     if not request.HasField("outcome"):
         return ""
-    if outcome.HasField("take") and len(clips) == 1:
-        return host_choices.take_report(clips[0], outcome)
-    if {c.segment_id for c in clips} <= set(outcome.landed):
+    if request.HasField("take"):
+        return host_choices.take_report(plan, request.take, outcome)
+    if not outcome.step:
         return host_choices.placed_report(plan, outcome)
-    return host_choices.outcome_report(clips, outcome)
+    cues = [c for c in plan.clips if c.role == bpb.CLIP_ROLE_CUE]
+    return host_choices.outcome_report(cues, outcome)
 
 
 def _default_lane(request: bpb.PlanRequest) -> str:
-    if request.takes_lane:
-        return host_choices.TAKES_LANE
     return host_choices.PREVIEW_LANE if request.disabled else DEFAULT_LANE
 
 
@@ -175,16 +215,20 @@ def is_lane_name(name: str, base: str = DEFAULT_LANE) -> bool:
     return name == base or re.fullmatch(re.escape(base) + r" \(?\d+\)?", name or "") is not None
 
 
-def _choose_lanes(request, base: str, host: str, cues, start: int) -> dict[int, bpb.PlannedLane]:
-    """cues: (lane rank, offset, length). Lane 1 is "Score", lane 2 "Score 2" ..."""
+def _choose_lanes(
+    request, base: str, host: str, cues, start: int, reserved=()
+) -> dict[int, bpb.PlannedLane]:
+    """cues: (lane rank, offset, length). Lane 1 is "Score", lane 2 "Score 2" ... `reserved`:
+    lanes chosen already (another base's), never chosen again nor numbered over."""
     spans: dict[int, list[tuple[int, int]]] = {}
     for n, offset, length in cues:
         spans.setdefault(n, []).append((start + offset, start + offset + length))
     tracks = sorted(request.audio_tracks, key=lambda t: t.index)
-    names = {t.name for t in tracks}
-    next_index = (max((t.index for t in tracks), default=FIRST_INDEX[host] - 1)) + 1
+    names = {t.name for t in tracks} | {lane.name for lane in reserved}
+    indexes = [t.index for t in tracks] + [lane.index for lane in reserved]
+    next_index = (max(indexes, default=FIRST_INDEX[host] - 1)) + 1
     chosen: dict[int, bpb.PlannedLane] = {}
-    used: set[int] = set()
+    used: set[int] = {lane.index for lane in reserved}
     for wanted in sorted(spans):
         free = [
             t

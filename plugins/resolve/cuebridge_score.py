@@ -7,7 +7,7 @@ One stdlib-only file, Python 3.6 syntax: Resolve lists every .py under Scripts/ 
 """
 
 # Annotations stay in the typing-module spelling: Resolve may run this under Python 3.6.
-# ruff: noqa: UP006, UP007, UP035, UP041, UP045
+# ruff: noqa: UP006, UP007, UP035, UP041, UP045, B905  (zip(strict=) is 3.10)
 
 import json
 import os
@@ -389,9 +389,13 @@ def unfinished(plan: Plan, job: Json, kept: str, what: str) -> Optional[Report]:
     return Report(False, text, warnings=plan.warnings, **_facts(plan, job))
 
 
-def finish_score(resolve, plan: Plan, job: Json) -> Report:
+def finish(resolve, plan: Plan, job: Json) -> Report:
     """Import the cues and place them. Every check comes before the first change to the timeline."""
-    stopped = unfinished(plan, job, "nothing was placed", "score " + plan.describe)
+    take = plan.take
+    what = f"make another take of {take['name']!r}" if take else "score " + plan.describe
+    stopped = unfinished(
+        plan, job, "the cue keeps its take" if take else "nothing was placed", what
+    )
     if stopped is not None:
         return stopped
     result, warnings = job.get("result") or {}, list(plan.warnings)
@@ -443,7 +447,6 @@ class ScoreSession:
             self.report = Report(False, "cancelled: nothing was placed. " + said, **facts)
             return self.report
         try:
-            finish = finish_take if self.plan.take is not None else finish_score
             self.report = finish(self.resolve, self.plan, self.job)
         except ScoreProblem as exc:
             self.report = Report(False, str(exc), **facts)
@@ -525,8 +528,10 @@ def ask_plan(plan: Plan, score_id, items: Json, only=(), **asked) -> Json:
         "dropFrame": facts["drop_frame"], "startFrame": str(facts["start"]), "media": media,
         "audioTracks": host_tracks(timeline), "disabled": bool(plan.choices.get("preview")),
         "markerFrames": [str(int(round(float(f)))) for f in timeline.GetMarkers() or {}],
-        "segmentIds": list(only), "earlierTakes": plan.take["earlier"] if plan.take else [],
+        "segmentIds": list(only), "takesAsClips": True,
     }  # fmt: skip
+    if plan.take:
+        request["take"] = {k: v for k, v in plan.take.items() if k not in ("item", "media")}
     request.update(asked)
     return plan.bridge.plan(request)
 
@@ -567,7 +572,8 @@ def place(timeline, media_pool, media, clips: List[Json]) -> List[Any]:
          "mediaType": 2, "trackIndex": int(c["laneIndex"]), "recordFrame": int(c["recordFrame"])}
         for c in clips
     ]  # fmt: skip
-    media_pool.AppendToTimeline(infos)
+    if infos:
+        media_pool.AppendToTimeline(infos)
 
     def key(m) -> str:
         return "id:" + str(m.GetMediaId()) if _method(m, "GetMediaId") else _file_path(m)
@@ -581,11 +587,6 @@ def place(timeline, media_pool, media, clips: List[Json]) -> List[Any]:
                 or key(i.GetMediaPoolItem()) == key(info["mediaPoolItem"]))
         ), None))  # fmt: skip
     return found
-
-
-def place_one(plan: Plan, media, index: int, start: int, source_frames: int):
-    c = {"sourceIn": 0, "sourceOut": source_frames, "laneIndex": index, "recordFrame": start}
-    return place(plan.timeline, plan.media_pool, lambda _c: media, [c])[0]
 
 
 def remove_clips(resolve, timeline, items: List[Any]) -> List[Any]:
@@ -615,11 +616,14 @@ def add_marker(timeline, m: Json, frame: int) -> bool:
 
 
 def place_cues(resolve, plan: Plan, score_id, placements, warnings: List[str]):
-    """Import, ask the plan, place it, read it back; (what landed, the bridge's report)."""
-    timeline, media_pool, project = plan.timeline, plan.media_pool, plan.project
+    """Apply the bridge's plan: lanes, then its clips role by role, each batch read back. What
+    fails is undone (a take taken off goes back) and the bridge's report says what is where."""
+    timeline, media_pool, project, take = plan.timeline, plan.media_pool, plan.project, plan.take
     # 1. Every cue file is there and imported (media pool only) before anything changes.
     paths = [(p.get("cue") or {}).get("audioPath", "") for p in placements]
     items, new_media = import_cues(media_pool, paths)
+    if take:
+        items[take["audioPath"]] = take["media"]
     # 2. The timeline may have changed under a long score: place on the one that was scored.
     current = project.GetCurrentTimeline()
     if _uid(current) != _uid(timeline) and not project.SetCurrentTimeline(timeline):
@@ -628,8 +632,8 @@ def place_cues(resolve, plan: Plan, score_id, placements, warnings: List[str]):
         raise ScoreProblem(f"the scored timeline {name!r} is no longer open; open it, Score again")
     before = host_tracks(timeline)  # what the plan, and its report, are about
 
-    def report(**outcome) -> str:  # what landed, in the bridge's words
-        outcome.update(describe=plan.describe, cueFolder=os.path.dirname(paths[0]))
+    def report(step: str, **outcome) -> str:  # what landed, in the bridge's words
+        outcome.update(step=step, describe=plan.describe, cueFolder=os.path.dirname(paths[0]))
         return ask_plan(plan, score_id, items, audioTracks=before, outcome=outcome)["report"]
 
     try:
@@ -639,145 +643,86 @@ def place_cues(resolve, plan: Plan, score_id, placements, warnings: List[str]):
         raise
     warnings += list(answer.get("warnings") or [])
     clips = list(answer.get("clips") or [])
-    for c in clips:
+    role = {
+        r: [c for c in clips if c["role"] == "CLIP_ROLE_" + r] for r in ("CUE", "PREVIOUS_TAKE")
+    }
+    role["RANKED"] = [
+        c for c in clips if c["role"] == "CLIP_ROLE_RANKED_TAKE" and os.path.isfile(c["audioPath"])
+    ]
+    ranked, _new = import_cues(media_pool, [c["audioPath"] for c in role["RANKED"]])
+    items.update(ranked)
+    for c in role["CUE"] + role["RANKED"]:
         items[c["audioPath"]].SetClipProperty("Clip Name", c["name"])
-    # 3. Lanes, then one batch (Resolve takes or refuses it whole), read back.
     created = make_lanes(timeline, list(answer.get("lanes") or []))
-    landed = place(timeline, media_pool, lambda c: items[c["audioPath"]], clips)
-    if not all(landed):  # take back what landed
-        still = remove_clips(resolve, timeline, [i for i in landed if i])
+    done, removed = [], []  # type: List[Tuple[Json, Any]], List[Any]
+
+    def fail(step: str, tried: List[Json], got: List[Any]) -> None:
+        landed = done + [(c, i) for c, i in zip(tried, got) if i]
+        back = removed and place(timeline, media_pool, lambda _c: take["media"], role["CUE"])[0]
+        if removed and not back:  # the previous take stays where it was put aside, enabled
+            still = [i.SetClipEnabled(True) and i for _c, i in landed]
+        else:
+            still = remove_clips(resolve, timeline, [i for _c, i in landed])
         kept = [timeline.GetTrackName("audio", i) for i in remove_empty_tracks(timeline, created)]
-        if not still:
+        if not [c for c, i in landed if i in still and c["role"] == "CLIP_ROLE_CUE"]:
             forget(media_pool, new_media)
-        got = [c["segmentId"] for c, i in zip(clips, landed) if i]
-        left = [c["segmentId"] for c, i in zip(clips, landed) if i and i in still]
-        raise ScoreProblem(report(landed=got, left=left, keptTracks=kept))
-    for index in sorted({int(c["laneIndex"]) for c in clips if not c.get("enabled")}):
+        left = [c["audioPath"] for c, i in landed if i in still]
+        got_paths = [c["audioPath"] for c, _i in landed]
+        facts = dict(landed=got_paths, left=left, keptTracks=kept, restored=bool(back))
+        raise ScoreProblem(report(step, **facts))
+
+    # 3. Another take's previous take put aside, then off its track; then the cues, one batch
+    # (Resolve takes or refuses it whole).
+    got = place(timeline, media_pool, lambda c: items[c["audioPath"]], role["PREVIOUS_TAKE"])
+    if not all(got):
+        fail("previous", role["PREVIOUS_TAKE"], got)
+    done += list(zip(role["PREVIOUS_TAKE"], got))
+    for c, item in done:
+        if not item.SetClipEnabled(False):
+            warnings.append(f"Resolve would not disable the previous take on {c['lane']!r}")
+    if take:
+        if remove_clips(resolve, timeline, [take["item"]]):
+            fail("remove", [], [])
+        removed.append(take["item"])
+    landed = place(timeline, media_pool, lambda c: items[c["audioPath"]], role["CUE"])
+    if not all(landed):
+        fail("place", role["CUE"], landed)
+    for index in sorted({int(c["laneIndex"]) for c in role["CUE"] if not c.get("enabled")}):
         if not timeline.SetTrackEnable("audio", index, False):  # a preview, muted to audition
             name = timeline.GetTrackName("audio", index)
             warnings.append(f"Resolve would not mute the preview track {name!r}; mute it by hand")
-    # 4. Colour and mark what landed, offer ranked takes, and say exactly what is where.
+    # 4. Colour and mark what landed; offer the ranked takes (a take not offered is a warning).
     placed = []
-    for c, item in zip(clips, landed):
+    for c, item in zip(role["CUE"], landed):
         if _method(item, "SetClipColor"):
             item.SetClipColor(CLIP_COLOR)
         m, frame = c.get("marker") or {}, None
+        if m.get("replaces"):  # another take's record, rewritten on its frame
+            timeline.DeleteMarkerAtFrame(int(m["frame"]))
         if m.get("name") and add_marker(timeline, m, int(m["frame"])):
             frame = int(m["frame"])
         elif m.get("name"):
             warnings.append(f"no room for a marker on the cue {c['name']!r}")
         start, lane = int(item.GetStart()), int(c["laneIndex"])
-        ranked = offer_ranked_takes(plan, score_id, c, items[c["audioPath"]], start, warnings)
         placed.append({
             "name": c["name"], "segmentId": c["segmentId"], "trackIndex": lane,
             "trackName": timeline.GetTrackName("audio", lane), "recordFrame": start,
             "startFrame": int(c["sourceIn"]), "endFrame": int(c["sourceOut"]),
             "durationFrames": int(item.GetEnd()) - start, "audioPath": c["audioPath"],
-            "markerFrame": frame, "rankedTakes": ranked,
+            "markerFrame": frame, "seed": c["seed"], "rankedTakes": 0,
+            "previousTrack": role["PREVIOUS_TAKE"][0]["lane"] if take else "",
         })  # fmt: skip
-    landed_ids = [c["segmentId"] for c in clips]
-    return placed, report(landed=landed_ids, ranked=sum(p["rankedTakes"] for p in placed))
-
-
-# -- takes ---------------------------------------------------------------------------------------
-
-
-def takes_lane(plan: Plan, score_id, clip: Json, item) -> Tuple[int, List[int]]:
-    """A free "Score takes" lane at one cue's frames, as the bridge chooses it (made past the
-    last track if need be): (its index, tracks created)."""
-    answer = ask_plan(
-        plan, score_id, {clip["audioPath"]: item}, [clip["segmentId"]], takesLane=True
-    )
-    (c,) = answer["clips"]
-    lanes = [x for x in answer["lanes"] if x["name"] == c["lane"]]
-    return int(c["laneIndex"]), make_lanes(plan.timeline, lanes)
-
-
-def offer_ranked_takes(plan: Plan, score_id, clip: Json, item, start: int, warnings) -> int:
-    """Best-of-N: the takes the engine ranked lower (the plan's clip `takes`), each a disabled
-    clip on a "Score takes" lane at the cue's frames, to A/B with `item`, the one placed."""
-    others = [t for t in clip.get("takes") or [] if os.path.isfile(t)]
-    items = import_cues(plan.media_pool, others)[0] if others else {}
-    offered = 0
-    for other in others:
-        items[other].SetClipProperty("Clip Name", clip["name"])
-        index = takes_lane(plan, score_id, clip, item)[0]
-        offer = place_one(plan, items[other], index, start, int(clip["sourceOut"]))
-        if offer is None or not offer.SetClipEnabled(False):
-            warnings.append(f"a ranked take of {clip['name']!r} ({other}) could not be offered")
+    offered = place(timeline, media_pool, lambda c: items[c["audioPath"]], role["RANKED"])
+    for c, item in zip(role["RANKED"], offered):
+        if item is None or not item.SetClipEnabled(False):
+            warnings.append(
+                f"a ranked take of {c['name']!r} ({c['audioPath']}) could not be offered"
+            )
         else:
-            offered += 1
-    return offered
-
-
-def finish_take(resolve, plan: Plan, job: Json) -> Report:
-    """Swap the new take in: the old one goes, disabled, to a "Score takes" lane, the new one
-    onto the cue's own track at the same frame. Every step is read back; a step that fails puts
-    back what the steps before it changed, and the bridge's report says where everything is."""
-    take, timeline, media_pool = plan.take, plan.timeline, plan.media_pool
-    what = f"make another take of {take['name']!r}"
-    stopped = unfinished(plan, job, "the cue keeps its take", what)
-    if stopped is not None:
-        return stopped
-    path = (job["result"]["placements"][0].get("cue") or {}).get("audioPath", "")
-    items, new_media = import_cues(media_pool, [path])
-    items[path].SetClipProperty("Clip Name", take["name"])
-    score_id, warnings = job.get("id"), list(plan.warnings)
-    try:  # the plan gives the frames and the marker; the take keeps its own track
-        (clip,) = ask_plan(plan, score_id, items)["clips"]
-    except ScoreProblem:
-        forget(media_pool, new_media)
-        raise
-    start, length = int(take["start"]), int(clip["sourceOut"])  # every take has the same FPS
-    outcome = {"take": {k: v for k, v in take.items() if k not in ("item", "media")}}
-
-    def report(step: str, **facts) -> str:
-        outcome.update(facts, takeStep=step)
-        return ask_plan(plan, score_id, items, [clip["segmentId"]], outcome=outcome)["report"]
-
-    # 1. A disabled copy of the old take on a "Score takes" lane.
-    takes_index, created = takes_lane(plan, score_id, clip, items[path])
-    copy = place_one(plan, take["media"], takes_index, start, length)
-    if copy is None:
-        remove_empty_tracks(timeline, created)
-        forget(media_pool, new_media)
-        raise ScoreProblem(report("copy"))
-    outcome["takesTrack"] = previous = timeline.GetTrackName("audio", takes_index)
-    if not copy.SetClipEnabled(False):
-        warnings.append(f"Resolve would not disable the previous take on {previous!r}")
-    # 2. The old take off the cue's track.
-    if remove_clips(resolve, timeline, [take["item"]]):
-        copy_left = bool(remove_clips(resolve, timeline, [copy]))
-        remove_empty_tracks(timeline, created)
-        forget(media_pool, new_media)
-        raise ScoreProblem(report("remove", copyLeft=copy_left))
-    # 3. The new take where the old one was; if Resolve refuses it, the old one goes back.
-    landed = place_one(plan, items[path], int(take["trackIndex"]), start, length)
-    if landed is None:
-        back = place_one(plan, take["media"], int(take["trackIndex"]), start, length)
-        if back is not None:
-            remove_clips(resolve, timeline, [copy])
-            remove_empty_tracks(timeline, created)
-        else:
-            copy.SetClipEnabled(True)
-        raise ScoreProblem(report("place", restored=back is not None))
-    if _method(landed, "SetClipColor"):
-        landed.SetClipColor(CLIP_COLOR)
-    # The plan's marker (new take, earlier takes) replaces the cue's, on the same frame.
-    frame = int(take["markerFrame"]) if take["hasMarker"] else None
-    if frame is not None:
-        timeline.DeleteMarkerAtFrame(frame)
-    elif clip["marker"].get("name"):
-        frame = int(clip["marker"]["frame"])
-    if frame is not None:
-        add_marker(timeline, clip["marker"], frame)
-    # 4. Best-of-N: the engine's other takes, disabled, on further "Score takes" lanes.
-    ranked = offer_ranked_takes(plan, score_id, clip, items[path], start, warnings)
-    placed = {"name": take["name"], "trackIndex": int(take["trackIndex"]), "recordFrame": start}
-    placed.update(trackName=take["trackName"], durationFrames=int(take["end"]) - start)
-    placed.update(audioPath=path, seed=clip["seed"], previousTrack=previous)
-    text = report("", ranked=ranked)
-    return Report(True, text, placed=[placed], warnings=warnings, **_facts(plan, job))
+            for p in placed:
+                p["rankedTakes"] += p["segmentId"] == c["segmentId"]
+    landed_paths = [c["audioPath"] for c in role["CUE"]]
+    return placed, report("", landed=landed_paths, ranked=sum(p["rankedTakes"] for p in placed))
 
 
 # -- telling the editor ------------------------------------------------------------------------

@@ -22,6 +22,12 @@ class MarkerKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     MARKER_KIND_CUE: _ClassVar[MarkerKind]
     MARKER_KIND_HIT_POINT: _ClassVar[MarkerKind]
     MARKER_KIND_PLACED: _ClassVar[MarkerKind]
+
+class ClipRole(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CLIP_ROLE_CUE: _ClassVar[ClipRole]
+    CLIP_ROLE_PREVIOUS_TAKE: _ClassVar[ClipRole]
+    CLIP_ROLE_RANKED_TAKE: _ClassVar[ClipRole]
 SEGMENT_MODE_UNSPECIFIED: SegmentMode
 SEGMENT_MODE_MARKERS: SegmentMode
 SEGMENT_MODE_RANGE: SegmentMode
@@ -31,6 +37,9 @@ MARKER_KIND_UNSPECIFIED: MarkerKind
 MARKER_KIND_CUE: MarkerKind
 MARKER_KIND_HIT_POINT: MarkerKind
 MARKER_KIND_PLACED: MarkerKind
+CLIP_ROLE_CUE: ClipRole
+CLIP_ROLE_PREVIOUS_TAKE: ClipRole
+CLIP_ROLE_RANKED_TAKE: ClipRole
 
 class SegmentSelection(_message.Message):
     __slots__ = ("mode", "range", "min_scene_s", "max_scene_s", "range_name")
@@ -299,7 +308,7 @@ class HostMedia(_message.Message):
     def __init__(self, audio_path: _Optional[str] = ..., rate: _Optional[str] = ...) -> None: ...
 
 class PlanRequest(_message.Message):
-    __slots__ = ("score_id", "host", "timeline_rate", "start_timecode", "start_frame", "audio_tracks", "media", "marker_frames", "track_name", "disabled", "drop_frame", "segment_ids", "earlier_takes", "takes_lane", "outcome")
+    __slots__ = ("score_id", "host", "timeline_rate", "start_timecode", "start_frame", "audio_tracks", "media", "marker_frames", "track_name", "disabled", "drop_frame", "segment_ids", "earlier_takes", "outcome", "take", "takes_as_clips")
     SCORE_ID_FIELD_NUMBER: _ClassVar[int]
     HOST_FIELD_NUMBER: _ClassVar[int]
     TIMELINE_RATE_FIELD_NUMBER: _ClassVar[int]
@@ -313,8 +322,9 @@ class PlanRequest(_message.Message):
     DROP_FRAME_FIELD_NUMBER: _ClassVar[int]
     SEGMENT_IDS_FIELD_NUMBER: _ClassVar[int]
     EARLIER_TAKES_FIELD_NUMBER: _ClassVar[int]
-    TAKES_LANE_FIELD_NUMBER: _ClassVar[int]
     OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    TAKE_FIELD_NUMBER: _ClassVar[int]
+    TAKES_AS_CLIPS_FIELD_NUMBER: _ClassVar[int]
     score_id: str
     host: str
     timeline_rate: str
@@ -328,35 +338,30 @@ class PlanRequest(_message.Message):
     drop_frame: bool
     segment_ids: _containers.RepeatedScalarFieldContainer[str]
     earlier_takes: _containers.RepeatedCompositeFieldContainer[EarlierTake]
-    takes_lane: bool
     outcome: HostOutcome
-    def __init__(self, score_id: _Optional[str] = ..., host: _Optional[str] = ..., timeline_rate: _Optional[str] = ..., start_timecode: _Optional[str] = ..., start_frame: _Optional[int] = ..., audio_tracks: _Optional[_Iterable[_Union[HostTrack, _Mapping]]] = ..., media: _Optional[_Iterable[_Union[HostMedia, _Mapping]]] = ..., marker_frames: _Optional[_Iterable[int]] = ..., track_name: _Optional[str] = ..., disabled: _Optional[bool] = ..., drop_frame: _Optional[bool] = ..., segment_ids: _Optional[_Iterable[str]] = ..., earlier_takes: _Optional[_Iterable[_Union[EarlierTake, _Mapping]]] = ..., takes_lane: _Optional[bool] = ..., outcome: _Optional[_Union[HostOutcome, _Mapping]] = ...) -> None: ...
+    take: TakeChoice
+    takes_as_clips: bool
+    def __init__(self, score_id: _Optional[str] = ..., host: _Optional[str] = ..., timeline_rate: _Optional[str] = ..., start_timecode: _Optional[str] = ..., start_frame: _Optional[int] = ..., audio_tracks: _Optional[_Iterable[_Union[HostTrack, _Mapping]]] = ..., media: _Optional[_Iterable[_Union[HostMedia, _Mapping]]] = ..., marker_frames: _Optional[_Iterable[int]] = ..., track_name: _Optional[str] = ..., disabled: _Optional[bool] = ..., drop_frame: _Optional[bool] = ..., segment_ids: _Optional[_Iterable[str]] = ..., earlier_takes: _Optional[_Iterable[_Union[EarlierTake, _Mapping]]] = ..., outcome: _Optional[_Union[HostOutcome, _Mapping]] = ..., take: _Optional[_Union[TakeChoice, _Mapping]] = ..., takes_as_clips: _Optional[bool] = ...) -> None: ...
 
 class HostOutcome(_message.Message):
-    __slots__ = ("landed", "left", "kept_tracks", "cue_folder", "take", "take_step", "copy_left", "restored", "takes_track", "ranked", "describe")
+    __slots__ = ("step", "landed", "left", "kept_tracks", "cue_folder", "restored", "ranked", "describe")
+    STEP_FIELD_NUMBER: _ClassVar[int]
     LANDED_FIELD_NUMBER: _ClassVar[int]
     LEFT_FIELD_NUMBER: _ClassVar[int]
     KEPT_TRACKS_FIELD_NUMBER: _ClassVar[int]
     CUE_FOLDER_FIELD_NUMBER: _ClassVar[int]
-    TAKE_FIELD_NUMBER: _ClassVar[int]
-    TAKE_STEP_FIELD_NUMBER: _ClassVar[int]
-    COPY_LEFT_FIELD_NUMBER: _ClassVar[int]
     RESTORED_FIELD_NUMBER: _ClassVar[int]
-    TAKES_TRACK_FIELD_NUMBER: _ClassVar[int]
     RANKED_FIELD_NUMBER: _ClassVar[int]
     DESCRIBE_FIELD_NUMBER: _ClassVar[int]
+    step: str
     landed: _containers.RepeatedScalarFieldContainer[str]
     left: _containers.RepeatedScalarFieldContainer[str]
     kept_tracks: _containers.RepeatedScalarFieldContainer[str]
     cue_folder: str
-    take: TakeChoice
-    take_step: str
-    copy_left: bool
     restored: bool
-    takes_track: str
     ranked: int
     describe: str
-    def __init__(self, landed: _Optional[_Iterable[str]] = ..., left: _Optional[_Iterable[str]] = ..., kept_tracks: _Optional[_Iterable[str]] = ..., cue_folder: _Optional[str] = ..., take: _Optional[_Union[TakeChoice, _Mapping]] = ..., take_step: _Optional[str] = ..., copy_left: _Optional[bool] = ..., restored: _Optional[bool] = ..., takes_track: _Optional[str] = ..., ranked: _Optional[int] = ..., describe: _Optional[str] = ...) -> None: ...
+    def __init__(self, step: _Optional[str] = ..., landed: _Optional[_Iterable[str]] = ..., left: _Optional[_Iterable[str]] = ..., kept_tracks: _Optional[_Iterable[str]] = ..., cue_folder: _Optional[str] = ..., restored: _Optional[bool] = ..., ranked: _Optional[int] = ..., describe: _Optional[str] = ...) -> None: ...
 
 class EarlierTake(_message.Message):
     __slots__ = ("seed", "audio_path")
@@ -377,8 +382,9 @@ class PlannedLane(_message.Message):
     def __init__(self, name: _Optional[str] = ..., index: _Optional[int] = ..., create: _Optional[bool] = ...) -> None: ...
 
 class PlannedMarker(_message.Message):
-    __slots__ = ("kind", "frame", "duration_frames", "name", "note", "custom_data", "color")
+    __slots__ = ("kind", "replaces", "frame", "duration_frames", "name", "note", "custom_data", "color")
     KIND_FIELD_NUMBER: _ClassVar[int]
+    REPLACES_FIELD_NUMBER: _ClassVar[int]
     FRAME_FIELD_NUMBER: _ClassVar[int]
     DURATION_FRAMES_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
@@ -386,16 +392,17 @@ class PlannedMarker(_message.Message):
     CUSTOM_DATA_FIELD_NUMBER: _ClassVar[int]
     COLOR_FIELD_NUMBER: _ClassVar[int]
     kind: MarkerKind
+    replaces: bool
     frame: int
     duration_frames: int
     name: str
     note: str
     custom_data: str
     color: str
-    def __init__(self, kind: _Optional[_Union[MarkerKind, str]] = ..., frame: _Optional[int] = ..., duration_frames: _Optional[int] = ..., name: _Optional[str] = ..., note: _Optional[str] = ..., custom_data: _Optional[str] = ..., color: _Optional[str] = ...) -> None: ...
+    def __init__(self, kind: _Optional[_Union[MarkerKind, str]] = ..., replaces: _Optional[bool] = ..., frame: _Optional[int] = ..., duration_frames: _Optional[int] = ..., name: _Optional[str] = ..., note: _Optional[str] = ..., custom_data: _Optional[str] = ..., color: _Optional[str] = ...) -> None: ...
 
 class PlannedClip(_message.Message):
-    __slots__ = ("segment_id", "name", "lane", "lane_index", "audio_path", "record_frame", "record_end_frame", "record_offset_frames", "source_in", "source_out", "record_offset_ticks", "duration_ticks", "enabled", "marker", "takes", "record_in_timecode", "duration_timecode", "prompt", "mood", "seed", "model", "understood")
+    __slots__ = ("segment_id", "name", "lane", "lane_index", "audio_path", "record_frame", "record_end_frame", "record_offset_frames", "source_in", "source_out", "record_offset_ticks", "duration_ticks", "enabled", "marker", "takes", "record_in_timecode", "duration_timecode", "prompt", "mood", "seed", "model", "understood", "role")
     SEGMENT_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     LANE_FIELD_NUMBER: _ClassVar[int]
@@ -418,6 +425,7 @@ class PlannedClip(_message.Message):
     SEED_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     UNDERSTOOD_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
     segment_id: str
     name: str
     lane: str
@@ -440,10 +448,11 @@ class PlannedClip(_message.Message):
     seed: str
     model: str
     understood: str
-    def __init__(self, segment_id: _Optional[str] = ..., name: _Optional[str] = ..., lane: _Optional[str] = ..., lane_index: _Optional[int] = ..., audio_path: _Optional[str] = ..., record_frame: _Optional[int] = ..., record_end_frame: _Optional[int] = ..., record_offset_frames: _Optional[int] = ..., source_in: _Optional[int] = ..., source_out: _Optional[int] = ..., record_offset_ticks: _Optional[int] = ..., duration_ticks: _Optional[int] = ..., enabled: _Optional[bool] = ..., marker: _Optional[_Union[PlannedMarker, _Mapping]] = ..., takes: _Optional[_Iterable[str]] = ..., record_in_timecode: _Optional[str] = ..., duration_timecode: _Optional[str] = ..., prompt: _Optional[str] = ..., mood: _Optional[str] = ..., seed: _Optional[str] = ..., model: _Optional[str] = ..., understood: _Optional[str] = ...) -> None: ...
+    role: ClipRole
+    def __init__(self, segment_id: _Optional[str] = ..., name: _Optional[str] = ..., lane: _Optional[str] = ..., lane_index: _Optional[int] = ..., audio_path: _Optional[str] = ..., record_frame: _Optional[int] = ..., record_end_frame: _Optional[int] = ..., record_offset_frames: _Optional[int] = ..., source_in: _Optional[int] = ..., source_out: _Optional[int] = ..., record_offset_ticks: _Optional[int] = ..., duration_ticks: _Optional[int] = ..., enabled: _Optional[bool] = ..., marker: _Optional[_Union[PlannedMarker, _Mapping]] = ..., takes: _Optional[_Iterable[str]] = ..., record_in_timecode: _Optional[str] = ..., duration_timecode: _Optional[str] = ..., prompt: _Optional[str] = ..., mood: _Optional[str] = ..., seed: _Optional[str] = ..., model: _Optional[str] = ..., understood: _Optional[str] = ..., role: _Optional[_Union[ClipRole, str]] = ...) -> None: ...
 
 class PlacementPlan(_message.Message):
-    __slots__ = ("score_id", "rate", "drop_frame", "start_frame", "lanes", "clips", "warnings", "hit_point_max_frames", "dialogue_note", "report")
+    __slots__ = ("score_id", "rate", "drop_frame", "start_frame", "lanes", "clips", "warnings", "hit_point_max_frames", "dialogue_note", "remove", "remove_track", "report")
     SCORE_ID_FIELD_NUMBER: _ClassVar[int]
     RATE_FIELD_NUMBER: _ClassVar[int]
     DROP_FRAME_FIELD_NUMBER: _ClassVar[int]
@@ -453,6 +462,8 @@ class PlacementPlan(_message.Message):
     WARNINGS_FIELD_NUMBER: _ClassVar[int]
     HIT_POINT_MAX_FRAMES_FIELD_NUMBER: _ClassVar[int]
     DIALOGUE_NOTE_FIELD_NUMBER: _ClassVar[int]
+    REMOVE_FIELD_NUMBER: _ClassVar[int]
+    REMOVE_TRACK_FIELD_NUMBER: _ClassVar[int]
     REPORT_FIELD_NUMBER: _ClassVar[int]
     score_id: str
     rate: _engine_pb2.Rate
@@ -463,8 +474,10 @@ class PlacementPlan(_message.Message):
     warnings: _containers.RepeatedScalarFieldContainer[str]
     hit_point_max_frames: int
     dialogue_note: str
+    remove: FrameSpan
+    remove_track: int
     report: str
-    def __init__(self, score_id: _Optional[str] = ..., rate: _Optional[_Union[_engine_pb2.Rate, _Mapping]] = ..., drop_frame: _Optional[bool] = ..., start_frame: _Optional[int] = ..., lanes: _Optional[_Iterable[_Union[PlannedLane, _Mapping]]] = ..., clips: _Optional[_Iterable[_Union[PlannedClip, _Mapping]]] = ..., warnings: _Optional[_Iterable[str]] = ..., hit_point_max_frames: _Optional[int] = ..., dialogue_note: _Optional[str] = ..., report: _Optional[str] = ...) -> None: ...
+    def __init__(self, score_id: _Optional[str] = ..., rate: _Optional[_Union[_engine_pb2.Rate, _Mapping]] = ..., drop_frame: _Optional[bool] = ..., start_frame: _Optional[int] = ..., lanes: _Optional[_Iterable[_Union[PlannedLane, _Mapping]]] = ..., clips: _Optional[_Iterable[_Union[PlannedClip, _Mapping]]] = ..., warnings: _Optional[_Iterable[str]] = ..., hit_point_max_frames: _Optional[int] = ..., dialogue_note: _Optional[str] = ..., remove: _Optional[_Union[FrameSpan, _Mapping]] = ..., remove_track: _Optional[int] = ..., report: _Optional[str] = ...) -> None: ...
 
 class TimeRequest(_message.Message):
     __slots__ = ("rate", "timecodes", "frames", "drop_frame", "markers", "track_names", "lane_names", "marks", "selection_mode", "marks_readable", "run_folder", "take", "start_frame")
