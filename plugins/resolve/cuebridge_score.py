@@ -6,8 +6,8 @@ read every track back, report what landed, undo what the plan says (plugins/reso
 One stdlib-only file, Python 3.6 syntax: Resolve lists every .py under Scripts/ as a menu entry.
 """
 
-# Annotations stay in the typing-module spelling: Resolve may run this under Python 3.6.
-# ruff: noqa: UP006, UP007, UP035, UP041, UP045, B905  (zip(strict=) is 3.10)
+# Annotations in the typing-module spelling and no zip(strict=): Resolve may run Python 3.6.
+# ruff: noqa: UP006, UP007, UP035, UP041, UP045, B905
 
 import json
 import os
@@ -26,7 +26,6 @@ CLIP_COLOR = "Orange"  # TimelineItem.SetClipColor names: Orange, Apricot, Yello
 # Made here, not by the bridge: it must also say that the bridge is not running.
 ERROR_MARKER = {"color": "Red", "name": "cuebridge: not scored", "durationFrames": 1}
 ERROR_MARKER_DATA = "cuebridge-error"  # the next run deletes markers with this custom data
-POLL_SECONDS = 0.5
 FINAL_STATES = ("JOB_STATE_SUCCEEDED", "JOB_STATE_PARTIAL", "JOB_STATE_FAILED")
 FINAL_STATES += ("JOB_STATE_CANCELLED",)
 START_HINT = "start it in a terminal with `cuebridge serve` (leave it running), then Score again"
@@ -38,19 +37,15 @@ class ScoreProblem(Exception):
 
 
 class Report:
-    """What a score did: `ok`, a message for the editor, and the cues that landed."""
+    """What a score did: `ok`, a message for the editor, the cues that landed, warnings, and
+    `facts` (export_format, score_id, run_dir)."""
 
-    def __init__(self, ok: bool, message: str, placed=None, warnings=None, **facts):
-        self.ok, self.message = ok, message
-        self.placed = list(placed or [])  # one dict per cue: name, trackName, recordFrame ...
-        self.warnings = list(warnings or [])
-        self.facts = facts  # export_format, score_id, run_dir
+    def __init__(self, ok: bool, message: str, placed=(), warnings=(), **facts):
+        self.ok, self.message, self.placed, self.warnings = ok, message, placed, warnings
+        self.facts = facts
 
     def text(self) -> str:
         return "\n".join([self.message] + ["warning: " + w for w in self.warnings])
-
-
-# -- settings: the token's folder is needed before the bridge can be asked anything --------------
 
 
 def _home(env) -> str:
@@ -88,25 +83,25 @@ def script_folders(env=None, platform: Optional[str] = None) -> List[str]:
 def load_settings(script_dir: Optional[str] = None, env=None) -> Json:
     """Defaults, then `cuebridge_settings.json` beside the script (or in a Utility folder)."""
     env = os.environ if env is None else env
-    settings = {"bridge_url": DEFAULT_BRIDGE_URL, "cue_root": "", "seed": 0}
-    settings.update(token_file=os.path.join(config_dir(env), "token"), timeout_seconds=3600)
+    settings = {
+        "bridge_url": DEFAULT_BRIDGE_URL,
+        "token_file": os.path.join(config_dir(env), "token"),
+    }
     for folder in ([script_dir] if script_dir else []) + script_folders(env):
         path = os.path.join(folder, SETTINGS_NAME)
-        if os.path.isfile(path):
-            try:
-                with open(path, encoding="utf-8") as f:
-                    settings.update(json.load(f), settings_file=path)
-            except (OSError, ValueError) as exc:
-                raise ScoreProblem(
-                    f"cannot read the settings {path}: {exc}. Fix the JSON, or delete the file "
-                    "and run `cuebridge install-plugin resolve` again"
-                ) from exc
-            break
+        if not os.path.isfile(path):
+            continue
+        try:
+            with open(path, encoding="utf-8") as f:
+                settings.update(json.load(f), settings_file=path)
+        except (OSError, ValueError) as exc:
+            raise ScoreProblem(
+                f"cannot read the settings {path}: {exc}. Fix the JSON, or delete the file and "
+                "run `cuebridge install-plugin resolve` again"
+            ) from exc
+        break
     settings["bridge_url"] = env.get("CUEBRIDGE_URL") or settings["bridge_url"]
     return settings
-
-
-# -- the bridge ------------------------------------------------------------------------------
 
 
 class Bridge:
@@ -123,20 +118,21 @@ class Bridge:
         return cls(settings["bridge_url"], settings["token_file"])
 
     def token(self) -> str:
-        where, token = self.token_file, ""
         try:
-            with open(where, encoding="utf-8") as f:
+            with open(self.token_file, encoding="utf-8") as f:
                 token = f.read().strip()
-        except FileNotFoundError:
-            raise ScoreProblem(
-                f"there is no cuebridge token at {where}: the bridge makes it on its first start, "
-                f"so {START_HINT}. If the bridge runs as another user or with "
-                f'CUEBRIDGE_CONFIG_DIR, set "token_file" in {SETTINGS_NAME}'
-            ) from None
         except OSError as exc:
-            raise ScoreProblem(f"cannot read the cuebridge token {where}: {exc}") from None
+            raise ScoreProblem(
+                f"there is no cuebridge token at {self.token_file}: the bridge makes it on its "
+                f"first start, so {START_HINT}. If the bridge runs as another user or with "
+                f'CUEBRIDGE_CONFIG_DIR, set "token_file" in {SETTINGS_NAME}'
+                if isinstance(exc, FileNotFoundError)
+                else f"cannot read the cuebridge token {self.token_file}: {exc}"
+            ) from None
         if not token:
-            raise ScoreProblem(f"the token file {where} is empty: delete it, restart the bridge")
+            raise ScoreProblem(
+                f"the token file {self.token_file} is empty: delete it, restart the bridge"
+            )
         return token
 
     def call(self, method: str, body: Json) -> Json:
@@ -149,18 +145,17 @@ class Bridge:
         return self.call("GetScore", {"scoreId": score_id})
 
     def plan(self, request: Json) -> Json:
-        """The placement plan: lanes, frames, markers, takes and reports, in Resolve's terms."""
+        """The placement plan: lanes, clips, markers and reports, in Resolve's terms."""
         return self.call("PlanPlacement", request)
 
     def times(self, facts: Json, **asked) -> Json:
         """ParseTime: rates, timecodes, marks, which markers are cues, what to score, which cue
         another take replaces, the run folder: the bridge's answers, never worked out here."""
         body = {"rate": facts["rate_text"], "dropFrame": facts["drop_frame"]}
-        body.update(asked, startFrame=str(facts.get("start", 0)))
-        return self.call("ParseTime", body)
+        return self.call("ParseTime", dict(body, startFrame=str(facts["start"]), **asked))
 
     def _send(self, route: str, body: Optional[Json]) -> Json:
-        """POST `body` (GET /healthz, without the token, when None)."""
+        """POST `body`, or GET /healthz (no token) when None."""
         headers = {"Accept": "application/json", "Content-Type": "application/json"}
         if body is not None:
             headers["Authorization"] = "Bearer " + self.token()
@@ -190,24 +185,18 @@ class Bridge:
 
     def _refusal(self, exc, route: str) -> str:
         try:
-            detail = json.loads(exc.read().decode("utf-8"))
-            message = detail.get("message") or detail.get("code") or ""
+            message = json.loads(exc.read().decode("utf-8")).get("message") or ""
         except (ValueError, OSError, AttributeError):
             message = ""
         if exc.code == 401:
             return (
-                f"the bridge at {self.url} refused the token in {self.token_file} "
-                f"({message or 'wrong token'}). Restart `cuebridge serve` as the same user, or "
-                f'point "token_file" in {SETTINGS_NAME} at the bridge\'s token'
+                f"the bridge at {self.url} refused the token in {self.token_file} ({message}). "
+                'Restart `cuebridge serve` as the same user, or point "token_file" in '
+                f"{SETTINGS_NAME} at the bridge's token"
             )
         if exc.code == 400 and message:  # the bridge's words for the editor: a mark, a rate
             return message
-        if exc.code == 404 and not message:
-            return f"{self.url}{route} does not exist: is this a cuebridge bridge, and up to date?"
-        return f"the bridge refused ({exc.code} {exc.reason}): {message or route}"
-
-
-# -- reading Resolve -------------------------------------------------------------------------
+        return f"the bridge refused {route} ({exc.code} {exc.reason}): {message or 'is it a cuebridge bridge, up to date?'}"
 
 
 def _method(obj, name: str):
@@ -228,7 +217,7 @@ def _uid(obj) -> str:
     return str(_call(obj, "GetUniqueId") or id(obj))
 
 
-def _file_path(item) -> str:
+def _path(item) -> str:
     path = item.GetClipProperty("File Path") if item is not None else ""
     return os.path.normcase(os.path.abspath(path)) if path else ""
 
@@ -265,8 +254,8 @@ def audio_tracks(timeline) -> List[Tuple[int, str, List[Any]]]:
 
 
 def host_tracks(timeline, take: bool = False) -> List[Json]:
-    """Every audio track with its clips, as the bridge reads them (HostTrack); for another take
-    also each clip's file, name and whether it is selected."""
+    """Every audio track and its clips (HostTrack); for another take with their files, names and
+    whether each is selected."""
     selected = {_uid(s) for s in (_call(timeline, "GetSelectedClips") if take else None) or []}
     tracks = []
     for index, name, items in audio_tracks(timeline):
@@ -277,17 +266,6 @@ def host_tracks(timeline, take: bool = False) -> List[Json]:
             span["audioPath"] = (media.GetClipProperty("File Path") or "") if media else ""
         tracks.append({"index": index, "name": name, "items": spans})
     return tracks
-
-
-def host_marks(timeline, start: int) -> Optional[Json]:
-    """The in/out marks, out INCLUDED as Resolve shows it; None if unset or not readable
-    (GetMarkInOut exists since Resolve 19.1; a clip's marks are set on video or audio)."""
-    marks = _call(timeline, "GetMarkInOut")
-    mark = (marks.get("video") or marks.get("audio")) if isinstance(marks, dict) else None
-    if not mark:
-        return None
-    return {"hasIn": "in" in mark, "hasOut": "out" in mark, "markIn": str(int(mark.get("in", 0))),
-            "markOut": str(int(mark.get("out", 0))), "startFrame": str(start)}  # fmt: skip
 
 
 def resolve_version(resolve) -> Tuple[int, int]:
@@ -301,14 +279,13 @@ def resolve_version(resolve) -> Tuple[int, int]:
 def export_timeline(resolve, timeline, folder: str) -> Tuple[str, str, List[str]]:
     """Export to OTIO (18.5+) or FCP 7 XML; returns (path, format, warnings)."""
     none, otio_type = getattr(resolve, "EXPORT_NONE", 0), getattr(resolve, "EXPORT_OTIO", None)
+    path = os.path.join(folder, "timeline.otio")
     if otio_type is not None and resolve_version(resolve) >= (18, 5):
-        path = os.path.join(folder, "timeline.otio")
         if timeline.Export(path, otio_type, none) and os.path.isfile(path):
             return path, "otio", []
         warning = "Resolve's OTIO export failed; the timeline went over as FCP 7 XML"
     else:
-        warning = "this Resolve has no OpenTimelineIO export (18.5 and later have): the timeline "
-        warning += "went over as FCP 7 XML instead"
+        warning = "this Resolve has no OpenTimelineIO export (18.5 and later have): the timeline went over as FCP 7 XML instead"
     xml_type, path = (
         getattr(resolve, "EXPORT_FCP_7_XML", None),
         os.path.join(folder, "timeline.xml"),
@@ -322,9 +299,6 @@ def export_timeline(resolve, timeline, folder: str) -> Tuple[str, str, List[str]
     return path, "fcp7xml", [warning]
 
 
-# -- one score: prepare, wait, place -----------------------------------------------------------
-
-
 def prepare_score(resolve, choices: Json, settings: Json, bridge: Bridge) -> Plan:
     """Read the timeline, ask the bridge what to score, export: every check before the export."""
     project, timeline, media_pool = current_timeline(resolve)
@@ -334,21 +308,24 @@ def prepare_score(resolve, choices: Json, settings: Json, bridge: Bridge) -> Pla
         seed = max(int(choices.get("seed") or 0), 0)
     except ValueError:
         raise ScoreProblem(f"seed {choices.get('seed')!r} is not a whole number") from None
-    markers = sorted((timeline.GetMarkers() or {}).items())
     asked = {"markers": [
         {"name": str(m.get("name") or ""), "durationFrames": float(m.get("duration") or 0),
-         "frame": float(f), "customData": str(m.get("customData") or "")} for f, m in markers
-    ]}  # fmt: skip
+         "frame": float(f), "customData": str(m.get("customData") or "")}
+        for f, m in sorted((timeline.GetMarkers() or {}).items())
+    ], "runFolder": {"root": settings.get("cue_root") or "", "timeline": facts["name"],
+                     "project": project.GetName() or "project"}}  # fmt: skip
     if choices.get("take"):
         playhead = _call(timeline, "GetCurrentTimecode") or ""
         asked["take"] = {"tracks": host_tracks(timeline, take=True), "playhead": playhead}
     else:
         asked["selectionMode"] = choices.get("selection") or "auto"
         asked["marksReadable"] = _method(timeline, "GetMarkInOut") is not None
-        asked["marks"] = host_marks(timeline, facts["start"])
-    asked["runFolder"] = {"root": settings.get("cue_root") or "", "timeline": facts["name"]}
-    asked["runFolder"]["project"] = project.GetName() or "project"
-    answer = bridge.times(facts, **{k: v for k, v in asked.items() if v is not None})
+        marks = _call(timeline, "GetMarkInOut")  # Resolve 19.1+; a clip's marks on video or audio
+        mark = (marks.get("video") or marks.get("audio")) if isinstance(marks, dict) else None
+        if mark:  # out INCLUDED, as Resolve shows it
+            asked["marks"] = {"hasIn": "in" in mark, "hasOut": "out" in mark, "startFrame": str(facts["start"]),
+                              "markIn": str(int(mark.get("in", 0))), "markOut": str(int(mark.get("out", 0)))}  # fmt: skip
+    answer = bridge.times(facts, **asked)
     take = answer["take"] if choices.get("take") else None
     chosen = take or answer["selection"]
     if take is not None:
@@ -373,41 +350,25 @@ def prepare_score(resolve, choices: Json, settings: Json, bridge: Bridge) -> Pla
     )  # fmt: skip
 
 
-def _facts(plan: Plan, job: Json) -> Json:
-    return dict(export_format=plan.export_format, score_id=job.get("id"), run_dir=plan.run_dir)
-
-
-def unfinished(plan: Plan, job: Json, kept: str, what: str) -> Optional[Report]:
-    """The Report of a score that was cancelled or failed; None when it made cues."""
-    state, said = job.get("state"), job.get("message") or ""
-    if state == "JOB_STATE_CANCELLED":
-        return Report(False, f"cancelled: {kept}. {said}", **_facts(plan, job))
-    made = (job.get("result") or {}).get("placements") or not plan.take
-    if state in ("JOB_STATE_SUCCEEDED", "JOB_STATE_PARTIAL") and made:
-        return None
-    text = f"the bridge could not {what}: {said or state}"
-    return Report(False, text, warnings=plan.warnings, **_facts(plan, job))
-
-
 def finish(resolve, plan: Plan, job: Json) -> Report:
-    """Import the cues and place them. Every check comes before the first change to the timeline."""
-    take = plan.take
-    what = f"make another take of {take['name']!r}" if take else "score " + plan.describe
-    stopped = unfinished(
-        plan, job, "the cue keeps its take" if take else "nothing was placed", what
-    )
-    if stopped is not None:
-        return stopped
+    """Place what the score made; a cancelled or failed score places nothing."""
+    take, state, said = plan.take, job.get("state"), job.get("message") or ""
+    facts = dict(export_format=plan.export_format, score_id=job.get("id"), run_dir=plan.run_dir)
     result, warnings = job.get("result") or {}, list(plan.warnings)
+    if state == "JOB_STATE_CANCELLED":
+        kept = "the cue keeps its take" if take else "nothing was placed"
+        return Report(False, f"cancelled: {kept}. {said}", **facts)
+    if state not in ("JOB_STATE_SUCCEEDED", "JOB_STATE_PARTIAL") or not result.get("placements"):
+        what = f"make another take of {take['name']!r}" if take else "score " + plan.describe
+        return Report(
+            False, f"the bridge could not {what}: {said or state}", warnings=warnings, **facts
+        )
     warnings += list(result.get("warnings") or [])
     warnings += [
         f"{f.get('segmentId')}: no cue ({f.get('error')})" for f in result.get("failed") or []
     ]
-    if not result.get("placements"):
-        text = "the bridge made no cue: " + (job.get("message") or "")
-        return Report(False, text, warnings=warnings, **_facts(plan, job))
     placed, text = place_cues(resolve, plan, job.get("id"), result["placements"], warnings)
-    return Report(True, text, placed=placed, warnings=warnings, **_facts(plan, job))
+    return Report(True, text, placed=placed, warnings=warnings, **facts)
 
 
 class ScoreSession:
@@ -415,9 +376,7 @@ class ScoreSession:
 
     def __init__(self, resolve, bridge: Bridge, settings: Json):
         self.resolve, self.bridge, self.settings = resolve, bridge, settings
-        self.plan = None  # type: Optional[Plan]
-        self.job, self.report = {}, None  # type: Json, Optional[Report]
-        self.cancel_asked, self.started_at = False, 0.0
+        self.job, self.report, self.cancel_asked = {}, None, False  # type: Json, Any, bool
 
     def start(self, choices: Json) -> None:
         self.plan = prepare_score(self.resolve, choices, self.settings, self.bridge)
@@ -431,7 +390,7 @@ class ScoreSession:
     def poll(self) -> Optional[Report]:
         """Ask the bridge once; the Report when the score is over (cues placed), else None."""
         late = time.monotonic() - self.started_at > float(
-            self.settings.get("timeout_seconds", 3600)
+            self.settings.get("timeout_seconds") or 3600
         )
         if self.report is not None or self.job.get("state") in FINAL_STATES:
             pass
@@ -442,11 +401,11 @@ class ScoreSession:
         if self.report is not None or self.job.get("state") not in FINAL_STATES:
             return self.report
         facts = {"score_id": self.job.get("id"), "run_dir": self.plan.run_dir}
-        if self.cancel_asked:  # a score that finished before the cancel arrived is not placed
-            said = self.job.get("message") or ""
-            self.report = Report(False, "cancelled: nothing was placed. " + said, **facts)
-            return self.report
         try:
+            if self.cancel_asked:  # a score that finished before the cancel came is not placed
+                raise ScoreProblem(
+                    "cancelled: nothing was placed. " + (self.job.get("message") or "")
+                )
             self.report = finish(self.resolve, self.plan, self.job)
         except ScoreProblem as exc:
             self.report = Report(False, str(exc), **facts)
@@ -465,21 +424,15 @@ def score_timeline(resolve, choices=None, bridge=None, progress=None, settings=N
         session = ScoreSession(resolve, bridge or Bridge.from_settings(settings), settings)
         session.start({k: v for k, v in (choices or {}).items() if v is not None})
         while session.poll() is None:
-            if progress:
-                progress(session.progress())
-            time.sleep(float(settings.get("poll_seconds") or POLL_SECONDS))
-        if progress:
-            progress(session.progress())
+            (progress or (lambda _line: None))(session.progress())
+            time.sleep(float(settings.get("poll_seconds") or 0.5))
         return session.report
     except ScoreProblem as exc:
         return Report(False, str(exc))
 
 
-# -- applying the plan -----------------------------------------------------------------------
-
-
 def import_cues(media_pool, paths: List[str]) -> Tuple[Json, List[Any]]:
-    """Media pool items by path (reusing ones already in the cue bin), and the new ones."""
+    """Media pool items by path (reusing those already in the cue bin), and the new ones."""
     gone = [p or "(no path)" for p in paths if not p or not os.path.isfile(p)]
     if gone:
         raise ScoreProblem(
@@ -489,25 +442,19 @@ def import_cues(media_pool, paths: List[str]) -> Tuple[Json, List[Any]]:
     root = media_pool.GetRootFolder()
     bins = [f for f in root.GetSubFolderList() or [] if f.GetName() == CUE_BIN]
     folder = bins[0] if bins else media_pool.AddSubFolder(root, CUE_BIN) or root
-    have = {_file_path(i): i for i in folder.GetClipList() or []}
+    have = {_path(i): i for i in folder.GetClipList() or []}
     key = lambda p: os.path.normcase(os.path.abspath(p))  # noqa: E731
     fresh, new_items = [p for p in dict.fromkeys(paths) if key(p) not in have], []
     if fresh:
         before = media_pool.GetCurrentFolder()
         media_pool.SetCurrentFolder(folder)  # ImportMedia imports into the current folder
-        try:
-            new_items = list(media_pool.ImportMedia(fresh) or [])
-        finally:
-            if before:
-                media_pool.SetCurrentFolder(before)
-        have.update((_file_path(i), i) for i in new_items)
+        new_items = list(media_pool.ImportMedia(fresh) or [])
+        media_pool.SetCurrentFolder(before or folder)
+        have.update((_path(i), i) for i in new_items)
     missing = [p for p in paths if key(p) not in have]
     if missing:
         forget(media_pool, new_items)
-        raise ScoreProblem(
-            f"Resolve could not import {', '.join(missing)}: nothing was placed. Check the "
-            "file(s) play, then Score again"
-        )
+        raise ScoreProblem(f"Resolve could not import {', '.join(missing)}: nothing was placed")
     return {p: have[key(p)] for p in paths}, new_items
 
 
@@ -516,7 +463,7 @@ def forget(media_pool, new_media) -> None:
         media_pool.DeleteClips(new_media)
 
 
-def ask_plan(plan: Plan, score_id, items: Json, only=(), **asked) -> Json:
+def ask_plan(plan: Plan, score_id, items: Json, **asked) -> Json:
     """The bridge's plan for the timeline as it is now, with the FPS Resolve gave each imported
     WAV (a WAV takes the project's rate at import, not the timeline's)."""
     facts, timeline = plan.facts, plan.timeline
@@ -528,12 +475,11 @@ def ask_plan(plan: Plan, score_id, items: Json, only=(), **asked) -> Json:
         "dropFrame": facts["drop_frame"], "startFrame": str(facts["start"]), "media": media,
         "audioTracks": host_tracks(timeline), "disabled": bool(plan.choices.get("preview")),
         "markerFrames": [str(int(round(float(f)))) for f in timeline.GetMarkers() or {}],
-        "segmentIds": list(only), "takesAsClips": True,
+        "takesAsClips": True,
     }  # fmt: skip
     if plan.take:
         request["take"] = {k: v for k, v in plan.take.items() if k not in ("item", "media")}
-    request.update(asked)
-    return plan.bridge.plan(request)
+    return plan.bridge.plan(dict(request, **asked))
 
 
 def make_lanes(timeline, lanes: List[Json]) -> List[int]:
@@ -553,18 +499,18 @@ def make_lanes(timeline, lanes: List[Json]) -> List[int]:
     return created
 
 
-def remove_empty_tracks(timeline, created: List[int]) -> List[int]:
+def remove_empty_tracks(timeline, created: List[int]) -> List[str]:
     """Delete the tracks this run made, unless something sits on them; returns those kept."""
     kept = []
     for index in sorted(created, reverse=True):
         if timeline.GetItemListInTrack("audio", index) or not timeline.DeleteTrack("audio", index):
-            kept.append(index)
+            kept.append(timeline.GetTrackName("audio", index))
     return kept
 
 
 def place(timeline, media_pool, media, clips: List[Json]) -> List[Any]:
     """One AppendToTimeline for the plan's `clips` (`media(clip)` their items), each read back
-    from its track: same start, same media. Resolve's answer is no proof: it drops a clip over
+    from its track: same start, same file. Resolve's answer is no proof: it drops a clip over
     another without a word, and the items it returns can be empty or not on the timeline."""
     # Audio only (mediaType 2); source frames at the item's FPS, out exclusive; record absolute.
     infos = [
@@ -574,38 +520,27 @@ def place(timeline, media_pool, media, clips: List[Json]) -> List[Any]:
     ]  # fmt: skip
     if infos:
         media_pool.AppendToTimeline(infos)
-
-    def key(m) -> str:
-        return "id:" + str(m.GetMediaId()) if _method(m, "GetMediaId") else _file_path(m)
-
-    found = []
-    for info in infos:
-        on_track = timeline.GetItemListInTrack("audio", info["trackIndex"]) or []
-        found.append(next((
-            i for i in on_track if int(i.GetStart()) == info["recordFrame"] and (
-                not _method(i, "GetMediaPoolItem")
-                or key(i.GetMediaPoolItem()) == key(info["mediaPoolItem"]))
-        ), None))  # fmt: skip
-    return found
+    return [next((
+        i for i in timeline.GetItemListInTrack("audio", x["trackIndex"]) or []
+        if int(i.GetStart()) == x["recordFrame"] and _path(_call(i, "GetMediaPoolItem")) in ("", _path(x["mediaPoolItem"]))
+    ), None) for x in infos]  # fmt: skip
 
 
 def remove_clips(resolve, timeline, items: List[Any]) -> List[Any]:
     """Delete timeline items, read back, return those still there. DeleteClips does nothing on
     the Fairlight page and can fail once then work (davinci-resolve-mcp api-limitations.md,
     "Timeline.DeleteClips"): delete from the Edit page, twice, then go back."""
-    page, still = _call(resolve, "GetCurrentPage"), list(items)
-    switched = bool(still and page and page != "edit" and _method(resolve, "OpenPage"))
+    page, still = _call(resolve, "GetCurrentPage"), [i for i in items if i]
+    switched = still and page and page != "edit" and _method(resolve, "OpenPage")
     switched = switched and resolve.OpenPage("edit")
-    try:
-        for _attempt in range(2 if still else 0):
-            timeline.DeleteClips(still, False)
-            there = {_uid(i) for _t, _n, items in audio_tracks(timeline) for i in items}
-            still = [i for i in still if _uid(i) in there]
-            if not still:
-                break
-    finally:
-        if switched:
-            resolve.OpenPage(page)
+    for _attempt in range(2 if still else 0):
+        timeline.DeleteClips(still, False)
+        there = {_uid(i) for _t, _n, items in audio_tracks(timeline) for i in items}
+        still = [i for i in still if _uid(i) in there]
+        if not still:
+            break
+    if switched:
+        resolve.OpenPage(page)
     return still
 
 
@@ -622,14 +557,15 @@ def place_cues(resolve, plan: Plan, score_id, placements, warnings: List[str]):
     # 1. Every cue file is there and imported (media pool only) before anything changes.
     paths = [(p.get("cue") or {}).get("audioPath", "") for p in placements]
     items, new_media = import_cues(media_pool, paths)
-    if take:
-        items[take["audioPath"]] = take["media"]
+    items.update({take["audioPath"]: take["media"]} if take else {})
     # 2. The timeline may have changed under a long score: place on the one that was scored.
-    current = project.GetCurrentTimeline()
-    if _uid(current) != _uid(timeline) and not project.SetCurrentTimeline(timeline):
+    if _uid(project.GetCurrentTimeline()) != _uid(timeline) and not project.SetCurrentTimeline(
+        timeline
+    ):
         forget(media_pool, new_media)
-        name = plan.facts["name"]
-        raise ScoreProblem(f"the scored timeline {name!r} is no longer open; open it, Score again")
+        raise ScoreProblem(
+            f"the scored timeline {plan.facts['name']!r} is no longer open; open it, Score again"
+        )
     before = host_tracks(timeline)  # what the plan, and its report, are about
 
     def report(step: str, **outcome) -> str:  # what landed, in the bridge's words
@@ -642,16 +578,12 @@ def place_cues(resolve, plan: Plan, score_id, placements, warnings: List[str]):
         forget(media_pool, new_media)
         raise
     warnings += list(answer.get("warnings") or [])
-    clips = list(answer.get("clips") or [])
-    role = {
-        r: [c for c in clips if c["role"] == "CLIP_ROLE_" + r] for r in ("CUE", "PREVIOUS_TAKE")
-    }
-    role["RANKED"] = [
-        c for c in clips if c["role"] == "CLIP_ROLE_RANKED_TAKE" and os.path.isfile(c["audioPath"])
-    ]
-    ranked, _new = import_cues(media_pool, [c["audioPath"] for c in role["RANKED"]])
-    items.update(ranked)
-    for c in role["CUE"] + role["RANKED"]:
+    role = {r: [] for r in ("CUE", "PREVIOUS_TAKE", "RANKED_TAKE")}  # type: Dict[str, List[Json]]
+    for c in answer.get("clips") or []:
+        if c["role"] != "CLIP_ROLE_RANKED_TAKE" or os.path.isfile(c["audioPath"]):
+            role[c["role"][len("CLIP_ROLE_") :]].append(c)
+    items.update(import_cues(media_pool, [c["audioPath"] for c in role["RANKED_TAKE"]])[0])
+    for c in role["CUE"] + role["RANKED_TAKE"]:
         items[c["audioPath"]].SetClipProperty("Clip Name", c["name"])
     created = make_lanes(timeline, list(answer.get("lanes") or []))
     done, removed = [], []  # type: List[Tuple[Json, Any]], List[Any]
@@ -660,38 +592,41 @@ def place_cues(resolve, plan: Plan, score_id, placements, warnings: List[str]):
         landed = done + [(c, i) for c, i in zip(tried, got) if i]
         back = removed and place(timeline, media_pool, lambda _c: take["media"], role["CUE"])[0]
         if removed and not back:  # the previous take stays where it was put aside, enabled
-            still = [i.SetClipEnabled(True) and i for _c, i in landed]
+            still = [i for _c, i in landed if i.SetClipEnabled(True) or True]
         else:
             still = remove_clips(resolve, timeline, [i for _c, i in landed])
-        kept = [timeline.GetTrackName("audio", i) for i in remove_empty_tracks(timeline, created)]
+        kept = remove_empty_tracks(timeline, created)
         if not [c for c, i in landed if i in still and c["role"] == "CLIP_ROLE_CUE"]:
             forget(media_pool, new_media)
         left = [c["audioPath"] for c, i in landed if i in still]
-        got_paths = [c["audioPath"] for c, _i in landed]
-        facts = dict(landed=got_paths, left=left, keptTracks=kept, restored=bool(back))
-        raise ScoreProblem(report(step, **facts))
+        got = [c["audioPath"] for c, _i in landed]
+        raise ScoreProblem(
+            report(step, landed=got, left=left, keptTracks=kept, restored=bool(back))
+        )
 
-    # 3. Another take's previous take put aside, then off its track; then the cues, one batch
+    def put(kind: str) -> List[Any]:
+        return place(timeline, media_pool, lambda c: items[c["audioPath"]], role[kind])
+
+    # 3. Another take's previous take put aside, then taken off; then the cues, in one batch
     # (Resolve takes or refuses it whole).
-    got = place(timeline, media_pool, lambda c: items[c["audioPath"]], role["PREVIOUS_TAKE"])
+    got = put("PREVIOUS_TAKE")
     if not all(got):
         fail("previous", role["PREVIOUS_TAKE"], got)
     done += list(zip(role["PREVIOUS_TAKE"], got))
     for c, item in done:
         if not item.SetClipEnabled(False):
             warnings.append(f"Resolve would not disable the previous take on {c['lane']!r}")
-    if take:
-        if remove_clips(resolve, timeline, [take["item"]]):
-            fail("remove", [], [])
-        removed.append(take["item"])
-    landed = place(timeline, media_pool, lambda c: items[c["audioPath"]], role["CUE"])
+    if take and remove_clips(resolve, timeline, [take["item"]]):
+        fail("remove", [], [])
+    removed += [take["item"]] if take else []
+    landed = put("CUE")
     if not all(landed):
         fail("place", role["CUE"], landed)
     for index in sorted({int(c["laneIndex"]) for c in role["CUE"] if not c.get("enabled")}):
         if not timeline.SetTrackEnable("audio", index, False):  # a preview, muted to audition
             name = timeline.GetTrackName("audio", index)
             warnings.append(f"Resolve would not mute the preview track {name!r}; mute it by hand")
-    # 4. Colour and mark what landed; offer the ranked takes (a take not offered is a warning).
+    # 4. Colour and mark what landed; offer the ranked takes (one not offered is a warning).
     placed = []
     for c, item in zip(role["CUE"], landed):
         if _method(item, "SetClipColor"):
@@ -703,29 +638,24 @@ def place_cues(resolve, plan: Plan, score_id, placements, warnings: List[str]):
             frame = int(m["frame"])
         elif m.get("name"):
             warnings.append(f"no room for a marker on the cue {c['name']!r}")
-        start, lane = int(item.GetStart()), int(c["laneIndex"])
+        start, lane, previous = int(item.GetStart()), int(c["laneIndex"]), role["PREVIOUS_TAKE"]
         placed.append({
             "name": c["name"], "segmentId": c["segmentId"], "trackIndex": lane,
             "trackName": timeline.GetTrackName("audio", lane), "recordFrame": start,
             "startFrame": int(c["sourceIn"]), "endFrame": int(c["sourceOut"]),
             "durationFrames": int(item.GetEnd()) - start, "audioPath": c["audioPath"],
             "markerFrame": frame, "seed": c["seed"], "rankedTakes": 0,
-            "previousTrack": role["PREVIOUS_TAKE"][0]["lane"] if take else "",
+            "previousTrack": previous[0]["lane"] if previous else "",
         })  # fmt: skip
-    offered = place(timeline, media_pool, lambda c: items[c["audioPath"]], role["RANKED"])
-    for c, item in zip(role["RANKED"], offered):
+    for c, item in zip(role["RANKED_TAKE"], put("RANKED_TAKE")):
         if item is None or not item.SetClipEnabled(False):
             warnings.append(
                 f"a ranked take of {c['name']!r} ({c['audioPath']}) could not be offered"
             )
-        else:
-            for p in placed:
-                p["rankedTakes"] += p["segmentId"] == c["segmentId"]
+        for p in placed if item else ():
+            p["rankedTakes"] += p["segmentId"] == c["segmentId"]
     landed_paths = [c["audioPath"] for c in role["CUE"]]
     return placed, report("", landed=landed_paths, ranked=sum(p["rankedTakes"] for p in placed))
-
-
-# -- telling the editor ------------------------------------------------------------------------
 
 
 def console(text: str) -> None:
@@ -748,27 +678,25 @@ def unexpected(exc: BaseException) -> Report:
 def error_marker(resolve, report: Report, settings: Json) -> bool:
     """Without a window (the free edition) a red marker at the playhead carries the message."""
     try:
-        timeline = current_timeline(resolve)[1]
+        timeline, frame = current_timeline(resolve)[1], 0
         delete = _method(timeline, "DeleteMarkerByCustomData")
         # One call per old error marker, never more than there are markers (no endless loop).
         for _marker in range(len(timeline.GetMarkers() or {}) + 1 if delete else 0):
             if not delete(ERROR_MARKER_DATA):
                 break
-        frame, playhead = 0, _call(timeline, "GetCurrentTimecode")
         try:  # at the playhead when the bridge can read its timecode, else at the start
-            facts = timeline_facts(timeline, Bridge.from_settings(settings))
-            if playhead:
-                at = facts["bridge"].times(facts, timecodes=[playhead])["frames"][0]
-                frame = max(0, int(at) - facts["start"])
+            facts, playhead = (
+                timeline_facts(timeline, Bridge.from_settings(settings)),
+                _call(timeline, "GetCurrentTimecode"),
+            )
+            at = facts["bridge"].times(facts, timecodes=[playhead])["frames"][0] if playhead else 0
+            frame = max(0, int(at) - facts["start"])
         except ScoreProblem:
             pass
         marker = dict(ERROR_MARKER, note=report.text(), customData=ERROR_MARKER_DATA)
         return add_marker(timeline, marker, frame)
     except Exception:
         return False
-
-
-# -- the window (Studio; fu.UIManager is gone from the free edition since 19.1) ---------------
 
 
 def has_script_windows(resolve) -> bool:
@@ -808,8 +736,11 @@ class ScoreWindow:
             [ui.Label({"ID": "Status", "Text": "", "WordWrap": True})],
             [ui.Button({"ID": wid, "Text": label}) for wid, label in buttons],
         ]
-        window = {"ID": "CueBridge", "WindowTitle": "cuebridge: score"}
-        window["Geometry"] = [200, 200, 480, 300]
+        window = {
+            "ID": "CueBridge",
+            "WindowTitle": "cuebridge: score",
+            "Geometry": [200, 200, 480, 300],
+        }
         self.window = self.dispatcher.AddWindow(window, ui.VGroup([ui.HGroup(r) for r in rows]))
         self.items = self.window.GetItems()
         self.timer = ui.Timer({"ID": "CueBridgePoll", "Interval": 700, "SingleShot": False})
@@ -863,25 +794,19 @@ class ScoreWindow:
         session = ScoreSession(self.resolve, self.bridge, self.settings)
         try:
             session.start(choices)
-        except ScoreProblem as exc:
-            return self.say(str(exc))
         except Exception as exc:
-            return self.say(unexpected(exc).text())
+            return self.say(str(exc) if isinstance(exc, ScoreProblem) else unexpected(exc).text())
         self.session = session
         self.items["Cancel"].Text = "Cancel"
         self.timer.Start()
 
     def on_tick(self, _ev) -> None:
-        if self.session is None:
-            return
         try:
-            report = self.session.poll()
-        except ScoreProblem as exc:
-            report = Report(False, str(exc))
+            report = self.session.poll() if self.session is not None else None
         except Exception as exc:
-            report = unexpected(exc)
+            report = Report(False, str(exc)) if isinstance(exc, ScoreProblem) else unexpected(exc)
         if report is None:
-            return self.say(self.session.progress())
+            return self.say(self.session.progress()) if self.session is not None else None
         self.timer.Stop()
         self.session = None
         self.items["Cancel"].Text = "Close"
@@ -897,26 +822,21 @@ class ScoreWindow:
             self.say(str(exc))
 
 
-# -- entry point -----------------------------------------------------------------------------
-
-
 def get_resolve(scope: Json):
     app, bmd = scope.get("app"), scope.get("bmd")
     found = scope.get("resolve") or (app.GetResolve() if _method(app, "GetResolve") else None)
     found = found or (bmd.scriptapp("Resolve") if bmd is not None else None)
-    if found:
-        return found
     try:
         import DaVinciResolveScript as dvr  # only outside Resolve (Studio, external scripting)
 
-        return dvr.scriptapp("Resolve")
+        return found or dvr.scriptapp("Resolve")
     except ImportError:
-        return None
+        return found
 
 
 def main(scope: Optional[Json] = None) -> Optional[Report]:
     scope = scope if scope is not None else {}
-    resolve, script = get_resolve(scope), scope.get("__file__")
+    resolve, script, bmd = get_resolve(scope), scope.get("__file__"), scope.get("bmd")
     if not resolve:
         console("cannot reach DaVinci Resolve: run this from Workspace > Scripts inside Resolve")
         return None
@@ -925,27 +845,22 @@ def main(scope: Optional[Json] = None) -> Optional[Report]:
     except ScoreProblem as exc:
         console(str(exc))
         return Report(False, str(exc))
-    bmd = scope.get("bmd")
     take = bool(scope.get("cuebridge_take"))  # Workspace > Scripts > cuebridge_another_take
     if bmd is not None and not take and has_script_windows(resolve):
         fu = scope.get("fu") or scope.get("fusion") or _call(resolve, "Fusion")
         if ui_manager(fu) is not None:
-            ScoreWindow(resolve, fu, bmd, settings).run()
-            return None
+            return ScoreWindow(resolve, fu, bmd, settings).run()
     # No window (the free edition since 19.1): score what is marked with the saved choices.
     choices = {k: settings.get(k) for k in ("prompt", "mood", "model", "seed", "preview")}
     if take:
-        console("another take of the cue under the playhead (or the selected cue clip)")
         choices.update(take=True, prompt="", mood="", seed=0)
-    else:
-        console("no script window in this Resolve: scoring the marks with the settings' prompt")
-    said = [""]
-
-    def progress(line: str) -> None:
-        if said[-1] != line:  # each change once, not every poll
-            said.append(line)
-            console(line)
-
+    console(
+        "another take of the cue under the playhead (or the selected clip)"
+        if take
+        else "no script window in this Resolve: scoring the marks with the settings' prompt"
+    )
+    said = [""]  # each progress line once, not every poll
+    progress = lambda line: said[-1] != line and (said.append(line) or console(line))  # noqa: E731
     try:
         report = score_timeline(resolve, choices, progress=progress, settings=settings)
     except Exception as exc:
