@@ -717,13 +717,25 @@ class ScoreWindow:
     """Prompt, mood (the bridge's moods), model, what to score, preview; Score, Another take,
     Cancel and the bridge's progress line. A UIManager timer polls, so Cancel works."""
 
-    PICKS = {"Selection": ["auto", "range", "markers"], "Mood": [""], "Model": [""]}
-
     def __init__(self, resolve, fu, bmd, settings: Json):
         ui = self.ui = ui_manager(fu)
         self.resolve, self.settings, self.dispatcher = resolve, settings, bmd.UIDispatcher(ui)
         self.bridge, self.session = Bridge.from_settings(settings), None
-        self.picks = {k: list(v) for k, v in self.PICKS.items()}
+        models, moods = [], []  # type: List[str], List[Json]
+        try:
+            info = self.bridge.call("GetEngineInfo", {})
+            models = [m["name"] for m in info.get("models", []) if m.get("ready")]
+            moods = self.bridge.call("ListMoods", {}).get("moods") or []  # the picker's list
+            status = f"bridge ready at {self.bridge.url}"
+        except ScoreProblem as exc:
+            status = str(exc)
+        self.picks = {"Selection": ["auto", "range", "markers"], "Model": [""] + models}
+        self.picks["Mood"] = [""] + [m["name"] for m in moods]
+        labels = {
+            "Selection": ["In/out if marked, else cue markers", "In/out range", "Cue markers"]
+        }
+        labels["Mood"] = ["(no mood)"] + [f"{m['name']} ({m['style']})" for m in moods]
+        labels["Model"] = ["(engine default)"] + models
         box, text = (lambda wid: ui.ComboBox({"ID": wid})), (lambda t: ui.Label({"Text": t}))
         preview = {"ID": "Preview", "Checked": bool(settings.get("preview"))}
         preview["Text"] = "Place on a muted 'Score (preview)' track to audition"
@@ -733,48 +745,32 @@ class ScoreWindow:
             [ui.LineEdit({"ID": "Prompt", "Text": settings.get("prompt") or ""})],
             [text("Mood"), box("Mood"), text("Model"), box("Model")],
             [text("Score"), box("Selection"), ui.CheckBox(preview)],
-            [ui.Label({"ID": "Status", "Text": "", "WordWrap": True})],
+            [ui.Label({"ID": "Status", "Text": status, "WordWrap": True})],
             [ui.Button({"ID": wid, "Text": label}) for wid, label in buttons],
         ]
-        window = {
-            "ID": "CueBridge",
-            "WindowTitle": "cuebridge: score",
-            "Geometry": [200, 200, 480, 300],
-        }
+        window = {"ID": "CueBridge", "WindowTitle": "cuebridge: score"}
+        window["Geometry"] = [200, 200, 480, 300]
         self.window = self.dispatcher.AddWindow(window, ui.VGroup([ui.HGroup(r) for r in rows]))
         self.items = self.window.GetItems()
+        for wid, names in labels.items():
+            for name in names:
+                self.items[wid].AddItem(name)
+        if settings.get("mood") in self.picks["Mood"]:
+            self.items["Mood"].CurrentIndex = self.picks["Mood"].index(settings["mood"])
         self.timer = ui.Timer({"ID": "CueBridgePoll", "Interval": 700, "SingleShot": False})
+        console(status)
 
     def say(self, text: str) -> None:
         self.items["Status"].Text = text
         console(text)
 
     def run(self) -> None:
-        models, moods = [], []  # type: List[str], List[Json]
-        try:
-            info = self.bridge.call("GetEngineInfo", {})
-            models = [m["name"] for m in info.get("models", []) if m.get("ready")]
-            moods = self.bridge.call("ListMoods", {}).get("moods") or []  # the picker's list
-            self.say(f"bridge ready at {self.bridge.url}")
-        except ScoreProblem as exc:
-            self.say(str(exc))
-        self.picks["Mood"] += [m["name"] for m in moods]
-        self.picks["Model"] += models
-        labels = {
-            "Selection": ["In/out if marked, else cue markers", "In/out range", "Cue markers"]
-        }
-        labels["Mood"] = ["(no mood)"] + [f"{m['name']} ({m['style']})" for m in moods]
-        labels["Model"] = ["(engine default)"] + models
-        for wid, names in labels.items():
-            for name in names:
-                self.items[wid].AddItem(name)
-        if self.settings.get("mood") in self.picks["Mood"]:
-            self.items["Mood"].CurrentIndex = self.picks["Mood"].index(self.settings["mood"])
         on = self.window.On
-        on.Score.Clicked = self.on_score
-        on.Take.Clicked = lambda ev: self.on_score(ev, take=True)
-        on.Cancel.Clicked = self.on_cancel
-        on.CueBridge.Close = lambda _ev: self.dispatcher.ExitLoop()
+        on.Score.Clicked, on.Take.Clicked = self.on_score, lambda ev: self.on_score(ev, True)
+        on.Cancel.Clicked, on.CueBridge.Close = (
+            self.on_cancel,
+            lambda _ev: self.dispatcher.ExitLoop(),
+        )
         self.dispatcher.On.Timeout = self.on_tick
         self.window.Show()
         self.dispatcher.RunLoop()
@@ -796,8 +792,7 @@ class ScoreWindow:
             session.start(choices)
         except Exception as exc:
             return self.say(str(exc) if isinstance(exc, ScoreProblem) else unexpected(exc).text())
-        self.session = session
-        self.items["Cancel"].Text = "Cancel"
+        self.session, self.items["Cancel"].Text = session, "Cancel"
         self.timer.Start()
 
     def on_tick(self, _ev) -> None:
@@ -808,8 +803,7 @@ class ScoreWindow:
         if report is None:
             return self.say(self.session.progress()) if self.session is not None else None
         self.timer.Stop()
-        self.session = None
-        self.items["Cancel"].Text = "Close"
+        self.session, self.items["Cancel"].Text = None, "Close"
         self.say(report.text())
 
     def on_cancel(self, _ev) -> None:
@@ -825,11 +819,9 @@ class ScoreWindow:
 def get_resolve(scope: Json):
     app, bmd = scope.get("app"), scope.get("bmd")
     found = scope.get("resolve") or (app.GetResolve() if _method(app, "GetResolve") else None)
-    found = found or (bmd.scriptapp("Resolve") if bmd is not None else None)
-    try:
-        import DaVinciResolveScript as dvr  # only outside Resolve (Studio, external scripting)
-
-        return found or dvr.scriptapp("Resolve")
+    try:  # DaVinciResolveScript only outside Resolve (Studio, external scripting)
+        found = found or (bmd.scriptapp("Resolve") if bmd is not None else None)
+        return found or __import__("DaVinciResolveScript").scriptapp("Resolve")
     except ImportError:
         return found
 
@@ -854,11 +846,7 @@ def main(scope: Optional[Json] = None) -> Optional[Report]:
     choices = {k: settings.get(k) for k in ("prompt", "mood", "model", "seed", "preview")}
     if take:
         choices.update(take=True, prompt="", mood="", seed=0)
-    console(
-        "another take of the cue under the playhead (or the selected clip)"
-        if take
-        else "no script window in this Resolve: scoring the marks with the settings' prompt"
-    )
+    console("another take of the cue under the playhead" if take else "scoring the marks")
     said = [""]  # each progress line once, not every poll
     progress = lambda line: said[-1] != line and (said.append(line) or console(line))  # noqa: E731
     try:
