@@ -15,7 +15,7 @@ from tests.resolve.conftest import SCRIPT
 
 # Issue 20 asks for under 700 lines; 1,547 before the bridge took its decisions. The budget is
 # where the script stands now (see the session report), to be lowered, never raised.
-LINE_BUDGET = 880
+LINE_BUDGET = 875
 NEWER_THAN_36 = {
     "dataclasses",
     "contextvars",
