@@ -15,6 +15,7 @@ import json
 import re
 from fractions import Fraction
 
+from cuebridge.bridge import host_choices
 from cuebridge.bridge.errors import BridgeError
 from cuebridge.bridge.host_time import (
     HostRate,
@@ -78,7 +79,7 @@ def plan_placement(request: bpb.PlanRequest, result: bpb.ScoreResult) -> bpb.Pla
     )
     warnings: list[str] = []
     media_rates = {m.audio_path: m.rate for m in request.media}
-    base = request.track_name or DEFAULT_LANE
+    base = request.track_name or _default_lane(request)
 
     clips = []
     only = set(request.segment_ids)
@@ -92,9 +93,14 @@ def plan_placement(request: bpb.PlanRequest, result: bpb.ScoreResult) -> bpb.Pla
         clips.append((p, offset, end - offset))
     # The bridge already put overlapping cues on further lanes: keep its grouping, by rank.
     rank = {t: n for n, t in enumerate(sorted({p.track_index for p, _, _ in clips}), start=1)}
-    lanes = _choose_lanes(
-        request, base, host, [(rank[p.track_index], o, n) for p, o, n in clips], start
-    )
+    take = request.take if request.HasField("take") else None
+    if take is not None:  # another take goes where the take it replaces is
+        lanes = {1: bpb.PlannedLane(name=take.track_name, index=take.track_index)}
+        rank = {p.track_index: 1 for p, _, _ in clips}
+    else:
+        lanes = _choose_lanes(
+            request, base, host, [(rank[p.track_index], o, n) for p, o, n in clips], start
+        )
 
     taken = set(request.marker_frames)
     out = []
@@ -121,25 +127,87 @@ def plan_placement(request: bpb.PlanRequest, result: bpb.ScoreResult) -> bpb.Pla
             takes=cue_takes(p.cue),
             record_in_timecode=timecode(start + offset, rate),
             duration_timecode=duration_label(length, rate),
+            understood=understood(p.cue),
             **feel,
         )
-        c.marker.CopyFrom(_marker(c, offset, length, taken, warnings, request.earlier_takes))
+        earlier = take.earlier if take is not None else request.earlier_takes
+        c.marker.CopyFrom(_marker(c, offset, length, taken, warnings, earlier))
+        if take is not None and take.has_marker:  # the take's record is rewritten in place
+            c.marker.frame, c.marker.replaces = take.marker_frame, True
         out.append(c)
         by_lane.setdefault(lane.name, []).append(c)
     if host == "resolve":
         for lane_clips in by_lane.values():
             _fit_resolve_lane(lane_clips, rate, media_rates, warnings)
-    return bpb.PlacementPlan(
+    all_lanes = list(lanes.values())
+    if request.takes_as_clips:
+        aside, takes_lanes = _takes_as_clips(request, host, out, start, all_lanes)
+        out, all_lanes = out + aside, all_lanes + takes_lanes
+    plan = bpb.PlacementPlan(
         score_id=request.score_id,
         rate=pb.Rate(num=rate.rate.numerator, den=rate.rate.denominator),
         drop_frame=rate.drop_frame,
         start_frame=start,
-        lanes=sorted(lanes.values(), key=lambda lane: lane.index),
+        lanes=sorted({x.index: x for x in all_lanes}.values(), key=lambda x: x.index),
         clips=out,
         warnings=warnings,
         hit_point_max_frames=HIT_POINT_MAX_FRAMES,
         dialogue_note=dialogue_note(p.cue for p, _, _ in clips),
     )
+    if take is not None:
+        plan.remove.CopyFrom(bpb.FrameSpan(start=take.start, end=take.end))
+        plan.remove_track = take.track_index
+    plan.report = _report(plan, request)
+    return plan
+
+
+def _takes_as_clips(request, host: str, cues, start: int, reserved):
+    """Another take's previous take, and each cue's ranked takes, as disabled clips on "Score
+    takes" lanes at the cue's frames: the n-th take of a cue on the n-th free takes lane."""
+    aside = []
+    for c in cues:
+        paths = [request.take.audio_path] if request.HasField("take") else []
+        roles = [bpb.CLIP_ROLE_PREVIOUS_TAKE] * len(paths) + [bpb.CLIP_ROLE_RANKED_TAKE] * len(
+            c.takes
+        )
+        for n, (path, role) in enumerate(zip(paths + list(c.takes), roles, strict=True), start=1):
+            aside.append((n, c, path, role))
+    spans = [
+        (n, c.record_offset_frames, c.record_end_frame - c.record_frame) for n, c, _, _ in aside
+    ]
+    lanes = _choose_lanes(request, host_choices.TAKES_LANE, host, spans, start, reserved)
+    out = []
+    for n, c, path, role in aside:
+        x = bpb.PlannedClip(lane=lanes[n].name, lane_index=lanes[n].index, audio_path=path)
+        x.MergeFrom(bpb.PlannedClip(role=role, enabled=False))
+        for name in ("segment_id", "name", "record_frame", "record_end_frame", "source_out"):
+            setattr(x, name, getattr(c, name))
+        x.record_offset_frames = c.record_offset_frames
+        out.append(x)
+    return out, list(lanes.values())
+
+
+def _report(plan: bpb.PlacementPlan, request: bpb.PlanRequest) -> str:
+    """With the host's outcome: what the editor is told (host_choices words it)."""
+    outcome = request.outcome
+    if not request.HasField("outcome"):
+        return ""
+    if request.HasField("take"):
+        return host_choices.take_report(plan, request.take, outcome)
+    if not outcome.step:
+        return host_choices.placed_report(plan, outcome)
+    cues = [c for c in plan.clips if c.role == bpb.CLIP_ROLE_CUE]
+    return host_choices.outcome_report(cues, outcome)
+
+
+def _default_lane(request: bpb.PlanRequest) -> str:
+    return host_choices.PREVIEW_LANE if request.disabled else DEFAULT_LANE
+
+
+def understood(cue: pb.Cue) -> str:
+    """What was understood of a cue's words: "grief (coffin, widow)"; "" when not known."""
+    style, why = cue.feel.style, cue.feel.decided_by
+    return f"{style} ({why})" if style and why else style
 
 
 def is_lane_name(name: str, base: str = DEFAULT_LANE) -> bool:
@@ -147,16 +215,20 @@ def is_lane_name(name: str, base: str = DEFAULT_LANE) -> bool:
     return name == base or re.fullmatch(re.escape(base) + r" \(?\d+\)?", name or "") is not None
 
 
-def _choose_lanes(request, base: str, host: str, cues, start: int) -> dict[int, bpb.PlannedLane]:
-    """cues: (lane rank, offset, length). Lane 1 is "Score", lane 2 "Score 2" ..."""
+def _choose_lanes(
+    request, base: str, host: str, cues, start: int, reserved=()
+) -> dict[int, bpb.PlannedLane]:
+    """cues: (lane rank, offset, length). Lane 1 is "Score", lane 2 "Score 2" ... `reserved`:
+    lanes chosen already (another base's), never chosen again nor numbered over."""
     spans: dict[int, list[tuple[int, int]]] = {}
     for n, offset, length in cues:
         spans.setdefault(n, []).append((start + offset, start + offset + length))
     tracks = sorted(request.audio_tracks, key=lambda t: t.index)
-    names = {t.name for t in tracks}
-    next_index = (max((t.index for t in tracks), default=FIRST_INDEX[host] - 1)) + 1
+    names = {t.name for t in tracks} | {lane.name for lane in reserved}
+    indexes = [t.index for t in tracks] + [lane.index for lane in reserved]
+    next_index = (max(indexes, default=FIRST_INDEX[host] - 1)) + 1
     chosen: dict[int, bpb.PlannedLane] = {}
-    used: set[int] = set()
+    used: set[int] = {lane.index for lane in reserved}
     for wanted in sorted(spans):
         free = [
             t
@@ -279,15 +351,28 @@ def _marker(
 def parse_times(request: bpb.TimeRequest) -> bpb.TimeAnswer:
     rate = parse_rate(request.rate or "24", request.drop_frame)
     bases = list(request.lane_names) or [DEFAULT_LANE]
-    return bpb.TimeAnswer(
+    frames = [parse_timecode(t, rate) for t in request.timecodes]
+    kinds = [marker_kind(m.name, round(m.duration_frames)) for m in request.markers]
+    use_marks = request.HasField("marks") and request.selection_mode != "markers"
+    marked = marked_range(request.marks, rate) if use_marks else ""
+    answer = bpb.TimeAnswer(
         rate=pb.Rate(num=rate.rate.numerator, den=rate.rate.denominator),
         drop_frame=rate.drop_frame,
-        frames=[parse_timecode(t, rate) for t in request.timecodes],
+        frames=frames,
         timecodes=[timecode(f, rate) for f in request.frames],
-        marker_kinds=[marker_kind(m.name, round(m.duration_frames)) for m in request.markers],
+        marker_kinds=kinds,
         score_lanes=[any(is_lane_name(n, b) for b in bases) for n in request.track_names],
-        marked_range=marked_range(request.marks, rate) if request.HasField("marks") else "",
+        marked_range=marked,
     )
+    if request.selection_mode:
+        answer.selection.CopyFrom(host_choices.choose_selection(request, marked, kinds))
+    if request.HasField("take"):
+        lanes = (DEFAULT_LANE, host_choices.PREVIEW_LANE)
+        on_lanes = [t for t in request.take.tracks if any(is_lane_name(t.name, b) for b in lanes)]
+        answer.take.CopyFrom(host_choices.choose_take(request, rate, on_lanes))
+    if request.HasField("run_folder"):  # last: nothing is made for a request refused above
+        answer.run_folder = host_choices.make_run_folder(request.run_folder)
+    return answer
 
 
 def marked_range(marks: bpb.HostMarks, rate: HostRate) -> str:

@@ -16,7 +16,7 @@ NOT_RESOLVE = {"ProxyHandler", "Request", "SystemRandom", "Report", "Plan", "Sco
 def resolve_calls() -> set[str]:
     source = SCRIPT.read_text(encoding="utf-8")
     names = set(re.findall(r"\.([A-Z][A-Za-z]+)\(", source))
-    names |= set(re.findall(r'_method\([a-z_]+, "([A-Z][A-Za-z]+)"\)', source))
+    names |= set(re.findall(r'_(?:method|call)\([a-z_]+, "([A-Z][A-Za-z]+)"\)', source))
     return names - NOT_RESOLVE
 
 

@@ -205,20 +205,27 @@ def test_ranked_takes_of_a_best_of_n_score_wait_disabled_on_the_takes_tracks(
     plugin, pictures, settings, tmp_path
 ):
     """Best-of-N: the engine keeps the takes it ranked lower (the cue's `takes`, as the
-    musicgen model writes them). The composer makes one take, so the bridge's answer is given a
-    second, real WAV per cue here."""
+    musicgen model writes them), and the bridge plans each as a disabled clip on a "Score takes"
+    lane (tests/bridge/test_host_choices.py). The composer makes one take, so the bridge's answer
+    is given that clip here, with a second, real WAV per cue."""
     import wave
 
     class RankedBridge(plugin.Bridge):
         def plan(self, request):
-            # The bridge's plan lists each cue's takes (from the cue's `other_takes`).
             answer = super().plan(request)
-            for c in answer["clips"]:
+            made = [x for x in answer["lanes"] if x["create"]]
+            index = max(
+                [int(t["index"]) for t in request["audioTracks"]] + [x["index"] for x in made]
+            )
+            lane = {"name": "Score takes", "index": index + 1, "create": True}
+            for c in [c for c in answer["clips"] if c["role"] == "CLIP_ROLE_CUE"]:
                 other = tmp_path / (c["segmentId"] + ".take2.wav")
                 with wave.open(c["audioPath"], "rb") as r, wave.open(str(other), "wb") as w:
                     w.setparams(r.getparams())
                     w.writeframes(bytes(len(r.readframes(r.getnframes()))))  # silence, same length
-                c["takes"] = [str(other)]
+                ranked = dict(c, audioPath=str(other), role="CLIP_ROLE_RANKED_TAKE", enabled=False)
+                answer["clips"].append(dict(ranked, lane=lane["name"], laneIndex=lane["index"]))
+            answer["lanes"].append(lane)
             return answer
 
     rate = Fraction(24)

@@ -22,6 +22,12 @@ class MarkerKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     MARKER_KIND_CUE: _ClassVar[MarkerKind]
     MARKER_KIND_HIT_POINT: _ClassVar[MarkerKind]
     MARKER_KIND_PLACED: _ClassVar[MarkerKind]
+
+class ClipRole(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CLIP_ROLE_CUE: _ClassVar[ClipRole]
+    CLIP_ROLE_PREVIOUS_TAKE: _ClassVar[ClipRole]
+    CLIP_ROLE_RANKED_TAKE: _ClassVar[ClipRole]
 SEGMENT_MODE_UNSPECIFIED: SegmentMode
 SEGMENT_MODE_MARKERS: SegmentMode
 SEGMENT_MODE_RANGE: SegmentMode
@@ -31,6 +37,9 @@ MARKER_KIND_UNSPECIFIED: MarkerKind
 MARKER_KIND_CUE: MarkerKind
 MARKER_KIND_HIT_POINT: MarkerKind
 MARKER_KIND_PLACED: MarkerKind
+CLIP_ROLE_CUE: ClipRole
+CLIP_ROLE_PREVIOUS_TAKE: ClipRole
+CLIP_ROLE_RANKED_TAKE: ClipRole
 
 class SegmentSelection(_message.Message):
     __slots__ = ("mode", "range", "min_scene_s", "max_scene_s", "range_name")
@@ -267,12 +276,18 @@ class ListMoodsResponse(_message.Message):
     def __init__(self, moods: _Optional[_Iterable[_Union[Mood, _Mapping]]] = ...) -> None: ...
 
 class FrameSpan(_message.Message):
-    __slots__ = ("start", "end")
+    __slots__ = ("start", "end", "audio_path", "selected", "name")
     START_FIELD_NUMBER: _ClassVar[int]
     END_FIELD_NUMBER: _ClassVar[int]
+    AUDIO_PATH_FIELD_NUMBER: _ClassVar[int]
+    SELECTED_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
     start: int
     end: int
-    def __init__(self, start: _Optional[int] = ..., end: _Optional[int] = ...) -> None: ...
+    audio_path: str
+    selected: bool
+    name: str
+    def __init__(self, start: _Optional[int] = ..., end: _Optional[int] = ..., audio_path: _Optional[str] = ..., selected: _Optional[bool] = ..., name: _Optional[str] = ...) -> None: ...
 
 class HostTrack(_message.Message):
     __slots__ = ("index", "name", "items")
@@ -293,7 +308,7 @@ class HostMedia(_message.Message):
     def __init__(self, audio_path: _Optional[str] = ..., rate: _Optional[str] = ...) -> None: ...
 
 class PlanRequest(_message.Message):
-    __slots__ = ("score_id", "host", "timeline_rate", "start_timecode", "start_frame", "audio_tracks", "media", "marker_frames", "track_name", "disabled", "drop_frame", "segment_ids", "earlier_takes")
+    __slots__ = ("score_id", "host", "timeline_rate", "start_timecode", "start_frame", "audio_tracks", "media", "marker_frames", "track_name", "disabled", "drop_frame", "segment_ids", "earlier_takes", "outcome", "take", "takes_as_clips")
     SCORE_ID_FIELD_NUMBER: _ClassVar[int]
     HOST_FIELD_NUMBER: _ClassVar[int]
     TIMELINE_RATE_FIELD_NUMBER: _ClassVar[int]
@@ -307,6 +322,9 @@ class PlanRequest(_message.Message):
     DROP_FRAME_FIELD_NUMBER: _ClassVar[int]
     SEGMENT_IDS_FIELD_NUMBER: _ClassVar[int]
     EARLIER_TAKES_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    TAKE_FIELD_NUMBER: _ClassVar[int]
+    TAKES_AS_CLIPS_FIELD_NUMBER: _ClassVar[int]
     score_id: str
     host: str
     timeline_rate: str
@@ -320,7 +338,30 @@ class PlanRequest(_message.Message):
     drop_frame: bool
     segment_ids: _containers.RepeatedScalarFieldContainer[str]
     earlier_takes: _containers.RepeatedCompositeFieldContainer[EarlierTake]
-    def __init__(self, score_id: _Optional[str] = ..., host: _Optional[str] = ..., timeline_rate: _Optional[str] = ..., start_timecode: _Optional[str] = ..., start_frame: _Optional[int] = ..., audio_tracks: _Optional[_Iterable[_Union[HostTrack, _Mapping]]] = ..., media: _Optional[_Iterable[_Union[HostMedia, _Mapping]]] = ..., marker_frames: _Optional[_Iterable[int]] = ..., track_name: _Optional[str] = ..., disabled: _Optional[bool] = ..., drop_frame: _Optional[bool] = ..., segment_ids: _Optional[_Iterable[str]] = ..., earlier_takes: _Optional[_Iterable[_Union[EarlierTake, _Mapping]]] = ...) -> None: ...
+    outcome: HostOutcome
+    take: TakeChoice
+    takes_as_clips: bool
+    def __init__(self, score_id: _Optional[str] = ..., host: _Optional[str] = ..., timeline_rate: _Optional[str] = ..., start_timecode: _Optional[str] = ..., start_frame: _Optional[int] = ..., audio_tracks: _Optional[_Iterable[_Union[HostTrack, _Mapping]]] = ..., media: _Optional[_Iterable[_Union[HostMedia, _Mapping]]] = ..., marker_frames: _Optional[_Iterable[int]] = ..., track_name: _Optional[str] = ..., disabled: _Optional[bool] = ..., drop_frame: _Optional[bool] = ..., segment_ids: _Optional[_Iterable[str]] = ..., earlier_takes: _Optional[_Iterable[_Union[EarlierTake, _Mapping]]] = ..., outcome: _Optional[_Union[HostOutcome, _Mapping]] = ..., take: _Optional[_Union[TakeChoice, _Mapping]] = ..., takes_as_clips: _Optional[bool] = ...) -> None: ...
+
+class HostOutcome(_message.Message):
+    __slots__ = ("step", "landed", "left", "kept_tracks", "cue_folder", "restored", "ranked", "describe")
+    STEP_FIELD_NUMBER: _ClassVar[int]
+    LANDED_FIELD_NUMBER: _ClassVar[int]
+    LEFT_FIELD_NUMBER: _ClassVar[int]
+    KEPT_TRACKS_FIELD_NUMBER: _ClassVar[int]
+    CUE_FOLDER_FIELD_NUMBER: _ClassVar[int]
+    RESTORED_FIELD_NUMBER: _ClassVar[int]
+    RANKED_FIELD_NUMBER: _ClassVar[int]
+    DESCRIBE_FIELD_NUMBER: _ClassVar[int]
+    step: str
+    landed: _containers.RepeatedScalarFieldContainer[str]
+    left: _containers.RepeatedScalarFieldContainer[str]
+    kept_tracks: _containers.RepeatedScalarFieldContainer[str]
+    cue_folder: str
+    restored: bool
+    ranked: int
+    describe: str
+    def __init__(self, step: _Optional[str] = ..., landed: _Optional[_Iterable[str]] = ..., left: _Optional[_Iterable[str]] = ..., kept_tracks: _Optional[_Iterable[str]] = ..., cue_folder: _Optional[str] = ..., restored: _Optional[bool] = ..., ranked: _Optional[int] = ..., describe: _Optional[str] = ...) -> None: ...
 
 class EarlierTake(_message.Message):
     __slots__ = ("seed", "audio_path")
@@ -341,8 +382,9 @@ class PlannedLane(_message.Message):
     def __init__(self, name: _Optional[str] = ..., index: _Optional[int] = ..., create: _Optional[bool] = ...) -> None: ...
 
 class PlannedMarker(_message.Message):
-    __slots__ = ("kind", "frame", "duration_frames", "name", "note", "custom_data", "color")
+    __slots__ = ("kind", "replaces", "frame", "duration_frames", "name", "note", "custom_data", "color")
     KIND_FIELD_NUMBER: _ClassVar[int]
+    REPLACES_FIELD_NUMBER: _ClassVar[int]
     FRAME_FIELD_NUMBER: _ClassVar[int]
     DURATION_FRAMES_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
@@ -350,16 +392,17 @@ class PlannedMarker(_message.Message):
     CUSTOM_DATA_FIELD_NUMBER: _ClassVar[int]
     COLOR_FIELD_NUMBER: _ClassVar[int]
     kind: MarkerKind
+    replaces: bool
     frame: int
     duration_frames: int
     name: str
     note: str
     custom_data: str
     color: str
-    def __init__(self, kind: _Optional[_Union[MarkerKind, str]] = ..., frame: _Optional[int] = ..., duration_frames: _Optional[int] = ..., name: _Optional[str] = ..., note: _Optional[str] = ..., custom_data: _Optional[str] = ..., color: _Optional[str] = ...) -> None: ...
+    def __init__(self, kind: _Optional[_Union[MarkerKind, str]] = ..., replaces: _Optional[bool] = ..., frame: _Optional[int] = ..., duration_frames: _Optional[int] = ..., name: _Optional[str] = ..., note: _Optional[str] = ..., custom_data: _Optional[str] = ..., color: _Optional[str] = ...) -> None: ...
 
 class PlannedClip(_message.Message):
-    __slots__ = ("segment_id", "name", "lane", "lane_index", "audio_path", "record_frame", "record_end_frame", "record_offset_frames", "source_in", "source_out", "record_offset_ticks", "duration_ticks", "enabled", "marker", "takes", "record_in_timecode", "duration_timecode", "prompt", "mood", "seed", "model")
+    __slots__ = ("segment_id", "name", "lane", "lane_index", "audio_path", "record_frame", "record_end_frame", "record_offset_frames", "source_in", "source_out", "record_offset_ticks", "duration_ticks", "enabled", "marker", "takes", "record_in_timecode", "duration_timecode", "prompt", "mood", "seed", "model", "understood", "role")
     SEGMENT_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     LANE_FIELD_NUMBER: _ClassVar[int]
@@ -381,6 +424,8 @@ class PlannedClip(_message.Message):
     MOOD_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
+    UNDERSTOOD_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
     segment_id: str
     name: str
     lane: str
@@ -402,10 +447,12 @@ class PlannedClip(_message.Message):
     mood: str
     seed: str
     model: str
-    def __init__(self, segment_id: _Optional[str] = ..., name: _Optional[str] = ..., lane: _Optional[str] = ..., lane_index: _Optional[int] = ..., audio_path: _Optional[str] = ..., record_frame: _Optional[int] = ..., record_end_frame: _Optional[int] = ..., record_offset_frames: _Optional[int] = ..., source_in: _Optional[int] = ..., source_out: _Optional[int] = ..., record_offset_ticks: _Optional[int] = ..., duration_ticks: _Optional[int] = ..., enabled: _Optional[bool] = ..., marker: _Optional[_Union[PlannedMarker, _Mapping]] = ..., takes: _Optional[_Iterable[str]] = ..., record_in_timecode: _Optional[str] = ..., duration_timecode: _Optional[str] = ..., prompt: _Optional[str] = ..., mood: _Optional[str] = ..., seed: _Optional[str] = ..., model: _Optional[str] = ...) -> None: ...
+    understood: str
+    role: ClipRole
+    def __init__(self, segment_id: _Optional[str] = ..., name: _Optional[str] = ..., lane: _Optional[str] = ..., lane_index: _Optional[int] = ..., audio_path: _Optional[str] = ..., record_frame: _Optional[int] = ..., record_end_frame: _Optional[int] = ..., record_offset_frames: _Optional[int] = ..., source_in: _Optional[int] = ..., source_out: _Optional[int] = ..., record_offset_ticks: _Optional[int] = ..., duration_ticks: _Optional[int] = ..., enabled: _Optional[bool] = ..., marker: _Optional[_Union[PlannedMarker, _Mapping]] = ..., takes: _Optional[_Iterable[str]] = ..., record_in_timecode: _Optional[str] = ..., duration_timecode: _Optional[str] = ..., prompt: _Optional[str] = ..., mood: _Optional[str] = ..., seed: _Optional[str] = ..., model: _Optional[str] = ..., understood: _Optional[str] = ..., role: _Optional[_Union[ClipRole, str]] = ...) -> None: ...
 
 class PlacementPlan(_message.Message):
-    __slots__ = ("score_id", "rate", "drop_frame", "start_frame", "lanes", "clips", "warnings", "hit_point_max_frames", "dialogue_note")
+    __slots__ = ("score_id", "rate", "drop_frame", "start_frame", "lanes", "clips", "warnings", "hit_point_max_frames", "dialogue_note", "remove", "remove_track", "report")
     SCORE_ID_FIELD_NUMBER: _ClassVar[int]
     RATE_FIELD_NUMBER: _ClassVar[int]
     DROP_FRAME_FIELD_NUMBER: _ClassVar[int]
@@ -415,6 +462,9 @@ class PlacementPlan(_message.Message):
     WARNINGS_FIELD_NUMBER: _ClassVar[int]
     HIT_POINT_MAX_FRAMES_FIELD_NUMBER: _ClassVar[int]
     DIALOGUE_NOTE_FIELD_NUMBER: _ClassVar[int]
+    REMOVE_FIELD_NUMBER: _ClassVar[int]
+    REMOVE_TRACK_FIELD_NUMBER: _ClassVar[int]
+    REPORT_FIELD_NUMBER: _ClassVar[int]
     score_id: str
     rate: _engine_pb2.Rate
     drop_frame: bool
@@ -424,10 +474,13 @@ class PlacementPlan(_message.Message):
     warnings: _containers.RepeatedScalarFieldContainer[str]
     hit_point_max_frames: int
     dialogue_note: str
-    def __init__(self, score_id: _Optional[str] = ..., rate: _Optional[_Union[_engine_pb2.Rate, _Mapping]] = ..., drop_frame: _Optional[bool] = ..., start_frame: _Optional[int] = ..., lanes: _Optional[_Iterable[_Union[PlannedLane, _Mapping]]] = ..., clips: _Optional[_Iterable[_Union[PlannedClip, _Mapping]]] = ..., warnings: _Optional[_Iterable[str]] = ..., hit_point_max_frames: _Optional[int] = ..., dialogue_note: _Optional[str] = ...) -> None: ...
+    remove: FrameSpan
+    remove_track: int
+    report: str
+    def __init__(self, score_id: _Optional[str] = ..., rate: _Optional[_Union[_engine_pb2.Rate, _Mapping]] = ..., drop_frame: _Optional[bool] = ..., start_frame: _Optional[int] = ..., lanes: _Optional[_Iterable[_Union[PlannedLane, _Mapping]]] = ..., clips: _Optional[_Iterable[_Union[PlannedClip, _Mapping]]] = ..., warnings: _Optional[_Iterable[str]] = ..., hit_point_max_frames: _Optional[int] = ..., dialogue_note: _Optional[str] = ..., remove: _Optional[_Union[FrameSpan, _Mapping]] = ..., remove_track: _Optional[int] = ..., report: _Optional[str] = ...) -> None: ...
 
 class TimeRequest(_message.Message):
-    __slots__ = ("rate", "timecodes", "frames", "drop_frame", "markers", "track_names", "lane_names", "marks")
+    __slots__ = ("rate", "timecodes", "frames", "drop_frame", "markers", "track_names", "lane_names", "marks", "selection_mode", "marks_readable", "run_folder", "take", "start_frame")
     RATE_FIELD_NUMBER: _ClassVar[int]
     TIMECODES_FIELD_NUMBER: _ClassVar[int]
     FRAMES_FIELD_NUMBER: _ClassVar[int]
@@ -436,6 +489,11 @@ class TimeRequest(_message.Message):
     TRACK_NAMES_FIELD_NUMBER: _ClassVar[int]
     LANE_NAMES_FIELD_NUMBER: _ClassVar[int]
     MARKS_FIELD_NUMBER: _ClassVar[int]
+    SELECTION_MODE_FIELD_NUMBER: _ClassVar[int]
+    MARKS_READABLE_FIELD_NUMBER: _ClassVar[int]
+    RUN_FOLDER_FIELD_NUMBER: _ClassVar[int]
+    TAKE_FIELD_NUMBER: _ClassVar[int]
+    START_FRAME_FIELD_NUMBER: _ClassVar[int]
     rate: str
     timecodes: _containers.RepeatedScalarFieldContainer[str]
     frames: _containers.RepeatedScalarFieldContainer[int]
@@ -444,7 +502,74 @@ class TimeRequest(_message.Message):
     track_names: _containers.RepeatedScalarFieldContainer[str]
     lane_names: _containers.RepeatedScalarFieldContainer[str]
     marks: HostMarks
-    def __init__(self, rate: _Optional[str] = ..., timecodes: _Optional[_Iterable[str]] = ..., frames: _Optional[_Iterable[int]] = ..., drop_frame: _Optional[bool] = ..., markers: _Optional[_Iterable[_Union[HostMarker, _Mapping]]] = ..., track_names: _Optional[_Iterable[str]] = ..., lane_names: _Optional[_Iterable[str]] = ..., marks: _Optional[_Union[HostMarks, _Mapping]] = ...) -> None: ...
+    selection_mode: str
+    marks_readable: bool
+    run_folder: RunFolderRequest
+    take: TakeRequest
+    start_frame: int
+    def __init__(self, rate: _Optional[str] = ..., timecodes: _Optional[_Iterable[str]] = ..., frames: _Optional[_Iterable[int]] = ..., drop_frame: _Optional[bool] = ..., markers: _Optional[_Iterable[_Union[HostMarker, _Mapping]]] = ..., track_names: _Optional[_Iterable[str]] = ..., lane_names: _Optional[_Iterable[str]] = ..., marks: _Optional[_Union[HostMarks, _Mapping]] = ..., selection_mode: _Optional[str] = ..., marks_readable: _Optional[bool] = ..., run_folder: _Optional[_Union[RunFolderRequest, _Mapping]] = ..., take: _Optional[_Union[TakeRequest, _Mapping]] = ..., start_frame: _Optional[int] = ...) -> None: ...
+
+class RunFolderRequest(_message.Message):
+    __slots__ = ("root", "project", "timeline")
+    ROOT_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    TIMELINE_FIELD_NUMBER: _ClassVar[int]
+    root: str
+    project: str
+    timeline: str
+    def __init__(self, root: _Optional[str] = ..., project: _Optional[str] = ..., timeline: _Optional[str] = ...) -> None: ...
+
+class TakeRequest(_message.Message):
+    __slots__ = ("tracks", "playhead")
+    TRACKS_FIELD_NUMBER: _ClassVar[int]
+    PLAYHEAD_FIELD_NUMBER: _ClassVar[int]
+    tracks: _containers.RepeatedCompositeFieldContainer[HostTrack]
+    playhead: str
+    def __init__(self, tracks: _Optional[_Iterable[_Union[HostTrack, _Mapping]]] = ..., playhead: _Optional[str] = ...) -> None: ...
+
+class TakeChoice(_message.Message):
+    __slots__ = ("track_index", "track_name", "start", "end", "name", "audio_path", "selection", "describe", "prompt", "mood", "seed", "previous_seed", "earlier", "has_marker", "marker_frame", "where")
+    TRACK_INDEX_FIELD_NUMBER: _ClassVar[int]
+    TRACK_NAME_FIELD_NUMBER: _ClassVar[int]
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    AUDIO_PATH_FIELD_NUMBER: _ClassVar[int]
+    SELECTION_FIELD_NUMBER: _ClassVar[int]
+    DESCRIBE_FIELD_NUMBER: _ClassVar[int]
+    PROMPT_FIELD_NUMBER: _ClassVar[int]
+    MOOD_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_SEED_FIELD_NUMBER: _ClassVar[int]
+    EARLIER_FIELD_NUMBER: _ClassVar[int]
+    HAS_MARKER_FIELD_NUMBER: _ClassVar[int]
+    MARKER_FRAME_FIELD_NUMBER: _ClassVar[int]
+    WHERE_FIELD_NUMBER: _ClassVar[int]
+    track_index: int
+    track_name: str
+    start: int
+    end: int
+    name: str
+    audio_path: str
+    selection: SegmentSelection
+    describe: str
+    prompt: str
+    mood: str
+    seed: int
+    previous_seed: str
+    earlier: _containers.RepeatedCompositeFieldContainer[EarlierTake]
+    has_marker: bool
+    marker_frame: int
+    where: str
+    def __init__(self, track_index: _Optional[int] = ..., track_name: _Optional[str] = ..., start: _Optional[int] = ..., end: _Optional[int] = ..., name: _Optional[str] = ..., audio_path: _Optional[str] = ..., selection: _Optional[_Union[SegmentSelection, _Mapping]] = ..., describe: _Optional[str] = ..., prompt: _Optional[str] = ..., mood: _Optional[str] = ..., seed: _Optional[int] = ..., previous_seed: _Optional[str] = ..., earlier: _Optional[_Iterable[_Union[EarlierTake, _Mapping]]] = ..., has_marker: _Optional[bool] = ..., marker_frame: _Optional[int] = ..., where: _Optional[str] = ...) -> None: ...
+
+class HostSelection(_message.Message):
+    __slots__ = ("selection", "describe")
+    SELECTION_FIELD_NUMBER: _ClassVar[int]
+    DESCRIBE_FIELD_NUMBER: _ClassVar[int]
+    selection: SegmentSelection
+    describe: str
+    def __init__(self, selection: _Optional[_Union[SegmentSelection, _Mapping]] = ..., describe: _Optional[str] = ...) -> None: ...
 
 class HostMarks(_message.Message):
     __slots__ = ("has_in", "has_out", "mark_in", "mark_out", "start_frame")
@@ -461,15 +586,19 @@ class HostMarks(_message.Message):
     def __init__(self, has_in: _Optional[bool] = ..., has_out: _Optional[bool] = ..., mark_in: _Optional[int] = ..., mark_out: _Optional[int] = ..., start_frame: _Optional[int] = ...) -> None: ...
 
 class HostMarker(_message.Message):
-    __slots__ = ("name", "duration_frames")
+    __slots__ = ("name", "duration_frames", "frame", "custom_data")
     NAME_FIELD_NUMBER: _ClassVar[int]
     DURATION_FRAMES_FIELD_NUMBER: _ClassVar[int]
+    FRAME_FIELD_NUMBER: _ClassVar[int]
+    CUSTOM_DATA_FIELD_NUMBER: _ClassVar[int]
     name: str
     duration_frames: float
-    def __init__(self, name: _Optional[str] = ..., duration_frames: _Optional[float] = ...) -> None: ...
+    frame: float
+    custom_data: str
+    def __init__(self, name: _Optional[str] = ..., duration_frames: _Optional[float] = ..., frame: _Optional[float] = ..., custom_data: _Optional[str] = ...) -> None: ...
 
 class TimeAnswer(_message.Message):
-    __slots__ = ("rate", "drop_frame", "frames", "timecodes", "marker_kinds", "score_lanes", "marked_range")
+    __slots__ = ("rate", "drop_frame", "frames", "timecodes", "marker_kinds", "score_lanes", "marked_range", "selection", "run_folder", "take")
     RATE_FIELD_NUMBER: _ClassVar[int]
     DROP_FRAME_FIELD_NUMBER: _ClassVar[int]
     FRAMES_FIELD_NUMBER: _ClassVar[int]
@@ -477,6 +606,9 @@ class TimeAnswer(_message.Message):
     MARKER_KINDS_FIELD_NUMBER: _ClassVar[int]
     SCORE_LANES_FIELD_NUMBER: _ClassVar[int]
     MARKED_RANGE_FIELD_NUMBER: _ClassVar[int]
+    SELECTION_FIELD_NUMBER: _ClassVar[int]
+    RUN_FOLDER_FIELD_NUMBER: _ClassVar[int]
+    TAKE_FIELD_NUMBER: _ClassVar[int]
     rate: _engine_pb2.Rate
     drop_frame: bool
     frames: _containers.RepeatedScalarFieldContainer[int]
@@ -484,4 +616,7 @@ class TimeAnswer(_message.Message):
     marker_kinds: _containers.RepeatedScalarFieldContainer[MarkerKind]
     score_lanes: _containers.RepeatedScalarFieldContainer[bool]
     marked_range: str
-    def __init__(self, rate: _Optional[_Union[_engine_pb2.Rate, _Mapping]] = ..., drop_frame: _Optional[bool] = ..., frames: _Optional[_Iterable[int]] = ..., timecodes: _Optional[_Iterable[str]] = ..., marker_kinds: _Optional[_Iterable[_Union[MarkerKind, str]]] = ..., score_lanes: _Optional[_Iterable[bool]] = ..., marked_range: _Optional[str] = ...) -> None: ...
+    selection: HostSelection
+    run_folder: str
+    take: TakeChoice
+    def __init__(self, rate: _Optional[_Union[_engine_pb2.Rate, _Mapping]] = ..., drop_frame: _Optional[bool] = ..., frames: _Optional[_Iterable[int]] = ..., timecodes: _Optional[_Iterable[str]] = ..., marker_kinds: _Optional[_Iterable[_Union[MarkerKind, str]]] = ..., score_lanes: _Optional[_Iterable[bool]] = ..., marked_range: _Optional[str] = ..., selection: _Optional[_Union[HostSelection, _Mapping]] = ..., run_folder: _Optional[str] = ..., take: _Optional[_Union[TakeChoice, _Mapping]] = ...) -> None: ...
