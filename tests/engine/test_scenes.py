@@ -18,14 +18,14 @@ from cuebridge.engine.models.composer.words import read_words
 DATA = Path(__file__).resolve().parents[1] / "data" / "scenes"
 HELDOUT = DATA / "heldout.tsv"
 # (set, share on the composer's style at least, descriptions on an opposite-feel style at most):
-# what the reader reached when it was written (bench/bench_scenes.py: 61.4 % and 17 on heldout,
-# 66.4 % and 11 on heldout2, 65.0 % and 13 on heldout3, written before the ridge reader was tuned
+# what the reader reached when it was written (bench/bench_scenes.py: 61.8 % and 11 on heldout,
+# 66.8 % and 7 on heldout2, 64.5 % and 9 on heldout3, written before the ridge reader was tuned
 # or run on it). Issue 19's goals are 85 % and none: NOT met yet; these bounds only keep the
 # reader from getting worse.
 HELDOUT_BOUNDS = (
-    (HELDOUT, 0.60, 17),
-    (DATA / "heldout2.tsv", 0.65, 11),
-    (DATA / "heldout3.tsv", 0.64, 13),
+    (HELDOUT, 0.60, 11),
+    (DATA / "heldout2.tsv", 0.65, 7),
+    (DATA / "heldout3.tsv", 0.63, 9),
 )
 
 
@@ -169,7 +169,7 @@ def test_a_close_call_between_opposite_feels_hedges():
 
 
 def test_cross_validation_on_the_examples_holds_its_measured_figures():
-    # 10 folds over the examples, the only figure the settings were chosen on (54.5 %, 38 of
+    # 10 folds over the examples, the only figure the settings were chosen on (58.3 %, 34 of
     # 833 on an opposite-feel style when set): a change to the examples or the reader that
     # loses meaning or feel shows here first.
     from cuebridge.engine.models.composer.words import scene_reader
@@ -178,8 +178,8 @@ def test_cross_validation_on_the_examples_holds_its_measured_figures():
     got = scenes.cross_validate(scene_reader())
     right = sum(w == g for (w, _), g in zip(examples, got, strict=True)) / len(examples)
     opposite = sum(scenes.opposite_feel(w, g) for (w, _), g in zip(examples, got, strict=True))
-    assert right >= 0.53, f"{right:.1%}"
-    assert opposite <= 40
+    assert right >= 0.57, f"{right:.1%}"
+    assert opposite <= 36
 
 
 def test_without_the_opposite_cost_more_examples_land_on_the_opposite_feel(monkeypatch):
