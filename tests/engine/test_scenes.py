@@ -18,10 +18,15 @@ from cuebridge.engine.models.composer.words import read_words
 DATA = Path(__file__).resolve().parents[1] / "data" / "scenes"
 HELDOUT = DATA / "heldout.tsv"
 # (set, share on the composer's style at least, descriptions on an opposite-feel style at most):
-# what the reader reached when it was written (bench/bench_scenes.py: 60.9 % and 19; 64.5 % and
-# 17 on heldout2, written after the examples grew and before the reader ran on it). Issue 19's
-# goals are 85 % and none: NOT met yet; these bounds only keep the reader from getting worse.
-HELDOUT_BOUNDS = ((HELDOUT, 0.58, 19), (DATA / "heldout2.tsv", 0.62, 17))
+# what the reader reached when it was written (bench/bench_scenes.py: 61.8 % and 11 on heldout,
+# 66.8 % and 7 on heldout2, 64.5 % and 9 on heldout3, written before the ridge reader was tuned
+# or run on it). Issue 19's goals are 85 % and none: NOT met yet; these bounds only keep the
+# reader from getting worse.
+HELDOUT_BOUNDS = (
+    (HELDOUT, 0.60, 11),
+    (DATA / "heldout2.tsv", 0.65, 7),
+    (DATA / "heldout3.tsv", 0.63, 9),
+)
 
 
 def test_examples_cover_every_style_with_thirty_descriptions():
@@ -144,19 +149,61 @@ def test_the_cue_says_what_was_understood(tmp_path):
 
 
 def test_a_close_call_between_opposite_feels_hedges():
-    from cuebridge.engine.models.composer.words import scene_reader
+    styles = sorted(STYLES)
 
-    reader = scene_reader()
-    scores = np.zeros(len(reader.styles))
-
-    def score(**by_style):
-        row = scores.copy()
+    def choose(**by_style):
+        row = np.zeros(len(styles))
         for style, value in by_style.items():
-            row[reader.styles.index(style)] = value
-        return reader.styles[reader.choose(row)]
+            row[styles.index(style)] = value
+        return styles[scenes.choose(row, styles)]
 
     # horror just ahead of romance: mystery, wrong for neither, when it is next
-    assert score(horror=0.30, romance=0.29, mystery=0.2) == "mystery"
+    assert choose(horror=0.30, romance=0.29, mystery=0.2) == "mystery"
     # a clear lead, or a close call between neighbours, is kept
-    assert score(horror=0.30, romance=0.30 - scenes.HEDGE_MARGIN - 0.01) == "horror"
-    assert score(horror=0.30, suspense=0.29, romance=0.28) == "horror"
+    assert choose(horror=0.8, romance=0.2) == "horror"
+    assert choose(horror=0.30, suspense=0.29) in ("horror", "suspense")
+    # ... but romance close behind both is a close call of opposite feels: hedged
+    assert choose(horror=0.30, suspense=0.29, romance=0.28) == "mystery"
+    # a near tie between neighbours stays with them (the one with fewer opposites wins it)
+    assert choose(action=0.30, triumph=0.29) in ("action", "triumph")
+
+
+def test_cross_validation_on_the_examples_holds_its_measured_figures():
+    # 10 folds over the examples, the only figure the settings were chosen on (58.3 %, 34 of
+    # 833 on an opposite-feel style when set): a change to the examples or the reader that
+    # loses meaning or feel shows here first.
+    from cuebridge.engine.models.composer.words import scene_reader
+
+    examples = scenes.load_examples()
+    got = scenes.cross_validate(scene_reader())
+    right = sum(w == g for (w, _), g in zip(examples, got, strict=True)) / len(examples)
+    opposite = sum(scenes.opposite_feel(w, g) for (w, _), g in zip(examples, got, strict=True))
+    assert right >= 0.57, f"{right:.1%}"
+    assert opposite <= 36
+
+
+def test_without_the_opposite_cost_more_examples_land_on_the_opposite_feel(monkeypatch):
+    # The cost is what keeps a frightening scene off a tender style: with it at 0 the same
+    # folds put more examples on an opposite-feel style.
+    from cuebridge.engine.models.composer.words import scene_reader
+
+    examples = scenes.load_examples()
+
+    def opposite_count() -> int:
+        got = scenes.cross_validate(scene_reader())
+        return sum(scenes.opposite_feel(w, g) for (w, _), g in zip(examples, got, strict=True))
+
+    hedged = opposite_count()
+    monkeypatch.setattr(scenes, "OPPOSITE_COST", 0.0)
+    assert opposite_count() > hedged + 10
+
+
+def test_the_reader_is_fitted_from_the_examples_alone():
+    # Built twice from the shipped examples, the ridge weights are the same to the last bit:
+    # nothing else (no file, no random state) decides them.
+    from cuebridge.engine.models.composer.words import scoring_words
+
+    a = scenes.SceneReader(scenes.load_examples(), scoring_words())
+    b = scenes.SceneReader(scenes.load_examples(), scoring_words())
+    assert np.array_equal(a.weights, b.weights)
+    assert a.weights.shape == (a.features.shape[1], len(STYLES))

@@ -400,10 +400,12 @@ def _arousal_pull(text: str) -> list[float]:
 
 @functools.lru_cache(maxsize=1)
 def scene_reader():
-    """The scene reader over the shipped examples, built once per process (about 0.4 s)."""
+    """The scene reader over the shipped examples, built once per process (about 0.5 s)."""
     from cuebridge.engine.models.composer.scenes import SceneReader, load_examples
 
-    return SceneReader(load_examples(), scoring_words(), frozenset(MOODS))
+    return SceneReader(
+        load_examples(), scoring_words(), lambda t: _vader().polarity_scores(t)["compound"]
+    )
 
 
 @functools.lru_cache(maxsize=256)
@@ -475,4 +477,4 @@ def words_version() -> str:
     from cuebridge.engine.models.composer.scenes import EXAMPLES_PATH
 
     digest = hashlib.sha256(EXAMPLES_PATH.read_bytes()).hexdigest()[:12]
-    return f"words 2 scenes {digest} wordllama {importlib.metadata.version('wordllama')}"
+    return f"words 3 scenes {digest} wordllama {importlib.metadata.version('wordllama')}"
