@@ -66,7 +66,7 @@ from cuebridge.engine.models.composer.speech import (
 from cuebridge.engine.models.composer.styles import STYLES, Style, nearest_style, take_of
 from cuebridge.engine.segment import Segment
 
-COMPOSER_VERSION = "4"  # bump when a rule change alters the music (cached cues are keyed on it)
+COMPOSER_VERSION = "5"  # bump when a rule change alters the music (cached cues are keyed on it)
 MIN_CHORD_S = 1.0  # no honoured cut this close to the start or the end
 SOFT_ACCENT_GAP_S = 2.0  # picture-detected accents are thinned to this spacing
 NOMINAL_BPM = 60.0  # composition time: one beat = one second, warped afterwards
@@ -82,6 +82,8 @@ BUTTON_BEATS = 0.5
 # the change is an attack a listener hears, not a crossfade under the hall.
 CUT_LIFT_S = 0.12
 CUT_ACCENT = 14  # velocity the pad and bass gain on an honoured cut
+TOGETHER_S = 0.025  # two notes this close start together, to a listener
+HUMANISE_S = 0.01  # the most the humanising moves a note
 
 # --------------------------------------------------------------------------------------------
 # 1. Feel
@@ -1206,11 +1208,14 @@ def melody_voice(plan: CuePlan, rng: random.Random) -> list[NoteB]:
                 onset += d
             k += 1
     # The cadence: home to the tonic, held into the out point.
+    # It arrives with the final bar: the last chord may hold the tonic from earlier, under the
+    # last phrase, and a tonic sounding over that phrase doubles the bass's arrival.
     final = plan.chords[-1]
+    arrival = max(final.start, plan.final_start)
     degree = _snap_to_chord(key, final.chord, degree)
     pitch = _nearest(key.tonic, _pitch(key, final.chord, degree), centre - 9, centre + 9)
-    level = plan.intensity(final.start)
-    notes.append(NoteB(final.start, plan.release_beat, pitch, _vel(60 + 40 * level), exact=True))
+    level = plan.intensity(arrival)
+    notes.append(NoteB(arrival, plan.release_beat, pitch, _vel(60 + 40 * level), exact=True))
     return _clean_melody(plan, notes)
 
 
@@ -1251,41 +1256,53 @@ def fix_parallels(melody: list[NoteB], bass: list[NoteB], plan: CuePlan) -> list
     bass_notes = sorted(bass, key=lambda n: n.start)
     bass_starts = [n.start for n in bass_notes]
 
-    def bass_at(beat: float) -> int | None:
-        """The bass note starting with this one: within a listener's "together" (25 ms), as
-        the measure (metrics.outer_voice_parallels) counts it."""
+    def bass_at(beat: float, window_s: float) -> int | None:
+        """The bass note starting with this one, within `window_s`."""
         j = bisect.bisect_left(bass_starts, beat - 0.1)
         t = plan.grid.time_of(beat)
         for k in range(j, min(j + 3, len(bass_starts))):
-            if abs(plan.grid.time_of(bass_starts[k]) - t) <= 0.025:
+            if abs(plan.grid.time_of(bass_starts[k]) - t) <= window_s:
                 return bass_notes[k].pitch
         return None
 
+    # A listener's "together" is 25 ms (as metrics.outer_voice_parallels counts it), and the
+    # humanising moves the tune up to HUMANISE_S afterwards: a note near that edge may or may
+    # not be heard together with the bass, so it is checked both ways.
+    windows = (TOGETHER_S - HUMANISE_S, TOGETHER_S + HUMANISE_S)
     out = sorted(melody, key=lambda n: n.start)
-    previous: tuple[int, int] | None = None
+    previous: dict[float, tuple[int, int] | None] = dict.fromkeys(windows)
     for i, cur in enumerate(out):
-        b1 = bass_at(cur.start)
-        if b1 is None:
-            continue
-        if previous is not None:
-            m0, b0 = previous
-            same_dir = (cur.pitch - m0) * (b1 - b0) > 0
-            i0, i1 = (m0 - b0) % 12, (cur.pitch - b1) % 12
-            if same_dir and i0 == i1 and i1 in (0, 7):
-                chord = _chord_at(plan.chords, cur.start).chord
-                options = [
-                    p
-                    for p in range(cur.pitch - 7, cur.pitch + 8)  # a fourth away may be all
-                    if p % 12 in chord.pitch_classes and (p - b1) % 12 not in (0, 7)
-                ]
-                if not options:  # no other chord tone: stay put (oblique motion)
-                    options = [m0] if (m0 - b1) % 12 not in (0, 7) or m0 == cur.pitch else []
-                if options:
-                    pitch = min(options, key=lambda p: (abs(p - cur.pitch), p))
-                    cur = NoteB(cur.start, cur.end, pitch, cur.velocity, cur.exact)
-                    out[i] = cur
-        previous = (cur.pitch, b1)
+        found = {w: bass_at(cur.start, w) for w in windows}
+        for w, b1 in found.items():
+            if b1 is not None and previous[w] is not None:
+                cur = _off_parallel(cur, previous[w], b1, plan)
+        out[i] = cur
+        for w, b1 in found.items():
+            if b1 is not None:
+                previous[w] = (cur.pitch, b1)
     return out
+
+
+def _off_parallel(cur: NoteB, previous: tuple[int, int], b1: int, plan: CuePlan) -> NoteB:
+    """`cur` re-voiced to the nearest chord tone when it moves in parallel fifths or octaves
+    with the bass from `previous` (melody, bass)."""
+    m0, b0 = previous
+    same_dir = (cur.pitch - m0) * (b1 - b0) > 0
+    i0, i1 = (m0 - b0) % 12, (cur.pitch - b1) % 12
+    if not (same_dir and i0 == i1 and i1 in (0, 7)):
+        return cur
+    chord = _chord_at(plan.chords, cur.start).chord
+    options = [
+        p
+        for p in range(cur.pitch - 7, cur.pitch + 8)  # a fourth away may be all
+        if p % 12 in chord.pitch_classes and (p - b1) % 12 not in (0, 7)
+    ]
+    if not options:  # no other chord tone: stay put (oblique motion)
+        options = [m0] if (m0 - b1) % 12 not in (0, 7) or m0 == cur.pitch else []
+    if not options:
+        return cur
+    pitch = min(options, key=lambda p: (abs(p - cur.pitch), p))
+    return NoteB(cur.start, cur.end, pitch, cur.velocity, cur.exact)
 
 
 def counter_voice(plan: CuePlan, melody: list[NoteB]) -> list[NoteB]:
@@ -1669,7 +1686,7 @@ def _humanise(midi: pretty_midi.PrettyMIDI, exact: list[float], plan: CuePlan) -
                 continue
             note.velocity = _vel(note.velocity + rng.randint(-4, 4))
             if loose_time:
-                shift = max(-0.01, min(0.01, rng.gauss(0.0, 0.005)))
+                shift = max(-HUMANISE_S, min(HUMANISE_S, rng.gauss(0.0, 0.005)))
                 length = note.end - note.start
                 note.start = max(0.0, note.start + shift)
                 note.end = min(plan.duration_s, note.start + length)
