@@ -39,7 +39,8 @@ cuts), written the way a film composer works, with rules in place of a trained t
    30 dB under the cue's level) by the last frame: nothing is cut off.
    The mix keeps the tune over the pad (the pad voiced below it and softer while it sings,
    channel volumes per style), and each seed is another take: its own orchestration within
-   the style (`styles.take_of`), motif and tempo (within 10 %).
+   the style (tune, pad, bass and moving part, `styles.take_of`), key, motif and tempo
+   (any two takes within 10 %).
 10. **MIDI.** Written in beats at 60 bpm, warped onto the tempo map with
    `PrettyMIDI.adjust_times`; a light humanising of timing and velocity (never on cut and hit
    accents or chord changes).
@@ -158,18 +159,20 @@ class Key:
         return self.tonic + (12 if self.mode == "minor" else 0)
 
 
-def choose_key(feel: Feel, style: Style, rng: random.Random) -> Key:
-    """The style's mode (valence decides for a neutral style) and one of its favoured tonics."""
+def choose_key(feel: Feel, style: Style, seed: int) -> Key:
+    """The style's mode (valence decides for a neutral style) and one of its favoured tonics:
+    consecutive seeds (another take) in another key."""
     mode = style.mode
     if mode == "either":
         mode = "major" if feel.valence >= 0 else "minor"
-    return Key(rng.choice(style.tonics), mode)
+    return Key(style.tonics[seed % len(style.tonics)], mode)
 
 
-def choose_tempo(feel: Feel, style: Style, rng: random.Random) -> float:
-    """The style's tempo, nudged by how far the feel's arousal sits from the style's own."""
+def choose_tempo(feel: Feel, style: Style) -> float:
+    """The style's tempo (the take's, `styles.take_of`), nudged by how far the feel's arousal
+    sits from the style's own."""
     scale = 1 + 0.2 * max(-1.0, min(1.0, feel.arousal - style.arousal))
-    return round(style.bpm * scale * rng.uniform(0.95, 1.05), 1)  # takes differ by <= 10 %
+    return round(style.bpm * scale, 1)
 
 
 def choose_meter(style: Style, rng: random.Random) -> int:
@@ -550,8 +553,8 @@ def plan_cue(
         raise ValueError(f"a cue needs a positive duration, got {duration_s} s")
     rng = random.Random(f"cuebridge-composer:{seed}")
     style = take_of(choose_style(feel), seed)  # another take, another orchestration
-    key = choose_key(feel, style, rng)
-    bpm = choose_tempo(feel, style, rng)
+    key = choose_key(feel, style, seed)
+    bpm = choose_tempo(feel, style)
     meter = choose_meter(style, rng)
     cuts, passed = honoured_cuts(
         duration_s,
@@ -1028,7 +1031,7 @@ def motion_voice(plan: CuePlan) -> list[NoteB]:
     style = plan.style
     if style.motion is None or style.motion_pattern == "none":
         return []
-    threshold = 0.0 if style.name == "action" else 0.3
+    threshold = style.motion_from
     notes: list[NoteB] = []
     low = {"ostinato": 48, "tremolo": 60, "pizz": 55}.get(style.motion_pattern, 52)
     for slot in plan.chords:
@@ -1153,9 +1156,11 @@ def melody_voice(plan: CuePlan, rng: random.Random) -> list[NoteB]:
     notes: list[NoteB] = []
     k = 0
     degree = home
+    sung = 0  # phrases with the tune so far
     for phrase in plan.phrases:
         if not phrase.tune:
             continue
+        sung += 1
         rhythm, contour = motif_b if phrase.section.startswith("B") else motif_a
         lift = {"A": 0, "B": -2, "A'": 2, "B'": 0, "A''": 3}.get(phrase.section, 0)
         invert = phrase.section == "A'" and k % 2 == 1
@@ -1167,11 +1172,15 @@ def melody_voice(plan: CuePlan, rng: random.Random) -> list[NoteB]:
             if role == "cad":
                 target = home + lift + (0 if phrase.role == "consequent" else 1)
                 pitches_deg = _snap_to_chord(key, chord, target)
-                long = max(1.0, bar.beats - 1.0) if bar.beats >= 3 else float(bar.beats)
+                # A pickup into the next phrase: two eighths, or in a short bar one or two
+                # (phrase by phrase, so the short bars' cadences are not all one shape).
+                pickup = 1.0 if bar.beats >= 3 or sung % 2 else 0.5
+                long = max(1.0, bar.beats - 1.0) if bar.beats >= 3 else bar.beats - pickup
                 notes.append(_mnote(plan, bar.start, long, key, chord, pitches_deg, 4))
-                if bar.beats >= 3:  # a pickup into the next phrase
+                if bar.beats >= 2:
                     step = 1 if rng.random() < 0.5 else -1
-                    for j, off in enumerate((bar.beats - 1.0, bar.beats - 0.5)):
+                    offsets = (bar.beats - 1.0, bar.beats - 0.5)[2 - round(2 * pickup) :]
+                    for j, off in enumerate(offsets):
                         d = pitches_deg + step * (j + 1)
                         ch = _chord_at(plan.chords, bar.start + off).chord
                         notes.append(_mnote(plan, bar.start + off, 0.5, key, ch, d, -4))
@@ -1181,6 +1190,8 @@ def melody_voice(plan: CuePlan, rng: random.Random) -> list[NoteB]:
                 r = _fit(rhythm, bar.beats) if k % 3 == 0 else _vary_rhythm(rhythm, k, bar.beats)
                 c = contour
                 degree = home + lift + (k % 3 == 2) * 2
+                if meter <= 2:  # a short bar holds half a motif: each phrase starts higher
+                    degree += sung % 3
             elif role == "seq":
                 r = _vary_rhythm(rhythm, k + 1, bar.beats)
                 c = contour
