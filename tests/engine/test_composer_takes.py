@@ -12,6 +12,7 @@ import pytest
 
 from cuebridge.engine.models.composer import metrics
 from cuebridge.engine.models.composer.score import STYLES, Feel, compose
+from cuebridge.engine.models.composer.styles import TAKES
 
 
 def _cuts(duration: float, seed: int, every: float | None = None) -> list[float]:
@@ -45,3 +46,45 @@ def test_every_150_s_cue_is_clean_writing(name):
             assert parallels <= 0.02 * pairs, (where, parallels, pairs)
             assert distinct >= 0.4, (where, distinct)
     assert meters == set(STYLES[name].meters)  # every meter of the style was measured
+
+
+@pytest.mark.parametrize("name", sorted(STYLES))
+def test_consecutive_seeds_are_other_takes_of_the_same_style(name):
+    """A cue's ranked takes are seed, seed + 1, ...: each is another orchestration (tune, pad
+    and bass on other instruments), in another key, with another motif, the same style, and
+    all of them within 10 % of one another's tempo."""
+    cuts = _cuts(40.0, 2)
+    takes = [compose(40.0, cuts, [], _feel(name), seed) for seed in range(4)]
+    assert {plan.style.name for _, plan in takes} == {name}
+    for (a, plan_a), (b, plan_b) in zip(takes, takes[1:], strict=False):
+        programs_a, programs_b = _programs(a), _programs(b)
+        for part in ("Melody", "Pad", "Bass"):
+            assert programs_a[part] != programs_b[part], (name, part, plan_a.seed)
+        assert plan_a.key != plan_b.key, (name, plan_a.seed)
+        tune_a = [n.pitch for n in metrics.part(a, "Melody").notes[:8]]
+        tune_b = [n.pitch for n in metrics.part(b, "Melody").notes[:8]]
+        assert tune_a != tune_b
+    tempi = [plan.tempo_bpm for _, plan in takes]
+    assert max(tempi) / min(tempi) <= 1.1, tempi
+    assert len(set(tempi)) >= 2  # a take may move the tempo too
+
+
+def test_every_take_keeps_its_style_s_character():
+    """No choir in a comedy, no brass in a lament; every tune on an instrument a listener picks
+    out over the pad (no piano, which the font plays some 30 dB under the rest; no celesta,
+    horn or bowed string, which basic-pitch heard least)."""
+    buried = {*range(0, 8), 8, 40, 41, 42, 60}
+    for name in STYLES:
+        for seed in range(len(TAKES[name])):
+            midi, plan = compose(12.0, [], [], _feel(name), seed)
+            programs = _programs(midi)
+            assert programs["Melody"] not in buried, (name, seed, programs)
+            if name == "comedy":
+                assert not set(programs.values()) & {52, 53, 54}, programs
+            if name == "grief":
+                assert not set(programs.values()) & set(range(56, 64)), programs
+                assert "Motion" not in programs  # a lament without a moving part
+
+
+def _programs(midi) -> dict[str, int]:
+    return {i.name.split(":")[0]: i.program for i in midi.instruments if not i.is_drum}

@@ -428,63 +428,64 @@ class Take:
 
 
 # Another take is another orchestration within the style: the tune moves to another family
-# (musicnn's tags follow the tune's instrument and the pad most, the bass next; the moving part
-# barely), over another pad and bass, at a tempo up to 4.5 % either side (so any two takes are
-# within 10 %). Every choice keeps the style's character (no choir in a comedy, no brass in a
-# lament). The tunes are on instruments a listener picks out over the pad (bench_listen:
-# basic-pitch heard 0.86-0.98 of woodwind and trumpet tunes, 0.24-0.5 of celesta, horn, cello
-# and violin ones); no piano (in MuseScore General through TinySoundFont it sounds some 30 dB
-# under the others) and no harp as a pad (its chord dies too soon).
+# (musicnn's tags follow the tune's instrument most: a trumpet, horn or string tune all read as
+# "violin, strings"; a woodwind, mallet, plucked or synth one does not; then the pad and the
+# bass; the moving part barely), over another pad and bass, at a tempo up to 4.5 % either side
+# (so any two takes are within 10 %). Every choice keeps the style's character (no choir in a
+# comedy, no brass in a lament). The tunes are on instruments a listener picks out over the pad
+# (bench_listen: basic-pitch heard 0.86-0.98 of woodwind and trumpet tunes, 0.24-0.5 of
+# celesta, horn, cello and violin ones); no piano (in MuseScore General through TinySoundFont
+# it sounds some 30 dB under the others) and no harp as a pad (its chord dies too soon).
 TAKES: dict[str, tuple[Take, ...]] = {
     "suspense": (
         Take(71, 44, 43, 45, shift=5),  # clarinet over tremolo strings, pizzicato ostinato
-        Take(69, 89, 42, 12, shift=5, tempo=1.045),  # cor anglais over a warm pad, marimba
-        Take(68, 52, 43, 46, shift=7, tempo=0.955),  # oboe over low voices, harp ostinato
+        Take(11, 89, 38, 46, shift=10, tempo=1.045),  # vibraphone, warm and synth, harp
+        Take(69, 52, 42, 12, shift=5, tempo=0.955),  # cor anglais over low voices, marimba
     ),
     "horror": (
         Take(11, 49, 43, 44),  # vibraphone over strings, cello tremolo
         Take(73, 52, 42, 49, tempo=0.955),  # flute over voices, string tremolo
-        Take(68, 89, 43, 48, shift=-5, tempo=1.045),  # oboe over a warm pad
+        Take(68, 89, 38, 48, shift=-5, tempo=1.045),  # oboe over a warm pad, synth bass
     ),
     "action": (
         Take(61, 48, 43, 42),  # brass over strings, cello ostinato
-        Take(56, 50, 38, 48, shift=2, tempo=1.045),  # trumpet, synth strings and bass
-        Take(56, 52, 42, 45, shift=-2, tempo=0.955),  # trumpet lower over voices, pizzicato
+        Take(81, 61, 38, 48, shift=2, tempo=1.045),  # a synth lead over brass, string ostinato
+        Take(56, 52, 42, 81, shift=-2, tempo=0.955),  # trumpet over voices, a synth ostinato
     ),
     "comedy": (
         Take(68, 45, 70, 45),  # oboe, pizzicato, bassoon
-        Take(71, 48, 58, 13, shift=-2, tempo=1.045),  # clarinet, strings, tuba, xylophone
-        Take(73, 45, 32, 9, shift=3, tempo=0.955),  # flute, pizzicato, double bass, glockenspiel
+        Take(13, 48, 58, 6, tempo=1.045),  # xylophone, strings, tuba, harpsichord
+        Take(73, 49, 32, 9, shift=3, tempo=0.955),  # flute, strings, double bass, glockenspiel
     ),
     "romance": (
         Take(73, 49, 42, 46),  # flute over strings, harp
-        Take(68, 89, 43, 24, tempo=0.955),  # oboe over a warm pad, guitar
-        Take(71, 48, 32, 4, shift=-5, tempo=1.045),  # clarinet, strings, electric piano
+        Take(24, 89, 43, 46, shift=-5, tempo=0.955),  # guitar over a warm pad, harp
+        Take(68, 88, 32, 4, tempo=1.045),  # oboe over a soft pad, electric piano
     ),
     "grief": (
         Take(69, 49, 42, None, shift=5),  # cor anglais over strings
-        Take(71, 52, 43, None, shift=3, tempo=0.955),  # clarinet over voices
+        Take(71, 52, 70, None, shift=3, tempo=0.955),  # clarinet over voices, bassoon
         Take(73, 19, 43, None, tempo=1.045),  # flute over the organ
     ),
     "wonder": (
         Take(73, 52, 42, 46),  # flute over voices, harp
         Take(68, 49, 43, 8, tempo=1.045),  # oboe over strings, celesta
-        Take(71, 89, 42, 9, shift=-3, tempo=0.955),  # clarinet over a warm pad, glockenspiel
+        Take(71, 89, 32, 9, shift=-3, tempo=0.955),  # clarinet over a warm pad, glockenspiel
     ),
     "triumph": (
         Take(56, 48, 43, 42, shift=5),  # trumpet over strings
-        Take(61, 52, 58, 48, shift=2, tempo=1.045),  # brass over voices, tuba
-        Take(56, 61, 42, 45, tempo=0.955),  # trumpet over brass, pizzicato
+        Take(73, 52, 58, 48, shift=5, tempo=1.045),  # flute (a march's piccolo line), tuba
+        Take(61, 19, 42, 45, tempo=0.955),  # brass over the organ, pizzicato
     ),
     "pastoral": (
         Take(71, 49, 32, 24),  # clarinet over strings, guitar
-        Take(73, 52, 42, 46, tempo=1.045),  # flute over voices, harp
+        Take(73, 52, 70, 46, tempo=1.045),  # flute over voices, bassoon, harp: no strings
         Take(68, 89, 43, 24, tempo=0.955),  # oboe over a warm pad, guitar
     ),
     "mystery": (
         Take(71, 89, 32, 11),  # clarinet over a warm pad, vibraphone
         Take(69, 49, 42, 8, tempo=1.045),  # cor anglais over strings, celesta
-        Take(11, 52, 32, 46, shift=5, tempo=0.955),  # vibraphone over voices, harp
+        Take(11, 52, 43, 46, shift=5, tempo=0.955),  # vibraphone over voices, harp
     ),
 }
 
