@@ -13,6 +13,8 @@ word, cuts every 2-10 s (irregular), 40 s and 120 s long, two seeds.
     bench/listen_setup.sh                   # once: the listeners' venv
     python bench/bench_listen.py --quick    # 40 s cues only (a few minutes on 2 cores)
     python bench/bench_listen.py            # 40 s and 120 s cues
+    python bench/bench_listen.py --takes-only   # tag distance of takes alone, and clean
+                                                # writing in 150 s cues (MIDI only)
 """
 
 from __future__ import annotations
@@ -164,13 +166,14 @@ def render(module, style: str, mood: str, text: str, duration: float, seed: int,
     }
 
 
-def listen(cues: list[dict], folder: Path) -> dict[str, dict]:
+def listen(cues: list[dict], folder: Path, tags_only: bool = False) -> dict[str, dict]:
     if not LISTEN_PY.exists():
         sys.exit(f"bench_listen: {LISTEN_PY} is missing; make it with bench/listen_setup.sh")
     manifest, heard = folder / "manifest.json", folder / "heard.json"
     manifest.write_text(json.dumps(cues, default=float))
     subprocess.run(
-        [str(LISTEN_PY), str(ROOT / "bench" / "listeners.py"), str(manifest), str(heard)],
+        [str(LISTEN_PY), str(ROOT / "bench" / "listeners.py"), str(manifest), str(heard)]
+        + ["--tags-only"] * tags_only,
         check=True,
     )
     return {h["id"]: h for h in json.loads(heard.read_text())}
@@ -298,13 +301,104 @@ def _style_value(key: str, rows: list[dict]) -> str:
     return f"{statistics.mean(d):.2f}" if d else "-"
 
 
+CLEAN_SEEDS = (0, 1, 2, 3)  # enough for every meter a style may choose (2/4 included)
+
+
+def clean_writing(module) -> list[dict]:
+    """Bass-melody parallels and distinct melody bars in each style's 150 s cues, from the MIDI
+    (no audio): the goal holds in every cue, so the worst cue is reported."""
+    rows = []
+    for style, _mood, _text in SCENES:
+        for seed in CLEAN_SEEDS:
+            cuts = [f / FPS for f in irregular_cuts(150.0, seed, style)]
+            feel = module.Feel(new.STYLES[style].valence, new.STYLES[style].arousal, style=style)
+            midi, plan = module.compose(150.0, cuts, [], feel, seed)
+            parallels, pairs = m.outer_voice_parallels(midi)
+            distinct, _, _ = m.melody_bars(midi)
+            rows.append(
+                {
+                    "style": style,
+                    "seed": seed,
+                    "meter": plan.meter,
+                    "bpm": plan.tempo_bpm,
+                    "parallels": parallels / max(1, pairs),
+                    "distinct": distinct,
+                }
+            )
+    return rows
+
+
+def takes_only(previous, folder: Path) -> None:
+    """Two seeds of each scene (40 s), previous and new: musicnn's tag distance between the
+    takes against the distance between contrasting styles; then clean writing at 150 s."""
+    rows: dict[str, list[dict]] = {"previous": [], "new": []}
+    for style, mood, text in SCENES:
+        for seed in SEEDS:
+            for version, module in (("previous", previous), ("new", new)):
+                row = render(module, style, mood, text, 40.0, seed, folder / version)
+                row["id"] = f"{version}/{row['id']}"
+                rows[version].append(row)
+    print(f"{len(rows['new'])} cues per version, previous = {PREVIOUS}; tags ...", flush=True)
+    heard = listen(rows["previous"] + rows["new"], folder, tags_only=True)
+    result = {}
+    for version, cues in rows.items():
+        for row in cues:
+            row.update(heard[row["id"]])
+        by = {(c["style"], c["seed"]): c for c in cues}
+        seeds = {s: tag_distance(by[(s, 0)], by[(s, 1)]) for s, *_ in SCENES}
+        styles = [tag_distance(by[(a, 0)], by[(b, 0)]) for a, b in CONTRASTS]
+        styles += [tag_distance(by[(a, 1)], by[(b, 1)]) for a, b in CONTRASTS]
+        result[version] = (seeds, styles)
+    print(f"\n{'tag distance between the two seeds':40s} {'previous':>9s} {'new':>9s}")
+    for style, *_ in SCENES:
+        print(f"  {style:38s} {result['previous'][0][style]:9.3f} {result['new'][0][style]:9.3f}")
+    med = {v: statistics.median(result[v][0].values()) for v in result}
+    contrast = {v: statistics.median(result[v][1]) for v in result}
+    print(f"{'median, two seeds':40s} {med['previous']:9.3f} {med['new']:9.3f}")
+    print(f"{'median, contrasting styles':40s} {contrast['previous']:9.3f} {contrast['new']:9.3f}")
+    ratio = med["new"] / max(1e-9, med["previous"])
+    print(
+        f"{'seeds new / previous (>= 1.5)':40s} {'':9s} {ratio:9.2f}"
+        f"\n{'seeds below contrasting styles':40s} {'':9s} {str(med['new'] < contrast['new']):>9s}"
+        f"\n{'styles whose seeds sit past the median contrast':40s} {'':9s} "
+        f"{sum(d >= contrast['new'] for d in result['new'][0].values()):9d}"
+    )
+    print(f"\nclean writing, 150 s cues, seeds {CLEAN_SEEDS}: worst cue per style, previous > new")
+    print(
+        f"  {'style':9s} {'meters':>9s} {'parallels (<= 0.02)':>22s} "
+        f"{'distinct bars (>= 0.40)':>24s}"
+    )
+    clean = {"previous": clean_writing(previous), "new": clean_writing(new)}
+    for style, *_ in SCENES:
+        cells = [[c for c in clean[v] if c["style"] == style] for v in ("previous", "new")]
+        meters = "/".join(str(x) for x in sorted({c["meter"] for c in cells[1]}))
+        par = [max(c["parallels"] for c in rows) for rows in cells]
+        dis = [min(c["distinct"] for c in rows) for rows in cells]
+        print(
+            f"  {style:9s} {meters:>9s} {par[0]:13.3f} > {par[1]:6.3f} "
+            f"{dis[0]:15.2f} > {dis[1]:6.2f}"
+        )
+    worst_par = max(c["parallels"] for c in clean["new"])
+    worst_dis = min(c["distinct"] for c in clean["new"])
+    print(
+        f"  every cue: parallels <= 0.02 {worst_par <= 0.02}, distinct >= 0.40 {worst_dis >= 0.4}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="40 s cues only")
+    parser.add_argument(
+        "--takes-only", action="store_true", help="the takes' tag distance and clean writing"
+    )
     parser.add_argument("--keep", type=Path, help="write the cues here and keep them")
     args = parser.parse_args()
     if not FONT.exists():
         sys.exit(f"bench_listen: {FONT} is missing; run tests/sound/install_soundfont.sh")
+    if args.takes_only:
+        with tempfile.TemporaryDirectory() as tmp:
+            takes_only(load_previous(), args.keep or Path(tmp))
+        return
     durations = (40.0,) if args.quick else (40.0, 120.0)
     previous = load_previous()
     with tempfile.TemporaryDirectory() as tmp:

@@ -164,7 +164,8 @@ class Listeners:
 
     # --- musicnn: what the cue sounds like -------------------------------------------------
 
-    def tags(self, wav: str) -> list[float]:
+    @staticmethod
+    def tags(wav: str) -> list[float]:
         from musicnn.extractor import extractor
 
         taggram, _tags = extractor(wav, model="MTT_musicnn", extract_features=False)
@@ -174,19 +175,21 @@ class Listeners:
 def main() -> None:
     manifest, target = sys.argv[1], sys.argv[2]
     cues = json.loads(open(manifest).read())
-    listeners = Listeners()
-    heard = []
-    for i, cue in enumerate(cues, 1):
-        heard.append(listeners.hear(cue))
-        print(
-            f"  heard {i}/{len(cues)}: {cue['id']} {heard[-1]['seconds']}",
-            file=sys.stderr,
-            flush=True,
-        )
+    heard = [{"id": cue["id"]} for cue in cues]  # --tags-only: musicnn alone (bench_listen)
+    if sys.argv[3:] != ["--tags-only"]:
+        listeners = Listeners()
+        heard = []
+        for i, cue in enumerate(cues, 1):
+            heard.append(listeners.hear(cue))
+            print(
+                f"  heard {i}/{len(cues)}: {cue['id']} {heard[-1]['seconds']}",
+                file=sys.stderr,
+                flush=True,
+            )
     # musicnn last: its TF1-style graph session leaves TensorFlow unable to run basic-pitch's
     # eager SavedModel afterwards.
     for cue, out in zip(cues, heard, strict=True):
-        out["tags"] = listeners.tags(cue["wav"])
+        out["tags"] = Listeners.tags(cue["wav"])
     with open(target, "w") as fh:
         json.dump(heard, fh)
 

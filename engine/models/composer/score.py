@@ -39,7 +39,8 @@ cuts), written the way a film composer works, with rules in place of a trained t
    30 dB under the cue's level) by the last frame: nothing is cut off.
    The mix keeps the tune over the pad (the pad voiced below it and softer while it sings,
    channel volumes per style), and each seed is another take: its own orchestration within
-   the style (`styles.take_of`), motif and tempo (within 10 %).
+   the style (tune, pad, bass and moving part, `styles.take_of`), key, motif and tempo
+   (any two takes within 10 %).
 10. **MIDI.** Written in beats at 60 bpm, warped onto the tempo map with
    `PrettyMIDI.adjust_times`; a light humanising of timing and velocity (never on cut and hit
    accents or chord changes).
@@ -66,7 +67,7 @@ from cuebridge.engine.models.composer.speech import (
 from cuebridge.engine.models.composer.styles import STYLES, Style, nearest_style, take_of
 from cuebridge.engine.segment import Segment
 
-COMPOSER_VERSION = "4"  # bump when a rule change alters the music (cached cues are keyed on it)
+COMPOSER_VERSION = "5"  # bump when a rule change alters the music (cached cues are keyed on it)
 MIN_CHORD_S = 1.0  # no honoured cut this close to the start or the end
 SOFT_ACCENT_GAP_S = 2.0  # picture-detected accents are thinned to this spacing
 NOMINAL_BPM = 60.0  # composition time: one beat = one second, warped afterwards
@@ -82,6 +83,8 @@ BUTTON_BEATS = 0.5
 # the change is an attack a listener hears, not a crossfade under the hall.
 CUT_LIFT_S = 0.12
 CUT_ACCENT = 14  # velocity the pad and bass gain on an honoured cut
+TOGETHER_S = 0.025  # two notes this close start together, to a listener
+HUMANISE_S = 0.01  # the most the humanising moves a note
 
 # --------------------------------------------------------------------------------------------
 # 1. Feel
@@ -156,18 +159,20 @@ class Key:
         return self.tonic + (12 if self.mode == "minor" else 0)
 
 
-def choose_key(feel: Feel, style: Style, rng: random.Random) -> Key:
-    """The style's mode (valence decides for a neutral style) and one of its favoured tonics."""
+def choose_key(feel: Feel, style: Style, seed: int) -> Key:
+    """The style's mode (valence decides for a neutral style) and one of its favoured tonics:
+    consecutive seeds (another take) in another key."""
     mode = style.mode
     if mode == "either":
         mode = "major" if feel.valence >= 0 else "minor"
-    return Key(rng.choice(style.tonics), mode)
+    return Key(style.tonics[seed % len(style.tonics)], mode)
 
 
-def choose_tempo(feel: Feel, style: Style, rng: random.Random) -> float:
-    """The style's tempo, nudged by how far the feel's arousal sits from the style's own."""
+def choose_tempo(feel: Feel, style: Style) -> float:
+    """The style's tempo (the take's, `styles.take_of`), nudged by how far the feel's arousal
+    sits from the style's own."""
     scale = 1 + 0.2 * max(-1.0, min(1.0, feel.arousal - style.arousal))
-    return round(style.bpm * scale * rng.uniform(0.95, 1.05), 1)  # takes differ by <= 10 %
+    return round(style.bpm * scale, 1)
 
 
 def choose_meter(style: Style, rng: random.Random) -> int:
@@ -548,8 +553,8 @@ def plan_cue(
         raise ValueError(f"a cue needs a positive duration, got {duration_s} s")
     rng = random.Random(f"cuebridge-composer:{seed}")
     style = take_of(choose_style(feel), seed)  # another take, another orchestration
-    key = choose_key(feel, style, rng)
-    bpm = choose_tempo(feel, style, rng)
+    key = choose_key(feel, style, seed)
+    bpm = choose_tempo(feel, style)
     meter = choose_meter(style, rng)
     cuts, passed = honoured_cuts(
         duration_s,
@@ -1026,7 +1031,7 @@ def motion_voice(plan: CuePlan) -> list[NoteB]:
     style = plan.style
     if style.motion is None or style.motion_pattern == "none":
         return []
-    threshold = 0.0 if style.name == "action" else 0.3
+    threshold = style.motion_from
     notes: list[NoteB] = []
     low = {"ostinato": 48, "tremolo": 60, "pizz": 55}.get(style.motion_pattern, 52)
     for slot in plan.chords:
@@ -1151,9 +1156,11 @@ def melody_voice(plan: CuePlan, rng: random.Random) -> list[NoteB]:
     notes: list[NoteB] = []
     k = 0
     degree = home
+    sung = 0  # phrases with the tune so far
     for phrase in plan.phrases:
         if not phrase.tune:
             continue
+        sung += 1
         rhythm, contour = motif_b if phrase.section.startswith("B") else motif_a
         lift = {"A": 0, "B": -2, "A'": 2, "B'": 0, "A''": 3}.get(phrase.section, 0)
         invert = phrase.section == "A'" and k % 2 == 1
@@ -1165,11 +1172,15 @@ def melody_voice(plan: CuePlan, rng: random.Random) -> list[NoteB]:
             if role == "cad":
                 target = home + lift + (0 if phrase.role == "consequent" else 1)
                 pitches_deg = _snap_to_chord(key, chord, target)
-                long = max(1.0, bar.beats - 1.0) if bar.beats >= 3 else float(bar.beats)
+                # A pickup into the next phrase: two eighths, or in a short bar one or two
+                # (phrase by phrase, so the short bars' cadences are not all one shape).
+                pickup = 1.0 if bar.beats >= 3 or sung % 2 else 0.5
+                long = max(1.0, bar.beats - 1.0) if bar.beats >= 3 else bar.beats - pickup
                 notes.append(_mnote(plan, bar.start, long, key, chord, pitches_deg, 4))
-                if bar.beats >= 3:  # a pickup into the next phrase
+                if bar.beats >= 2:
                     step = 1 if rng.random() < 0.5 else -1
-                    for j, off in enumerate((bar.beats - 1.0, bar.beats - 0.5)):
+                    offsets = (bar.beats - 1.0, bar.beats - 0.5)[2 - round(2 * pickup) :]
+                    for j, off in enumerate(offsets):
                         d = pitches_deg + step * (j + 1)
                         ch = _chord_at(plan.chords, bar.start + off).chord
                         notes.append(_mnote(plan, bar.start + off, 0.5, key, ch, d, -4))
@@ -1179,6 +1190,8 @@ def melody_voice(plan: CuePlan, rng: random.Random) -> list[NoteB]:
                 r = _fit(rhythm, bar.beats) if k % 3 == 0 else _vary_rhythm(rhythm, k, bar.beats)
                 c = contour
                 degree = home + lift + (k % 3 == 2) * 2
+                if meter <= 2:  # a short bar holds half a motif: each phrase starts higher
+                    degree += sung % 3
             elif role == "seq":
                 r = _vary_rhythm(rhythm, k + 1, bar.beats)
                 c = contour
@@ -1206,11 +1219,14 @@ def melody_voice(plan: CuePlan, rng: random.Random) -> list[NoteB]:
                 onset += d
             k += 1
     # The cadence: home to the tonic, held into the out point.
+    # It arrives with the final bar: the last chord may hold the tonic from earlier, under the
+    # last phrase, and a tonic sounding over that phrase doubles the bass's arrival.
     final = plan.chords[-1]
+    arrival = max(final.start, plan.final_start)
     degree = _snap_to_chord(key, final.chord, degree)
     pitch = _nearest(key.tonic, _pitch(key, final.chord, degree), centre - 9, centre + 9)
-    level = plan.intensity(final.start)
-    notes.append(NoteB(final.start, plan.release_beat, pitch, _vel(60 + 40 * level), exact=True))
+    level = plan.intensity(arrival)
+    notes.append(NoteB(arrival, plan.release_beat, pitch, _vel(60 + 40 * level), exact=True))
     return _clean_melody(plan, notes)
 
 
@@ -1251,41 +1267,53 @@ def fix_parallels(melody: list[NoteB], bass: list[NoteB], plan: CuePlan) -> list
     bass_notes = sorted(bass, key=lambda n: n.start)
     bass_starts = [n.start for n in bass_notes]
 
-    def bass_at(beat: float) -> int | None:
-        """The bass note starting with this one: within a listener's "together" (25 ms), as
-        the measure (metrics.outer_voice_parallels) counts it."""
+    def bass_at(beat: float, window_s: float) -> int | None:
+        """The bass note starting with this one, within `window_s`."""
         j = bisect.bisect_left(bass_starts, beat - 0.1)
         t = plan.grid.time_of(beat)
         for k in range(j, min(j + 3, len(bass_starts))):
-            if abs(plan.grid.time_of(bass_starts[k]) - t) <= 0.025:
+            if abs(plan.grid.time_of(bass_starts[k]) - t) <= window_s:
                 return bass_notes[k].pitch
         return None
 
+    # A listener's "together" is 25 ms (as metrics.outer_voice_parallels counts it), and the
+    # humanising moves the tune up to HUMANISE_S afterwards: a note near that edge may or may
+    # not be heard together with the bass, so it is checked both ways.
+    windows = (TOGETHER_S - HUMANISE_S, TOGETHER_S + HUMANISE_S)
     out = sorted(melody, key=lambda n: n.start)
-    previous: tuple[int, int] | None = None
+    previous: dict[float, tuple[int, int] | None] = dict.fromkeys(windows)
     for i, cur in enumerate(out):
-        b1 = bass_at(cur.start)
-        if b1 is None:
-            continue
-        if previous is not None:
-            m0, b0 = previous
-            same_dir = (cur.pitch - m0) * (b1 - b0) > 0
-            i0, i1 = (m0 - b0) % 12, (cur.pitch - b1) % 12
-            if same_dir and i0 == i1 and i1 in (0, 7):
-                chord = _chord_at(plan.chords, cur.start).chord
-                options = [
-                    p
-                    for p in range(cur.pitch - 7, cur.pitch + 8)  # a fourth away may be all
-                    if p % 12 in chord.pitch_classes and (p - b1) % 12 not in (0, 7)
-                ]
-                if not options:  # no other chord tone: stay put (oblique motion)
-                    options = [m0] if (m0 - b1) % 12 not in (0, 7) or m0 == cur.pitch else []
-                if options:
-                    pitch = min(options, key=lambda p: (abs(p - cur.pitch), p))
-                    cur = NoteB(cur.start, cur.end, pitch, cur.velocity, cur.exact)
-                    out[i] = cur
-        previous = (cur.pitch, b1)
+        found = {w: bass_at(cur.start, w) for w in windows}
+        for w, b1 in found.items():
+            if b1 is not None and previous[w] is not None:
+                cur = _off_parallel(cur, previous[w], b1, plan)
+        out[i] = cur
+        for w, b1 in found.items():
+            if b1 is not None:
+                previous[w] = (cur.pitch, b1)
     return out
+
+
+def _off_parallel(cur: NoteB, previous: tuple[int, int], b1: int, plan: CuePlan) -> NoteB:
+    """`cur` re-voiced to the nearest chord tone when it moves in parallel fifths or octaves
+    with the bass from `previous` (melody, bass)."""
+    m0, b0 = previous
+    same_dir = (cur.pitch - m0) * (b1 - b0) > 0
+    i0, i1 = (m0 - b0) % 12, (cur.pitch - b1) % 12
+    if not (same_dir and i0 == i1 and i1 in (0, 7)):
+        return cur
+    chord = _chord_at(plan.chords, cur.start).chord
+    options = [
+        p
+        for p in range(cur.pitch - 7, cur.pitch + 8)  # a fourth away may be all
+        if p % 12 in chord.pitch_classes and (p - b1) % 12 not in (0, 7)
+    ]
+    if not options:  # no other chord tone: stay put (oblique motion)
+        options = [m0] if (m0 - b1) % 12 not in (0, 7) or m0 == cur.pitch else []
+    if not options:
+        return cur
+    pitch = min(options, key=lambda p: (abs(p - cur.pitch), p))
+    return NoteB(cur.start, cur.end, pitch, cur.velocity, cur.exact)
 
 
 def counter_voice(plan: CuePlan, melody: list[NoteB]) -> list[NoteB]:
@@ -1669,7 +1697,7 @@ def _humanise(midi: pretty_midi.PrettyMIDI, exact: list[float], plan: CuePlan) -
                 continue
             note.velocity = _vel(note.velocity + rng.randint(-4, 4))
             if loose_time:
-                shift = max(-0.01, min(0.01, rng.gauss(0.0, 0.005)))
+                shift = max(-HUMANISE_S, min(HUMANISE_S, rng.gauss(0.0, 0.005)))
                 length = note.end - note.start
                 note.start = max(0.0, note.start + shift)
                 note.end = min(plan.duration_s, note.start + length)

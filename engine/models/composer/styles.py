@@ -7,7 +7,6 @@ else the one nearest the feel on the valence/arousal plane.
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass, replace
 
 
@@ -55,6 +54,8 @@ class Style:
     # listener hears it over the accompaniment (string tunes over string pads need the most).
     melody_level: int = 120
     pad_level: int = 70
+    # The moving part plays where the cue's intensity reaches this (a take may keep it going).
+    motion_from: float = 0.3
 
 
 STYLES: dict[str, Style] = {
@@ -161,6 +162,7 @@ STYLES: dict[str, Style] = {
             dyn_low=0.45,
             dyn_high=1.0,
             ending="swell",
+            motion_from=0.0,
         ),
         Style(
             "comedy",
@@ -412,79 +414,101 @@ def nearest_style(valence: float, arousal: float) -> Style:
     )
 
 
-# What another take may change within a style, the seed choosing each independently: the
-# tune's instrument with its register (a shift of its centre, semitones), the pad's colour and
-# the moving part's instrument. Every choice keeps the style's character (no choir in a
-# comedy, no brass in a lament). The tunes are on instruments a listener picks out over the
-# pad (bench_listen: basic-pitch heard 0.86-0.98 of woodwind and trumpet tunes, 0.24-0.5 of
-# celesta, horn, cello and violin ones); no piano (in MuseScore General through TinySoundFont
+@dataclass(frozen=True)
+class Take:
+    """One orchestration of a style: who plays the tune (and how high), the pad, the bass and
+    the moving part, and the take's tempo against the style's."""
+
+    melody: int
+    pad: int
+    bass: int
+    motion: int | None
+    shift: int = 0  # semitones the tune's centre moves
+    tempo: float = 1.0
+
+
+# Another take is another orchestration within the style: the tune moves to another family
+# (musicnn's tags follow the tune's instrument most: a trumpet, horn or string tune all read as
+# "violin, strings"; a woodwind, mallet, plucked or synth one does not; then the pad and the
+# bass; the moving part barely), over another pad and bass, at a tempo up to 4.5 % either side
+# (so any two takes are within 10 %). Every choice keeps the style's character (no choir in a
+# comedy, no brass in a lament). The tunes are on instruments a listener picks out over the pad
+# (bench_listen: basic-pitch heard 0.86-0.98 of woodwind and trumpet tunes, 0.24-0.5 of
+# celesta, horn, cello and violin ones, 0.01 of a xylophone one; guitar 1.0, a synth lead
+# 0.83, vibraphone 0.59-0.87); no piano (in MuseScore General through TinySoundFont
 # it sounds some 30 dB under the others) and no harp as a pad (its chord dies too soon).
-TAKES: dict[str, dict[str, tuple]] = {
-    "suspense": {
-        "melody": ((71, 5), (69, 5), (68, 7)),  # clarinet, cor anglais, oboe
-        "pad": (44, 49, 89),
-        "motion": (45, 46, 45),
-    },
-    "horror": {
-        "melody": ((11, 0), (73, 0), (40, -5)),  # vibraphone, flute, violin
-        "pad": (49, 52, 89),
-        "motion": (44, 48, 49),
-    },
-    "action": {
-        "melody": ((61, 0), (56, 2), (61, -4)),  # brass, trumpet, brass lower
-        "pad": (48, 49, 50),
-        "motion": (42, 48, 45),
-    },
-    "comedy": {
-        "melody": ((68, 0), (71, -2), (72, 7), (73, 3)),  # oboe, clarinet, piccolo, flute
-        "pad": (45, 48),
-        "motion": (45, 13, 9),
-    },
-    "romance": {
-        "melody": ((73, 0), (68, 0), (71, -5)),  # flute, oboe, clarinet
-        "pad": (49, 48),
-        "motion": (46, 24),  # harp, guitar
-    },
-    "grief": {
-        "melody": ((69, 5), (71, 3), (68, 5)),  # cor anglais, clarinet, oboe
-        "pad": (49, 48, 52),
-        "motion": (None,),
-    },
-    "wonder": {
-        "melody": ((73, 0), (68, 0), (71, -3)),  # flute, oboe, clarinet
-        "pad": (52, 49, 48),
-        "motion": (46, 8, 46),
-    },
-    "triumph": {
-        "melody": ((56, 5), (61, 2), (56, 0)),  # trumpet, brass, trumpet lower
-        "pad": (48, 61, 49),
-        "motion": (42, 48, 45),
-    },
-    "pastoral": {
-        "melody": ((71, 0), (73, 0), (68, 0), (69, -3)),  # clarinet, flute, oboe, cor anglais
-        "pad": (49, 48),
-        "motion": (24, 46, 24),
-    },
-    "mystery": {
-        "melody": ((71, 0), (11, 5), (69, 0)),  # clarinet, vibraphone, cor anglais
-        "pad": (89, 49, 52),
-        "motion": (11, 8, 46),
-    },
+TAKES: dict[str, tuple[Take, ...]] = {
+    "suspense": (
+        Take(71, 44, 43, 45, shift=5),  # clarinet over tremolo strings, pizzicato ostinato
+        Take(11, 89, 38, 46, shift=10, tempo=1.045),  # vibraphone, warm and synth, harp
+        Take(69, 52, 42, 12, shift=5, tempo=0.955),  # cor anglais over low voices, marimba
+    ),
+    "horror": (
+        Take(11, 49, 43, 44),  # vibraphone over strings, cello tremolo
+        Take(73, 52, 42, 49, tempo=0.955),  # flute over voices, string tremolo
+        Take(68, 89, 38, 48, shift=-5, tempo=1.045),  # oboe over a warm pad, synth bass
+    ),
+    "action": (
+        Take(61, 48, 43, 42),  # brass over strings, cello ostinato
+        Take(81, 61, 38, 48, shift=2, tempo=1.045),  # a synth lead over brass, string ostinato
+        Take(56, 52, 42, 81, shift=-2, tempo=0.955),  # trumpet over voices, a synth ostinato
+    ),
+    "comedy": (
+        Take(68, 45, 70, 45),  # oboe, pizzicato, bassoon
+        Take(24, 48, 58, 6, tempo=1.045),  # guitar, strings, tuba, harpsichord
+        Take(73, 49, 32, 9, shift=3, tempo=0.955),  # flute, strings, double bass, glockenspiel
+    ),
+    "romance": (
+        Take(73, 49, 42, 46),  # flute over strings, harp
+        Take(24, 89, 43, 46, shift=-5, tempo=0.955),  # guitar over a warm pad, harp
+        Take(68, 88, 32, 4, tempo=1.045),  # oboe over a soft pad, electric piano
+    ),
+    "grief": (
+        Take(69, 49, 42, None, shift=5),  # cor anglais over strings
+        Take(71, 52, 70, None, shift=3, tempo=0.955),  # clarinet over voices, bassoon
+        Take(73, 19, 43, None, tempo=1.045),  # flute over the organ
+    ),
+    "wonder": (
+        Take(73, 52, 42, 46),  # flute over voices, harp
+        Take(68, 49, 43, 8, tempo=1.045),  # oboe over strings, celesta
+        Take(71, 89, 32, 9, shift=-3, tempo=0.955),  # clarinet over a warm pad, glockenspiel
+    ),
+    "triumph": (
+        Take(56, 48, 43, 42, shift=5),  # trumpet over strings
+        Take(73, 52, 58, 48, shift=5, tempo=1.045),  # flute (a march's piccolo line), tuba
+        Take(61, 19, 42, 45, tempo=0.955),  # brass over the organ, pizzicato
+    ),
+    "pastoral": (
+        Take(71, 49, 32, 24),  # clarinet over strings, guitar
+        Take(73, 52, 70, 46, tempo=1.045),  # flute over voices, bassoon, harp: no strings
+        Take(68, 89, 43, 24, tempo=0.955),  # oboe over a warm pad, guitar
+    ),
+    "mystery": (
+        Take(71, 89, 32, 11),  # clarinet over a warm pad, vibraphone
+        Take(69, 49, 42, 8, tempo=1.045),  # cor anglais over strings, celesta
+        Take(11, 52, 43, 46, shift=5, tempo=0.955),  # vibraphone over voices, harp
+    ),
 }
 
 
+def take_number(style: Style, seed: int) -> int:
+    """Which of the style's takes a seed plays: consecutive seeds (a cue's ranked takes are
+    seed, seed + 1, ...) always differ; any other seed is as likely to land on each."""
+    return seed % len(TAKES.get(style.name, (None,)))
+
+
 def take_of(style: Style, seed: int) -> Style:
-    """The style as this take plays it: its own stream of the seed picks the orchestration."""
+    """The style as this take orchestrates it."""
     takes = TAKES.get(style.name)
     if not takes:
         return style
-    rng = random.Random(f"take:{style.name}:{seed}")
-    melody, shift = rng.choice(takes["melody"])
-    motion = rng.choice(takes["motion"]) if style.motion is not None else None
+    take = takes[take_number(style, seed)]
     return replace(
         style,
-        melody=melody,
-        melody_centre=style.melody_centre + shift,
-        pad=rng.choice(takes["pad"]),
-        motion=motion,
+        melody=take.melody,
+        melody_centre=style.melody_centre + take.shift,
+        pad=take.pad,
+        bass=take.bass,
+        motion=take.motion if style.motion is not None else None,
+        bpm=round(style.bpm * take.tempo, 1),
     )
