@@ -405,7 +405,9 @@ class JobQueue:
     def _score(self, job: Job, model: CueModel, indices: list[int]) -> None:
         keys = {i: self._key(job, model, i) for i in indices}
         todo = [i for i in indices if job.fresh or not keys[i] or not self._reuse(job, i, keys[i])]
-        if model.wants_batch([job.runs[i].segment for i in todo]):
+        # Asked of the whole job, not of this batch: a long job's short tail is made together
+        # too, never left one by one.
+        if len(todo) > 1 and model.wants_batch([r.segment for r in job.runs]):
             # Handed to the model together, so started together: a restart makes these again.
             self._started(job, todo)
             segments = [job.runs[i].segment for i in todo]

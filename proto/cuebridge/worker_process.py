@@ -21,6 +21,7 @@ from multiprocessing.connection import wait
 
 _fork_lock = threading.Lock()
 _forkserver_env: dict[str, str] | None = None  # what the running forkserver preloaded with
+_retired: list[int] = []  # forkservers let go, not yet reaped
 
 
 def spawn_pool(workers: int, initializer=None, initargs: tuple = ()) -> ProcessPoolExecutor:
@@ -49,9 +50,8 @@ def forked_pool(
     context = multiprocessing.get_context("forkserver")
     with _fork_lock:
         if _forkserver_env != env:
-            stop = getattr(multiprocessing.forkserver._forkserver, "_stop", None)
-            if _forkserver_env is not None and stop is not None:
-                stop()
+            if _forkserver_env is not None:
+                _retire_forkserver()
             os.environ.update(env)  # read by the forkserver's preload, at its start only
             context.set_forkserver_preload([preload])
             _forkserver_env = dict(env)
@@ -59,6 +59,41 @@ def forked_pool(
     return ProcessPoolExecutor(
         workers, mp_context=context, initializer=_start, initargs=(initializer, initargs)
     )
+
+
+def stop_forkserver(env: dict[str, str]) -> None:
+    """Stop the forkserver if it was started with `env` (what it preloaded is freed; workers
+    already forked keep running, and a later pool starts it again)."""
+    global _forkserver_env
+    with _fork_lock:
+        if _forkserver_env == env:
+            _retire_forkserver()
+            _forkserver_env = None
+
+
+def _retire_forkserver() -> None:
+    """Let the running forkserver go without waiting for it: it ends once the workers forked
+    from it have (they hold its pipe); the next pool starts a fresh one. (multiprocessing's
+    own stop waits for those workers; its fields are the same from 3.10 to 3.13.)"""
+    server = multiprocessing.forkserver._forkserver
+    try:
+        with server._lock:
+            if server._forkserver_pid is None:
+                return
+            os.close(server._forkserver_alive_fd)
+            _retired.append(server._forkserver_pid)
+            server._forkserver_address = None
+            server._forkserver_alive_fd = None
+            server._forkserver_pid = None
+    except AttributeError:  # another Python's forkserver: it keeps what it preloaded
+        return
+    for pid in list(_retired):  # reap those that have ended
+        try:
+            ended, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            ended = pid
+        if ended:
+            _retired.remove(pid)
 
 
 def _start(initializer, initargs: tuple) -> None:

@@ -63,7 +63,7 @@ def test_each_cue_is_yielded_when_written_longest_first(model, tmp_path):
 def test_a_job_reports_each_cue_as_made_not_when_its_batch_ends(model, tmp_path):
     registry = ModelRegistry((ModelEntry("composer", "pooled", lambda settings: model),))
     jobs = JobQueue(registry, tmp_path / "cues", JobStore(tmp_path / "engine.sqlite3"))
-    model._workers()  # as after a serving engine's warm-up: every cue goes to the workers
+    model.PARALLEL_MIN_MUSIC_S = 0.0  # a long job's cues, made together
     try:
         job = jobs.submit([_segment(n, 30) for n in range(4)], GenerationOptions(), tmp_path)
         done_at = []
@@ -84,11 +84,11 @@ class _Recording(ComposerModel):
 
     def __init__(self):
         super().__init__(soundfont=BUNDLED_SOUNDFONT)
-        self.batches: list[list[str]] = []
+        self.made: list[str] = []
 
-    def wants_batch(self, segments):
-        self.batches.append([s.id for s in segments])
-        return super().wants_batch(segments)
+    def generate(self, segment, options, out_dir, should_stop=None, **kw):
+        self.made.append(segment.id)
+        return super().generate(segment, options, out_dir, should_stop, **kw)
 
 
 def test_the_queue_hands_a_batching_model_the_longest_cues_first(tmp_path):
@@ -101,7 +101,7 @@ def test_the_queue_hands_a_batching_model_the_longest_cues_first(tmp_path):
                           tmp_path)  # fmt: skip
         list(jobs.watch(job.id))
         assert job.done == 5
-        assert model.batches == [["cue-1", "cue-3"], ["cue-2", "cue-0"], ["cue-4"]]
+        assert model.made == ["cue-1", "cue-3", "cue-2", "cue-0", "cue-4"]
     finally:
         jobs.close()
         model.close()
@@ -137,3 +137,31 @@ def test_a_cancel_reaches_a_cue_in_a_worker(model, tmp_path):
         assert time.monotonic() - cancelled < 3, "the worker went on rendering a cancelled cue"
         time.sleep(0.02)
     assert not list(Path(tmp_path).glob("*.wav"))
+
+
+class _Batches(ComposerModel):
+    PARALLEL_MIN_MUSIC_S = 0.0
+
+    def __init__(self):
+        super().__init__(soundfont=BUNDLED_SOUNDFONT)
+        self.batches: list[list[str]] = []
+
+    def generate_each(self, segments, options, out_dir, should_stop=None):
+        self.batches.append([s.id for s in segments])
+        yield from super().generate_each(segments, options, out_dir, should_stop)
+
+
+def test_a_long_jobs_short_tail_is_made_by_the_workers_too(tmp_path):
+    model = _Batches()
+    registry = ModelRegistry((ModelEntry("composer", "batches", lambda settings: model),))
+    jobs = JobQueue(registry, tmp_path / "cues", JobStore(tmp_path / "engine.sqlite3"))
+    try:
+        job = jobs.submit([_segment(n, 2 + n % 3) for n in range(10)], GenerationOptions(),
+                          tmp_path)  # fmt: skip
+        list(jobs.watch(job.id))
+        assert job.done == 10
+        # Eight, then the last two (fewer than a batch worth sending alone): both to workers.
+        assert [len(b) for b in model.batches] == [8, 2]
+    finally:
+        jobs.close()
+        model.close()

@@ -66,7 +66,7 @@ from cuebridge.engine.models.composer.styles import STYLES
 from cuebridge.engine.models.composer.words import decided_by, words_version
 from cuebridge.engine.segment import CueFeel, GenerationOptions, Segment
 from cuebridge.engine.settings import EngineSettings
-from cuebridge.worker_process import forked_pool
+from cuebridge.worker_process import forked_pool, stop_forkserver
 
 log = logging.getLogger(__name__)
 DESCRIPTION = (
@@ -108,17 +108,16 @@ class ComposerModel(CueModel):
 
     # A cue's synthesis holds the GIL, so a long batch (a feature's scenes) is made in worker
     # processes, one per core, forked from one process that loaded the font (worker_process.
-    # forked_pool): they share its pages. Short batches stay in this process while no workers
-    # run (their start costs a font load); once they run (a long batch, or a serving engine's
-    # warm-up) every cue is made there, and this process never loads the font. Each worker
-    # makes the same bytes as this process.
+    # forked_pool): they share its pages. A short job's cues are made one by one (a kill
+    # makes again only the cue in progress), in this process while no workers run (their start
+    # costs a font load); once they run (a long job, or a serving engine's warm-up) every cue
+    # is made there, and this process never loads the font. Each worker makes the same bytes
+    # as this process.
     batch_size = 8
     PARALLEL_MIN_SEGMENTS = 4
     PARALLEL_MIN_MUSIC_S = 300.0
 
     def wants_batch(self, segments: list[Segment]) -> bool:
-        if self._pool is not None:
-            return len(segments) > 1
         return (
             (os.cpu_count() or 1) > 1
             and len(segments) >= self.PARALLEL_MIN_SEGMENTS
@@ -146,7 +145,7 @@ class ComposerModel(CueModel):
     ) -> Iterator[tuple[int, Cue | Exception]]:
         """Each cue the moment a worker has written it, longest first across the workers (the
         last to finish is a short one, so no worker idles long at the end)."""
-        if not self.wants_batch(segments):
+        if self._pool is None and not self.wants_batch(segments):
             yield from super().generate_each(segments, options, out_dir, should_stop)
             return
         pool = self._workers()
@@ -236,7 +235,10 @@ class ComposerModel(CueModel):
             pool.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:
+        had_workers = self._pool is not None
         self._drop_pool()
+        if had_workers:  # the font it preloaded goes too (a test run holds no stray 1 GB)
+            stop_forkserver({FONT_ENV: self._default_playable()})
 
     @classmethod
     def from_settings(cls, settings: EngineSettings) -> ComposerModel:
