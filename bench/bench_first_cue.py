@@ -118,7 +118,10 @@ def main() -> None:
                 if mode == "fill" and pythonpath:
                     continue
                 # PYTHONPATH (with -P) comes before the editable install: the export runs.
-                run_env = dict(env, PYTHONPATH=pythonpath) if pythonpath else env
+                run_env = dict(env, PYTHONPATH=pythonpath) if pythonpath else dict(env)
+                own = Path(tmp) / ("run-old" if pythonpath else "run-new")  # its own cue store
+                own.mkdir(exist_ok=True)
+                run_env["BENCH_TMP"] = str(own)
                 done = subprocess.run(
                     [sys.executable, "-P", __file__, "--one", mode],
                     env=run_env,
