@@ -4,10 +4,14 @@ Each run is a fresh process (the parsed font lives per process) hosting both ser
 HTTP/JSON gateway, as `serve` does. The editor presses "Score" the moment the port answers; the
 bench times that first cue and then a second one (warm). Two kinds of start, side by side:
 previous (no warm-up: the font is parsed inside the first job), new (`serve`'s warm-up), and
-new with the press made once /healthz answers 200 (SERVING).
+new with the press made once /healthz answers 200 (SERVING). Each kind runs for this checkout
+and for a previous git revision (default `main`, exported as bench_first_press does). Beside
+each: the longest a /healthz call waited while the server warmed up (a font load that holds
+the GIL in the server's own process stalls every call).
 The decoded-font cache is filled once before both, so neither pays the one decode per machine.
 
     python bench/bench_first_cue.py
+    python bench/bench_first_cue.py --baseline REV
 """
 
 from __future__ import annotations
@@ -45,9 +49,15 @@ def one(mode: str, tmp: Path) -> dict[str, float]:
         http_port=0,
         resume=mode != "previous",
     )
+    stall = 0.0
     try:
         if mode == "new, pressed when healthy":  # a plugin that checks /healthz first
-            while not _healthy(running):
+            while True:
+                asked = time.perf_counter()
+                healthy = _healthy(running)
+                stall = max(stall, time.perf_counter() - asked)
+                if healthy:
+                    break
                 time.sleep(0.05)
         healthy_after = time.time() - t0
         times = []
@@ -69,7 +79,7 @@ def one(mode: str, tmp: Path) -> dict[str, float]:
             times.append(time.perf_counter() - start)
     finally:
         running.stop(0)
-    return {"first": times[0], "warm": times[1], "healthy_after": healthy_after}
+    return {"first": times[0], "warm": times[1], "healthy_after": healthy_after, "stall": stall}
 
 
 def _healthy(running) -> bool:
@@ -94,24 +104,43 @@ def main() -> None:
     if len(sys.argv) == 3 and sys.argv[1] == "--one":
         print(json.dumps(one(sys.argv[2], Path(os.environ["BENCH_TMP"]))))
         return
+    baseline = sys.argv[sys.argv.index("--baseline") + 1] if "--baseline" in sys.argv else "main"
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bench_first_press import export
+
     with tempfile.TemporaryDirectory() as tmp:
         env = dict(os.environ, CUEBRIDGE_DATA_DIR=str(Path(tmp) / "data"), BENCH_TMP=tmp)
+        (Path(tmp) / "old").mkdir()
+        versions = {baseline: str(export(baseline, Path(tmp) / "old")), "this checkout": ""}
         rows = {}
         for mode in ("fill", *MODES):  # "fill": decodes the font into the cache
-            done = subprocess.run(
-                [sys.executable, __file__, "--one", mode], env=env, capture_output=True, text=True
-            )
-            if done.returncode:
-                sys.exit(f"bench_first_cue {mode}: {done.stderr[-2000:]}")
-            rows[mode] = json.loads(done.stdout.strip().splitlines()[-1])
+            for label, pythonpath in versions.items():
+                if mode == "fill" and pythonpath:
+                    continue
+                # PYTHONPATH (with -P) comes before the editable install: the export runs.
+                run_env = dict(env, PYTHONPATH=pythonpath) if pythonpath else dict(env)
+                own = Path(tmp) / ("run-old" if pythonpath else "run-new")  # its own cue store
+                own.mkdir(exist_ok=True)
+                run_env["BENCH_TMP"] = str(own)
+                done = subprocess.run(
+                    [sys.executable, "-P", __file__, "--one", mode],
+                    env=run_env,
+                    capture_output=True,
+                    text=True,
+                )
+                if done.returncode:
+                    sys.exit(f"bench_first_cue {label} {mode}: {done.stderr[-2000:]}")
+                rows[label, mode] = json.loads(done.stdout.strip().splitlines()[-1])
     print(f"load average {os.getloadavg()}; wall seconds of one 30 s cue over HTTP/JSON")
-    for mode in MODES:
-        r = rows[mode]
-        print(
-            f"{mode:27} (press at {r['healthy_after']:5.2f} s) first {r['first']:6.2f} s"
-            f"  warm {r['warm']:6.2f} s  "
-            f"first/warm {r['first'] / r['warm']:5.1f}x (goal <= 2x, first <= 6 s)"
-        )
+    for label in versions:
+        for mode in MODES:
+            r = rows[label, mode]
+            stall = f", /healthz stalled up to {r['stall']:5.2f} s" if r.get("stall") else ""
+            print(
+                f"{label:14} {mode:27} (press at {r['healthy_after']:5.2f} s) first "
+                f"{r['first']:6.2f} s  warm {r['warm']:6.2f} s  first/warm "
+                f"{r['first'] / r['warm']:5.1f}x (goal <= 2x, first <= 6 s){stall}"
+            )
 
 
 if __name__ == "__main__":

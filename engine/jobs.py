@@ -389,6 +389,8 @@ class JobQueue:
             self._finish(job)
             return
         pending = [i for i, r in enumerate(job.runs) if r.state == SegmentState.PENDING]
+        if model.batch_size > 1:  # spread over workers: longest first, the tail is short cues
+            pending.sort(key=lambda i: -job.runs[i].segment.duration_s)
         if pending and not (job.cancel_requested.is_set() or self._stopping.is_set()):
             self._score(job, model, pending[: max(1, model.batch_size)])
         if self._stopping.is_set():
@@ -403,24 +405,29 @@ class JobQueue:
     def _score(self, job: Job, model: CueModel, indices: list[int]) -> None:
         keys = {i: self._key(job, model, i) for i in indices}
         todo = [i for i in indices if job.fresh or not keys[i] or not self._reuse(job, i, keys[i])]
-        if model.wants_batch([job.runs[i].segment for i in todo]):
+        # Asked of the whole job, not of this batch: a long job's short tail is made together
+        # too, never left one by one.
+        if len(todo) > 1 and model.wants_batch([r.segment for r in job.runs]):
             # Handed to the model together, so started together: a restart makes these again.
             self._started(job, todo)
             segments = [job.runs[i].segment for i in todo]
-            try:
-                cues = model.generate_batch(
+            made: set[int] = set()
+            try:  # each cue recorded the moment it is made, not when the batch ends
+                for n, result in model.generate_each(
                     segments, job.options, job.output_dir, self._stop_hook(job)
-                )
-            except CueCancelled:
-                return  # left running: _finish marks them cancelled, or a restart resumes them
-            except Exception:
-                log.warning("batch failed in job %s; scoring its segments one by one", job.id)
-            else:
-                for i, result in zip(todo, cues, strict=True):
+                ):
+                    i = todo[n]
+                    made.add(i)
                     if isinstance(result, Exception):  # one bad segment never loses the others
                         self._record(job, i, error=str(result))
                     else:
                         self._keep(job, i, result, keys[i])
+            except CueCancelled:
+                return  # left running: _finish marks them cancelled, or a restart resumes them
+            except Exception:
+                log.warning("batch failed in job %s; scoring its segments one by one", job.id)
+                todo = [i for i in todo if i not in made]
+            else:
                 return
         for i in todo:
             if job.cancel_requested.is_set() or self._stopping.is_set():

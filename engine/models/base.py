@@ -7,7 +7,7 @@ so the job queue reads attributes instead of probing for them.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,6 +72,18 @@ class CueModel(ABC):
             except CueError as exc:
                 results.append(exc)
         return results
+
+    def generate_each(
+        self,
+        segments: list[Segment],
+        options: GenerationOptions,
+        out_dir: Path,
+        should_stop: ShouldStop | None = None,
+    ) -> Iterator[tuple[int, Cue | Exception]]:
+        """(index into `segments`, result) for every segment, in the order they are finished,
+        so the queue records each cue the moment it is made. By default the batch's results,
+        in order, once it is done; a model whose workers finish cues apart overrides this."""
+        yield from enumerate(self.generate_batch(segments, options, out_dir, should_stop))
 
     def warm_up(self) -> None:
         """Do now, once, what every cue would otherwise wait for (a font decode): a serving

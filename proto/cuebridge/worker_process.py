@@ -3,15 +3,25 @@
 A spawned pool worker blocks on its task pipe; when its parent is killed (kill -9, a crash, an
 `os._exit`) nothing tells it, and each composer worker holds a SoundFont of over 1 GB. A thread in
 the worker waits on the parent's sentinel and ends the worker as soon as the parent is gone.
+
+`forked_pool` makes workers that share what one process loaded: multiprocessing's forkserver (a
+fresh single-threaded interpreter, never the server's threads) imports the `preload` module once,
+which loads the 1 GB font, and forks every worker from there; the workers read the same pages
+(copy-on-write, never written), so a machine holds one decoded font however many workers render.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.connection import wait
+
+_fork_lock = threading.Lock()
+_forkserver_env: dict[str, str] | None = None  # what the running forkserver preloaded with
+_retired: list[int] = []  # forkservers let go, not yet reaped
 
 
 def spawn_pool(workers: int, initializer=None, initargs: tuple = ()) -> ProcessPoolExecutor:
@@ -23,6 +33,67 @@ def spawn_pool(workers: int, initializer=None, initargs: tuple = ()) -> ProcessP
         initializer=_start,
         initargs=(initializer, initargs),
     )
+
+
+def forked_pool(
+    workers: int,
+    preload: str,
+    env: dict[str, str],
+    initializer=None,
+    initargs: tuple = (),
+) -> ProcessPoolExecutor:
+    """A pool whose workers are forked from one process that imported module `preload` first,
+    with `env` in its environment (how the preload knows what to load); they end with their
+    parent. The forkserver is one per process: asked with another `env`, it is started afresh
+    (workers already forked keep running)."""
+    global _forkserver_env
+    context = multiprocessing.get_context("forkserver")
+    with _fork_lock:
+        if _forkserver_env != env:
+            if _forkserver_env is not None:
+                _retire_forkserver()
+            os.environ.update(env)  # read by the forkserver's preload, at its start only
+            context.set_forkserver_preload([preload])
+            _forkserver_env = dict(env)
+        multiprocessing.forkserver.ensure_running()  # it preloads while this process goes on
+    return ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_start, initargs=(initializer, initargs)
+    )
+
+
+def stop_forkserver(env: dict[str, str]) -> None:
+    """Stop the forkserver if it was started with `env` (what it preloaded is freed; workers
+    already forked keep running, and a later pool starts it again)."""
+    global _forkserver_env
+    with _fork_lock:
+        if _forkserver_env == env:
+            _retire_forkserver()
+            _forkserver_env = None
+
+
+def _retire_forkserver() -> None:
+    """Let the running forkserver go without waiting for it: it ends once the workers forked
+    from it have (they hold its pipe); the next pool starts a fresh one. (multiprocessing's
+    own stop waits for those workers; its fields are the same from 3.10 to 3.13.)"""
+    server = multiprocessing.forkserver._forkserver
+    try:
+        with server._lock:
+            if server._forkserver_pid is None:
+                return
+            os.close(server._forkserver_alive_fd)
+            _retired.append(server._forkserver_pid)
+            server._forkserver_address = None
+            server._forkserver_alive_fd = None
+            server._forkserver_pid = None
+    except AttributeError:  # another Python's forkserver: it keeps what it preloaded
+        return
+    for pid in list(_retired):  # reap those that have ended
+        try:
+            ended, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            ended = pid
+        if ended:
+            _retired.remove(pid)
 
 
 def _start(initializer, initargs: tuple) -> None:

@@ -65,6 +65,27 @@ def test_serve_warms_up_before_its_first_cue_and_says_so(tmp_path):
         running.stop(0)
 
 
+def test_a_serving_engine_makes_its_cues_in_workers_that_hold_the_font(tmp_path):
+    """Issue 23: the warm-up forks the workers from one process that parsed the font; the
+    server never parses it itself (TinySoundFont holds the GIL for the whole load, which would
+    stall every call), and its cues are made by the workers."""
+    from cuebridge.engine.models.composer import soundfont
+
+    model = ComposerModel(BUNDLED_SOUNDFONT)
+    registry = ModelRegistry((ModelEntry("composer", "pooled", lambda settings: model),))
+    parsed_here = soundfont._load_cached.cache_info().misses
+    running = start_server("127.0.0.1", 0, registry=registry, state_dir=tmp_path, resume=True)
+    try:
+        cue = Segment(id="first", rate=Rate(24), duration_frames=24 * 3, seed=1)
+        job = running.jobs.submit([cue], GenerationOptions(model="composer"), tmp_path / "out")
+        list(running.jobs.watch(job.id))
+        assert job.state == JobState.SUCCEEDED, [r.error for r in job.runs]
+        assert model._pool is not None
+        assert soundfont._load_cached.cache_info().misses == parsed_here
+    finally:
+        running.stop(0)
+
+
 def test_a_command_line_engine_does_not_warm_up(tmp_path):
     """`cuebridge score` hosts its own short-lived engine: it serves at once, no warm-up."""
     running = start_server("127.0.0.1", 0, state_dir=tmp_path)

@@ -10,14 +10,19 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 PARENT = textwrap.dedent(
     """
-    import os, signal
-    from cuebridge.worker_process import spawn_pool
+    import os, signal, sys
+    from cuebridge.worker_process import forked_pool, spawn_pool
     if __name__ == "__main__":
-        pool = spawn_pool(2)
+        if sys.argv[1] == "forked":  # the composer's: forked from a forkserver (issue 23)
+            pool = forked_pool(2, "json", {"CUEBRIDGE_TEST_PRELOAD": "1"})
+        else:
+            pool = spawn_pool(2)
         pids = {pool.submit(os.getpid).result() for _ in range(8)}
         print(" ".join(map(str, pids)), flush=True)
         os.kill(os.getpid(), signal.SIGKILL)  # no shutdown, no atexit: as a crash or kill -9
@@ -35,12 +40,14 @@ def _alive(pid: int) -> bool:
     return not (status.exists() and "\nState:\tZ" in status.read_text())
 
 
-def test_workers_end_when_their_parent_is_killed(tmp_path):
+@pytest.mark.parametrize("kind", ["spawned", "forked"])
+def test_workers_end_when_their_parent_is_killed(tmp_path, kind):
     script = tmp_path / "parent.py"
     script.write_text(PARENT)
     done = subprocess.run(
-        [sys.executable, str(script)], cwd=ROOT, capture_output=True, text=True, timeout=120
-    )
+        [sys.executable, str(script), kind], cwd=ROOT, capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
     assert done.returncode == -9, done.stderr
     pids = [int(p) for p in done.stdout.split()]
     assert pids

@@ -20,10 +20,14 @@ prompt words (`composer/words.py` says how words become a feel and a style).
 from __future__ import annotations
 
 import importlib.metadata
+import itertools
 import logging
+import multiprocessing
 import os
 import threading
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from pathlib import Path
 
@@ -62,7 +66,7 @@ from cuebridge.engine.models.composer.styles import STYLES
 from cuebridge.engine.models.composer.words import decided_by, words_version
 from cuebridge.engine.segment import CueFeel, GenerationOptions, Segment
 from cuebridge.engine.settings import EngineSettings
-from cuebridge.worker_process import spawn_pool
+from cuebridge.worker_process import forked_pool, stop_forkserver
 
 log = logging.getLogger(__name__)
 DESCRIPTION = (
@@ -97,10 +101,18 @@ class ComposerModel(CueModel):
         self.picture_cache = picture_cache
         self._pool: ProcessPoolExecutor | None = None
         self._pool_lock = threading.Lock()
+        # A cancel reaches a cue in a worker through this ring of cancelled tickets (shared
+        # memory, read between render blocks); each pooled cue gets the next ticket.
+        self._cancelled = None  # made with the workers
+        self._tickets = itertools.count(1)
 
     # A cue's synthesis holds the GIL, so a long batch (a feature's scenes) is made in worker
-    # processes, one per core; short batches stay in this process (a worker's start-up and its
-    # own copy of the font cost seconds). Each worker makes the same bytes as this process.
+    # processes, one per core, forked from one process that loaded the font (worker_process.
+    # forked_pool): they share its pages. A short job's cues are made one by one (a kill
+    # makes again only the cue in progress), in this process while no workers run (their start
+    # costs a font load); once they run (a long job, or a serving engine's warm-up) every cue
+    # is made there, and this process never loads the font. Each worker makes the same bytes
+    # as this process.
     batch_size = 8
     PARALLEL_MIN_SEGMENTS = 4
     PARALLEL_MIN_MUSIC_S = 300.0
@@ -119,37 +131,114 @@ class ComposerModel(CueModel):
         out_dir: Path,
         should_stop: ShouldStop | None = None,
     ) -> list[Cue | Exception]:
-        if not self.wants_batch(segments):
-            return super().generate_batch(segments, options, out_dir, should_stop)
-        pool = self._workers(min(len(segments), os.cpu_count() or 1))
-        futures = [pool.submit(_generate_in_worker, s, options, str(out_dir)) for s in segments]
-        results: list[Cue | Exception] = []
-        for future in futures:
-            if should_stop is not None and should_stop():
-                for f in futures:
-                    f.cancel()
-                raise CueCancelled("the job was cancelled")
-            try:
-                results.append(future.result())
-            except CueError as exc:
-                results.append(exc)
-        return results
+        results: list[Cue | Exception | None] = [None] * len(segments)
+        for i, result in self.generate_each(segments, options, out_dir, should_stop):
+            results[i] = result
+        return [r if r is not None else CueError("no result") for r in results]
 
-    def _workers(self, count: int) -> ProcessPoolExecutor:
+    def generate_each(
+        self,
+        segments: list[Segment],
+        options: GenerationOptions,
+        out_dir: Path,
+        should_stop: ShouldStop | None = None,
+    ) -> Iterator[tuple[int, Cue | Exception]]:
+        """Each cue the moment a worker has written it, longest first across the workers (the
+        last to finish is a short one, so no worker idles long at the end)."""
+        if self._pool is None and not self.wants_batch(segments):
+            yield from super().generate_each(segments, options, out_dir, should_stop)
+            return
+        pool = self._workers()
+        order = sorted(range(len(segments)), key=lambda i: -segments[i].duration_s)
+        rank = {i: n for n, i in enumerate(order)}
+        tickets = {i: next(self._tickets) for i in order}
+        futures = {
+            pool.submit(_generate_in_worker, segments[i], options, str(out_dir), tickets[i]): i
+            for i in order
+        }
+        pending = set(futures)
+        try:
+            while pending:
+                if should_stop is not None and should_stop():
+                    raise CueCancelled("the job was cancelled")
+                done, pending = wait(pending, timeout=_POLL_S, return_when=FIRST_COMPLETED)
+                for future in sorted(done, key=lambda f: rank[futures[f]]):
+                    yield futures[future], _result(future)
+        except BrokenProcessPool:
+            self._drop_pool()
+            raise
+        finally:  # cancelled, or the caller stopped reading: the rest never runs
+            for future in pending:
+                if not future.cancel():
+                    self._cancel(tickets[futures[future]])
+
+    def _in_worker(
+        self,
+        segment: Segment,
+        options: GenerationOptions,
+        out_dir: Path,
+        should_stop: ShouldStop | None,
+        feel: Feel | None,
+    ) -> Cue | None:
+        """One cue made by a worker; None when the workers are gone (make it here)."""
+        pool = self._pool
+        if pool is None:
+            return None
+        ticket = next(self._tickets)
+        try:
+            future = pool.submit(_generate_in_worker, segment, options, str(out_dir), ticket, feel)
+            while True:
+                if should_stop is not None and should_stop():
+                    if not future.cancel():
+                        self._cancel(ticket)
+                    raise CueCancelled("the job was cancelled")
+                done, _ = wait([future], timeout=_POLL_S)
+                if done:
+                    result = _result(future)
+                    if isinstance(result, Exception):
+                        raise result
+                    return result
+        except BrokenProcessPool:  # a worker was killed (out of memory?): a fresh pool next
+            log.warning("the composer's worker processes stopped; making this cue here")
+            self._drop_pool()
+            return None
+
+    def _cancel(self, ticket: int) -> None:
+        if self._cancelled is not None:
+            self._cancelled[ticket % _RING] = ticket
+
+    def _workers(self) -> ProcessPoolExecutor:
         with self._pool_lock:
             if self._pool is None:
-                self._pool = spawn_pool(
-                    count,
+                if self._cancelled is None:
+                    self._cancelled = multiprocessing.get_context("forkserver").RawArray("q", _RING)
+                self._pool = forked_pool(
+                    os.cpu_count() or 1,
+                    "cuebridge.engine.models.composer.preload",
+                    {FONT_ENV: self._default_playable()},
                     _start_worker,
-                    (self.soundfont, self.picture_cache, self.font_dir, self.font_cache),
-                )
+                    (self.soundfont, self.picture_cache, self.font_dir, self.font_cache,
+                     self._cancelled),
+                )  # fmt: skip
             return self._pool
 
-    def close(self) -> None:
+    def _default_playable(self) -> str:
+        """The file the workers' preload opens: the default font's playable form ("" when the
+        font has a problem: each cue reports it)."""
+        font = str(resolve_soundfont(self.soundfont, self.font_dir))
+        return "" if soundfont_problem(font) else self._playable(font)
+
+    def _drop_pool(self) -> None:
         with self._pool_lock:
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
+
+    def close(self) -> None:
+        had_workers = self._pool is not None
+        self._drop_pool()
+        if had_workers:  # the font it preloaded goes too (a test run holds no stray 1 GB)
+            stop_forkserver({FONT_ENV: self._default_playable()})
 
     @classmethod
     def from_settings(cls, settings: EngineSettings) -> ComposerModel:
@@ -196,6 +285,9 @@ class ComposerModel(CueModel):
         *,
         feel: Feel | None = None,
     ) -> Cue:
+        made = self._in_worker(segment, options, out_dir, should_stop, feel)
+        if made is not None:
+            return made
         _check_segment(segment)
         loudness_target(segment, options)  # fail before composing, with the fix
         given_font = str(resolve_soundfont(options.soundfont or self.soundfont, self.font_dir))
@@ -261,10 +353,14 @@ class ComposerModel(CueModel):
         return write_cue(self.name, segment, options, performance, out_dir)
 
     def warm_up(self) -> None:
-        """Decode the default font into the cache and parse it, so the first cue does not."""
-        font = str(resolve_soundfont(self.soundfont, self.font_dir))
-        if not soundfont_problem(font):  # a broken font is reported by status(), not here
-            load_soundfont(self._playable(font))
+        """Decode the default font into the cache and start the workers, forked from the one
+        process that parsed it, so the first cue does neither (and this process, a server,
+        never holds the GIL for a font load). A broken font is reported by status()."""
+        if not self._default_playable():
+            return
+        pool = self._workers()
+        for ready in [pool.submit(_worker_ready) for _ in range(os.cpu_count() or 1)]:
+            ready.result()  # one each: every worker is forked and holds the font
 
     def _playable(self, source: str) -> str:
         """The file the renderer opens for `source`: for a .sf3, its decoded copy in the font
@@ -366,19 +462,54 @@ def _check_segment(segment: Segment) -> None:
         )
 
 
+FONT_ENV = "CUEBRIDGE_PRELOAD_SOUNDFONT"  # the font the workers' forkserver loads (preload.py)
+_RING = 64  # cancelled tickets remembered; a cue runs long before 64 others are cancelled
+_POLL_S = 0.25  # how often a waiting engine thread asks whether its job was cancelled
 _WORKER_MODEL: ComposerModel | None = None
+_WORKER_CANCELLED = None
 
 
 def _start_worker(
-    soundfont: str, picture_cache: Path | None, font_dir: Path | None, font_cache: Path | None
+    soundfont: str,
+    picture_cache: Path | None,
+    font_dir: Path | None,
+    font_cache: Path | None,
+    cancelled,
 ) -> None:
-    global _WORKER_MODEL  # one model per worker process, made once
+    global _WORKER_MODEL, _WORKER_CANCELLED  # one model per worker process, made once
     _WORKER_MODEL = ComposerModel(soundfont, picture_cache, font_dir, font_cache)
+    _WORKER_CANCELLED = cancelled
 
 
-def _generate_in_worker(segment: Segment, options: GenerationOptions, out_dir: str) -> Cue:
+def _worker_ready() -> int:
     assert _WORKER_MODEL is not None
-    return _WORKER_MODEL.generate(segment, options, Path(out_dir))
+    if font := _WORKER_MODEL._default_playable():
+        load_soundfont(font)  # forked from the preload: already parsed, nothing to do
+    return os.getpid()
+
+
+def _generate_in_worker(
+    segment: Segment,
+    options: GenerationOptions,
+    out_dir: str,
+    ticket: int = 0,
+    feel: Feel | None = None,
+) -> Cue:
+    assert _WORKER_MODEL is not None
+    cancelled = _WORKER_CANCELLED
+
+    def should_stop() -> bool:
+        return cancelled is not None and cancelled[ticket % _RING] == ticket
+
+    return _WORKER_MODEL.generate(segment, options, Path(out_dir), should_stop, feel=feel)
+
+
+def _result(future: Future) -> Cue | Exception:
+    """A worker's cue, or the CueError it met (a broken pool is raised)."""
+    try:
+        return future.result()
+    except CueError as exc:
+        return exc
 
 
 def _stoppable(blocks, should_stop: ShouldStop | None):
