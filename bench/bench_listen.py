@@ -13,6 +13,7 @@ word, cuts every 2-10 s (irregular), 40 s and 120 s long, two seeds.
     bench/listen_setup.sh                   # once: the listeners' venv
     python bench/bench_listen.py --quick    # 40 s cues only (a few minutes on 2 cores)
     python bench/bench_listen.py            # 40 s and 120 s cues
+    python bench/bench_listen.py --quick --styles suspense,horror --seeds 0   # a few minutes
 """
 
 from __future__ import annotations
@@ -254,6 +255,8 @@ def per_style(cues: dict[str, list[dict]]) -> None:
         f"{'heard/wrt':>11s} {'onset x':>11s} {'melody':>11s} {'end dB':>13s} {'seed dist':>11s}"
     )
     for style, *_ in SCENES:
+        if not any(c["style"] == style for c in cues["new"]):
+            continue
         cells = []
         for key in ("tempo", "beat", "all", "written", "onset", "melody", "end", "seeds"):
             pair = []
@@ -302,7 +305,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="40 s cues only")
     parser.add_argument("--keep", type=Path, help="write the cues here and keep them")
+    parser.add_argument(
+        "--styles", help="comma-separated styles to score (default: all ten), e.g. horror,comedy"
+    )
+    parser.add_argument("--seeds", help="comma-separated seeds (default: 0,1)")
     args = parser.parse_args()
+    scenes = SCENES
+    if args.styles:
+        wanted = args.styles.split(",")
+        unknown = sorted(set(wanted) - {s for s, _, _ in SCENES})
+        if unknown:
+            sys.exit(
+                f"bench_listen: unknown style {', '.join(unknown)}; styles: "
+                + ", ".join(s for s, _, _ in SCENES)
+            )
+        scenes = tuple(s for s in SCENES if s[0] in wanted)
+    seeds = tuple(int(x) for x in args.seeds.split(",")) if args.seeds else SEEDS
     if not FONT.exists():
         sys.exit(f"bench_listen: {FONT} is missing; run tests/sound/install_soundfont.sh")
     durations = (40.0,) if args.quick else (40.0, 120.0)
@@ -310,16 +328,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.keep or Path(tmp)
         rows: dict[str, list[dict]] = {"previous": [], "new": []}
-        for style, mood, text in SCENES:
+        for style, mood, text in scenes:
             for duration in durations:
-                for seed in SEEDS:
+                for seed in seeds:
                     for version, module in (("previous", previous), ("new", new)):
                         row = render(module, style, mood, text, duration, seed, folder / version)
                         row["id"] = f"{version}/{row['id']}"
                         rows[version].append(row)
         print(
-            f"{len(rows['new'])} cues per version ({len(SCENES)} scenes x "
-            f"{len(durations)} lengths x {len(SEEDS)} seeds), previous = {PREVIOUS}, font "
+            f"{len(rows['new'])} cues per version ({len(scenes)} scenes x "
+            f"{len(durations)} lengths x {len(seeds)} seeds), previous = {PREVIOUS}, font "
             f"{FONT.name}; listening ...",
             flush=True,
         )
@@ -340,6 +358,21 @@ def main() -> None:
         f"{str(below):>9s}"
     )
     per_style(rows)
+    worst_melody(rows)
+
+
+def worst_melody(cues: dict[str, list[dict]]) -> None:
+    """The cue whose tune is heard least, in each version: which one, and on what."""
+    for version, rows in cues.items():
+        heard = [c for c in rows if c["melody_recall"] is not None]
+        if not heard:
+            continue
+        worst = min(heard, key=lambda c: c["melody_recall"])
+        name = pretty_midi.program_to_instrument_name(worst["program_melody"])
+        print(
+            f"melody heard least ({version}): {worst['id']} {worst['melody_recall']:.2f} "
+            f"({name}, key {worst['key']})"
+        )
 
 
 if __name__ == "__main__":
