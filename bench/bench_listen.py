@@ -368,7 +368,7 @@ def worst_melody(cues: dict[str, list[dict]]) -> None:
         if not heard:
             continue
         worst = min(heard, key=lambda c: c["melody_recall"])
-        name = pretty_midi.program_to_instrument_name(worst["program_melody"])
+        name = pretty_midi.program_to_instrument_name(int(worst["program_melody"]))
         print(
             f"melody heard least ({version}): {worst['id']} {worst['melody_recall']:.2f} "
             f"({name}, key {worst['key']})"
