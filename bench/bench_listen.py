@@ -15,6 +15,7 @@ word, cuts every 2-10 s (irregular), 40 s and 120 s long, two seeds.
     python bench/bench_listen.py            # 40 s and 120 s cues
     python bench/bench_listen.py --takes-only   # tag distance of takes alone, and clean
                                                 # writing in 150 s cues (MIDI only)
+    python bench/bench_listen.py --quick --styles suspense,horror --seeds 0   # a few minutes
 """
 
 from __future__ import annotations
@@ -257,6 +258,8 @@ def per_style(cues: dict[str, list[dict]]) -> None:
         f"{'heard/wrt':>11s} {'onset x':>11s} {'melody':>11s} {'end dB':>13s} {'seed dist':>11s}"
     )
     for style, *_ in SCENES:
+        if not any(c["style"] == style for c in cues["new"]):
+            continue
         cells = []
         for key in ("tempo", "beat", "all", "written", "onset", "melody", "end", "seeds"):
             pair = []
@@ -392,7 +395,22 @@ def main() -> None:
         "--takes-only", action="store_true", help="the takes' tag distance and clean writing"
     )
     parser.add_argument("--keep", type=Path, help="write the cues here and keep them")
+    parser.add_argument(
+        "--styles", help="comma-separated styles to score (default: all ten), e.g. horror,comedy"
+    )
+    parser.add_argument("--seeds", help="comma-separated seeds (default: 0,1)")
     args = parser.parse_args()
+    scenes = SCENES
+    if args.styles:
+        wanted = args.styles.split(",")
+        unknown = sorted(set(wanted) - {s for s, _, _ in SCENES})
+        if unknown:
+            sys.exit(
+                f"bench_listen: unknown style {', '.join(unknown)}; styles: "
+                + ", ".join(s for s, _, _ in SCENES)
+            )
+        scenes = tuple(s for s in SCENES if s[0] in wanted)
+    seeds = tuple(int(x) for x in args.seeds.split(",")) if args.seeds else SEEDS
     if not FONT.exists():
         sys.exit(f"bench_listen: {FONT} is missing; run tests/sound/install_soundfont.sh")
     if args.takes_only:
@@ -404,16 +422,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.keep or Path(tmp)
         rows: dict[str, list[dict]] = {"previous": [], "new": []}
-        for style, mood, text in SCENES:
+        for style, mood, text in scenes:
             for duration in durations:
-                for seed in SEEDS:
+                for seed in seeds:
                     for version, module in (("previous", previous), ("new", new)):
                         row = render(module, style, mood, text, duration, seed, folder / version)
                         row["id"] = f"{version}/{row['id']}"
                         rows[version].append(row)
         print(
-            f"{len(rows['new'])} cues per version ({len(SCENES)} scenes x "
-            f"{len(durations)} lengths x {len(SEEDS)} seeds), previous = {PREVIOUS}, font "
+            f"{len(rows['new'])} cues per version ({len(scenes)} scenes x "
+            f"{len(durations)} lengths x {len(seeds)} seeds), previous = {PREVIOUS}, font "
             f"{FONT.name}; listening ...",
             flush=True,
         )
@@ -434,6 +452,21 @@ def main() -> None:
         f"{str(below):>9s}"
     )
     per_style(rows)
+    worst_melody(rows)
+
+
+def worst_melody(cues: dict[str, list[dict]]) -> None:
+    """The cue whose tune is heard least, in each version: which one, and on what."""
+    for version, rows in cues.items():
+        heard = [c for c in rows if c["melody_recall"] is not None]
+        if not heard:
+            continue
+        worst = min(heard, key=lambda c: c["melody_recall"])
+        name = pretty_midi.program_to_instrument_name(int(worst["program_melody"]))
+        print(
+            f"melody heard least ({version}): {worst['id']} {worst['melody_recall']:.2f} "
+            f"({name}, key {worst['key']})"
+        )
 
 
 if __name__ == "__main__":

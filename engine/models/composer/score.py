@@ -27,10 +27,10 @@ cuts), written the way a film composer works, with rules in place of a trained t
    borrowed chords, notes crossing a chord change are cut at it, and parallel fifths/octaves
    against the bass are re-voiced.
 7. **Accents.** Hit points get the style's accent set; every honoured cut is an attack a
-   listener hears: the pad lifts just before it and re-strikes the new chord, the bass takes a
-   new, accented note, and an accent in the style's colour marks it (a gesture or a hit in
-   energetic styles, a harp or celesta roll over soft timpani in calm ones); at most 4 crash
-   cymbals a minute.
+   listener hears: the sustained parts lift just before it, the pad and a stab chord (its root
+   low) strike the new chord on the frame, the bass takes a new, accented note, and an accent
+   in the style's colour marks it (a gesture or a hit in energetic styles, a harp or celesta
+   roll over soft timpani in calm ones); at most 4 crash cymbals a minute.
 8. **Dialogue.** Under speech (`speech.py`) the melody rests, the texture thins, the dynamics
    drop and percussion keeps out of the voice band.
 9. **Ending.** The final tonic arrives on a bar line; a swelling style grows into a short
@@ -67,7 +67,7 @@ from cuebridge.engine.models.composer.speech import (
 from cuebridge.engine.models.composer.styles import STYLES, Style, nearest_style, take_of
 from cuebridge.engine.segment import Segment
 
-COMPOSER_VERSION = "5"  # bump when a rule change alters the music (cached cues are keyed on it)
+COMPOSER_VERSION = "6"  # bump when a rule change alters the music (cached cues are keyed on it)
 MIN_CHORD_S = 1.0  # no honoured cut this close to the start or the end
 SOFT_ACCENT_GAP_S = 2.0  # picture-detected accents are thinned to this spacing
 NOMINAL_BPM = 60.0  # composition time: one beat = one second, warped afterwards
@@ -79,12 +79,17 @@ GESTURE_S = 4.0  # an energetic style marks a cut with a gesture when its shot l
 # 30 dB under the cue's level) before the out point; a swell ends on a short button chord.
 RING_S = {"swell": 0.7, "decay": 1.0}
 BUTTON_BEATS = 0.5
-# At an honoured cut the pad lifts this long before it and re-strikes the new chord on it, so
-# the change is an attack a listener hears, not a crossfade under the hall.
-CUT_LIFT_S = 0.12
+# At an honoured cut the sustained parts lift this long before it and the pad re-strikes the new
+# chord on it, so the change is an attack a listener hears, not a crossfade under the hall
+# (bench_listen: 0.2 s placed madmom's heard change nearest the cut; 0.1 s and 0.4 s less so).
+CUT_LIFT_S = 0.2
 CUT_ACCENT = 14  # velocity the pad and bass gain on an honoured cut
 TOGETHER_S = 0.025  # two notes this close start together, to a listener
 HUMANISE_S = 0.01  # the most the humanising moves a note
+# ...and the stabs strike the new chord on the frame, root below, held this long: the pads'
+# slow attacks (MuseScore General's strings, choir and warm pad reach -6 dB only 0.1-0.45 s
+# in) left a listener hearing the old chord a frame or two past the cut.
+CUT_CHORD_S = 1.0
 
 # --------------------------------------------------------------------------------------------
 # 1. Feel
@@ -1434,7 +1439,9 @@ def accent_voices(plan: CuePlan, crashes: list[float]) -> dict[str, list[NoteB]]
             drums.append(NoteB(beat, beat + 1, KICK, velocity, True))
             drums.append(NoteB(beat, beat + 1, LOW_TOM, _vel(velocity - 10), True))
             timpani.append(NoteB(beat, beat + 2, root, velocity, True))
-            if style.name == "horror":  # a low cluster stab: root, minor second, tritone
+            if gesture:
+                cut_chord(beat, velocity)
+            elif style.name == "horror":  # a low cluster stab: root, minor second, tritone
                 r = _nearest(chord.root, 50, 44, 56)
                 stabs.extend(NoteB(beat, beat + 0.75, p, velocity, True) for p in (r, r + 1, r + 6))
             elif gesture or velocity > 90:
@@ -1444,8 +1451,11 @@ def accent_voices(plan: CuePlan, crashes: list[float]) -> dict[str, list[NoteB]]
                 )
         elif style.name == "comedy":
             drums.append(NoteB(beat, beat + 0.3, WOODBLOCK + 1, velocity, True))
-            top = _nearest(chord.root, 84, 79, 91)
-            stabs.append(NoteB(beat, beat + 0.5, top, velocity, True))
+            if gesture:
+                cut_chord(beat, velocity)
+            else:
+                top = _nearest(chord.root, 84, 79, 91)
+                stabs.append(NoteB(beat, beat + 0.5, top, velocity, True))
         elif style.name == "wonder":
             voicing = _voice_lead(chord, (67, 71, 74, 79), 60, 88)
             stabs.extend(NoteB(beat, beat + 2, p, _vel(velocity - 10), True) for p in voicing)
@@ -1458,6 +1468,16 @@ def accent_voices(plan: CuePlan, crashes: list[float]) -> dict[str, list[NoteB]]
             )
             timpani.append(NoteB(beat, beat + 1.5, root, _vel(velocity - 20), True))
 
+    def cut_chord(beat: float, velocity: int) -> None:
+        """The cut's new chord struck on the frame: its root low, the triad in two octaves
+        above, held CUT_CHORD_S so the recogniser hears it before the pad has swelled in."""
+        chord = _chord_at(plan.chords, beat).chord
+        t = plan.grid.time_of(beat)
+        length = max(0.75, plan.grid.beat_of(t + CUT_CHORD_S) - beat)
+        triad = _voice_lead(chord, (57, 60, 64), 53, 72)
+        for p in (_nearest(chord.root, 45, 40, 52), *triad, *(q + 12 for q in triad)):
+            stabs.append(NoteB(beat, beat + length, p, _vel(velocity + 10), True))
+
     def cut_accent(beat: float) -> None:
         """An honoured cut's own attack, in the style's colour: a hit in energetic styles, a
         quick harp (or celesta) roll over a soft timpani note in calm ones."""
@@ -1466,9 +1486,7 @@ def accent_voices(plan: CuePlan, crashes: list[float]) -> dict[str, list[NoteB]]
         v = _vel(70 + 30 * plan.intensity(beat))
         if energetic or style.name in ("suspense", "horror"):
             timpani.append(NoteB(beat, beat + 1, root, v, True))
-            # mid-register, as the gestures: a low stab muddied the new chord for a listener
-            voicing = _voice_lead(chord, (60, 64, 67), 55, 76)
-            stabs.extend(NoteB(beat, beat + 0.5, p, _vel(v - 5), True) for p in voicing)
+            cut_chord(beat, v)
             if style.percussion not in ("none", "light"):
                 drums.append(NoteB(beat, beat + 0.5, KICK, v, True))
             elif style.name == "comedy":
@@ -1586,6 +1604,7 @@ def score_from_plan(plan: CuePlan) -> pretty_midi.PrettyMIDI:
     grid = plan.grid
     speech_beats = [(grid.beat_of(a), grid.beat_of(b)) for a, b in plan.speech_s]
     voices = make_room_for_speech(voices, speech_beats, plan.style.speech_safe_perc)
+    voices = _clear_before_cuts(plan, voices)
     voices = _button(plan, voices)
     programs = _programs(plan.style)
     midi = pretty_midi.PrettyMIDI(resolution=960, initial_tempo=NOMINAL_BPM)
@@ -1634,6 +1653,31 @@ def score_from_plan(plan: CuePlan) -> pretty_midi.PrettyMIDI:
         if not inst.is_drum and part not in _EXACT_PARTS:
             inst.control_changes += _expression(plan, part, speech_beats)
     return midi
+
+
+# The parts that sustain across a cut: each lets go CUT_LIFT_S before an honoured cut, so the
+# old chord (and its release) has gone when the new one strikes on the frame.
+_LIFTED_PARTS = ("Pad", "Bass", "Motion", "Melody", "Counter")
+
+
+def _clear_before_cuts(plan: CuePlan, voices: dict[str, list[NoteB]]) -> dict[str, list[NoteB]]:
+    """A breath before each honoured cut: notes sounding into it end CUT_LIFT_S early, notes
+    that would start in that breath are left out. A listener (madmom's chord recogniser in
+    bench_listen) placed the new chord 0.2-0.4 s after the cut while the old one rang on."""
+    lifts = [(c - _lift_beats(plan, c), c) for c in map(plan.grid.beat_of, plan.cuts_s)]
+    if not lifts:
+        return voices
+    out = dict(voices)
+    for name in _LIFTED_PARTS:
+        kept = []
+        for n in voices.get(name, []):
+            for lift, cut in lifts:
+                if n.start < cut - 1e-6 and n.end > lift + 1e-6:
+                    n = NoteB(n.start, lift, n.pitch, n.velocity, n.exact)
+            if n.end - n.start > 0.05:
+                kept.append(n)
+        out[name] = kept
+    return out
 
 
 def _button(plan: CuePlan, voices: dict[str, list[NoteB]]) -> dict[str, list[NoteB]]:
