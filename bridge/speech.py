@@ -232,7 +232,7 @@ def vad_feed(read: int, audio: np.ndarray) -> np.ndarray:
     if vad is None:
         vad = _DETECTORS[read] = SileroVAD(SAMPLE_RATE)
         assert vad.window_size_samples == WINDOW, vad.window_size_samples
-    probs = [vad.process(audio[i : i + WINDOW]) for i in range(0, len(audio) - WINDOW + 1, WINDOW)]
+    probs = [vad.process(audio[i : i + WINDOW]) for i in range(0, len(audio) - WINDOW + 1, WINDOW)]  # type: ignore[attr-defined]
     return np.asarray(probs, np.float32)
 
 

@@ -77,14 +77,14 @@ def _retire_forkserver() -> None:
     own stop waits for those workers; its fields are the same from 3.10 to 3.13.)"""
     server = multiprocessing.forkserver._forkserver
     try:
-        with server._lock:
-            if server._forkserver_pid is None:
+        with server._lock:  # type: ignore[attr-defined]
+            if server._forkserver_pid is None:  # type: ignore[attr-defined]
                 return
-            os.close(server._forkserver_alive_fd)
-            _retired.append(server._forkserver_pid)
-            server._forkserver_address = None
-            server._forkserver_alive_fd = None
-            server._forkserver_pid = None
+            os.close(server._forkserver_alive_fd)  # type: ignore[attr-defined]
+            _retired.append(server._forkserver_pid)  # type: ignore[attr-defined]
+            server._forkserver_address = None  # type: ignore[attr-defined]
+            server._forkserver_alive_fd = None  # type: ignore[attr-defined]
+            server._forkserver_pid = None  # type: ignore[attr-defined]
     except AttributeError:  # another Python's forkserver: it keeps what it preloaded
         return
     for pid in list(_retired):  # reap those that have ended
