@@ -26,6 +26,7 @@ import dataclasses
 import logging
 import shutil
 import tempfile
+import threading
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -178,6 +179,9 @@ class RayCueModel(CueModel):
         # other replicas; each job keeps at most one segment on a replica, the rest wait here.
         self.concurrent_jobs = min(MAX_CONCURRENT_JOBS, max(1, replicas))
         self.replicas: list[Any] = []  # actor handles, made on the first batch
+        # Jobs run side by side: without this, two first batches would each start a full set,
+        # and the second set would wait forever for CPUs the first one holds.
+        self._replicas_lock = threading.Lock()
         self._described: tuple[ModelStatus, str] | None = None
 
     def _describe(self) -> tuple[ModelStatus, str]:
@@ -228,7 +232,8 @@ class RayCueModel(CueModel):
         ray = import_ray()
         from ray.util import ActorPool
 
-        pool = ActorPool(self._ensure_replicas())
+        replicas = self._ensure_replicas()
+        pool = ActorPool(replicas)
         for i, segment in enumerate(segments):  # queued in the head while every replica works
             pool.submit(lambda actor, job: actor.generate.remote(*job), (i, segment, options))
         results: list[Cue | Exception | None] = [None] * len(segments)
@@ -241,7 +246,7 @@ class RayCueModel(CueModel):
                 continue
             except ray.exceptions.RayError as exc:  # a replica that died past its restarts
                 log.warning("a Ray replica of %s failed: %s", self.name, exc)
-                self.replicas = []  # the next batch starts a fresh set
+                self._forget_replicas(replicas)  # the next batch starts a fresh set
                 continue  # its segment has no result: reported below
             index, *rest = answer
             if len(rest) == 1:
@@ -262,20 +267,28 @@ class RayCueModel(CueModel):
         """Stop the replicas, freeing their GPUs and CPUs on the cluster (a head that exits
         frees them anyway: they belong to its Ray driver)."""
         ray = import_ray()
-        replicas, self.replicas = self.replicas, []
+        with self._replicas_lock:
+            replicas, self.replicas = self.replicas, []
         for actor in replicas:
             ray.kill(actor, no_restart=True)
 
     def _ensure_replicas(self) -> list[Any]:
-        if not self.replicas:
-            actor = _actor_class().options(
-                max_restarts=MAX_RESTARTS, max_task_retries=MAX_TASK_RETRIES, **self.resources
-            )
-            self.replicas = [
-                actor.remote(self.entry.factory, self.settings) for _ in range(self.count)
-            ]
-            log.info("%d Ray replica(s) of %s started", self.count, self.name)
-        return self.replicas
+        with self._replicas_lock:
+            if not self.replicas:
+                actor = _actor_class().options(
+                    max_restarts=MAX_RESTARTS, max_task_retries=MAX_TASK_RETRIES, **self.resources
+                )
+                self.replicas = [
+                    actor.remote(self.entry.factory, self.settings) for _ in range(self.count)
+                ]
+                log.info("%d Ray replica(s) of %s started", self.count, self.name)
+            return self.replicas
+
+    def _forget_replicas(self, failed: list[Any]) -> None:
+        # Only the set that failed: another job may already have started the next one.
+        with self._replicas_lock:
+            if self.replicas is failed:
+                self.replicas = []
 
 
 _ACTOR = None

@@ -91,6 +91,36 @@ def test_ray_replicas_follow_the_clusters_resources():
     )
 
 
+def test_jobs_side_by_side_share_one_set_of_replicas(ray_cluster, tmp_path):
+    """Two jobs' first batches at once must not each start a set: the second set would wait
+    forever for the CPUs the first holds (a hang CI once met)."""
+    import threading
+
+    from cuebridge.engine.registry import BUILTIN_MODELS
+    from cuebridge.engine.settings import EngineSettings
+
+    [entry] = [e for e in BUILTIN_MODELS if e.name == "composer"]
+    model = RayCueModel(entry, EngineSettings(), 2, {"num_cpus": 1.0})
+    start = threading.Barrier(6)
+    sets: list[list] = []
+
+    def first_batch() -> None:
+        start.wait()
+        sets.append(model._ensure_replicas())
+
+    threads = [threading.Thread(target=first_batch) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        assert len(sets) == 6 and all(s is sets[0] for s in sets)
+        assert len(sets[0]) == 2
+    finally:
+        model.close()
+    assert model.replicas == []
+
+
 def test_a_ray_score_places_every_cue_byte_identical_to_local_scoring(
     ray_cluster, reel, local_score, tmp_path
 ):
