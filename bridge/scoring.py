@@ -40,7 +40,7 @@ from cuebridge.bridge.timeline_io import (
     timeline_rate,
     write_timeline,
 )
-from cuebridge.contract import cue_file_stem
+from cuebridge.contract import MAX_CUE_S, cue_file_stem
 from cuebridge.safe_files import replacing
 from cuebridge.v1.engine_pb2 import Cue
 
@@ -72,11 +72,6 @@ class PreparedScore:
     warnings: list[str]
     claim: Path | None = None  # the cue folder this score holds until it ends (release_cue_folder)
     dialogue_heard: bool = False  # hear_dialogue has filled in the speech under each cue
-
-
-# The engine refuses a cue longer than this (engine/jobs.py EngineLimits.max_segment_s); the
-# bridge refuses it before reading a second of its dialogue.
-MAX_CUE_S = 3 * 3600
 
 
 def _check_lengths(segments: list[TimelineSegment], facts: TimelineFacts, source: str) -> None:

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from cuebridge.contract import MAX_CUE_S
 from cuebridge.engine.cue import Cue, cue_file_stem
 from cuebridge.engine.cue_key import cue_key, file_sha256
 from cuebridge.engine.errors import CueCancelled, CueError, EngineBusy, JobRejected, ModelNotReady
@@ -38,7 +39,7 @@ class EngineLimits:
     max_jobs: int = 64  # jobs queued or running at once
     max_queued_segments: int = 5000  # segments waiting over all jobs
     max_segments_per_job: int = 2000
-    max_segment_s: float = 3 * 3600.0  # the longest cue
+    max_segment_s: float = float(MAX_CUE_S)  # the longest cue: the contract's, by default
     finished_jobs_kept: int = 500  # finished jobs answered from memory; older ones are dropped
 
 

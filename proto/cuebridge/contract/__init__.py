@@ -12,6 +12,8 @@ from cuebridge.v1 import bridge_pb2 as bpb
 from cuebridge.v1 import engine_pb2 as pb
 
 CUE_SAMPLE_RATE = 48_000  # every cue leaves the engine at the NLE standard rate
+# The longest cue: the engine refuses a longer segment, the bridge before reading its dialogue.
+MAX_CUE_S = 3 * 3600
 
 
 class JobState(str, Enum):
