@@ -1,5 +1,4 @@
-"""`cuebridge moods`: the moods `--mood` and a marker's `mood:` accept; and how a cue's line says
-what was understood of its words."""
+"""`cuebridge moods`: the moods `--mood` and a marker's `mood:` accept."""
 
 from __future__ import annotations
 
@@ -8,7 +7,6 @@ import json
 import click
 
 from cuebridge.moods import MOODS, STYLE_NAMES, listed
-from cuebridge.v1 import engine_pb2 as pb
 
 
 @click.command("moods")
@@ -26,12 +24,3 @@ def moods_command(as_json: bool) -> None:
         words = [m.name for m in MOODS.values() if m.style == style and m.name != style]
         click.echo(f"{style:<9s} {MOODS[style].description}")
         click.echo(f"{'':9s} also: {', '.join(words)}")
-
-
-def feel_note(feel: pb.Feel) -> str:
-    """What a cue's line says was understood: "grief (coffin, widow)", "" when not known."""
-    style = feel.style
-    if not style:
-        return ""
-    why = feel.decided_by
-    return f"{style} ({why})" if why else style

@@ -25,8 +25,8 @@ from cuebridge.app.commands.common import (
     to_json,
 )
 from cuebridge.app.commands.cue_options import CueOptions, generation_options, with_cue_options
-from cuebridge.app.commands.moods import feel_note
 from cuebridge.app.session import Session
+from cuebridge.bridge.host_plan import understood
 from cuebridge.bridge.timeline_io import SCORE_SUFFIXES
 from cuebridge.v1 import bridge_pb2 as bpb
 from cuebridge.v1 import engine_pb2 as pb
@@ -242,7 +242,7 @@ def report_score(job: bpb.ScoreJob, as_json: bool) -> int:
     for p in result.placements:
         click.echo(
             f"{p.record_in_timecode}-{p.record_out_timecode}  {p.track_name:<8} "
-            f"{p.name}  {feel_note(p.cue.feel)}  ->  {p.cue.audio_path}"
+            f"{p.name}  {understood(p.cue)}  ->  {p.cue.audio_path}"
             f"{'  (unchanged, reused)' if p.reused else ''}"
         )
     spoken = [len(p.cue.speech) for p in result.placements]
