@@ -57,6 +57,33 @@ def loopback_server(tmp_path_factory):
 
 
 @pytest.fixture
+def server_registry():
+    """The models a test's own `server` hosts: None, the built-in ones; a module overrides it."""
+    return None
+
+
+@pytest.fixture
+def server(tmp_path, server_registry):
+    """Both services on a free loopback port, with this test's own state."""
+    from cuebridge.app.host import start_server
+
+    running = start_server("127.0.0.1", 0, state_dir=tmp_path / "state", registry=server_registry)
+    yield running
+    running.stop(0)
+
+
+@pytest.fixture
+def stub(server):
+    """A Bridge client on this test's own server."""
+    import grpc
+
+    from cuebridge.v1 import bridge_pb2_grpc
+
+    with grpc.insecure_channel(server.address) as channel:
+        yield bridge_pb2_grpc.BridgeStub(channel)
+
+
+@pytest.fixture
 def bridge(loopback_server):
     """A Bridge client on the module's loopback server."""
     import grpc

@@ -6,26 +6,12 @@ from pathlib import Path
 
 import grpc
 import opentimelineio as otio
-import pytest
 
 from cuebridge.app.host import start_server
 from cuebridge.v1 import bridge_pb2 as bpb
 from cuebridge.v1 import bridge_pb2_grpc as bpb_grpc
 from cuebridge.v1 import engine_pb2 as pb
 from tests.integration.helpers import run_score
-
-
-@pytest.fixture
-def server(tmp_path):
-    running = start_server("127.0.0.1", 0, state_dir=tmp_path / "state")
-    yield running
-    running.stop(0)
-
-
-@pytest.fixture
-def stub(server):
-    with grpc.insecure_channel(server.address) as channel:
-        yield bpb_grpc.BridgeStub(channel)
 
 
 def _attempts(server, job_segments) -> int:

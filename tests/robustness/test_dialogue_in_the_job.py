@@ -86,18 +86,8 @@ def _until_final(stub, score_id: str, wait_s: float = 60) -> bpb.ScoreJob:
 
 
 @pytest.fixture
-def server(tmp_path):
-    running = start_server(
-        "127.0.0.1", 0, state_dir=tmp_path / "state", registry=instant_registry()
-    )
-    yield running
-    running.stop(0)
-
-
-@pytest.fixture
-def stub(server):
-    with grpc.insecure_channel(server.address) as channel:
-        yield bpb_grpc.BridgeStub(channel)
+def server_registry():
+    return instant_registry()  # conftest's `server` and `stub` host it
 
 
 def test_start_score_answers_at_once_and_the_read_can_be_cancelled(stub, tmp_path):
