@@ -51,6 +51,7 @@ MAX_TASK_RETRIES = 3  # ...and the segment it held is sent again this often
 MAX_CONCURRENT_JOBS = 8
 PROBE_TIMEOUT_S = 300.0  # a cluster with no free GPU for this long reports the model not ready
 WAIT_S = 1.0  # how often a waiting head checks for a cancel or a stopping engine
+READY_WAIT_S = 30.0  # the longest a closing head waits for its replicas to finish starting
 
 
 class RayUnavailable(RuntimeError):
@@ -269,6 +270,16 @@ class RayCueModel(CueModel):
         ray = import_ray()
         with self._replicas_lock:
             replicas, self.replicas = self.replicas, []
+        # A replica killed while its worker is still being bound to it can keep that worker's
+        # CPU for good (Ray logs "Mismatched ActorID: ignoring KillActor"): let them finish
+        # starting first, for a while.
+        if not replicas:
+            return
+        ray.wait(
+            [a.__ray_ready__.remote() for a in replicas],
+            num_returns=len(replicas),
+            timeout=READY_WAIT_S,
+        )
         for actor in replicas:
             ray.kill(actor, no_restart=True)
 

@@ -8,6 +8,7 @@ jobs, the cue cache and the files stay with the head, as without Ray.
 from __future__ import annotations
 
 import hashlib
+import time
 from pathlib import Path
 
 import grpc
@@ -117,8 +118,13 @@ def test_jobs_side_by_side_share_one_set_of_replicas(ray_cluster, tmp_path):
         assert len(sets) == 6 and all(s is sets[0] for s in sets)
         assert len(sets[0]) == 2
     finally:
-        model.close()
+        model.close()  # at once, while the replicas may still be starting
     assert model.replicas == []
+    # Their CPUs went back to the cluster: a replica killed mid-start once kept one for good.
+    deadline = time.monotonic() + 30
+    while ray.available_resources().get("CPU", 0) < ray_cluster["CPU"]:
+        assert time.monotonic() < deadline, ray.available_resources()
+        time.sleep(0.2)
 
 
 def test_a_ray_score_places_every_cue_byte_identical_to_local_scoring(
