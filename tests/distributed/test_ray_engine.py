@@ -34,6 +34,24 @@ def ray_cluster():
     ray.shutdown()
 
 
+def _until_every_cpu_is_free(cluster: dict[str, float], wait_s: float = 30) -> None:
+    deadline = time.monotonic() + wait_s
+    while ray.available_resources().get("CPU", 0) < cluster["CPU"]:
+        assert time.monotonic() < deadline, (
+            f"CPUs still held on the cluster: {ray.available_resources()}"
+        )
+        time.sleep(0.2)
+
+
+@pytest.fixture(autouse=True)
+def _every_cpu_free_between_tests(request):
+    """A replica a test left behind would make the next test's replicas wait for ever: fail
+    here, naming what is held, instead."""
+    if "ray_cluster" in request.fixturenames:
+        _until_every_cpu_is_free(request.getfixturevalue("ray_cluster"))
+    yield
+
+
 @pytest.fixture(scope="module")
 def reel(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("reel")
@@ -121,10 +139,7 @@ def test_jobs_side_by_side_share_one_set_of_replicas(ray_cluster, tmp_path):
         model.close()  # at once, while the replicas may still be starting
     assert model.replicas == []
     # Their CPUs went back to the cluster: a replica killed mid-start once kept one for good.
-    deadline = time.monotonic() + 30
-    while ray.available_resources().get("CPU", 0) < ray_cluster["CPU"]:
-        assert time.monotonic() < deadline, ray.available_resources()
-        time.sleep(0.2)
+    _until_every_cpu_is_free(ray_cluster)
 
 
 def test_a_ray_score_places_every_cue_byte_identical_to_local_scoring(
