@@ -344,12 +344,13 @@ class Timeline(Scriptable):
         marks: dict | None = None,
         media_rate: Fraction | None = None,
         drop_frame: bool = False,
-        host_export: Path | None = None,
+        host_exports: dict[str, Path | None] | None = None,
     ):
         self.name, self.rate, self.start, self.shots = name, Fraction(rate), start, shots
-        # An OTIO file a real Resolve wrote for this timeline (tests/data/interop/resolve):
-        # Export hands it over byte for byte instead of the fake's own to_otio().
-        self.host_export = host_export
+        # Files a real Resolve wrote for this timeline (tests/data/interop/resolve), by adapter
+        # ("otio_json", "fcp_xml"): Export hands them over byte for byte instead of to_otio();
+        # None: that export fails, as the script allows for.
+        self.host_exports = host_exports or {}
         self.media_rate = media_rate or self.rate
         self.markers = {int(f): dict(m) for f, m in (markers or {}).items()}
         self.marks = marks or {}
@@ -506,8 +507,10 @@ class Timeline(Scriptable):
         if export_type is None or export_type not in (resolve.otio_type, resolve.fcp7_type):
             return False
         adapter = "otio_json" if export_type == resolve.otio_type else "fcp_xml"
-        if self.host_export is not None and adapter == "otio_json":
-            shutil.copyfile(self.host_export, path)
+        if adapter in self.host_exports and self.host_exports[adapter] is None:
+            return False  # an export this Resolve refuses (the script then tries FCP 7 XML)
+        if adapter in self.host_exports:
+            shutil.copyfile(self.host_exports[adapter], path)
         else:
             otio.adapters.write_to_file(self.to_otio(), path, adapter_name=adapter)
         self.exports.append((path, export_type))
@@ -518,8 +521,8 @@ class Timeline(Scriptable):
         davinci-resolve-mcp docs/reference/api-limitations.md): media as BARE PATHS, not
         file:// URLs, and source ranges counted from the media's start timecode (camera media
         starts at its own timecode, here MEDIA_TIMECODE_START), with available_range starting
-        there too. tests/data/interop/resolve/ holds one OTIO file a real Resolve wrote (bare
-        paths there too); `host_export` hands it over as it is."""
+        there too. tests/data/interop/resolve/ holds files a real Resolve wrote (bare paths in
+        its OTIO too); `host_exports` hands them over as they are."""
         r = float(self.rate)
         tc0 = round(MEDIA_TIMECODE_START_S * self.rate)
 
