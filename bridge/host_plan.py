@@ -20,6 +20,7 @@ from cuebridge.bridge.errors import BridgeError
 from cuebridge.bridge.host_time import (
     HostRate,
     duration_label,
+    host_rate,
     parse_rate,
     parse_timecode,
     rescale,
@@ -71,7 +72,7 @@ def plan_placement(request: bpb.PlanRequest, result: bpb.ScoreResult) -> bpb.Pla
     host = request.host or "resolve"
     if host not in FIRST_INDEX:
         raise BridgeError(f"host {host!r}: the bridge plans for 'resolve' or 'premiere'")
-    rate = parse_rate(request.timeline_rate or "24", request.drop_frame)
+    rate = host_rate(request.timeline_rate or "24", request.drop_frame, request.display_format)
     start = (
         parse_timecode(request.start_timecode, rate)
         if request.start_timecode
@@ -349,7 +350,7 @@ def _marker(
 
 
 def parse_times(request: bpb.TimeRequest) -> bpb.TimeAnswer:
-    rate = parse_rate(request.rate or "24", request.drop_frame)
+    rate = host_rate(request.rate or "24", request.drop_frame, request.display_format)
     bases = list(request.lane_names) or [DEFAULT_LANE]
     frames = [parse_timecode(t, rate) for t in request.timecodes]
     kinds = [marker_kind(m.name, round(m.duration_frames)) for m in request.markers]

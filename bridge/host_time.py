@@ -21,6 +21,11 @@ _RATE = re.compile(
     r"^\s*(?P<num>\d+(?:\.\d+)?)(?:\s*/\s*(?P<den>\d+))?\s*(?:fps)?\s*(?P<df>N?DF)?\s*$",
     re.IGNORECASE,
 )
+DROP_FRAME_RATES = (Fraction(30000, 1001), Fraction(60000, 1001))
+# Premiere's drop-frame timecode displays, by their [ref Constants] VideoDisplayFormatType names:
+# FPS_29_97 (25.0; its counterpart is FPS_29_97_NON_DROP) and FPS_59_94, the 59.94 display that
+# ExtendScript numbers TIMEDISPLAY_5994DropTimecode (beside TIMEDISPLAY_5994NonDropTimecode).
+DROP_FRAME_DISPLAYS = frozenset({"FPS_29_97", "FPS_59_94"})
 _TIMECODE = re.compile(r"^\s*(\d{1,2}):(\d{2}):(\d{2})([:;.,])(\d{2,3})\s*$")
 
 
@@ -64,9 +69,20 @@ def parse_rate(text: str, drop_frame: bool = False) -> HostRate:
     elif abs(rate - whole) < Fraction(1, 1000):
         rate = Fraction(whole)
     df = (m["df"] or "").upper() == "DF" or (drop_frame and (m["df"] or "").upper() != "NDF")
-    if df and rate not in (Fraction(30000, 1001), Fraction(60000, 1001)):
+    if df and rate not in DROP_FRAME_RATES:
         raise BridgeError(f"frame rate {text!r}: only 29.97 and 59.94 count drop-frame timecode")
     return HostRate(rate, df)
+
+
+def host_rate(text: str, drop_frame: bool = False, display_format: str = "") -> HostRate:
+    """The rate as `parse_rate` reads it, counting drop-frame where the host's timecode display
+    (`display_format`, a VideoDisplayFormatType name) is a drop-frame one: at 29.97 or 59.94
+    alone, since Premiere shows both with its drop-frame display."""
+    rate = parse_rate(text, drop_frame)
+    shown_drop = display_format.strip().upper() in DROP_FRAME_DISPLAYS
+    if shown_drop and not rate.drop_frame and rate.rate in DROP_FRAME_RATES:
+        return HostRate(rate.rate, True)
+    return rate
 
 
 def parse_timecode(text: str, rate: HostRate) -> int:
@@ -84,7 +100,7 @@ def parse_timecode(text: str, rate: HostRate) -> int:
     if int(mm) > 59 or int(ss) > 59 or int(ff) >= nominal:
         raise BridgeError(f"timecode {text!r} at {rate.label} fps: a field is out of range")
     drop = sep in ";.," or rate.drop_frame
-    if drop and rate.rate not in (Fraction(30000, 1001), Fraction(60000, 1001)):
+    if drop and rate.rate not in DROP_FRAME_RATES:
         raise BridgeError(
             f"timecode {text!r} is drop-frame but the timeline runs at {rate.label} fps"
         )

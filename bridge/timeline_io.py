@@ -147,6 +147,10 @@ def _check_written(tmp: Path, path: Path, timeline: otio.schema.Timeline) -> Non
         ) from exc
 
 
+# What the FCP 7 XML writer needs to write a generator item (the rest it takes from the reference).
+FCP7_GENERATOR = {"effecttype": "generator", "mediatype": "video", "effectcategory": "Matte"}
+
+
 def _fit_for(suffix: str, timeline: otio.schema.Timeline) -> otio.schema.Timeline:
     """Spell out what a writer cannot infer, without changing what the timeline means."""
     if suffix in (".xml", ".fcpxml", ".aaf"):
@@ -160,6 +164,12 @@ def _fit_for(suffix: str, timeline: otio.schema.Timeline) -> otio.schema.Timelin
             # at least what the clip uses.
             if ref is not None and ref.available_range is None and clip.source_range is not None:
                 ref.available_range = clip.source_range
+            # ... and on generators (Resolve's Solid Color, titles) that carry no FCP 7 effect of
+            # their own: they go over as FCP 7 generator items of their kind.
+            if suffix == ".xml" and isinstance(ref, otio.schema.GeneratorReference):
+                effect = ref.metadata.setdefault("fcp_xml", {})
+                for key, value in FCP7_GENERATOR.items():
+                    effect.setdefault(key, value)
     if suffix == ".edl" and timeline.global_start_time is not None:
         # The EDL writer takes record timecodes from the tracks' own offsets, not from the
         # timeline's start: give each track the offset the EDL reader makes.

@@ -18,7 +18,7 @@
   const { PanelError } = need("errors");
   const time = need("time");
   const store = need("cue_store");
-  const { readDropFrame } = need("sequence");
+  const { readDisplayFormat } = need("sequence");
 
   // The reference names Constants.TrackItemType.CLIP without promising its value.
   const clipType = (ppro) => ppro.Constants.TrackItemType.CLIP;
@@ -70,7 +70,9 @@
       scoreId,
       host: "premiere",
       timelineRate: `${rate.num}/${rate.den}`,
-      dropFrame: await readDropFrame(ppro, seq), // the plan's timecodes count as the host's do
+      // The bridge says whether this display counts drop-frame, so the plan's timecodes count
+      // as the host's do.
+      displayFormat: await readDisplayFormat(ppro, seq),
       startFrame: String(startFrame),
       audioTracks,
       trackName: lane,

@@ -31,19 +31,22 @@
   }
 
   /**
-   * Does the sequence count drop-frame timecode? [ref Sequence] getSettings, [ref
-   * SequenceSettings] getVideoDisplayFormat (a TimeDisplay; its `type` is one of [ref Constants]
-   * VideoDisplayFormatType, where FPS_29_97 is drop-frame and FPS_29_97_NON_DROP is not).
-   * A host that cannot say counts non-drop, as Premiere's own default for a new sequence.
+   * The sequence's timecode display by name: [ref Sequence] getSettings, [ref SequenceSettings]
+   * getVideoDisplayFormat (a TimeDisplay; its `type` is one of [ref Constants]
+   * VideoDisplayFormatType, whose members are opaque, so the name is found by identity).
+   * Whether that display counts drop-frame is the bridge's to say (ParseTime, PlanPlacement:
+   * `displayFormat`), never decided here. "" when the host cannot say: the bridge counts non-drop,
+   * as Premiere's own default for a new sequence.
    */
-  async function readDropFrame(ppro, seq) {
+  async function readDisplayFormat(ppro, seq) {
     const formats = ppro.Constants && ppro.Constants.VideoDisplayFormatType;
-    if (!formats || typeof seq.getSettings !== "function") return false;
+    if (!formats || typeof seq.getSettings !== "function") return "";
     try {
       const display = await (await seq.getSettings()).getVideoDisplayFormat();
-      return display !== undefined && display !== null && display.type === formats.FPS_29_97;
+      const type = display === undefined || display === null ? undefined : display.type;
+      return Object.keys(formats).find((name) => formats[name] === type) || "";
     } catch (_) {
-      return false;
+      return "";
     }
   }
 
@@ -64,7 +67,7 @@
     return {
       name: seq.name,
       rate: { num: Number(rate.num), den: Number(rate.den) },
-      dropFrame: await readDropFrame(ppro, seq),
+      displayFormat: await readDisplayFormat(ppro, seq),
       startFrame,
       durationFrames,
       inFrame: frames(inTicks),
@@ -82,22 +85,23 @@
     return [inFrame, outFrame];
   }
 
-  /** The rate as ParseTime takes it: the exact fraction, and the host's drop-frame switch. */
+  /** The rate as ParseTime takes it: the exact fraction, and the display it is counted in. */
   const rateFields = (facts) => ({
     rate: `${facts.rate.num}/${facts.rate.den}`,
-    dropFrame: Boolean(facts.dropFrame),
+    displayFormat: facts.displayFormat || "",
   });
 
   /**
    * Ask the bridge what the contract says about this sequence (Bridge.ParseTime): each marker's
    * kind (a cue to score, a hit point, the record of a placed cue: the one marker rule) and the
    * In/Out as timecode the bridge parses back (drop-frame on a drop-frame sequence).
-   * Returns the facts with `markers[i].kind` and `rangeTimecodes` ([in, out] or null).
+   * Returns the facts with `markers[i].kind`, `rangeTimecodes` ([in, out] or null) and
+   * `dropFrame`, the bridge's word on the sequence's display (null when nothing was asked).
    */
   async function askContract(client, facts) {
     const range = markedRange(facts);
     // Nothing marked at all: nothing to sort, so the editor hears what to mark, bridge or not.
-    if (!range && !facts.markers.length) return { ...facts, rangeTimecodes: null };
+    if (!range && !facts.markers.length) return { ...facts, rangeTimecodes: null, dropFrame: null };
     const answer = await client.parseTime({
       ...rateFields(facts),
       markers: facts.markers.map((m) => ({ name: m.name, durationFrames: m.durationFrames })),
@@ -115,6 +119,7 @@
       ...facts,
       markers: facts.markers.map((m, i) => ({ ...m, kind: kinds[i] })),
       rangeTimecodes: range ? answer.timecodes : null,
+      dropFrame: Boolean(answer.dropFrame),
     };
   }
 
@@ -224,7 +229,7 @@
   return {
     MODES,
     readSequence,
-    readDropFrame,
+    readDisplayFormat,
     markedRange,
     rateFields,
     askContract,

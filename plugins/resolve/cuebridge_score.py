@@ -52,20 +52,6 @@ def _home(env) -> str:
     return env.get("HOME") or env.get("USERPROFILE") or os.path.expanduser("~")
 
 
-def config_dir(env=None, platform: Optional[str] = None) -> str:
-    """The bridge's config folder (holds `token`), by the bridge's rule."""
-    env, platform = os.environ if env is None else env, platform or sys.platform
-    if env.get("CUEBRIDGE_CONFIG_DIR"):
-        return env["CUEBRIDGE_CONFIG_DIR"]
-    if platform.startswith("win"):
-        base = env.get("APPDATA") or os.path.join(_home(env), "AppData", "Roaming")
-    elif platform == "darwin":
-        base = os.path.join(_home(env), "Library", "Application Support")
-    else:
-        base = env.get("XDG_CONFIG_HOME") or os.path.join(_home(env), ".config")
-    return os.path.join(base, "cuebridge")
-
-
 def script_folders(env=None, platform: Optional[str] = None) -> List[str]:
     """Resolve's Scripts/Utility folders, where the installer puts this script and its settings."""
     env, platform = os.environ if env is None else env, platform or sys.platform
@@ -81,35 +67,40 @@ def script_folders(env=None, platform: Optional[str] = None) -> List[str]:
 
 
 def load_settings(script_dir: Optional[str] = None, env=None) -> Json:
-    """Defaults, then `cuebridge_settings.json` beside the script (or in a Utility folder)."""
+    """`cuebridge_settings.json` beside the script (or in a Utility folder), as `cuebridge
+    install-plugin resolve` writes it: the bridge's address and its token file (where the bridge
+    keeps its token is the bridge's rule, so the installer writes it down, not this script)."""
     env = os.environ if env is None else env
-    settings = {
-        "bridge_url": DEFAULT_BRIDGE_URL,
-        "token_file": os.path.join(config_dir(env), "token"),
-    }
-    for folder in ([script_dir] if script_dir else []) + script_folders(env):
-        path = os.path.join(folder, SETTINGS_NAME)
-        if not os.path.isfile(path):
-            continue
-        try:
-            with open(path, encoding="utf-8") as f:
-                settings.update(json.load(f), settings_file=path)
-        except (OSError, ValueError) as exc:
-            raise ScoreProblem(
-                f"cannot read the settings {path}: {exc}. Fix the JSON, or delete the file and "
-                "run `cuebridge install-plugin resolve` again"
-            ) from exc
-        break
-    settings["bridge_url"] = env.get("CUEBRIDGE_URL") or settings["bridge_url"]
+    folders = ([script_dir] if script_dir else []) + script_folders(env)
+    found = [p for p in (os.path.join(f, SETTINGS_NAME) for f in folders) if os.path.isfile(p)]
+    if not found:
+        raise ScoreProblem(
+            f"no {SETTINGS_NAME} beside the script or in {', '.join(folders)}: run `cuebridge "
+            "install-plugin resolve` (it writes the bridge's address and token file), then Score"
+        )
+    try:
+        with open(found[0], encoding="utf-8") as f:
+            settings = dict({"bridge_url": DEFAULT_BRIDGE_URL}, **json.load(f))
+    except (OSError, ValueError, TypeError) as exc:
+        raise ScoreProblem(
+            f"cannot read the settings {found[0]}: {exc}. Fix the JSON, or delete the file and "
+            "run `cuebridge install-plugin resolve` again"
+        ) from exc
+    if not settings.get("token_file"):
+        raise ScoreProblem(
+            f'{found[0]} names no "token_file": run `cuebridge install-plugin resolve` again'
+        )
+    settings.update(
+        settings_file=found[0], bridge_url=env.get("CUEBRIDGE_URL") or settings["bridge_url"]
+    )
     return settings
 
 
 class Bridge:
     """The bridge's HTTP/JSON face: POST /cuebridge.v1.Bridge/<Method> with a bearer token."""
 
-    def __init__(self, url: str = DEFAULT_BRIDGE_URL, token_file: Optional[str] = None, timeout=60):
-        self.url, self.timeout = url.rstrip("/"), timeout
-        self.token_file = token_file or os.path.join(config_dir(), "token")
+    def __init__(self, url: str, token_file: str, timeout=60):
+        self.url, self.timeout, self.token_file = url.rstrip("/"), timeout, token_file
         # Never through a proxy: the bridge is on this machine; http_proxy must not see the token.
         self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 

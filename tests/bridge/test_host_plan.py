@@ -102,6 +102,33 @@ def test_drop_frame_timelines_place_on_every_frame(rate_text, start_tc, start):
     assert not plan.warnings
 
 
+@pytest.mark.parametrize("rate,display,drop", [
+    ("30000/1001", "FPS_29_97", True),
+    ("60000/1001", "FPS_29_97", True),  # Premiere shows 59.94 with its drop-frame display too
+    ("60000/1001", "FPS_59_94", True),
+    ("60000/1001", "FPS_59_94_NON_DROP", False),
+    ("30000/1001", "FPS_29_97_NON_DROP", False),
+    ("24/1", "FPS_29_97", False),  # no drop-frame at 24: the display cannot make one
+    ("60000/1001", "", False),
+])  # fmt: skip
+def test_premiere_display_format_decides_drop_frame_in_the_bridge(rate, display, drop):
+    """Premiere says its timecode display by VideoDisplayFormatType name; the bridge alone says
+    whether it counts drop-frame, for ParseTime and the plan alike."""
+    answer = parse_times(bpb.TimeRequest(rate=rate, display_format=display, frames=[3600]))
+    assert answer.drop_frame is drop
+    fps = Fraction(rate)
+    start = 3600 * round(fps) if not drop else (107892 if fps < 40 else 215784)
+    plan = plan_placement(
+        _request([], host="premiere", timeline_rate=rate, display_format=display,
+                 start_frame=start),
+        _result(("c1", "Score", 3600, 120), rate=(fps.numerator, fps.denominator)),
+    )  # fmt: skip
+    assert plan.drop_frame is drop
+    [clip] = plan.clips
+    assert (";" in clip.record_in_timecode) is drop
+    assert parse_timecode(clip.record_in_timecode, parse_rate(rate, drop)) == start + 3600
+
+
 def test_wav_imported_at_another_rate_never_lands_short_or_over_the_next_cue():
     # A WAV imported at 25 on a 24 fps timeline: Resolve rounds placed frames down.
     req = _request([], timeline_rate="24", start_frame=0)

@@ -18,7 +18,7 @@ const net = require("node:net");
 const path = require("node:path");
 const { createClient } = require("../../plugins/premiere/bridge_client.js");
 const { scoreActiveSequence, anotherTake } = require("../../plugins/premiere/score.js");
-const { placeCues, placeTake } = require("../../plugins/premiere/place.js");
+const { placeCues, placeTake, planRequest } = require("../../plugins/premiere/place.js");
 const { restoreCues } = require("../../plugins/premiere/cue_store.js");
 const { moodChoices, STYLES } = require("../../plugins/premiere/moods.js");
 const { readSequence, askContract, chooseSelection } = require("../../plugins/premiere/sequence.js");
@@ -298,9 +298,43 @@ test("a drop-frame sequence sends drop_frame: In/Out comes back as drop-frame ti
   const { selection } = chooseSelection("auto", facts);
   assert.equal(selection.range, "01:01:00;02-01:02:00;04");
   // The same sequence shown non-drop: the bridge writes non-drop labels.
-  const ndf = await askContract(client, { ...facts, dropFrame: false });
+  const ndf = await askContract(client, { ...facts, displayFormat: "FPS_29_97_NON_DROP" });
+  assert.equal(ndf.dropFrame, false);
   assert.ok(ndf.rangeTimecodes.every((t) => !t.includes(";")), ndf.rangeTimecodes);
   results.dropFrameRange = selection.range;
+});
+
+test("a 59.94 drop-frame sequence counts drop-frame too, by the bridge's rule", async () => {
+  const tpf = 4237833600n; // 60000/1001
+  const client = createClient({ baseUrl: env.CUEBRIDGE_URL, token: env.CUEBRIDGE_TOKEN });
+  // Shown with the documented drop-frame display, or with a 59.94 one where the host names it.
+  for (const displayFormat of ["FPS_29_97", "FPS_59_94"]) {
+    const fake = createFakePremiere({
+      name: "DF 59.94 reel",
+      timebase: tpf.toString(),
+      zeroTicks: 215784n * tpf, // 01:00:00;00 in 59.94 drop-frame counting
+      endTicks: 72000n * tpf,
+      inTicks: 3600n * tpf, // one minute in: ;00 to ;03 are skipped, so 01:01:00;04
+      outTicks: 7200n * tpf,
+      markers: [],
+      displayFormat,
+      exports: { otio: true, xml: true },
+    });
+    const facts = await askContract(client, await readSequence(fake.ppro, fake.sequence));
+    assert.equal(facts.dropFrame, true, displayFormat);
+    assert.deepEqual(facts.rangeTimecodes, ["01:01:00;04", "01:02:00;08"], displayFormat);
+    // The plan is asked with the same display, so the bridge counts it as ParseTime did.
+    const asked = await planRequest(fake.ppro, fake.sequence, "no-score-yet");
+    assert.equal(asked.displayFormat, displayFormat);
+    assert.equal(asked.dropFrame, undefined);
+    results.dropFrame5994Range = facts.rangeTimecodes.join("-");
+  }
+  const ndf = createFakePremiere({ name: "NDF", timebase: tpf.toString(), zeroTicks: 216000n * tpf,
+    endTicks: 72000n * tpf, inTicks: 3600n * tpf, outTicks: 7200n * tpf, markers: [],
+    displayFormat: "FPS_59_94_NON_DROP", exports: { otio: true, xml: true } });
+  const plain = await askContract(client, await readSequence(ndf.ppro, ndf.sequence));
+  assert.equal(plain.dropFrame, false);
+  assert.deepEqual(plain.rangeTimecodes, ["01:01:00:00", "01:02:00:00"]);
 });
 
 test("the mood picker lists the bridge's moods, or the styles when it cannot answer", async () => {

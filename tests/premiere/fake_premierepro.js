@@ -108,10 +108,16 @@ const TrackItemType = Object.freeze({
 
 // [ref Constants] VideoDisplayFormatType (25.0): FPS_23_976, FPS_25, FPS_29_97,
 // FPS_29_97_NON_DROP, FEET_FRAME_16mm, FEET_FRAME_35mm, FRAMES; no values given, so opaque here.
+// FPS_59_94 and FPS_59_94_NON_DROP are not in that list: they stand for the 59.94 displays that
+// Premiere's ExtendScript numbers TIMEDISPLAY_5994DropTimecode (106) and
+// TIMEDISPLAY_5994NonDropTimecode (107) (Adobe-CEP/Samples, PPro_API_Constants.jsx), so the tests
+// can show a host that names them. A 59.94 sequence shown FPS_29_97 is the documented case.
 const VideoDisplayFormatType = Object.freeze(
   Object.fromEntries(
     ["FPS_23_976", "FPS_25", "FPS_29_97", "FPS_29_97_NON_DROP", "FEET_FRAME_16mm",
-      "FEET_FRAME_35mm", "FRAMES"].map((name) => [name, Object.freeze({ videoDisplay: name })]),
+      "FEET_FRAME_35mm", "FRAMES", "FPS_59_94", "FPS_59_94_NON_DROP"].map(
+      (name) => [name, Object.freeze({ videoDisplay: name })],
+    ),
   ),
 );
 

@@ -43,22 +43,24 @@ test("a sequence is read in whole frames at its exact rate", async () => {
   assert.equal(facts.startFrame, 108000);
   assert.equal(facts.durationFrames, 900);
   assert.deepEqual(facts.markers, [{ name: "m", startFrame: 210, durationFrames: 300 }]);
-  assert.equal(facts.dropFrame, false); // the fake's default display: 23.976 fps
+  assert.equal(facts.displayFormat, "FPS_23_976"); // the fake's default display
 });
 
-test("a drop-frame sequence says so, read from its settings' video display format", async () => {
-  for (const [format, drop] of [["FPS_29_97", true], ["FPS_29_97_NON_DROP", false]]) {
+test("the sequence's display goes to the bridge by name; the panel decides no drop-frame", async () => {
+  const formats = ["FPS_29_97", "FPS_29_97_NON_DROP", "FPS_59_94", "FPS_59_94_NON_DROP"];
+  for (const format of formats) {
     const { ppro, sequence } = createFakePremiere(
       spec({ timebase: TPF_NTSC.toString(), displayFormat: format, markers: [] }),
     );
     const facts = await seqmod.readSequence(ppro, sequence);
-    assert.equal(facts.dropFrame, drop, format);
-    assert.deepEqual(seqmod.rateFields(facts), { rate: "30000/1001", dropFrame: drop });
+    assert.equal(facts.displayFormat, format);
+    assert.equal(facts.dropFrame, undefined); // the bridge's word (askContract), not a JS rule
+    assert.deepEqual(seqmod.rateFields(facts), { rate: "30000/1001", displayFormat: format });
   }
-  // A host without SequenceSettings counts non-drop rather than failing.
+  // A host without SequenceSettings names no display: the bridge counts non-drop.
   const { ppro, sequence } = createFakePremiere(spec({ markers: [] }));
   delete sequence.getSettings;
-  assert.equal((await seqmod.readSequence(ppro, sequence)).dropFrame, false);
+  assert.equal((await seqmod.readSequence(ppro, sequence)).displayFormat, "");
 });
 
 test("the markers are sorted by the bridge's answer, not by their length here", async () => {
@@ -83,7 +85,7 @@ test("the markers are sorted by the bridge's answer, not by their length here", 
     },
   };
   const facts = await seqmod.askContract(client, await seqmod.readSequence(ppro, sequence));
-  assert.deepEqual(asked, [{ rate: "24/1", dropFrame: false,
+  assert.deepEqual(asked, [{ rate: "24/1", displayFormat: "FPS_23_976",
     markers: [{ name: "calm", durationFrames: 312 }, { name: "boom", durationFrames: 1 }],
     frames: ["86500", "86600"] }]);
   assert.deepEqual(facts.markers.map((m) => m.kind), ["MARKER_KIND_HIT_POINT", "MARKER_KIND_HIT_POINT"]);

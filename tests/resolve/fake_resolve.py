@@ -19,6 +19,7 @@ import copy
 import itertools
 import math
 import os
+import shutil
 import wave
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -343,8 +344,13 @@ class Timeline(Scriptable):
         marks: dict | None = None,
         media_rate: Fraction | None = None,
         drop_frame: bool = False,
+        host_exports: dict[str, Path | None] | None = None,
     ):
         self.name, self.rate, self.start, self.shots = name, Fraction(rate), start, shots
+        # Files a real Resolve wrote for this timeline (tests/data/interop/resolve), by adapter
+        # ("otio_json", "fcp_xml"): Export hands them over byte for byte instead of to_otio();
+        # None: that export fails, as the script allows for.
+        self.host_exports = host_exports or {}
         self.media_rate = media_rate or self.rate
         self.markers = {int(f): dict(m) for f, m in (markers or {}).items()}
         self.marks = marks or {}
@@ -501,7 +507,12 @@ class Timeline(Scriptable):
         if export_type is None or export_type not in (resolve.otio_type, resolve.fcp7_type):
             return False
         adapter = "otio_json" if export_type == resolve.otio_type else "fcp_xml"
-        otio.adapters.write_to_file(self.to_otio(), path, adapter_name=adapter)
+        if adapter in self.host_exports and self.host_exports[adapter] is None:
+            return False  # an export this Resolve refuses (the script then tries FCP 7 XML)
+        if adapter in self.host_exports:
+            shutil.copyfile(self.host_exports[adapter], path)
+        else:
+            otio.adapters.write_to_file(self.to_otio(), path, adapter_name=adapter)
         self.exports.append((path, export_type))
         return True
 
@@ -510,8 +521,8 @@ class Timeline(Scriptable):
         davinci-resolve-mcp docs/reference/api-limitations.md): media as BARE PATHS, not
         file:// URLs, and source ranges counted from the media's start timecode (camera media
         starts at its own timecode, here MEDIA_TIMECODE_START), with available_range starting
-        there too. No OTIO file Resolve wrote is stored in tests/data/interop/ yet (none with a
-        permissive licence was found): this shape rests on the ledger alone."""
+        there too. tests/data/interop/resolve/ holds files a real Resolve wrote (bare paths in
+        its OTIO too); `host_exports` hands them over as they are."""
         r = float(self.rate)
         tc0 = round(MEDIA_TIMECODE_START_S * self.rate)
 

@@ -56,17 +56,27 @@ def test_drop_frame_timelines_score_and_place_on_every_frame(
     assert not [w for w in report.warnings if "frame(s)" in w]
 
 
-def test_a_drop_frame_in_out_range_is_placed_on_its_frames(plugin, pictures, settings):
-    rate = Fraction(30000, 1001)
+@pytest.mark.parametrize(
+    ("rate", "start", "dropped"),
+    [(Fraction(30000, 1001), 1790, 2), (Fraction(60000, 1001), 3590, 4)],
+)
+def test_a_drop_frame_in_out_range_is_placed_on_its_frames(
+    plugin, pictures, settings, rate, start, dropped
+):
+    # In at the start's 10th frame, across the minute whose first `dropped` labels are skipped.
     marks = {"video": {"in": 10, "out": 69}}  # out included, as Resolve shows it
-    resolve = make_resolve(pictures[rate], rate, 1790, marks=marks, drop_frame=True)
+    resolve = make_resolve(pictures[rate], rate, start, marks=marks, drop_frame=True)
     _, timeline, _ = parts(resolve)
+    assert timeline.GetSetting("timelineFrameRate").endswith(" DF")
+    label = fake.frames_to_timecode(start + 10, rate, True)
+    assert label.endswith(f"00;{dropped:02d}"), label  # the first label after the drop
 
     report = plugin.score_timeline(resolve, {}, settings=settings)
 
     assert report.ok, report.text()
     [(track, s, e, _name)] = ours(timeline)
-    assert (track, s, e) == ("Score", 1800, 1860)
+    assert (track, s, e) == ("Score", start + 10, start + 70)
+    assert not [w for w in report.warnings if "frame(s)" in w]
 
 
 def _dialogue_wav(path, seconds: float) -> str:

@@ -10,12 +10,11 @@ import sys
 import pytest
 
 from cuebridge.app.install_resolve import resolve_scripts_folder
-from cuebridge.bridge import security
 from tests.resolve.conftest import SCRIPT
 
 # Issue 20 asks for under 700 lines; 1,547 before the bridge took its decisions. The budget is
 # where the script stands now (see the session report), to be lowered, never raised.
-LINE_BUDGET = 875
+LINE_BUDGET = 863
 NEWER_THAN_36 = {
     "dataclasses",
     "contextvars",
@@ -72,20 +71,12 @@ def test_the_script_parses_no_timecode_and_chooses_no_lane():
     assert "HIT_POINT_MAX_FRAMES" not in text and 'startswith("Score' not in text
 
 
-def test_the_token_folder_rule_is_the_bridges(plugin, monkeypatch, tmp_path):
-    monkeypatch.setenv("CUEBRIDGE_CONFIG_DIR", str(tmp_path / "cfg"))
-    assert plugin.config_dir() == str(security.config_dir())
-    monkeypatch.delenv("CUEBRIDGE_CONFIG_DIR")
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    monkeypatch.setenv("APPDATA", str(tmp_path / "appdata"))
-    assert plugin.config_dir() == str(security.config_dir())
-    monkeypatch.delenv("XDG_CONFIG_HOME")
-    assert plugin.config_dir() == str(security.config_dir())
-    # The other systems, by the contract's rule.
-    win = plugin.config_dir({"APPDATA": r"C:\Users\ed\AppData\Roaming"}, "win32")
-    assert win.startswith(r"C:\Users\ed\AppData\Roaming") and win.endswith("cuebridge")
-    mac = plugin.config_dir({"HOME": "/Users/ed"}, "darwin")
-    assert mac == "/Users/ed/Library/Application Support/cuebridge"
+def test_the_token_folder_rule_stays_the_bridges(plugin):
+    """Where the bridge keeps its token is the bridge's rule (security.config_dir): the installer
+    writes the path into the settings, and the script holds no copy of the rule."""
+    text = SCRIPT.read_text(encoding="utf-8")
+    assert not hasattr(plugin, "config_dir")
+    assert "XDG_CONFIG_HOME" not in text  # the Linux branch of that rule
 
 
 @pytest.mark.parametrize("platform", ["linux", "darwin", "win32"])
@@ -98,22 +89,29 @@ def test_the_script_looks_for_its_settings_where_the_installer_puts_them(
     assert str(installed) in plugin.script_folders(env, platform)
 
 
-def test_settings_beside_the_script_win_over_the_defaults(plugin, tmp_path, monkeypatch):
-    monkeypatch.setenv("CUEBRIDGE_CONFIG_DIR", str(tmp_path / "cfg"))
+def test_settings_are_the_installers_and_their_absence_names_the_installer(
+    plugin, tmp_path, monkeypatch
+):
     monkeypatch.delenv("CUEBRIDGE_URL", raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path / "nobody"))
-    defaults = plugin.load_settings(str(tmp_path / "empty"))
-    assert defaults["bridge_url"] == "http://127.0.0.1:50052"
-    assert defaults["token_file"] == str(tmp_path / "cfg" / "token")
-    (tmp_path / "cuebridge_settings.json").write_text(
-        json.dumps({"bridge_url": "http://127.0.0.1:6000", "prompt": "harp"})
-    )
-    mine = plugin.load_settings(str(tmp_path))
-    assert (mine["bridge_url"], mine["prompt"]) == ("http://127.0.0.1:6000", "harp")
-    assert mine["token_file"] == defaults["token_file"]
-    (tmp_path / "cuebridge_settings.json").write_text("{not json")
-    with pytest.raises(plugin.ScoreProblem, match="cuebridge_settings.json"):
-        plugin.load_settings(str(tmp_path))
+    env = {"HOME": str(tmp_path / "nobody"), "APPDATA": str(tmp_path / "nobody")}
+    with pytest.raises(plugin.ScoreProblem, match="install-plugin resolve") as info:
+        plugin.load_settings(str(tmp_path), env)
+    assert str(tmp_path) in str(info.value)  # where it looked
+    path = tmp_path / "cuebridge_settings.json"
+    path.write_text(json.dumps({"token_file": "/t/token", "prompt": "harp"}))
+    mine = plugin.load_settings(str(tmp_path), env)
+    assert mine["bridge_url"] == "http://127.0.0.1:50052"  # the bridge's default port
+    assert (mine["token_file"], mine["prompt"]) == ("/t/token", "harp")
+    assert mine["settings_file"] == str(path)
+    served = plugin.load_settings(str(tmp_path), dict(env, CUEBRIDGE_URL="http://127.0.0.1:7"))
+    assert served["bridge_url"] == "http://127.0.0.1:7"
+    path.write_text(json.dumps({"prompt": "harp"}))
+    with pytest.raises(plugin.ScoreProblem, match='names no "token_file"'):
+        plugin.load_settings(str(tmp_path), env)
+    for broken in ("{not json", "[1, 2]"):
+        path.write_text(broken)
+        with pytest.raises(plugin.ScoreProblem, match="cuebridge_settings.json"):
+            plugin.load_settings(str(tmp_path), env)
 
 
 def test_a_bridge_that_never_answers_is_a_timeout_not_a_dead_bridge(plugin, tmp_path):

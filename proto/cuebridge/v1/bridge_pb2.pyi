@@ -308,7 +308,7 @@ class HostMedia(_message.Message):
     def __init__(self, audio_path: _Optional[str] = ..., rate: _Optional[str] = ...) -> None: ...
 
 class PlanRequest(_message.Message):
-    __slots__ = ("score_id", "host", "timeline_rate", "start_timecode", "start_frame", "audio_tracks", "media", "marker_frames", "track_name", "disabled", "drop_frame", "segment_ids", "earlier_takes", "outcome", "take", "takes_as_clips")
+    __slots__ = ("score_id", "host", "timeline_rate", "start_timecode", "start_frame", "audio_tracks", "media", "marker_frames", "track_name", "disabled", "drop_frame", "segment_ids", "earlier_takes", "outcome", "take", "takes_as_clips", "display_format")
     SCORE_ID_FIELD_NUMBER: _ClassVar[int]
     HOST_FIELD_NUMBER: _ClassVar[int]
     TIMELINE_RATE_FIELD_NUMBER: _ClassVar[int]
@@ -325,6 +325,7 @@ class PlanRequest(_message.Message):
     OUTCOME_FIELD_NUMBER: _ClassVar[int]
     TAKE_FIELD_NUMBER: _ClassVar[int]
     TAKES_AS_CLIPS_FIELD_NUMBER: _ClassVar[int]
+    DISPLAY_FORMAT_FIELD_NUMBER: _ClassVar[int]
     score_id: str
     host: str
     timeline_rate: str
@@ -341,7 +342,8 @@ class PlanRequest(_message.Message):
     outcome: HostOutcome
     take: TakeChoice
     takes_as_clips: bool
-    def __init__(self, score_id: _Optional[str] = ..., host: _Optional[str] = ..., timeline_rate: _Optional[str] = ..., start_timecode: _Optional[str] = ..., start_frame: _Optional[int] = ..., audio_tracks: _Optional[_Iterable[_Union[HostTrack, _Mapping]]] = ..., media: _Optional[_Iterable[_Union[HostMedia, _Mapping]]] = ..., marker_frames: _Optional[_Iterable[int]] = ..., track_name: _Optional[str] = ..., disabled: _Optional[bool] = ..., drop_frame: _Optional[bool] = ..., segment_ids: _Optional[_Iterable[str]] = ..., earlier_takes: _Optional[_Iterable[_Union[EarlierTake, _Mapping]]] = ..., outcome: _Optional[_Union[HostOutcome, _Mapping]] = ..., take: _Optional[_Union[TakeChoice, _Mapping]] = ..., takes_as_clips: _Optional[bool] = ...) -> None: ...
+    display_format: str
+    def __init__(self, score_id: _Optional[str] = ..., host: _Optional[str] = ..., timeline_rate: _Optional[str] = ..., start_timecode: _Optional[str] = ..., start_frame: _Optional[int] = ..., audio_tracks: _Optional[_Iterable[_Union[HostTrack, _Mapping]]] = ..., media: _Optional[_Iterable[_Union[HostMedia, _Mapping]]] = ..., marker_frames: _Optional[_Iterable[int]] = ..., track_name: _Optional[str] = ..., disabled: _Optional[bool] = ..., drop_frame: _Optional[bool] = ..., segment_ids: _Optional[_Iterable[str]] = ..., earlier_takes: _Optional[_Iterable[_Union[EarlierTake, _Mapping]]] = ..., outcome: _Optional[_Union[HostOutcome, _Mapping]] = ..., take: _Optional[_Union[TakeChoice, _Mapping]] = ..., takes_as_clips: _Optional[bool] = ..., display_format: _Optional[str] = ...) -> None: ...
 
 class HostOutcome(_message.Message):
     __slots__ = ("step", "landed", "left", "kept_tracks", "cue_folder", "restored", "ranked", "describe")
@@ -480,7 +482,7 @@ class PlacementPlan(_message.Message):
     def __init__(self, score_id: _Optional[str] = ..., rate: _Optional[_Union[_engine_pb2.Rate, _Mapping]] = ..., drop_frame: _Optional[bool] = ..., start_frame: _Optional[int] = ..., lanes: _Optional[_Iterable[_Union[PlannedLane, _Mapping]]] = ..., clips: _Optional[_Iterable[_Union[PlannedClip, _Mapping]]] = ..., warnings: _Optional[_Iterable[str]] = ..., hit_point_max_frames: _Optional[int] = ..., dialogue_note: _Optional[str] = ..., remove: _Optional[_Union[FrameSpan, _Mapping]] = ..., remove_track: _Optional[int] = ..., report: _Optional[str] = ...) -> None: ...
 
 class TimeRequest(_message.Message):
-    __slots__ = ("rate", "timecodes", "frames", "drop_frame", "markers", "track_names", "lane_names", "marks", "selection_mode", "marks_readable", "run_folder", "take", "start_frame")
+    __slots__ = ("rate", "timecodes", "frames", "drop_frame", "markers", "track_names", "lane_names", "marks", "selection_mode", "marks_readable", "run_folder", "take", "start_frame", "display_format")
     RATE_FIELD_NUMBER: _ClassVar[int]
     TIMECODES_FIELD_NUMBER: _ClassVar[int]
     FRAMES_FIELD_NUMBER: _ClassVar[int]
@@ -494,6 +496,7 @@ class TimeRequest(_message.Message):
     RUN_FOLDER_FIELD_NUMBER: _ClassVar[int]
     TAKE_FIELD_NUMBER: _ClassVar[int]
     START_FRAME_FIELD_NUMBER: _ClassVar[int]
+    DISPLAY_FORMAT_FIELD_NUMBER: _ClassVar[int]
     rate: str
     timecodes: _containers.RepeatedScalarFieldContainer[str]
     frames: _containers.RepeatedScalarFieldContainer[int]
@@ -507,7 +510,8 @@ class TimeRequest(_message.Message):
     run_folder: RunFolderRequest
     take: TakeRequest
     start_frame: int
-    def __init__(self, rate: _Optional[str] = ..., timecodes: _Optional[_Iterable[str]] = ..., frames: _Optional[_Iterable[int]] = ..., drop_frame: _Optional[bool] = ..., markers: _Optional[_Iterable[_Union[HostMarker, _Mapping]]] = ..., track_names: _Optional[_Iterable[str]] = ..., lane_names: _Optional[_Iterable[str]] = ..., marks: _Optional[_Union[HostMarks, _Mapping]] = ..., selection_mode: _Optional[str] = ..., marks_readable: _Optional[bool] = ..., run_folder: _Optional[_Union[RunFolderRequest, _Mapping]] = ..., take: _Optional[_Union[TakeRequest, _Mapping]] = ..., start_frame: _Optional[int] = ...) -> None: ...
+    display_format: str
+    def __init__(self, rate: _Optional[str] = ..., timecodes: _Optional[_Iterable[str]] = ..., frames: _Optional[_Iterable[int]] = ..., drop_frame: _Optional[bool] = ..., markers: _Optional[_Iterable[_Union[HostMarker, _Mapping]]] = ..., track_names: _Optional[_Iterable[str]] = ..., lane_names: _Optional[_Iterable[str]] = ..., marks: _Optional[_Union[HostMarks, _Mapping]] = ..., selection_mode: _Optional[str] = ..., marks_readable: _Optional[bool] = ..., run_folder: _Optional[_Union[RunFolderRequest, _Mapping]] = ..., take: _Optional[_Union[TakeRequest, _Mapping]] = ..., start_frame: _Optional[int] = ..., display_format: _Optional[str] = ...) -> None: ...
 
 class RunFolderRequest(_message.Message):
     __slots__ = ("root", "project", "timeline")
