@@ -129,16 +129,6 @@ class Bridge:
     def call(self, method: str, body: Json) -> Json:
         return self._send("/cuebridge.v1.Bridge/" + method, body)
 
-    def start_score(self, request: Json) -> Json:
-        return self.call("StartScore", request)
-
-    def get_score(self, score_id: str) -> Json:
-        return self.call("GetScore", {"scoreId": score_id})
-
-    def plan(self, request: Json) -> Json:
-        """The placement plan: lanes, clips, markers and reports, in Resolve's terms."""
-        return self.call("PlanPlacement", request)
-
     def times(self, facts: Json, **asked) -> Json:
         """ParseTime: rates, timecodes, marks, which markers are cues, what to score, which cue
         another take replaces, the run folder: the bridge's answers, never worked out here."""
@@ -378,7 +368,7 @@ class ScoreSession:
     def start(self, choices: Json) -> None:
         self.plan = prepare_score(self.resolve, choices, self.settings, self.bridge)
         self.started_at = time.monotonic()
-        self.job = self.bridge.start_score(self.plan.request)
+        self.job = self.bridge.call("StartScore", self.plan.request)
 
     def progress(self) -> str:
         """The bridge's progress line: "1/3 cues: scoring 'chase'; done 'calm'"."""
@@ -394,7 +384,7 @@ class ScoreSession:
         elif late:
             self.cancel()
         else:
-            self.job = self.bridge.get_score(self.job["id"])
+            self.job = self.bridge.call("GetScore", {"scoreId": self.job["id"]})
         if self.report is not None or self.job.get("state") not in FINAL_STATES:
             return self.report
         facts = {"score_id": self.job.get("id"), "run_dir": self.plan.run_dir}
@@ -476,7 +466,7 @@ def ask_plan(plan: Plan, score_id, items: Json, **asked) -> Json:
     }  # fmt: skip
     if plan.take:
         request["take"] = {k: v for k, v in plan.take.items() if k not in ("item", "media")}
-    return plan.bridge.plan(dict(request, **asked))
+    return plan.bridge.call("PlanPlacement", dict(request, **asked))  # lanes, clips, markers
 
 
 def make_lanes(timeline, lanes: List[Json]) -> List[int]:

@@ -14,7 +14,7 @@ from tests.resolve.conftest import SCRIPT
 
 # Issue 20 asks for under 700 lines; 1,547 before the bridge took its decisions. The budget is
 # where the script stands now (see the session report), to be lowered, never raised.
-LINE_BUDGET = 863
+LINE_BUDGET = 853
 NEWER_THAN_36 = {
     "dataclasses",
     "contextvars",
@@ -59,12 +59,13 @@ def test_the_script_parses_no_timecode_and_chooses_no_lane():
         "placed_frames", "choose_tracks", "_fit_lanes", "_marker_note", "_marker_data",
         "_is_score_track", "is_lane_name", "cue_speech_lines", "dialogue_note",
     }  # fmt: skip
-    called = {
-        n.func.attr
+    asked = {  # the bridge methods the script calls: Bridge.call("<Method>", body)
+        n.args[0].value
         for n in ast.walk(tree)
-        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+        if isinstance(n, ast.Call) and getattr(n.func, "attr", "") == "call"
+        if n.args and isinstance(n.args[0], ast.Constant)
     }
-    assert {"plan", "times"} <= called
+    assert {"PlanPlacement", "ParseTime"} <= asked
     # The marker rule (what is a cue, a hit point, a placed record) is the contract's, asked of
     # the bridge: the script holds no threshold and tests no marker name for the placed prefix.
     text = SCRIPT.read_text(encoding="utf-8")
@@ -123,7 +124,7 @@ def test_a_bridge_that_never_answers_is_a_timeout_not_a_dead_bridge(plugin, tmp_
         url = f"http://127.0.0.1:{silent.getsockname()[1]}"
         bridge = plugin.Bridge(url, str(token), timeout=0.5)
         with pytest.raises(plugin.ScoreProblem, match="did not answer") as info:
-            bridge.get_score("abc")
+            bridge.call("GetScore", {"scoreId": "abc"})
     assert "not running" not in str(info.value)
 
 

@@ -44,9 +44,9 @@ def test_another_take_rescores_the_cue_under_the_playhead_and_keeps_the_old_one(
     asked = []
 
     class Recording(plugin.Bridge):
-        def start_score(self, request):
-            asked.append(request)
-            return super().start_score(request)
+        def call(self, method, body):
+            asked.extend([body] if method == "StartScore" else [])
+            return super().call(method, body)
 
     bridge = Recording(settings["bridge_url"], settings["token_file"])
     report = plugin.score_timeline(resolve, {"take": True}, bridge=bridge, settings=settings)
@@ -76,7 +76,7 @@ def test_another_take_rescores_the_cue_under_the_playhead_and_keeps_the_old_one(
     assert f"earlier take: seed {old_seed}" in marker["note"]
     assert "disabled on 'Score takes'" in report.message
     # The bridge names the one cue it scored after the take, and says the progress line.
-    job = bridge.get_score(report.facts["score_id"])
+    job = bridge.call("GetScore", {"scoreId": report.facts["score_id"]})
     assert [(c["name"], c["state"]) for c in job["cues"]] == [("chase", "SEGMENT_STATE_DONE")]
     assert job["progress"] == "1/1 cues: done 'chase'"
     assert report.placed[0]["previousTrack"] == "Score takes"
@@ -211,8 +211,10 @@ def test_ranked_takes_of_a_best_of_n_score_wait_disabled_on_the_takes_tracks(
     import wave
 
     class RankedBridge(plugin.Bridge):
-        def plan(self, request):
-            answer = super().plan(request)
+        def call(self, method, request):
+            answer = super().call(method, request)
+            if method != "PlanPlacement":
+                return answer
             made = [x for x in answer["lanes"] if x["create"]]
             index = max(
                 [int(t["index"]) for t in request["audioTracks"]] + [x["index"] for x in made]
