@@ -42,7 +42,7 @@ from cuebridge import engine
 from cuebridge.engine import mastering
 from cuebridge.engine.audio import to_pcm24, write_wav
 from cuebridge.engine.cue import SAMPLE_RATE, SAMPLE_WIDTH_BYTES, Cue, Take, cue_file_stem
-from cuebridge.engine.errors import CueError
+from cuebridge.engine.errors import CueCancelled, CueError
 from cuebridge.engine.mix import duck_under_speech
 from cuebridge.engine.segment import CueFeel, GenerationOptions, Segment
 from cuebridge.safe_files import replacing, temp_beside
@@ -91,8 +91,11 @@ def write_cue(
     options: GenerationOptions,
     performance: Performance,
     out_dir: Path,
+    should_stop: Callable[[], bool] | None = None,
 ) -> Cue:
-    """Finish `performance` and write the segment's cue into `out_dir` (see the module doc)."""
+    """Finish `performance` and write the segment's cue into `out_dir` (see the module doc).
+    `should_stop` is asked once more just before the cue takes its name: a job stopped while
+    its cue was finishing leaves no cue its store never recorded (it would be made again)."""
     target = loudness_target(segment, options)
     num_samples = segment.rate.samples(segment.duration_frames, SAMPLE_RATE)
     out_dir = Path(out_dir)
@@ -108,7 +111,7 @@ def write_cue(
             with os.fdopen(fd, "w+b") as fh:
                 tape = mastering.FileTape(fh, 0)
                 level = _shape_to_tape(p, p.audio, num_samples, target, tape)
-                _write_pair(wav_path, tape, midi_path, p.midi, level.pop("gain_db"))
+                _write_pair(wav_path, tape, midi_path, p.midi, level.pop("gain_db"), should_stop)
         finally:
             raw.unlink(missing_ok=True)
         _, dialogue, spoken = duck_under_speech(np.zeros((0, 1), np.float32), segment, options)
@@ -121,7 +124,7 @@ def write_cue(
             path = out_dir / f"{stem}.{_slug(name)}.wav"
             write_wav(path, part)
             stem_paths[name] = str(path)
-        _write_pair(wav_path, audio, midi_path, p.midi)
+        _write_pair(wav_path, audio, midi_path, p.midi, should_stop=should_stop)
     others = []
     for n, take in enumerate(p.takes, start=2):
         one = Performance(take, p.sample_rate, room=p.room, fade_in_s=p.fade_in_s,
@@ -344,7 +347,12 @@ def _slug(name: str) -> str:
 
 
 def _write_pair(
-    wav_path: Path, audio, midi_path: Path, midi_bytes: bytes, gain_db: float = 0.0
+    wav_path: Path,
+    audio,
+    midi_path: Path,
+    midi_bytes: bytes,
+    gain_db: float = 0.0,
+    should_stop: Callable[[], bool] | None = None,
 ) -> None:
     """Both files land, or neither: a cue is never half-written beside its MIDI. `audio` is an
     array, or a file tape, written out block by block with a plain gain of `gain_db`. No MIDI
@@ -362,6 +370,8 @@ def _write_pair(
         if midi_bytes:
             with replacing(midi_path, rename=False) as (midi_fh, midi_tmp):
                 midi_fh.write(midi_bytes)
+        if should_stop is not None and should_stop():
+            raise CueCancelled("the job was stopped before its cue was written")
         os.replace(wav_tmp, wav_path)
         if midi_tmp is not None:
             os.replace(midi_tmp, midi_path)

@@ -350,7 +350,7 @@ class ComposerModel(CueModel):
             ", ".join(decided_by(segment.prompt, segment.mood, source)),
             source,
         )
-        return write_cue(self.name, segment, options, performance, out_dir)
+        return write_cue(self.name, segment, options, performance, out_dir, should_stop)
 
     def warm_up(self) -> None:
         """Decode the default font into the cache and start the workers, forked from the one
