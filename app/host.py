@@ -33,6 +33,7 @@ from cuebridge.bridge.security import (
 )
 from cuebridge.bridge.service import BridgeService
 from cuebridge.engine.jobs import EngineLimits, JobQueue
+from cuebridge.engine.models.composer.workers import start_early_in_background
 from cuebridge.engine.ray_pool import RayPlan, ray_registry
 from cuebridge.engine.ray_pool import connect as connect_ray
 from cuebridge.engine.registry import ModelRegistry
@@ -140,7 +141,10 @@ def start_server(
     memory.limit_arenas()
     settings = settings or engine_settings(state_dir)  # a command's Session builds them once
     if resume and engine_target is None and registry is None and ray is None:
-        _start_composer_early(settings)
+        # The composer's workers' forkserver loads the font on another core while this process
+        # imports the models and binds (the warm-up then finds it running; `serve` may have
+        # started it already: then nothing is done twice).
+        start_early_in_background(settings)
     if ray is not None and engine_target is None and registry is None:
         connect_ray(ray)  # before binding: a cluster that cannot be joined leaves nothing open
         registry = ray_registry(settings, ray_plan or RayPlan())
@@ -223,24 +227,6 @@ def start_server(
             running.stop(0)
             raise
     return running
-
-
-def _start_composer_early(settings: EngineSettings) -> None:
-    """A serving engine without a MusicGen checkpoint warms the composer: its workers'
-    forkserver starts first thing, in the background, and loads the font on another core while
-    this process imports the models and binds (the warm-up then finds it running)."""
-    if settings.musicgen:  # the default may be MusicGen: the warm-up decides
-        return
-
-    def start() -> None:
-        try:
-            from cuebridge.engine.models.composer.workers import start_early
-
-            start_early(settings)
-        except Exception:  # the warm-up meets the same problem and reports it
-            log.exception("starting the composer's workers early failed")
-
-    threading.Thread(target=start, name="composer-early", daemon=True).start()
 
 
 def _report_health(
