@@ -33,6 +33,7 @@ from cuebridge.bridge.security import (
 )
 from cuebridge.bridge.service import BridgeService
 from cuebridge.engine.jobs import EngineLimits, JobQueue
+from cuebridge.engine.models.composer.workers import start_early_in_background
 from cuebridge.engine.ray_pool import RayPlan, ray_registry
 from cuebridge.engine.ray_pool import connect as connect_ray
 from cuebridge.engine.registry import ModelRegistry
@@ -139,6 +140,11 @@ def start_server(
     check_bind(host, tls, token_on=token is not None)
     memory.limit_arenas()
     settings = settings or engine_settings(state_dir)  # a command's Session builds them once
+    if resume and engine_target is None and registry is None and ray is None:
+        # The composer's workers' forkserver loads the font on another core while this process
+        # imports the models and binds (the warm-up then finds it running; `serve` may have
+        # started it already: then nothing is done twice).
+        start_early_in_background(settings)
     if ray is not None and engine_target is None and registry is None:
         connect_ray(ray)  # before binding: a cluster that cannot be joined leaves nothing open
         registry = ray_registry(settings, ray_plan or RayPlan())

@@ -5,8 +5,8 @@ own job queue in a child process, for this checkout and for a previous git revis
 `main`, exported as bench_first_press does), and prints side by side:
 
 - the peak proportional set size (PSS) summed over the child and every process under it (its
-  composer workers, their forkserver), sampled every 0.1 s from /proc/<pid>/smaps_rollup: pages
-  that processes share count once over all of them (goal: under 1.6 GB);
+  composer workers, their forkserver; process_tree.py): pages that processes share count once
+  over all of them (goal: under 1.6 GB);
 - when the first cue was reported (from the job's submit), beside the time one warm 60 s cue
   takes on the same engine afterwards (goal: first cue within 2x one cue);
 - the job's wall time and the CPU-seconds of the whole tree, and seconds of music per CPU-s.
@@ -26,11 +26,11 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_first_press import export  # noqa: E402
+from process_tree import run_tree  # noqa: E402
 
 CHILD = r"""
 import json, sys, time
@@ -80,73 +80,16 @@ FILL = (
 )
 
 
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def tree_pss_kb(root: int, cpu: dict[int, float]) -> int:
-    """PSS summed over `root` and every process below it, in kB (processes that end while
-    being read count as nothing); each one's own CPU-seconds so far are put in `cpu`."""
-    parents: dict[int, int] = {}
-    own: dict[int, float] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            fields = stat.rsplit(")", 1)[1].split()
-            parents[int(entry)] = int(fields[1])
-            own[int(entry)] = (int(fields[11]) + int(fields[12])) / TICKS
-    tree, frontier = {root}, [root]
-    while frontier:
-        pid = frontier.pop()
-        for child, parent in parents.items():
-            if parent == pid and child not in tree:
-                tree.add(child)
-                frontier.append(child)
-    total = 0
-    for pid in tree:
-        cpu[pid] = own.get(pid, cpu.get(pid, 0.0))
-        try:
-            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-                if line.startswith("Pss:"):
-                    total += int(line.split()[1])
-        except OSError:
-            pass
-    return total
-
-
 def measure(pythonpath: str | None, env: dict[str, str], cues: int, tmp: Path) -> dict:
     env = dict(env)
     if pythonpath:
         env["PYTHONPATH"] = pythonpath
-    child = subprocess.Popen(
-        [sys.executable, "-P", "-c", CHILD, str(cues), str(tmp)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    peak = 0
-    cpu: dict[int, float] = {}  # pid -> its own CPU-seconds, last seen (a forkserver's workers
-    # are not the child's children: rusage would miss them)
-    stop = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not stop.wait(0.1):
-            peak = max(peak, tree_pss_kb(child.pid, cpu))
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    out, err = child.communicate()
-    stop.set()
-    sampler.join()
-    if child.returncode:
-        sys.exit(f"bench_feature_memory: the child failed:\n{err[-3000:]}")
-    row = json.loads(out.strip().splitlines()[-1])
-    row["peak_gb"] = peak / 1024 / 1024
-    row["cpu"] = sum(cpu.values())  # to the last sample: a process's last 0.1 s may be missed
+    done = run_tree([sys.executable, "-P", "-c", CHILD, str(cues), str(tmp)], env, True)
+    if done.returncode:
+        sys.exit(f"bench_feature_memory: the child failed:\n{done.stderr[-3000:]}")
+    row = json.loads(done.stdout.strip().splitlines()[-1])
+    row["peak_gb"] = done.peak_pss_gb
+    row["cpu"] = done.cpu
     return row
 
 

@@ -6,8 +6,8 @@ of:
 * synthesis only: the SoundFont rendering of the score, nothing after it;
 * previous: compose + render + main's chain before the cue writer (hall, float64 `lfilter`
   meter per channel and stage, pyloudnorm for short cues, the old deliver paths, WAV write),
-  with main's engine/mastering.py loaded from git (`--previous REV`, default the merge base
-  with main);
+  with that revision's engine/mastering.py loaded from git (`--previous REV`, default the
+  revision before the one cue writer, a31599b~1);
 * new: `ComposerModel.generate`, i.e. compose + render + engine/cue_writer.py + write.
 
 Printed: seconds of music per CPU-second for each and the pipeline's share of the synthesis-only
@@ -114,15 +114,17 @@ def cpu(fn, repeat: int) -> float:
     return best
 
 
+PREVIOUS_CHAIN = "a31599b~1"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--previous", default="")
+    # The chain before the one cue writer (a31599b): main's own mastering.py no longer has the
+    # previous chain's deliver_file, so the merge base with main cannot be the default.
+    parser.add_argument("--previous", default=PREVIOUS_CHAIN)
     args = parser.parse_args()
-    rev = args.previous or subprocess.run(
-        ["git", "-C", str(ROOT), "merge-base", "HEAD", "main"],
-        capture_output=True, text=True, check=True,
-    ).stdout.strip()  # fmt: skip
+    rev = args.previous
     old = previous_mastering(rev)
     long_s, short_s, shorts = (120, 8, 4) if args.quick else (300, 10, 10)
     font = str(resolve_soundfont("", None))

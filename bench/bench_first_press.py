@@ -1,7 +1,8 @@
 """The editor's first press: CPU-seconds of small commands, previous version beside this one.
 
 Runs the real `cuebridge` CLI in child processes, each with its own fresh data folder, and reads
-the CPU-seconds of each (its whole process tree, from the rusage of waited-for children), for
+the CPU-seconds of each (its whole process tree, its composer workers' forkserver included:
+process_tree.py), for
 this checkout and for a previous git revision (default `main`, exported with `git archive` and
 run from that copy). Prints, for both:
 
@@ -18,12 +19,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from process_tree import run_tree  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 # The package layout of pyproject.toml's package-dir, rebuilt in an exported copy.
@@ -48,16 +50,11 @@ def export(rev: str, into: Path) -> Path:
 
 
 def cpu_run(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """(CPU-seconds of the child and everything it waited for, wall seconds)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.perf_counter()
-    done = subprocess.run(argv, env=env, capture_output=True, text=True)
-    wall = time.perf_counter() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    """(CPU-seconds of the child and every process under it, wall seconds)."""
+    done = run_tree(argv, env)
     if done.returncode:
         sys.exit(f"bench_first_press: {' '.join(argv[2:])} failed:\n{done.stdout}{done.stderr}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return cpu, wall
+    return done.cpu, done.wall
 
 
 def measure(pythonpath: str | None, tmp: Path, timeline: Path) -> dict[str, tuple[float, float]]:

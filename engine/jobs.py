@@ -390,8 +390,8 @@ class JobQueue:
             self._finish(job)
             return
         pending = [i for i, r in enumerate(job.runs) if r.state == SegmentState.PENDING]
-        if model.batch_size > 1:  # spread over workers: longest first, the tail is short cues
-            pending.sort(key=lambda i: -job.runs[i].segment.duration_s)
+        if model.batch_size > 1:  # spread over workers
+            pending = batch_order(job.runs, pending)
         if pending and not (job.cancel_requested.is_set() or self._stopping.is_set()):
             self._score(job, model, pending[: max(1, model.batch_size)])
         if self._stopping.is_set():
@@ -536,6 +536,16 @@ class JobQueue:
                 job.state = JobState.PARTIAL
             job._changed(-1)
         self.store.set_job_state(job.id, job.state)
+
+
+def batch_order(runs: list[SegmentRun], pending: list[int]) -> list[int]:
+    """The order a batching model makes `pending` in: longest first, so the last to finish is
+    short and no worker idles long at the end; but a job with no cue made yet leads with its
+    shortest, so the editor sees a first cue in about the time one cue takes."""
+    order = sorted(pending, key=lambda i: -runs[i].segment.duration_s)
+    if len(order) > 1 and not any(r.state == SegmentState.DONE for r in runs):
+        order.insert(0, order.pop())
+    return order
 
 
 def _problem(exc: Exception, job: Job) -> str:

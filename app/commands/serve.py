@@ -95,15 +95,20 @@ def serve(
     threads: int = 0,
 ) -> None:
     """Host the Bridge and the CueEngine services over gRPC until stopped."""
-    from cuebridge.app.host import start_server
     from cuebridge.app.settings import engine_settings
-    from cuebridge.bridge.security import SecurityError, load_or_create_token, token_path
-    from cuebridge.engine.ray_pool import RayPlan, RayUnavailable
+    from cuebridge.engine.models.composer.workers import start_early_in_background
 
     if bool(tls_cert) != bool(tls_key):
         fail("give both --tls-cert and --tls-key, or neither")
     if ray_address and engine:
         fail("--ray runs this server's own engine on a cluster; --engine uses another: pick one")
+    settings = dataclasses.replace(engine_settings(state_dir), threads=threads)
+    if not (engine or ray_address):  # first thing: the font loads while the server starts
+        start_early_in_background(settings)
+    from cuebridge.app.host import start_server
+    from cuebridge.bridge.security import SecurityError, load_or_create_token, token_path
+    from cuebridge.engine.ray_pool import RayPlan, RayUnavailable
+
     try:
         token = load_or_create_token()  # every call must carry it; plugins read the file
         server = start_server(
@@ -120,7 +125,7 @@ def serve(
             tls=(tls_cert, tls_key) if tls_cert and tls_key else None,
             ray=ray_address,
             ray_plan=RayPlan(ray_cpus_per_replica, ray_replicas),
-            settings=dataclasses.replace(engine_settings(state_dir), threads=threads),
+            settings=settings,
         )
     except RayUnavailable as exc:
         fail(str(exc), EXIT_ENGINE)

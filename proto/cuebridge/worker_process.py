@@ -46,19 +46,26 @@ def forked_pool(
     with `env` in its environment (how the preload knows what to load); they end with their
     parent. The forkserver is one per process: asked with another `env`, it is started afresh
     (workers already forked keep running)."""
-    global _forkserver_env
     context = multiprocessing.get_context("forkserver")
+    start_forkserver(preload, env)
+    return ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_start, initargs=(initializer, initargs)
+    )
+
+
+def start_forkserver(preload: str, env: dict[str, str]) -> None:
+    """Start the forkserver (importing module `preload` with `env`) unless it already runs with
+    `env`; it preloads while this process goes on, so a server may start it first thing and
+    build its pool later. Asked with another `env`, it is started afresh."""
+    global _forkserver_env
     with _fork_lock:
         if _forkserver_env != env:
             if _forkserver_env is not None:
                 _retire_forkserver()
             os.environ.update(env)  # read by the forkserver's preload, at its start only
-            context.set_forkserver_preload([preload])
+            multiprocessing.get_context("forkserver").set_forkserver_preload([preload])
             _forkserver_env = dict(env)
-        multiprocessing.forkserver.ensure_running()  # it preloads while this process goes on
-    return ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_start, initargs=(initializer, initargs)
-    )
+        multiprocessing.forkserver.ensure_running()
 
 
 def stop_forkserver(env: dict[str, str]) -> None:

@@ -1,5 +1,6 @@
-"""Issue 23: the composer's workers share one parsed font, schedule a job longest first, report
-each cue the moment it is written, and stop a cancelled cue between its render blocks."""
+"""Issue 23: the composer's workers share one parsed font, schedule a job's shortest cue first
+and then the longest, report each cue the moment it is written, and stop a cancelled cue between
+its render blocks."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from cuebridge.engine.errors import CueCancelled
-from cuebridge.engine.jobs import JobQueue
+from cuebridge.engine.jobs import JobQueue, SegmentRun, batch_order
 from cuebridge.engine.models.composer import soundfont
 from cuebridge.engine.models.composer.fonts import BUNDLED_SOUNDFONT
 from cuebridge.engine.models.composer.model import ComposerModel
@@ -46,16 +47,16 @@ def test_workers_are_forked_from_one_process_that_parsed_the_font(model):
     assert set(fonts) == {1}  # parsed there, before the fork: no worker parsed its own
 
 
-def test_each_cue_is_yielded_when_written_longest_first(model, tmp_path):
+def test_each_cue_is_yielded_when_written_in_the_order_given(model, tmp_path):
     model._workers()
-    segments = [_segment(0, 3), _segment(1, 20), _segment(2, 10), _segment(3, 20)]
+    segments = [_segment(1, 20), _segment(3, 20), _segment(2, 10), _segment(0, 3)]
     seen = []
     for index, result in model.generate_each(segments, GenerationOptions(), tmp_path):
         written = {p.stem for p in tmp_path.glob("*.wav")}
         assert not isinstance(result, Exception), result
         seen.append((index, written))
     first_index, written_then = seen[0]
-    assert first_index in (1, 3)  # one of the two longest went first
+    assert first_index in (0, 1)  # one of the two given first (the two longest) came first
     assert "cue-0" not in written_then  # the shortest, last in line, was not yet made
     assert sorted(i for i, _ in seen) == [0, 1, 2, 3]
 
@@ -91,7 +92,7 @@ class _Recording(ComposerModel):
         return super().generate(segment, options, out_dir, should_stop, **kw)
 
 
-def test_the_queue_hands_a_batching_model_the_longest_cues_first(tmp_path):
+def test_the_queue_hands_a_batching_model_the_shortest_then_the_longest_cues(tmp_path):
     model = _Recording()
     registry = ModelRegistry((ModelEntry("composer", "recording", lambda settings: model),))
     jobs = JobQueue(registry, tmp_path / "cues", JobStore(tmp_path / "engine.sqlite3"))
@@ -101,7 +102,9 @@ def test_the_queue_hands_a_batching_model_the_longest_cues_first(tmp_path):
                           tmp_path)  # fmt: skip
         list(jobs.watch(job.id))
         assert job.done == 5
-        assert model.made == ["cue-1", "cue-3", "cue-2", "cue-0", "cue-4"]
+        # The shortest first (the editor's first cue comes in the time of one), then the
+        # longest first, so the last to finish is short.
+        assert model.made == ["cue-4", "cue-1", "cue-3", "cue-2", "cue-0"]
     finally:
         jobs.close()
         model.close()
@@ -164,4 +167,39 @@ def test_a_long_jobs_short_tail_is_made_by_the_workers_too(tmp_path):
         assert [len(b) for b in model.batches] == [8, 2]
     finally:
         jobs.close()
+        model.close()
+
+
+def test_a_resumed_job_with_cues_made_goes_longest_first():
+    runs = [SegmentRun(_segment(n, s)) for n, s in enumerate([5, 1, 9, 3])]
+    assert batch_order(runs, [0, 1, 2, 3]) == [1, 2, 0, 3]  # nothing made: shortest leads
+    runs[1].state = SegmentState.DONE
+    assert batch_order(runs, [0, 2, 3]) == [2, 0, 3]  # a cue made already: longest first
+
+
+def test_a_warm_up_ends_when_the_first_worker_holds_the_font(model):
+    model.warm_up()
+    # Warm: a cue's worker is there to take it (the others may still be starting).
+    assert model._pool is not None
+    assert model._pool.submit(_what_a_fresh_worker_holds).result(timeout=60)[1] == 1
+
+
+def test_a_serving_engine_starts_the_workers_forkserver_before_the_model(tmp_path):
+    import multiprocessing.forkserver
+    import shutil
+
+    from cuebridge.engine.models.composer.workers import start_early
+    from cuebridge.engine.settings import EngineSettings
+
+    settings = EngineSettings(state_dir=tmp_path)
+    settings.soundfont_dir.mkdir()  # the user's own font wins over those installed
+    shutil.copy(BUNDLED_SOUNDFONT, settings.soundfont_dir / "mine.sf2")
+    start_early(settings)
+    early = multiprocessing.forkserver._forkserver._forkserver_pid
+    model = ComposerModel.from_settings(settings)
+    try:
+        held = model._workers().submit(_what_a_fresh_worker_holds).result(timeout=120)
+        # The model's workers come from the forkserver started early, which parsed the font.
+        assert early is not None and held == (early, 1)
+    finally:
         model.close()

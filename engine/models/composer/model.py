@@ -38,11 +38,7 @@ from cuebridge.engine.cue_writer import Performance, loudness_target, midi_bytes
 from cuebridge.engine.errors import CueCancelled, CueError
 from cuebridge.engine.mix import thin_under_dialogue
 from cuebridge.engine.models.base import CueModel, ModelStatus, ShouldStop
-from cuebridge.engine.models.composer.font_cache import (
-    CACHE_VERSION,
-    FontProblem,
-    playable_font,
-)
+from cuebridge.engine.models.composer.font_cache import CACHE_VERSION
 from cuebridge.engine.models.composer.fonts import advice
 from cuebridge.engine.models.composer.score import (
     COMPOSER_VERSION,
@@ -64,6 +60,7 @@ from cuebridge.engine.models.composer.soundfont import (
 )
 from cuebridge.engine.models.composer.styles import STYLES
 from cuebridge.engine.models.composer.words import decided_by, words_version
+from cuebridge.engine.models.composer.workers import FONT_ENV, PRELOAD, playable, preload_env
 from cuebridge.engine.segment import CueFeel, GenerationOptions, Segment
 from cuebridge.engine.settings import EngineSettings
 from cuebridge.worker_process import forked_pool, stop_forkserver
@@ -143,13 +140,13 @@ class ComposerModel(CueModel):
         out_dir: Path,
         should_stop: ShouldStop | None = None,
     ) -> Iterator[tuple[int, Cue | Exception]]:
-        """Each cue the moment a worker has written it, longest first across the workers (the
-        last to finish is a short one, so no worker idles long at the end)."""
+        """Each cue the moment a worker has written it, handed to the workers in the order
+        given (the job queue's: jobs.batch_order)."""
         if self._pool is None and not self.wants_batch(segments):
             yield from super().generate_each(segments, options, out_dir, should_stop)
             return
         pool = self._workers()
-        order = sorted(range(len(segments)), key=lambda i: -segments[i].duration_s)
+        order = range(len(segments))
         rank = {i: n for n, i in enumerate(order)}
         tickets = {i: next(self._tickets) for i in order}
         futures = {
@@ -214,8 +211,8 @@ class ComposerModel(CueModel):
                     self._cancelled = multiprocessing.get_context("forkserver").RawArray("q", _RING)
                 self._pool = forked_pool(
                     os.cpu_count() or 1,
-                    "cuebridge.engine.models.composer.preload",
-                    {FONT_ENV: self._default_playable()},
+                    PRELOAD,
+                    preload_env(self.soundfont, self.font_dir, self.font_cache),
                     _start_worker,
                     (self.soundfont, self.picture_cache, self.font_dir, self.font_cache,
                      self._cancelled),
@@ -225,8 +222,7 @@ class ComposerModel(CueModel):
     def _default_playable(self) -> str:
         """The file the workers' preload opens: the default font's playable form ("" when the
         font has a problem: each cue reports it)."""
-        font = str(resolve_soundfont(self.soundfont, self.font_dir))
-        return "" if soundfont_problem(font) else self._playable(font)
+        return preload_env(self.soundfont, self.font_dir, self.font_cache)[FONT_ENV]
 
     def _drop_pool(self) -> None:
         with self._pool_lock:
@@ -238,7 +234,7 @@ class ComposerModel(CueModel):
         had_workers = self._pool is not None
         self._drop_pool()
         if had_workers:  # the font it preloaded goes too (a test run holds no stray 1 GB)
-            stop_forkserver({FONT_ENV: self._default_playable()})
+            stop_forkserver(preload_env(self.soundfont, self.font_dir, self.font_cache))
 
     @classmethod
     def from_settings(cls, settings: EngineSettings) -> ComposerModel:
@@ -359,17 +355,16 @@ class ComposerModel(CueModel):
         if not self._default_playable():
             return
         pool = self._workers()
-        for ready in [pool.submit(_worker_ready) for _ in range(os.cpu_count() or 1)]:
-            ready.result()  # one each: every worker is forked and holds the font
+        readies = [pool.submit(_worker_ready) for _ in range(os.cpu_count() or 1)]
+        # Warm once the first worker holds the font: a press that waited for the warm-up is
+        # made there while the others start.
+        done, _ = wait(readies, return_when=FIRST_COMPLETED)
+        next(iter(done)).result()
 
     def _playable(self, source: str) -> str:
         """The file the renderer opens for `source`: for a .sf3, its decoded copy in the font
         cache, else the font itself."""
-        try:
-            return str(playable_font(Path(source), self.font_cache))
-        except (OSError, FontProblem) as exc:
-            log.warning("cannot keep a decoded copy of %s (%s): playing it as it is", source, exc)
-            return source
+        return playable(source, self.font_cache)
 
     def _choose_feel(
         self, segment: Segment, options: GenerationOptions, feel: Feel | None
@@ -462,7 +457,6 @@ def _check_segment(segment: Segment) -> None:
         )
 
 
-FONT_ENV = "CUEBRIDGE_PRELOAD_SOUNDFONT"  # the font the workers' forkserver loads (preload.py)
 _RING = 64  # cancelled tickets remembered; a cue runs long before 64 others are cancelled
 _POLL_S = 0.25  # how often a waiting engine thread asks whether its job was cancelled
 _WORKER_MODEL: ComposerModel | None = None
