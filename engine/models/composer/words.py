@@ -379,6 +379,7 @@ class WordsReading:
     arousal: float
     style: str
     decided_by: tuple[str, ...]  # "mood: tense", or the prompt's words that chose the style
+    reader: str = ""  # which scene reader read the prompt ("" when a mood decided)
 
 
 # Scoring words that are also everyday words of another sense ("the convoy tears through the
@@ -432,7 +433,7 @@ def read_words(prompt: str = "", mood: str = "") -> WordsReading | None:
         if found is None:
             return None
         return WordsReading(*found, decided_by=(f"mood words: {mood.strip()}",))
-    scene = scene_reader().read(prompt) if prompt else None
+    scene = read_scene(prompt) if prompt else None
     if scene is None:
         return None
     centre = STYLES[scene.style]
@@ -444,7 +445,37 @@ def read_words(prompt: str = "", mood: str = "") -> WordsReading | None:
         round(centre.arousal if arousal is None else max(-1.0, min(1.0, arousal)), 3),
         scene.style,
         scene.decided_by,
+        scene.reader,
     )
+
+
+# Scenes read in the process that plans, handed to the composer's workers with their cues so
+# that no worker loads the scene reader (with the sentence model: seconds and ~300 MB each).
+_READ: dict[str, object] = {}
+
+
+def read_scene(prompt: str):
+    """The scene reader's reading of a prompt (scenes.SceneReading, or None), by text."""
+    if prompt not in _READ:
+        if len(_READ) >= 4096:  # a long-running engine: bounded
+            _READ.clear()
+        _READ[prompt] = scene_reader().read(prompt)
+    return _READ[prompt]
+
+
+def read_scenes(prompts) -> dict[str, object]:
+    """Readings of these prompts, to hand to another process (`remember_scenes`)."""
+    return {p.strip(): read_scene(p.strip()) for p in prompts if p.strip()}
+
+
+def remember_scenes(readings: dict[str, object]) -> None:
+    _READ.update(readings)
+
+
+def scene_read_by(prompt: str, mood: str, source: str) -> str:
+    """Which scene reader read a cue's prompt, for its metadata ("" when none did)."""
+    found = read_words(prompt, mood) if source in ("words", "picture+words") else None
+    return found.reader if found is not None else ""
 
 
 def analyse_words(prompt: str = "", mood: str = "") -> tuple[float, float, str] | None:
@@ -474,7 +505,9 @@ def words_version() -> str:
     import hashlib
     import importlib.metadata
 
+    from cuebridge.engine.models.composer import sentences
     from cuebridge.engine.models.composer.scenes import EXAMPLES_PATH
 
     digest = hashlib.sha256(EXAMPLES_PATH.read_bytes()).hexdigest()[:12]
-    return f"words 3 scenes {digest} wordllama {importlib.metadata.version('wordllama')}"
+    wordllama = importlib.metadata.version("wordllama")
+    return f"words 3 scenes {digest} wordllama {wordllama} sentences {sentences.version()}"
