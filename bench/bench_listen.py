@@ -74,13 +74,13 @@ ENERGETIC = ("suspense", "action", "comedy", "triumph")  # a pulse a listener ta
 SEEDS = (0, 1)
 
 
-def load_previous():
-    """score.py and styles.py at PREVIOUS, score's import of styles pointed at the old one."""
+def load_previous(revision: str = PREVIOUS):
+    """score.py and styles.py at `revision`, score's import of styles pointed at the old one."""
     folder = Path(tempfile.mkdtemp())
     modules = {}
     for name in ("styles", "score"):
         source = subprocess.run(
-            ["git", "show", f"{PREVIOUS}:engine/models/composer/{name}.py"],
+            ["git", "show", f"{revision}:engine/models/composer/{name}.py"],
             cwd=ROOT,
             check=True,
             capture_output=True,
@@ -399,6 +399,11 @@ def main() -> None:
         "--styles", help="comma-separated styles to score (default: all ten), e.g. horror,comedy"
     )
     parser.add_argument("--seeds", help="comma-separated seeds (default: 0,1)")
+    parser.add_argument(
+        "--previous",
+        default=PREVIOUS,
+        help=f"git revision whose score.py and styles.py play the previous (default {PREVIOUS})",
+    )
     args = parser.parse_args()
     scenes = SCENES
     if args.styles:
@@ -415,10 +420,10 @@ def main() -> None:
         sys.exit(f"bench_listen: {FONT} is missing; run tests/sound/install_soundfont.sh")
     if args.takes_only:
         with tempfile.TemporaryDirectory() as tmp:
-            takes_only(load_previous(), args.keep or Path(tmp))
+            takes_only(load_previous(args.previous), args.keep or Path(tmp))
         return
     durations = (40.0,) if args.quick else (40.0, 120.0)
-    previous = load_previous()
+    previous = load_previous(args.previous)
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.keep or Path(tmp)
         rows: dict[str, list[dict]] = {"previous": [], "new": []}
@@ -431,7 +436,7 @@ def main() -> None:
                         rows[version].append(row)
         print(
             f"{len(rows['new'])} cues per version ({len(scenes)} scenes x "
-            f"{len(durations)} lengths x {len(seeds)} seeds), previous = {PREVIOUS}, font "
+            f"{len(durations)} lengths x {len(seeds)} seeds), previous = {args.previous}, font "
             f"{FONT.name}; listening ...",
             flush=True,
         )

@@ -497,6 +497,13 @@ def take_number(style: Style, seed: int) -> int:
     return seed % len(TAKES.get(style.name, (None,)))
 
 
+# The highest note a tune may reach on an instrument whose upper samples in MuseScore General
+# are much quieter than its middle (vibraphone: -33 dB up to 78, -42 to -45 dB from 80 at one
+# velocity; basic-pitch missed 5 of 6 tune notes at 80 and above over strings).
+TUNE_TOP = {11: 79}
+TUNE_REACH = 11  # a tune climbs this far above its centre (a climax's lift included)
+
+
 def take_of(style: Style, seed: int) -> Style:
     """The style as this take orchestrates it."""
     takes = TAKES.get(style.name)
@@ -506,7 +513,9 @@ def take_of(style: Style, seed: int) -> Style:
     return replace(
         style,
         melody=take.melody,
-        melody_centre=style.melody_centre + take.shift,
+        melody_centre=min(
+            style.melody_centre + take.shift, TUNE_TOP.get(take.melody, 127) - TUNE_REACH
+        ),
         pad=take.pad,
         bass=take.bass,
         motion=take.motion if style.motion is not None else None,
