@@ -132,10 +132,11 @@ def test_the_dip_under_real_speech_is_what_the_readme_says(bridge, scene, tmp_pa
 
     off, broad, band = dips({"ducking": pb.Ducking(off=True)})
     assert np.array_equal(off, free)  # --duck off: no dip, the arrangement as without speech
-    # the dip alone: -6 dB, the voice band -9 dB
+    # the dip alone: -6 dB, the voice band -9 dB; broadband lies between the two, nearer -9 the
+    # more of the music's energy is in the voice band (which the style decides)
     _, broad, band = dips({"thin_under_dialogue": False})
     print(f"dip alone: {broad:.1f} dB broadband, {band:.1f} dB voice band")
-    assert -7.5 <= broad <= -5.8 and -9.5 <= band <= -8.5, (broad, band)
+    assert -9.2 <= broad <= -5.8 and -9.5 <= band <= -8.5, (broad, band)
     _, broad, band = dips({})  # the default: the arrangement thins under the lines too
     print(f"default: {broad:.1f} dB broadband, {band:.1f} dB voice band")
     assert broad <= -6.0 and band <= -9.0, (broad, band)
