@@ -194,7 +194,7 @@ class FileTape:
 
     def append(self, block: np.ndarray) -> None:
         self.fh.seek(self.num_samples * self.channels * 4)
-        self.fh.write(memoryview(np.ascontiguousarray(block, np.float32)).cast("B"))
+        self.fh.write(np.ascontiguousarray(block, np.float32).data.cast("B"))  # no bytes copy
         self.num_samples += len(block)
 
     def read(self, start: int, stop: int) -> np.ndarray:
