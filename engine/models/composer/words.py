@@ -455,7 +455,9 @@ _READ: dict[str, object] = {}
 
 
 def read_scene(prompt: str):
-    """The scene reader's reading of a prompt (scenes.SceneReading, or None), by text."""
+    """The scene reader's reading of a prompt (scenes.SceneReading, or None), by its text:
+    the same key `read_scenes` hands a worker, so a worker never misses and loads a reader."""
+    prompt = prompt.strip()
     if prompt not in _READ:
         if len(_READ) >= 4096:  # a long-running engine: bounded
             _READ.clear()
@@ -465,7 +467,7 @@ def read_scene(prompt: str):
 
 def read_scenes(prompts) -> dict[str, object]:
     """Readings of these prompts, to hand to another process (`remember_scenes`)."""
-    return {p.strip(): read_scene(p.strip()) for p in prompts if p.strip()}
+    return {p.strip(): read_scene(p) for p in prompts if p.strip()}
 
 
 def remember_scenes(readings: dict[str, object]) -> None:
